@@ -1,0 +1,82 @@
+"""smscenter: an async client SDK for the SMS Center messaging service (smsc.ru, smscentre.com).
+
+One message model for every transport: a :class:`Message` goes out over HTTP (:class:`HTTPClient`)
+or SMPP, and a :class:`SendResult`, :class:`DeliveryReport` or :class:`IncomingMessage` comes back.
+"""
+
+from __future__ import annotations
+
+from smscenter._version import __version__ as __version__
+from smscenter.config import Credentials as Credentials
+from smscenter.config import Limits as Limits
+from smscenter.config import RetryPolicy as RetryPolicy
+from smscenter.config import Timeouts as Timeouts
+from smscenter.exceptions import APIError as APIError
+from smscenter.exceptions import AuthenticationError as AuthenticationError
+from smscenter.exceptions import BindTimeout as BindTimeout
+from smscenter.exceptions import BlacklistedError as BlacklistedError
+from smscenter.exceptions import ConnectError as ConnectError
+from smscenter.exceptions import ConnectionLost as ConnectionLost
+from smscenter.exceptions import ConnectTimeout as ConnectTimeout
+from smscenter.exceptions import DuplicateRequestError as DuplicateRequestError
+from smscenter.exceptions import InsufficientFundsError as InsufficientFundsError
+from smscenter.exceptions import InvalidRecipientError as InvalidRecipientError
+from smscenter.exceptions import InvalidTimeError as InvalidTimeError
+from smscenter.exceptions import IPBlockedError as IPBlockedError
+from smscenter.exceptions import LocalProtocolError as LocalProtocolError
+from smscenter.exceptions import MalformedCallback as MalformedCallback
+from smscenter.exceptions import MessageForbiddenError as MessageForbiddenError
+from smscenter.exceptions import NotFoundError as NotFoundError
+from smscenter.exceptions import OperationFailedError as OperationFailedError
+from smscenter.exceptions import OperationTimeout as OperationTimeout
+from smscenter.exceptions import ParameterError as ParameterError
+from smscenter.exceptions import PoolTimeout as PoolTimeout
+from smscenter.exceptions import ProtocolError as ProtocolError
+from smscenter.exceptions import RateLimitError as RateLimitError
+from smscenter.exceptions import RemoteProtocolError as RemoteProtocolError
+from smscenter.exceptions import ResponseTimeout as ResponseTimeout
+from smscenter.exceptions import SignatureMismatch as SignatureMismatch
+from smscenter.exceptions import SMPPStatusError as SMPPStatusError
+from smscenter.exceptions import SMSCenterError as SMSCenterError
+from smscenter.exceptions import ThrottledError as ThrottledError
+from smscenter.exceptions import Transport as Transport
+from smscenter.exceptions import TransportError as TransportError
+from smscenter.exceptions import UndeliverableError as UndeliverableError
+from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
+from smscenter.exceptions import VerificationCodeError as VerificationCodeError
+from smscenter.exceptions import WebhookError as WebhookError
+from smscenter.models import Attachment as Attachment
+from smscenter.models import Balance as Balance
+from smscenter.models import CallConfirmation as CallConfirmation
+from smscenter.models import CallInfo as CallInfo
+from smscenter.models import Cost as Cost
+from smscenter.models import DeliveryError as DeliveryError
+from smscenter.models import DeliveryReport as DeliveryReport
+from smscenter.models import ExtraStatus as ExtraStatus
+from smscenter.models import HlrInfo as HlrInfo
+from smscenter.models import IncomingMessage as IncomingMessage
+from smscenter.models import Message as Message
+from smscenter.models import MessageFlags as MessageFlags
+from smscenter.models import MessageKind as MessageKind
+from smscenter.models import MessageStatus as MessageStatus
+from smscenter.models import MessageType as MessageType
+from smscenter.models import RecipientResult as RecipientResult
+from smscenter.models import SendResult as SendResult
+from smscenter.models import SendWindow as SendWindow
+from smscenter.models import TemplateKind as TemplateKind
+from smscenter.models import Translit as Translit
+
+__all__ = (
+    "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",
+    "CallConfirmation", "CallInfo", "ConnectError", "ConnectTimeout", "ConnectionLost", "Cost",
+    "Credentials", "DeliveryError", "DeliveryReport", "DuplicateRequestError", "ExtraStatus",
+    "HlrInfo", "IPBlockedError", "IncomingMessage", "InsufficientFundsError",
+    "InvalidRecipientError", "InvalidTimeError", "Limits", "LocalProtocolError",
+    "MalformedCallback", "Message", "MessageFlags", "MessageForbiddenError", "MessageKind",
+    "MessageStatus", "MessageType", "NotFoundError", "OperationFailedError", "OperationTimeout",
+    "ParameterError", "PoolTimeout", "ProtocolError", "RateLimitError", "RecipientResult",
+    "RemoteProtocolError", "ResponseTimeout", "RetryPolicy", "SMPPStatusError", "SMSCenterError",
+    "SendResult", "SendWindow", "SignatureMismatch", "TemplateKind", "ThrottledError",
+    "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
+    "UnknownOutcomeError", "VerificationCodeError", "WebhookError", "__version__",
+)  # fmt: skip
