@@ -5,6 +5,7 @@ All are frozen attrs classes; derive variants with :func:`attrs.evolve`.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import re
 from typing import Literal
@@ -98,7 +99,11 @@ def _opt_positive(value: float | None) -> float | None:
     return value
 
 
-_UNSET: float = -1.0
+class _Unset(enum.Enum):
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
 
 
 @attrs.frozen(init=False)
@@ -127,20 +132,20 @@ class Timeouts:
 
     def __init__(
         self,
-        default: float | None = _UNSET,
+        default: float | None | _Unset = _UNSET,
         *,
-        connect: float | None = _UNSET,
-        http: float | None = _UNSET,
-        bind: float | None = _UNSET,
-        response: float | None = _UNSET,
-        pool: float | None = _UNSET,
+        connect: float | None | _Unset = _UNSET,
+        http: float | None | _Unset = _UNSET,
+        bind: float | None | _Unset = _UNSET,
+        response: float | None | _Unset = _UNSET,
+        pool: float | None | _Unset = _UNSET,
         enquire_link: float = 30.0,
-        unbind: float | None = _UNSET,
+        unbind: float | None | _Unset = _UNSET,
     ) -> None:
-        def pick(value: float | None, fallback: float | None) -> float | None:
-            if value != _UNSET or value is None:
+        def pick(value: float | None | _Unset, fallback: float) -> float | None:
+            if not isinstance(value, _Unset):
                 return _opt_positive(value)
-            if default != _UNSET:
+            if not isinstance(default, _Unset):
                 return _opt_positive(default)
             return fallback
 
