@@ -1,0 +1,229 @@
+"""Reassembly of incoming multi-part messages (pure: no clock, no I/O).
+
+Parts of one message share a reference (from the UDH, IEI 0x00 or 0x08, or from the SAR TLVs
+0x020C/0x020E/0x020F), a total and the two addresses. They may arrive out of order, twice, or
+never. :class:`Reassembler` keeps the partial messages in bounded memory; the caller passes
+``now`` (any monotonic clock, in seconds) and decides when partials are too old. Nothing is lost
+silently: a partial that times out, or is evicted to respect the caps, comes back from
+:meth:`Reassembler.expire` as an :class:`ExpiredMessage` with whatever parts did arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import attrs
+
+from smscenter.smpp.text import decode_text
+
+__all__ = ("AssembledMessage", "ExpiredMessage", "Fragment", "Reassembler")
+
+logger = logging.getLogger(__name__)
+
+#: (source_addr, destination_addr, reference, total): the identity of one multi-part message.
+#: The total is part of it so a reused reference with a different size never mixes two messages.
+GroupKey = tuple[str, str, int, int]
+
+
+@attrs.frozen(kw_only=True)
+class Fragment:
+    """One part of a multi-part message, as cut out of a ``deliver_sm``.
+
+    :ivar source: who sent it (``source_addr``); :ivar destination: to whom.
+    :ivar reference: the concatenation reference (8- or 16-bit).
+    :ivar total: how many parts the message has; :ivar seq: this part's number, from 1.
+    :ivar payload: the part's user data with the UDH removed.
+    :ivar data_coding: the part's ``data_coding``.
+    """
+
+    source: str
+    destination: str
+    reference: int
+    total: int
+    seq: int
+    payload: bytes
+    data_coding: int = 0
+
+    @property
+    def key(self) -> GroupKey:
+        """The identity of the message this part belongs to."""
+        return (self.source, self.destination, self.reference, self.total)
+
+
+@attrs.frozen(kw_only=True)
+class AssembledMessage:
+    """A multi-part message with every part present.
+
+    :ivar payload: the parts' payloads joined in order (decode once: a sender that split a
+        character across parts still decodes correctly).
+    :ivar first_seen: ``now`` when its first part arrived.
+    """
+
+    source: str
+    destination: str
+    reference: int
+    total: int
+    payload: bytes
+    data_coding: int
+    first_seen: float
+
+    @property
+    def text(self) -> str:
+        """The whole text, decoded by the first part's ``data_coding``."""
+        return decode_text(self.payload, self.data_coding)
+
+
+@attrs.frozen(kw_only=True)
+class ExpiredMessage:
+    """A multi-part message given up on: it timed out, or was evicted to stay within the caps.
+
+    :ivar parts: the parts that did arrive, as ``(seq, payload)`` in order.
+    :ivar reason: ``"timeout"`` or ``"evicted"``.
+    """
+
+    source: str
+    destination: str
+    reference: int
+    total: int
+    parts: tuple[tuple[int, bytes], ...]
+    data_coding: int
+    first_seen: float
+    reason: str
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """The part numbers that never came."""
+        have = {seq for seq, _ in self.parts}
+        return tuple(seq for seq in range(1, self.total + 1) if seq not in have)
+
+    @property
+    def partial_text(self) -> str:
+        """What arrived, decoded and joined in order (gaps are simply skipped)."""
+        return decode_text(b"".join(payload for _, payload in self.parts), self.data_coding)
+
+
+@attrs.define(eq=False)
+class _Pending:
+    first_seen: float
+    data_coding: int
+    parts: dict[int, bytes] = attrs.field(factory=dict)
+
+
+@attrs.define(eq=False)
+class Reassembler:
+    """Joins parts of incoming multi-part messages, in bounded memory.
+
+    :param timeout: seconds (of the caller's clock) after which a partial message is given up.
+    :param max_pending: most partial messages held at once; the oldest is evicted beyond it.
+    :param max_parts: most parts held in total across all partial messages.
+    """
+
+    timeout: float = 300.0
+    max_pending: int = 1000
+    max_parts: int = 10_000
+    _pending: dict[GroupKey, _Pending] = attrs.field(init=False, factory=dict)
+    _parts_held: int = attrs.field(init=False, default=0)
+    _given_up: list[ExpiredMessage] = attrs.field(init=False, factory=list)
+    # Recently completed messages, so a late duplicate part does not start a phantom partial.
+    _completed: dict[GroupKey, float] = attrs.field(init=False, factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if self.timeout <= 0 or self.max_pending < 1 or self.max_parts < 1:
+            raise ValueError("timeout, max_pending and max_parts must be positive")
+
+    @property
+    def pending(self) -> int:
+        """How many partial messages are held."""
+        return len(self._pending)
+
+    @property
+    def parts_held(self) -> int:
+        """How many parts are held across all partial messages."""
+        return self._parts_held
+
+    def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
+        """Take one part; return the whole message when this part completes it.
+
+        Duplicates (the same part again, or a part of a message completed within
+        :attr:`timeout`) are dropped. A part whose number is outside ``1..total`` is dropped.
+        """
+        if not 1 <= fragment.seq <= fragment.total:
+            logger.debug("dropping part %d of %d", fragment.seq, fragment.total)
+            return None
+        key = fragment.key
+        if fragment.total == 1:
+            return self._assembled(key, {1: fragment.payload}, fragment.data_coding, now)
+        done_at = self._completed.get(key)
+        if done_at is not None:
+            if now - done_at <= self.timeout:
+                return None
+            del self._completed[key]
+        entry = self._pending.get(key)
+        if entry is None:
+            while len(self._pending) >= self.max_pending:
+                self._evict_oldest()
+            entry = self._pending[key] = _Pending(first_seen=now, data_coding=fragment.data_coding)
+        if fragment.seq in entry.parts:
+            return None
+        while self._parts_held >= self.max_parts and self._pending:
+            if next(iter(self._pending)) == key and len(self._pending) == 1:
+                break  # only this message is held: let it finish rather than evict itself
+            self._evict_oldest(keep=key)
+        entry.parts[fragment.seq] = fragment.payload
+        self._parts_held += 1
+        if len(entry.parts) < fragment.total:
+            return None
+        del self._pending[key]
+        self._parts_held -= len(entry.parts)
+        if len(self._completed) >= self.max_pending:
+            del self._completed[next(iter(self._completed))]
+        self._completed[key] = now
+        return self._assembled(key, entry.parts, entry.data_coding, entry.first_seen)
+
+    def expire(self, now: float) -> list[ExpiredMessage]:
+        """Give up on partial messages older than :attr:`timeout`.
+
+        Returns those, plus any evicted since the last call, oldest first.
+        """
+        out, self._given_up = self._given_up, []
+        limit = now - self.timeout
+        for key in [k for k, entry in self._pending.items() if entry.first_seen <= limit]:
+            out.append(self._give_up(key, "timeout"))
+        for key in [k for k, at in self._completed.items() if at <= limit]:
+            del self._completed[key]
+        return out
+
+    def _evict_oldest(self, keep: GroupKey | None = None) -> None:
+        for key in self._pending:
+            if key != keep:
+                self._given_up.append(self._give_up(key, "evicted"))
+                return
+
+    def _give_up(self, key: GroupKey, reason: str) -> ExpiredMessage:
+        entry = self._pending.pop(key)
+        self._parts_held -= len(entry.parts)
+        logger.debug("gave up on multi-part message %r (%s)", key, reason)
+        return ExpiredMessage(
+            source=key[0],
+            destination=key[1],
+            reference=key[2],
+            total=key[3],
+            parts=tuple(sorted(entry.parts.items())),
+            data_coding=entry.data_coding,
+            first_seen=entry.first_seen,
+            reason=reason,
+        )
+
+    @staticmethod
+    def _assembled(
+        key: GroupKey, parts: dict[int, bytes], data_coding: int, first_seen: float
+    ) -> AssembledMessage:
+        return AssembledMessage(
+            source=key[0],
+            destination=key[1],
+            reference=key[2],
+            total=key[3],
+            payload=b"".join(parts[seq] for seq in range(1, key[3] + 1)),
+            data_coding=data_coding,
+            first_seen=first_seen,
+        )
