@@ -1,0 +1,43 @@
+"""The provider's HTTP API: :class:`HTTPClient` and the records its endpoints return.
+
+:mod:`smscenter.http._protocol` holds the sans-IO mapping (models to form fields, JSON to
+models); :mod:`smscenter.http.client` does the I/O over httpx.
+"""
+
+from __future__ import annotations
+
+from smscenter.http.client import HTTPClient as HTTPClient
+from smscenter.http.client import map_httpx_error as map_httpx_error
+from smscenter.http.records import CallToConfirm as CallToConfirm
+from smscenter.http.records import Contact as Contact
+from smscenter.http.records import ContactGroup as ContactGroup
+from smscenter.http.records import DownloadStatus as DownloadStatus
+from smscenter.http.records import DownloadTask as DownloadTask
+from smscenter.http.records import Mailing as Mailing
+from smscenter.http.records import MegafonAccount as MegafonAccount
+from smscenter.http.records import OperatorInfo as OperatorInfo
+from smscenter.http.records import OperatorPrice as OperatorPrice
+from smscenter.http.records import PriceList as PriceList
+from smscenter.http.records import PriceZone as PriceZone
+from smscenter.http.records import ReceiveNumber as ReceiveNumber
+from smscenter.http.records import SenderId as SenderId
+from smscenter.http.records import StatisticsRow as StatisticsRow
+
+__all__ = (
+    "CallToConfirm",
+    "Contact",
+    "ContactGroup",
+    "DownloadStatus",
+    "DownloadTask",
+    "HTTPClient",
+    "Mailing",
+    "MegafonAccount",
+    "OperatorInfo",
+    "OperatorPrice",
+    "PriceList",
+    "PriceZone",
+    "ReceiveNumber",
+    "SenderId",
+    "StatisticsRow",
+    "map_httpx_error",
+)

@@ -1,0 +1,798 @@
+"""The async HTTP client: :class:`HTTPClient`, over :class:`httpx.AsyncClient`.
+
+All provider vocabulary lives in :mod:`smscenter.http._protocol`; this module moves its
+:class:`~smscenter.http._protocol.Request` values over the wire:
+
+* every request is a POST form (``multipart/form-data`` only when files are attached), so
+  credentials never appear in a URL, with ``fmt=3`` and ``charset=utf-8``;
+* at most :attr:`Limits.max_concurrent_requests` requests are in flight per client (the provider
+  refuses 15 or more per login with error 9); waiting for a slot is bounded by
+  :attr:`Timeouts.pool`;
+* a connection failure or an empty answer moves on to the next mirror host (``www2`` .. ``www5``
+  of the base host, as the official libraries do, seeds 000/001), after a jittered backoff;
+* a retried send cannot be billed twice: it carries a client id, and if the retry is refused as a
+  duplicate (error 9) the client asks status.php whether the first attempt went through;
+* httpx errors are mapped once, in :func:`map_httpx_error`, to smscenter's transport errors.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import secrets
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, tzinfo
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Final, Self
+
+import anyio
+import attrs
+import httpx
+
+from smscenter import exceptions as exc
+from smscenter._version import __version__
+from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
+from smscenter.http import _protocol as proto
+from smscenter.http.records import (
+    CallToConfirm,
+    Contact,
+    ContactGroup,
+    DownloadTask,
+    Mailing,
+    MegafonAccount,
+    OperatorInfo,
+    PriceList,
+    ReceiveNumber,
+    SenderId,
+    StatisticsRow,
+)
+from smscenter.models import (
+    Balance,
+    Cost,
+    DeliveryReport,
+    IncomingMessage,
+    Message,
+    MessageStatus,
+    SendResult,
+)
+
+__all__ = ("HTTPClient", "map_httpx_error")
+
+logger = logging.getLogger(__name__)
+
+#: The number of mirrors the official libraries try after the main host (www2..www5).
+_DEFAULT_MIRRORS: Final = 4
+
+# Every httpx exception class, mapped once to ours (the most specific match wins). A test checks
+# that no httpx exception class is missing here.
+_HTTPX_ERRORS: Final[dict[type[Exception], type[exc.SMSCenterError]]] = {
+    httpx.ConnectTimeout: exc.ConnectTimeout,
+    httpx.ReadTimeout: exc.ResponseTimeout,
+    httpx.WriteTimeout: exc.ResponseTimeout,
+    httpx.PoolTimeout: exc.PoolTimeout,
+    httpx.TimeoutException: exc.ResponseTimeout,
+    httpx.ConnectError: exc.ConnectError,
+    httpx.ProxyError: exc.ConnectError,
+    httpx.UnsupportedProtocol: exc.ConnectError,
+    httpx.ReadError: exc.ConnectionLost,
+    httpx.WriteError: exc.ConnectionLost,
+    httpx.CloseError: exc.ConnectionLost,
+    httpx.NetworkError: exc.ConnectionLost,
+    httpx.RemoteProtocolError: exc.RemoteProtocolError,
+    httpx.LocalProtocolError: exc.LocalProtocolError,
+    httpx.ProtocolError: exc.RemoteProtocolError,
+    httpx.DecodingError: exc.RemoteProtocolError,
+    httpx.TooManyRedirects: exc.RemoteProtocolError,
+    httpx.HTTPStatusError: exc.RemoteProtocolError,
+    httpx.TransportError: exc.TransportError,
+    httpx.RequestError: exc.TransportError,
+    httpx.HTTPError: exc.TransportError,
+    httpx.InvalidURL: exc.LocalProtocolError,
+    httpx.CookieConflict: exc.LocalProtocolError,
+    httpx.StreamConsumed: exc.LocalProtocolError,
+    httpx.StreamClosed: exc.LocalProtocolError,
+    httpx.ResponseNotRead: exc.LocalProtocolError,
+    httpx.RequestNotRead: exc.LocalProtocolError,
+    httpx.StreamError: exc.LocalProtocolError,
+}
+
+# Failures after which the request may not have reached the provider, or got no usable answer:
+# these move on to the next mirror.
+_RETRYABLE: Final = (exc.TransportError, exc.RemoteProtocolError)
+
+
+def _scrub(text: str, secrets_: Iterable[str]) -> str:
+    for secret in secrets_:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def map_httpx_error(
+    error: Exception, *, host: str | None = None, secrets: Iterable[str] = ()
+) -> exc.SMSCenterError:
+    """Translate an httpx exception into the smscenter one (the single mapping point).
+
+    The message names the failure and the host, never the URL's query or the request body; any
+    of ``secrets`` that still appears in the text is replaced by ``***``.
+    """
+    target: type[exc.SMSCenterError] = exc.TransportError
+    for cls in type(error).__mro__:
+        if cls in _HTTPX_ERRORS:
+            target = _HTTPX_ERRORS[cls]
+            break
+    detail = _scrub(str(error) or type(error).__name__, secrets)
+    where = f" ({host})" if host else ""
+    message = f"{type(error).__name__}{where}: {detail}"
+    if issubclass(target, exc.TransportError):
+        return target(message, host=host)
+    return target(message)
+
+
+class ClientState(enum.Enum):
+    """Lifecycle of an :class:`HTTPClient` (as httpx's): it opens once and closes once."""
+
+    UNOPENED = 1
+    OPENED = 2
+    CLOSED = 3
+
+
+def _default_mirrors(base: httpx.URL) -> tuple[httpx.URL, ...]:
+    host = base.host
+    if host.startswith("www."):
+        host = host[4:]
+    if not host or host.replace(".", "").isdigit() or host == "localhost":
+        return ()  # an IP address or localhost has no www2.. mirrors
+    return tuple(base.copy_with(host=f"www{n}.{host}") for n in range(2, 2 + _DEFAULT_MIRRORS))
+
+
+def _normalize_base(url: str | httpx.URL) -> httpx.URL:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
+    if parsed.query or parsed.userinfo:
+        raise ValueError("base URL must not carry a query or user info")
+    return parsed.copy_with(path=parsed.path.rstrip("/") or "")
+
+
+@attrs.define(eq=False, repr=False, init=False)
+class HTTPClient:
+    """Async client for the provider's HTTP API.
+
+    Use it as an async context manager; it keeps connections open for reuse until it exits::
+
+        async with HTTPClient(Credentials("acme", "s3cret")) as api:
+            result = await api.send(Message(to="+79991234567", text="Hello"))
+
+    :param credentials: login + password, login + MD5 of the password, or API key.
+    :param base_url: the provider site the account lives on: ``https://smsc.ru`` (default),
+        ``https://smscentre.com``, ``https://smsc.kz``, ``https://smsc.ua`` or any compatible
+        base URL.
+    :param mirrors: base URLs to try, in order, when the main host cannot be reached or answers
+        empty. ``None`` (default) uses ``www2`` .. ``www5`` of the base host, as the provider's
+        own libraries do; ``()`` turns failover off.
+    :param timeouts: ``connect`` and ``http`` (one request attempt) apply per attempt; ``pool``
+        bounds the wait for a free request slot.
+    :param limits: ``max_concurrent_requests`` caps requests in flight (the provider refuses 15
+        or more per login); ``max_keepalive_connections`` idle connections are kept.
+    :param retry: attempts over the host list, and the backoff between them.
+    :param transport: an httpx transport to use instead of the network one (passed through).
+    :param verify: TLS verification: ``True`` (default), ``False``, or an
+        :class:`ssl.SSLContext`.
+    :param account_tz: the time zone of the account's settings, used for the dates the provider
+        writes as text (Moscow unless the account says otherwise).
+    """
+
+    _credentials: Credentials
+    _base_url: httpx.URL
+    _mirrors: tuple[httpx.URL, ...]
+    _timeouts: Timeouts
+    _limits: Limits
+    _retry: RetryPolicy
+    _account_tz: tzinfo
+    _client: httpx.AsyncClient
+    _slots: anyio.Semaphore
+    _state: ClientState
+    _random: random.Random
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        base_url: str | httpx.URL = "https://smsc.ru",
+        mirrors: Sequence[str | httpx.URL] | None = None,
+        timeouts: Timeouts | None = None,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: Any = True,
+        account_tz: tzinfo = proto.MOSCOW,
+    ) -> None:
+        if not isinstance(credentials, Credentials):
+            raise TypeError("credentials must be a smscenter.Credentials")
+        self._credentials = credentials
+        self._base_url = _normalize_base(base_url)
+        self._mirrors = (
+            _default_mirrors(self._base_url)
+            if mirrors is None
+            else tuple(_normalize_base(m) for m in mirrors)
+        )
+        self._timeouts = timeouts if timeouts is not None else Timeouts()
+        self._limits = limits if limits is not None else Limits()
+        self._retry = retry if retry is not None else RetryPolicy()
+        self._account_tz = account_tz
+        self._slots = anyio.Semaphore(self._limits.max_concurrent_requests)
+        self._state = ClientState.UNOPENED
+        self._random = random.Random()
+        t = self._timeouts
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(t.http, connect=t.connect, pool=t.pool),
+            limits=httpx.Limits(
+                max_connections=self._limits.max_concurrent_requests,
+                max_keepalive_connections=self._limits.max_keepalive_connections,
+            ),
+            transport=transport,
+            verify=verify,
+            headers={"User-Agent": f"smscenter/{__version__}"},
+            follow_redirects=False,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        mirrors = len(self._mirrors)
+        return (
+            f"<HTTPClient {self._state.name.lower()} base_url={str(self._base_url)!r} "
+            f"mirrors={mirrors} login={self._credentials.login!r} "
+            f"auth={self._credentials.auth!r}>"
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The main host's base URL."""
+        return str(self._base_url)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Every base URL tried, in order: the main one, then the mirrors."""
+        return tuple(str(u) for u in (self._base_url, *self._mirrors))
+
+    async def __aenter__(self) -> Self:
+        if self._state is not ClientState.UNOPENED:
+            raise RuntimeError(
+                "an HTTPClient can be opened only once; "
+                + ("it is already open" if self._state is ClientState.OPENED else "it is closed")
+            )
+        await self._client.__aenter__()
+        self._state = ClientState.OPENED
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections. The client cannot be used afterwards."""
+        if self._state is ClientState.CLOSED:
+            return
+        self._state = ClientState.CLOSED
+        with anyio.CancelScope(shield=True):
+            await self._client.aclose()
+
+    # -- the request loop --------------------------------------------------------------------
+
+    def _attempt_urls(self) -> list[httpx.URL]:
+        hosts = [self._base_url, *self._mirrors]
+        return [hosts[i % len(hosts)] for i in range(self._retry.attempts)]
+
+    def _build(self, request: proto.Request, base: httpx.URL) -> httpx.Request:
+        form = request.form(self._credentials.http_params())
+        url = base.copy_with(path=base.path + request.path)
+        if request.files:
+            files = [
+                (f"file{i}", (a.filename, a.content, a.content_type))
+                for i, a in enumerate(request.files)
+            ]
+            return self._client.build_request("POST", url, data=dict(form), files=files)
+        return self._client.build_request("POST", url, data=dict(form))
+
+    def _check_usable(self) -> None:
+        if self._state is ClientState.CLOSED:
+            raise RuntimeError("the HTTPClient is closed")
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        try:
+            with anyio.fail_after(self._timeouts.pool):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise exc.PoolTimeout(
+                f"no free request slot within {self._timeouts.pool} s "
+                f"({self._limits.max_concurrent_requests} requests in flight)"
+            ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def _attempt(self, request: proto.Request, base: httpx.URL) -> Any:
+        """One attempt on one host. Returns the decoded JSON (``None`` for an empty answer)."""
+        host = base.netloc.decode("ascii")
+        async with self._slot():
+            logger.debug("http.%s.started host=%s", request.action, host)
+            try:
+                response = await self._client.send(self._build(request, base))
+            except httpx.HTTPError as error:
+                logger.debug("http.%s.failed host=%s error=%s", request.action, host,
+                             type(error).__name__)  # fmt: skip
+                raise map_httpx_error(
+                    error, host=host, secrets=self._credentials.secrets()
+                ) from None
+        if response.status_code != 200 or not response.content.strip():
+            # The official libraries treat any non-success and an empty body alike: try the
+            # next host (seeds 000/001).
+            logger.debug("http.%s.empty host=%s status=%d", request.action, host,
+                         response.status_code)  # fmt: skip
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            raise exc.RemoteProtocolError(
+                f"{request.action}: the answer from {host} is not JSON"
+            ) from None
+        logger.debug("http.%s.complete host=%s", request.action, host)
+        return data
+
+    async def _call(self, request: proto.Request) -> Any:
+        """Send ``request`` over the host list; raise the typed error for an error answer."""
+        data, _ = await self._call_with_attempts(request)
+        return proto.check_answer(request, data)
+
+    async def _call_with_attempts(self, request: proto.Request) -> tuple[Any, int]:
+        """Send ``request`` over the host list; return the decoded answer (not yet checked for
+        an error) and the number of the attempt that got it."""
+        self._check_usable()
+        if self._state is ClientState.UNOPENED:
+            await self.__aenter__()
+        urls = self._attempt_urls()
+        last: exc.SMSCenterError | None = None
+        for number, base in enumerate(urls, start=1):
+            if number > 1:
+                pause = self._retry.delay(number - 1, self._random.random())
+                logger.debug("http.%s.retry attempt=%d pause=%.3f", request.action, number,
+                             pause)  # fmt: skip
+                await anyio.sleep(pause)
+            try:
+                data = await self._attempt(request, base)
+            except _RETRYABLE as error:
+                if isinstance(error, exc.PoolTimeout):
+                    raise  # nothing was sent; trying another host would not get a slot faster
+                last = error
+                continue
+            if data is None:
+                last = exc.RemoteProtocolError(
+                    f"{request.action}: empty answer from {base.netloc.decode('ascii')}"
+                )
+                continue
+            return data, number
+        assert last is not None
+        logger.warning("http.%s.gave_up attempts=%d", request.action, len(urls))
+        raise last
+
+    # -- sending -----------------------------------------------------------------------------
+
+    def _with_client_id(self, message: Message) -> Message:
+        # A retry may resend a request whose first copy was accepted; a client id lets status.php
+        # tell the two cases apart. Only needed when a retry can happen.
+        if message.client_id is not None or self._retry.attempts < 2:
+            return message
+        return attrs.evolve(message, client_id=1 + secrets.randbelow(2_147_483_647))
+
+    async def send(self, message: Message, *, per_recipient: bool = False) -> SendResult:
+        """Send a message (send.php with ``cost=3``, so the result has cost and balance).
+
+        A retried send is never billed twice: if the retry is refused as a duplicate (error 9),
+        status.php is asked by client id whether the first attempt got through; if it did, the
+        result has :attr:`SendResult.confirmed_by_status` set.
+
+        :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
+        :raises ValueError: the message is not a :class:`Message` (validation happens when the
+            message is built, before any request).
+        :raises smscenter.APIError: the provider refused (a subclass per error code).
+        :raises smscenter.TransportError: no host could be reached.
+        """
+        if not isinstance(message, Message):
+            raise TypeError("send() takes a smscenter.Message")
+        message = self._with_client_id(message)
+        request = proto.send_request(message, per_recipient=per_recipient)
+        return await self._send(request, message.client_id, message.to[0])
+
+    async def send_list(
+        self, messages: Sequence[Message], *, per_recipient: bool = False
+    ) -> SendResult:
+        """Send a different text to each recipient in one request (send.php ``list=``).
+
+        All messages share kind, sender and options; only recipients, text and comment differ.
+
+        :raises ValueError: for an empty list or messages whose options differ.
+        """
+        messages = list(messages)
+        if not messages or not all(isinstance(m, Message) for m in messages):
+            raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
+        if messages[0].client_id is None and self._retry.attempts > 1:
+            cid = 1 + secrets.randbelow(2_147_483_647)
+            messages = [attrs.evolve(m, client_id=cid) for m in messages]
+        request = proto.list_send_request(messages, per_recipient=per_recipient)
+        return await self._send(request, messages[0].client_id, messages[0].to[0])
+
+    async def _send(
+        self, request: proto.Request, client_id: int | str | None, phone: str
+    ) -> SendResult:
+        data, attempt = await self._call_with_attempts(request)
+        try:
+            proto.check_answer(request, data)
+        except exc.DuplicateRequestError as error:
+            # Error 9 on the first attempt is a real duplicate of an earlier call. On a retry it
+            # usually means the attempt whose answer was lost did reach the provider.
+            if attempt == 1 or client_id is None:
+                raise
+            return await self._reconcile(error, client_id, phone)
+        return proto.parse_send(data, client_id=client_id)
+
+    async def _reconcile(
+        self, error: exc.DuplicateRequestError, client_id: int | str, phone: str
+    ) -> SendResult:
+        """After a retried send was refused as a duplicate: did the first attempt go out?"""
+        logger.info("http.send.reconcile client_id=%s", client_id)
+        try:
+            report = await self.status(str(client_id), phone, detail=1)
+        except exc.NotFoundError:
+            report = None
+        if report is None or report.status is MessageStatus.NOT_FOUND:
+            raise exc.DuplicateRequestError(
+                error.code,
+                error.description
+                + "; the retried send was refused as a duplicate and no message with client id "
+                f"{client_id} exists, so nothing was sent",
+                endpoint="send",
+            ) from None
+        return SendResult(
+            message_id=report.message_id,
+            parts=report.parts or 1,
+            cost=report.cost,
+            client_id=client_id,
+            confirmed_by_status=True,
+        )
+
+    async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
+        """What sending ``message`` would cost (send.php ``cost=1``); nothing is sent."""
+        if not isinstance(message, Message):
+            raise TypeError("cost() takes a smscenter.Message")
+        return proto.parse_cost(
+            await self._call(
+                proto.send_request(message, price_only=True, per_recipient=per_recipient)
+            )  # fmt: skip
+        )
+
+    async def cost_list(self, messages: Sequence[Message]) -> Cost:
+        """What a :meth:`send_list` would cost; nothing is sent."""
+        request = proto.list_send_request(list(messages), price_only=True)
+        return proto.parse_cost(await self._call(request))
+
+    # -- statuses ----------------------------------------------------------------------------
+
+    async def status(self, message_id: str, phone: str, *, detail: int = 0) -> DeliveryReport:
+        """The delivery status of one message (status.php).
+
+        :param detail: 0 basic, 1 with text, cost and sender, 2 also country and operator.
+            HLR results come back as :attr:`DeliveryReport.hlr`.
+        :raises smscenter.NotFoundError: no such message.
+        """
+        request = proto.status_request(message_id, phone, detail=detail)
+        return proto.parse_report(
+            await self._call(request), tz=self._account_tz, message_id=str(message_id),
+            phone=phone,
+        )  # fmt: skip
+
+    async def status_many(
+        self, items: Iterable[tuple[str, str]], *, detail: int = 0
+    ) -> list[DeliveryReport]:
+        """Statuses of many ``(message_id, phone)`` pairs in one request.
+
+        A message the provider does not know comes back with :attr:`MessageStatus.NOT_FOUND`.
+        """
+        pairs = [(str(i), p) for i, p in items]
+        request = proto.status_many_request(pairs, detail=detail)
+        return proto.parse_status_many(await self._call(request), pairs, tz=self._account_tz)
+
+    async def delete(self, message_id: str, phone: str) -> None:
+        """Delete a sent message from the history (status.php ``del=1``).
+
+        :raises smscenter.OperationFailedError: the provider could not delete it.
+        """
+        data = await self._call(proto.delete_request(message_id, phone))
+        if isinstance(data, dict) and "result" in data:
+            proto.parse_ok(data, "delete")
+
+    async def balance(self) -> Balance:
+        """The account balance, with currency (balance.php ``cur=1``)."""
+        return proto.parse_balance(await self._call(proto.balance_request()))
+
+    # -- get.php / info.php -----------------------------------------------------------------
+
+    async def history(
+        self,
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        phones: Sequence[str] | None = None,
+        count: int | None = None,
+        before_id: str | None = None,
+    ) -> list[DeliveryReport]:
+        """Sent-message history, newest first (get.php ``get_messages``, seed 004).
+
+        :param count: at most 100 rows; page back with ``before_id`` = the last row's id.
+        """
+        request = proto.history_request(
+            start=start, end=end, phones=phones, count=count, before_id=before_id
+        )
+        return proto.parse_history(await self._call(request), tz=self._account_tz)
+
+    async def incoming(
+        self, *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
+    ) -> list[IncomingMessage]:
+        """Messages subscribers sent you (get.php ``get_answers``, seed 004).
+
+        :param hours: how far back, at most 168; ``after_id`` returns only newer ones.
+        """
+        request = proto.incoming_request(hours=hours, after_id=after_id, to_phone=to_phone)
+        return proto.parse_incoming(await self._call(request), tz=self._account_tz)
+
+    async def statistics(
+        self,
+        *,
+        start: date,
+        end: date | None = None,
+        in_account_currency: bool = False,
+        second_balance: bool = False,
+    ) -> list[StatisticsRow]:
+        """Sending statistics for a period (get.php ``get_stat``)."""
+        request = proto.statistics_request(
+            start=start,
+            end=end,
+            in_account_currency=in_account_currency,
+            second_balance=second_balance,
+        )
+        return proto.parse_statistics(await self._call(request))
+
+    async def prices(self) -> PriceList:
+        """The account's tariffs (get.php ``get_price``)."""
+        return proto.parse_prices(await self._call(proto.prices_request()))
+
+    async def megafon_accounts(self, *, account: str | None = None) -> list[MegafonAccount]:
+        """MegaFon personal-account statistics (get.php ``get_mega_accounts``).
+
+        :raises smscenter.NotFoundError: the account has none.
+        """
+        request = proto.megafon_accounts_request(account=account)
+        return proto.parse_megafon_accounts(await self._call(request))
+
+    async def operator(self, phone: str) -> OperatorInfo:
+        """The operator, country and region of a number (info.php ``get_operator``).
+
+        :raises smscenter.NotFoundError: the operator is unknown.
+        """
+        return proto.parse_operator(await self._call(proto.operator_request(phone)), phone=phone)
+
+    # -- receive numbers, wait_call, downloads ----------------------------------------------
+
+    async def receive_numbers(self) -> list[ReceiveNumber]:
+        """Dedicated numbers available to rent (receive_phones.php ``get``)."""
+        return proto.parse_receive_numbers(await self._call(proto.receive_numbers_request()))
+
+    async def buy_number(self, phone: str, *, renew: bool = True) -> Decimal:
+        """Rent a dedicated number for the rest of the month; returns the amount charged.
+
+        :raises smscenter.InsufficientFundsError: not enough money.
+        """
+        request = proto.buy_number_request(phone, renew=renew)
+        return proto.parse_bought_number(await self._call(request))
+
+    async def set_number_renewal(self, phone: str, *, renew: bool) -> None:
+        """Switch a rented number's renewal for next month on or off."""
+        request = proto.set_number_renewal_request(phone, renew=renew)
+        proto.parse_ok(await self._call(request), "receive_phones.chg")
+
+    async def wait_call(self, phone: str) -> CallToConfirm:
+        """Start a confirm-by-call: the number ``phone`` must call within 15 minutes.
+
+        :raises smscenter.BlacklistedError: ``phone`` is in the account's blacklist.
+        """
+        return proto.parse_wait_call(await self._call(proto.wait_call_request(phone)))
+
+    async def downloads(
+        self, *, count: int | None = None, after_id: str | None = None
+    ) -> list[DownloadTask]:
+        """Deferred export tasks (downloads.php ``get_list``)."""
+        request = proto.downloads_request(count=count, after_id=after_id)
+        return proto.parse_downloads(await self._call(request), tz=self._account_tz)
+
+    @asynccontextmanager
+    async def download(
+        self, *, task_id: str | None = None, name: str | None = None, chunk_size: int = 65536
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Stream a finished export's CSV file (downloads.php ``get_file``)::
+
+            async with api.download(task_id=task.task_id) as chunks:
+                async for chunk in chunks:
+                    out.write(chunk)
+
+        The file is not loaded into memory. Connection failures before the answer starts move
+        on to the mirrors like any request.
+
+        :raises smscenter.NotFoundError: no such task or file (error 5).
+        """
+        request = proto.download_file_request(task_id=task_id, name=name)
+        self._check_usable()
+        if self._state is ClientState.UNOPENED:
+            await self.__aenter__()
+        secrets_ = self._credentials.secrets()
+        last: exc.SMSCenterError | None = None
+        for number, base in enumerate(self._attempt_urls(), start=1):
+            if number > 1:
+                await anyio.sleep(self._retry.delay(number - 1, self._random.random()))
+            host = base.netloc.decode("ascii")
+            async with self._slot():
+                try:
+                    response = await self._client.send(self._build(request, base), stream=True)
+                except httpx.HTTPError as error:
+                    last = map_httpx_error(error, host=host, secrets=secrets_)
+                    continue
+                try:
+                    content_type = response.headers.get("content-type", "")
+                    if response.status_code != 200:
+                        last = exc.RemoteProtocolError(
+                            f"{request.action}: HTTP {response.status_code} from {host}"
+                        )
+                        continue
+                    if "json" in content_type:
+                        # An error answer instead of the file.
+                        await response.aread()
+                        proto.check_answer(request, response.json())
+                        raise exc.RemoteProtocolError(
+                            f"{request.action}: a JSON answer instead of the file"
+                        )
+                    yield self._iter_body(response, host, chunk_size)
+                    return
+                finally:
+                    await response.aclose()
+        assert last is not None
+        raise last
+
+    async def _iter_body(
+        self, response: httpx.Response, host: str, chunk_size: int
+    ) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.HTTPError as error:
+            raise map_httpx_error(error, host=host, secrets=self._credentials.secrets()) from None
+
+    async def download_bytes(self, *, task_id: str | None = None, name: str | None = None) -> bytes:
+        """The whole export file at once (for small files; prefer :meth:`download`)."""
+        parts = []
+        async with self.download(task_id=task_id, name=name) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk)
+        return b"".join(parts)
+
+    # -- senders.php ------------------------------------------------------------------------
+
+    async def senders(self) -> list[SenderId]:
+        """Sender names registered on the account (senders.php ``get``)."""
+        return proto.parse_senders(await self._call(proto.senders_request()))
+
+    async def add_sender(self, sender: str, *, comment: str | None = None) -> str:
+        """Register a sender name; returns the provider's id for it."""
+        request = proto.add_sender_request(sender, comment=comment)
+        return proto.parse_created_id(await self._call(request), "senders.add")
+
+    async def delete_sender(self, sender: str) -> None:
+        """Remove a sender name.
+
+        :raises smscenter.NotFoundError: no such name.
+        """
+        proto.parse_ok(await self._call(proto.delete_sender_request(sender)), "senders.del")
+
+    async def send_sender_code(self, sender: str) -> None:
+        """Text a confirmation code to a numeric sender (senders.php ``send_code``)."""
+        request = proto.send_sender_code_request(sender)
+        proto.parse_ok(await self._call(request), "senders.send_code")
+
+    async def check_sender_code(self, sender: str, code: str) -> None:
+        """Confirm a numeric sender with the code it received.
+
+        :raises smscenter.VerificationCodeError: the code is wrong.
+        """
+        request = proto.check_sender_code_request(sender, code)
+        proto.parse_ok(await self._call(request), "senders.check_code")
+
+    # -- phones.php -------------------------------------------------------------------------
+
+    async def contacts(
+        self, *, group_id: str | None = None, search: str | None = None
+    ) -> list[Contact]:
+        """Address-book contacts (phones.php ``get``)."""
+        request = proto.contacts_request(group_id=group_id, search=search)
+        return proto.parse_contacts(await self._call(request))
+
+    async def add_contact(
+        self,
+        phone: str,
+        *,
+        name: str | None = None,
+        group_ids: Sequence[str] = (),
+        comment: str | None = None,
+    ) -> None:
+        """Add a contact (phones.php ``add``)."""
+        request = proto.add_contact_request(phone, name=name, group_ids=group_ids, comment=comment)
+        proto.parse_ok(await self._call(request), "phones.add")
+
+    async def delete_contact(self, phone: str) -> None:
+        """Delete a contact (phones.php ``del``)."""
+        proto.parse_ok(await self._call(proto.delete_contact_request(phone)), "phones.del")
+
+    async def groups(self) -> list[ContactGroup]:
+        """Contact groups (phones.php ``get_group``)."""
+        return proto.parse_groups(await self._call(proto.groups_request()))
+
+    async def add_group(self, name: str, *, number: str | None = None) -> str:
+        """Create a contact group; returns its id."""
+        request = proto.add_group_request(name, number=number)
+        return proto.parse_created_id(await self._call(request), "phones.add_group")
+
+    async def delete_group(self, group_id: str) -> None:
+        """Delete a contact group."""
+        request = proto.delete_group_request(group_id)
+        proto.parse_ok(await self._call(request), "phones.del_group")
+
+    # -- jobs.php ---------------------------------------------------------------------------
+
+    async def add_mailing(self, name: str, message: Message) -> Mailing:
+        """Create a mailing that the provider runs itself (jobs.php ``add``)."""
+        request = proto.add_mailing_request(name, message)
+        mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
+        return attrs.evolve(mailing, name=mailing.name or name)
+
+    async def mailing(self, mailing_id: str) -> Mailing:
+        """One mailing (jobs.php ``get``)."""
+        data = await self._call(proto.mailing_request(mailing_id))
+        if isinstance(data, list):
+            if not data:
+                raise exc.NotFoundError(3, "mailing not found", endpoint="jobs.get")
+            data = data[0]
+        return proto.parse_mailing(data, tz=self._account_tz)
+
+    async def mailings(
+        self, *, start: date | None = None, end: date | None = None
+    ) -> list[Mailing]:
+        """All mailings, optionally within a period (jobs.php ``get_all``)."""
+        request = proto.mailings_request(start=start, end=end)
+        return proto.parse_mailings(await self._call(request), tz=self._account_tz)
+
+    async def cancel_mailing(self, mailing_id: str) -> None:
+        """Cancel a mailing that has not run yet."""
+        request = proto.cancel_mailing_request(mailing_id)
+        proto.parse_ok(await self._call(request), "jobs.cancel")
+
+    async def delete_mailing(self, mailing_id: str) -> None:
+        """Delete a mailing."""
+        request = proto.delete_mailing_request(mailing_id)
+        proto.parse_ok(await self._call(request), "jobs.del")

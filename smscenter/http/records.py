@@ -1,0 +1,253 @@
+"""Typed records for what the HTTP API's other endpoints return.
+
+Sends, prices, statuses, balances and incoming messages use the shared models in
+:mod:`smscenter.models`; the endpoints below have answers of their own (seeds 002 and 004,
+smsc-http-api.md sections 5-8). Every record is a frozen attrs value; money is
+:class:`~decimal.Decimal`, times are aware datetimes, and field names say what the value means
+rather than echo the wire name (``sms_mon`` is :attr:`MegafonAccount.sent_this_month`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+__all__ = (
+    "CallToConfirm",
+    "Contact",
+    "ContactGroup",
+    "DownloadStatus",
+    "DownloadTask",
+    "Mailing",
+    "MegafonAccount",
+    "OperatorInfo",
+    "OperatorPrice",
+    "PriceList",
+    "PriceZone",
+    "ReceiveNumber",
+    "SenderId",
+    "StatisticsRow",
+)
+
+
+def _unknown_member(cls: type[enum.IntEnum], value: object) -> enum.IntEnum | None:
+    # Unknown wire values are kept, never fatal (same rule as smscenter.models).
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    member = int.__new__(cls, value)
+    member._name_ = f"UNKNOWN_{value}"
+    member._value_ = value
+    return member
+
+
+@attrs.frozen(kw_only=True)
+class StatisticsRow:
+    """One row of ``get.php?get_stat=1``: messages and money for one login over a period.
+
+    :ivar login: the account (or sub-account) the row is about.
+    :ivar messages: how many messages were sent.
+    :ivar spent: money spent (the provider's ``credit``).
+    :ivar received: money paid in (the provider's ``debit``).
+    :ivar currency: three-letter currency code.
+    """
+
+    login: str
+    messages: int
+    spent: Decimal
+    received: Decimal
+    currency: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PriceZone:
+    """The account's price for one tariff zone (``get.php?get_price=1``, ``zones``).
+
+    Prices are ``None`` where the provider leaves them empty.
+    """
+
+    zone: str
+    name: str
+    api: Decimal | None = None  #: one SMS sent through the API
+    bulk: Decimal | None = None  #: one SMS sent from the web account (``mass``)
+    mms: Decimal | None = None
+    hlr: Decimal | None = None
+    call: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class OperatorPrice:
+    """An individual price for one operator (``codes`` rows of ``get_price``)."""
+
+    mccmnc: str
+    cost: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class PriceList:
+    """The account's tariffs: zones, per-operator prices and the e-mail price."""
+
+    zones: tuple[PriceZone, ...] = ()
+    operator_prices: tuple[OperatorPrice, ...] = ()
+    email: Decimal | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MegafonAccount:
+    """Statistics for one MegaFon personal account (``get.php?get_mega_accounts=1``)."""
+
+    account: str
+    phone: str | None = None
+    sent_this_month: int = 0
+    sent_today: int = 0
+    sent_yesterday: int = 0
+    sent_last_month: int = 0
+    balance: Decimal | None = None
+    credit: Decimal | None = None
+    senders: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class OperatorInfo:
+    """Who serves a phone number (``info.php?get_operator=1``).
+
+    :ivar utc_offset: the region's time zone as the provider writes it (hours), when given.
+    """
+
+    phone: str | None = None
+    country: str | None = None
+    operator: str | None = None
+    region: str | None = None
+    mcc: str | None = None
+    mnc: str | None = None
+    utc_offset: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ReceiveNumber:
+    """A dedicated number for receiving messages, available to rent (``receive_phones.php``).
+
+    :ivar number_type: 1 or 4 for a virtual number, 2 for a number on SIM hosting (seed 002).
+    :ivar monthly_cost: the rent for a full month.
+    :ivar current_cost: the rent for the rest of the current month.
+    :ivar info: the operator's name and the notification types it supports.
+    """
+
+    phone: str
+    number_type: int | None = None
+    monthly_cost: Decimal | None = None
+    current_cost: Decimal | None = None
+    info: str | None = None
+
+    @property
+    def is_virtual(self) -> bool:
+        """True for the dedicated virtual number types (1 and 4)."""
+        return self.number_type in (1, 4)
+
+
+@attrs.frozen(kw_only=True)
+class CallToConfirm:
+    """Where the subscriber must call to confirm their number (``wait_call.php``).
+
+    The call must come within 15 minutes (seed 002); it then arrives as an incoming message
+    ``[waitcall]`` and as a :class:`~smscenter.models.CallConfirmation` callback.
+
+    :ivar phone: the number the subscriber has to call.
+    :ivar all_phones: every number the system might have picked (it depends on the country).
+    """
+
+    phone: str
+    all_phones: tuple[str, ...] = ()
+
+
+class DownloadStatus(enum.IntEnum):
+    """The state of a deferred export task (``downloads.php``, seed 002)."""
+
+    PENDING = 0
+    RUNNING = 1
+    DONE = 2
+    CANCELLED = 3
+    FAILED = 4
+
+    @classmethod
+    def _missing_(cls, value: object) -> DownloadStatus | None:
+        member = _unknown_member(cls, value)
+        return member if isinstance(member, DownloadStatus) else None
+
+
+@attrs.frozen(kw_only=True)
+class DownloadTask:
+    """A deferred export of sent messages; its CSV file can be fetched once :attr:`status` is
+    :attr:`DownloadStatus.DONE`.
+
+    :ivar created_at: when the task was created; :ivar started_at: when it ran.
+    :ivar file: the name of the result file (fetch it by task id or by this name).
+    """
+
+    task_id: str
+    name: str | None = None
+    status: DownloadStatus = DownloadStatus.PENDING
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    file: str | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        """True when the file can be downloaded."""
+        return self.status is DownloadStatus.DONE
+
+
+@attrs.frozen(kw_only=True)
+class SenderId:
+    """A sender name registered on the account (``senders.php?get=1``).
+
+    :ivar sender_id: the provider's id of the record, when it returns one.
+    :ivar status: the provider's state of the name (approval), raw, when given.
+    """
+
+    sender: str
+    sender_id: str | None = None
+    comment: str | None = None
+    status: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ContactGroup:
+    """A contact group (``phones.php?get_group=1``); send to it with ``to="G<number>"``.
+
+    :ivar group_id: the provider's id of the group.
+    :ivar number: the group number used in ``G<number>`` recipients.
+    """
+
+    group_id: str
+    name: str
+    number: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Contact:
+    """A contact in the address book (``phones.php?get=1``)."""
+
+    phone: str
+    name: str | None = None
+    group_ids: tuple[str, ...] = ()
+    comment: str | None = None
+    contact_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Mailing:
+    """A mailing (``jobs.php``): a bulk send the provider runs by itself.
+
+    Only :attr:`mailing_id` is always known; the rest comes from ``get``/``get_all`` when the
+    provider includes it.
+    """
+
+    mailing_id: str
+    name: str | None = None
+    status: str | None = None
+    cost: Decimal | None = None
+    text: str | None = None
+    created_at: datetime | None = None
