@@ -1,0 +1,45 @@
+"""Test helpers: an embedded SMS Center simulator.
+
+:class:`SMSCSimulator` serves the provider's HTTP API on 127.0.0.1 with the provider's
+behaviour (auth, errors, billing, statuses that move over simulated time, duplicate refusal,
+the concurrency limit) and knobs for faults. Needs the ``testing`` extra (starlette, uvicorn,
+python-multipart). A pytest fixture is in :mod:`smscenter.testing.pytest_plugin`.
+"""
+
+from __future__ import annotations
+
+from smscenter.testing._http_app import RequestRecord as RequestRecord
+from smscenter.testing._http_app import RequestStats as RequestStats
+from smscenter.testing._http_app import SimulatorApp as SimulatorApp
+from smscenter.testing._state import Account as Account
+from smscenter.testing._state import Behaviour as Behaviour
+from smscenter.testing._state import DownloadTask as DownloadTask
+from smscenter.testing._state import HlrResult as HlrResult
+from smscenter.testing._state import IncomingRecord as IncomingRecord
+from smscenter.testing._state import ManualClock as ManualClock
+from smscenter.testing._state import SendRequest as SendRequest
+from smscenter.testing._state import SentMessage as SentMessage
+from smscenter.testing._state import SimError as SimError
+from smscenter.testing._state import SimulatorState as SimulatorState
+from smscenter.testing._state import StatusChange as StatusChange
+from smscenter.testing._state import count_parts as count_parts
+from smscenter.testing.simulator import SMSCSimulator as SMSCSimulator
+
+__all__ = (
+    "Account",
+    "Behaviour",
+    "DownloadTask",
+    "HlrResult",
+    "IncomingRecord",
+    "ManualClock",
+    "RequestRecord",
+    "RequestStats",
+    "SMSCSimulator",
+    "SendRequest",
+    "SentMessage",
+    "SimError",
+    "SimulatorApp",
+    "SimulatorState",
+    "StatusChange",
+    "count_parts",
+)

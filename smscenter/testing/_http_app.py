@@ -1,0 +1,672 @@
+"""The simulator's HTTP half: an ASGI app (starlette) serving the provider's ``/sys/*.php``.
+
+It decodes requests the way the provider does (GET query or POST form / multipart, any mix;
+``charset`` declares the encoding of the text parameters and of the answer, windows-1251 by
+default), applies the provider's gates (concurrency, authentication, forced faults), calls
+:class:`~smscenter.testing._state.SimulatorState` and writes the documented answers: ``fmt=3``
+JSON everywhere, and the plain ``fmt=0``/``fmt=1`` forms for send, status and balance (what the
+official libraries use). Errors use the envelopes of seed 002 for every ``fmt``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import anyio
+import attrs
+from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smscenter.testing import _state as st
+from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
+
+__all__ = ("RequestRecord", "RequestStats", "SimulatorApp")
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "windows-1251": "cp1251", "koi8-r": "koi8_r"}
+_SECRET_KEYS = frozenset({"psw", "apikey"})
+
+
+@attrs.frozen(kw_only=True)
+class RequestRecord:
+    """One request as the simulator received it (for assertions in tests).
+
+    :ivar endpoint: the script name without ``.php`` (``"send"``, ``"status"``, ...).
+    :ivar query: parameters that came in the URL query string.
+    :ivar form: parameters that came in the body (form or multipart).
+    :ivar files: names of the uploaded files (multipart).
+    :ivar login: the login the request authenticated as (``None`` when it did not).
+    """
+
+    endpoint: str
+    method: str
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    files: tuple[str, ...] = ()
+    login: str | None = None
+    at: float = 0.0
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query and body parameters merged (body wins, as with the provider's PHP)."""
+        return {**self.query, **self.form}
+
+    def __repr__(self) -> str:
+        def scrub(d: Mapping[str, str]) -> dict[str, str]:
+            return {k: ("***" if k in _SECRET_KEYS else v) for k, v in d.items()}
+
+        return (
+            f"RequestRecord(endpoint={self.endpoint!r}, method={self.method!r}, "
+            f"query={scrub(self.query)!r}, form={scrub(self.form)!r}, login={self.login!r})"
+        )
+
+
+@attrs.define
+class RequestStats:
+    """Counters a test can assert on.
+
+    :ivar requests: requests per endpoint (``"send"``, ``"status"``, ...), faults included.
+    :ivar in_flight: requests of each login being handled right now.
+    :ivar max_in_flight: the most requests of each login ever in flight at once.
+    :ivar records: the last requests received (bounded to ``max_records``), oldest first.
+    """
+
+    requests: Counter[str] = attrs.field(factory=Counter)
+    in_flight: Counter[str] = attrs.field(factory=Counter)
+    max_in_flight: Counter[str] = attrs.field(factory=Counter)
+    max_records: int = 10_000
+    records: deque[RequestRecord] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.records = deque(maxlen=self.max_records)
+
+    def reset(self) -> None:
+        """Forget every counter and record (in-flight counts stay, they are live)."""
+        self.requests.clear()
+        self.max_in_flight.clear()
+        self.records.clear()
+
+    def for_endpoint(self, endpoint: str) -> list[RequestRecord]:
+        """The recorded requests of one endpoint."""
+        return [r for r in self.records if r.endpoint == endpoint]
+
+
+def _parse_qs_bytes(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Split a urlencoded string into raw byte pairs; decoding waits until ``charset`` is known."""
+    pairs: list[tuple[bytes, bytes]] = []
+    for chunk in data.split(b"&"):
+        if not chunk:
+            continue
+        key, _, value = chunk.partition(b"=")
+        pairs.append(
+            (unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" ")))
+        )
+    return pairs
+
+
+class _Answer:
+    """A successful answer: the JSON value, and plain text for fmt 0 / 1 where implemented."""
+
+    __slots__ = ("json", "plain", "csv", "raw", "raw_type")
+
+    def __init__(
+        self,
+        json_value: object = None,
+        *,
+        plain: str | None = None,
+        csv: str | None = None,
+        raw: bytes | None = None,
+        raw_type: str = "text/csv",
+    ) -> None:
+        self.json = json_value
+        self.plain = plain
+        self.csv = csv
+        self.raw = raw
+        self.raw_type = raw_type
+
+
+_OK = {"result": "OK"}
+
+
+class _Params:
+    """Decoded request parameters with typed accessors that raise error 1 on bad values."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.values.get(key, default)
+
+    def has(self, key: str) -> bool:
+        return key in self.values
+
+    def flag(self, key: str) -> bool:
+        return self.values.get(key, "0").strip() not in ("", "0")
+
+    def int(
+        self, key: str, default: int = 0, *, low: int | None = None, high: int | None = None
+    ) -> int:
+        raw = self.values.get(key, "").strip()
+        if raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SimError(1, f"invalid {key}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise SimError(1, f"invalid {key}")
+        return value
+
+    def fingerprint(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.values.items()))
+
+
+Handler = Callable[["SimulatorApp", st.Account, _Params], _Answer]
+
+
+class SimulatorApp:
+    """The ASGI application. Mount it under any ASGI server; the simulator runs it in uvicorn.
+
+    :param state: the shared simulator state.
+    :param stats: where to count requests (a fresh :class:`RequestStats` by default).
+    """
+
+    def __init__(self, state: SimulatorState, stats: RequestStats | None = None) -> None:
+        self.state = state
+        self.stats = stats if stats is not None else RequestStats()
+        self._starlette = Starlette(
+            routes=[Route("/sys/{name}.php", self._endpoint, methods=["GET", "POST"])]
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope.get("path", "")
+            if path.startswith("/sys/") and path.endswith(".php"):
+                behaviour = self.state.behaviour
+                if behaviour.drop_connections > 0:
+                    behaviour.drop_connections -= 1
+                    self.stats.requests[path[5:-4]] += 1
+                    await self._drop(send)
+                    return
+        await self._starlette(scope, receive, send)
+
+    async def _drop(self, send: Send) -> None:
+        # Cut the TCP connection without an answer, as a crashed front end would. uvicorn's
+        # `send` is a bound method of its request cycle, which holds the transport.
+        cycle = getattr(send, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is not None:
+            transport.abort()
+            with anyio.move_on_after(1):
+                while not getattr(cycle, "disconnected", True):  # noqa: ASYNC110 (no event to wait on)
+                    await anyio.sleep(0.001)
+            if getattr(cycle, "disconnected", False):
+                return
+        # Another server: the nearest thing is an answer without a body.
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    # ---- request decoding --------------------------------------------------------------
+
+    async def _read_params(
+        self, request: Request
+    ) -> tuple[dict[str, str], dict[str, str], tuple[str, ...], str]:
+        query_string: bytes = request.scope.get("query_string", b"")
+        raw_query = _parse_qs_bytes(query_string)
+        raw_form: list[tuple[bytes, bytes]] = []
+        form_text: dict[str, str] = {}
+        files: list[str] = []
+        if request.method == "POST":
+            ctype = request.headers.get("content-type", "")
+            if ctype.startswith("multipart/form-data"):
+                async with request.form(max_files=100, max_fields=10_000) as multipart:
+                    for field, item in multipart.multi_items():
+                        if isinstance(item, UploadFile):
+                            files.append(item.filename or field)
+                        else:
+                            form_text[field] = item
+            else:
+                body = await request.body()
+                raw_form = _parse_qs_bytes(body)
+        charset_name = "windows-1251"
+        for pairs in (raw_query, raw_form):
+            for key, value in pairs:
+                if key == b"charset":
+                    charset_name = value.decode("latin-1").lower()
+        if "charset" in form_text:
+            charset_name = form_text["charset"].lower()
+        codec = _CHARSETS.get(charset_name, "cp1251")
+
+        def decode(pairs: list[tuple[bytes, bytes]]) -> dict[str, str]:
+            return {k.decode(codec, "replace"): v.decode(codec, "replace") for k, v in pairs}
+
+        body_params = decode(raw_form)
+        body_params.update(form_text)
+        return decode(raw_query), body_params, tuple(files), codec
+
+    # ---- the endpoint ------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Response:
+        name: str = request.path_params["name"]
+        state = self.state
+        stats = self.stats
+        stats.requests[name] += 1
+        query, form, files, codec = await self._read_params(request)
+        params = _Params({**query, **form})
+        fmt = params.get("fmt", "0").strip()
+        behaviour = state.behaviour
+        login = params.get("login") or None
+        if login is None and params.get("apikey"):
+            login = state.login_for_api_key(params.get("apikey"))
+        stats.records.append(
+            RequestRecord(
+                endpoint=name,
+                method=request.method,
+                query=query,
+                form=form,
+                files=files,
+                login=login,
+                at=state.now(),
+            )
+        )
+        if behaviour.empty_responses > 0:
+            behaviour.empty_responses -= 1
+            return Response(b"", media_type="text/plain")
+        key = login or "<anonymous>"
+        stats.in_flight[key] += 1
+        try:
+            if stats.in_flight[key] > stats.max_in_flight[key]:
+                stats.max_in_flight[key] = stats.in_flight[key]
+            if behaviour.latency > 0:
+                await anyio.sleep(behaviour.latency)
+            try:
+                if stats.in_flight[key] >= behaviour.concurrency_limit:
+                    raise SimError(9, "too many concurrent requests")
+                handler = _HANDLERS.get(name)
+                if handler is None:
+                    return Response(b"Not Found", status_code=404, media_type="text/plain")
+                state.poll()
+                forced = behaviour.take_forced_error(name)
+                account = state.authenticate(
+                    params.get("login") or None,
+                    params.get("psw") or None,
+                    params.get("apikey") or None,
+                )
+                if forced is not None:
+                    raise SimError(forced, _DEFAULT_TEXTS.get(forced, "error"))
+                answer = handler(self, account, params)
+            except SimError as exc:
+                return _error_response(exc, fmt, codec)
+            return _answer_response(answer, fmt, codec)
+        finally:
+            stats.in_flight[key] -= 1
+
+
+_DEFAULT_TEXTS = {
+    1: "parameters error",
+    2: "authorise error",
+    3: "not enough money",
+    4: "IP address is temporarily blocked",
+    5: "invalid time format",
+    6: "message is denied",
+    7: "invalid number",
+    8: "can't deliver sms",
+    9: "duplicate request, wait a minute",
+    10: "invalid image code",
+    11: "invalid code",
+}
+
+
+def _encode(text: str, codec: str) -> bytes:
+    return text.encode(codec, "replace")
+
+
+def _error_response(exc: SimError, fmt: str, codec: str) -> Response:
+    charset = "utf-8" if codec == "utf-8" else ("windows-1251" if codec == "cp1251" else "koi8-r")
+    if fmt == "3":
+        body: dict[str, object] = {"error": exc.text, "error_code": exc.code}
+        if exc.message_id is not None:
+            body["id"] = exc.message_id
+        return Response(
+            _encode(json.dumps(body, ensure_ascii=False), codec),
+            media_type=f"application/json; charset={charset}",
+        )
+    if fmt == "1":
+        text = f"{exc.message_id or 0},-{exc.code}"
+    elif fmt == "2":
+        text = (
+            f"<result><error>{exc.text}</error><error_code>{exc.code}</error_code>"
+            + (f"<id>{exc.message_id}</id>" if exc.message_id is not None else "")
+            + "</result>"
+        )
+    else:
+        text = f"ERROR = {exc.code} ({exc.text})"
+        if exc.message_id is not None:
+            text += f", ID - {exc.message_id}"
+    return Response(_encode(text, codec), media_type=f"text/plain; charset={charset}")
+
+
+def _answer_response(answer: _Answer, fmt: str, codec: str) -> Response:
+    charset = "utf-8" if codec == "utf-8" else ("windows-1251" if codec == "cp1251" else "koi8-r")
+    if answer.raw is not None:
+        return Response(answer.raw, media_type=answer.raw_type)
+    if fmt in ("0", "") and answer.plain is not None:
+        return Response(_encode(answer.plain, codec), media_type=f"text/plain; charset={charset}")
+    if fmt == "1" and answer.csv is not None:
+        return Response(_encode(answer.csv, codec), media_type=f"text/plain; charset={charset}")
+    return Response(
+        _encode(json.dumps(answer.json, ensure_ascii=False), codec),
+        media_type=f"application/json; charset={charset}",
+    )
+
+
+# ---- send.php --------------------------------------------------------------------------
+
+_TYPE_FLAGS = (
+    ("flash", st.TYPE_FLASH),
+    ("push", st.TYPE_PUSH),
+    ("hlr", st.TYPE_HLR),
+    ("ping", st.TYPE_PING),
+    ("mms", st.TYPE_MMS),
+    ("mail", st.TYPE_MAIL),
+    ("call", st.TYPE_CALL),
+    ("viber", st.TYPE_VIBER),
+    ("soc", st.TYPE_SOC),
+    ("tg", st.TYPE_SOC),
+)
+
+
+def _message_type(params: _Params) -> tuple[int, bool]:
+    chosen = [t for key, t in _TYPE_FLAGS if params.flag(key)]
+    bin_mode = params.int("bin", 0, low=0, high=2)
+    if bin_mode:
+        chosen.append(st.TYPE_BIN)
+    if params.get("bot"):
+        chosen.append(st.TYPE_SOC)
+    if len(set(chosen)) > 1:
+        raise SimError(1, "conflicting message type flags")
+    return (chosen[0] if chosen else st.TYPE_SMS), bin_mode == 2
+
+
+def _split_phones(raw: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in raw.replace(";", ",").split(",") if p.strip())
+
+
+def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
+    state = app.state
+    type_, hex_binary = _message_type(params)
+    client_id = params.get("id").strip() or None
+    if client_id is not None:
+        if client_id.isdigit():
+            if not 1 <= int(client_id) <= 2147483647:
+                raise SimError(1, "invalid id")
+        elif len(client_id) > 40 or not all(c.isalnum() or c in ".-_" for c in client_id):
+            raise SimError(1, "invalid id")
+    sender = params.get("sender") if params.has("sender") else None
+    too_long = sender is not None and (
+        len(sender) > 15 or (not sender.isdigit() and len(sender) > 11)
+    )
+    if too_long and type_ != st.TYPE_MAIL:
+        raise SimError(1, "invalid sender")
+    start_at = None
+    if params.get("time"):
+        tz = params.int("tz", 0, low=-24, high=24)
+        start_at = st.parse_schedule(params.get("time"), state.now(), tz)
+    valid = st.parse_validity(params.get("valid")) if params.get("valid") else None
+    max_parts = params.int("maxsms", 0, low=0) or None
+    translit = params.int("translit", 0, low=0, high=2)
+    common = {
+        "type": type_,
+        "sender": sender,
+        "client_id": client_id,
+        "translit": translit,
+        "max_parts": max_parts,
+        "start_at": start_at,
+        "valid_seconds": valid,
+        "price_only": price_only,
+        "hex_binary": hex_binary,
+    }
+    if params.get("list"):
+        out = []
+        lines = [ln for ln in params.get("list").splitlines() if ln.strip()]
+        for line in lines:
+            phones, sep, text = line.partition(":")
+            if not sep:
+                raise SimError(1, "invalid list line")
+            out.append(
+                st.SendRequest(
+                    phones=_split_phones(phones),
+                    text=text.replace("\\n", "\n"),
+                    **common,  # type: ignore[arg-type]
+                )
+            )
+        return out
+    if not params.get("phones").strip():
+        raise SimError(1, "phones is empty")
+    text = params.get("mes")
+    if type_ == st.TYPE_MAIL and not params.get("subj"):
+        raise SimError(1, "subj is required for e-mail")
+    return [
+        st.SendRequest(
+            phones=_split_phones(params.get("phones")),
+            text=text,
+            **common,  # type: ignore[arg-type]
+        )
+    ]
+
+
+def _recipient_rows(rows: tuple[st.RecipientOutcome, ...]) -> list[dict[str, object]]:
+    return [
+        {
+            "phone": r.phone,
+            "mccmnc": r.mccmnc,
+            "cost": format_money(r.cost),
+            "status": str(r.status),
+            "error": str(r.err),
+        }
+        for r in rows
+    ]
+
+
+def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    cost_mode = params.int("cost", 0, low=0, high=3)
+    if params.get("imgcode") and params.get("imgcode") != "1234":
+        raise SimError(10, "invalid image code")
+    requests = _send_request(app, params, price_only=cost_mode == 1)
+    # "Identical" means the same parameter set (credentials, fmt and all), checked once for the
+    # whole request; only accepted requests count, so a retry after an error goes through.
+    dup_key = ("cost" if cost_mode == 1 else "send", params.fingerprint())
+    state.check_duplicate(account.login, dup_key, 5 if cost_mode == 1 else 1)
+    if len(requests) > 1:
+        # ``list``: check the whole batch fits the balance before sending any of it.
+        priced = [state.send(account.login, attrs.evolve(r, price_only=True)) for r in requests]
+        total = sum((p.cost for p in priced), Decimal(0))
+        if cost_mode != 1 and total > account.balance + (account.credit or Decimal(0)):
+            raise SimError(3, "not enough money", priced[0].id)
+    outcomes: list[st.SendOutcome] = []
+    shared_id: int | None = None
+    for req in requests:
+        if shared_id is not None and req.client_id is None:
+            req = attrs.evolve(req, client_id=str(shared_id))
+        outcome = state.send(account.login, req)
+        shared_id = outcome.id
+        outcomes.append(outcome)
+    state.remember(account.login, dup_key)
+    first = outcomes[0]
+    parts = sum(o.parts for o in outcomes)
+    cost = sum((o.cost for o in outcomes), Decimal(0))
+    balance = account.balance
+    rows = tuple(r for o in outcomes for r in o.recipients)
+    if cost_mode == 1:
+        body: dict[str, object] = {"cost": format_money(cost), "cnt": parts}
+        csv = f"{format_money(cost)},{parts}"
+        plain = f"OK - {parts} SMS, COST - {format_money(cost)}"
+    else:
+        body = {"id": first.id, "cnt": parts}
+        csv = f"{first.id},{parts}"
+        plain = f"OK - {parts} SMS, ID - {first.id}"
+        if cost_mode >= 2:
+            body["cost"] = format_money(cost)
+            csv += f",{format_money(cost)}"
+            plain += f", COST - {format_money(cost)}"
+        if cost_mode == 3:
+            body["balance"] = format_money(balance)
+            csv += f",{format_money(balance)}"
+            plain += f", BALANCE - {format_money(balance)}"
+    if params.flag("op") or params.flag("err"):
+        selected = rows if params.flag("op") else tuple(r for r in rows if r.status in (22, 23))
+        body["phones"] = _recipient_rows(selected)
+    return _Answer(body, plain=plain, csv=csv)
+
+
+# ---- status.php ------------------------------------------------------------------------
+
+
+def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "status": message.status,
+        "last_date": format_date(message.changed_at),
+        "last_timestamp": int(message.changed_at),
+        "flag": message.flag,
+        "err": message.err,
+    }
+    if message.hlr is not None and message.status == st.ST_DELIVERED:
+        fields.update(message.hlr.as_dict())
+    if level >= 1:
+        text = message.text
+        fields.update(
+            {
+                "send_date": format_date(message.submitted_at),
+                "send_timestamp": int(message.submitted_at),
+                "phone": message.phone,
+                "cost": format_money(message.cost),
+                "sender_id": message.sender or "",
+                "status_name": st.STATUS_NAMES.get(message.status, ""),
+                "message": text,
+                "comment": message.comment or "",
+                "type": message.type,
+                "sms_cnt": message.parts,
+            }
+        )
+    if level >= 2:
+        info = st.lookup_operator(message.phone)
+        fields.update(
+            {
+                "country": info[0] if info else "",
+                "operator": info[1] if info else "",
+                "region": info[2] if info else "",
+            }
+        )
+    return fields
+
+
+def _handle_status(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    raw_ids = params.get("id")
+    raw_phones = params.get("phone")
+    if not raw_ids.strip():
+        raise SimError(1, "id is empty")
+    level = params.int("all", 0, low=0, high=2)
+    bulk = "," in raw_ids
+    ids = [i.strip() for i in raw_ids.split(",")]
+    phones = [p.strip() for p in raw_phones.split(",")] if raw_phones else []
+    if bulk:
+        ids = [i for i in ids if i]
+        phones = phones[: len(ids)]
+        if phones and len(phones) != len(ids):
+            raise SimError(1, "id and phone lists differ in length")
+        if state.behaviour.rate_limits and not state.hit(account.login, ("status-bulk",), 1):
+            raise SimError(9, "duplicate request, wait a minute")
+    if params.flag("del"):
+        deleted = 0
+        for index, mid in enumerate(ids):
+            message = state.find(account.login, mid, phones[index] if index < len(phones) else None)
+            if message is not None:
+                state.delete(message)
+                deleted += 1
+        if not deleted:
+            raise SimError(3, "message not found")
+        return _Answer(_OK, plain="OK", csv="OK")
+    results: list[dict[str, object]] = []
+    for index, mid in enumerate(ids):
+        phone = phones[index] if index < len(phones) and phones[index] else None
+        message = state.find(account.login, mid, phone)
+        if message is None:
+            if not bulk:
+                raise SimError(3, "message not found")
+            results.append(
+                {
+                    "status": st.ST_NOT_FOUND,
+                    "id": int(mid) if mid.isdigit() else mid,
+                    "phone": phone or "",
+                }
+            )
+            continue
+        if (
+            not bulk
+            and state.behaviour.rate_limits
+            and not state.hit(account.login, ("status", message.id, message.phone), 5)
+        ):
+            raise SimError(9, "duplicate request, wait a minute")
+        fields = _status_fields(message, level)
+        if bulk:
+            fields = {"id": message.id, "phone": message.phone, **fields}
+        results.append(fields)
+    if bulk:
+        csv = "\n".join(
+            ",".join(str(r.get(k, 0)) for k in ("id", "phone", "status", "last_timestamp", "err"))
+            for r in results
+        )
+        return _Answer(results, csv=csv)
+    only = results[0]
+    plain = f"Status = {only['status']}, check_time = {only['last_date']}, err = {only['err']}"
+    csv = f"{only['status']},{only['last_timestamp']},{only['err']}"
+    return _Answer(only, plain=plain, csv=csv)
+
+
+# ---- balance.php -----------------------------------------------------------------------
+
+
+def _handle_balance(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    if state.behaviour.rate_limits and not state.hit(account.login, ("balance",), 10):
+        raise SimError(9, "too many requests, wait a minute")
+    body: dict[str, object] = {"balance": format_money(account.balance)}
+    if params.flag("cur"):
+        body["currency"] = account.currency
+    if account.credit is not None:
+        body["credit"] = format_money(account.credit)
+    text = format_money(account.balance)
+    return _Answer(
+        body, plain=text, csv=text + (f",{account.currency}" if params.flag("cur") else "")
+    )
+
+
+def _decimal(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise SimError(1, "invalid number value") from None
+
+
+_HANDLERS: dict[str, Handler] = {
+    "send": _handle_send,
+    "status": _handle_status,
+    "balance": _handle_balance,
+}

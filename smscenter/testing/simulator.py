@@ -1,0 +1,352 @@
+""":class:`SMSCSimulator`: the simulated provider, served on a real local port.
+
+The HTTP half runs :class:`~smscenter.testing._http_app.SimulatorApp` under uvicorn on a socket
+bound to 127.0.0.1 before the server starts, so the port is known (and reserved) at once.
+Everything the simulator starts lives in one anyio task group that is closed when the ``async
+with`` block ends: no server, task or socket outlives it.
+
+uvicorn runs on asyncio only, so the simulator needs the asyncio backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from collections.abc import Callable, Generator, Iterator
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import anyio
+import anyio.abc
+import uvicorn
+
+from smscenter.config import Credentials
+from smscenter.testing._http_app import RequestRecord, RequestStats, SimulatorApp
+from smscenter.testing._state import (
+    Account,
+    Behaviour,
+    Clock,
+    DownloadTask,
+    HlrResult,
+    IncomingRecord,
+    ManualClock,
+    SentMessage,
+    SimulatorState,
+)
+
+__all__ = ("SMSCSimulator",)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LOGIN = "demo"
+DEFAULT_PASSWORD = "demo-password"
+DEFAULT_API_KEY = "demo-api-key"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without signal handling (the test runner owns the signals)."""
+
+    def __init__(self, config: uvicorn.Config, started: anyio.Event) -> None:
+        super().__init__(config)
+        self._started_event = started
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self._started_event.set()
+
+
+class SMSCSimulator:
+    """A simulated SMS Center provider for tests and demos, serving the HTTP API on 127.0.0.1.
+
+    >>> async with SMSCSimulator() as sim:                     # doctest: +SKIP
+    ...     async with HTTPClient(sim.credentials, base_url=sim.base_url) as client:
+    ...         result = await client.send(Message(to="+79991234567", text="hi"))
+    ...     sim.advance(10)                                     # statuses move on
+
+    :param host: the address to listen on (keep it on loopback).
+    :param http_port: the port; 0 picks a free one (see :attr:`base_url`).
+    :param clock: returns the simulated Unix time. By default a :class:`ManualClock` that only
+        moves with :meth:`advance`, so status changes are deterministic. Pass ``time.time`` to
+        let statuses progress in real time.
+    :param seed: seeds the random draw of delivery outcomes.
+    :param behaviour: the initial knobs (:class:`Behaviour`); also reachable as
+        :attr:`behaviour` and changeable at any time.
+    :param login: login of the default account; :param password: its password;
+    :param api_key: its API key; :param balance: its starting balance.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        http_port: int = 0,
+        clock: Clock | None = None,
+        seed: int = 0,
+        behaviour: Behaviour | None = None,
+        login: str = DEFAULT_LOGIN,
+        password: str = DEFAULT_PASSWORD,
+        api_key: str | None = DEFAULT_API_KEY,
+        balance: Decimal = Decimal("1000"),
+    ) -> None:
+        self._host = host
+        self._http_port = http_port
+        self.state = SimulatorState(
+            clock=clock if clock is not None else ManualClock(),
+            seed=seed,
+            behaviour=behaviour if behaviour is not None else Behaviour(),
+        )
+        self.stats = RequestStats()
+        self.app = SimulatorApp(self.state, self.stats)
+        self._default_login = login
+        self.state.add_account(login, password, api_key=api_key, balance=Decimal(balance))
+        self._port: int | None = None
+        self._exit_stack: contextlib.AsyncExitStack | None = None
+        self._server: _Server | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SMSCSimulator:
+        if self._exit_stack is not None:
+            raise RuntimeError("this simulator is already running")
+        stack = contextlib.AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            sock = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET)
+            stack.callback(sock.close)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._http_port))
+            sock.listen(128)
+            sock.setblocking(False)
+            self._port = sock.getsockname()[1]
+            config = uvicorn.Config(
+                self.app,
+                lifespan="off",
+                ws="none",
+                http="h11",
+                log_level="warning",
+                log_config=None,
+                access_log=False,
+                timeout_graceful_shutdown=1,
+                timeout_keep_alive=30,
+            )
+            started = anyio.Event()
+            server = _Server(config, started)
+            self._server = server
+            group = await stack.enter_async_context(anyio.create_task_group())
+            stack.push_async_callback(self._stop)
+            group.start_soon(server.serve, [sock])
+            group.start_soon(self._tick)
+            with anyio.fail_after(10):
+                await started.wait()
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._exit_stack = stack
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack, self._exit_stack = self._exit_stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, tb)
+
+    async def _stop(self) -> None:
+        self._stopping = True
+        if self._server is not None:
+            self._server.should_exit = True
+
+    _stopping = False
+
+    async def _tick(self) -> None:
+        # Real-time clocks: apply due status changes so subscribers (SMPP receipts) hear of them
+        # without waiting for a request. With a ManualClock this finds nothing to do.
+        while not self._stopping:
+            self.state.poll()
+            await anyio.sleep(0.05)
+
+    # ---- addresses and accounts -----------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The HTTP port (known once the simulator runs)."""
+        if self._port is None:
+            raise RuntimeError("the simulator is not running; use 'async with'")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``: give it to the client as its base URL."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def behaviour(self) -> Behaviour:
+        """The knobs (latency, delays, outcome mix, faults ...); change them at any time."""
+        return self.state.behaviour
+
+    @property
+    def login(self) -> str:
+        """The default account's login."""
+        return self._default_login
+
+    @property
+    def credentials(self) -> Credentials:
+        """Login + password of the default account."""
+        account = self.state.account(self._default_login)
+        return Credentials(account.login, account.password)
+
+    @property
+    def api_key_credentials(self) -> Credentials:
+        """The default account's API key as :class:`Credentials`."""
+        account = self.state.account(self._default_login)
+        if account.api_key is None:
+            raise RuntimeError("the default account has no API key")
+        return Credentials.from_api_key(account.api_key)
+
+    def add_account(
+        self,
+        login: str,
+        password: str | None = None,
+        *,
+        api_key: str | None = None,
+        balance: Decimal | int | str = Decimal("1000"),
+    ) -> Credentials:
+        """Add an account (or replace one with the same login).
+
+        :param password: its password (default: ``"<login>-password"``).
+        :param api_key: an API key that also logs in to it.
+        :returns: login + password credentials for it.
+        """
+        password = password if password is not None else f"{login}-password"
+        self.state.add_account(login, password, api_key=api_key, balance=Decimal(balance))
+        return Credentials(login, password)
+
+    def account(self, login: str | None = None) -> Account:
+        """The account record (senders, contacts, downloads ... can be edited directly)."""
+        return self.state.account(login or self._default_login)
+
+    def set_balance(self, login: str | None, amount: Decimal | int | str) -> None:
+        """Set an account's balance (``None`` for the default account)."""
+        self.state.set_balance(login or self._default_login, Decimal(amount))
+
+    def balance(self, login: str | None = None) -> Decimal:
+        """An account's current balance."""
+        return self.state.account(login or self._default_login).balance
+
+    # ---- time -----------------------------------------------------------------------------
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward and apply the status changes that became due.
+
+        :raises TypeError: when the simulator runs on a clock it cannot move.
+        """
+        clock = self.state.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("advance() needs the default ManualClock")
+        clock.advance(seconds)
+        self.state.poll()
+
+    def now(self) -> float:
+        """The simulated Unix time."""
+        return self.state.now()
+
+    # ---- messages and events --------------------------------------------------------------
+
+    @property
+    def sent(self) -> list[SentMessage]:
+        """Every message accepted so far (one entry per recipient), oldest first."""
+        return self.state.sent_messages()
+
+    def sent_to(self, phone: str) -> list[SentMessage]:
+        """Messages accepted for one recipient (digits only, e.g. ``"79991234567"``)."""
+        digits = phone.lstrip("+")
+        return [m for m in self.state.sent_messages() if m.phone == digits]
+
+    def message(self, message_id: int, phone: str | None = None) -> SentMessage | None:
+        """One stored message by id (and phone when the send had several)."""
+        return self.state.find(self._owner_of(message_id), message_id, phone)
+
+    def _owner_of(self, message_id: int) -> str:
+        for (mid, _phone), message in self.state.messages.items():
+            if mid == message_id:
+                return message.login
+        return self._default_login
+
+    def inject_incoming(
+        self,
+        phone: str,
+        text: str,
+        *,
+        to_phone: str = "",
+        login: str | None = None,
+        answer_to: int | None = None,
+    ) -> IncomingRecord:
+        """An incoming SMS from ``phone`` arrives for an account (get_answers shows it).
+
+        :param to_phone: the number it was sent to (a dedicated receive number, say).
+        :param answer_to: the id of the message it answers (``sms_id`` in callbacks).
+        """
+        return self.state.inject_incoming(
+            login or self._default_login,
+            phone,
+            text,
+            to_phone=to_phone,
+            answer_to=answer_to,
+        )
+
+    def set_hlr_result(self, phone: str, result: HlrResult) -> None:
+        """What an HLR lookup of ``phone`` will answer."""
+        digits = phone.lstrip("+")
+        self.state.hlr_results[digits] = result
+
+    def simulate_call(self, phone: str, *, login: str | None = None) -> IncomingRecord:
+        """The subscriber of a pending confirm-by-call (wait_call.php) calls back."""
+        return self.state.simulate_call(login or self._default_login, phone.lstrip("+"))
+
+    def add_download_task(
+        self,
+        name: str,
+        *,
+        status: int = 2,
+        content: bytes | None = None,
+        login: str | None = None,
+    ) -> DownloadTask:
+        """Add a deferred export task (downloads.php); finished ones hold a CSV of the sent
+        messages unless ``content`` is given."""
+        return self.state.add_download_task(
+            login or self._default_login, name, status=status, content=content
+        )
+
+    def subscribe_status(self, callback: Callable[[Any], None]) -> Callable[[], None]:
+        """Hear of every status change (a :class:`StatusChange`); returns an unsubscriber."""
+        return self.state.subscribe_status(callback)
+
+    # ---- counters -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> dict[str, int]:
+        """HTTP requests received per endpoint (``"send"``, ``"status"`` ...)."""
+        return dict(self.stats.requests)
+
+    def max_concurrent(self, login: str | None = None) -> int:
+        """The most requests of ``login`` ever in flight at once."""
+        return self.stats.max_in_flight[login or self._default_login]
+
+    @property
+    def records(self) -> list[RequestRecord]:
+        """The requests received (their raw parameters), oldest first."""
+        return list(self.stats.records)
+
+    def iter_records(self, endpoint: str | None = None) -> Iterator[RequestRecord]:
+        """The recorded requests, optionally of one endpoint."""
+        return (r for r in self.stats.records if endpoint is None or r.endpoint == endpoint)
