@@ -1,0 +1,179 @@
+"""In-flight request bookkeeping: who is waiting for which response, until when.
+
+Every operation is O(1) (amortised): requests live in a dict keyed by sequence number, and
+deadlines in a FIFO queue. With one response timeout per connection, deadlines are handed out
+in increasing order, so the earliest is always at the front; an out-of-order deadline goes to a
+small heap instead. Answered requests are marked dead and dropped lazily when they reach the
+front (peer-performance.md finding 2: no scans proportional to the outstanding requests).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+from smscenter.smpp.constants import CommandId
+
+__all__ = ("InFlight", "Window")
+
+
+class InFlight:
+    """One request waiting for its response."""
+
+    __slots__ = ("alive", "command_id", "counted", "deadline", "sequence_number")
+
+    def __init__(
+        self, sequence_number: int, command_id: CommandId, deadline: float | None, counted: bool
+    ) -> None:
+        self.sequence_number = sequence_number
+        self.command_id = command_id
+        self.deadline = deadline
+        self.counted = counted
+        self.alive = True
+
+    def __lt__(self, other: InFlight) -> bool:  # heap order
+        return (self.deadline or 0.0) < (other.deadline or 0.0)
+
+    def __repr__(self) -> str:
+        return (
+            f"InFlight(seq={self.sequence_number}, {self.command_id.name}, "
+            f"deadline={self.deadline})"
+        )
+
+
+class Window:
+    """Requests in flight on one connection, with a cap on the counted ones.
+
+    :param capacity: how many counted requests may be outstanding at once.
+    :param remember_expired: how many expired sequence numbers to remember so that a late
+        response is recognised as such (bounded memory).
+    """
+
+    __slots__ = ("_counted", "_entries", "_expired", "_expired_order", "_fifo", "_heap", "capacity")
+
+    def __init__(self, capacity: int, *, remember_expired: int = 4096) -> None:
+        if capacity < 1:
+            raise ValueError("the window capacity must be at least 1")
+        self.capacity = capacity
+        self._entries: dict[int, InFlight] = {}
+        self._fifo: deque[InFlight] = deque()
+        self._heap: list[InFlight] = []
+        self._counted = 0
+        self._expired: dict[int, CommandId] = {}
+        self._expired_order: deque[int] = deque(maxlen=max(1, remember_expired))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, sequence_number: int) -> bool:
+        return sequence_number in self._entries
+
+    @property
+    def in_flight(self) -> int:
+        """Counted requests outstanding."""
+        return self._counted
+
+    @property
+    def available(self) -> int:
+        """Counted requests that may still be sent."""
+        return self.capacity - self._counted
+
+    def add(
+        self, sequence_number: int, command_id: CommandId, deadline: float | None, counted: bool
+    ) -> None:
+        """Track a request about to be sent.
+
+        :raises ValueError: the sequence number is already in flight.
+        """
+        if sequence_number in self._entries:
+            raise ValueError(f"sequence number {sequence_number} is already in flight")
+        entry = InFlight(sequence_number, command_id, deadline, counted)
+        self._entries[sequence_number] = entry
+        if counted:
+            self._counted += 1
+        self._expired.pop(sequence_number, None)
+        if deadline is None:
+            return
+        fifo = self._fifo
+        # Keep the FIFO sorted: append when not earlier than the last one, else use the heap.
+        if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
+            fifo.append(entry)
+        else:
+            heapq.heappush(self._heap, entry)
+
+    def get(self, sequence_number: int) -> InFlight | None:
+        """The request waiting under this sequence number, if any."""
+        return self._entries.get(sequence_number)
+
+    def pop(self, sequence_number: int) -> InFlight | None:
+        """Stop tracking a request (its response arrived)."""
+        entry = self._entries.pop(sequence_number, None)
+        if entry is None:
+            return None
+        entry.alive = False
+        if entry.counted:
+            self._counted -= 1
+        fifo = self._fifo
+        while fifo and not fifo[0].alive:
+            fifo.popleft()
+        return entry
+
+    def pop_expired(self, sequence_number: int) -> CommandId | None:
+        """If this sequence number belonged to a request that expired: forget it, return its
+        command_id (the caller reports a late response)."""
+        return self._expired.pop(sequence_number, None)
+
+    def next_deadline(self) -> float | None:
+        """The earliest deadline of a request still waiting."""
+        fifo, heap = self._fifo, self._heap
+        while fifo and not fifo[0].alive:
+            fifo.popleft()
+        while heap and not heap[0].alive:
+            heapq.heappop(heap)
+        best: float | None = None
+        if fifo:
+            best = fifo[0].deadline
+        if heap and (best is None or (heap[0].deadline or 0.0) < best):
+            best = heap[0].deadline
+        return best
+
+    def expire(self, now: float) -> list[InFlight]:
+        """Remove and return every request whose deadline is at or before ``now``."""
+        out: list[InFlight] = []
+        fifo, heap = self._fifo, self._heap
+        while fifo and (not fifo[0].alive or (fifo[0].deadline or 0.0) <= now):
+            entry = fifo.popleft()
+            if entry.alive:
+                out.append(entry)
+        while heap and (not heap[0].alive or (heap[0].deadline or 0.0) <= now):
+            entry = heapq.heappop(heap)
+            if entry.alive:
+                out.append(entry)
+        for entry in out:
+            self._forget(entry)
+            self._remember_expired(entry)
+        return out
+
+    def drain(self) -> list[InFlight]:
+        """Remove and return everything still waiting (the connection closed)."""
+        out = list(self._entries.values())
+        for entry in out:
+            entry.alive = False
+        self._entries.clear()
+        self._fifo.clear()
+        self._heap.clear()
+        self._counted = 0
+        return out
+
+    def _forget(self, entry: InFlight) -> None:
+        entry.alive = False
+        del self._entries[entry.sequence_number]
+        if entry.counted:
+            self._counted -= 1
+
+    def _remember_expired(self, entry: InFlight) -> None:
+        order = self._expired_order
+        if len(order) == order.maxlen:
+            self._expired.pop(order[0], None)
+        order.append(entry.sequence_number)
+        self._expired[entry.sequence_number] = entry.command_id

@@ -1,0 +1,651 @@
+"""The SMPP session state machine, sans-IO: bytes in, events out, bytes to send out.
+
+One class, :class:`SMPPConnection`, serves both ends of the wire: ``role=Role.ESME`` is our
+client, ``role=Role.SMSC`` is the SMSC side of the embedded simulator. It owns no socket, no
+clock and no task (h11 / mqttproto style, style.md §1.1 and §1.5):
+
+- :meth:`~SMPPConnection.receive_data` takes bytes as read (``b""`` means EOF) and returns
+  events; automatic answers (enquire_link_resp, unbind_resp, generic_nack, error responses to
+  PDUs illegal in the current state) are queued at the same time.
+- ``send*`` methods encode and queue a PDU and return its sequence number;
+  :meth:`~SMPPConnection.data_to_send` drains everything queued as one ``bytes`` (one write per
+  batch, peer-performance.md finding 1).
+- Time comes in as ``now`` floats: requests carry deadlines, :meth:`~SMPPConnection.expire`
+  reports what ran out, :meth:`~SMPPConnection.timers` says when an enquire_link is due and
+  whether the link is dead.
+
+Which PDU may be sent by which side in which state is one table, :data:`LEGAL` (SMPP 3.4 §2.3
+and §2.4); sending an illegal one is a ``LocalProtocolError``, receiving one is answered with
+``ESME_RINVBNDSTS`` (``ESME_RALYBND`` for a second bind) and reported as
+:class:`~smscenter.smpp.events.ProtocolViolation`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import Any
+
+import attrs
+
+from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.smpp._window import Window
+from smscenter.smpp._wire import U32, PduDecodeError
+from smscenter.smpp.constants import (
+    DEFAULT_MAX_PDU_LENGTH,
+    INTERFACE_VERSION,
+    MAX_SEQUENCE_NUMBER,
+    BindMode,
+    CommandId,
+    CommandStatus,
+)
+from smscenter.smpp.events import (
+    BindComplete,
+    BindRefused,
+    BindRequested,
+    ConnectionClosed,
+    DataSmReceived,
+    DeliverSmReceived,
+    EnquireLinkReceived,
+    Event,
+    LateResponse,
+    OutbindReceived,
+    PendingRequest,
+    ProtocolViolation,
+    RequestExpired,
+    RequestReceived,
+    ResponseReceived,
+    SubmitSmReceived,
+    UnbindComplete,
+    UnbindReceived,
+)
+from smscenter.smpp.pdu import (
+    BindReceiver,
+    BindTransceiver,
+    BindTransmitter,
+    EnquireLink,
+    EnquireLinkResp,
+    GenericNack,
+    Outbind,
+    Pdu,
+    PduFramer,
+    Unbind,
+    UnbindResp,
+)
+
+__all__ = (
+    "LEGAL",
+    "Role",
+    "SMPPConnection",
+    "State",
+    "Timers",
+    "WindowFull",
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Role(enum.Enum):
+    """Which end of the link a connection plays."""
+
+    ESME = "esme"
+    SMSC = "smsc"
+
+
+ESME = Role.ESME
+SMSC = Role.SMSC
+
+
+class State(enum.Enum):
+    """Session states (SMPP 3.4 §2.2), plus UNBINDING while our unbind awaits its answer."""
+
+    OPEN = "open"
+    BOUND_TX = "bound_tx"
+    BOUND_RX = "bound_rx"
+    BOUND_TRX = "bound_trx"
+    UNBINDING = "unbinding"
+    CLOSED = "closed"
+
+
+class WindowFull(LocalProtocolError):
+    """A request was sent while the window was full; wait for a response first."""
+
+
+C = CommandId
+_ANY_TIME = {C.ENQUIRE_LINK, C.ENQUIRE_LINK_RESP, C.GENERIC_NACK}
+_BOUND = _ANY_TIME | {C.UNBIND, C.UNBIND_RESP}
+_ESME_TX = {C.SUBMIT_SM, C.DATA_SM, C.QUERY_SM, C.CANCEL_SM, C.REPLACE_SM, C.SUBMIT_MULTI}
+_SMSC_TX = {
+    C.SUBMIT_SM_RESP,
+    C.DATA_SM_RESP,
+    C.QUERY_SM_RESP,
+    C.CANCEL_SM_RESP,
+    C.REPLACE_SM_RESP,
+    C.SUBMIT_MULTI_RESP,
+}
+_SMSC_RX = {C.DELIVER_SM, C.DATA_SM, C.ALERT_NOTIFICATION}
+_ESME_RX = {C.DELIVER_SM_RESP, C.DATA_SM_RESP}
+_ALL_RESPONSES = {c for c in CommandId if c & 0x80000000}
+_BIND_REQUESTS = {C.BIND_TRANSMITTER, C.BIND_RECEIVER, C.BIND_TRANSCEIVER}
+_BIND_RESPONSES = {C.BIND_TRANSMITTER_RESP, C.BIND_RECEIVER_RESP, C.BIND_TRANSCEIVER_RESP}
+
+#: state -> sending role -> command_ids that side may send in that state (SMPP 3.4 §2.3, §2.4).
+#: The same table checks what we send (raising LocalProtocolError) and what we receive
+#: (answering ESME_RINVBNDSTS). While UNBINDING only responses, unbind and keepalive pass, so
+#: in-flight answers still land; CLOSED allows nothing.
+LEGAL: dict[State, dict[Role, frozenset[CommandId]]] = {
+    State.OPEN: {
+        ESME: frozenset(_ANY_TIME | _BIND_REQUESTS),
+        SMSC: frozenset(_ANY_TIME | _BIND_RESPONSES | {C.OUTBIND}),
+    },
+    State.BOUND_TX: {
+        ESME: frozenset(_BOUND | _ESME_TX),
+        SMSC: frozenset(_BOUND | _SMSC_TX),
+    },
+    State.BOUND_RX: {
+        ESME: frozenset(_BOUND | _ESME_RX),
+        SMSC: frozenset(_BOUND | _SMSC_RX),
+    },
+    State.BOUND_TRX: {
+        ESME: frozenset(_BOUND | _ESME_TX | _ESME_RX),
+        SMSC: frozenset(_BOUND | _SMSC_TX | _SMSC_RX),
+    },
+    State.UNBINDING: {
+        ESME: frozenset(_ALL_RESPONSES | {C.UNBIND, C.ENQUIRE_LINK}),
+        SMSC: frozenset(_ALL_RESPONSES | {C.UNBIND, C.ENQUIRE_LINK}),
+    },
+    State.CLOSED: {ESME: frozenset(), SMSC: frozenset()},
+}
+del C
+
+_BIND_CLASSES: dict[BindMode, type[BindTransmitter | BindReceiver | BindTransceiver]] = {
+    BindMode.TRANSMITTER: BindTransmitter,
+    BindMode.RECEIVER: BindReceiver,
+    BindMode.TRANSCEIVER: BindTransceiver,
+}
+_MODE_OF: dict[int, BindMode] = {
+    CommandId.BIND_TRANSMITTER: BindMode.TRANSMITTER,
+    CommandId.BIND_RECEIVER: BindMode.RECEIVER,
+    CommandId.BIND_TRANSCEIVER: BindMode.TRANSCEIVER,
+    CommandId.BIND_TRANSMITTER_RESP: BindMode.TRANSMITTER,
+    CommandId.BIND_RECEIVER_RESP: BindMode.RECEIVER,
+    CommandId.BIND_TRANSCEIVER_RESP: BindMode.TRANSCEIVER,
+}
+_BOUND_STATE = {
+    BindMode.TRANSMITTER: State.BOUND_TX,
+    BindMode.RECEIVER: State.BOUND_RX,
+    BindMode.TRANSCEIVER: State.BOUND_TRX,
+}
+# Control requests are tracked (they expire) but never wait for a window slot.
+_UNCOUNTED = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND, *_BIND_REQUESTS})
+# Requests that have no response PDU.
+_NO_RESPONSE = frozenset({CommandId.OUTBIND, CommandId.ALERT_NOTIFICATION})
+_REQUEST_EVENTS: dict[int, type[RequestReceived]] = {
+    CommandId.DELIVER_SM: DeliverSmReceived,
+    CommandId.SUBMIT_SM: SubmitSmReceived,
+    CommandId.DATA_SM: DataSmReceived,
+}
+
+
+@attrs.frozen(kw_only=True)
+class Timers:
+    """What :meth:`SMPPConnection.timers` found at ``now``.
+
+    :ivar enquire_link_due: nothing was sent for an interval and no enquire_link is out: send
+        one (:meth:`SMPPConnection.send_enquire_link`).
+    :ivar link_dead: an enquire_link went unanswered past its deadline: close the link.
+    :ivar next_check: when to call :meth:`~SMPPConnection.timers` / ``expire`` again at the
+        latest (None: nothing scheduled).
+    """
+
+    enquire_link_due: bool
+    link_dead: bool
+    next_check: float | None
+
+
+class SMPPConnection:
+    """One SMPP session, either end, with no I/O.
+
+    :param role: :attr:`Role.ESME` (client) or :attr:`Role.SMSC` (server side).
+    :param window: how many requests (submit_sm, deliver_sm, query_sm...) may await their
+        response at once; enquire_link, bind and unbind do not count.
+    :param enquire_link_interval: seconds without anything sent after which an enquire_link is
+        due (the provider drops links idle for 2 minutes, seed 003).
+    :param max_pdu_length: the largest command_length accepted from the peer.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        window: int = 10,
+        enquire_link_interval: float = 30.0,
+        max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+    ) -> None:
+        if enquire_link_interval <= 0:
+            raise ValueError("enquire_link_interval must be positive")
+        self.role = role
+        self._peer = SMSC if role is ESME else ESME
+        self._state = State.OPEN
+        self._window = Window(window)
+        self._framer = PduFramer(max_pdu_length)
+        self._out: list[bytes] = []
+        self._next_seq = 1
+        self._bind_mode: BindMode | None = None
+        self._bind_seq: int | None = None
+        self._unbind_seq: int | None = None
+        self._enquire_seq: int | None = None
+        self._enquire_deadline: float | None = None
+        self._interval = float(enquire_link_interval)
+        self._last_activity: float | None = None
+        self._sent_since_check = False
+        self._legal_out = LEGAL[State.OPEN][role]
+        self._legal_in = LEGAL[State.OPEN][self._peer]
+
+    def __repr__(self) -> str:
+        return (
+            f"<SMPPConnection role={self.role.name} state={self._state.name} "
+            f"in_flight={len(self._window)}/{self._window.capacity}>"
+        )
+
+    # --- introspection -----------------------------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The current session state."""
+        return self._state
+
+    @property
+    def bind_mode(self) -> BindMode | None:
+        """How the session is bound (None before the bind completes)."""
+        return self._bind_mode
+
+    @property
+    def in_flight(self) -> int:
+        """Counted requests awaiting a response."""
+        return self._window.in_flight
+
+    @property
+    def window_available(self) -> int:
+        """How many more counted requests may be sent now."""
+        return self._window.available
+
+    def _set_state(self, state: State) -> None:
+        self._state = state
+        self._legal_out = LEGAL[state][self.role]
+        self._legal_in = LEGAL[state][self._peer]
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def _allocate_seq(self) -> int:
+        seq = self._next_seq
+        # Skip numbers still in flight after a wrap-around (SMPP 3.4 §3.2: 1..0x7FFFFFFF).
+        while seq in self._window:
+            seq = seq + 1 if seq < MAX_SEQUENCE_NUMBER else 1
+        self._next_seq = seq + 1 if seq < MAX_SEQUENCE_NUMBER else 1
+        return seq
+
+    def _check_out(self, command_id: CommandId) -> None:
+        if command_id not in self._legal_out:
+            raise LocalProtocolError(
+                f"{self.role.name} may not send {command_id.name.lower()} in state "
+                f"{self._state.name}"
+            )
+
+    def send(self, pdu: Pdu, *, deadline: float | None = None) -> int:
+        """Queue a request and return the sequence number it was given.
+
+        :param pdu: any request PDU; its ``sequence_number`` is ignored and replaced.
+        :param deadline: the ``now`` value after which :meth:`expire` reports it (None: never).
+        :raises LocalProtocolError: the PDU is not a request, not legal in this state, or a
+            field is over its limit; :class:`WindowFull` when the window has no room.
+        """
+        cid = pdu.command_id
+        if cid & 0x80000000:
+            raise LocalProtocolError(f"{type(pdu).__name__} is a response: use respond()")
+        self._check_out(cid)
+        counted = cid not in _UNCOUNTED
+        if counted and cid not in _NO_RESPONSE and self._window.available <= 0:
+            raise WindowFull(f"the window of {self._window.capacity} outstanding requests is full")
+        seq = self._allocate_seq()
+        # Encode first (it may fail on a bad field), then register, then queue: the request is
+        # tracked before its bytes can leave (smpp-notes §5, "register before writing").
+        data = pdu.encode()
+        if pdu.sequence_number != seq:
+            data = data[:12] + U32.pack(seq) + data[16:]
+        if cid not in _NO_RESPONSE:
+            self._window.add(seq, cid, deadline, counted)
+        self._out.append(data)
+        self._sent_since_check = True
+        return seq
+
+    def send_bind(
+        self,
+        mode: BindMode,
+        *,
+        system_id: str,
+        password: str,
+        system_type: str = "",
+        interface_version: int = INTERFACE_VERSION,
+        addr_ton: int = 0,
+        addr_npi: int = 0,
+        address_range: str = "",
+        deadline: float | None = None,
+    ) -> int:
+        """(ESME) Queue a bind request; :class:`~smscenter.smpp.events.BindComplete` or
+        :class:`~smscenter.smpp.events.BindRefused` follows.
+
+        :raises LocalProtocolError: not OPEN, or a bind is already outstanding.
+        """
+        if self._bind_seq is not None:
+            raise LocalProtocolError("a bind is already outstanding")
+        cls = _BIND_CLASSES[mode]
+        seq = self.send(
+            cls(
+                system_id=system_id,
+                password=password,
+                system_type=system_type,
+                interface_version=interface_version,
+                addr_ton=addr_ton,
+                addr_npi=addr_npi,
+                address_range=address_range,
+            ),
+            deadline=deadline,
+        )
+        self._bind_seq = seq
+        return seq
+
+    def send_enquire_link(self, *, deadline: float | None = None) -> int:
+        """Queue an enquire_link; if it is not answered by ``deadline`` the link is dead."""
+        seq = self.send(EnquireLink(), deadline=deadline)
+        self._enquire_seq = seq
+        self._enquire_deadline = deadline
+        return seq
+
+    def send_unbind(self, *, deadline: float | None = None) -> int:
+        """Queue an unbind; the connection is UNBINDING until unbind_resp arrives (responses to
+        requests still in flight are accepted meanwhile)."""
+        seq = self.send(Unbind(), deadline=deadline)
+        self._unbind_seq = seq
+        self._set_state(State.UNBINDING)
+        return seq
+
+    def send_outbind(self, *, system_id: str, password: str = "") -> int:
+        """(SMSC) Ask the ESME to bind."""
+        return self.send(Outbind(system_id=system_id, password=password))
+
+    def respond(
+        self, request: Pdu, command_status: int = CommandStatus.ESME_ROK, **fields: Any
+    ) -> None:
+        """Queue the response to ``request``, e.g. ``conn.respond(deliver_sm)`` or
+        ``conn.respond(submit_sm, message_id="42")``.
+
+        :raises LocalProtocolError: the request has no response PDU, or it is not legal now.
+        """
+        cls = request.response_class
+        if cls is None:
+            raise LocalProtocolError(f"{type(request).__name__} has no response PDU")
+        self.send_response(
+            cls(sequence_number=request.sequence_number, command_status=command_status, **fields)
+        )
+
+    def send_response(self, pdu: Pdu) -> None:
+        """Queue a response (or generic_nack) exactly as given, sequence number included.
+
+        A successful bind response sent by the SMSC binds the session.
+
+        :raises LocalProtocolError: not a response, not legal in this state, or a bad field.
+        """
+        cid = pdu.command_id
+        if not cid & 0x80000000:
+            raise LocalProtocolError(f"{type(pdu).__name__} is a request: use send()")
+        self._check_out(cid)
+        self._out.append(pdu.encode())
+        self._sent_since_check = True
+        if cid in _BIND_RESPONSES and pdu.command_status == CommandStatus.ESME_ROK:
+            mode = _MODE_OF[cid]
+            self._bind_mode = mode
+            self._set_state(_BOUND_STATE[mode])
+
+    def accept_bind(self, request: Pdu, *, system_id: str) -> None:
+        """(SMSC) Accept a bind request: answer ROK and become bound in its mode."""
+        self.respond(request, system_id=system_id)
+
+    def reject_bind(self, request: Pdu, command_status: int) -> None:
+        """(SMSC) Refuse a bind request (e.g. ``ESME_RINVPASWD``); the session stays OPEN."""
+        if command_status == CommandStatus.ESME_ROK:
+            raise ValueError("a refusal needs a non-zero command_status")
+        self.respond(request, command_status)
+
+    def data_to_send(self) -> bytes:
+        """Everything queued since the last call, as one ``bytes`` (b"" when nothing)."""
+        out = self._out
+        if not out:
+            return b""
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        return data
+
+    # --- time ---------------------------------------------------------------------------------
+
+    def expire(self, now: float) -> list[Event]:
+        """Report (and forget) every request whose deadline is at or before ``now``.
+
+        A response that still arrives later is reported as
+        :class:`~smscenter.smpp.events.LateResponse`.
+        """
+        events: list[Event] = []
+        for entry in self._window.expire(now):
+            if entry.sequence_number == self._bind_seq:
+                self._bind_seq = None
+            events.append(
+                RequestExpired(
+                    request_seq=entry.sequence_number, request_command_id=entry.command_id
+                )
+            )
+        return events
+
+    def timers(self, now: float) -> Timers:
+        """Keepalive bookkeeping at ``now``.
+
+        The interval counts from the last time anything was *sent* (seen at the previous call):
+        the provider drops a link on which the client stays silent for 2 minutes (seed 003).
+        """
+        if self._sent_since_check or self._last_activity is None:
+            self._last_activity = now
+            self._sent_since_check = False
+        bound = self._state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
+        due_at = self._last_activity + self._interval
+        enquire_out = self._enquire_seq is not None
+        link_dead = (
+            enquire_out and self._enquire_deadline is not None and now >= self._enquire_deadline
+        )
+        due = bound and not enquire_out and now >= due_at
+        candidates = [t for t in (self._window.next_deadline(), self._enquire_deadline) if t]
+        if bound and not enquire_out:
+            candidates.append(due_at)
+        return Timers(
+            enquire_link_due=due,
+            link_dead=link_dead,
+            next_check=min(candidates) if candidates else None,
+        )
+
+    def next_timer(self, now: float) -> float | None:
+        """When :meth:`timers` / :meth:`expire` should next be called (None: nothing pending)."""
+        return self.timers(now).next_check
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes read from the peer; ``b""`` means the peer closed (EOF).
+
+        Returns the events, in order; answers the spec requires are queued for
+        :meth:`data_to_send`. Malformed input never raises: it becomes a
+        :class:`~smscenter.smpp.events.ProtocolViolation` (and, when framing is lost, a
+        :class:`~smscenter.smpp.events.ConnectionClosed`).
+        """
+        if self._state is State.CLOSED:
+            return []
+        events: list[Event] = []
+        if not data:
+            if self._framer.buffered:
+                events.append(
+                    ProtocolViolation(
+                        error=RemoteProtocolError(
+                            f"connection closed in the middle of a PDU "
+                            f"({self._framer.buffered} bytes buffered)"
+                        )
+                    )
+                )
+            self._close(events, "eof")
+            return events
+        framer = self._framer
+        framer.feed(data)
+        while True:
+            try:
+                pdu = framer.next_pdu()
+            except PduDecodeError as exc:
+                self._on_decode_error(exc, events)
+                if exc.fatal:
+                    return events
+                continue
+            if pdu is None:
+                return events
+            self._on_pdu(pdu, events)
+            if self._is_closed():
+                return events
+
+    def _is_closed(self) -> bool:
+        return self._state is State.CLOSED
+
+    def _close(self, events: list[Event], reason: str) -> None:
+        self._set_state(State.CLOSED)
+        unanswered = tuple(
+            PendingRequest(sequence_number=e.sequence_number, command_id=e.command_id)
+            for e in self._window.drain()
+        )
+        events.append(ConnectionClosed(reason=reason, unanswered=unanswered))
+
+    def _nack(self, seq: int, status: int) -> None:
+        self._out.append(GenericNack(sequence_number=seq, command_status=status).encode())
+
+    def _on_decode_error(self, exc: PduDecodeError, events: list[Event]) -> None:
+        cid = exc.command_id
+        seq = exc.sequence_number or 0
+        is_response = cid is not None and bool(cid & 0x80000000)
+        request_seq: int | None = None
+        answered: int | None = None
+        if is_response:
+            # Never answer a response; but its request is over.
+            if self._window.pop(seq) is not None:
+                request_seq = seq
+        elif seq <= 0xFFFFFFFF:
+            answered = exc.status
+            self._nack(seq, exc.status)
+        logger.warning("smpp: malformed PDU from peer: %s", exc)
+        events.append(ProtocolViolation(error=exc, answered_with=answered, request_seq=request_seq))
+        if exc.fatal:
+            self._close(events, "protocol error")
+
+    def _on_pdu(self, pdu: Pdu, events: list[Event]) -> None:
+        cid = pdu.command_id
+        if cid & 0x80000000:
+            self._on_response(pdu, events)
+            return
+        seq = pdu.sequence_number
+        if cid not in self._legal_in:
+            if cid in _BIND_REQUESTS and self._state is not State.OPEN:
+                status = CommandStatus.ESME_RALYBND
+            else:
+                status = CommandStatus.ESME_RINVBNDSTS
+            answered: int | None = None
+            cls = pdu.response_class
+            if cls is not None:
+                self._out.append(cls(sequence_number=seq, command_status=status).encode())
+                answered = status
+            elif self._state is not State.CLOSED:
+                self._nack(seq, status)
+                answered = status
+            events.append(
+                ProtocolViolation(
+                    error=RemoteProtocolError(
+                        f"{self._peer.name} sent {cid.name.lower()} (sequence {seq}) in state "
+                        f"{self._state.name}"
+                    ),
+                    pdu=pdu,
+                    answered_with=answered,
+                )
+            )
+            return
+        if cid == CommandId.ENQUIRE_LINK:
+            self._out.append(EnquireLinkResp(sequence_number=seq).encode())
+            events.append(EnquireLinkReceived(sequence_number=seq))
+        elif cid == CommandId.UNBIND:
+            self._out.append(UnbindResp(sequence_number=seq).encode())
+            events.append(UnbindReceived(sequence_number=seq))
+            self._close(events, "unbound by peer")
+        elif cid in _BIND_REQUESTS:
+            assert isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver)
+            events.append(BindRequested(pdu=pdu, mode=_MODE_OF[cid]))
+        elif cid == CommandId.OUTBIND:
+            assert isinstance(pdu, Outbind)
+            events.append(OutbindReceived(pdu=pdu))
+        else:
+            event_cls = _REQUEST_EVENTS.get(cid, RequestReceived)
+            events.append(event_cls(pdu=pdu))
+
+    def _on_response(self, pdu: Pdu, events: list[Event]) -> None:
+        cid = pdu.command_id
+        seq = pdu.sequence_number
+        window = self._window
+        entry = window.get(seq)
+        if entry is None:
+            late = window.pop_expired(seq)
+            if late is not None:
+                events.append(LateResponse(request_seq=seq, request_command_id=late, pdu=pdu))
+                return
+            events.append(
+                ProtocolViolation(
+                    error=RemoteProtocolError(
+                        f"{cid.name.lower()} (sequence {seq}) answers no request of ours"
+                    ),
+                    pdu=pdu,
+                )
+            )
+            return
+        request_cid = entry.command_id
+        if cid != (request_cid | 0x80000000) and cid != CommandId.GENERIC_NACK:
+            events.append(
+                ProtocolViolation(
+                    error=RemoteProtocolError(
+                        f"{cid.name.lower()} (sequence {seq}) cannot answer "
+                        f"{request_cid.name.lower()}"
+                    ),
+                    pdu=pdu,
+                )
+            )
+            return
+        window.pop(seq)
+        # A response to a request we really sent is accepted in any state (the state may have
+        # moved on, e.g. to UNBINDING); unsolicited ones were reported above.
+        if seq == self._enquire_seq:
+            self._enquire_seq = None
+            self._enquire_deadline = None
+        if seq == self._bind_seq:
+            self._bind_seq = None
+            if pdu.command_status == CommandStatus.ESME_ROK and cid != CommandId.GENERIC_NACK:
+                mode = _MODE_OF[cid]
+                self._bind_mode = mode
+                self._set_state(_BOUND_STATE[mode])
+                system_id = getattr(pdu, "system_id", "")
+                events.append(BindComplete(mode=mode, system_id=system_id, pdu=pdu))
+            else:
+                events.append(BindRefused(command_status=pdu.command_status, pdu=pdu))
+            return
+        if seq == self._unbind_seq:
+            self._unbind_seq = None
+            if isinstance(pdu, UnbindResp):
+                events.append(UnbindComplete(pdu=pdu))
+                self._close(events, "unbind")
+                return
+        events.append(ResponseReceived(request_seq=seq, request_command_id=request_cid, pdu=pdu))
