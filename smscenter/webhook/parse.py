@@ -101,7 +101,8 @@ _SIGNED_FIELDS: dict[CallbackKind, tuple[str, ...]] = {
     "call": ("phone", "ts"),
 }
 _HEX_RE = re.compile(r"[0-9A-Fa-f]+")
-_DEC_RE = re.compile(r"-?\d+")
+# Bounded digit counts: no wire integer is longer, and int() of thousands of digits is refused.
+_DEC_RE = re.compile(r"-?\d{1,20}")
 _TIME_FORMATS = ("%d.%m.%y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d.%m.%y %H:%M", "%Y-%m-%d %H:%M:%S")
 _MAX_BODY = 1 << 20  # callbacks are a few hundred bytes; refuse to parse megabytes
 
@@ -162,7 +163,7 @@ def _decode_pairs(pairs: Iterable[tuple[bytes, bytes]], codec: str, where: str) 
             text = value.decode(codec)
         except UnicodeDecodeError as exc:
             raise MalformedCallback(f"{where}: field is not valid {codec}: {exc.reason}") from exc
-        out.setdefault(name, text)  # first occurrence wins, as with PHP's last-wins for scalars
+        out.setdefault(name, text)  # the provider sends each field once; keep the first
     return out
 
 
@@ -193,15 +194,19 @@ def _decode_text(body: bytes, codec: str | None, where: str) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # The provider's default charset; a JSON body it did not transcode would be in it.
-        return body.decode("cp1251", "strict")
+        pass
+    try:
+        # The provider's default charset; a body it did not transcode would be in it.
+        return body.decode("cp1251")
+    except UnicodeDecodeError as exc:
+        raise MalformedCallback(f"{where} body is neither utf-8 nor windows-1251") from exc
 
 
 def _parse_json(body: bytes, codec: str | None) -> dict[str, str]:
     text = _decode_text(body, codec, "JSON")
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise MalformedCallback(f"JSON body does not parse: {exc}") from exc
     if isinstance(data, list) and len(data) == 1:
         data = data[0]
@@ -229,7 +234,7 @@ def _parse_xml(body: bytes, codec: str | None) -> dict[str, str]:
             root = ET.fromstring(body)
         else:
             root = ET.fromstring(_decode_text(body, None, "XML"))
-    except (ET.ParseError, LookupError, UnicodeError) as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:
         raise MalformedCallback(f"XML body does not parse: {exc}") from exc
     out: dict[str, str] = dict(root.attrib)
     # The provider's XML wraps fields as child elements; take every leaf, outermost first, so a
@@ -492,7 +497,7 @@ class _Fields:
         if value is None:
             return None
         if not _DEC_RE.fullmatch(value):
-            raise self._fail(f"field {name!r} is not an integer: {value!r}")
+            raise self._fail(f"field {name!r} is not an integer: {value[:40]!r}")
         return int(value)
 
     def seconds(self, name: str) -> int | None:
@@ -500,14 +505,14 @@ class _Fields:
         value = self.text(name)
         if value is None:
             return None
-        if re.fullmatch(r"\d+", value):
+        if re.fullmatch(r"\d{1,9}", value):
             return int(value)
-        if re.fullmatch(r"\d+(?::\d{1,2}){1,2}", value):
+        if re.fullmatch(r"\d{1,6}(?::\d{1,2}){1,2}", value):
             total = 0
             for piece in value.split(":"):
                 total = total * 60 + int(piece)
             return total
-        raise self._fail(f"field {name!r} is not a duration in seconds: {value!r}")
+        raise self._fail(f"field {name!r} is not a duration in seconds: {value[:40]!r}")
 
     def decimal(self, name: str) -> Decimal | None:
         value = self.text(name)
@@ -516,9 +521,9 @@ class _Fields:
         try:
             number = Decimal(value.replace(",", "."))
         except InvalidOperation:
-            raise self._fail(f"field {name!r} is not a number: {value!r}") from None
+            raise self._fail(f"field {name!r} is not a number: {value[:40]!r}") from None
         if not number.is_finite():
-            raise self._fail(f"field {name!r} is not a finite number: {value!r}")
+            raise self._fail(f"field {name!r} is not a finite number: {value[:40]!r}")
         return number
 
     def timestamp(self, name: str) -> datetime | None:
@@ -530,13 +535,15 @@ class _Fields:
             try:
                 return datetime.fromtimestamp(float(value), UTC)
             except (OverflowError, OSError, ValueError):
-                raise self._fail(f"field {name!r} is out of range: {value!r}") from None
+                raise self._fail(f"field {name!r} is out of range: {value[:40]!r}") from None
         for fmt in _TIME_FORMATS:
             try:
                 return datetime.strptime(value, fmt).replace(tzinfo=self._tz)
             except ValueError:
                 continue
-        raise self._fail(f"field {name!r} is neither a unix time nor DD.MM.YY hh:mm:ss: {value!r}")
+        raise self._fail(
+            f"field {name!r} is neither a unix time nor DD.MM.YY hh:mm:ss: {value[:40]!r}"
+        )
 
     def convert(self, name: str, make: Callable[[int], object]) -> object:
         number = self.integer(name)

@@ -513,6 +513,15 @@ def test_malformed_bodies(body: bytes, content_type: str, match: str) -> None:
         parse_callback(body, content_type=content_type)
 
 
+def test_hostile_nesting_is_malformed() -> None:
+    with pytest.raises(MalformedCallback, match="JSON"):
+        parse_callback(b"[" * 200_000, content_type="application/json")
+    with pytest.raises(MalformedCallback, match="XML"):
+        parse_callback(b"<a>" * 50_000, content_type="text/xml")
+    with pytest.raises(MalformedCallback, match="'status' is not an integer"):
+        parse_callback(b"id=1&phone=7&status=" + b"9" * 5000, content_type=FORM)
+
+
 def test_oversized_body_refused() -> None:
     with pytest.raises(MalformedCallback, match="bytes"):
         parse_callback(b"a" * (2 << 20), content_type=FORM)
@@ -586,3 +595,60 @@ def test_parser_imports_no_web_framework_and_package_no_webhook_extra() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# --- robustness: anything a client can send ends in an event or a typed error ---------------------
+
+_CONTENT_TYPES = st.sampled_from(
+    [
+        FORM,
+        f"{FORM}; charset=utf-8",
+        f"{FORM}; charset=koi8-r",
+        "application/json",
+        "text/xml",
+        "multipart/form-data; boundary=b",
+        "",
+        "text/plain",
+    ]
+)
+_FIELD_NAMES = st.sampled_from(
+    ["id", "phone", "status", "ts", "time", "err", "cnt", "type", "cost", "flag", "mes", "to",
+     "waitcall", "sent", "calltime", "ringtime", "md5", "sha1", "crc32", "charset", "imsi"]
+)  # fmt: skip
+_FIELD_VALUES = st.one_of(
+    st.text(max_size=30), st.integers(-(10**30), 10**30).map(str), st.just("")
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.binary(max_size=300), content_type=_CONTENT_TYPES, secret=st.none() | st.just(SECRET)
+)
+def test_arbitrary_bytes_never_escape_the_error_types(
+    body: bytes, content_type: str, secret: str | None
+) -> None:
+    try:
+        event = parse_callback(body, content_type=content_type, secret=secret, query=body)
+    except WebhookError:
+        return
+    assert event.transport is Transport.WEBHOOK
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    fields=st.dictionaries(_FIELD_NAMES, _FIELD_VALUES, max_size=12),
+    codec=st.sampled_from(["cp1251", "utf-8", "koi8_r"]),
+)
+def test_arbitrary_fields_never_escape_the_error_types(fields: dict[str, str], codec: str) -> None:
+    try:
+        body = form(fields, codec)
+    except UnicodeEncodeError:
+        return  # text the charset cannot carry is not something the provider sends
+    for content_type in (FORM, "application/json"):
+        payload = body if content_type == FORM else as_json(fields)
+        try:
+            event = parse_callback(payload, content_type=content_type)
+        except MalformedCallback:
+            continue
+        assert event.transport is Transport.WEBHOOK
+        assert event.event_key
