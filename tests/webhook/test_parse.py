@@ -495,6 +495,8 @@ def test_malformed_fields(fields: dict[str, str], match: str) -> None:
         (b"id=1", "text/plain", "content type 'text/plain'"),
         (b"id=1", f"{FORM}; charset=ebcdic-klingon", "unknown charset"),
         (b"id=1&charset=nonsense", FORM, "unknown charset"),
+        (b"id=1", f"{FORM}; charset=rot13", "unknown charset"),
+        (b"{}", "application/json; charset=zlib", "unknown charset"),
         (b"{not json", "application/json", "JSON"),
         (b"[1, 2]", "application/json", "JSON body is a list"),
         (b"<result><id>1</id>", "text/xml", "XML"),
