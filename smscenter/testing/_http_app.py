@@ -14,6 +14,7 @@ import json
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -658,6 +659,574 @@ def _handle_balance(app: SimulatorApp, account: st.Account, params: _Params) -> 
     )
 
 
+def _limit(app: SimulatorApp, account: st.Account, key: object, limit: int) -> None:
+    """The optional per-minute limits of identical requests (``Behaviour.rate_limits``)."""
+    if app.state.behaviour.rate_limits and not app.state.hit(account.login, key, limit):
+        raise SimError(9, "duplicate request, wait a minute")
+
+
+def _parse_day(value: str, *, end: bool = False) -> float | None:
+    """``dd.mm.yyyy`` (account time zone) as Unix seconds: the day's start, or its end."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value.strip(), "%d.%m.%Y").replace(tzinfo=st.MOSCOW)
+    except ValueError:
+        raise SimError(1, "invalid date") from None
+    return (day + timedelta(days=1)).timestamp() if end else day.timestamp()
+
+
+# ---- get.php ---------------------------------------------------------------------------
+
+
+def _handle_get(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    _limit(app, account, ("get", params.fingerprint()), 3)
+    if params.flag("get_messages"):
+        return _get_messages(app, account, params)
+    if params.flag("get_answers"):
+        return _get_answers(app, account, params)
+    if params.flag("get_stat"):
+        return _get_stat(app, account, params)
+    if params.flag("get_mega_accounts"):
+        rows = [
+            r
+            for r in account.mega_accounts
+            if not params.get("account") or str(r.get("account")) == params.get("account")
+        ]
+        if not rows:
+            raise SimError(3, "accounts not found")
+        return _Answer(rows)
+    if params.flag("get_price"):
+        return _get_price(app)
+    raise SimError(1, "unknown get.php command")
+
+
+def _get_messages(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    start = _parse_day(params.get("start"))
+    end = _parse_day(params.get("end"), end=True)
+    wanted = {st.normalize_phone(p) or p for p in _split_phones(params.get("phone"))}
+    count = params.int("cnt", 100, low=1, high=100)
+    prev_id = params.int("prev_id", 0, low=0)
+    rows: list[dict[str, object]] = []
+    for message in reversed(app.state.sent_messages(account.login)):
+        if message.deleted:
+            continue
+        if start is not None and message.submitted_at < start:
+            continue
+        if end is not None and message.submitted_at >= end:
+            continue
+        if wanted and message.phone not in wanted:
+            continue
+        if prev_id and message.id >= prev_id:
+            continue
+        fields = _status_fields(message, 2)
+        row = {
+            key: fields[key]
+            for key in (
+                "status",
+                "last_date",
+                "last_timestamp",
+                "err",
+                "send_date",
+                "send_timestamp",
+                "phone",
+                "cost",
+                "sender_id",
+                "status_name",
+                "message",
+                "country",
+                "operator",
+                "region",
+            )
+        }
+        row["id"] = message.id
+        rows.append(row)
+        if len(rows) >= count:
+            break
+    if not rows:
+        raise SimError(3, "messages not found")
+    return _Answer(rows)
+
+
+def _get_answers(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    hours = params.int("hour", 24, low=1, high=168)
+    after = params.int("after_id", 0, low=0) or None
+    to_phone = st.normalize_phone(params.get("to_phone")) if params.get("to_phone") else None
+    rows = []
+    for record in app.state.answers(account.login, hours=hours, after_id=after):
+        if to_phone is not None and record.to_phone != to_phone:
+            continue
+        row: dict[str, object] = {
+            "id": record.id,
+            "received": format_date(record.received_at),
+            "phone": record.phone,
+            "message": record.text,
+            "to_phone": record.to_phone,
+            "sent": format_date(record.sent_at),
+        }
+        if record.answer_to is not None:
+            row["sms_id"] = record.answer_to
+        rows.append(row)
+    csv = "\n".join(
+        f"{r['id']},{r['received']},{r['phone']},{r['to_phone']},{r['sent']},{r['message']}"
+        for r in rows
+    )
+    return _Answer(rows, csv=csv)
+
+
+def _get_stat(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    start = _parse_day(params.get("start"))
+    end = _parse_day(params.get("end"), end=True)
+    parts = 0
+    spent = Decimal(0)
+    for message in app.state.sent_messages(account.login):
+        if start is not None and message.submitted_at < start:
+            continue
+        if end is not None and message.submitted_at >= end:
+            continue
+        parts += message.parts
+        spent += message.cost
+    row = {
+        "login": account.login,
+        "sms": str(parts),
+        "credit": format_money(spent),
+        "debit": format_money(account.debit),
+        "currency": account.currency,
+    }
+    return _Answer([row])
+
+
+def _get_price(app: SimulatorApp) -> _Answer:
+    state = app.state
+    zones = []
+    seen: set[str] = set()
+    for index, (_prefix, info) in enumerate(st.OPERATORS, start=1):
+        if info[0] in seen:
+            continue
+        seen.add(info[0])
+        sms = format_money(state.price(st.TYPE_SMS))
+        zones.append(
+            {
+                "zone": str(index),
+                "name": info[0],
+                "api": sms,
+                "mass": sms,
+                "mms": format_money(state.price(st.TYPE_MMS)),
+                "hlr": format_money(state.price(st.TYPE_HLR)),
+                "call": format_money(state.price(st.TYPE_CALL)),
+            }
+        )
+    return _Answer({"zones": zones, "codes": [], "mail": format_money(state.price(st.TYPE_MAIL))})
+
+
+# ---- info.php --------------------------------------------------------------------------
+
+
+def _operator_row(phone: str) -> dict[str, str]:
+    norm = st.normalize_phone(phone)
+    info = st.lookup_operator(norm) if norm else None
+    if info is None:
+        raise SimError(3, "operator not found")
+    country, operator, region, mcc, mnc, tz = info
+    return {
+        "country": country,
+        "operator": operator,
+        "region": region,
+        "mcc": mcc,
+        "mnc": mnc,
+        "tz": tz,
+    }
+
+
+def _handle_info(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    _limit(app, account, ("info", params.fingerprint()), 3)
+    if not params.flag("get_operator"):
+        raise SimError(1, "unknown info.php command")
+    phones = _split_phones(params.get("phone"))
+    if not phones:
+        raise SimError(1, "phone is empty")
+    if len(phones) == 1 and "," not in params.get("phone"):
+        row = _operator_row(phones[0])
+        return _Answer(row, plain=", ".join(f"{k} = {v}" for k, v in row.items()))
+    rows: list[dict[str, str]] = []
+    for phone in phones:
+        try:
+            rows.append({"phone": phone, **_operator_row(phone)})
+        except SimError:
+            rows.append({"phone": phone, "error": "operator not found"})
+    return _Answer(rows)
+
+
+# ---- receive_phones.php ----------------------------------------------------------------
+
+
+def _current_cost(now: float, full: Decimal) -> Decimal:
+    """The rent for the rest of the current month (the provider charges the remaining days)."""
+    today = datetime.fromtimestamp(now, st.MOSCOW)
+    first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    days_in_month = (first_next - timedelta(days=1)).day
+    remaining = days_in_month - today.day + 1
+    return (full * remaining / days_in_month).quantize(Decimal("0.01"))
+
+
+def _handle_receive_phones(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    _limit(app, account, ("receive_phones", params.fingerprint()), 2)
+    if params.flag("get") or params.flag("gets"):
+        rows = [
+            {
+                "phone": p.phone,
+                "type": p.type,
+                "cost": format_money(p.cost),
+                "current_cost": format_money(_current_cost(state.now(), p.cost)),
+                "info": p.info,
+            }
+            for p in state.receive_phones.values()
+            if p.owner is None
+        ]
+        return _Answer(rows)
+    phone = st.normalize_phone(params.get("phone")) if params.get("phone") else None
+    if phone is None:
+        raise SimError(1, "phone is empty")
+    number = state.receive_phones.get(phone)
+    if params.flag("buy"):
+        if number is None or number.owner is not None:
+            raise SimError(1, "phone is not available")
+        cost = _current_cost(state.now(), number.cost)
+        if cost > account.balance:
+            raise SimError(3, "not enough money")
+        account.balance -= cost
+        number.owner = account.login
+        number.noprolong = params.flag("noprolong")
+        return _Answer({"cost": format_money(cost)}, plain=f"cost = {format_money(cost)}")
+    if params.flag("chg"):
+        if number is None or number.owner != account.login:
+            raise SimError(1, "phone is not yours")
+        number.noprolong = params.flag("noprolong")
+        return _Answer(_OK, plain="OK", csv="OK")
+    raise SimError(1, "unknown receive_phones.php command")
+
+
+# ---- wait_call.php ---------------------------------------------------------------------
+
+
+def _handle_wait_call(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    _limit(app, account, ("wait_call", params.fingerprint()), 50)
+    phone = st.normalize_phone(params.get("phone")) if params.get("phone") else None
+    if phone is None:
+        raise SimError(1, "invalid phone")
+    if phone in account.blacklist:
+        raise SimError(5, "phone is in the black list")
+    number = state.register_wait_call(account.login, phone)
+    return _Answer(
+        {"phone": number, "all_phones": list(state.wait_call_numbers)},
+        plain=f"phone = {number}, all_phones = {','.join(state.wait_call_numbers)}",
+        csv=",".join(state.wait_call_numbers),
+    )
+
+
+# ---- downloads.php ---------------------------------------------------------------------
+
+
+def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    _limit(app, account, ("downloads", params.fingerprint()), 3)
+    if params.flag("get_list"):
+        after = params.int("after_id", 0, low=0)
+        count = params.int("cnt", 0, low=0)
+        tasks = [t for t in sorted(account.downloads.values(), key=lambda t: t.id) if t.id > after]
+        if count:
+            tasks = tasks[:count]
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "status": str(t.status),
+                "created": format_date(t.created_at),
+                "time": format_date(t.started_at),
+                "file": t.file,
+            }
+            for t in tasks
+        ]
+        return _Answer(rows)
+    if params.flag("get_file"):
+        task: st.DownloadTask | None = None
+        if params.get("id"):
+            task = account.downloads.get(params.int("id", 0))
+        elif params.get("name"):
+            name = params.get("name")
+            task = next((t for t in account.downloads.values() if name in (t.name, t.file)), None)
+        else:
+            raise SimError(1, "id or name is required")
+        if task is None or task.status != 2:
+            raise SimError(5, "task or file not found")
+        return _Answer(raw=task.content, raw_type="text/csv")
+    raise SimError(1, "unknown downloads.php command")
+
+
+# ---- senders.php -----------------------------------------------------------------------
+
+
+def _find_sender(account: st.Account, params: _Params) -> int | None:
+    if params.get("id"):
+        sender_id = params.int("id", 0)
+        return sender_id if sender_id in account.senders else None
+    name = params.get("sender")
+    return next((i for i, s in account.senders.items() if s == name), None)
+
+
+def _handle_senders(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    if params.flag("get"):
+        _limit(app, account, ("senders-get", params.fingerprint()), 3)
+        return _Answer([{"id": i, "sender": s} for i, s in sorted(account.senders.items())])
+    if params.flag("add"):
+        _limit(app, account, ("senders-add",), 5)
+        name = params.get("sender").strip()
+        if not name or len(name) > 15 or (not name.isdigit() and len(name) > 11):
+            raise SimError(1, "invalid sender")
+        if name in account.senders.values():
+            raise SimError(5, "sender already exists")
+        sender_id = state.next_misc_id()
+        account.senders[sender_id] = name
+        return _Answer({"id": sender_id})
+    if params.flag("chg"):
+        found = _find_sender(account, params)
+        if found is None:
+            raise SimError(3, "sender not found")
+        if params.get("new_sender"):
+            account.senders[found] = params.get("new_sender")
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("del"):
+        found = _find_sender(account, params)
+        if found is None:
+            raise SimError(3, "sender not found")
+        del account.senders[found]
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("send_code"):
+        name = params.get("sender").strip()
+        if not name.isdigit() or st.normalize_phone(name) is None:
+            raise SimError(7, "invalid number")
+        if name in account.sender_codes:
+            raise SimError(10, "code already sent, retry in 8 hours")
+        account.sender_codes[name] = f"{(int(name) * 7919) % 1_000_000:06d}"
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("check_code"):
+        name = params.get("sender").strip()
+        expected = account.sender_codes.get(name)
+        if expected is None:
+            raise SimError(3, "sender not found")
+        if params.get("code").strip() != expected:
+            raise SimError(11, "invalid code")
+        del account.sender_codes[name]
+        if name not in account.senders.values():
+            account.senders[state.next_misc_id()] = name
+        return _Answer(_OK, plain="OK", csv="OK")
+    raise SimError(1, "unknown senders.php command")
+
+
+# ---- phones.php ------------------------------------------------------------------------
+
+
+def _groups_of(raw: str) -> set[int]:
+    out: set[int] = set()
+    for part in raw.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise SimError(1, "invalid grp")
+        out.add(int(part))
+    return out
+
+
+def _contact_by_phone(account: st.Account, phone: str) -> st.Contact | None:
+    norm = st.normalize_phone(phone) or phone
+    return next((c for c in account.contacts.values() if c.phone == norm), None)
+
+
+def _handle_phones(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    _limit(app, account, ("phones", params.fingerprint()), 3)
+    if params.flag("add"):
+        phone = st.normalize_phone(params.get("phone"))
+        if phone is None:
+            raise SimError(1, "invalid phone")
+        contact = _contact_by_phone(account, phone)
+        if contact is None:
+            contact = st.Contact(id=state.next_misc_id(), phone=phone)
+            account.contacts[contact.id] = contact
+        contact.name = params.get("name", contact.name)
+        contact.comment = params.get("cmt", contact.comment)
+        contact.groups |= _groups_of(params.get("grp"))
+        return _Answer({"id": contact.id})
+    if params.flag("chg"):
+        contact = _contact_by_phone(account, params.get("phone"))
+        if contact is None:
+            raise SimError(3, "contact not found")
+        if params.get("new_phone"):
+            new = st.normalize_phone(params.get("new_phone"))
+            if new is None:
+                raise SimError(1, "invalid new_phone")
+            contact.phone = new
+        if params.has("name"):
+            contact.name = params.get("name")
+        if params.has("grp"):
+            contact.groups = _groups_of(params.get("grp"))
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("del"):
+        contact = _contact_by_phone(account, params.get("phone"))
+        if contact is None:
+            raise SimError(3, "contact not found")
+        del account.contacts[contact.id]
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("get"):
+        groups = _groups_of(params.get("grp"))
+        search = params.get("search").lower()
+        rows = [
+            {
+                "id": c.id,
+                "phone": c.phone,
+                "name": c.name,
+                "grp": ",".join(str(g) for g in sorted(c.groups)),
+                "cmt": c.comment,
+            }
+            for c in sorted(account.contacts.values(), key=lambda c: c.id)
+            if (not groups or groups & c.groups)
+            and (not search or search in c.phone or search in c.name.lower())
+        ]
+        return _Answer(rows)
+    if params.flag("add_group"):
+        name = params.get("name").strip()
+        if not name:
+            raise SimError(1, "name is empty")
+        num = params.int("num", 0, low=0) or state.next_misc_id()
+        account.groups[num] = name
+        return _Answer({"id": num})
+    if params.flag("chg_group"):
+        num = params.int("grp", 0)
+        if num not in account.groups:
+            raise SimError(3, "group not found")
+        account.groups[num] = params.get("name", account.groups[num])
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("del_group"):
+        num = params.int("grp", 0)
+        if account.groups.pop(num, None) is None:
+            raise SimError(3, "group not found")
+        for c in account.contacts.values():
+            c.groups.discard(num)
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("get_group"):
+        return _Answer(
+            [
+                {
+                    "id": num,
+                    "num": num,
+                    "name": name,
+                    "cnt": sum(1 for c in account.contacts.values() if num in c.groups),
+                }
+                for num, name in sorted(account.groups.items())
+            ]
+        )
+    move = params.int("move_group", 0, low=0, high=3)
+    if move:
+        contact = _contact_by_phone(account, params.get("phone"))
+        if contact is None:
+            raise SimError(3, "contact not found")
+        target = _groups_of(params.get("grp"))
+        if move == 1:
+            contact.groups = target
+        elif move == 2:
+            contact.groups |= target
+        else:
+            contact.groups -= target
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("add_black") or params.flag("del_black"):
+        phone = st.normalize_phone(params.get("phone"))
+        if phone is None:
+            raise SimError(1, "invalid phone")
+        if params.flag("add_black"):
+            account.blacklist.add(phone)
+        elif phone in account.blacklist:
+            account.blacklist.discard(phone)
+        else:
+            raise SimError(3, "phone not found")
+        return _Answer(_OK, plain="OK", csv="OK")
+    if params.flag("get_black"):
+        return _Answer([{"phone": p} for p in sorted(account.blacklist)])
+    raise SimError(1, "unknown phones.php command")
+
+
+# ---- jobs.php --------------------------------------------------------------------------
+
+
+def _job_row(job: st.Job) -> dict[str, object]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "status": job.status,
+        "created": format_date(job.created_at),
+        "cost": format_money(job.cost),
+        "phones": job.phones,
+        "mes": job.text,
+        "sms_id": job.message_id,
+    }
+
+
+def _handle_jobs(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    state = app.state
+    if params.flag("add"):
+        dup_key = ("jobs", params.fingerprint())
+        state.check_duplicate(account.login, dup_key, 1)
+        name = params.get("name").strip()
+        if not name:
+            raise SimError(1, "name is empty")
+        price_only = params.flag("cost")
+        requests = _send_request(app, params, price_only=price_only)
+        outcomes = [state.send(account.login, r) for r in requests]
+        cost = sum((o.cost for o in outcomes), Decimal(0))
+        state.remember(account.login, dup_key)
+        job = st.Job(
+            id=state.next_misc_id(),
+            name=name,
+            message_id=None if price_only else outcomes[0].id,
+            created_at=state.now(),
+            cost=cost,
+            phones=params.get("phones"),
+            text=params.get("mes"),
+            status="priced" if price_only else "active",
+        )
+        if not price_only:
+            for outcome in outcomes:
+                for message in outcome.messages:
+                    message.job_id = job.id
+            account.jobs[job.id] = job
+        body: dict[str, object] = {"id": job.id}
+        if price_only:
+            body["cost"] = format_money(cost)
+        return _Answer(body, plain=f"OK, ID - {job.id}", csv=str(job.id))
+    if params.flag("get_all"):
+        return _Answer([_job_row(j) for j in sorted(account.jobs.values(), key=lambda j: j.id)])
+    job_id = params.int("id", 0)
+    found = account.jobs.get(job_id)
+    if params.flag("get"):
+        if found is None:
+            raise SimError(3, "job not found")
+        return _Answer(_job_row(found))
+    if params.flag("del") or params.flag("cancel"):
+        if found is None:
+            raise SimError(3, "job not found")
+        if params.flag("del"):
+            del account.jobs[job_id]
+        else:
+            found.status = "cancelled"
+            for message in app.state.sent_messages(account.login):
+                if message.job_id == job_id and message.status == st.ST_QUEUED:
+                    message.status, message.changed_at = -2, state.now()
+        return _Answer(_OK, plain="OK", csv="OK")
+    raise SimError(1, "unknown jobs.php command")
+
+
 def _decimal(value: str) -> Decimal:
     try:
         return Decimal(value)
@@ -669,4 +1238,12 @@ _HANDLERS: dict[str, Handler] = {
     "send": _handle_send,
     "status": _handle_status,
     "balance": _handle_balance,
+    "get": _handle_get,
+    "info": _handle_info,
+    "receive_phones": _handle_receive_phones,
+    "wait_call": _handle_wait_call,
+    "downloads": _handle_downloads,
+    "senders": _handle_senders,
+    "phones": _handle_phones,
+    "jobs": _handle_jobs,
 }

@@ -424,7 +424,7 @@ def normalize_phone(raw: str) -> str | None:
 _EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 
 # A few operators for operator lookup and HLR: prefix -> (country, operator, region, mcc, mnc, tz).
-_OPERATORS: tuple[tuple[str, tuple[str, str, str, str, str, str]], ...] = (
+OPERATORS: tuple[tuple[str, tuple[str, str, str, str, str, str]], ...] = (
     ("7916", ("Russia", "MTS", "Moscow", "250", "01", "3")),
     ("7925", ("Russia", "MegaFon", "Moscow", "250", "02", "3")),
     ("7926", ("Russia", "MegaFon", "Moscow", "250", "02", "3")),
@@ -444,7 +444,7 @@ _OPERATORS: tuple[tuple[str, tuple[str, str, str, str, str, str]], ...] = (
 
 def lookup_operator(phone: str) -> tuple[str, str, str, str, str, str] | None:
     """(country, operator, region, mcc, mnc, tz) for a normalized phone, or ``None``."""
-    for prefix, info in _OPERATORS:
+    for prefix, info in OPERATORS:
         if phone.startswith(prefix):
             return info
     return None
