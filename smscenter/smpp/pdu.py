@@ -152,9 +152,9 @@ _MAX_SIZES: dict[int, int] = {
     Tag.CALLBACK_NUM: 19,
     Tag.NETWORK_ERROR_CODE: 3,
     Tag.ALERT_ON_MESSAGE_DELIVERY: 0,
-    Tag.COST: 6,
     Tag.MCCMNC: 6,
 }
+# (No limit for COST: seed 003 says "max 6" yet shows the 7-character " n.nnnn".)
 
 
 def _cstring_text(value: bytes) -> str:

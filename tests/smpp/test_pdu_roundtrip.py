@@ -1,0 +1,133 @@
+"""Hypothesis round trips for every PDU, and encode-time field limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smscenter.exceptions import LocalProtocolError
+from smscenter.smpp.pdu import (
+    PDU_CLASSES,
+    BindTransmitter,
+    DeliverSm,
+    DestAddress,
+    DistributionList,
+    Pdu,
+    PduEncodeError,
+    SubmitMulti,
+    SubmitMultiResp,
+    SubmitSm,
+    Tlv,
+    UnsuccessSme,
+    decode_pdu,
+)
+
+
+def _cstring(limit: int) -> st.SearchStrategy[str]:
+    # C-octet strings: any Latin-1 character but NUL, up to limit - 1 octets.
+    return st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255), max_size=limit - 1)
+
+
+_U8 = st.integers(0, 0xFF)
+_U32 = st.integers(0, 0xFFFFFFFF)
+_TLVS = st.lists(st.builds(Tlv, st.integers(0, 0xFFFF), st.binary(max_size=40)), max_size=4).map(
+    tuple
+)
+_DESTS = st.lists(
+    st.one_of(
+        st.builds(DestAddress, dest_addr_ton=_U8, dest_addr_npi=_U8, destination_addr=_cstring(21)),
+        st.builds(DistributionList, dl_name=_cstring(21)),
+    ),
+    max_size=5,
+).map(tuple)
+_UNSUCC = st.lists(
+    st.builds(
+        UnsuccessSme,
+        dest_addr_ton=_U8,
+        dest_addr_npi=_U8,
+        destination_addr=_cstring(21),
+        error_status_code=_U32,
+    ),
+    max_size=4,
+).map(tuple)
+
+
+def _strategy(cls: type[Pdu]) -> st.SearchStrategy[Pdu]:
+    kwargs: dict[str, st.SearchStrategy[Any]] = {
+        "sequence_number": _U32,
+        "command_status": _U32 if cls.is_response() else st.just(0),
+        "tlvs": _TLVS,
+    }
+    for field, kind, limit in cls._layout:
+        if kind == "B":
+            kwargs[field] = _U8
+        elif kind == "c":
+            kwargs[field] = _cstring(limit)
+        elif kind == "sm":
+            kwargs[field] = st.binary(max_size=254)
+        elif kind == "dests":
+            kwargs[field] = _DESTS
+        elif kind == "unsucc":
+            kwargs[field] = _UNSUCC
+        else:  # pragma: no cover
+            raise AssertionError(kind)
+    return st.builds(cls, **kwargs)
+
+
+@pytest.mark.parametrize("cls", sorted(PDU_CLASSES.values(), key=lambda c: c.__name__))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_round_trip(cls: type[Pdu], data: st.DataObject) -> None:
+    pdu = data.draw(_strategy(cls))
+    raw = pdu.encode()
+    assert int.from_bytes(raw[:4], "big") == len(raw)
+    again = decode_pdu(raw)
+    assert again == pdu
+    assert again.encode() == raw
+
+
+@pytest.mark.parametrize(
+    ("pdu", "field", "fragment"),
+    [
+        (SubmitSm(source_addr="1" * 21), "source_addr", "limit is 20"),
+        (SubmitSm(destination_addr="1" * 30), "destination_addr", "limit is 20"),
+        (SubmitSm(service_type="CMTABC"), "service_type", "limit is 5"),
+        (SubmitSm(validity_period="0" * 17), "validity_period", "limit is 16"),
+        (SubmitSm(short_message=b"x" * 255), "short_message", "limit is 254"),
+        (SubmitSm(esm_class=256), "esm_class", "0..255"),
+        (SubmitSm(data_coding=-1), "data_coding", "0..255"),
+        (SubmitSm(sequence_number=1 << 32), "sequence_number", "0..4294967295"),
+        (SubmitSm(source_addr="Привет"), "source_addr", "outside Latin-1"),
+        (SubmitSm(source_addr="a\0b"), "source_addr", "NUL"),
+        (SubmitSm(short_message="text"), "short_message", "must be bytes"),  # type: ignore[arg-type]
+        (BindTransmitter(password="x" * 9), "password", "limit is 8"),
+        (BindTransmitter(system_id="s" * 16), "system_id", "limit is 15"),
+        (BindTransmitter(system_type="MCON1,ISO,SINGLE"), "system_type", "limit is 12"),
+        (DeliverSm(tlvs=(Tlv(0x0424, b"x" * 65536),)), "tlvs", "65535"),
+        (
+            SubmitMulti(dest_addresses=(DistributionList(dl_name="d"),) * 255),
+            "dest_addresses",
+            "254",
+        ),
+        (
+            SubmitMultiResp(unsuccess_smes=(UnsuccessSme(destination_addr="1" * 21),)),
+            "destination_addr",
+            "limit is 20",
+        ),
+    ],
+)
+def test_field_limits_checked_at_encode(pdu: Pdu, field: str, fragment: str) -> None:
+    with pytest.raises(PduEncodeError, match=fragment) as info:
+        pdu.encode()
+    assert info.value.field == field
+    assert isinstance(info.value, LocalProtocolError)
+    assert type(pdu).__name__ in str(info.value)
+
+
+def test_password_never_in_encode_errors() -> None:
+    with pytest.raises(PduEncodeError) as info:
+        BindTransmitter(password="topsecret1").encode()
+    assert "topsecret1" not in str(info.value)
