@@ -293,10 +293,13 @@ class SimulatorApp:
         try:
             if stats.in_flight[key] > stats.max_in_flight[key]:
                 stats.max_in_flight[key] = stats.in_flight[key]
+            # The provider refuses the request that makes 15 (by default) in flight for one
+            # login; it is judged on arrival, so the latecomers are the ones refused.
+            too_many = stats.in_flight[key] >= behaviour.concurrency_limit
             if behaviour.latency > 0:
                 await anyio.sleep(behaviour.latency)
             try:
-                if stats.in_flight[key] >= behaviour.concurrency_limit:
+                if too_many:
                     raise SimError(9, "too many concurrent requests")
                 handler = _HANDLERS.get(name)
                 if handler is None:

@@ -16,13 +16,13 @@ async def call(
     *,
     auth: bool = True,
     fmt: str = "3",
-    **params: str | int,
+    **params: Any,
 ) -> Any:
     """POST a form to /sys/<endpoint>.php with the default credentials; decode fmt=3 JSON."""
     data: dict[str, str] = {"fmt": fmt, "charset": "utf-8"}
     if auth:
         data.update(sim.credentials.http_params())
-    data.update({k: str(v) for k, v in params.items()})
+    data.update({k.rstrip("_"): str(v) for k, v in params.items()})  # del_ -> del
     response = await http.post(f"/sys/{endpoint}.php", data=data)
     assert response.status_code == 200
     if fmt == "3":

@@ -32,9 +32,7 @@ async def test_status_all_levels_and_delete(sim: SMSCSimulator, http: httpx.Asyn
     assert "country" not in full
     geo = await call(http, sim, "status", id=sent["id"], phone=PHONE, all=2)
     assert (geo["country"], geo["operator"]) == ("Russia", "MTS")
-    assert await call(http, sim, "status", id=sent["id"], phone=PHONE, **{"del": 1}) == {
-        "result": "OK"
-    }
+    assert await call(http, sim, "status", id=sent["id"], phone=PHONE, del_=1) == {"result": "OK"}
     assert (await call(http, sim, "status", id=sent["id"], phone=PHONE))["error_code"] == 3
 
 
@@ -197,7 +195,7 @@ async def test_senders(sim: SMSCSimulator, http: httpx.AsyncClient) -> None:
     code = sim.account().sender_codes["79160000001"]
     ok = await call(http, sim, "senders", check_code=1, sender="79160000001", code=code)
     assert ok == {"result": "OK"}
-    assert await call(http, sim, "senders", **{"del": 1, "sender": "MyShop"}) == {"result": "OK"}
+    assert await call(http, sim, "senders", del_=1, sender="MyShop") == {"result": "OK"}
     names = [s["sender"] for s in await call(http, sim, "senders", get=1)]
     assert names == ["79160000001"]
 
@@ -216,9 +214,7 @@ async def test_phones_contacts_groups_and_group_send(
     assert vip["cnt"] == 2
     sent = await call(http, sim, "send", phones="G5", mes="to the group")
     assert sent["cnt"] == 2
-    assert (await call(http, sim, "phones", **{"del": 1, "phone": "70000000000"}))[
-        "error_code"
-    ] == 3
+    assert (await call(http, sim, "phones", del_=1, phone="70000000000"))["error_code"] == 3
 
 
 async def test_jobs(sim: SMSCSimulator, http: httpx.AsyncClient) -> None:
