@@ -17,18 +17,37 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote_plus
 
 import attrs
 
-from smscenter.models import HlrInfo
+from smscenter.exceptions import Transport
+from smscenter.models import (
+    DeliveryError,
+    DeliveryReport,
+    ExtraStatus,
+    HlrInfo,
+    IncomingMessage,
+    MessageFlags,
+    MessageStatus,
+)
+from smscenter.smpp.constants import Tag
+from smscenter.smpp.pdu import DeliverSm
+from smscenter.smpp.reassembly import ExpiredMessage, Fragment, Reassembler
+from smscenter.smpp.text import decode_text, parse_udh
 
 __all__ = (
     "PROVIDER_TZ",
     "ReceiptText",
+    "incoming_from_deliver_sm",
+    "incoming_from_expired",
+    "is_receipt",
     "normalize_message_id",
     "parse_receipt_date",
     "parse_receipt_text",
+    "render_receipt_text",
+    "report_from_deliver_sm",
 )
 
 #: The provider's clock: Moscow, UTC+3 (seed 003 gives no zone; the service runs on Moscow time).
@@ -81,19 +100,31 @@ _HEX_ERR = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
 
 # Receipts arriving together share their dates (minute resolution), so a small cache saves the
 # datetime construction on the hot path; it is simply emptied when full.
-_DATE_CACHE: dict[tuple[str, tzinfo], datetime | None] = {}
+_DATE_CACHES: dict[tzinfo, dict[str, datetime | None]] = {}
 _DATE_CACHE_MAX = 1024
 
 
-def _date(value: str, tz: tzinfo) -> datetime | None:
-    key = (value, tz)
+def _date_cache(tz: tzinfo) -> dict[str, datetime | None]:
+    cache = _DATE_CACHES.get(tz)
+    if cache is None:
+        if len(_DATE_CACHES) >= 16:
+            _DATE_CACHES.clear()
+        cache = _DATE_CACHES[tz] = {}
+    return cache
+
+
+def _date(
+    value: str, tz: tzinfo, cache: dict[str, datetime | None] | None = None
+) -> datetime | None:
+    if cache is None:
+        cache = _date_cache(tz)
     try:
-        return _DATE_CACHE[key]
+        return cache[value]
     except KeyError:
         pass
-    if len(_DATE_CACHE) >= _DATE_CACHE_MAX:
-        _DATE_CACHE.clear()
-    result = _DATE_CACHE[key] = parse_receipt_date(value, tz)
+    if len(cache) >= _DATE_CACHE_MAX:
+        cache.clear()
+    result = cache[value] = parse_receipt_date(value, tz)
     return result
 
 
@@ -200,12 +231,13 @@ def _parse_fast(text: str, tz: tzinfo) -> _Fields | None:
     if m is None:
         return None
     msg_id, sub, dlvrd, submit, done, stat, err, body = m.groups()
+    cache = _date_cache(tz)
     return (
         msg_id or None,
         int(sub) if sub else None,
         int(dlvrd) if dlvrd else None,
-        _date(submit, tz),
-        _date(done, tz),
+        cache[submit] if submit in cache else _date(submit, tz, cache),
+        cache[done] if done in cache else _date(done, tz, cache),
         stat or None,
         int(err) if err.isdigit() else _parse_err(err),
         body,
@@ -246,3 +278,315 @@ def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
         text=get("text"),
         hlr=hlr,
     )
+
+
+# --- deliver_sm -> model -------------------------------------------------------------------------
+
+# esm_class bits 2-5 (SMPP 3.4 §5.2.12): 0x04 SMSC delivery receipt, 0x20 intermediate
+# notification. Both report on a message we sent.
+_RECEIPT_TYPES = frozenset({0x04, 0x20})
+_UDHI = 0x40
+
+_TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
+_TAG_PAYLOAD = int(Tag.MESSAGE_PAYLOAD)
+_TAG_SAR_REF = int(Tag.SAR_MSG_REF_NUM)
+_TAG_SAR_TOTAL = int(Tag.SAR_TOTAL_SEGMENTS)
+_TAG_SAR_SEQ = int(Tag.SAR_SEGMENT_SEQNUM)
+
+_EMPTY_FIELDS: _Fields = (None, None, None, None, None, None, None, None)
+_NO_TLVS: dict[int, bytes] = {}
+# Enum members and lookups resolved once: the receipt path runs for every message sent.
+_SMPP = Transport.SMPP
+_UNKNOWN = MessageStatus.UNKNOWN
+_DELIVERED = MessageStatus.DELIVERED
+_NO_ERROR = DeliveryError.NO_ERROR
+_STATE_STATUS = {state: MessageStatus.from_message_state(state) for state in range(10)}
+_WORD_STATUS = {
+    word: MessageStatus.from_smpp_word(word)
+    for word in ("DELIVRD", "UNDELIV", "EXPIRED", "ENROUTE", "ACCEPTD", "REJECTD", "DELETED")
+}
+_FLAGS_CACHE: dict[int, MessageFlags] = {}
+_ERROR_CACHE: dict[int, DeliveryError] = {}
+_EXTRA_CACHE: dict[int, ExtraStatus] = {}
+
+
+def _error(code: int) -> DeliveryError:
+    error = _ERROR_CACHE.get(code)
+    if error is None:
+        error = DeliveryError(code)
+        if len(_ERROR_CACHE) < 1024:
+            _ERROR_CACHE[code] = error
+    return error
+
+
+def _extra(value: int) -> ExtraStatus:
+    extra = _EXTRA_CACHE.get(value)
+    if extra is None:
+        extra = ExtraStatus(value)
+        if len(_EXTRA_CACHE) < 1024:
+            _EXTRA_CACHE[value] = extra
+    return extra
+
+
+def is_receipt(pdu: DeliverSm) -> bool:
+    """True when a ``deliver_sm`` reports on a sent message rather than carrying an incoming one.
+
+    The message type bits of ``esm_class`` say so (0x04 SMSC delivery receipt, 0x20 intermediate
+    notification; SMPP 3.4 §5.2.12). An SMSC that leaves them 0 but includes
+    ``receipted_message_id`` is sending a receipt too.
+    """
+    kind = pdu.esm_class & 0x3C
+    if kind in _RECEIPT_TYPES:
+        return True
+    return kind == 0 and pdu.tlv(_TAG_RECEIPTED_ID) is not None
+
+
+def _cstr(value: bytes) -> str:
+    nul = value.find(0)
+    return (value if nul < 0 else value[:nul]).decode("latin-1")
+
+
+def _network_error(value: bytes) -> int | None:
+    # SMPP 3.4 §5.3.2.31: a network type octet, then a 2-octet error code. Some SMSCs write the
+    # code as three ASCII digits instead (Kannel copes with both; smpp-notes §4.3).
+    if len(value) == 3:
+        if value.isdigit():
+            return int(value)
+        return (value[1] << 8) | value[2]
+    text = _cstr(value)
+    return int(text) if text.isdigit() else None
+
+
+_COST_CACHE: dict[bytes, Decimal] = {}
+_MCCMNC_CACHE: dict[bytes, tuple[str | None, str | None]] = {}
+
+
+def _cost(value: bytes) -> Decimal | None:
+    # seed 003: " n.nnnn", a C-string that may start with a space.
+    try:
+        cost = Decimal(_cstr(value).strip())
+    except InvalidOperation:
+        return None
+    if len(_COST_CACHE) < 1024:
+        _COST_CACHE[value] = cost
+    return cost
+
+
+def _mccmnc(value: bytes) -> tuple[str | None, str | None]:
+    # seed 003: MCC+MNC as one digit string; the MCC is always 3 digits (ITU-T E.212).
+    digits = _cstr(value).strip()
+    pair = (digits[:3] or None, digits[3:] or None)
+    if len(_MCCMNC_CACHE) < 1024:
+        _MCCMNC_CACHE[value] = pair
+    return pair
+
+
+def _flags(value: int) -> MessageFlags:
+    flags = _FLAGS_CACHE.get(value)
+    if flags is None:
+        flags = MessageFlags.from_int(value)
+        if len(_FLAGS_CACHE) < 1024:
+            _FLAGS_CACHE[value] = flags
+    return flags
+
+
+def report_from_deliver_sm(
+    pdu: DeliverSm, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False
+) -> DeliveryReport:
+    """Turn a receipt ``deliver_sm`` into a :class:`~smscenter.models.DeliveryReport`.
+
+    Reads the receipt text (:func:`parse_receipt_text`), the standard TLVs
+    (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423)
+    and the provider's (seed 003: cost 0x2000, flag 0x2001, parts 0x2002, MCC+MNC 0x2003, extra
+    status 0x2004). Where a TLV and the text both say something, the TLV wins. The id is
+    normalised with :func:`normalize_message_id`. In a receipt ``source_addr`` is the recipient
+    of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
+    ``destination_addr`` its sender.
+
+    A delivered message whose extra status says "link clicked" or "read" reports
+    :attr:`~smscenter.models.MessageStatus.LINK_CLICKED` / ``READ``, as HTTP status does;
+    :attr:`~smscenter.models.DeliveryReport.raw_status` keeps the ``stat:`` word (or the
+    ``message_state`` number when there is no text).
+
+    Never raises for odd content: missing or malformed fields are simply absent.
+
+    :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
+    :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal.
+    """
+    # One dict lookup per tag instead of an if-chain per TLV (a repeated tag: the last wins).
+    tlvs = dict(pdu.tlvs) if pdu.tlvs else _NO_TLVS
+    data = pdu.short_message or tlvs.get(0x0424, b"")  # message_payload when no short_message
+    value = tlvs.get(0x001E)  # receipted_message_id
+    receipted_id = _cstr(value) if value is not None else None
+    value = tlvs.get(0x0427)  # message_state
+    state = value[0] if value is not None and len(value) == 1 else None
+    value = tlvs.get(0x0423)  # network_error_code
+    net_err = _network_error(value) if value is not None else None
+    cost = flags = parts = extra = None
+    mcc = mnc = None
+    # The provider's TLVs (seed 003); their raw values repeat, so the parsed forms are cached.
+    value = tlvs.get(0x2000)
+    if value is not None:
+        cost = _COST_CACHE.get(value) or _cost(value)
+    value = tlvs.get(0x2001)
+    if value is not None and len(value) == 2:
+        flags = _flags((value[0] << 8) | value[1])
+    value = tlvs.get(0x2002)
+    if value is not None and len(value) == 2:
+        parts = (value[0] << 8) | value[1]
+    value = tlvs.get(0x2003)
+    if value is not None:
+        mcc, mnc = _MCCMNC_CACHE.get(value) or _mccmnc(value)
+    value = tlvs.get(0x2004)
+    if value is not None and len(value) == 2:
+        extra = (value[0] << 8) | value[1]
+    # Receipt text is written by the SMSC in ASCII (SMPP 3.4 Appendix B), whatever data_coding
+    # says, except that UCS-2 really is UCS-2.
+    text = data.decode("utf-16-be", "replace") if pdu.data_coding == 8 else data.decode("latin-1")
+    fields = _parse_fast(text, tz)
+    hlr = None
+    if fields is None:
+        if text:
+            rt = _parse_lenient(text, tz)
+            hlr = rt.hlr
+            fields = (
+                rt.message_id, rt.parts, rt.delivered_parts, rt.submitted_at, rt.done_at,
+                rt.stat, rt.error, rt.text,
+            )  # fmt: skip
+        else:
+            fields = _EMPTY_FIELDS
+    text_id, text_parts, dlvrd, submitted_at, done_at, stat, text_err, excerpt = fields
+
+    raw_id = receipted_id if receipted_id else text_id
+    message_id = normalize_message_id(raw_id, hex_ids=hex_ids) if raw_id else ""
+    if state is not None:
+        status = _STATE_STATUS.get(state, _UNKNOWN)
+    elif stat is not None:
+        status = _WORD_STATUS.get(stat) or MessageStatus.from_smpp_word(stat)
+    else:
+        status = _UNKNOWN
+    raw_status = stat if stat is not None else ("" if state is None else str(state))
+    extra_status = None
+    if extra is not None:
+        extra_status = _extra(extra)
+        if extra and status is _DELIVERED:
+            if extra & 4:  # link clicked
+                status = MessageStatus.LINK_CLICKED
+            elif extra & 2:  # read
+                status = MessageStatus.READ
+    err = net_err if net_err is not None else text_err
+    if mcc is None and hlr is not None:
+        mcc, mnc = hlr.mcc, hlr.mnc
+    return DeliveryReport(
+        message_id=message_id,
+        status=status,
+        raw_status=raw_status,
+        phone=pdu.source_addr or None,
+        sender=pdu.destination_addr or None,
+        error=_NO_ERROR if not err else _error(err),
+        changed_at=done_at,
+        submitted_at=submitted_at,
+        parts=parts if parts is not None else text_parts,
+        delivered_parts=dlvrd,
+        cost=cost,
+        mcc=mcc,
+        mnc=mnc,
+        flags=flags,
+        extra_status=extra_status,
+        hlr=hlr,
+        text=excerpt,
+        transport=_SMPP,
+    )
+
+
+def incoming_from_deliver_sm(
+    pdu: DeliverSm, *, reassembler: Reassembler | None = None, now: float = 0.0
+) -> IncomingMessage | None:
+    """Turn a mobile-originated ``deliver_sm`` into an :class:`~smscenter.models.IncomingMessage`.
+
+    The text is decoded by ``data_coding`` (:func:`~smscenter.smpp.text.decode_text`; a body in
+    ``message_payload`` is used when ``short_message`` is empty) with its UDH removed. A part of
+    a multi-part message (UDH IEI 0x00/0x08, or the SAR TLVs 0x020C/0x020E/0x020F) goes to
+    ``reassembler``: the result is ``None`` until the last part arrives, then the whole message.
+    Without a reassembler each part comes back as a message of its own.
+
+    :param reassembler: where multi-part messages are joined; the caller owns it and calls its
+        :meth:`~smscenter.smpp.reassembly.Reassembler.expire` (see :func:`incoming_from_expired`).
+    :param now: the caller's clock, in seconds, for the reassembler's timeout.
+    """
+    data = pdu.short_message
+    if not data:
+        data = pdu.tlv(_TAG_PAYLOAD) or b""
+    reference = total = seq = None
+    if pdu.esm_class & _UDHI:
+        udh, data = parse_udh(data)
+        reference, total, seq = udh.reference, udh.total, udh.seq
+    if reference is None:
+        ref_raw, total_raw, seq_raw = (
+            pdu.tlv(_TAG_SAR_REF),
+            pdu.tlv(_TAG_SAR_TOTAL),
+            pdu.tlv(_TAG_SAR_SEQ),
+        )
+        if ref_raw and total_raw and seq_raw:
+            reference = int.from_bytes(ref_raw, "big")
+            total, seq = total_raw[0], seq_raw[0]
+    if reassembler is not None and reference is not None and total and seq and total > 1:
+        done = reassembler.add(
+            Fragment(
+                source=pdu.source_addr,
+                destination=pdu.destination_addr,
+                reference=reference,
+                total=total,
+                seq=seq,
+                payload=data,
+                data_coding=pdu.data_coding,
+            ),
+            now,
+        )
+        if done is None:
+            return None
+        text = done.text
+    else:
+        text = decode_text(data, pdu.data_coding)
+    return IncomingMessage(
+        phone=pdu.source_addr,
+        text=text,
+        to=pdu.destination_addr or None,
+        transport=Transport.SMPP,
+    )
+
+
+def incoming_from_expired(expired: ExpiredMessage) -> IncomingMessage:
+    """The part of a multi-part message that did arrive, as an incoming message.
+
+    For callers who would rather deliver a partial text than drop it; which parts are missing is
+    on ``expired.missing``.
+    """
+    return IncomingMessage(
+        phone=expired.source,
+        text=expired.partial_text,
+        to=expired.destination or None,
+        transport=Transport.SMPP,
+    )
+
+
+def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
+    return "" if value is None else value.astimezone(tz).strftime("%y%m%d%H%M")
+
+
+def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = PROVIDER_TZ) -> str:
+    """The receipt text an SMSC writes for ``report`` (seed 003's layout; for the simulator).
+
+    ``text:`` is added only when the report has a text (its first 20 characters).
+    """
+    err = int(report.error)
+    out = (
+        f"id:{report.message_id} sub:{report.parts or 1:03d} "
+        f"dlvrd:{report.delivered_parts if report.delivered_parts is not None else 0:03d} "
+        f"submit date:{_receipt_date(report.submitted_at, tz)} "
+        f"done date:{_receipt_date(report.changed_at, tz)} "
+        f"stat:{report.status.smpp_word} err:{err:03d}"
+    )
+    if report.text is not None:
+        out += f" text:{report.text[:20]}"
+    return out
