@@ -45,6 +45,21 @@ from smscenter.exceptions import UndeliverableError as UndeliverableError
 from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
+from smscenter.http.client import HTTPClient as HTTPClient
+from smscenter.http.records import CallToConfirm as CallToConfirm
+from smscenter.http.records import Contact as Contact
+from smscenter.http.records import ContactGroup as ContactGroup
+from smscenter.http.records import DownloadStatus as DownloadStatus
+from smscenter.http.records import DownloadTask as DownloadTask
+from smscenter.http.records import Mailing as Mailing
+from smscenter.http.records import MegafonAccount as MegafonAccount
+from smscenter.http.records import OperatorInfo as OperatorInfo
+from smscenter.http.records import OperatorPrice as OperatorPrice
+from smscenter.http.records import PriceList as PriceList
+from smscenter.http.records import PriceZone as PriceZone
+from smscenter.http.records import ReceiveNumber as ReceiveNumber
+from smscenter.http.records import SenderId as SenderId
+from smscenter.http.records import StatisticsRow as StatisticsRow
 from smscenter.models import Attachment as Attachment
 from smscenter.models import Balance as Balance
 from smscenter.models import CallConfirmation as CallConfirmation
@@ -68,15 +83,17 @@ from smscenter.models import Translit as Translit
 
 __all__ = (
     "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",
-    "CallConfirmation", "CallInfo", "ConnectError", "ConnectTimeout", "ConnectionLost", "Cost",
-    "Credentials", "DeliveryError", "DeliveryReport", "DuplicateRequestError", "ExtraStatus",
-    "HlrInfo", "IPBlockedError", "IncomingMessage", "InsufficientFundsError",
-    "InvalidRecipientError", "InvalidTimeError", "Limits", "LocalProtocolError",
-    "MalformedCallback", "Message", "MessageFlags", "MessageForbiddenError", "MessageKind",
-    "MessageStatus", "MessageType", "NotFoundError", "OperationFailedError", "OperationTimeout",
-    "ParameterError", "PoolTimeout", "ProtocolError", "RateLimitError", "RecipientResult",
+    "CallConfirmation", "CallInfo", "CallToConfirm", "ConnectError", "ConnectTimeout",
+    "ConnectionLost", "Contact", "ContactGroup", "Cost", "Credentials", "DeliveryError",
+    "DeliveryReport", "DownloadStatus", "DownloadTask", "DuplicateRequestError", "ExtraStatus",
+    "HTTPClient", "HlrInfo", "IPBlockedError", "IncomingMessage", "InsufficientFundsError",
+    "InvalidRecipientError", "InvalidTimeError", "Limits", "LocalProtocolError", "Mailing",
+    "MalformedCallback", "MegafonAccount", "Message", "MessageFlags", "MessageForbiddenError",
+    "MessageKind", "MessageStatus", "MessageType", "NotFoundError", "OperationFailedError",
+    "OperationTimeout", "OperatorInfo", "OperatorPrice", "ParameterError", "PoolTimeout",
+    "PriceList", "PriceZone", "ProtocolError", "RateLimitError", "ReceiveNumber", "RecipientResult",
     "RemoteProtocolError", "ResponseTimeout", "RetryPolicy", "SMPPStatusError", "SMSCenterError",
-    "SendResult", "SendWindow", "SignatureMismatch", "TemplateKind", "ThrottledError",
-    "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
+    "SendResult", "SendWindow", "SenderId", "SignatureMismatch", "StatisticsRow", "TemplateKind",
+    "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
     "UnknownOutcomeError", "VerificationCodeError", "WebhookError", "__version__",
 )  # fmt: skip

@@ -842,7 +842,7 @@ def parse_report(
         error=DeliveryError(_int(row.get("err"))),
         changed_at=_when(row, "last_timestamp", "last_date", tz),
         submitted_at=_when(row, "send_timestamp", "send_date", tz),
-        parts=parse_int(row.get("cnt")),
+        parts=parse_int(row.get("cnt", row.get("sms_cnt"))),
         cost=parse_money(row.get("cost")),
         mcc=_str(row.get("mcc")),
         mnc=_str(row.get("mnc")),

@@ -99,10 +99,6 @@ _HTTPX_ERRORS: Final[dict[type[Exception], type[exc.SMSCenterError]]] = {
     httpx.StreamError: exc.LocalProtocolError,
 }
 
-# Failures after which the request may not have reached the provider, or got no usable answer:
-# these move on to the next mirror.
-_RETRYABLE: Final = (exc.TransportError, exc.RemoteProtocolError)
-
 
 def _scrub(text: str, secrets_: Iterable[str]) -> str:
     for secret in secrets_:
@@ -124,6 +120,10 @@ def map_httpx_error(
         if cls in _HTTPX_ERRORS:
             target = _HTTPX_ERRORS[cls]
             break
+    if isinstance(error, httpx.RemoteProtocolError) and "disconnected" in str(error).lower():
+        # httpcore reports a connection closed before any answer as a protocol error; it is a
+        # lost connection (and worth a retry on the next mirror), not a malformed answer.
+        target = exc.ConnectionLost
     detail = _scrub(str(error) or type(error).__name__, secrets)
     where = f" ({host})" if host else ""
     message = f"{type(error).__name__}{where}: {detail}"
@@ -294,7 +294,7 @@ class HTTPClient:
 
     def _build(self, request: proto.Request, base: httpx.URL) -> httpx.Request:
         form = request.form(self._credentials.http_params())
-        url = base.copy_with(path=base.path + request.path)
+        url = base.copy_with(path=base.path.rstrip("/") + request.path)
         if request.files:
             files = [
                 (f"file{i}", (a.filename, a.content, a.content_type))
@@ -335,9 +335,16 @@ class HTTPClient:
                 raise map_httpx_error(
                     error, host=host, secrets=self._credentials.secrets()
                 ) from None
-        if response.status_code != 200 or not response.content.strip():
-            # The official libraries treat any non-success and an empty body alike: try the
-            # next host (seeds 000/001).
+        status = response.status_code
+        if status != 200 and status < 500:
+            # The provider answers 200 even for its errors: anything else is not the API (a
+            # wrong base URL, a proxy's refusal); another mirror would not fix it.
+            raise exc.RemoteProtocolError(
+                f"{request.action}: unexpected HTTP status {status} from {host}"
+            )
+        if status != 200 or not response.content.strip():
+            # A server error or an empty body: the official libraries try the next host
+            # (seeds 000/001).
             logger.debug("http.%s.empty host=%s status=%d", request.action, host,
                          response.status_code)  # fmt: skip
             return None
@@ -371,9 +378,9 @@ class HTTPClient:
                 await anyio.sleep(pause)
             try:
                 data = await self._attempt(request, base)
-            except _RETRYABLE as error:
-                if isinstance(error, exc.PoolTimeout):
-                    raise  # nothing was sent; trying another host would not get a slot faster
+            except exc.PoolTimeout:
+                raise  # nothing was sent; another host would not free a slot sooner
+            except exc.TransportError as error:
                 last = error
                 continue
             if data is None:
@@ -388,12 +395,17 @@ class HTTPClient:
 
     # -- sending -----------------------------------------------------------------------------
 
+    def _new_client_id(self) -> str:
+        # A string id (up to 40 of [A-Za-z0-9._-], smsc-http-api.md 2.1) with 128 random bits:
+        # unlike a random int it cannot collide with the account's other messages.
+        return f"r{secrets.token_hex(16)}"
+
     def _with_client_id(self, message: Message) -> Message:
         # A retry may resend a request whose first copy was accepted; a client id lets status.php
         # tell the two cases apart. Only needed when a retry can happen.
         if message.client_id is not None or self._retry.attempts < 2:
             return message
-        return attrs.evolve(message, client_id=1 + secrets.randbelow(2_147_483_647))
+        return attrs.evolve(message, client_id=self._new_client_id())
 
     async def send(self, message: Message, *, per_recipient: bool = False) -> SendResult:
         """Send a message (send.php with ``cost=3``, so the result has cost and balance).
@@ -427,7 +439,7 @@ class HTTPClient:
         if not messages or not all(isinstance(m, Message) for m in messages):
             raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
         if messages[0].client_id is None and self._retry.attempts > 1:
-            cid = 1 + secrets.randbelow(2_147_483_647)
+            cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
         request = proto.list_send_request(messages, per_recipient=per_recipient)
         return await self._send(request, messages[0].client_id, messages[0].to[0])
@@ -451,8 +463,10 @@ class HTTPClient:
     ) -> SendResult:
         """After a retried send was refused as a duplicate: did the first attempt go out?"""
         logger.info("http.send.reconcile client_id=%s", client_id)
+        # The list form of status.php answers "not found" as a row (status -3) instead of an
+        # error, and names the provider's own message id.
         try:
-            report = await self.status(str(client_id), phone, detail=1)
+            (report,) = await self.status_many([(str(client_id), phone)], detail=1)
         except exc.NotFoundError:
             report = None
         if report is None or report.status is MessageStatus.NOT_FOUND:

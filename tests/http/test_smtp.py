@@ -74,7 +74,7 @@ def _received_body(envelope: Any) -> str:
     parsed = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert parsed.get_content_type() == "text/plain"
     assert parsed.get_content_charset() == "utf-8"
-    content: str = parsed.get_content()  # type: ignore[attr-defined]
+    content: str = parsed.get_content()
     return content
 
 
