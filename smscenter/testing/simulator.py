@@ -142,8 +142,13 @@ class SMSCSimulator:
             server = _Server(config, started)
             self._server = server
             group = await stack.enter_async_context(anyio.create_task_group())
+            self._group = group
+            self._served = anyio.Event()
+            self._stopping = False
+            # Runs before the task group exits (LIFO), so even when the body raised, the server
+            # shuts down gracefully (closing its connections) instead of being cancelled.
             stack.push_async_callback(self._stop)
-            group.start_soon(server.serve, [sock])
+            group.start_soon(self._serve, server, sock)
             group.start_soon(self._tick)
             with anyio.fail_after(10):
                 await started.wait()
@@ -161,14 +166,29 @@ class SMSCSimulator:
     ) -> None:
         stack, self._exit_stack = self._exit_stack, None
         if stack is not None:
-            await stack.__aexit__(exc_type, exc, tb)
+            # The body's own exception is not fed to the task group (which would wrap it in an
+            # ExceptionGroup); it propagates unchanged once everything has stopped.
+            await stack.aclose()
+
+    async def _serve(self, server: _Server, sock: socket.socket) -> None:
+        try:
+            await server.serve([sock])
+        finally:
+            self._served.set()
 
     async def _stop(self) -> None:
         self._stopping = True
         if self._server is not None:
             self._server.should_exit = True
+        with anyio.move_on_after(10, shield=True):
+            await self._served.wait()
+        if not self._served.is_set() and self._group is not None:
+            logger.warning("the simulator's server did not stop in time; cancelling it")
+            self._group.cancel_scope.cancel()
 
     _stopping = False
+    _group: anyio.abc.TaskGroup | None = None
+    _served: anyio.Event
 
     async def _tick(self) -> None:
         # Real-time clocks: apply due status changes so subscribers (SMPP receipts) hear of them

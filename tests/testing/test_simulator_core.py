@@ -231,3 +231,24 @@ async def test_nothing_outlives_the_context() -> None:
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
             await client.get(url + "/sys/balance.php")
+
+
+async def test_exception_in_body_still_shuts_down_cleanly() -> None:
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(RuntimeError, match="boom"):
+            async with SMSCSimulator() as sim:
+                url = sim.base_url + "/sys/balance.php"
+                response = await client.post(url, data={**sim.credentials.http_params()})
+                assert response.status_code == 200  # keep-alive connection left open
+                raise RuntimeError("boom")
+        with pytest.raises(httpx.TransportError):
+            await client.post(url, data={"fmt": "3"})
+
+
+async def test_cancelled_body_still_shuts_down_cleanly() -> None:
+    with anyio.move_on_after(0.2) as scope:
+        async with SMSCSimulator() as sim:
+            sim.behaviour.latency = 5
+            async with httpx.AsyncClient(base_url=sim.base_url) as client:
+                await client.post("/sys/balance.php", data=sim.credentials.http_params())
+    assert scope.cancelled_caught
