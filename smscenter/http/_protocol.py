@@ -1036,6 +1036,16 @@ def parse_senders(data: Any) -> list[SenderId]:
     ]
 
 
+def parse_done(data: Any, what: str) -> str | None:
+    """An answer that confirms a change: ``{"result": "OK"}`` or the ``{"id": N}`` of the
+    record created or changed (phones.php answers ``add`` with the contact's id)."""
+    answer = _mapping(data, what)
+    if answer.get("id") is not None:
+        return str(answer["id"])
+    parse_ok(answer, what)
+    return None
+
+
 def parse_created_id(data: Any, what: str) -> str:
     """An ``{"id": N}`` answer (sender, contact group, mailing created)."""
     answer = _mapping(data, what)
@@ -1089,6 +1099,8 @@ def parse_mailing(data: Any, *, tz: tzinfo) -> Mailing:
         cost=parse_money(row.get("cost")),
         text=_str(row.get("mes", row.get("message"))),
         created_at=parse_local(row.get("created", row.get("time")), tz),
+        message_id=_str(row.get("sms_id")),
+        phones=_str(row.get("phones")),
     )
 
 

@@ -552,12 +552,19 @@ class HTTPClient:
     ) -> list[DeliveryReport]:
         """Sent-message history, newest first (get.php ``get_messages``, seed 004).
 
+        Each row is a full :class:`DeliveryReport` (status, times, text, cost, operator). No
+        matching message gives an empty list.
+
         :param count: at most 100 rows; page back with ``before_id`` = the last row's id.
         """
         request = proto.history_request(
             start=start, end=end, phones=phones, count=count, before_id=before_id
         )
-        return proto.parse_history(await self._call(request), tz=self._account_tz)
+        try:
+            data = await self._call(request)
+        except exc.NotFoundError:
+            return []  # error 3 "message not found": an empty page, not a failure
+        return proto.parse_history(data, tz=self._account_tz)
 
     async def incoming(
         self, *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
@@ -754,10 +761,10 @@ class HTTPClient:
         name: str | None = None,
         group_ids: Sequence[str] = (),
         comment: str | None = None,
-    ) -> None:
-        """Add a contact (phones.php ``add``)."""
+    ) -> str | None:
+        """Add a contact (phones.php ``add``); returns its id when the provider gives one."""
         request = proto.add_contact_request(phone, name=name, group_ids=group_ids, comment=comment)
-        proto.parse_ok(await self._call(request), "phones.add")
+        return proto.parse_done(await self._call(request), "phones.add")
 
     async def delete_contact(self, phone: str) -> None:
         """Delete a contact (phones.php ``del``)."""

@@ -251,3 +251,5 @@ class Mailing:
     cost: Decimal | None = None
     text: str | None = None
     created_at: datetime | None = None
+    message_id: str | None = None  #: the id of the messages the mailing sent
+    phones: str | None = None  #: the recipients as the provider keeps them
