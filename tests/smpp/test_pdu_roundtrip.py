@@ -77,7 +77,7 @@ def _strategy(cls: type[Pdu]) -> st.SearchStrategy[Pdu]:
     return st.builds(cls, **kwargs)
 
 
-@pytest.mark.parametrize("cls", sorted(PDU_CLASSES.values(), key=lambda c: c.__name__))
+@pytest.mark.parametrize("cls", [PDU_CLASSES[k] for k in sorted(PDU_CLASSES)], ids=str)
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_round_trip(cls: type[Pdu], data: st.DataObject) -> None:

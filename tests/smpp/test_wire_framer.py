@@ -9,6 +9,7 @@ from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import (
     DeliverSm,
     EnquireLink,
+    Pdu,
     PduDecodeError,
     PduFramer,
     SubmitMulti,
@@ -24,8 +25,8 @@ SUBMIT = SubmitSm(
 RESP = SubmitSmResp(sequence_number=3, message_id="42")
 
 
-def _drain(framer: PduFramer) -> list[object]:
-    out: list[object] = []
+def _drain(framer: PduFramer) -> list[Pdu]:
+    out: list[Pdu] = []
     while (pdu := framer.next_pdu()) is not None:
         out.append(pdu)
     return out
@@ -55,7 +56,7 @@ def test_split_anywhere(cut: int) -> None:
     framer = PduFramer()
     framer.feed(stream[:cut])
     first = _drain(framer)
-    assert framer.buffered == cut - sum(len(p.encode()) for p in first)  # type: ignore[attr-defined]
+    assert framer.buffered == cut - sum(len(p.encode()) for p in first)
     framer.feed(stream[cut:])
     assert first + _drain(framer) == [SUBMIT, RESP]
 
