@@ -280,7 +280,7 @@ def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
     )
 
 
-# --- deliver_sm -> model -------------------------------------------------------------------------
+# --- deliver_sm -> model --------------------------------------------------------------------------
 
 # esm_class bits 2-5 (SMPP 3.4 §5.2.12): 0x04 SMSC delivery receipt, 0x20 intermediate
 # notification. Both report on a message we sent.

@@ -46,7 +46,7 @@ __all__ = (
     "truncate_to_parts",
 )
 
-# --- GSM 03.38 ---------------------------------------------------------------------------------
+# --- GSM 03.38 ------------------------------------------------------------------------------------
 
 # 3GPP TS 23.038 §6.2.1: the default alphabet, code point -> character. 0x1B is the escape to
 # the extension table, not a character; it is kept here only so the string has 128 entries.
@@ -142,7 +142,7 @@ def gsm_decode(data: bytes) -> str:
     return text
 
 
-# --- encodings and their sizes ------------------------------------------------------------------
+# --- encodings and their sizes --------------------------------------------------------------------
 
 
 class TextEncoding(enum.Enum):
@@ -265,7 +265,7 @@ def _ucs2_decode(data: bytes) -> str:
     return data.decode("utf-16-be", "replace")
 
 
-# --- user data header ---------------------------------------------------------------------------
+# --- user data header -----------------------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
@@ -323,7 +323,7 @@ def parse_udh(data: bytes) -> tuple[UserDataHeader, bytes]:
     return UserDataHeader(reference=reference, total=total, seq=seq, raw=data[:end]), data[end:]
 
 
-# --- splitting -----------------------------------------------------------------------------------
+# --- splitting ------------------------------------------------------------------------------------
 
 
 def split_encoded(data: bytes, encoding: TextEncoding) -> tuple[bytes, ...]:

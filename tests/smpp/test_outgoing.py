@@ -361,3 +361,21 @@ def test_system_type_parse_and_render(raw: str, parsed: SystemType, rendered: st
 def test_system_type_validation(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         SystemType(**kwargs)  # type: ignore[arg-type]
+
+
+def test_only_outgoing_builds_submit_sm_from_a_message() -> None:
+    """The mapping Message -> submit_sm is written once (style.md: one named constructor)."""
+    import re
+    from pathlib import Path
+
+    import smscenter
+
+    root = Path(smscenter.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name in ("outgoing.py", "pdu.py"):
+            continue
+        source = path.read_text(encoding="utf-8")
+        if "SubmitSm(" in source and re.search(r"\bimport\b[^\n]*\bMessage\b", source):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []

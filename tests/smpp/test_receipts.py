@@ -45,7 +45,7 @@ SEED_HLR = (
 SEED_DATE = datetime(2011, 8, 20, 22, 41, tzinfo=MSK)
 
 
-# --- the text ----------------------------------------------------------------------------------
+# --- the text -------------------------------------------------------------------------------------
 
 RECEIPT_TABLE: list[tuple[str, str, ReceiptText]] = [
     (
@@ -205,7 +205,7 @@ def test_normalize_message_id(raw: str, hex_ids: bool, expected: str) -> None:
     assert normalize_message_id(raw, hex_ids=hex_ids) == expected
 
 
-# --- deliver_sm -> DeliveryReport ---------------------------------------------------------------
+# --- deliver_sm -> DeliveryReport -----------------------------------------------------------------
 
 
 def receipt_pdu(
@@ -420,7 +420,7 @@ def test_render_receipt_text_round_trips() -> None:
     )
 
 
-# --- incoming messages ---------------------------------------------------------------------------
+# --- incoming messages ----------------------------------------------------------------------------
 
 
 def mo_pdu(body: bytes, *tlvs: Tlv, esm_class: int = 0, data_coding: int = 0) -> DeliverSm:

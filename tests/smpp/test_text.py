@@ -32,7 +32,7 @@ EXT_CHARS = list(GSM_EXTENSION.values())
 GSM_TEXT = st.text(alphabet=st.sampled_from(BASIC_CHARS + EXT_CHARS), max_size=500)
 
 
-# --- GSM codec against aiosmpplib --------------------------------------------------------------
+# --- GSM codec against aiosmpplib -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("char", BASIC_CHARS + EXT_CHARS)
@@ -83,7 +83,7 @@ def test_extension_characters_count_two_septets() -> None:
     assert gsm_septets("") == 0
 
 
-# --- choice of encoding ------------------------------------------------------------------------
+# --- choice of encoding ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -135,7 +135,7 @@ def test_decode_text(data: bytes, dc: int, expected: str) -> None:
     assert decode_text(data, dc) == expected
 
 
-# --- part counting (what the provider bills: smsc-http-api.md send.php) -------------------------
+# --- part counting (what the provider bills: smsc-http-api.md send.php) ---------------------------
 
 
 @pytest.mark.parametrize(
@@ -227,7 +227,7 @@ def test_split_respects_limits(encoding: TextEncoding, data: st.DataObject) -> N
     assert count_parts(text, encoding=encoding) == len(parts)
 
 
-# --- UDH ---------------------------------------------------------------------------------------
+# --- UDH ------------------------------------------------------------------------------------------
 
 
 def test_concat_udh() -> None:
