@@ -11,6 +11,7 @@ silently: a partial that times out, or is evicted to respect the caps, comes bac
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import attrs
 
@@ -88,7 +89,7 @@ class ExpiredMessage:
     parts: tuple[tuple[int, bytes], ...]
     data_coding: int
     first_seen: float
-    reason: str
+    reason: Literal["timeout", "evicted"]
 
     @property
     def missing(self) -> tuple[int, ...]:
@@ -124,8 +125,9 @@ class Reassembler:
     _pending: dict[GroupKey, _Pending] = attrs.field(init=False, factory=dict)
     _parts_held: int = attrs.field(init=False, default=0)
     _given_up: list[ExpiredMessage] = attrs.field(init=False, factory=list)
-    # Recently completed messages, so a late duplicate part does not start a phantom partial.
-    _completed: dict[GroupKey, float] = attrs.field(init=False, factory=dict)
+    # Recently completed messages (when, and each part's payload), so a late duplicate part does
+    # not start a phantom partial, while a new message that reuses the reference still gets in.
+    _completed: dict[GroupKey, tuple[float, dict[int, int]]] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if self.timeout <= 0 or self.max_pending < 1 or self.max_parts < 1:
@@ -144,8 +146,9 @@ class Reassembler:
     def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
         """Take one part; return the whole message when this part completes it.
 
-        Duplicates (the same part again, or a part of a message completed within
-        :attr:`timeout`) are dropped. A part whose number is outside ``1..total`` is dropped.
+        Duplicates (the same part again, also after its message completed, within
+        :attr:`timeout`) are dropped; a part with the same reference but a different payload
+        starts a new message. A part whose number is outside ``1..total`` is dropped.
         """
         if not 1 <= fragment.seq <= fragment.total:
             logger.debug("dropping part %d of %d", fragment.seq, fragment.total)
@@ -153,9 +156,12 @@ class Reassembler:
         key = fragment.key
         if fragment.total == 1:
             return self._assembled(key, {1: fragment.payload}, fragment.data_coding, now)
-        done_at = self._completed.get(key)
-        if done_at is not None:
-            if now - done_at <= self.timeout:
+        completed = self._completed.get(key)
+        if completed is not None:
+            done_at, done_parts = completed
+            if now - done_at <= self.timeout and done_parts.get(fragment.seq) == hash(
+                fragment.payload
+            ):
                 return None
             del self._completed[key]
         entry = self._pending.get(key)
@@ -177,7 +183,8 @@ class Reassembler:
         self._parts_held -= len(entry.parts)
         if len(self._completed) >= self.max_pending:
             del self._completed[next(iter(self._completed))]
-        self._completed[key] = now
+        # Only hashes of the payloads are kept: enough to recognise a repeat, small in memory.
+        self._completed[key] = (now, {seq: hash(body) for seq, body in entry.parts.items()})
         return self._assembled(key, entry.parts, entry.data_coding, entry.first_seen)
 
     def expire(self, now: float) -> list[ExpiredMessage]:
@@ -189,7 +196,7 @@ class Reassembler:
         limit = now - self.timeout
         for key in [k for k, entry in self._pending.items() if entry.first_seen <= limit]:
             out.append(self._give_up(key, "timeout"))
-        for key in [k for k, at in self._completed.items() if at <= limit]:
+        for key in [k for k, (at, _) in self._completed.items() if at <= limit]:
             del self._completed[key]
         return out
 
@@ -199,7 +206,7 @@ class Reassembler:
                 self._given_up.append(self._give_up(key, "evicted"))
                 return
 
-    def _give_up(self, key: GroupKey, reason: str) -> ExpiredMessage:
+    def _give_up(self, key: GroupKey, reason: Literal["timeout", "evicted"]) -> ExpiredMessage:
         entry = self._pending.pop(key)
         self._parts_held -= len(entry.parts)
         logger.debug("gave up on multi-part message %r (%s)", key, reason)

@@ -530,7 +530,15 @@ def incoming_from_deliver_sm(
         if ref_raw and total_raw and seq_raw:
             reference = int.from_bytes(ref_raw, "big")
             total, seq = total_raw[0], seq_raw[0]
-    if reassembler is not None and reference is not None and total and seq and total > 1:
+    # A header with an impossible part number is ignored rather than losing the message.
+    if (
+        reassembler is not None
+        and reference is not None
+        and total
+        and seq
+        and total > 1
+        and seq <= total
+    ):
         done = reassembler.add(
             Fragment(
                 source=pdu.source_addr,

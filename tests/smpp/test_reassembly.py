@@ -156,3 +156,17 @@ def test_bad_part_numbers_and_single_part() -> None:
     assert done is not None and done.text == "z"
     with pytest.raises(ValueError):
         Reassembler(timeout=0)
+
+
+def test_reused_reference_with_new_content_is_a_new_message() -> None:
+    r = Reassembler(timeout=300)
+    first = fragments("p" * 200, TextEncoding.GSM, ref=9)
+    second = fragments("q" * 200, TextEncoding.GSM, ref=9)
+    assert r.add(first[0], 0.0) is None
+    done = r.add(first[1], 0.0)
+    assert done is not None and done.text == "p" * 200
+    assert r.add(first[1], 1.0) is None  # a repeat: dropped
+    assert r.pending == 0
+    assert r.add(second[1], 2.0) is None  # same reference, other content: a new message
+    done = r.add(second[0], 2.0)
+    assert done is not None and done.text == "q" * 200

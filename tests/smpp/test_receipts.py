@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smscenter.exceptions import Transport
 from smscenter.models import (
@@ -511,3 +513,57 @@ def test_incoming_message_payload_and_expired_partial() -> None:
     partial = incoming_from_expired(expired)
     assert partial.text == "y" * 153 and partial.phone == "79991234567"
     assert expired.missing == (2, 3)
+
+
+def test_impossible_part_number_is_delivered_not_lost() -> None:
+    r = Reassembler()
+    pdu = mo_pdu(bytes((5, 0, 3, 1, 2, 7)) + b"lonely", esm_class=0x40)
+    msg = incoming_from_deliver_sm(pdu, reassembler=r)
+    assert msg is not None and msg.text == "lonely"
+    assert r.pending == 0
+
+
+_KEYS = ["id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:", "text:", "Text:"]
+_KEYS += ["imsi:", "mcc:", "mnc:", "cn:", "net:", "rcn:", "rnet:", " ", "0", "1108202241", "%"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.one_of(
+        st.text(max_size=200),
+        st.lists(st.sampled_from(_KEYS) | st.text(max_size=8), max_size=25).map("".join),
+    )
+)
+def test_receipt_text_never_raises(text: str) -> None:
+    parsed = parse_receipt_text(text)
+    assert isinstance(parsed, ReceiptText)
+    if parsed.done_at is not None:
+        assert parsed.done_at.tzinfo is not None
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    body=st.binary(max_size=254),
+    esm_class=st.integers(0, 255),
+    data_coding=st.integers(0, 255),
+    tlvs=st.lists(
+        st.builds(
+            Tlv,
+            st.sampled_from([0x001E, 0x0423, 0x0424, 0x0427, 0x020C, 0x020E, 0x020F])
+            | st.integers(0x2000, 0x2004),
+            st.binary(max_size=8),
+        ),
+        max_size=8,
+    ),
+)
+def test_deliver_sm_never_raises(
+    body: bytes, esm_class: int, data_coding: int, tlvs: list[Tlv]
+) -> None:
+    pdu = DeliverSm(
+        source_addr="1", esm_class=esm_class, data_coding=data_coding, short_message=body,
+        tlvs=tuple(tlvs),
+    )  # fmt: skip
+    report = report_from_deliver_sm(pdu)
+    assert isinstance(report, DeliveryReport)
+    msg = incoming_from_deliver_sm(pdu, reassembler=Reassembler())
+    assert msg is None or isinstance(msg.text, str)
