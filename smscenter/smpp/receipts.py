@@ -458,7 +458,12 @@ def report_from_deliver_sm(
     text_id, text_parts, dlvrd, submitted_at, done_at, stat, text_err, excerpt = fields
 
     raw_id = receipted_id if receipted_id else text_id
-    message_id = normalize_message_id(raw_id, hex_ids=hex_ids) if raw_id else ""
+    if not raw_id:
+        message_id = ""
+    elif not hex_ids and raw_id.isdigit() and raw_id[0] != "0":
+        message_id = raw_id  # already normal: the provider's usual decimal id
+    else:
+        message_id = normalize_message_id(raw_id, hex_ids=hex_ids)
     if state is not None:
         status = _STATE_STATUS.get(state, _UNKNOWN)
     elif stat is not None:

@@ -144,7 +144,7 @@ def test_binary_kinds() -> None:
                 to=PHONE,
                 text="t",
                 kind=MessageKind.VIBER,
-                attachments=(Attachment("a.png", b"x"),),
+                attachments=(Attachment("a.png", b"x"),),  # type: ignore[arg-type]
             ),
             "attachments",
         ),
