@@ -199,11 +199,23 @@ class SimulatorApp:
             path: str = scope.get("path", "")
             if path.startswith("/sys/") and path.endswith(".php"):
                 behaviour = self.state.behaviour
-                if behaviour.drop_connections > 0:
+                endpoint = path[5:-4]
+                if behaviour.drop_connections > 0 and behaviour.fault_applies(endpoint):
                     behaviour.drop_connections -= 1
-                    self.stats.requests[path[5:-4]] += 1
+                    self.stats.requests[endpoint] += 1
                     await self._drop(send)
                     return
+
+                async def send_or_lose(message: Message) -> None:
+                    # The handler marks the scope when the answer is to be lost after handling.
+                    if scope.get("smsc.lose_answer"):
+                        if message["type"] == "http.response.start":
+                            await self._drop(send)
+                        return
+                    await send(message)
+
+                await self._starlette(scope, receive, send_or_lose)
+                return
         await self._starlette(scope, receive, send)
 
     async def _drop(self, send: Send) -> None:
@@ -285,9 +297,12 @@ class SimulatorApp:
                 at=state.now(),
             )
         )
-        if behaviour.empty_responses > 0:
+        if behaviour.empty_responses > 0 and behaviour.fault_applies(name):
             behaviour.empty_responses -= 1
             return Response(b"", media_type="text/plain")
+        if behaviour.lose_answers > 0 and behaviour.fault_applies(name):
+            behaviour.lose_answers -= 1
+            request.scope["smsc.lose_answer"] = True
         key = login or "<anonymous>"
         stats.in_flight[key] += 1
         try:

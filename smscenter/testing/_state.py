@@ -133,6 +133,11 @@ class Behaviour:
         :meth:`fail_next`.
     :ivar empty_responses: answer this many next requests with an empty 200 body.
     :ivar drop_connections: cut the connection of this many next requests without an answer.
+    :ivar lose_answers: handle this many next requests fully (a send is stored and billed), then
+        cut the connection instead of answering: the case where a client cannot know whether
+        its send went through.
+    :ivar fault_endpoint: limit ``empty_responses``, ``drop_connections`` and ``lose_answers``
+        to one endpoint (``"send"``, ...); ``None`` applies them to whichever request comes.
     """
 
     latency: float = 0.0
@@ -164,6 +169,12 @@ class Behaviour:
     forced_errors: dict[str, deque[int]] = attrs.field(factory=dict)
     empty_responses: int = 0
     drop_connections: int = 0
+    lose_answers: int = 0
+    fault_endpoint: str | None = None
+
+    def fault_applies(self, endpoint: str) -> bool:
+        """Whether the counted faults apply to a request of ``endpoint``."""
+        return self.fault_endpoint is None or self.fault_endpoint == endpoint
 
     def fail_next(self, endpoint: str, code: int, count: int = 1) -> None:
         """Answer the next ``count`` requests of ``endpoint`` with provider error ``code``.
@@ -588,6 +599,16 @@ class SimulatorState:
             if account is not None and psw in (account.password, account.password_md5):
                 return account
         raise SimError(2, "authorise error")
+
+    def check_password(self, login: str, password: str) -> Account:
+        """Plain login + password only (what an SMPP bind carries; no MD5, no API key).
+
+        :raises SimError: code 2 when they do not match.
+        """
+        account = self.accounts.get(login)
+        if account is None or account.password != password:
+            raise SimError(2, "authorise error")
+        return account
 
     def set_balance(self, login: str, amount: Decimal) -> None:
         """Set the balance; an increase is recorded as income (``debit`` in get_stat)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -182,8 +182,10 @@ class SMSCSimulator:
             self._server.should_exit = True
         with anyio.move_on_after(10, shield=True):
             await self._served.wait()
-        if not self._served.is_set() and self._group is not None:
+        if not self._served.is_set():
             logger.warning("the simulator's server did not stop in time; cancelling it")
+        if self._group is not None:
+            # Ends the ticker and any service started with start_service().
             self._group.cancel_scope.cancel()
 
     _stopping = False
@@ -196,6 +198,17 @@ class SMSCSimulator:
         while not self._stopping:
             self.state.poll()
             await anyio.sleep(0.05)
+
+    async def start_service(self, func: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> Any:
+        """Run another listener (the SMPP half, say) for as long as the simulator runs.
+
+        ``func(*args, task_status=...)`` is started with :meth:`anyio.abc.TaskGroup.start`: it
+        calls ``task_status.started(value)`` once it listens, and that value is returned. It is
+        cancelled when the simulator stops.
+        """
+        if self._group is None or self._exit_stack is None:
+            raise RuntimeError("the simulator is not running; use 'async with'")
+        return await self._group.start(func, *args)
 
     # ---- addresses and accounts -----------------------------------------------------------
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 import anyio
+import anyio.abc
 import httpx
 import pytest
 
@@ -252,3 +253,35 @@ async def test_cancelled_body_still_shuts_down_cleanly() -> None:
             async with httpx.AsyncClient(base_url=sim.base_url) as client:
                 await client.post("/sys/balance.php", data=sim.credentials.http_params())
     assert scope.cancelled_caught
+
+
+async def test_lost_answer_after_a_processed_send(
+    sim: SMSCSimulator, http: httpx.AsyncClient
+) -> None:
+    sim.behaviour.fault_endpoint = "send"
+    sim.behaviour.lose_answers = 1
+    assert "balance" in await call(http, sim, "balance")  # other endpoints unaffected
+    with pytest.raises(httpx.RemoteProtocolError):
+        await call(http, sim, "send", phones="79991234567", mes="maybe", id=77)
+    [message] = sim.sent  # stored and billed although the client never heard
+    assert message.id == 77 and sim.balance() == Decimal("997.5")
+    retry = await call(http, sim, "send", phones="79991234567", mes="maybe", id=77)
+    assert retry["error_code"] == 9
+    status = await call(http, sim, "status", id=77, phone="79991234567")
+    assert status["status"] == -1
+
+
+async def test_start_service_lives_and_dies_with_the_simulator() -> None:
+    events: list[str] = []
+
+    async def service(name: str, *, task_status: anyio.abc.TaskStatus[str]) -> None:
+        task_status.started(f"{name} ready")
+        try:
+            await anyio.sleep_forever()
+        finally:
+            events.append("stopped")
+
+    async with SMSCSimulator() as sim:
+        assert await sim.start_service(service, "smpp") == "smpp ready"
+        assert events == []
+    assert events == ["stopped"]
