@@ -27,6 +27,7 @@ from datetime import date, tzinfo
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Final, Self
+from urllib.parse import urlencode
 
 import anyio
 import attrs
@@ -62,6 +63,8 @@ from smscenter.models import (
 __all__ = ("HTTPClient", "map_httpx_error")
 
 logger = logging.getLogger(__name__)
+
+_FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 
 #: The number of mirrors the official libraries try after the main host (www2..www5).
 _DEFAULT_MIRRORS: Final = 4
@@ -301,7 +304,10 @@ class HTTPClient:
                 for i, a in enumerate(request.files)
             ]
             return self._client.build_request("POST", url, data=dict(form), files=files)
-        return self._client.build_request("POST", url, data=dict(form))
+        # Encoded here rather than by httpx: the same bytes, at a fraction of the per-request
+        # cost, which matters when thousands of sends share one event loop.
+        body = urlencode(form).encode("ascii")
+        return self._client.build_request("POST", url, content=body, headers=_FORM_HEADERS)
 
     def _check_usable(self) -> None:
         if self._state is ClientState.CLOSED:
