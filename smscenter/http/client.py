@@ -425,6 +425,8 @@ class HTTPClient:
             message is built, before any request).
         :raises smscenter.APIError: the provider refused (a subclass per error code).
         :raises smscenter.TransportError: no host could be reached.
+        :raises smscenter.UnknownOutcomeError: a retry was refused as a duplicate and the status
+            check that should settle it failed too.
         """
         if not isinstance(message, Message):
             raise TypeError("send() takes a smscenter.Message")
@@ -471,10 +473,23 @@ class HTTPClient:
         logger.info("http.send.reconcile client_id=%s", client_id)
         # The list form of status.php answers "not found" as a row (status -3) instead of an
         # error, and names the provider's own message id.
+        if phone.startswith("G") and phone[1:].isdigit():
+            # A contact-group send has no single phone to look the message up by.
+            raise exc.UnknownOutcomeError(
+                f"a retried send to group {phone} was refused as a duplicate; whether the first "
+                f"attempt went out cannot be checked by status (client id {client_id})",
+                cause=error,
+            )
         try:
             (report,) = await self.status_many([(str(client_id), phone)], detail=1)
         except exc.NotFoundError:
             report = None
+        except (exc.TransportError, exc.RemoteProtocolError, exc.APIError) as failure:
+            raise exc.UnknownOutcomeError(
+                "a retried send was refused as a duplicate and the status check failed: the "
+                f"first attempt (client id {client_id}) may or may not have gone out",
+                cause=failure,
+            ) from None
         if report is None or report.status is MessageStatus.NOT_FOUND:
             raise exc.DuplicateRequestError(
                 error.code,

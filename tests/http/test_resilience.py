@@ -39,6 +39,7 @@ from smscenter import (
     Timeouts,
     TransportError,
     UndeliverableError,
+    UnknownOutcomeError,
     VerificationCodeError,
 )
 from smscenter.http.client import _HTTPX_ERRORS, map_httpx_error
@@ -298,6 +299,19 @@ async def test_retried_send_whose_first_try_went_through_is_not_sent_twice(
     assert sim.balance() == Decimal("997.5")
 
 
+async def test_lost_answer_in_the_simulator_is_reconciled(
+    sim: SMSCSimulator, client: HTTPClient
+) -> None:
+    # The provider stores and bills the send, then the connection dies before the answer.
+    sim.behaviour.lose_answers = 1
+    sim.behaviour.fault_endpoint = "send"
+    result = await client.send(Message(to=PHONE, text="lost answer"))
+    assert result.confirmed_by_status
+    assert len(sim.sent) == 1
+    assert result.message_id == str(sim.sent[0].id)
+    assert sim.balance() == Decimal("997.5"), "billed once"
+
+
 async def test_retried_send_with_own_int_client_id(sim: SMSCSimulator) -> None:
     async with HTTPClient(
         sim.credentials, base_url=sim.base_url, transport=LoseFirstSendAnswer(), retry=FAST_RETRY
@@ -320,6 +334,19 @@ async def test_duplicate_after_retry_with_nothing_sent_is_reported_truthfully(
     assert sim.sent == []
     assert "nothing was sent" in str(info.value)
     assert info.value.code == 9
+
+
+async def test_unverifiable_duplicate_is_an_unknown_outcome(
+    sim: SMSCSimulator, client: HTTPClient
+) -> None:
+    # The retry is refused as a duplicate, and the status check that should settle it fails.
+    sim.behaviour.drop_connections = 1
+    sim.behaviour.fail_next("send", 9)
+    sim.behaviour.fail_next("status", 4)
+    with pytest.raises(UnknownOutcomeError) as info:
+        await client.send(Message(to=PHONE, text="who knows"))
+    assert isinstance(info.value.cause, IPBlockedError)
+    assert "may or may not" in str(info.value)
 
 
 async def test_duplicate_on_first_attempt_is_raised_as_is(
