@@ -191,7 +191,11 @@ class SimulatorApp:
         self.state = state
         self.stats = stats if stats is not None else RequestStats()
         self._starlette = Starlette(
-            routes=[Route("/sys/{name}.php", self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route("/sys/{name}.php", self._endpoint, methods=["GET", "POST"]),
+                # The JSON variant: POST /rest/send/ with a JSON object of send.php parameters.
+                Route("/rest/{name}/", self._endpoint, methods=["POST"]),
+            ]
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -246,7 +250,20 @@ class SimulatorApp:
         files: list[str] = []
         if request.method == "POST":
             ctype = request.headers.get("content-type", "")
-            if ctype.startswith("multipart/form-data"):
+            if ctype.startswith("application/json"):
+                try:
+                    decoded = json.loads(await request.body())
+                except ValueError:
+                    decoded = None
+                if isinstance(decoded, dict):
+                    for field, item in decoded.items():
+                        if isinstance(item, bool):
+                            form_text[str(field)] = "1" if item else "0"
+                        elif item is not None:
+                            form_text[str(field)] = str(item)
+                if "charset" not in form_text:
+                    form_text["charset"] = "utf-8"  # JSON is UTF-8 by definition
+            elif ctype.startswith("multipart/form-data"):
                 async with request.form(max_files=100, max_fields=10_000) as multipart:
                     for field, item in multipart.multi_items():
                         if isinstance(item, UploadFile):
@@ -282,6 +299,8 @@ class SimulatorApp:
         query, form, files, codec = await self._read_params(request)
         params = _Params({**query, **form})
         fmt = params.get("fmt", "0").strip()
+        if request.url.path.startswith("/rest/"):
+            fmt = "3"  # the JSON variant always answers JSON
         behaviour = state.behaviour
         login = params.get("login") or None
         if login is None and params.get("apikey"):

@@ -10,6 +10,7 @@ uvicorn runs on asyncio only, so the simulator needs the asyncio backend.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -114,6 +115,12 @@ class SMSCSimulator:
     async def __aenter__(self) -> SMSCSimulator:
         if self._exit_stack is not None:
             raise RuntimeError("this simulator is already running")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "the simulator runs uvicorn, which needs the asyncio backend"
+            ) from None
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:

@@ -285,3 +285,12 @@ async def test_start_service_lives_and_dies_with_the_simulator() -> None:
         assert await sim.start_service(service, "smpp") == "smpp ready"
         assert events == []
     assert events == ["stopped"]
+
+
+def test_trio_backend_is_refused_clearly() -> None:
+    async def main() -> None:
+        async with SMSCSimulator():
+            pass  # pragma: no cover
+
+    with pytest.raises(RuntimeError, match="asyncio"):
+        anyio.run(main, backend="trio")

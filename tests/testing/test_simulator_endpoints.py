@@ -260,3 +260,11 @@ async def test_rate_limits_knob(sim: SMSCSimulator, http: httpx.AsyncClient) -> 
     assert [a.get("error_code") for a in answers].count(9) == 1
     sim.advance(60)
     assert "balance" in await call(http, sim, "balance")
+
+
+async def test_rest_json_send(sim: SMSCSimulator, http: httpx.AsyncClient) -> None:
+    body = {**sim.credentials.http_params(), "phones": PHONE, "mes": "Привет", "cost": 3}
+    response = await http.post("/rest/send/", json=body)
+    assert response.json() == {"id": 1, "cnt": 1, "cost": "2.5", "balance": "997.5"}
+    assert sim.sent[0].text == "Привет"
+    assert sim.requests == {"send": 1}
