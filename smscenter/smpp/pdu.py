@@ -563,9 +563,16 @@ def _gen_codec(cls: type[Pdu]) -> None:
             raise AssertionError(kind)
     flush()
     dec.append("    tlvs = _dec_tlvs(d, p, end) if p < end else ()")
-    kwargs = ", ".join(f"{n}={n}" for n in names)
-    sep = ", " if kwargs else ""
-    dec.append(f"    return CLS(sequence_number=seq, command_status=st{sep}{kwargs}, tlvs=tlvs)")
+    # Build the instance without the generated __init__: one slot-descriptor call per field
+    # (about a third cheaper for a deliver_sm); every field is set, so the value is complete.
+    fields = [f.name for f in attrs.fields(cls)]
+    if set(fields) != {"sequence_number", "command_status", "tlvs", *names}:  # pragma: no cover
+        raise AssertionError(f"{cls.__name__}: layout does not cover the fields")
+    local = {"sequence_number": "seq", "command_status": "st", "tlvs": "tlvs"}
+    dec.append("    o = _new(CLS)")
+    for field in fields:
+        dec.append(f"    _set_{field}(o, {local.get(field, field)})")
+    dec.append("    return o")
 
     enc = ["def encode(self):", "    try:", *("    " + line for line in enc_pre)]
     body = f"b''.join(({', '.join(enc_parts)},))" if enc_parts else "b''"
@@ -596,6 +603,8 @@ def _gen_codec(cls: type[Pdu]) -> None:
         "_dec_unsucc": _decode_unsuccess,
         "_enc_unsucc": _encode_unsuccess,
         "struct": struct,
+        "_new": object.__new__,
+        **{f"_set_{f.name}": getattr(cls, f.name).__set__ for f in attrs.fields(cls)},
     }
     exec("\n".join(dec), namespace)  # code built from the static layouts above
     exec("\n".join(enc), namespace)
@@ -618,19 +627,24 @@ def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[Tlv, ...]:
     append = out.append
     unpack = TLV_HEADER.unpack_from
     new = tuple.__new__
-    while pos < end:
-        if pos + 4 > end:
-            # ESME_RINVOPTPARSTREAM: the optional-parameter stream is broken.
-            raise DecodeFail("tlv", pos, "truncated TLV header", 0xC0)
-        tag, length = unpack(data, pos)
+    try:
+        while pos < end:
+            # No separate "is the 4-byte header in?" test: a header past the end makes the
+            # value start past the end too, which the one check below catches.
+            tag, length = unpack(data, pos)
+            start = pos + 4
+            pos = start + length
+            if pos > end:
+                break
+            append(new(Tlv, (tag, data[start:pos])))
+        else:
+            return tuple(out)
+    except struct.error:  # the header ran past the end of the chunk itself
         start = pos + 4
-        pos = start + length
-        if pos > end:
-            raise DecodeFail(
-                "tlv", start - 4, f"TLV 0x{tag:04X} length {length} overruns the body", 0xC0
-            )
-        append(new(Tlv, (tag, data[start:pos])))
-    return tuple(out)
+    if start > end:
+        # ESME_RINVOPTPARSTREAM: the optional-parameter stream is broken.
+        raise DecodeFail("tlv", start - 4, "truncated TLV header", 0xC0)
+    raise DecodeFail("tlv", start - 4, f"TLV 0x{tag:04X} length {length} overruns the body", 0xC0)
 
 
 def _codec(cls: _P) -> _P:
