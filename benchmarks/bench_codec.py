@@ -253,7 +253,7 @@ def smpp34_submit() -> Callable[[], object] | str:
             sequence_number=2,
         ).encode()
         # No submit_sm_resp class in its codec: the body is the message id C-string.
-        resp = smpp34.decode(RESP)
+        resp: Any = smpp34.decode(RESP)  # a RawPdu for this command id
         return raw, resp.body[:-1].decode("ascii")
 
     return run
