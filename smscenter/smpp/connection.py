@@ -461,7 +461,9 @@ class SMPPConnection:
             enquire_out and self._enquire_deadline is not None and now >= self._enquire_deadline
         )
         due = bound and not enquire_out and now >= due_at
-        candidates = [t for t in (self._window.next_deadline(), self._enquire_deadline) if t]
+        candidates = [
+            t for t in (self._window.next_deadline(), self._enquire_deadline) if t is not None
+        ]
         if bound and not enquire_out:
             candidates.append(due_at)
         return Timers(
