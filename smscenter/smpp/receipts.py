@@ -225,23 +225,46 @@ _Fields = tuple[
 ]  # fmt: skip
 
 
+_Tail = tuple[
+    int | None, int | None, datetime | None, datetime | None, str | None, int | None, str | None
+]
+# Everything after the id ("sub:001 dlvrd:001 submit date:... stat:DELIVRD err:000") repeats
+# across the receipts of a bulk send (same parts, same minute, same outcome), so its parse is
+# cached per zone: a hit costs a find, a slice and a dict lookup instead of the regex.
+_TAIL_CACHES: dict[tzinfo, dict[str, _Tail]] = {}
+_TAIL_CACHE_MAX = 4096
+
+
 def _parse_fast(text: str, tz: tzinfo) -> _Fields | None:
     # The hot path for report_from_deliver_sm: a plain tuple, no record to build.
+    cache = _TAIL_CACHES.get(tz)
+    if cache is None:
+        if len(_TAIL_CACHES) >= 16:
+            _TAIL_CACHES.clear()
+        cache = _TAIL_CACHES[tz] = {}
+    space = text.find(" ")
+    if space > 3 and text.startswith("id:"):
+        tail = cache.get(text[space:])
+        if tail is not None:
+            return (text[3:space], *tail)
     m = _STANDARD.fullmatch(text)
     if m is None:
         return None
     msg_id, sub, dlvrd, submit, done, stat, err, body = m.groups()
-    cache = _date_cache(tz)
-    return (
-        msg_id or None,
+    parsed: _Tail = (
         int(sub) if sub else None,
         int(dlvrd) if dlvrd else None,
-        cache[submit] if submit in cache else _date(submit, tz, cache),
-        cache[done] if done in cache else _date(done, tz, cache),
+        _date(submit, tz),
+        _date(done, tz),
         stat or None,
         int(err) if err.isdigit() else _parse_err(err),
         body,
     )
+    if msg_id and space == 3 + len(msg_id):
+        if len(cache) >= _TAIL_CACHE_MAX:
+            cache.clear()
+        cache[text[space:]] = parsed
+    return (msg_id or None, *parsed)
 
 
 def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
@@ -342,8 +365,8 @@ def is_receipt(pdu: DeliverSm) -> bool:
 
 
 def _cstr(value: bytes) -> str:
-    nul = value.find(0)
-    return (value if nul < 0 else value[:nul]).decode("latin-1")
+    # Up to the first NUL; lenient when an SMSC leaves the NUL out.
+    return value.partition(b"\0")[0].decode("latin-1")
 
 
 def _network_error(value: bytes) -> int | None:
@@ -414,7 +437,8 @@ def report_from_deliver_sm(
     :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal.
     """
     # One dict lookup per tag instead of an if-chain per TLV (a repeated tag: the last wins).
-    tlvs = dict(pdu.tlvs) if pdu.tlvs else _NO_TLVS
+    # A comprehension, because dict() takes a slow path for tuple subclasses such as Tlv.
+    tlvs = {tlv[0]: tlv[1] for tlv in pdu.tlvs} if pdu.tlvs else _NO_TLVS
     data = pdu.short_message or tlvs.get(0x0424, b"")  # message_payload when no short_message
     value = tlvs.get(0x001E)  # receipted_message_id
     receipted_id = _cstr(value) if value is not None else None
