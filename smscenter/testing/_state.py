@@ -672,7 +672,8 @@ class SimulatorState:
         return out
 
     def _outcome_for(self, phone: str) -> tuple[int, int]:
-        forced = self.behaviour.phone_outcomes.get(phone)
+        outcomes = self.behaviour.phone_outcomes
+        forced = outcomes.get(phone, outcomes.get("+" + phone))
         if forced is not None:
             return forced
         mix = self.behaviour.outcomes
@@ -736,7 +737,8 @@ class SimulatorState:
             and request.sender not in account.senders.values()
         ):
             raise SimError(6, "message is denied", message_id)
-        if any(p in behaviour.undeliverable_phones for p in valid):
+        refused = behaviour.undeliverable_phones
+        if any(p in refused or "+" + p in refused for p in valid):
             raise SimError(8, "can't deliver sms", message_id)
         if request.type == TYPE_BIN:
             size = len(text) // 2 if request.hex_binary else len(text.encode())
