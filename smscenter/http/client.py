@@ -336,8 +336,9 @@ class HTTPClient:
             try:
                 response = await self._client.send(self._build(request, base))
             except httpx.HTTPError as error:
-                logger.debug("http.%s.failed host=%s error=%s", request.action, host,
-                             type(error).__name__)  # fmt: skip
+                logger.debug(
+                    "http.%s.failed host=%s error=%s", request.action, host, type(error).__name__
+                )
                 raise map_httpx_error(
                     error, host=host, secrets=self._credentials.secrets()
                 ) from None
@@ -351,8 +352,9 @@ class HTTPClient:
         if status != 200 or not response.content.strip():
             # A server error or an empty body: the official libraries try the next host
             # (seeds 000/001).
-            logger.debug("http.%s.empty host=%s status=%d", request.action, host,
-                         response.status_code)  # fmt: skip
+            logger.debug(
+                "http.%s.empty host=%s status=%d", request.action, host, response.status_code
+            )
             return None
         try:
             data = response.json()
@@ -379,8 +381,7 @@ class HTTPClient:
         for number, base in enumerate(urls, start=1):
             if number > 1:
                 pause = self._retry.delay(number - 1, self._random.random())
-                logger.debug("http.%s.retry attempt=%d pause=%.3f", request.action, number,
-                             pause)  # fmt: skip
+                logger.debug("http.%s.retry attempt=%d pause=%.3f", request.action, number, pause)
                 await anyio.sleep(pause)
             try:
                 data = await self._attempt(request, base)
@@ -513,7 +514,7 @@ class HTTPClient:
         return proto.parse_cost(
             await self._call(
                 proto.send_request(message, price_only=True, per_recipient=per_recipient)
-            )  # fmt: skip
+            )
         )
 
     async def cost_list(self, messages: Sequence[Message]) -> Cost:
@@ -532,9 +533,11 @@ class HTTPClient:
         """
         request = proto.status_request(message_id, phone, detail=detail)
         return proto.parse_report(
-            await self._call(request), tz=self._account_tz, message_id=str(message_id),
+            await self._call(request),
+            tz=self._account_tz,
+            message_id=str(message_id),
             phone=phone,
-        )  # fmt: skip
+        )
 
     async def status_many(
         self, items: Iterable[tuple[str, str]], *, detail: int = 0

@@ -541,7 +541,7 @@ def test_parse_statistics_prices_mega_operator() -> None:
             "mcc": "250",
             "mnc": "01",
             "tz": "3",
-        },  # fmt: skip
+        },
         phone="7999",
     )
     assert (info.operator, info.mcc, info.utc_offset, info.phone) == ("MTS", "250", "3", "7999")
