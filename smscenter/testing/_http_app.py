@@ -667,15 +667,33 @@ def _handle_status(app: SimulatorApp, account: st.Account, params: _Params) -> _
             fields = {"id": message.id, "phone": message.phone, **fields}
         results.append(fields)
     if bulk:
-        csv = "\n".join(
-            ",".join(str(r.get(k, 0)) for k in ("id", "phone", "status", "last_timestamp", "err"))
-            for r in results
-        )
+        csv = "\n".join(_status_csv(r, level, bulk=True) for r in results)
         return _Answer(results, csv=csv)
     only = results[0]
     plain = f"Status = {only['status']}, check_time = {only['last_date']}, err = {only['err']}"
-    csv = f"{only['status']},{only['last_timestamp']},{only['err']}"
-    return _Answer(only, plain=plain, csv=csv)
+    return _Answer(only, plain=plain, csv=_status_csv(only, level, bulk=False))
+
+
+_HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
+
+
+def _status_csv(row: Mapping[str, object], level: int, *, bulk: bool) -> str:
+    """One fmt=1 status line in the official libraries' column order (seed 000): status, time,
+    err, [HLR fields], [all>=1: send time, phone, cost, sender, status name,
+    [all=2: country, operator, region], message]; a bulk line adds id (and phone at all=0)."""
+    if row["status"] == st.ST_NOT_FOUND and "last_timestamp" not in row:
+        return f"{st.ST_NOT_FOUND},0,0,{row['id']},{row['phone']}"
+    cols: list[object] = [row["status"], row["last_timestamp"], row["err"]]
+    if "imsi" in row:
+        cols += [row[k] for k in _HLR_KEYS]
+    if level >= 1:
+        cols += [row[k] for k in ("send_timestamp", "phone", "cost", "sender_id", "status_name")]
+        if level >= 2:
+            cols += [row["country"], row["operator"], row["region"]]
+        cols.append(row["message"])
+    if bulk:
+        cols += [row["id"], row["phone"]] if level == 0 else [row["id"]]
+    return ",".join(str(c) for c in cols)
 
 
 # ---- balance.php -----------------------------------------------------------------------

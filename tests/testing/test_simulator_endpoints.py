@@ -268,3 +268,22 @@ async def test_rest_json_send(sim: SMSCSimulator, http: httpx.AsyncClient) -> No
     assert response.json() == {"id": 1, "cnt": 1, "cost": "2.5", "balance": "997.5"}
     assert sim.sent[0].text == "Привет"
     assert sim.requests == {"send": 1}
+
+
+async def test_status_fmt1_columns_like_the_official_libraries(
+    sim: SMSCSimulator, http: httpx.AsyncClient
+) -> None:
+    sent = await call(http, sim, "send", phones=PHONE, mes="a,b", sender="Shop")
+    sim.advance(60)
+    ts = int(sim.sent[0].final_at)
+    basic = await call(http, sim, "status", fmt="1", id=sent["id"], phone=PHONE)
+    assert basic == f"1,{ts},0"
+    full = await call(http, sim, "status", fmt="1", id=sent["id"], phone=PHONE, all=1)
+    submitted = int(sim.sent[0].submitted_at)
+    assert full == f"1,{ts},0,{submitted},{PHONE},2.5,Shop,Delivered,a,b"
+    bulk = await call(http, sim, "status", fmt="1", id=f"{sent['id']},9", phone=f"{PHONE},7900")
+    assert bulk.splitlines() == [f"1,{ts},0,{sent['id']},{PHONE}", "-3,0,0,9,7900"]
+    hlr = await call(http, sim, "send", phones=PHONE, hlr=1)
+    sim.advance(60)
+    line = await call(http, sim, "status", fmt="1", id=hlr["id"], phone=PHONE)
+    assert line.split(",")[3:7] == ["250019161234567", "79999999999", "250", "01"]
