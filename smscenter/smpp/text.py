@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import codecs
 import enum
-import re
 
 import attrs
 
@@ -93,17 +92,31 @@ _GSM_ENCODE = _build_encode_table()
 # U+FFFD rather than failing: incoming text must never crash the session.
 _GSM_DECODE = GSM_BASIC + "\ufffd" * 128
 _GSM_EXT_BY_BASIC = {GSM_BASIC[code]: char for code, char in GSM_EXTENSION.items()}
-_GSM_ESCAPED = re.compile("\x1b(.?)", re.DOTALL)
+_GSM_PAIRS = tuple(("\x1b" + basic, char) for basic, char in _GSM_EXT_BY_BASIC.items())
 
 
-def _unescape(match: re.Match[str]) -> str:
-    follower = match[1]
-    if follower == "\x1b":
-        # 0x1B 0x1B is reserved for a further extension table (TS 23.038 §6.2.1.1): a space.
-        return " "
-    # An escape code with no extension character shows the default-alphabet character
-    # (TS 23.038 §6.2.1.1 note); a dangling escape at the very end is dropped.
-    return _GSM_EXT_BY_BASIC.get(follower, follower)
+def _unescape(text: str) -> str:
+    # Each piece after a split on ESC starts with the escaped code's default-alphabet character.
+    pieces = text.split("\x1b")
+    out = [pieces[0]]
+    last = len(pieces) - 1
+    consumed = False  # the ESC before this piece was itself the follower of an escape
+    for i in range(1, last + 1):
+        piece = pieces[i]
+        if consumed:
+            out.append(piece)
+            consumed = False
+        elif piece:
+            # An escape code with no extension character shows the default-alphabet character
+            # (TS 23.038 §6.2.1.1 note).
+            out.append(_GSM_EXT_BY_BASIC.get(piece[0], piece[0]))
+            out.append(piece[1:])
+        elif i < last:
+            # 0x1B 0x1B is reserved for a further extension table (TS 23.038 §6.2.1.1): a space.
+            out.append(" ")
+            consumed = True
+        # else: a dangling escape at the very end is dropped
+    return "".join(out)
 
 
 def gsm_septets(text: str) -> int | None:
@@ -138,7 +151,13 @@ def gsm_decode(data: bytes) -> str:
     """Decode unpacked GSM 03.38 octets. Never fails: bad octets become U+FFFD."""
     text: str = codecs.charmap_decode(data, "strict", _GSM_DECODE)[0]
     if "\x1b" in text:
-        text = _GSM_ESCAPED.sub(_unescape, text)
+        if "\x1b\x1b" in text:
+            return _unescape(text)
+        # Without doubled escapes the pairs cannot overlap: ten C-level replaces, then any
+        # escape left over (an unknown code, or a dangling one at the end) just goes.
+        for pair, char in _GSM_PAIRS:
+            text = text.replace(pair, char)
+        text = text.replace("\x1b", "")
     return text
 
 

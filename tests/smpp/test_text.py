@@ -264,3 +264,38 @@ def test_parse_udh_malformed_is_not_fatal(data: bytes) -> None:
 def test_split_encoded_single_and_empty() -> None:
     assert split_encoded(b"", TextEncoding.GSM) == (b"",)
     assert split_encoded(b"a" * 140, TextEncoding.LATIN1) == (b"a" * 140,)
+
+
+def _reference_gsm_decode(data: bytes) -> str:
+    """A slow, obviously-correct decoder: one octet at a time (TS 23.038 §6.2.1)."""
+    ext = {GSM_BASIC[code]: char for code, char in GSM_EXTENSION.items()}
+    out, i = [], 0
+    while i < len(data):
+        octet = data[i]
+        if octet >= 0x80:
+            out.append("\ufffd")
+        elif octet != 0x1B:
+            out.append(GSM_BASIC[octet])
+        elif i + 1 < len(data):
+            i += 1
+            follower = data[i]
+            if follower == 0x1B:
+                out.append(" ")
+            elif follower >= 0x80:
+                out.append("\ufffd")
+            else:
+                out.append(ext.get(GSM_BASIC[follower], GSM_BASIC[follower]))
+        i += 1
+    return "".join(out)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from([0x1B, 0x1B, 0x65, 0x28, 0x41, 0x00, 0x0A, 0x80, 0x7F])
+        | st.integers(0, 255),
+        max_size=40,
+    ).map(bytes)
+)
+def test_gsm_decode_matches_a_reference_decoder(data: bytes) -> None:
+    assert gsm_decode(data) == _reference_gsm_decode(data)
