@@ -20,7 +20,9 @@ from __future__ import annotations
 import enum
 import logging
 import random
+import re
 import secrets
+import ssl
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, tzinfo
@@ -144,9 +146,8 @@ class ClientState(enum.Enum):
 
 
 def _default_mirrors(base: httpx.URL) -> tuple[httpx.URL, ...]:
-    host = base.host
-    if host.startswith("www."):
-        host = host[4:]
+    # "www.smsc.ru" and "www1.smsc.kz" are the same site as "smsc.ru" / "smsc.kz".
+    host = re.sub(r"^www\d*\.", "", base.host)
     if not host or host.replace(".", "").isdigit() or host == "localhost":
         return ()  # an IP address or localhost has no www2.. mirrors
     return tuple(base.copy_with(host=f"www{n}.{host}") for n in range(2, 2 + _DEFAULT_MIRRORS))
@@ -211,7 +212,7 @@ class HTTPClient:
         limits: Limits | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        verify: Any = True,
+        verify: ssl.SSLContext | str | bool = True,
         account_tz: tzinfo = proto.MOSCOW,
     ) -> None:
         if not isinstance(credentials, Credentials):

@@ -84,19 +84,36 @@ async def test_send_all_options_reach_the_provider(sim: SMSCSimulator, client: H
 
 
 @pytest.mark.parametrize(
-    "when",
-    [timedelta(minutes=30), SendWindow(9, 21), datetime(2030, 1, 2, 3, 4)],
-    ids=["relative", "window", "naive-local"],
+    ("when", "expected"),
+    [
+        (timedelta(minutes=30), "+30"),
+        (SendWindow(9, 21), "9-21"),
+        (datetime(2030, 1, 2, 3, 4), "0201300304"),
+        (
+            datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
+            f"0{int(datetime(2030, 1, 2, 3, 4, tzinfo=UTC).timestamp())}",
+        ),
+    ],
+    ids=["relative", "window", "naive-local", "aware"],
 )
 async def test_schedule_forms(
-    sim: SMSCSimulator, client: HTTPClient, when: timedelta | SendWindow | datetime
+    sim: SMSCSimulator,
+    client: HTTPClient,
+    when: timedelta | SendWindow | datetime,
+    expected: str,
 ) -> None:
     await client.send(Message(to=PHONE, text="later", send_at=when))
     (record,) = sim.iter_records("send")
-    expected = {"relative": "+30", "window": "9-21", "naive-local": "0201300304"}
-    assert record.form["time"] in expected.values()
+    assert record.form["time"] == expected
     if isinstance(when, timedelta):
-        assert record.form["time"] == "+30"
+        # The simulator honours the schedule: nothing moves until the 30 minutes are up.
+        (stored,) = sim.sent
+        sim.advance(20 * 60)
+        report = await client.status(str(stored.id), PHONE)
+        assert report.status is MessageStatus.QUEUED
+        sim.advance(20 * 60)
+        report = await client.status(str(stored.id), PHONE)
+        assert report.status is MessageStatus.DELIVERED
 
 
 async def test_send_per_recipient_details(client: HTTPClient) -> None:
@@ -320,6 +337,10 @@ def test_constructor_checks() -> None:
         "https://www5.smscentre.com",
     )
     assert HTTPClient(creds).base_url == "https://smsc.ru"
+    assert HTTPClient(creds, base_url="https://www1.smsc.kz/").hosts[1:3] == (
+        "https://www2.smsc.kz",
+        "https://www3.smsc.kz",
+    )
     assert HTTPClient(creds, base_url="http://127.0.0.1:8000", mirrors=()).hosts == (
         "http://127.0.0.1:8000",
     )
