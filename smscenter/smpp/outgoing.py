@@ -32,10 +32,12 @@ from smscenter.smpp.text import (
 )
 
 __all__ = (
+    "ProviderText",
     "SubmitOptions",
     "SystemType",
     "absolute_time",
     "build_submit_sm",
+    "parse_provider_text",
     "provider_text",
     "relative_time",
 )
@@ -214,6 +216,70 @@ def provider_text(message: Message, *, text: str | None = None) -> str:
     if message.comment:
         wire += COMMENT_SEPARATOR + message.comment
     return wire
+
+
+@attrs.frozen(kw_only=True)
+class ProviderText:
+    """A ``short_message`` text read the way the provider reads it (the inverse of
+    :func:`provider_text`; the SMSC side of the simulator uses it).
+
+    :ivar kind: :attr:`MessageKind.SMS` for plain text, else the special text's kind.
+    :ivar text: the message text without prefix, subject/voice/bot line or comment.
+    :ivar subject: ``subj:`` of ``__MAIL__``; :ivar voice: ``voice:`` of ``__CALL__``;
+        :ivar bot: ``bot:`` of ``__BOT__``.
+    :ivar comment: what followed ``\n~~~\n``, if anything.
+    """
+
+    kind: MessageKind
+    text: str
+    subject: str | None = None
+    voice: str | None = None
+    bot: str | None = None
+    comment: str | None = None
+
+
+_PREFIXES = (
+    ("__MAIL__: ", MessageKind.EMAIL, "\nsubj:"),
+    ("__CALL__: ", MessageKind.CALL, "\nvoice:"),
+    ("__VIBER__: ", MessageKind.VIBER, None),
+    ("__SOC__: ", MessageKind.SOCIAL, None),
+    ("__TGM__: ", MessageKind.TELEGRAM, None),
+    ("__BOT__: ", MessageKind.BOT, "\nbot:"),
+)
+
+
+def parse_provider_text(wire: str) -> ProviderText:
+    """Split a ``short_message`` text into kind, text, extra line and comment (seed 003).
+
+    Anything without a known prefix is a plain SMS text; this never raises.
+    """
+    comment = None
+    body, sep, rest = wire.partition(COMMENT_SEPARATOR)
+    if sep:
+        comment = rest
+    if body == "__HLR__":
+        return ProviderText(kind=MessageKind.HLR, text="", comment=comment)
+    if body == "__PING__":
+        return ProviderText(kind=MessageKind.PING, text="", comment=comment)
+    for prefix, kind, line in _PREFIXES:
+        if body.startswith(prefix):
+            text = body[len(prefix) :]
+            extra = None
+            if line is not None:
+                text, found, value = text.rpartition(line)
+                if found:
+                    extra = value
+                else:
+                    text = value  # no extra line: rpartition put everything in the tail
+            return ProviderText(
+                kind=kind,
+                text=text,
+                subject=extra if kind is MessageKind.EMAIL else None,
+                voice=extra if kind is MessageKind.CALL else None,
+                bot=extra if kind is MessageKind.BOT else None,
+                comment=comment,
+            )
+    return ProviderText(kind=MessageKind.SMS, text=body, comment=comment)
 
 
 # --- SMPP times (SMPP 3.4 §7.1.1) -----------------------------------------------------------------

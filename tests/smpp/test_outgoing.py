@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from smscenter.models import Attachment, Message, MessageKind, SendWindow
 from smscenter.smpp.constants import NPI, TON
 from smscenter.smpp.outgoing import (
+    ProviderText,
     SubmitOptions,
     SystemType,
     absolute_time,
     build_submit_sm,
+    parse_provider_text,
     provider_text,
     relative_time,
 )
@@ -379,3 +381,35 @@ def test_only_outgoing_builds_submit_sm_from_a_message() -> None:
         if "SubmitSm(" in source and re.search(r"\bimport\b[^\n]*\bMessage\b", source):
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+@pytest.mark.parametrize(("message", "wire", "data_coding"), KIND_CASES)
+def test_parse_provider_text_inverts_provider_text(
+    message: Message, wire: str, data_coding: int
+) -> None:
+    parsed = parse_provider_text(wire)
+    kind = MessageKind.SMS if message.kind is MessageKind.FLASH else message.kind
+    assert parsed.kind is kind
+    assert parsed.comment == message.comment
+    assert parsed.text == ("" if kind in (MessageKind.HLR, MessageKind.PING) else message.text)
+    assert parsed.subject == message.subject
+    assert parsed.voice == message.voice
+    assert parsed.bot == message.bot
+
+
+@pytest.mark.parametrize(
+    ("wire", "expected"),
+    [
+        ("plain", ProviderText(kind=MessageKind.SMS, text="plain")),
+        ("__MAIL__: no subject", ProviderText(kind=MessageKind.EMAIL, text="no subject")),
+        (
+            "__MAIL__: a\nsubj:x\nsubj:y",
+            ProviderText(kind=MessageKind.EMAIL, text="a\nsubj:x", subject="y"),
+        ),
+        ("__HLR__\n~~~\nnote", ProviderText(kind=MessageKind.HLR, text="", comment="note")),
+        ("__hlr__", ProviderText(kind=MessageKind.SMS, text="__hlr__")),
+        ("", ProviderText(kind=MessageKind.SMS, text="")),
+    ],
+)
+def test_parse_provider_text_edges(wire: str, expected: ProviderText) -> None:
+    assert parse_provider_text(wire) == expected
