@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from decimal import Decimal
 from types import TracebackType
@@ -35,6 +36,7 @@ from smscenter.testing._state import (
     ManualClock,
     SentMessage,
     SimulatorState,
+    normalize_phone,
 )
 
 __all__ = ("SMSCSimulator",)
@@ -129,7 +131,8 @@ class SMSCSimulator:
             family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
             stack.callback(sock.close)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if sys.platform != "win32":  # on Windows it would let others share the port
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self._host, self._http_port))
             sock.listen(128)
             sock.setblocking(False)
@@ -311,13 +314,16 @@ class SMSCSimulator:
         return self.state.sent_messages()
 
     def sent_to(self, phone: str) -> list[SentMessage]:
-        """Messages accepted for one recipient (digits only, e.g. ``"79991234567"``)."""
-        digits = phone.lstrip("+")
-        return [m for m in self.state.sent_messages() if m.phone == digits]
+        """Messages accepted for one recipient (``"+7 999 123-45-67"`` or ``"79991234567"``)."""
+        wanted = normalize_phone(phone) or phone
+        return [m for m in self.state.sent_messages() if m.phone == wanted]
 
-    def message(self, message_id: int, phone: str | None = None) -> SentMessage | None:
-        """One stored message by id (and phone when the send had several)."""
-        return self.state.find(self._owner_of(message_id), message_id, phone)
+    def message(self, message_id: int | str, phone: str | None = None) -> SentMessage | None:
+        """One stored message by id (and phone when the send had several); ``None`` when
+        there is none or it was deleted."""
+        text = str(message_id)
+        owner = self._owner_of(int(text)) if text.isdigit() else self._default_login
+        return self.state.find(owner, message_id, phone)
 
     def _owner_of(self, message_id: int) -> str:
         for (mid, _phone), message in self.state.messages.items():

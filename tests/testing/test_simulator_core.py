@@ -294,3 +294,19 @@ def test_trio_backend_is_refused_clearly() -> None:
 
     with pytest.raises(RuntimeError, match="asyncio"):
         anyio.run(main, backend="trio")
+
+
+async def test_assertion_helpers(sim: SMSCSimulator, http: httpx.AsyncClient) -> None:
+    await call(http, sim, "send", phones="+7 999 123-45-67", mes="one", id="order-7")
+    sent = await call(http, sim, "send", phones="79991234567,79991234568", mes="two")
+    assert [m.text for m in sim.sent_to("+7 (999) 123-45-67")] == ["one", "two"]
+    assert sim.message(sent["id"], "79991234568") is not None
+    assert sim.message(str(sent["id"]), "79991234568") is not None
+    assert sim.message("order-7") is not None and sim.message(999) is None
+    shop = sim.add_account("shop", "pw")
+    response = await http.post(
+        "/sys/send.php", data={**shop.http_params(), "phones": "79991234567", "mes": "x"}
+    )
+    assert response.text.startswith("OK")
+    assert sim.message(3) is not None and sim.message(3).login == "shop"  # type: ignore[union-attr]
+    assert sim.max_concurrent("shop") == 1
