@@ -14,10 +14,10 @@ per-field dispatch in Python (peer-performance.md: pure Python can be fast if it
 - C-octet strings are ``str`` (decoded as Latin-1, so every byte survives a round trip); integers
   are plain ``int`` (compare them with :class:`~smscenter.smpp.constants.TON`, ``NPI``,
   ``DataCoding``...; unknown values stay raw); ``short_message`` is ``bytes``.
-- TLVs are kept raw and in wire order (duplicates too) as :class:`Tlv`; typed views come from
-  :meth:`Tlv.typed`, :meth:`Pdu.tlv_value` and the named properties (``receipted_message_id``,
-  ``cost``, ``flags``...). A malformed vendor TLV value stays raw bytes instead of failing the PDU
-  (peer-performance.md finding 4).
+- TLVs are kept raw and in wire order (duplicates too) as ``(tag, value)`` pairs; typed views
+  come from :func:`typed_value`, :meth:`Pdu.tlv_value` and the named properties
+  (``receipted_message_id``, ``cost``, ``flags``...). A malformed vendor TLV value stays raw
+  bytes instead of failing the PDU (peer-performance.md finding 4).
 """
 
 from __future__ import annotations
@@ -83,12 +83,14 @@ __all__ = (
     "SubmitSm",
     "SubmitSmResp",
     "Tlv",
+    "TlvPair",
     "TlvValue",
     "Unbind",
     "UnbindResp",
     "UnsuccessSme",
     "decode_pdu",
     "encode",
+    "typed_value",
 )
 
 # --- TLVs -----------------------------------------------------------------------------------------
@@ -203,31 +205,38 @@ class Tlv(NamedTuple):
         return cls(tag, raw)
 
     def typed(self) -> TlvValue:
-        """The value in its spec type: ``int``, ``str`` (C-strings), ``Decimal`` (provider cost).
+        """The value in its spec type (see :func:`typed_value`)."""
+        return typed_value(self[0], self[1])
 
-        A value that does not have its tag's shape (wrong size, not a number), and any unknown
-        tag, comes back as the raw ``bytes``: never an error.
-        """
-        tag, value = self
-        sizes = _INT_SIZES.get(tag)
-        if sizes is not None:
-            return int.from_bytes(value, "big") if len(value) in sizes else value
-        if tag in _CSTRING_TAGS:
+
+#: One TLV as the PDUs hold it: a ``(tag, value)`` pair. Decoded PDUs carry plain tuples (a
+#: named tuple costs three times as much to create, and a receipt has eight TLVs); a
+#: :class:`Tlv` is the same pair with names, and either may be passed in.
+TlvPair = tuple[int, bytes]
+
+
+def typed_value(tag: int, value: bytes) -> TlvValue:
+    """A TLV value in its spec type: ``int``, ``str`` (C-strings), ``Decimal`` (provider cost).
+
+    A value that does not have its tag's shape (wrong size, not a number), and any unknown tag,
+    comes back as the raw ``bytes``: never an error (peer-performance.md finding 4).
+    """
+    sizes = _INT_SIZES.get(tag)
+    if sizes is not None:
+        return int.from_bytes(value, "big") if len(value) in sizes else value
+    if tag in _CSTRING_TAGS:
+        text = _cstring_text(value)  # Latin-1 decodes every byte
+        if tag == Tag.COST:
+            # seed 003: cost is " n.nnnn" (a C-string, may carry a leading space).
             try:
-                text = _cstring_text(value)
-            except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
+                return Decimal(text.strip())
+            except InvalidOperation:
                 return value
-            if tag == Tag.COST:
-                # seed 003: cost is " n.nnnn" (a C-string, may carry a leading space).
-                try:
-                    return Decimal(text.strip())
-                except InvalidOperation:
-                    return value
-            return text
-        return value
+        return text
+    return value
 
 
-def _first(tlvs: tuple[Tlv, ...], tag: int) -> bytes | None:
+def _first(tlvs: tuple[TlvPair, ...], tag: int) -> bytes | None:
     for t, v in tlvs:
         if t == tag:
             return v
@@ -250,7 +259,8 @@ class Pdu:
 
     :ivar sequence_number: 1..0x7FFFFFFF (0 until a connection assigns one).
     :ivar command_status: 0 in requests; the outcome in responses. Unknown values stay raw.
-    :ivar tlvs: optional parameters in wire order.
+    :ivar tlvs: optional parameters in wire order, as ``(tag, value)`` pairs (:class:`Tlv`
+        instances are such pairs with names).
     """
 
     command_id: ClassVar[CommandId]
@@ -260,7 +270,7 @@ class Pdu:
 
     sequence_number: int = 0
     command_status: int = CommandStatus.ESME_ROK
-    tlvs: tuple[Tlv, ...] = ()
+    tlvs: tuple[TlvPair, ...] = ()
 
     @classmethod
     def is_response(cls) -> bool:
@@ -290,10 +300,10 @@ class Pdu:
         return tuple(v for t, v in self.tlvs if t == tag)
 
     def tlv_value(self, tag: int) -> TlvValue | None:
-        """The typed value (:meth:`Tlv.typed`) of the first TLV with ``tag``, or None."""
-        for tlv in self.tlvs:
-            if tlv[0] == tag:
-                return tlv.typed()
+        """The typed value (:func:`typed_value`) of the first TLV with ``tag``, or None."""
+        for t, v in self.tlvs:
+            if t == tag:
+                return typed_value(t, v)
         return None
 
     def _tlv_int(self, tag: int, size: int) -> int | None:
@@ -314,7 +324,7 @@ class _MessageTlvs:
     """
 
     __slots__ = ()
-    tlvs: tuple[Tlv, ...]
+    tlvs: tuple[TlvPair, ...]
     _tlv_int: Callable[[int, int], int | None]
     _tlv_text: Callable[[int], str | None]
 
@@ -543,7 +553,8 @@ def _gen_codec(cls: type[Pdu]) -> None:
         if kind == "c":
             dec.append("    i = d.find(0, p, end)")
             dec.append(f"    if i < 0: raise _nonul({field!r}, p)")
-            dec.append(f"    {field} = d[p:i].decode('latin-1')")
+            # Most optional C-strings are empty: skip the slice and decode for those.
+            dec.append(f"    {field} = d[p:i].decode('latin-1') if i != p else ''")
             dec.append("    p = i + 1")
             var = f"b{i}"
             enc_pre.append(f"    {var} = self.{field}.encode('latin-1')")
@@ -622,11 +633,10 @@ def _sm_limit(cls: type[Pdu], length: int) -> PduEncodeError:
     )
 
 
-def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[Tlv, ...]:
-    out: list[Tlv] = []
+def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[TlvPair, ...]:
+    out: list[TlvPair] = []
     append = out.append
     unpack = TLV_HEADER.unpack_from
-    new = tuple.__new__
     try:
         while pos < end:
             # No separate "is the 4-byte header in?" test: a header past the end makes the
@@ -636,7 +646,7 @@ def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[Tlv, ...]:
             pos = start + length
             if pos > end:
                 break
-            append(new(Tlv, (tag, data[start:pos])))
+            append((tag, data[start:pos]))
         else:
             return tuple(out)
     except struct.error:  # the header ran past the end of the chunk itself
@@ -1337,7 +1347,7 @@ def decode_pdu(data: bytes) -> Pdu:
             field="command_length",
             fatal=True,
         )
-    (length,) = struct.unpack_from(">I", data)
+    length = HEADER.unpack_from(data)[0]
     if length != len(data):
         raise PduDecodeError(
             f"command_length {length} does not match the {len(data)} bytes given",

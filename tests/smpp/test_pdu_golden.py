@@ -47,6 +47,7 @@ from smscenter.smpp.pdu import (
     UnsuccessSme,
     decode_pdu,
     encode,
+    typed_value,
 )
 
 BIND_TRANSMITTER = (
@@ -562,7 +563,7 @@ def test_receipt_tlvs_are_typed() -> None:
     assert pdu.mccmnc == "25002"
     assert pdu.extra_status == ExtraStatus.READ
     assert pdu.sm_length == 22
-    assert [t.typed() for t in pdu.tlvs] == [
+    assert [typed_value(*t) for t in pdu.tlvs] == [
         "854019",
         2,
         b"\x03\x00\x00",
@@ -634,7 +635,7 @@ def test_malformed_provider_tlvs_stay_raw() -> None:
     assert again.cost is None
     assert again.flags is None
     assert again.extra_status is None
-    assert [t.typed() for t in again.tlvs[:3]] == [b"n/a\0", b"\x00\x80\x00", b"\x80"]
+    assert [Tlv(*t).typed() for t in again.tlvs[:3]] == [b"n/a\0", b"\x00\x80\x00", b"\x80"]
     assert again.mccmnc == "\xff\xfe"  # Latin-1 keeps every byte
 
 
