@@ -974,7 +974,7 @@ class SimulatorState:
             login=login,
             phone=normalize_phone(phone) or phone,
             text=text,
-            to_phone=to_phone,
+            to_phone=normalize_phone(to_phone) or to_phone,
             received_at=now,
             sent_at=now if sent_at is None else sent_at,
             answer_to=answer_to,
