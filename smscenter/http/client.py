@@ -310,9 +310,12 @@ class HTTPClient:
         body = urlencode(form).encode("ascii")
         return self._client.build_request("POST", url, content=body, headers=_FORM_HEADERS)
 
-    def _check_usable(self) -> None:
+    def _open_implicitly(self) -> None:
+        # Like httpx, a client used without `async with` opens on its first request (and must
+        # then be closed with aclose()). Synchronous, so concurrent first calls cannot race.
         if self._state is ClientState.CLOSED:
             raise RuntimeError("the HTTPClient is closed")
+        self._state = ClientState.OPENED
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
@@ -374,9 +377,7 @@ class HTTPClient:
     async def _call_with_attempts(self, request: proto.Request) -> tuple[Any, int]:
         """Send ``request`` over the host list; return the decoded answer (not yet checked for
         an error) and the number of the attempt that got it."""
-        self._check_usable()
-        if self._state is ClientState.UNOPENED:
-            await self.__aenter__()
+        self._open_implicitly()
         urls = self._attempt_urls()
         last: exc.SMSCenterError | None = None
         for number, base in enumerate(urls, start=1):
@@ -686,9 +687,7 @@ class HTTPClient:
         :raises smscenter.NotFoundError: no such task or file (error 5).
         """
         request = proto.download_file_request(task_id=task_id, name=name)
-        self._check_usable()
-        if self._state is ClientState.UNOPENED:
-            await self.__aenter__()
+        self._open_implicitly()
         secrets_ = self._credentials.secrets()
         last: exc.SMSCenterError | None = None
         for number, base in enumerate(self._attempt_urls(), start=1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import anyio
 import httpx
 import pytest
 
@@ -367,3 +368,19 @@ async def test_invalid_input_fails_before_any_request(
     with pytest.raises(ValueError):
         await client.incoming(hours=1000)
     assert sim.requests == {}
+
+
+async def test_used_without_async_with(sim: SMSCSimulator) -> None:
+    api = HTTPClient(sim.credentials, base_url=sim.base_url)
+    try:
+        async with anyio.create_task_group() as tg:
+            for _ in range(5):
+                tg.start_soon(api.balance)
+        assert "opened" in repr(api)
+        with pytest.raises(RuntimeError):
+            await api.__aenter__()
+    finally:
+        await api.aclose()
+    assert sim.requests["balance"] == 5
+    with pytest.raises(RuntimeError):
+        await api.balance()
