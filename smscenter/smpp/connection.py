@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -44,9 +45,6 @@ from smscenter.smpp.events import (
     BindRefused,
     BindRequested,
     ConnectionClosed,
-    DataSmReceived,
-    DeliverSmReceived,
-    EnquireLinkReceived,
     Event,
     LateResponse,
     OutbindReceived,
@@ -54,10 +52,14 @@ from smscenter.smpp.events import (
     ProtocolViolation,
     RequestExpired,
     RequestReceived,
-    ResponseReceived,
-    SubmitSmReceived,
     UnbindComplete,
     UnbindReceived,
+    new_data_sm_received,
+    new_deliver_sm_received,
+    new_enquire_link_received,
+    new_request_received,
+    new_response_received,
+    new_submit_sm_received,
 )
 from smscenter.smpp.pdu import (
     BindReceiver,
@@ -180,11 +182,20 @@ _BOUND_STATE = {
 _UNCOUNTED = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND, *_BIND_REQUESTS})
 # Requests that have no response PDU.
 _NO_RESPONSE = frozenset({CommandId.OUTBIND, CommandId.ALERT_NOTIFICATION})
-_REQUEST_EVENTS: dict[int, type[RequestReceived]] = {
-    CommandId.DELIVER_SM: DeliverSmReceived,
-    CommandId.SUBMIT_SM: SubmitSmReceived,
-    CommandId.DATA_SM: DataSmReceived,
+# Positional fast constructors (events.py): one event per PDU is created on the hot path.
+_REQUEST_EVENTS: dict[int, Callable[[Any], RequestReceived]] = {
+    CommandId.DELIVER_SM: new_deliver_sm_received,
+    CommandId.SUBMIT_SM: new_submit_sm_received,
+    CommandId.DATA_SM: new_data_sm_received,
 }
+# Encoded field-less responses by (command_id, command_status), sequence number 0 (respond()).
+_TEMPLATES: dict[tuple[int, int], bytes] = {}
+# Plain ints for comparisons on the hot path (an enum attribute lookup costs ~0.2 us each).
+_ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
+_UNBIND = int(CommandId.UNBIND)
+_OUTBIND = int(CommandId.OUTBIND)
+_GENERIC_NACK = int(CommandId.GENERIC_NACK)
+_ROK = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -385,9 +396,20 @@ class SMPPConnection:
         cls = request.response_class
         if cls is None:
             raise LocalProtocolError(f"{type(request).__name__} has no response PDU")
-        self.send_response(
-            cls(sequence_number=request.sequence_number, command_status=command_status, **fields)
-        )
+        cid = cls.command_id
+        seq = request.sequence_number
+        if not fields and cid not in _BIND_RESPONSES and 0 <= seq <= 0xFFFFFFFF:
+            # Fast path for the answer sent most (deliver_sm_resp to every receipt): a cached
+            # encoding with the sequence number patched in, no PDU object built.
+            self._check_out(cid)
+            key = (cid, command_status)
+            template = _TEMPLATES.get(key)
+            if template is None:
+                template = _TEMPLATES[key] = cls(command_status=command_status).encode()
+            self._out.append(template[:12] + U32.pack(seq) + template[16:])
+            self._sent_since_check = True
+            return
+        self.send_response(cls(sequence_number=seq, command_status=command_status, **fields))
 
     def send_response(self, pdu: Pdu) -> None:
         """Queue a response (or generic_nack) exactly as given, sequence number included.
@@ -579,22 +601,22 @@ class SMPPConnection:
                 )
             )
             return
-        if cid == CommandId.ENQUIRE_LINK:
+        if cid == _ENQUIRE_LINK:
             self._out.append(EnquireLinkResp(sequence_number=seq).encode())
-            events.append(EnquireLinkReceived(sequence_number=seq))
-        elif cid == CommandId.UNBIND:
+            events.append(new_enquire_link_received(seq))
+        elif cid == _UNBIND:
             self._out.append(UnbindResp(sequence_number=seq).encode())
             events.append(UnbindReceived(sequence_number=seq))
             self._close(events, "unbound by peer")
         elif cid in _BIND_REQUESTS:
             assert isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver)
             events.append(BindRequested(pdu=pdu, mode=_MODE_OF[cid]))
-        elif cid == CommandId.OUTBIND:
+        elif cid == _OUTBIND:
             assert isinstance(pdu, Outbind)
             events.append(OutbindReceived(pdu=pdu))
         else:
-            event_cls = _REQUEST_EVENTS.get(cid, RequestReceived)
-            events.append(event_cls(pdu=pdu))
+            make = _REQUEST_EVENTS.get(cid, new_request_received)
+            events.append(make(pdu))
 
     def _on_response(self, pdu: Pdu, events: list[Event]) -> None:
         cid = pdu.command_id
@@ -616,7 +638,7 @@ class SMPPConnection:
             )
             return
         request_cid = entry.command_id
-        if cid != (request_cid | 0x80000000) and cid != CommandId.GENERIC_NACK:
+        if cid != (request_cid | 0x80000000) and cid != _GENERIC_NACK:
             events.append(
                 ProtocolViolation(
                     error=RemoteProtocolError(
@@ -635,7 +657,7 @@ class SMPPConnection:
             self._enquire_deadline = None
         if seq == self._bind_seq:
             self._bind_seq = None
-            if pdu.command_status == CommandStatus.ESME_ROK and cid != CommandId.GENERIC_NACK:
+            if pdu.command_status == _ROK and cid != _GENERIC_NACK:
                 mode = _MODE_OF[cid]
                 self._bind_mode = mode
                 self._set_state(_BOUND_STATE[mode])
@@ -650,4 +672,4 @@ class SMPPConnection:
                 events.append(UnbindComplete(pdu=pdu))
                 self._close(events, "unbind")
                 return
-        events.append(ResponseReceived(request_seq=seq, request_command_id=request_cid, pdu=pdu))
+        events.append(new_response_received(seq, request_cid, pdu))

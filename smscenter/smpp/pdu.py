@@ -1416,7 +1416,7 @@ class PduFramer:
             if avail:
                 self._stash(data, pos, HEADER_LENGTH)
             return None
-        length, command_id, _, seq = HEADER.unpack_from(data, pos)
+        length, command_id, status, seq = HEADER.unpack_from(data, pos)
         if length < HEADER_LENGTH or length > self.max_length:
             self._broken = PduDecodeError(
                 f"command_length {length} is outside 16..{self.max_length} "
@@ -1434,8 +1434,17 @@ class PduFramer:
         if avail < length:
             self._stash(data, pos, length)
             return None
-        self._pos = pos + length
-        return _decode_at(data, pos, pos + length)
+        end = pos + length
+        self._pos = end
+        # The common case inline (one header unpack per PDU); errors take _decode_at's path.
+        decoder = _DECODERS.get(command_id)
+        st = _STATUS_MAP.get(status)
+        if decoder is not None and st is not None:
+            try:
+                return decoder(data, pos + HEADER_LENGTH, end, seq, st)
+            except DecodeFail:
+                pass
+        return _decode_at(data, pos, end)
 
     def _stash(self, data: bytes, pos: int, need: int) -> None:
         self._buf += memoryview(data)[pos:]

@@ -736,3 +736,39 @@ def test_repr() -> None:
     assert repr(conn) == "<SMPPConnection role=ESME state=OPEN in_flight=0/5>"
     with pytest.raises(ValueError):
         SMPPConnection(Role.ESME, enquire_link_interval=0)
+
+
+def test_fast_built_events_equal_normal_ones() -> None:
+    pair = Pair()
+    pair.bind()
+    seq = pair.esme.send(SubmitSm())
+    (got,) = pair.to_smsc()
+    assert got == SubmitSmReceived(pdu=SubmitSm(sequence_number=seq))
+    assert hash(got) == hash(SubmitSmReceived(pdu=SubmitSm(sequence_number=seq)))
+    pair.smsc.respond(got.pdu, message_id="x")
+    (resp,) = pair.to_esme()
+    assert resp == ResponseReceived(
+        request_seq=seq,
+        request_command_id=CommandId.SUBMIT_SM,
+        pdu=SubmitSmResp(sequence_number=seq, message_id="x"),
+    )
+    assert "ResponseReceived(request_seq=" in repr(resp)
+
+
+def test_respond_fast_path_checks_state_and_fields() -> None:
+    pair = Pair()
+    pair.bind(BindMode.RECEIVER)
+    pair.smsc.send(DeliverSm())
+    (got,) = pair.to_esme()
+    assert isinstance(got, DeliverSmReceived)
+    pair.esme.respond(got.pdu, CommandStatus.ESME_RX_T_APPN)  # e.g. the handoff queue is full
+    (resp,) = pair.to_smsc()
+    assert isinstance(resp, ResponseReceived)
+    assert resp.pdu == DeliverSmResp(
+        sequence_number=got.pdu.sequence_number, command_status=CommandStatus.ESME_RX_T_APPN
+    )
+    pair.esme.receive_data(b"")  # closed
+    with pytest.raises(LocalProtocolError, match="may not send"):
+        pair.esme.respond(got.pdu)
+    with pytest.raises(LocalProtocolError):
+        SMPPConnection(Role.ESME).respond(DeliverSm(sequence_number=1 << 33))
