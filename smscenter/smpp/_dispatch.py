@@ -1,0 +1,324 @@
+"""Work waiting for a bind: jobs (one message to one recipient, or one query) and the queue the
+binds pull them from (pure: no I/O; the caller passes ``now``).
+
+Why a shared queue that binds *pull* from, rather than each caller waiting for a window slot:
+
+- urgent jobs overtake bulk ones simply by sitting in the other deque (seed 003: the provider
+  itself sends urgent single messages "before any mass mailings");
+- a bind only takes work while its window has room, so work flows to the least-loaded bind, and
+  a bind that drops leaves every job it had not started in the queue for the others;
+- all parts of one long message are taken by one bind together and written back to back (seed
+  003: every part must reach the provider within a minute);
+- there is no per-message task and no per-message wait: a caller that waits has one event,
+  ``send_many`` none at all.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from smscenter.exceptions import (
+    APIError,
+    AuthenticationError,
+    InvalidRecipientError,
+    ParameterError,
+    PoolTimeout,
+    SMPPStatusError,
+    ThrottledError,
+    Transport,
+)
+from smscenter.smpp.constants import CommandStatus
+
+if TYPE_CHECKING:
+    from smscenter.models import Message
+    from smscenter.smpp.pdu import Pdu
+
+__all__ = ("Job", "JobQueue", "JobState", "status_error")
+
+#: command_status values that mean "too fast, try again" (SMPP 3.4 §5.1.3; seed 003).
+THROTTLE_STATUSES = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
+
+_AUTH = frozenset(
+    {CommandStatus.ESME_RBINDFAIL, CommandStatus.ESME_RINVPASWD, CommandStatus.ESME_RINVSYSID}
+)
+_RECIPIENT = frozenset(
+    {CommandStatus.ESME_RINVDSTADR, CommandStatus.ESME_RINVDSTTON, CommandStatus.ESME_RINVDSTNPI}
+)
+_PARAMETER = frozenset(
+    {
+        CommandStatus.ESME_RINVMSGLEN,
+        CommandStatus.ESME_RINVSRCADR,
+        CommandStatus.ESME_RINVSRCTON,
+        CommandStatus.ESME_RINVSRCNPI,
+        CommandStatus.ESME_RINVESMCLASS,
+        CommandStatus.ESME_RINVSCHED,
+        CommandStatus.ESME_RINVEXPIRY,
+        CommandStatus.ESME_RINVSERTYP,
+        CommandStatus.ESME_RINVREGDLVFLG,
+        CommandStatus.ESME_RINVPRTFLG,
+        CommandStatus.ESME_RINVOPTPARAMVAL,
+        CommandStatus.ESME_RINVPARLEN,
+    }
+)
+
+
+def status_error(status: int, endpoint: str, *, message_id: str | None = None) -> APIError:
+    """The exception for a non-zero ``command_status`` answering ``endpoint`` (a PDU name)."""
+    try:
+        name = CommandStatus(status).name
+    except ValueError:  # pragma: no cover - _WireEnum keeps unknown values
+        name = f"0x{status:02X}"
+    if status in THROTTLE_STATUSES:
+        cls: type[APIError] = ThrottledError
+    elif status in _AUTH:
+        cls = AuthenticationError
+    elif status in _RECIPIENT:
+        cls = InvalidRecipientError
+    elif status in _PARAMETER:
+        cls = ParameterError
+    else:
+        cls = SMPPStatusError
+    return cls(status, name, message_id=message_id, endpoint=endpoint, transport=Transport.SMPP)
+
+
+class JobState(enum.Enum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"  # waiting in a queue; nothing written
+    STARTED = "started"  # a bind took it; some parts may be written
+    DONE = "done"  # finished: ids or an error, callback called
+    CANCELLED = "cancelled"  # its caller gave up before anything was written
+
+
+class Job:
+    """One unit of work for one bind: the PDUs of one message to one recipient (or a query).
+
+    The bind fills :attr:`responses` (one per PDU), or sets :attr:`error`; when nothing of it is
+    outstanding any more it calls :attr:`callback` exactly once.
+    """
+
+    __slots__ = (
+        "attempts",
+        "callback",
+        "context",
+        "counts_rate",
+        "deadline",
+        "error",
+        "in_flight",
+        "index",
+        "message",
+        "pdus",
+        "recipient",
+        "responses",
+        "state",
+        "throttles",
+        "todo",
+        "urgent",
+        "written",
+    )
+
+    def __init__(
+        self,
+        pdus: Sequence[Pdu],
+        *,
+        callback: Callable[[Job], None],
+        urgent: bool = False,
+        deadline: float | None = None,
+        counts_rate: bool = True,
+        message: Message | None = None,
+        recipient: str | None = None,
+        index: int = 0,
+        context: Any = None,
+    ) -> None:
+        self.pdus = tuple(pdus)
+        self.callback = callback
+        self.urgent = urgent
+        self.deadline = deadline
+        self.counts_rate = counts_rate
+        self.message = message
+        self.recipient = recipient
+        self.index = index
+        self.context = context
+        self.responses: list[Pdu | None] = [None] * len(self.pdus)
+        #: Part indices still to be written (refused parts come back here).
+        self.todo: deque[int] = deque(range(len(self.pdus)))
+        self.in_flight = 0
+        #: Whether any part was ever written (then the job may not move to another bind).
+        self.written = False
+        self.error: BaseException | None = None
+        self.state = JobState.QUEUED
+        self.throttles = 0
+        self.attempts = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<Job {self.state.value} parts={len(self.pdus)} todo={len(self.todo)} "
+            f"in_flight={self.in_flight} error={type(self.error).__name__ if self.error else None}>"
+        )
+
+    def fail(self, error: BaseException) -> None:
+        """Record an error. An unknown outcome outranks a definite one: if any part may have gone
+        out, the caller must hear that it may have been sent."""
+        from smscenter.exceptions import UnknownOutcomeError
+
+        if self.error is None or (
+            isinstance(error, UnknownOutcomeError)
+            and not isinstance(self.error, UnknownOutcomeError)
+        ):
+            self.error = error
+
+    def finish_if_done(self) -> bool:
+        """Call the callback when nothing is left to write or to wait for."""
+        if self.state is JobState.DONE or self.in_flight:
+            return False
+        if self.todo and self.error is None:
+            return False
+        self.todo.clear()
+        self.state = JobState.DONE
+        self.callback(self)
+        return True
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """End the job now (never written, or being given up on)."""
+        if error is not None:
+            self.fail(error)
+        if self.state is JobState.DONE:
+            return
+        self.todo.clear()
+        self.state = JobState.DONE
+        self.callback(self)
+
+
+class JobQueue:
+    """Jobs waiting for a bind: urgent first, then bulk, each first in first out.
+
+    Binds register a wake-up function with :meth:`attach`; :meth:`push` wakes the least loaded
+    one that has room.
+
+    :param pool_timeout: how long a job may wait before it fails with :class:`PoolTimeout`
+        (None: forever).
+    """
+
+    def __init__(self, pool_timeout: float | None = None) -> None:
+        self.pool_timeout = pool_timeout
+        self.urgent: deque[Job] = deque()
+        self.bulk: deque[Job] = deque()
+        self._consumers: list[Any] = []
+        self._watchdog: Callable[[], None] | None = None
+        self.closed = False
+
+    def __len__(self) -> int:
+        return len(self.urgent) + len(self.bulk)
+
+    def __repr__(self) -> str:
+        return f"<JobQueue urgent={len(self.urgent)} bulk={len(self.bulk)}>"
+
+    # consumers are sessions: they have .capacity_left (int) and .wake()
+    def attach(self, consumer: Any) -> None:
+        """A bind starts taking work."""
+        self._consumers.append(consumer)
+
+    def detach(self, consumer: Any) -> None:
+        """A bind stops taking work."""
+        try:
+            self._consumers.remove(consumer)
+        except ValueError:
+            pass
+
+    def set_watchdog(self, wake: Callable[[], None] | None) -> None:
+        """Who to wake when a job is added to an empty queue (to time it out)."""
+        self._watchdog = wake
+
+    def wake_one(self) -> None:
+        """Wake the bind with the most room (the least loaded)."""
+        best = None
+        room = 0
+        for consumer in self._consumers:
+            left = consumer.capacity_left
+            if left > room:
+                best, room = consumer, left
+        if best is not None:
+            best.wake()
+
+    def wake_all(self) -> None:
+        """Wake every bind that has room (after queueing many jobs at once)."""
+        for consumer in self._consumers:
+            if consumer.capacity_left > 0:
+                consumer.wake()
+
+    def push(self, job: Job, now: float, *, wake: bool = True) -> None:
+        """Queue a new job (its pool deadline starts now)."""
+        if self.pool_timeout is not None and job.deadline is None:
+            job.deadline = now + self.pool_timeout
+        was_empty = not self.urgent and not self.bulk
+        (self.urgent if job.urgent else self.bulk).append(job)
+        if was_empty and self._watchdog is not None:
+            self._watchdog()
+        if wake:
+            self.wake_one()
+
+    def push_back(self, job: Job) -> None:
+        """Return a job that was taken but never written (its bind went away): it goes first."""
+        job.state = JobState.QUEUED
+        (self.urgent if job.urgent else self.bulk).appendleft(job)
+        if self._watchdog is not None:
+            self._watchdog()
+
+    def pop(self, now: float) -> Job | None:
+        """The next job to start, or None. Jobs past their deadline fail on the way."""
+        for dq in (self.urgent, self.bulk):
+            while dq:
+                job = dq.popleft()
+                if job.state is not JobState.QUEUED:
+                    continue
+                if job.deadline is not None and job.deadline <= now:
+                    job.finish(_pool_timeout(self.pool_timeout))
+                    continue
+                job.state = JobState.STARTED
+                return job
+        return None
+
+    def remove(self, job: Job) -> bool:
+        """Take a job back out (its caller gave up). False when it was already taken."""
+        if job.state is not JobState.QUEUED:
+            return False
+        dq = self.urgent if job.urgent else self.bulk
+        try:
+            dq.remove(job)
+        except ValueError:
+            return False
+        job.state = JobState.CANCELLED
+        return True
+
+    def expire(self, now: float) -> float | None:
+        """Fail every job past its deadline; return the next deadline (None: none)."""
+        nxt: float | None = None
+        for dq in (self.urgent, self.bulk):
+            while dq:
+                job = dq[0]
+                if job.state is not JobState.QUEUED:
+                    dq.popleft()
+                    continue
+                if job.deadline is not None and job.deadline <= now:
+                    dq.popleft()
+                    job.finish(_pool_timeout(self.pool_timeout))
+                    continue
+                if job.deadline is not None and (nxt is None or job.deadline < nxt):
+                    nxt = job.deadline
+                break
+        return nxt
+
+    def fail_all(self, error: BaseException) -> None:
+        """Fail everything still queued (the pool is closing; nothing of it was written)."""
+        for dq in (self.urgent, self.bulk):
+            while dq:
+                job = dq.popleft()
+                if job.state is JobState.QUEUED:
+                    job.finish(error)
+
+
+def _pool_timeout(timeout: float | None) -> PoolTimeout:
+    return PoolTimeout(f"no bind took the message within the pool timeout of {timeout} s")

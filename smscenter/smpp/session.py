@@ -1,0 +1,1137 @@
+"""One SMPP bind over TCP or TLS, on anyio: the sans-IO :class:`~smscenter.smpp.connection.
+SMPPConnection` with a socket, a clock and three tasks.
+
+Shape (style.md §3, mqttproto's with its gaps fixed):
+
+- **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
+  events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
+  pauses the bind and puts the part back for resending, a ``deliver_sm`` is converted and handed
+  to the report buffer. The reader never awaits user code.
+- **writer**: on each wake-up moves as much queued work into the connection as the window, the
+  rate limit and a throttle pause allow, then writes everything queued in one ``send`` (batched
+  writes with TCP_NODELAY on; peer-performance.md finding 1).
+- **timer**: expires requests past ``Timeouts.response`` (their outcome becomes unknown, never a
+  silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
+  cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
+
+Back-pressure on incoming ``deliver_sm``: the report buffer is bounded. A ``deliver_sm_resp`` is
+sent only when the application has *taken* the report from the stream and asked for the next
+one, so a crash never acknowledges a report nobody saw; when the buffer is full the reader
+answers ``ESME_RX_T_APPN`` (temporary application error: the SMSC keeps it and delivers it
+again later) instead of blocking, so submit responses keep flowing whatever the consumer does.
+
+Nothing outlives the ``async with``: leaving it unbinds gracefully (waiting at most
+``Timeouts.unbind`` for answers still in flight) and every job ends with ids or an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Self
+
+import anyio
+import anyio.abc
+import attrs
+
+from smscenter.config import Credentials, Timeouts
+from smscenter.exceptions import (
+    BindTimeout,
+    ConnectError,
+    ConnectionLost,
+    ConnectTimeout,
+    LocalProtocolError,
+    ResponseTimeout,
+    Transport,
+    UnknownOutcomeError,
+)
+from smscenter.models import DeliveryReport, IncomingMessage, Message, MessageStatus, SendResult
+from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
+from smscenter.smpp._ratelimit import RateLimiter
+from smscenter.smpp.connection import ESME, SMPPConnection, State
+from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.events import (
+    BindComplete,
+    BindRefused,
+    ConnectionClosed,
+    DeliverSmReceived,
+    EnquireLinkReceived,
+    Event,
+    LateResponse,
+    ProtocolViolation,
+    RequestExpired,
+    RequestReceived,
+    ResponseReceived,
+    UnbindComplete,
+    UnbindReceived,
+)
+from smscenter.smpp.outgoing import SubmitOptions, SystemType, build_submit_sm
+from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
+from smscenter.smpp.reassembly import Reassembler
+from smscenter.smpp.receipts import incoming_from_deliver_sm, is_receipt, report_from_deliver_sm
+
+__all__ = (
+    "QueryResult",
+    "ReportStream",
+    "SMPPSession",
+    "SMPPStatistics",
+    "SendOutcome",
+)
+
+logger = logging.getLogger(__name__)
+
+_READ_SIZE = 1 << 18
+_SMPP = Transport.SMPP
+_ROK = CommandStatus.ESME_ROK
+
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class SendOutcome:
+    """How one message (to one recipient) ended, as :meth:`SMPPPool.send_many
+    <smscenter.smpp.pool.SMPPPool.send_many>` reports it.
+
+    :ivar index: the message's position in the input (0-based); a message with several
+        recipients yields one outcome per recipient, all with the same index.
+    :ivar message: the message as given.
+    :ivar recipient: the recipient this outcome is for.
+    :ivar result: the ids, when the SMSC accepted it.
+    :ivar error: why not: an :class:`~smscenter.exceptions.APIError` (refused),
+        :class:`~smscenter.exceptions.PoolTimeout` / :class:`~smscenter.exceptions.ConnectionLost`
+        (never written: safe to resend), :class:`~smscenter.exceptions.UnknownOutcomeError`
+        (written, never answered: it may have been sent), or a ``ValueError`` (SMPP cannot
+        carry it).
+    """
+
+    index: int
+    message: Message
+    recipient: str
+    result: SendResult | None = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the SMSC accepted the message."""
+        return self.error is None
+
+    @property
+    def message_id(self) -> str | None:
+        """The (first part's) message id, when accepted."""
+        return self.result.message_id if self.result is not None else None
+
+
+@attrs.frozen(kw_only=True)
+class QueryResult:
+    """The answer to ``query_sm`` (SMPP 3.4 §4.8.2).
+
+    :ivar message_id: the id asked about.
+    :ivar status: the state as a :class:`~smscenter.models.MessageStatus`.
+    :ivar message_state: the raw ``message_state`` number.
+    :ivar final_date: when it reached a final state, as the SMSC wrote it (empty if not final).
+    :ivar error_code: the network error code (0: none).
+    """
+
+    message_id: str
+    status: MessageStatus
+    message_state: int
+    final_date: str = ""
+    error_code: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class SMPPStatistics:
+    """Counters of a session or pool, at one moment. ``submitted`` ... ``unknown`` count
+    ``submit_sm`` PDUs (a long message counts once per part).
+
+    :ivar submitted: submit_sm written to the wire (resends included).
+    :ivar acknowledged: submit_sm accepted (submit_sm_resp with status 0).
+    :ivar rejected: submit_sm refused for good (non-zero status other than throttling).
+    :ivar throttled: throttle answers (0x58, 0x14); those parts were resent.
+    :ivar unknown: written but never answered (response timeout or link lost).
+    :ivar in_flight: requests awaiting their response now.
+    :ivar queued: messages waiting for a bind.
+    :ivar binds_up: binds bound now; :ivar binds: binds configured.
+    :ivar reconnects: binds re-established after a drop.
+    :ivar reports: delivery reports and incoming messages handed to the stream.
+    :ivar reports_deferred: deliver_sm answered "try later" because the stream was full.
+    :ivar rate: the send rate limit in force (messages per second; None: none).
+    """
+
+    submitted: int = 0
+    acknowledged: int = 0
+    rejected: int = 0
+    throttled: int = 0
+    unknown: int = 0
+    in_flight: int = 0
+    queued: int = 0
+    binds_up: int = 0
+    binds: int = 1
+    reconnects: int = 0
+    reports: int = 0
+    reports_deferred: int = 0
+    rate: float | None = None
+
+
+class _Counters:
+    __slots__ = (
+        "acknowledged",
+        "rejected",
+        "reports",
+        "reports_deferred",
+        "submitted",
+        "throttled",
+        "unknown",
+    )
+
+    def __init__(self) -> None:
+        self.submitted = self.acknowledged = self.rejected = self.throttled = 0
+        self.unknown = self.reports = self.reports_deferred = 0
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+_Ack = tuple["SMPPSession", DeliverSm]
+
+
+class _ReportBuffer:
+    """Bounded hand-off from the binds' readers to the application (one consumer)."""
+
+    __slots__ = ("_event", "capacity", "closed", "items")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("the report buffer needs room for at least one event")
+        self.capacity = capacity
+        self.items: deque[tuple[DeliveryReport | IncomingMessage, _Ack | None]] = deque()
+        self._event: anyio.Event | None = None
+        self.closed = False
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.capacity
+
+    def put(self, item: DeliveryReport | IncomingMessage, ack: _Ack | None) -> None:
+        self.items.append((item, ack))
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    def close(self) -> None:
+        self.closed = True
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    async def wait(self) -> None:
+        if self._event is None:
+            self._event = anyio.Event()
+        await self._event.wait()
+
+
+class ReportStream:
+    """Delivery reports and incoming messages, as an async iterator (and context manager).
+
+    Each item's ``deliver_sm_resp`` is sent when you ask for the next item (or leave the
+    ``async with`` normally): only after your loop body has handled it. Leaving with an
+    exception does not acknowledge the item in hand; the SMSC will deliver it again.
+    Iteration ends when the pool or session closes.
+
+    Use one consumer: two would share the items between them.
+    """
+
+    def __init__(self, buffer: _ReportBuffer) -> None:
+        self._buffer = buffer
+        self._unacked: _Ack | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if exc_type is None:
+            self._ack()
+        self._unacked = None
+
+    def __aiter__(self) -> AsyncIterator[DeliveryReport | IncomingMessage]:
+        return self
+
+    def _ack(self) -> None:
+        ack = self._unacked
+        if ack is not None:
+            self._unacked = None
+            ack[0]._acknowledge(ack[1])
+
+    async def __anext__(self) -> DeliveryReport | IncomingMessage:
+        self._ack()
+        buffer = self._buffer
+        while not buffer.items:
+            if buffer.closed:
+                raise StopAsyncIteration
+            await buffer.wait()
+        item, ack = buffer.items.popleft()
+        self._unacked = ack
+        return item
+
+    async def receive(self) -> DeliveryReport | IncomingMessage:
+        """The next item (acknowledging the previous one).
+
+        :raises anyio.EndOfStream: the pool or session closed and nothing is left.
+        """
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise anyio.EndOfStream from None
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _noop(job: Job) -> None:
+    pass
+
+
+def _send_result(job: Job) -> SendResult:
+    ids = tuple(pdu.message_id if isinstance(pdu, SubmitSmResp) else "" for pdu in job.responses)
+    message = job.message
+    return SendResult(
+        message_id=ids[0],
+        parts=len(ids),
+        part_ids=ids,
+        client_id=message.client_id if message is not None else None,
+        transport=_SMPP,
+    )
+
+
+def _query_result(job: Job) -> QueryResult:
+    pdu = job.responses[0]
+    assert isinstance(pdu, QuerySmResp)
+    return QueryResult(
+        message_id=pdu.message_id,
+        status=MessageStatus.from_message_state(pdu.message_state),
+        message_state=pdu.message_state,
+        final_date=pdu.final_date,
+        error_code=pdu.error_code,
+    )
+
+
+async def run_job(queue: JobQueue, job: Job) -> Job:
+    """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
+    it back out: nothing of it stays behind."""
+    done = anyio.Event()
+    job.callback = lambda _job: done.set()
+    queue.push(job, anyio.current_time())
+    try:
+        await done.wait()
+    except BaseException:
+        if not queue.remove(job):
+            job.callback = _noop
+        raise
+    return job
+
+
+def check_single(message: Message) -> str:
+    """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
+    if len(message.to) != 1:
+        raise ValueError(
+            f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
+            "send_many(), which yields one outcome per recipient"
+        )
+    return message.to[0]
+
+
+def make_ssl_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
+    """``True``: the system's verifying context; a context: as given; ``False``: plain TCP."""
+    if isinstance(tls, ssl.SSLContext):
+        return tls
+    return ssl.create_default_context() if tls else None
+
+
+# --- the session --------------------------------------------------------------------------------
+
+
+class SMPPSession:
+    """One bind to an SMSC, as an async context manager.
+
+    Most applications use :class:`~smscenter.smpp.pool.SMPPPool` (which runs one or more of
+    these and reconnects them); a session is one bind and ends when its link does.
+
+    :param host: / :param port: the SMSC (the provider: ``smpp.smscentre.com`` 3700, TLS 3443).
+    :param credentials: login and plain password (SMPP passwords are at most 8 characters).
+    :param mode: transceiver (default), transmitter or receiver.
+    :param system_type: the provider's flags (``MCONn``, ``ISO``, ``SINGLE``; seed 003).
+    :param window: requests in flight at once on this bind.
+    :param timeouts: connect, bind, response, pool, enquire_link, unbind.
+    :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
+    :param max_rate: messages per second (None: no limit); ignored when ``limiter`` is given.
+    :param queue: / :param limiter: / :param reports: shared with other binds (the pool's).
+    :param throttle_pause: seconds this bind stops sending after a throttle answer (it doubles
+        on repeated answers, up to 8 times this).
+    :param throttle_retries: how often one part is resent after throttle answers before its
+        message fails with :class:`~smscenter.exceptions.ThrottledError`.
+    :param resend_unknown: resend parts whose submit was written but not answered when the link
+        dropped (they may then be delivered twice). Off by default.
+    :raises ValueError: credentials without a plain password.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        credentials: Credentials,
+        *,
+        mode: BindMode = BindMode.TRANSCEIVER,
+        system_type: SystemType | str = "",
+        window: int = 300,
+        timeouts: Timeouts | None = None,
+        tls: bool | ssl.SSLContext = False,
+        max_rate: float | None = None,
+        queue: JobQueue | None = None,
+        limiter: RateLimiter | None = None,
+        reports: _ReportBuffer | None = None,
+        report_buffer: int = 1000,
+        counters: _Counters | None = None,
+        submit_options: SubmitOptions | None = None,
+        throttle_pause: float = 1.0,
+        throttle_retries: int = 20,
+        resend_unknown: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if credentials.login is None or credentials.password is None:
+            raise ValueError("an SMPP bind needs a login and a plain password")
+        self.host = host
+        self.port = port
+        self.mode = mode
+        self.system_type = (
+            system_type if isinstance(system_type, SystemType) else SystemType.parse(system_type)
+        )
+        self.name = name or f"{host}:{port}"
+        self._credentials = credentials
+        self._window_size = window
+        self._timeouts = timeouts or Timeouts()
+        self._ssl = make_ssl_context(tls)
+        self._own_queue = queue is None
+        self._queue = queue if queue is not None else JobQueue(self._timeouts.pool)
+        self._limiter = limiter if limiter is not None else RateLimiter(max_rate)
+        self._own_reports = reports is None
+        self._reports = reports if reports is not None else _ReportBuffer(report_buffer)
+        self._counters = counters if counters is not None else _Counters()
+        self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
+        self._throttle_pause = throttle_pause
+        self._throttle_retries = throttle_retries
+        self._resend_unknown = resend_unknown
+        self._conn = SMPPConnection(
+            ESME, window=window, enquire_link_interval=self._timeouts.enquire_link
+        )
+        self._stream: anyio.abc.ByteStream | None = None
+        self._stack: AsyncExitStack | None = None
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._pending: dict[int, tuple[Job, int]] = {}
+        self._current: Job | None = None
+        self._current_paid = False
+        self._retry: deque[Job] = deque()
+        self._wake_event = anyio.Event()
+        self._timer_event = anyio.Event()
+        self._timer_at: float | None = None
+        self._closed_event = anyio.Event()
+        self._idle_event: anyio.Event | None = None
+        self._unbound_event = anyio.Event()
+        self._paused_until = 0.0
+        self._pause = throttle_pause
+        self._taking = False
+        self._attached = False
+        self._bound = False
+        self._probe_seq: int | None = None
+        self._reassembler = Reassembler()
+        self._ref = 0
+        #: Why the session ended (None while it runs or after a clean close).
+        self.error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        state = "bound" if self._bound else ("closed" if self._closed_event.is_set() else "open")
+        return (
+            f"<SMPPSession {self.name} {self.mode.value} {state} "
+            f"in_flight={self._conn.in_flight}/{self._window_size} pending={len(self._pending)}>"
+        )
+
+    # --- for the queue ------------------------------------------------------------------------
+
+    @property
+    def capacity_left(self) -> int:
+        """Free window slots (0 while paused or closing)."""
+        if not self._taking:
+            return 0
+        return self._conn.window_available
+
+    @property
+    def in_flight(self) -> int:
+        """Requests awaiting their response."""
+        return len(self._pending)
+
+    @property
+    def bound(self) -> bool:
+        """True while the bind is up and taking work."""
+        return self._bound and not self._closed_event.is_set()
+
+    def wake(self) -> None:
+        """Ask the writer to look for work."""
+        event = self._wake_event
+        if not event.is_set():
+            event.set()
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        stack = AsyncExitStack()
+        await stack.__aenter__()
+        try:
+            self._stream = await self._connect()
+            stack.push_async_callback(self._close_stream)
+            early = await self._bind()
+            tg = anyio.create_task_group()
+            await stack.enter_async_context(tg)
+            self._tg = tg
+            tg.start_soon(self._reader)
+            tg.start_soon(self._writer)
+            tg.start_soon(self._timer)
+            if self._own_queue:
+                tg.start_soon(self._watchdog)
+            self._handle(early)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        self._bound = True
+        if self.mode.can_send:
+            self._taking = True
+            self._queue.attach(self)
+            self._attached = True
+        self.wake()
+        logger.info("smpp %s: bound as %s", self.name, self.mode.value)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Unbind gracefully: stop taking work, wait (at most ``Timeouts.unbind``) for answers
+        in flight, unbind, close. Anything still unanswered ends as an unknown outcome."""
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        try:
+            with anyio.CancelScope(shield=True):
+                await self._graceful_unbind()
+            assert self._tg is not None
+            self._tg.cancel_scope.cancel()
+            await stack.aclose()
+        finally:
+            self._finish_all()
+            if self._own_queue:
+                self._queue.fail_all(ConnectionLost("the session closed", host=self.name))
+            if self._own_reports:
+                self._reports.close()
+
+    async def wait_closed(self) -> None:
+        """Wait until the link ends (dropped, unbound by the SMSC, or dead)."""
+        await self._closed_event.wait()
+
+    async def _connect(self) -> anyio.abc.ByteStream:
+        timeout = self._timeouts.connect
+        try:
+            with anyio.fail_after(timeout):
+                if self._ssl is not None:
+                    stream: anyio.abc.ByteStream = await anyio.connect_tcp(
+                        self.host,
+                        self.port,
+                        ssl_context=self._ssl,
+                        tls_standard_compatible=False,
+                    )
+                else:
+                    stream = await anyio.connect_tcp(self.host, self.port)
+        except TimeoutError:
+            raise ConnectTimeout(
+                f"could not connect to {self.name} within {timeout} s", host=self.name
+            ) from None
+        except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
+            raise ConnectError(f"could not connect to {self.name}: {exc}", host=self.name) from exc
+        sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+        if sock is not None:
+            try:  # asyncio sets it already; trio and TLS wrappers may not (finding 1)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # pragma: no cover
+                pass
+        return stream
+
+    async def _close_stream(self) -> None:
+        stream = self._stream
+        if stream is not None:
+            with anyio.move_on_after(1, shield=True):
+                try:
+                    await stream.aclose()
+                except (OSError, anyio.BrokenResourceError, ssl.SSLError):  # pragma: no cover
+                    pass
+
+    async def _bind(self) -> list[Event]:
+        conn, stream = self._conn, self._stream
+        assert stream is not None
+        creds = self._credentials
+        assert creds.login is not None and creds.password is not None
+        try:
+            conn.send_bind(
+                self.mode,
+                system_id=creds.login,
+                password=creds.password,
+                system_type=self.system_type.render(),
+            )
+        except LocalProtocolError as exc:
+            # A field over its limit; the message names the field, never the password's value.
+            raise ValueError(f"cannot bind: {exc}") from None
+        timeout = self._timeouts.bind
+        try:
+            with anyio.fail_after(timeout):
+                await stream.send(conn.data_to_send())
+                while True:
+                    try:
+                        data = await stream.receive(_READ_SIZE)
+                    except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
+                        data = b""
+                    events = conn.receive_data(data)
+                    for i, event in enumerate(events):
+                        if isinstance(event, BindComplete):
+                            return events[i + 1 :]
+                        if isinstance(event, BindRefused):
+                            raise status_error(event.command_status, "bind")
+                        if isinstance(event, ConnectionClosed):
+                            raise ConnectionLost(
+                                f"{self.name} closed the connection during the bind",
+                                host=self.name,
+                            )
+                    out = conn.data_to_send()
+                    if out:
+                        await stream.send(out)
+        except TimeoutError:
+            raise BindTimeout(
+                f"{self.name} did not answer the bind within {timeout} s", host=self.name
+            ) from None
+
+    async def _graceful_unbind(self) -> None:
+        self._detach()
+        if self._closed_event.is_set() or self._conn.state is State.CLOSED:
+            return
+        budget = self._timeouts.unbind
+        with anyio.move_on_after(budget):
+            while self._pending or self._current is not None or self._retry:
+                if self._closed_event.is_set():
+                    return
+                self._idle_event = anyio.Event()
+                await self._idle_event.wait()
+            if self._conn.state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX):
+                self._conn.send_unbind()
+                self.wake()
+                await self._unbound_event.wait()
+        if self._pending:
+            logger.warning(
+                "smpp %s: closing with %d requests unanswered", self.name, len(self._pending)
+            )
+
+    def _detach(self) -> None:
+        self._taking = False
+        if self._attached:
+            self._attached = False
+            self._queue.detach(self)
+            self._queue.wake_one()  # let another bind pick up what this one leaves
+
+    def _die(self, error: BaseException | None) -> None:
+        """The link is over: stop everything and settle every job."""
+        if self._closed_event.is_set():
+            return
+        if error is not None and self.error is None:
+            self.error = error
+            logger.warning("smpp %s: link lost: %s", self.name, error)
+        self._bound = False
+        self._detach()
+        self._closed_event.set()
+        self._unbound_event.set()
+        self.wake()
+        self._timer_event.set()
+        if self._idle_event is not None:
+            self._idle_event.set()
+        self._finish_all()
+        if self._own_queue:
+            # A lone session has nobody to hand its queue to: what was never written fails
+            # with a definite ConnectionLost (safe to send again).
+            self._queue.fail_all(
+                self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
+            )
+
+    def _finish_all(self) -> None:
+        lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
+        pending, self._pending = self._pending, {}
+        resend: list[Job] = []
+        for job, index in pending.values():
+            job.in_flight -= 1
+            if self._resend_unknown and job.error is None and job.attempts < 3:
+                job.todo.appendleft(index)
+                if job not in resend:
+                    resend.append(job)
+                continue
+            self._counters.unknown += 1
+            job.fail(
+                UnknownOutcomeError(
+                    f"the link to {self.name} closed before the SMSC answered; the message may "
+                    "have been sent",
+                    cause=lost,
+                )
+            )
+        leftovers: list[Job] = []
+        if self._current is not None:
+            leftovers.append(self._current)
+            self._current = None
+        leftovers.extend(self._retry)
+        self._retry.clear()
+        for job in leftovers + resend:
+            if job.state is JobState.DONE:
+                continue
+            if job.error is None and job.todo:
+                if job.in_flight:
+                    continue  # its last answers will never come: settled above
+                job.attempts += 1
+                self._queue.push_back(job)
+            else:
+                job.finish_if_done()
+        for job, _ in pending.values():
+            if job.state is not JobState.QUEUED:
+                job.finish_if_done()
+        if resend or leftovers:
+            self._queue.wake_one()
+
+    # --- public operations --------------------------------------------------------------------
+
+    async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
+        """Send a message to its one recipient; return its ids.
+
+        :param urgent: overtake queued bulk messages.
+        :raises ValueError: the message has several recipients or SMPP cannot carry it.
+        :raises APIError: the SMSC refused it (e.g. ThrottledError after all resends).
+        :raises PoolTimeout: it waited longer than ``Timeouts.pool`` for a free slot.
+        :raises UnknownOutcomeError: written but never answered; it may have been sent.
+        """
+        if not self.mode.can_send:
+            raise RuntimeError("a receiver bind cannot send")
+        recipient = check_single(message)
+        self._ref = (self._ref + 1) & 0xFF
+        pdus = build_submit_sm(message, recipient, options=self._options, reference=self._ref)
+        job = await run_job(
+            self._queue,
+            Job(pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient),
+        )
+        if job.error is not None:
+            raise job.error
+        return _send_result(job)
+
+    async def query(self, message_id: str, *, source_addr: str = "") -> QueryResult:
+        """Ask the SMSC for a message's state (``query_sm``).
+
+        :raises APIError: the SMSC refused the query (e.g. unknown id).
+        """
+        job = await run_job(
+            self._queue,
+            Job(
+                (QuerySm(message_id=message_id, source_addr=source_addr),),
+                callback=_noop,
+                urgent=True,
+                counts_rate=False,
+            ),
+        )
+        if job.error is not None:
+            raise job.error
+        return _query_result(job)
+
+    def reports(self) -> ReportStream:
+        """The delivery reports and incoming messages this bind receives."""
+        return ReportStream(self._reports)
+
+    def statistics(self) -> SMPPStatistics:
+        """This session's counters now."""
+        c = self._counters
+        return SMPPStatistics(
+            submitted=c.submitted,
+            acknowledged=c.acknowledged,
+            rejected=c.rejected,
+            throttled=c.throttled,
+            unknown=c.unknown,
+            in_flight=len(self._pending),
+            queued=len(self._queue),
+            binds_up=1 if self.bound else 0,
+            binds=1,
+            reports=c.reports,
+            reports_deferred=c.reports_deferred,
+            rate=self._limiter.rate,
+        )
+
+    # --- tasks --------------------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        stream = self._stream
+        assert stream is not None
+        receive_data = self._conn.receive_data
+        handle = self._handle
+        try:
+            while True:
+                try:
+                    data = await stream.receive(_READ_SIZE)
+                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError, ssl.SSLError):
+                    data = b""
+                handle(receive_data(data))
+                if not data or self._closed_event.is_set():
+                    break
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:  # a bug must not leave callers waiting forever
+            logger.exception("smpp %s: reader failed", self.name)
+            self._die(ConnectionLost(f"reader failed: {exc!r}", host=self.name))
+        self._die(None)
+
+    async def _writer(self) -> None:
+        stream = self._stream
+        assert stream is not None
+        conn = self._conn
+        clock = anyio.current_time
+        try:
+            while not self._closed_event.is_set():
+                delay = self._pump(clock())
+                data = conn.data_to_send()
+                if data:
+                    await stream.send(data)
+                if delay is not None:
+                    with anyio.move_on_after(delay):
+                        await self._wake_event.wait()
+                else:
+                    await self._wake_event.wait()
+                self._wake_event = anyio.Event()
+            data = conn.data_to_send()  # e.g. unbind_resp to the SMSC's unbind
+            if data:
+                with anyio.move_on_after(1):
+                    await stream.send(data)
+        except anyio.get_cancelled_exc_class():
+            raise
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ssl.SSLError) as e:
+            self._die(ConnectionLost(f"writing to {self.name} failed: {e!r}", host=self.name))
+        except Exception as exc:
+            logger.exception("smpp %s: writer failed", self.name)
+            self._die(ConnectionLost(f"writer failed: {exc!r}", host=self.name))
+
+    async def _timer(self) -> None:
+        conn = self._conn
+        interval = self._timeouts.enquire_link
+        probe_timeout = min(self._timeouts.response or interval, interval)
+        try:
+            while not self._closed_event.is_set():
+                now = anyio.current_time()
+                expired = conn.expire(now)
+                if expired:
+                    self._handle(expired)
+                timers = conn.timers(now)
+                if timers.link_dead:
+                    self._die(
+                        ConnectionLost(
+                            f"{self.name} did not answer enquire_link within {probe_timeout} s",
+                            host=self.name,
+                        )
+                    )
+                    return
+                if timers.enquire_link_due or (expired and self._probe_seq is None):
+                    self._probe(now + probe_timeout)
+                    timers = conn.timers(now)
+                self._timer_event = anyio.Event()
+                nxt = timers.next_check
+                self._timer_at = nxt
+                if nxt is None:
+                    await self._timer_event.wait()
+                else:
+                    with anyio.move_on_after(max(0.0, nxt - now)):
+                        await self._timer_event.wait()
+        except anyio.get_cancelled_exc_class():
+            raise
+        except Exception as exc:  # pragma: no cover - a bug
+            logger.exception("smpp %s: timer failed", self.name)
+            self._die(ConnectionLost(f"timer failed: {exc!r}", host=self.name))
+
+    def _probe(self, deadline: float) -> None:
+        if self._conn.state not in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX):
+            return
+        try:
+            self._probe_seq = self._conn.send_enquire_link(deadline=deadline)
+        except LocalProtocolError:  # pragma: no cover - state raced
+            return
+        self.wake()
+
+    async def _watchdog(self) -> None:
+        """(Standalone session) time out jobs nobody takes."""
+        queue = self._queue
+        while True:
+            event = anyio.Event()
+            queue.set_watchdog(event.set)
+            now = anyio.current_time()
+            nxt = queue.expire(now)
+            if nxt is None:
+                await event.wait()
+            else:
+                with anyio.move_on_after(nxt - now):
+                    await event.wait()
+
+    # --- the writer's work --------------------------------------------------------------------
+
+    def _pump(self, now: float) -> float | None:
+        """Move work into the connection. Returns how long to wait before trying again when a
+        throttle pause or the rate limit holds it back (None: wait for a wake-up)."""
+        if self._paused_until > now:
+            return self._paused_until - now
+        conn = self._conn
+        if conn.state not in (State.BOUND_TX, State.BOUND_TRX, State.UNBINDING):
+            return None
+        if conn.state is State.UNBINDING:
+            return None
+        limiter = self._limiter
+        queue = self._queue
+        pending = self._pending
+        counters = self._counters
+        response = self._timeouts.response
+        deadline = now + response if response is not None else None
+        send = conn.send
+        job = self._current
+        paid = self._current_paid
+        sent = False
+        while conn.window_available > 0:
+            if job is None:
+                if self._retry:
+                    job = self._retry.popleft()
+                elif self._taking:
+                    job = queue.pop(now)
+                    if job is None:
+                        break
+                    job.attempts += 1
+                else:
+                    break
+                paid = False
+            if not paid and job.counts_rate and limiter.rate is not None:
+                wait = limiter.take(len(job.todo), now)
+                if wait > 0:
+                    self._current, self._current_paid = job, False
+                    return wait
+            paid = True
+            todo = job.todo
+            is_submit = job.counts_rate
+            while todo and conn.window_available > 0:
+                index = todo[0]
+                try:
+                    seq = send(job.pdus[index], deadline=deadline)
+                except LocalProtocolError as exc:
+                    job.fail(exc)
+                    todo.clear()
+                    break
+                todo.popleft()
+                pending[seq] = (job, index)
+                job.in_flight += 1
+                job.written = True
+                sent = True
+                if is_submit:
+                    counters.submitted += 1
+            if todo and job.error is None:
+                break  # window full in the middle of a long message: finish it first next time
+            job.finish_if_done()
+            job = None
+        self._current, self._current_paid = job, paid
+        if sent and self._timer_at is not None and deadline is not None:
+            if deadline < self._timer_at:
+                self._timer_event.set()
+        elif sent and self._timer_at is None:
+            self._timer_event.set()
+        return None
+
+    # --- the reader's work --------------------------------------------------------------------
+
+    def _handle(self, events: list[Event]) -> None:
+        pending = self._pending
+        counters = self._counters
+        freed = False
+        for event in events:
+            cls = type(event)
+            if cls is ResponseReceived:
+                assert isinstance(event, ResponseReceived)
+                entry = pending.pop(event.request_seq, None)
+                if entry is None:
+                    if event.request_seq == self._probe_seq:
+                        self._probe_seq = None
+                    continue
+                freed = True
+                job, index = entry
+                job.in_flight -= 1
+                pdu = event.pdu
+                status = pdu.command_status
+                if status == _ROK and job.error is None:
+                    job.responses[index] = pdu
+                    if job.counts_rate:
+                        counters.acknowledged += 1
+                elif status in THROTTLE_STATUSES:
+                    counters.throttled += 1
+                    self._throttled()
+                    job.throttles += 1
+                    if job.throttles > self._throttle_retries:
+                        job.fail(status_error(status, "submit_sm"))
+                        job.todo.clear()
+                    elif job.error is None:
+                        if not job.todo and job is not self._current:
+                            self._retry.append(job)
+                        job.todo.append(index)
+                        continue
+                elif status != _ROK:
+                    if job.counts_rate:
+                        counters.rejected += 1
+                    job.fail(status_error(status, pdu.command_id.name.lower()))
+                    job.todo.clear()
+                else:  # accepted, but another part already failed
+                    if job.counts_rate:
+                        counters.acknowledged += 1
+                job.finish_if_done()
+            elif cls is DeliverSmReceived:
+                assert isinstance(event, DeliverSmReceived)
+                self._on_deliver(event.pdu)
+            elif cls is RequestExpired:
+                assert isinstance(event, RequestExpired)
+                entry = pending.pop(event.request_seq, None)
+                if entry is None:
+                    continue
+                freed = True
+                job, index = entry
+                job.in_flight -= 1
+                if job.counts_rate:
+                    counters.unknown += 1
+                timeout = self._timeouts.response
+                job.fail(
+                    UnknownOutcomeError(
+                        f"{self.name} did not answer within {timeout} s; the message may have "
+                        "been sent",
+                        cause=ResponseTimeout(f"no response within {timeout} s", host=self.name),
+                    )
+                )
+                job.todo.clear()
+                job.finish_if_done()
+            elif cls is LateResponse:
+                assert isinstance(event, LateResponse)
+                logger.warning(
+                    "smpp %s: late %s (sequence %d, status %d) after the request timed out",
+                    self.name,
+                    event.pdu.command_id.name.lower(),
+                    event.request_seq,
+                    event.pdu.command_status,
+                )
+            elif cls is EnquireLinkReceived:
+                freed = True  # enquire_link_resp is queued: let the writer send it
+            elif cls is UnbindComplete:
+                self._unbound_event.set()
+            elif cls is UnbindReceived:
+                logger.info("smpp %s: the SMSC unbound", self.name)
+                freed = True
+            elif cls is ConnectionClosed:
+                assert isinstance(event, ConnectionClosed)
+                if event.reason == "unbind":
+                    self._die(None)
+                else:
+                    self._die(
+                        ConnectionLost(
+                            f"the link to {self.name} closed ({event.reason})", host=self.name
+                        )
+                    )
+            elif cls is ProtocolViolation:
+                assert isinstance(event, ProtocolViolation)
+                logger.warning("smpp %s: protocol violation: %s", self.name, event.error)
+                freed = True
+                seq = event.request_seq
+                if seq is not None and seq in pending:
+                    job, _index = pending.pop(seq)
+                    job.in_flight -= 1
+                    job.fail(UnknownOutcomeError("the answer was malformed", cause=event.error))
+                    job.todo.clear()
+                    job.finish_if_done()
+            elif isinstance(event, RequestReceived):
+                pdu = event.pdu
+                if pdu.response_class is not None:
+                    self._conn.respond(pdu, CommandStatus.ESME_RINVCMDID)
+                    freed = True
+            else:  # BindComplete etc. after bind: nothing to do
+                logger.debug("smpp %s: %r", self.name, event)
+        if freed:
+            self.wake()
+        if self._idle_event is not None and not pending:
+            self._idle_event.set()
+
+    def _throttled(self) -> None:
+        now = anyio.current_time()
+        if self._paused_until <= now:
+            self._pause = (
+                min(self._pause * 2, self._throttle_pause * 8)
+                if now - self._paused_until < self._pause * 2
+                else self._throttle_pause
+            )
+            self._paused_until = now + self._pause
+            logger.warning(
+                "smpp %s: throttled by the SMSC; pausing %.2f s and slowing down",
+                self.name,
+                self._pause,
+            )
+        self._limiter.throttled(now)
+
+    def _on_deliver(self, pdu: DeliverSm) -> None:
+        buffer = self._reports
+        if buffer.full or buffer.closed:
+            # Back-pressure: "not now" (SMPP 3.4 §5.1.3 ESME_RX_T_APPN); the SMSC redelivers.
+            self._counters.reports_deferred += 1
+            self._conn.respond(pdu, CommandStatus.ESME_RX_T_APPN)
+            self.wake()
+            return
+        item: DeliveryReport | IncomingMessage | None
+        try:
+            if is_receipt(pdu):
+                item = report_from_deliver_sm(pdu)
+            else:
+                item = incoming_from_deliver_sm(
+                    pdu, reassembler=self._reassembler, now=anyio.current_time()
+                )
+        except Exception:  # pragma: no cover - the converters do not raise on odd content
+            logger.exception("smpp %s: could not read a deliver_sm", self.name)
+            self._conn.respond(pdu, CommandStatus.ESME_RX_P_APPN)
+            self.wake()
+            return
+        if item is None:
+            # One part of a multi-part message, kept by the reassembler: acknowledged now.
+            self._conn.respond(pdu)
+            self.wake()
+            return
+        self._counters.reports += 1
+        buffer.put(item, (self, pdu))
+
+    def _acknowledge(self, pdu: DeliverSm) -> None:
+        """The application took the item from ``pdu``: answer it (if the link still lives)."""
+        if self._closed_event.is_set():
+            return
+        try:
+            self._conn.respond(pdu)
+        except LocalProtocolError:  # pragma: no cover - closed meanwhile
+            return
+        self.wake()
