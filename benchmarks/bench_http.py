@@ -22,15 +22,17 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import time
 import urllib.parse
 import urllib.request
 from decimal import Decimal
+from multiprocessing.connection import Connection
 
 import anyio
 import anyio.to_thread
 
-from smscenter import HTTPClient, Limits, Message
+from smscenter import Credentials, HTTPClient, Limits, Message
 from smscenter.testing.simulator import SMSCSimulator
 
 
@@ -61,10 +63,12 @@ def official_style(base_url: str, login: str, password: str, count: int) -> floa
     return time.perf_counter() - start
 
 
-async def smscenter_style(sim: SMSCSimulator, count: int, concurrency: int) -> float:
+async def smscenter_style(
+    base_url: str, credentials: Credentials, count: int, concurrency: int
+) -> float:
     """Send ``count`` messages through one HTTPClient, ``concurrency`` in flight.
 
-    :returns: elapsed seconds.
+    :returns: elapsed seconds (creating the client included).
     """
     limits = Limits(max_concurrent_requests=concurrency)
     failures: list[BaseException] = []
@@ -77,7 +81,7 @@ async def smscenter_style(sim: SMSCSimulator, count: int, concurrency: int) -> f
 
     start = time.perf_counter()
     async with (
-        HTTPClient(sim.credentials, base_url=sim.base_url, limits=limits) as api,
+        HTTPClient(credentials, base_url=base_url, limits=limits) as api,
         anyio.create_task_group() as tg,
     ):
         for n in range(count):
@@ -88,20 +92,61 @@ async def smscenter_style(sim: SMSCSimulator, count: int, concurrency: int) -> f
     return elapsed
 
 
-async def run(count: int, latency: float, concurrency: int) -> float:
-    """Run both sides against one simulator; print the table; return the speed-up."""
+async def _serve(latency: float, conn: Connection) -> None:
     async with SMSCSimulator(balance=Decimal("1000000000")) as sim:
         sim.behaviour.latency = latency
         account = sim.account()
-        ours = await smscenter_style(sim, count, concurrency)
-        theirs = await anyio.to_thread.run_sync(
-            official_style, sim.base_url, account.login, account.password, count
+        conn.send((sim.base_url, account.login, account.password))
+        await anyio.to_thread.run_sync(conn.recv)  # wait for "stop"
+        conn.send(len(sim.sent))
+
+
+def _serve_in_process(latency: float, conn: Connection) -> None:
+    anyio.run(_serve, latency, conn)
+
+
+async def run(count: int, latency: float, concurrency: int, separate: bool = False) -> float:
+    """Run both sides against one simulator; print the table; return the speed-up.
+
+    :param separate: run the simulator in a child process (its own CPU) instead of on this
+        event loop.
+    """
+    if separate:
+        parent, child = multiprocessing.get_context("spawn").Pipe()
+        process = multiprocessing.get_context("spawn").Process(
+            target=_serve_in_process, args=(latency, child), daemon=True
         )
-        sent = len(sim.sent)
+        process.start()
+        try:
+            base_url, login, password = await anyio.to_thread.run_sync(parent.recv)
+            creds = Credentials(login, password)
+            ours = await smscenter_style(base_url, creds, count, concurrency)
+            theirs = await anyio.to_thread.run_sync(
+                official_style, base_url, login, password, count
+            )
+            parent.send("stop")
+            sent = await anyio.to_thread.run_sync(parent.recv)
+        finally:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+    else:
+        async with SMSCSimulator(balance=Decimal("1000000000")) as sim:
+            sim.behaviour.latency = latency
+            account = sim.account()
+            ours = await smscenter_style(sim.base_url, sim.credentials, count, concurrency)
+            theirs = await anyio.to_thread.run_sync(
+                official_style, sim.base_url, account.login, account.password, count
+            )
+            sent = len(sim.sent)
     if sent != 2 * count:
         raise RuntimeError(f"the simulator stored {sent} messages, expected {2 * count}")
     ratio = theirs / ours
-    print(f"HTTP benchmark: {count} sends each, simulator latency {latency * 1000:.0f} ms")
+    where = "in a separate process" if separate else "on the same event loop"
+    print(
+        f"HTTP benchmark: {count} sends each, simulator latency {latency * 1000:.0f} ms, "
+        f"simulator {where}"
+    )
     print(f"{'client':<34}{'seconds':>10}{'sends/s':>12}")
     print(f"{'smscenter HTTPClient':<34}{ours:>10.2f}{count / ours:>12.0f}")
     print(f"{'official style (GET, blocking)':<34}{theirs:>10.2f}{count / theirs:>12.0f}")
@@ -119,8 +164,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=10, help="HTTPClient requests in flight (max 14)"
     )
+    parser.add_argument(
+        "--separate-process",
+        action="store_true",
+        help="run the simulator in a child process instead of on the benchmark's event loop",
+    )
     args = parser.parse_args(argv)
-    anyio.run(run, args.count, args.latency, args.concurrency)
+    anyio.run(run, args.count, args.latency, args.concurrency, args.separate_process)
 
 
 if __name__ == "__main__":

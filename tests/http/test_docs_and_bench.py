@@ -34,3 +34,12 @@ def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert match is not None
     # 10 in flight against 1 at a time, 20 ms per request: well ahead even on a busy machine.
     assert float(match.group(1)) > 1.5
+
+
+def test_benchmark_with_the_simulator_in_a_child_process(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench_http.main(["-n", "20", "--latency", "0.02", "--separate-process"])
+    out = capsys.readouterr().out
+    assert "separate process" in out
+    assert re.search(r"speed-up: [0-9.]+x", out)
