@@ -68,6 +68,9 @@ logger = logging.getLogger(__name__)
 
 _FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 
+#: At most this many recipients are looked up when reconciling a retried send.
+_RECONCILE_PHONES: Final = 50
+
 #: The number of mirrors the official libraries try after the main host (www2..www5).
 _DEFAULT_MIRRORS: Final = 4
 
@@ -435,7 +438,7 @@ class HTTPClient:
             raise TypeError("send() takes a smscenter.Message")
         message = self._with_client_id(message)
         request = proto.send_request(message, per_recipient=per_recipient)
-        return await self._send(request, message.client_id, message.to[0])
+        return await self._send(request, message.client_id, message.to)
 
     async def send_list(
         self, messages: Sequence[Message], *, per_recipient: bool = False
@@ -453,10 +456,10 @@ class HTTPClient:
             cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
         request = proto.list_send_request(messages, per_recipient=per_recipient)
-        return await self._send(request, messages[0].client_id, messages[0].to[0])
+        return await self._send(request, messages[0].client_id, [p for m in messages for p in m.to])
 
     async def _send(
-        self, request: proto.Request, client_id: int | str | None, phone: str
+        self, request: proto.Request, client_id: int | str | None, phones: Sequence[str]
     ) -> SendResult:
         data, attempt = await self._call_with_attempts(request)
         try:
@@ -466,34 +469,42 @@ class HTTPClient:
             # usually means the attempt whose answer was lost did reach the provider.
             if attempt == 1 or client_id is None:
                 raise
-            return await self._reconcile(error, client_id, phone)
+            return await self._reconcile(error, client_id, phones)
         return proto.parse_send(data, client_id=client_id)
 
     async def _reconcile(
-        self, error: exc.DuplicateRequestError, client_id: int | str, phone: str
+        self, error: exc.DuplicateRequestError, client_id: int | str, phones: Sequence[str]
     ) -> SendResult:
-        """After a retried send was refused as a duplicate: did the first attempt go out?"""
+        """After a retried send was refused as a duplicate: did the first attempt go out?
+
+        status.php finds a message by id *and* phone, so it is asked about the client id with
+        each recipient (the first ``_RECONCILE_PHONES`` of them): a send request is accepted or
+        refused as a whole, so any one found answers for all.
+        """
         logger.info("http.send.reconcile client_id=%s", client_id)
-        # The list form of status.php answers "not found" as a row (status -3) instead of an
-        # error, and names the provider's own message id.
-        if phone.startswith("G") and phone[1:].isdigit():
-            # A contact-group send has no single phone to look the message up by.
+        # A contact group ("G<n>") has no phone to look the message up by.
+        lookups = [p for p in phones if not (p.startswith("G") and p[1:].isdigit())]
+        if not lookups:
             raise exc.UnknownOutcomeError(
-                f"a retried send to group {phone} was refused as a duplicate; whether the first "
-                f"attempt went out cannot be checked by status (client id {client_id})",
+                "a retried send to a contact group was refused as a duplicate; whether the "
+                f"first attempt went out cannot be checked by status (client id {client_id})",
                 cause=error,
             )
+        pairs = [(str(client_id), p) for p in lookups[:_RECONCILE_PHONES]]
         try:
-            (report,) = await self.status_many([(str(client_id), phone)], detail=1)
+            # The list form answers "not found" as a row (status -3) instead of an error, and
+            # names the provider's own message id.
+            reports = await self.status_many(pairs, detail=1)
         except exc.NotFoundError:
-            report = None
+            reports = []
         except (exc.TransportError, exc.RemoteProtocolError, exc.APIError) as failure:
             raise exc.UnknownOutcomeError(
                 "a retried send was refused as a duplicate and the status check failed: the "
                 f"first attempt (client id {client_id}) may or may not have gone out",
                 cause=failure,
             ) from None
-        if report is None or report.status is MessageStatus.NOT_FOUND:
+        found = [r for r in reports if r.status is not MessageStatus.NOT_FOUND]
+        if not found:
             raise exc.DuplicateRequestError(
                 error.code,
                 error.description
@@ -501,10 +512,13 @@ class HTTPClient:
                 f"{client_id} exists, so nothing was sent",
                 endpoint="send",
             ) from None
+        # Totals only when every recipient was seen; otherwise they would understate.
+        complete = len(found) == len(phones)
+        costs = [r.cost for r in found if r.cost is not None]
         return SendResult(
-            message_id=report.message_id,
-            parts=report.parts or 1,
-            cost=report.cost,
+            message_id=found[0].message_id,
+            parts=sum(r.parts or 1 for r in found) if complete else found[0].parts or 1,
+            cost=sum(costs, Decimal(0)) if complete and len(costs) == len(found) else None,
             client_id=client_id,
             confirmed_by_status=True,
         )

@@ -312,6 +312,27 @@ async def test_lost_answer_in_the_simulator_is_reconciled(
     assert sim.balance() == Decimal("997.5"), "billed once"
 
 
+async def test_retried_send_to_many_recipients_reports_totals(sim: SMSCSimulator) -> None:
+    async with HTTPClient(
+        sim.credentials, base_url=sim.base_url, transport=LoseFirstSendAnswer(), retry=FAST_RETRY
+    ) as api:
+        result = await api.send(Message(to=[PHONE, "79990000002"], text="both"))
+    assert result.confirmed_by_status
+    assert len(sim.sent) == 2
+    assert (result.parts, result.cost) == (2, Decimal("5"))
+
+
+async def test_retried_list_send_is_not_sent_twice(sim: SMSCSimulator) -> None:
+    async with HTTPClient(
+        sim.credentials, base_url=sim.base_url, transport=LoseFirstSendAnswer(), retry=FAST_RETRY
+    ) as api:
+        result = await api.send_list(
+            [Message(to=PHONE, text="code 1"), Message(to="79990000002", text="code 2")]
+        )
+    assert result.confirmed_by_status
+    assert sorted(m.phone for m in sim.sent) == ["79990000002", PHONE]
+
+
 async def test_retried_send_with_own_int_client_id(sim: SMSCSimulator) -> None:
     async with HTTPClient(
         sim.credentials, base_url=sim.base_url, transport=LoseFirstSendAnswer(), retry=FAST_RETRY
