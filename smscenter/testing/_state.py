@@ -22,8 +22,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from smscenter.testing._smpp_server import SMPPBehaviour
 
 __all__ = (
     "MOSCOW",
@@ -138,6 +142,7 @@ class Behaviour:
         its send went through.
     :ivar fault_endpoint: limit ``empty_responses``, ``drop_connections`` and ``lose_answers``
         to one endpoint (``"send"``, ...); ``None`` applies them to whichever request comes.
+    :ivar smpp: the SMPP half's knobs and faults (:class:`~smscenter.testing.SMPPBehaviour`).
     """
 
     latency: float = 0.0
@@ -171,6 +176,7 @@ class Behaviour:
     drop_connections: int = 0
     lose_answers: int = 0
     fault_endpoint: str | None = None
+    smpp: SMPPBehaviour = attrs.field(factory=lambda: _smpp_behaviour())
 
     def fault_applies(self, endpoint: str) -> bool:
         """Whether the counted faults apply to a request of ``endpoint``."""
@@ -191,6 +197,13 @@ class Behaviour:
             if queue:
                 return queue.popleft()
         return None
+
+
+def _smpp_behaviour() -> SMPPBehaviour:
+    # Imported late: the SMPP half imports this module.
+    from smscenter.testing._smpp_server import SMPPBehaviour
+
+    return SMPPBehaviour()
 
 
 @attrs.frozen(kw_only=True)
