@@ -7,6 +7,7 @@ Each vector is encoded from the PDU value and decoded back to it. Lengths were c
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 
@@ -686,3 +687,17 @@ def test_derived_lengths() -> None:
     assert alert.ms_availability_status == 0
     assert SubmitSm.response_class is SubmitSmResp
     assert SubmitSmResp.is_response() and not SubmitSm.is_response()
+
+
+def test_pdu_init_is_keyword_only_with_spec_defaults() -> None:
+    with pytest.raises(TypeError):
+        cast(Any, SubmitSm)("SMSC")
+    with pytest.raises(TypeError):
+        SubmitSm(bogus=1)  # type: ignore[call-arg]
+    pdu = SubmitSm(source_addr="SMSC")
+    assert (pdu.sequence_number, pdu.command_status, pdu.tlvs) == (0, 0, ())
+    assert pdu.short_message == b"" and pdu.destination_addr == ""
+    assert BindTransmitter().interface_version == 0x34
+    with pytest.raises(AttributeError):
+        pdu.source_addr = "x"  # type: ignore[misc]
+    assert hash(pdu) == hash(SubmitSm(source_addr="SMSC"))
