@@ -318,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             text += f"  x{value / base:5.2f}"
         return text
 
-    header = f"{'library':<40} {'op 1 (ratio to smscenter)':<36} {'op 2 (ratio to smscenter)':<36}"
+    print("x = time relative to smscenter's (x2.00: takes twice as long; x0.50: half as long)")
+    header = f"{'library':<40} {'op 1 (time, rate, x)':<36} {'op 2 (time, rate, x)':<36}"
     print(header)
     print("-" * len(header))
     for name, submit, receipt, _ in results:

@@ -76,7 +76,9 @@ from smscenter.smpp.pdu import (
 )
 
 __all__ = (
+    "ESME",
     "LEGAL",
+    "SMSC",
     "Role",
     "SMPPConnection",
     "State",
