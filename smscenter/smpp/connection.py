@@ -318,8 +318,13 @@ class SMPPConnection:
             raise LocalProtocolError(f"{type(pdu).__name__} is a response: use respond()")
         self._check_out(cid)
         counted = cid not in _UNCOUNTED
-        if counted and cid not in _NO_RESPONSE and self._window.available <= 0:
-            raise WindowFull(f"the window of {self._window.capacity} outstanding requests is full")
+        if counted:
+            if cid not in _NO_RESPONSE and self._window.available <= 0:
+                raise WindowFull(
+                    f"the window of {self._window.capacity} outstanding requests is full"
+                )
+        elif cid in _BIND_REQUESTS and self._bind_seq is not None:
+            raise LocalProtocolError("a bind is already outstanding")
         seq = self._allocate_seq()
         # Encode first (it may fail on a bad field), then register, then queue: the request is
         # tracked before its bytes can leave (smpp-notes §5, "register before writing").
@@ -330,6 +335,16 @@ class SMPPConnection:
             self._window.add(seq, cid, deadline, counted)
         self._out.append(data)
         self._sent_since_check = True
+        if not counted:
+            # Control requests drive the session, whichever method sent them.
+            if cid == _ENQUIRE_LINK:
+                self._enquire_seq = seq
+                self._enquire_deadline = deadline
+            elif cid == _UNBIND:
+                self._unbind_seq = seq
+                self._set_state(State.UNBINDING)
+            else:
+                self._bind_seq = seq
         return seq
 
     def send_bind(
@@ -350,10 +365,8 @@ class SMPPConnection:
 
         :raises LocalProtocolError: not OPEN, or a bind is already outstanding.
         """
-        if self._bind_seq is not None:
-            raise LocalProtocolError("a bind is already outstanding")
         cls = _BIND_CLASSES[mode]
-        seq = self.send(
+        return self.send(
             cls(
                 system_id=system_id,
                 password=password,
@@ -365,23 +378,15 @@ class SMPPConnection:
             ),
             deadline=deadline,
         )
-        self._bind_seq = seq
-        return seq
 
     def send_enquire_link(self, *, deadline: float | None = None) -> int:
         """Queue an enquire_link; if it is not answered by ``deadline`` the link is dead."""
-        seq = self.send(EnquireLink(), deadline=deadline)
-        self._enquire_seq = seq
-        self._enquire_deadline = deadline
-        return seq
+        return self.send(EnquireLink(), deadline=deadline)
 
     def send_unbind(self, *, deadline: float | None = None) -> int:
         """Queue an unbind; the connection is UNBINDING until unbind_resp arrives (responses to
         requests still in flight are accepted meanwhile)."""
-        seq = self.send(Unbind(), deadline=deadline)
-        self._unbind_seq = seq
-        self._set_state(State.UNBINDING)
-        return seq
+        return self.send(Unbind(), deadline=deadline)
 
     def send_outbind(self, *, system_id: str, password: str = "") -> int:
         """(SMSC) Ask the ESME to bind."""

@@ -45,6 +45,7 @@ from smscenter.smpp.pdu import (
     QuerySm,
     SubmitSm,
     SubmitSmResp,
+    Unbind,
     UnbindResp,
     decode_pdu,
 )
@@ -772,3 +773,20 @@ def test_respond_fast_path_checks_state_and_fields() -> None:
         pair.esme.respond(got.pdu)
     with pytest.raises(LocalProtocolError):
         SMPPConnection(Role.ESME).respond(DeliverSm(sequence_number=1 << 33))
+
+
+def test_control_requests_via_plain_send_drive_the_session() -> None:
+    pair = Pair()
+    pair.esme.send(BindTransceiver(system_id="acme", password="pw"))
+    with pytest.raises(LocalProtocolError, match="already outstanding"):
+        pair.esme.send(BindTransmitter(system_id="acme", password="pw"))
+    (req,) = pair.to_smsc()
+    assert isinstance(req, BindRequested)
+    pair.smsc.accept_bind(req.pdu, system_id="SMSC")
+    (done,) = pair.to_esme()
+    assert isinstance(done, BindComplete)
+    assert _state(pair.esme) is State.BOUND_TRX
+    pair.esme.send(EnquireLink(), deadline=5.0)
+    assert pair.esme.timers(6.0).link_dead
+    pair.esme.send(Unbind())
+    assert _state(pair.esme) is State.UNBINDING
