@@ -562,6 +562,14 @@ def _to_extra(
     return tuple(sorted(out))
 
 
+def _to_attachments(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
+    out = tuple(value)
+    for item in out:
+        if not isinstance(item, Attachment):
+            raise TypeError(f"attachments must be Attachment values, got {type(item).__name__}")
+    return out
+
+
 def _to_translit(value: Translit | int | bool) -> Translit:
     if isinstance(value, bool):
         return Translit.TRANSLIT if value else Translit.NONE
@@ -631,7 +639,7 @@ class Message:
     bot: str | None = None
     tinyurl: bool = False
     report: bool = True
-    attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=tuple)
+    attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=_to_attachments)
     extra: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_extra)
 
     def __attrs_post_init__(self) -> None:
