@@ -1,0 +1,956 @@
+"""The click commands of ``smscenter``.
+
+Each command resolves its settings (:mod:`smscenter.cli.settings`), runs one coroutine on
+asyncio and prints through rich. Every error is reported as one line on stderr, scrubbed of
+every secret the run has seen, with exit status 1; ``-v`` logs (scrubbed too) to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import anyio
+import anyio.abc
+import attrs
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smscenter._version import __version__
+from smscenter.cli import bulk as bulk_mod
+from smscenter.cli.settings import ConfigError, Settings, resolve_settings, scrub
+from smscenter.exceptions import SMSCenterError
+from smscenter.models import (
+    DeliveryReport,
+    IncomingMessage,
+    Message,
+    MessageKind,
+    MessageStatus,
+)
+
+__all__ = ("cli",)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Exit status of a bulk run that finished with some messages failed or of unknown outcome.
+EXIT_INCOMPLETE = 3
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+# --- shared state, errors, logging ------------------------------------------------------------
+
+
+@attrs.define
+class _State:
+    flags: dict[str, object | None]
+    config_path: Path | None
+    verbose: int
+    secrets: list[str] = attrs.field(factory=list)
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = resolve_settings(self.flags, config_path=self.config_path)
+            self.secrets.extend(s for s in self._settings.secrets if s not in self.secrets)
+        return self._settings
+
+
+class _ScrubFilter(logging.Filter):
+    """Rewrites every record so no secret of this run reaches the log output."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage(), self._secrets)
+        record.args = None
+        if record.exc_info:
+            record.exc_text = scrub(
+                "".join(traceback.format_exception(*record.exc_info)), self._secrets
+            )
+            record.exc_info = None
+        return True
+
+
+def _setup_logging(verbose: int, secrets: list[str]) -> None:
+    if not verbose:
+        # Without -v, the library's warnings (a bind that dropped and came back ...) would
+        # break into the tables and progress bars; errors are reported by the commands.
+        logging.getLogger("smscenter").addHandler(logging.NullHandler())
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ScrubFilter(secrets))
+    level = logging.INFO if verbose == 1 else logging.DEBUG
+    for name in ("smscenter", "httpx", "httpcore") if verbose > 1 else ("smscenter",):
+        logger = logging.getLogger(name)
+        logger.setLevel(level)
+        logger.addHandler(handler)
+
+
+def _state() -> _State:
+    state = click.get_current_context().find_object(_State)
+    assert state is not None
+    return state
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"error: {scrub(message, _state().secrets)}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _reports_errors(func: Callable[P, T]) -> Callable[P, T]:
+    """Turn every error into one scrubbed line on stderr and exit status 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        state = _state()
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        except (ConfigError, bulk_mod.BulkError) as error:
+            _fail(str(error))
+        except SMSCenterError as error:
+            _fail(f"{type(error).__name__}: {error}")
+        except (ValueError, OSError) as error:
+            _fail(str(error) or type(error).__name__)
+        except Exception as error:
+            if state.verbose:
+                text = "".join(traceback.format_exception(error))
+                click.echo(scrub(text, state.secrets), err=True)
+            _fail(f"unexpected {type(error).__name__}: {error} (run with -v for the traceback)")
+
+    return wrapper
+
+
+def _run(func: Callable[..., Awaitable[T]], *args: Any) -> T:
+    # The simulator needs asyncio (uvicorn); the rest would run on trio too.
+    return anyio.run(func, *args, backend="asyncio")
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, MessageStatus):
+        return value.value
+    return value
+
+
+def _print_json(data: dict[str, object]) -> None:
+    click.echo(json.dumps({k: _jsonable(v) for k, v in data.items()}, ensure_ascii=False))
+
+
+def _kv_table(rows: list[tuple[str, object]]) -> Table:
+    table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for key, value in rows:
+        table.add_row(key, "-" if value is None else str(value))
+    return table
+
+
+# --- the group ---------------------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file [default: $SMSC_CONFIG or ~/.config/smscenter/config.toml].",
+)
+@click.option("--login", help="Account login [env SMSC_LOGIN].")
+@click.option(
+    "--password",
+    help="Password [env SMSC_PASSWORD]. Prefer the environment or the config file: "
+    "command lines are visible to other users.",
+)
+@click.option("--password-md5", help="Lowercase hex MD5 of the password [env SMSC_PASSWORD_MD5].")
+@click.option("--api-key", help="API key instead of login and password [env SMSC_API_KEY].")
+@click.option("--base-url", help="Provider site [env SMSC_BASE_URL; default https://smsc.ru].")
+@click.option("--smpp-host", help="SMPP host [env SMSC_SMPP_HOST; default smpp.<site>].")
+@click.option("--smpp-port", type=int, help="SMPP port [env SMSC_SMPP_PORT; default 3700].")
+@click.option("--smpp-tls/--no-smpp-tls", default=None, help="TLS for SMPP [env SMSC_SMPP_TLS].")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-vv: also HTTP internals).")
+@click.version_option(__version__, prog_name="smscenter")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config_path: Path | None,
+    login: str | None,
+    password: str | None,
+    password_md5: str | None,
+    api_key: str | None,
+    base_url: str | None,
+    smpp_host: str | None,
+    smpp_port: int | None,
+    smpp_tls: bool | None,
+    verbose: int,
+) -> None:
+    """Send and track messages through SMS Center (smsc.ru / smscentre.com).
+
+    Credentials come from the flags, the environment (SMSC_LOGIN, SMSC_PASSWORD, SMSC_API_KEY,
+    ...) or the config file, in that order. Try `smscenter demo` (no account needed) or
+    `smscenter simulate` to get a local stand-in for the provider.
+    """
+    flags: dict[str, object | None] = {
+        "login": login,
+        "password": password,
+        "password_md5": password_md5,
+        "api_key": api_key,
+        "base_url": base_url,
+        "smpp_host": smpp_host,
+        "smpp_port": smpp_port,
+        "smpp_tls": smpp_tls,
+    }
+    state = _State(flags=flags, config_path=config_path, verbose=verbose)
+    # Secrets known before any file is read; the file's are added when it is.
+    state.secrets.extend(s for s in (password, password_md5, api_key) if s)
+    for var in ("SMSC_PASSWORD", "SMSC_PASSWORD_MD5", "SMSC_API_KEY"):
+        if os.environ.get(var):
+            state.secrets.append(os.environ[var])
+    ctx.obj = state
+    _setup_logging(verbose, state.secrets)
+
+
+# --- send / cost / status / balance -----------------------------------------------------------
+
+
+def _read_text(text: str) -> str:
+    if text == "-":
+        return sys.stdin.read().rstrip("\n")
+    return text
+
+
+def _message(phones: str, text: str, sender: str | None, translit: bool, flash: bool) -> Message:
+    return Message(
+        to=phones,
+        text=_read_text(text),
+        sender=sender,
+        translit=translit,
+        kind=MessageKind.FLASH if flash else MessageKind.SMS,
+    )
+
+
+def _message_options(func: Callable[P, T]) -> Callable[P, T]:
+    func = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(func)
+    func = click.option("--flash", is_flag=True, help="A flash SMS (shown, not stored).")(func)
+    func = click.option("--translit", is_flag=True, help="Transliterate Cyrillic.")(func)
+    func = click.option("--sender", help="Registered sender name.")(func)
+    func = click.argument("text")(func)
+    return click.argument("phones")(func)
+
+
+def _client(settings: Settings) -> Any:
+    from smscenter.http.client import HTTPClient
+
+    return HTTPClient(settings.require_credentials(), base_url=settings.base_url)
+
+
+@cli.command()
+@_message_options
+@_reports_errors
+def send(
+    phones: str, text: str, sender: str | None, translit: bool, flash: bool, as_json: bool
+) -> None:
+    """Send TEXT to PHONES (comma-separated; TEXT '-' reads stdin) over HTTP.
+
+    Prints the message id, the parts billed, the cost and the balance after it.
+    """
+    message = _message(phones, text, sender, translit, flash)
+    settings = _state().settings()
+
+    async def main() -> Any:
+        async with _client(settings) as api:
+            return await api.send(message)
+
+    result = _run(main)
+    data = {
+        "message_id": result.message_id,
+        "parts": result.parts,
+        "cost": result.cost,
+        "balance": result.balance,
+    }
+    if as_json:
+        _print_json(data)
+        return
+    _console().print(
+        _kv_table(
+            [
+                ("message id", result.message_id),
+                ("parts", result.parts),
+                ("cost", result.cost),
+                ("balance", result.balance),
+            ]
+        )
+    )
+
+
+@cli.command()
+@_message_options
+@_reports_errors
+def cost(
+    phones: str, text: str, sender: str | None, translit: bool, flash: bool, as_json: bool
+) -> None:
+    """What sending TEXT to PHONES would cost; nothing is sent."""
+    message = _message(phones, text, sender, translit, flash)
+    settings = _state().settings()
+
+    async def main() -> Any:
+        async with _client(settings) as api:
+            return await api.cost(message)
+
+    quote = _run(main)
+    if as_json:
+        _print_json({"cost": quote.cost, "parts": quote.parts})
+        return
+    _console().print(_kv_table([("cost", quote.cost), ("parts", quote.parts)]))
+
+
+def _report_rows(report: DeliveryReport) -> list[tuple[str, object]]:
+    rows: list[tuple[str, object]] = [
+        ("message id", report.message_id),
+        ("phone", report.phone),
+        ("status", f"{report.status.value} ({report.raw_status})"),
+    ]
+    if report.error:
+        rows.append(("error", f"{report.error.name.lower()} ({int(report.error)})"))
+    rows.append(("changed at", report.changed_at))
+    optional: list[tuple[str, object]] = [
+        ("sent at", report.submitted_at),
+        ("parts", report.parts),
+        ("cost", report.cost),
+        ("sender", report.sender),
+        ("text", report.text),
+        ("country", report.country),
+        ("operator", report.operator),
+    ]
+    rows.extend((k, v) for k, v in optional if v is not None)
+    return rows
+
+
+@cli.command()
+@click.argument("message_id")
+@click.argument("phone")
+@click.option(
+    "--detail",
+    type=click.IntRange(0, 2),
+    default=0,
+    show_default=True,
+    help="1: also text, cost, sender; 2: also country and operator.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_reports_errors
+def status(message_id: str, phone: str, detail: int, as_json: bool) -> None:
+    """The delivery status of message MESSAGE_ID to PHONE."""
+    settings = _state().settings()
+
+    async def main() -> DeliveryReport:
+        async with _client(settings) as api:
+            report: DeliveryReport = await api.status(message_id, phone, detail=detail)
+            return report
+
+    report = _run(main)
+    if as_json:
+        data = {k.replace(" ", "_"): v for k, v in _report_rows(report)}
+        data["status"] = report.status.value
+        data["final"] = report.status.is_final
+        _print_json(data)
+        return
+    _console().print(_kv_table(_report_rows(report)))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_reports_errors
+def balance(as_json: bool) -> None:
+    """The account balance."""
+    settings = _state().settings()
+
+    async def main() -> Any:
+        async with _client(settings) as api:
+            return await api.balance()
+
+    result = _run(main)
+    data = {"balance": result.balance, "currency": result.currency, "credit": result.credit}
+    if as_json:
+        _print_json(data)
+        return
+    rows: list[tuple[str, object]] = [("balance", f"{result.balance} {result.currency or ''}")]
+    if result.credit is not None:
+        rows.append(("credit", result.credit))
+    _console().print(_kv_table(rows))
+
+
+# --- bulk --------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Interrupts:
+    """First Ctrl-C/SIGTERM: stop taking new messages; second: abort."""
+
+    stop: anyio.Event
+    count: int = 0
+
+    async def watch(
+        self, abort: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[None]
+    ) -> None:
+        try:
+            receiver = anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM)
+            with receiver as signals:
+                task_status.started()
+                async for _ in signals:
+                    self.count += 1
+                    if self.count == 1:
+                        click.echo(
+                            "\ninterrupted: finishing the messages in flight "
+                            "(Ctrl-C again to abort)",
+                            err=True,
+                        )
+                        self.stop.set()
+                    else:
+                        abort.cancel()
+                        return
+        except (NotImplementedError, RuntimeError, ValueError):
+            # No loop signal handling here (Windows, or not the main thread): the default
+            # KeyboardInterrupt applies.
+            task_status.started()
+
+
+class _ProgressView:
+    """The live progress of a bulk run on stderr (only when it is a terminal)."""
+
+    def __init__(self, progress: bulk_mod.BulkProgress, console: Console, label: str) -> None:
+        self.progress = progress
+        self.enabled = console.is_terminal
+        self.ui = Progress(
+            TextColumn(f"[bold]{label}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not self.enabled,
+            refresh_per_second=8,
+        )
+        self.task = self.ui.add_task(label, total=progress.total, counts="")
+
+    def counts(self) -> str:
+        p = self.progress
+        text = (
+            f"sent {p.sent}  [green]ack {p.acknowledged}[/]  [red]failed {p.failed + p.invalid}[/]"
+            f"  [yellow]unknown {p.unknown}[/]  {p.rate:,.0f}/s"
+        )
+        if p.throttled is not None:
+            text += f"  throttled {p.throttled()}"
+        return text
+
+    def update(self) -> None:
+        p = self.progress
+        self.ui.update(self.task, completed=p.done + p.invalid, counts=self.counts())
+
+    async def refresh_forever(self) -> None:
+        while True:
+            self.update()
+            await anyio.sleep(0.125)
+
+
+def _summary_table(title: str, rows: list[tuple[str, object]]) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAVY, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return table
+
+
+@cli.command()
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"))
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Result file; a run with an existing one resumes [default: SOURCE.results.csv].",
+)
+@click.option("--text", "template", help="Text for rows without one; {phone}, {column} filled in.")
+@click.option(
+    "--via",
+    type=click.Choice(["smpp", "http"]),
+    default="smpp",
+    show_default=True,
+    help="Transport.",
+)
+@click.option("--sender", help="Registered sender name for every message.")
+@click.option(
+    "--resend-unknown",
+    is_flag=True,
+    help="Also resend rows whose outcome is unknown (they may be delivered twice).",
+)
+@click.option(
+    "--binds",
+    type=click.IntRange(1, 9),
+    default=2,
+    show_default=True,
+    help="SMPP binds (MCONn).",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1, 100_000),
+    default=500,
+    show_default=True,
+    help="SMPP requests in flight per bind.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="SMPP messages per second, whole pool (the provider's default limit is 30).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 14),
+    default=5,
+    show_default=True,
+    help="HTTP requests in flight (the provider refuses 15).",
+)
+@_reports_errors
+def bulk(
+    source: Any,
+    out_path: Path | None,
+    template: str | None,
+    via: str,
+    sender: str | None,
+    resend_unknown: bool,
+    binds: int,
+    window: int,
+    rate: float,
+    concurrency: int,
+) -> None:
+    """Send to every recipient in SOURCE (a CSV file, or '-' for stdin).
+
+    Rows are `phone,text`, or `phone` only with --text. A header row names the columns
+    (`phone`, `text`, and any others the --text template uses as {name}). Every message gets
+    one row in the result file (row, phone, outcome, message id or error). Run the same command
+    again to resume: acknowledged rows are skipped, and so are rows whose outcome is unknown
+    unless --resend-unknown. Ctrl-C stops taking new messages and lets those in flight finish.
+
+    Exit status: 0 all acknowledged, 3 some failed or unknown (see the result file),
+    1 error, 130 interrupted.
+    """
+    state = _state()
+    name = getattr(source, "name", "-")
+    if out_path is None:
+        if name in ("-", "<stdin>"):
+            raise click.UsageError("reading from stdin: name the result file with --out")
+        out_path = Path(name).with_name(Path(name).name + ".results.csv")
+    settings = state.settings()
+    credentials = settings.require_credentials()
+    recipients = bulk_mod.read_recipients(source, template=template)
+    results = bulk_mod.ResultFile(out_path)
+    planned = bulk_mod.plan(recipients, results.read(), resend_unknown=resend_unknown)
+    progress = bulk_mod.BulkProgress(
+        total=len(planned.todo),
+        already_sent=planned.already_sent,
+        skipped_unknown=planned.skipped_unknown,
+    )
+    err = _err_console()
+    if planned.already_sent or planned.skipped_unknown:
+        err.print(
+            f"resuming {out_path}: {planned.already_sent} already sent, "
+            f"{planned.skipped_unknown} of unknown outcome skipped"
+            + ("" if resend_unknown else " (--resend-unknown sends them)")
+        )
+    interrupts = _Interrupts(anyio.Event())
+
+    async def main() -> None:
+        view = _ProgressView(progress, err, f"bulk via {via}")
+        results.open()
+        try:
+            with view.ui, anyio.CancelScope() as abort:
+                async with anyio.create_task_group() as group:
+                    await group.start(interrupts.watch, abort)
+                    if view.enabled:
+                        group.start_soon(view.refresh_forever)
+                    await _bulk_job(
+                        progress,
+                        planned.todo,
+                        results,
+                        interrupts.stop,
+                        via,
+                        settings,
+                        credentials,
+                        sender,
+                        binds,
+                        window,
+                        rate,
+                        concurrency,
+                    )
+                    group.cancel_scope.cancel()
+                view.update()
+        finally:
+            results.close()
+
+    started = time.monotonic()
+    _run(main)
+    interrupted = progress.stopped or interrupts.count > 1
+    rows: list[tuple[str, object]] = [
+        ("recipients", len(recipients)),
+        ("already sent (skipped)", planned.already_sent),
+        ("unknown outcome (skipped)", planned.skipped_unknown),
+        ("sent", progress.sent),
+        ("acknowledged", progress.acknowledged),
+        ("failed", progress.failed),
+        ("unknown outcome", progress.unknown),
+        ("invalid rows", progress.invalid),
+        ("SMS parts", progress.parts),
+        ("rate", f"{progress.rate:,.1f}/s"),
+        ("time", f"{time.monotonic() - started:.1f} s"),
+        ("result file", out_path),
+    ]
+    _console().print(_summary_table(f"bulk via {via}", rows))
+    for kind, count in sorted(progress.errors.items(), key=lambda kv: -kv[1])[:5]:
+        err.print(f"  {count} x {scrub(kind, state.secrets)}")
+    if progress.fatal is not None:
+        _fail(f"stopped: {type(progress.fatal).__name__}: {progress.fatal}")
+    if interrupted:
+        click.echo("interrupted; run the same command again to resume", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED)
+    if progress.failed or progress.unknown or progress.invalid:
+        raise click.exceptions.Exit(EXIT_INCOMPLETE)
+
+
+async def _bulk_job(
+    progress: bulk_mod.BulkProgress,
+    todo: list[bulk_mod.Recipient],
+    results: bulk_mod.ResultFile,
+    stop: anyio.Event,
+    via: str,
+    settings: Settings,
+    credentials: Any,
+    sender: str | None,
+    binds: int,
+    window: int,
+    rate: float,
+    concurrency: int,
+) -> None:
+    if via == "http":
+        from smscenter.http.client import HTTPClient
+
+        async with HTTPClient(credentials, base_url=settings.base_url) as api:
+            http_sender = bulk_mod.HTTPBulkSender(api, concurrency=concurrency)
+            await bulk_mod.run_bulk(
+                todo, http_sender, progress, results=results, stop=stop, sender_name=sender
+            )
+        return
+    from smscenter.config import Limits
+    from smscenter.smpp.pool import SMPPPool
+
+    host, port = settings.smpp_address()
+    limits = Limits(connections=binds, window=window, max_rate=rate)
+    async with SMPPPool(host, port, credentials, limits=limits, tls=settings.smpp_tls) as pool:
+        progress.throttled = lambda: pool.statistics().throttled
+        await bulk_mod.run_bulk(
+            todo,
+            bulk_mod.SMPPBulkSender(pool),
+            progress,
+            results=results,
+            stop=stop,
+            sender_name=sender,
+        )
+
+
+# --- listen ------------------------------------------------------------------------------------
+
+
+def _event_line(event: DeliveryReport | IncomingMessage) -> str:
+    if isinstance(event, IncomingMessage):
+        to = f" to {event.to}" if event.to else ""
+        return f"incoming  from {event.phone}{to}: {event.text}"
+    error = f" error={event.error.name.lower()}" if event.error else ""
+    return f"receipt   {event.message_id} {event.phone or ''} {event.status.value}{error}".rstrip()
+
+
+def _event_json(event: DeliveryReport | IncomingMessage) -> str:
+    if isinstance(event, IncomingMessage):
+        data: dict[str, object] = {
+            "type": "incoming",
+            "phone": event.phone,
+            "to": event.to,
+            "text": event.text,
+            "message_id": event.message_id,
+            "reply_to_id": event.reply_to_id,
+            "received_at": event.received_at,
+        }
+    else:
+        data = {
+            "type": "receipt",
+            "message_id": event.message_id,
+            "phone": event.phone,
+            "status": event.status,
+            "error": int(event.error),
+            "final": event.status.is_final,
+            "changed_at": event.changed_at,
+        }
+    return json.dumps({k: _jsonable(v) for k, v in data.items()}, ensure_ascii=False)
+
+
+class _Printer:
+    def __init__(self, as_json: bool, count: int | None, done: anyio.Event) -> None:
+        self.as_json = as_json
+        self.count = count
+        self.seen = 0
+        self.done = done
+
+    def __call__(self, event: DeliveryReport | IncomingMessage) -> None:
+        if self.done.is_set():
+            return
+        stamp = datetime.now().strftime("%H:%M:%S")
+        line = _event_json(event) if self.as_json else f"{stamp}  {_event_line(event)}"
+        click.echo(line)
+        self.seen += 1
+        if self.count is not None and self.seen >= self.count:
+            self.done.set()
+
+
+@cli.command()
+@click.option(
+    "--via",
+    type=click.Choice(["smpp", "http"]),
+    default="smpp",
+    show_default=True,
+    help="SMPP: receipts and incoming messages pushed by the SMSC. HTTP: polling (fallback).",
+)
+@click.option("--for", "duration", type=float, help="Stop after this many seconds.")
+@click.option("--count", type=click.IntRange(1), help="Stop after this many events.")
+@click.option(
+    "--interval",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="HTTP: seconds between polls (get.php allows 3 identical requests a minute).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@_reports_errors
+def listen(
+    via: str, duration: float | None, count: int | None, interval: float, as_json: bool
+) -> None:
+    """Print delivery receipts and incoming messages as they arrive, until Ctrl-C.
+
+    Over SMPP they are pushed on a bind (one bind of the pool; if another program uses the
+    same login without MCON, the provider closes its bind). Over HTTP the command polls the
+    incoming messages (get_answers) and the statuses of the 100 most recent messages
+    (get_messages) and prints what changed.
+    """
+    settings = _state().settings()
+    credentials = settings.require_credentials()
+    done = anyio.Event()
+    printer = _Printer(as_json, count, done)
+
+    async def main() -> None:
+        with anyio.move_on_after(duration if duration is not None else float("inf")):
+            async with anyio.create_task_group() as group:
+                if via == "smpp":
+                    group.start_soon(_listen_smpp, settings, credentials, printer)
+                else:
+                    group.start_soon(_listen_http, settings, credentials, printer, interval)
+                await done.wait()
+                group.cancel_scope.cancel()
+
+    _run(main)
+
+
+async def _listen_smpp(settings: Settings, credentials: Any, printer: _Printer) -> None:
+    from smscenter.smpp.pool import SMPPPool
+
+    host, port = settings.smpp_address()
+    async with (
+        SMPPPool(host, port, credentials, connections=1, tls=settings.smpp_tls) as pool,
+        pool.reports() as stream,
+    ):
+        async for event in stream:
+            printer(event)
+    printer.done.set()
+
+
+async def _listen_http(
+    settings: Settings, credentials: Any, printer: _Printer, interval: float
+) -> None:
+    from smscenter.http.client import HTTPClient
+
+    statuses: dict[tuple[str, str | None], MessageStatus] = {}
+    incoming_seen: set[str] = set()
+    last_incoming: str | None = None
+    first = True
+    async with HTTPClient(credentials, base_url=settings.base_url) as api:
+        while True:
+            answers = await api.incoming(
+                hours=None if last_incoming else 24, after_id=last_incoming
+            )
+            for message in sorted(answers, key=lambda m: int(m.message_id or 0)):
+                key = message.message_id or f"{message.phone}:{message.text}"
+                if key in incoming_seen:
+                    continue
+                incoming_seen.add(key)
+                if message.message_id:
+                    last_incoming = message.message_id
+                if not first:
+                    printer(message)
+            history = await api.history(count=100)
+            for report in reversed(history):
+                key2 = (report.message_id, report.phone)
+                if statuses.get(key2) is report.status:
+                    continue
+                statuses[key2] = report.status
+                if not first:
+                    printer(report)
+            first = False
+            await anyio.sleep(interval)
+
+
+# --- simulate and demo -------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--http-port", type=int, default=0, help="HTTP port [default: a free one].")
+@click.option("--smpp-port", type=int, default=0, help="SMPP port [default: a free one].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds delivery outcomes.")
+@click.option(
+    "--delivery-delay",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds until a message's final status.",
+)
+@click.option(
+    "--failure-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of messages that end undeliverable.",
+)
+@click.option("--for", "duration", type=float, help="Stop after this many seconds.")
+@_reports_errors
+def simulate(
+    http_port: int,
+    smpp_port: int,
+    seed: int,
+    delivery_delay: float,
+    failure_rate: float,
+    duration: float | None,
+) -> None:
+    """Run the embedded provider simulator in the foreground until Ctrl-C.
+
+    Prints its HTTP base URL, SMPP address and the demo account's credentials, ready to be used
+    as SMSC_BASE_URL, SMSC_SMPP_HOST, SMSC_SMPP_PORT, SMSC_LOGIN and SMSC_PASSWORD. Statuses
+    move on in real time. Needs the `testing` extra.
+    """
+    from smscenter.demo import start_simulator
+
+    async def main() -> None:
+        async with start_simulator(
+            seed=seed,
+            http_port=http_port,
+            smpp_port=smpp_port,
+            delivery_delay=delivery_delay,
+            failure_rate=failure_rate,
+        ) as sim:
+            creds = sim.credentials
+            smpp = getattr(sim, "smpp_port", None)
+            lines = [
+                f"SMSC_BASE_URL={sim.base_url}",
+                *(
+                    [f"SMSC_SMPP_HOST={sim.smpp_host}", f"SMSC_SMPP_PORT={smpp}"]
+                    if smpp is not None
+                    else []
+                ),
+                f"SMSC_LOGIN={creds.login}",
+                f"SMSC_PASSWORD={creds.password}",
+                f"SMSC_API_KEY={sim.api_key_credentials.api_key}",
+            ]
+            click.echo("smscenter simulator running (Ctrl-C stops it); its demo account:")
+            for line in lines:
+                click.echo(f"  export {line}")
+            sys.stdout.flush()
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                with anyio.move_on_after(duration if duration is not None else float("inf")):
+                    async for _ in signals:
+                        break
+            click.echo("simulator stopped")
+
+    _run(main)
+
+
+@cli.command()
+@click.option(
+    "--messages",
+    type=click.IntRange(1, 100_000),
+    default=2000,
+    show_default=True,
+    help="Messages in the SMPP bulk job.",
+)
+@click.option(
+    "--binds", type=click.IntRange(1, 9), default=3, show_default=True, help="SMPP binds (MCONn)."
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=1000.0,
+    show_default=True,
+    help="SMPP send rate limit, messages per second.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seeds delivery outcomes.")
+@click.option("--http-only", is_flag=True, help="Skip the SMPP part.")
+@_reports_errors
+def demo(messages: int, binds: int, rate: float, seed: int, http_only: bool) -> None:
+    """Start the simulator and run a realistic job against it (no account needed).
+
+    Sends a few messages over HTTP (ids, parts, cost, balance), checks their statuses, then a
+    bulk job over an SMPP pool with receipts coming back, and prints a summary.
+    """
+    from smscenter.demo import run_demo
+
+    summary = _run(
+        functools.partial(
+            run_demo,
+            _console(),
+            messages=messages,
+            binds=binds,
+            rate=rate,
+            seed=seed,
+            smpp=not http_only,
+        )
+    )
+    if not summary.consistent:
+        _fail("the demo's numbers do not add up")
