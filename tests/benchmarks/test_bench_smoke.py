@@ -1,0 +1,127 @@
+"""The SMPP benchmark harness at tiny sizes, so it cannot rot: every driver still drives its
+client to completion against the responder, and the whole benchmark still prints its tables,
+ratios and target verdicts. Numbers are checked for being numbers, never for speed."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks import _peers, bench_smpp
+from benchmarks._responder import Responder
+from smscenter.smpp.pdu import BindTransceiver, DeliverSm, SubmitSm, SubmitSmResp, decode_pdu
+from smscenter.smpp.receipts import report_from_deliver_sm
+
+
+def _read_pdus(sock: socket.socket, count: int) -> list[bytes]:
+    data = b""
+    pdus: list[bytes] = []
+    while len(pdus) < count:
+        chunk = sock.recv(65536)
+        assert chunk, "the responder closed the connection"
+        data += chunk
+        while len(data) >= 4 and len(data) >= struct.unpack_from(">I", data)[0]:
+            length = struct.unpack_from(">I", data)[0]
+            pdus.append(data[:length])
+            data = data[length:]
+    return pdus
+
+
+def test_responder_answers_a_batch_with_ids_and_receipts() -> None:
+    with Responder(receipts=True) as responder:
+        with socket.create_connection((responder.host, responder.port), timeout=10) as sock:
+            sock.sendall(BindTransceiver(sequence_number=1, system_id="a", password="b").encode())
+            assert decode_pdu(_read_pdus(sock, 1)[0]).command_status == 0
+            batch = b"".join(
+                SubmitSm(
+                    sequence_number=n, destination_addr="79991234567", short_message=b"hi"
+                ).encode()
+                for n in range(2, 52)
+            )
+            sock.sendall(batch)
+            pdus = [decode_pdu(raw) for raw in _read_pdus(sock, 100)]
+        stats = responder.stats()
+    resps = [p for p in pdus if isinstance(p, SubmitSmResp)]
+    receipts = [p for p in pdus if isinstance(p, DeliverSm)]
+    assert [r.sequence_number for r in resps] == list(range(2, 52))
+    assert len({r.message_id for r in resps}) == 50
+    # Each receipt is the provider's format and names the id of the submit it follows.
+    reports = [report_from_deliver_sm(p) for p in receipts]
+    assert [r.message_id for r in reports] == [r.message_id for r in resps]
+    assert stats["submits"] == 50 and stats["receipts"] == 50 and stats["cpu"] > 0
+
+
+@pytest.fixture(scope="module")
+def responders() -> Iterator[dict[bool, Responder]]:
+    with Responder(receipts=False) as plain, Responder(receipts=True) as with_receipts:
+        yield {False: plain, True: with_receipts}
+
+
+@pytest.mark.parametrize("client", sorted(_peers.CLIENTS))
+@pytest.mark.parametrize("receipts", [False, True], ids=["submit", "receipts"])
+def test_every_driver_completes(
+    client: str, receipts: bool, responders: dict[bool, Responder]
+) -> None:
+    if client in ("smpp34", "smpplib"):
+        pytest.importorskip(client)
+    responder = responders[receipts]
+    before = responder.stats()
+    result = _peers.run_config(
+        {
+            "client": client,
+            "loop": "asyncio",
+            "port": responder.port,
+            "binds": 2,
+            "window": 10,
+            "count": 60,
+            "receipts": receipts,
+        }
+    )
+    after = responder.stats()
+    assert result["ok"], result
+    assert result["messages"] == 60
+    assert result["receipts"] == (60 if receipts else 0)
+    assert result["elapsed"] > 0 and result["cpu"] >= 0 and result["maxrss_mb"] > 0
+    assert after["submits"] - before["submits"] == 60
+    assert after["connections"] - before["connections"] == 2
+    if receipts:
+        assert after["receipts"] - before["receipts"] == 60
+
+
+def test_benchmark_main_prints_tables_and_targets(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "bench.json"
+    bench_smpp.main(
+        [
+            "--count",
+            "300",
+            "--million",
+            "3000",
+            "--cells",
+            "1:100,1:100:r",
+            "--clients",
+            "smscenter,rawpy",
+            "--json",
+            str(out_file),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert "window 100" in out and "receipt" in out
+    assert "== targets (issue 4) ==" in out
+    figures = json.loads(out_file.read_text())
+    cells = figures["cells"]
+    assert len(cells) == 2
+    for cell in cells:
+        for name in ("smscenter", "rawpy"):
+            row = cell["clients"][name]
+            assert row["ok"], row
+            assert row["rate"] > 0 and row["cpu_us"] > 0 and row["maxrss_mb"] > 0
+            assert row["server_busy"] >= 0
+    assert figures["million"]["ok"] and figures["million"]["messages"] == 3000
+    assert len(figures["targets"]) == 5
