@@ -353,7 +353,7 @@ class _Session:
                 while True:  # coalesce everything already due into one write
                     try:
                         due2, data2, answered2 = receive.receive_nowait()
-                    except anyio.WouldBlock:
+                    except (anyio.WouldBlock, anyio.EndOfStream):
                         break
                     chunks.append(data2)
                     count += answered2
@@ -382,14 +382,19 @@ class _Session:
     # --- input --------------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        async with anyio.create_task_group() as group:
-            self._group = group
-            group.start_soon(self.write_loop)
-            with self._reader_scope:
-                await self.read_loop()
+        try:
+            async with anyio.create_task_group() as group:
+                self._group = group
+                group.start_soon(self.write_loop)
+                with self._reader_scope:
+                    await self.read_loop()
+                self._out_send.close()
+                # Let the writer flush what is queued (unbind_resp, a kick's unbind), but not
+                # forever.
+                group.cancel_scope.deadline = anyio.current_time() + 2.0
+        finally:
             self._out_send.close()
-            # Let the writer flush what is queued (unbind_resp, a kick's unbind), but not forever.
-            group.cancel_scope.deadline = anyio.current_time() + 2.0
+            self._out_receive.close()
 
     async def read_loop(self) -> None:
         server = self.server
@@ -435,6 +440,9 @@ class SMPPServer:
         self.state = state
         self._behaviour = behaviour
         self.counters = SMPPCounters()
+        #: SMPP access passwords per login (SMPP 3.4 §5.2.2 allows at most 8 characters, so
+        #: the provider has separate "passwords for access", seed 003).
+        self.passwords: dict[str, str] = {}
         self._sessions: set[_Session] = set()
         self._pending: dict[str, deque[_Delivery]] = {}
         self._groups: dict[tuple[str, str, str, int, int], _PartGroup] = {}
@@ -495,6 +503,8 @@ class SMPPServer:
         self._sessions.add(session)
         try:
             await session.serve()
+        except Exception:  # one broken connection must not take the listener down
+            logger.exception("smpp simulator: connection of %r failed", session.login)
         finally:
             self._sessions.discard(session)
             self._session_ended(session)
@@ -584,12 +594,15 @@ class SMPPServer:
             and time.monotonic() < behaviour.refuse_binds_until
         ):
             refusal = behaviour.bind_refusal_status
-        else:
+        elif login not in self.state.accounts:
+            refusal = S.ESME_RINVSYSID
+        elif pdu.password != self.passwords.get(login):
+            # seed 003: the password is one created on "Passwords for access"; the account's
+            # own password works too when it fits the 8 characters SMPP allows.
             try:
                 self.state.check_password(login, pdu.password)
             except SimError:
-                known = login in self.state.accounts
-                refusal = S.ESME_RINVPASWD if known else S.ESME_RINVSYSID
+                refusal = S.ESME_RINVPASWD
         try:
             system_type = SystemType.parse(pdu.system_type)
         except ValueError:
@@ -821,13 +834,16 @@ class SMPPServer:
         behaviour = self.behaviour
         if not (behaviour.receipts and message.receipt_requested):
             return  # seed 003: without registered_delivery the status goes to HTTP only
-        final = message.is_final
-        if not final and not (behaviour.intermediate_receipts and change.new_status == 0):
+        # Several changes may be applied by one poll: read the one this call is about, not the
+        # message's latest status.
+        new = change.new_status
+        final = new in st.FINAL_STATUSES
+        if not final and not (behaviour.intermediate_receipts and new == st.ST_TRANSMITTED):
             return
-        status = MessageStatus.from_code(message.status)
+        status = MessageStatus.from_code(new)
         if origin.registered_delivery & 0x03 == 2 and not status.is_failure:
             return  # receipt on failure only (SMPP 3.4 §5.2.17)
-        snapshot = (message.status, message.err, message.changed_at)
+        snapshot = (new, message.err if final else 0, change.at)
         self._queue(
             message.login,
             _Delivery(lambda _session: [self._receipt_pdu(message, *snapshot)], incoming=False),

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import sys
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from decimal import Decimal
@@ -26,6 +27,7 @@ import uvicorn
 
 from smscenter.config import Credentials
 from smscenter.testing._http_app import RequestRecord, RequestStats, SimulatorApp
+from smscenter.testing._smpp_server import SMPPServer
 from smscenter.testing._state import (
     Account,
     Behaviour,
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_LOGIN = "demo"
 DEFAULT_PASSWORD = "demo-password"
 DEFAULT_API_KEY = "demo-api-key"
+DEFAULT_SMPP_PASSWORD = "demo-pw"
 
 
 class _Server(uvicorn.Server):
@@ -82,6 +85,13 @@ class SMSCSimulator:
         :attr:`behaviour` and changeable at any time.
     :param login: login of the default account; :param password: its password;
     :param api_key: its API key; :param balance: its starting balance.
+    :param smpp: also serve SMPP 3.4 (the SMSC side, see :attr:`smpp_host` / :attr:`smpp_port`
+        and :attr:`smpp`), sharing accounts, messages and balance with the HTTP half.
+    :param smpp_port: its port; 0 picks a free one.
+    :param smpp_password: the default account's SMPP access password (SMPP allows at most 8
+        characters; see :attr:`smpp_credentials`).
+    :param smpp_ssl_context: serve SMPP over TLS with this server context (the provider's port
+        3443 speaks TLS).
     """
 
     def __init__(
@@ -96,6 +106,10 @@ class SMSCSimulator:
         password: str = DEFAULT_PASSWORD,
         api_key: str | None = DEFAULT_API_KEY,
         balance: Decimal = Decimal("1000"),
+        smpp: bool = True,
+        smpp_port: int = 0,
+        smpp_password: str = DEFAULT_SMPP_PASSWORD,
+        smpp_ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._host = host
         self._http_port = http_port
@@ -111,6 +125,13 @@ class SMSCSimulator:
         self._port: int | None = None
         self._exit_stack: contextlib.AsyncExitStack | None = None
         self._server: _Server | None = None
+        self._smpp_enabled = smpp
+        self._smpp_port = smpp_port
+        self._smpp_ssl = smpp_ssl_context
+        self._smpp_address: tuple[str, int] | None = None
+        #: The SMPP half (counters, sessions, ...); knobs are on ``behaviour.smpp``.
+        self.smpp = SMPPServer(self.state, lambda: self.state.behaviour.smpp)
+        self.smpp.passwords[login] = smpp_password
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -166,6 +187,14 @@ class SMSCSimulator:
             await stack.aclose()
             raise
         self._exit_stack = stack
+        if self._smpp_enabled:
+            try:
+                self._smpp_address = await self.start_service(
+                    self.smpp.serve, self._host, self._smpp_port, self._smpp_ssl
+                )
+            except BaseException:
+                await self.__aexit__(None, None, None)
+                raise
         return self
 
     async def __aexit__(
@@ -230,6 +259,20 @@ class SMSCSimulator:
         return self._port
 
     @property
+    def smpp_host(self) -> str:
+        """The address the SMPP listener is bound to (``127.0.0.1`` by default)."""
+        if self._smpp_address is None:
+            raise RuntimeError("the SMPP listener is not running (smpp=False, or not started)")
+        return self._smpp_address[0]
+
+    @property
+    def smpp_port(self) -> int:
+        """The SMPP port (known once the simulator runs)."""
+        if self._smpp_address is None:
+            raise RuntimeError("the SMPP listener is not running (smpp=False, or not started)")
+        return self._smpp_address[1]
+
+    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``: give it to the client as its base URL."""
         host = f"[{self._host}]" if ":" in self._host else self._host
@@ -252,6 +295,11 @@ class SMSCSimulator:
         return Credentials(account.login, account.password)
 
     @property
+    def smpp_credentials(self) -> Credentials:
+        """Login + SMPP access password of the default account (for a bind)."""
+        return Credentials(self._default_login, self.smpp.passwords[self._default_login])
+
+    @property
     def api_key_credentials(self) -> Credentials:
         """The default account's API key as :class:`Credentials`."""
         account = self.state.account(self._default_login)
@@ -266,15 +314,20 @@ class SMSCSimulator:
         *,
         api_key: str | None = None,
         balance: Decimal | int | str = Decimal("1000"),
+        smpp_password: str | None = None,
     ) -> Credentials:
         """Add an account (or replace one with the same login).
 
         :param password: its password (default: ``"<login>-password"``).
         :param api_key: an API key that also logs in to it.
+        :param smpp_password: an SMPP access password for binds (at most 8 characters); the
+            password itself is accepted too when it is that short.
         :returns: login + password credentials for it.
         """
         password = password if password is not None else f"{login}-password"
         self.state.add_account(login, password, api_key=api_key, balance=Decimal(balance))
+        if smpp_password is not None:
+            self.smpp.passwords[login] = smpp_password
         return Credentials(login, password)
 
     def account(self, login: str | None = None) -> Account:
