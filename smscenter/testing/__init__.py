@@ -2,8 +2,10 @@
 
 :class:`SMSCSimulator` serves the provider's HTTP API on 127.0.0.1 with the provider's
 behaviour (auth, errors, billing, statuses that move over simulated time, duplicate refusal,
-the concurrency limit) and knobs for faults. Needs the ``testing`` extra (starlette, uvicorn,
-python-multipart). A pytest fixture is in :mod:`smscenter.testing.pytest_plugin`.
+the concurrency limit) and knobs for faults, and SMPP 3.4 (the SMSC side, sharing the same
+state: binds, MCON, receipts, throttling, incoming messages; see :class:`SMPPBehaviour`).
+Needs the ``testing`` extra (starlette, uvicorn, python-multipart). A pytest fixture is in
+:mod:`smscenter.testing.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 from smscenter.testing._http_app import RequestRecord as RequestRecord
 from smscenter.testing._http_app import RequestStats as RequestStats
 from smscenter.testing._http_app import SimulatorApp as SimulatorApp
+from smscenter.testing._smpp_server import SMPPBehaviour as SMPPBehaviour
+from smscenter.testing._smpp_server import SMPPCounters as SMPPCounters
+from smscenter.testing._smpp_server import SMPPServer as SMPPServer
+from smscenter.testing._smpp_server import SMPPSessionInfo as SMPPSessionInfo
 from smscenter.testing._state import Account as Account
 from smscenter.testing._state import Behaviour as Behaviour
 from smscenter.testing._state import DownloadTask as DownloadTask
@@ -34,6 +40,10 @@ __all__ = (
     "ManualClock",
     "RequestRecord",
     "RequestStats",
+    "SMPPBehaviour",
+    "SMPPCounters",
+    "SMPPServer",
+    "SMPPSessionInfo",
     "SMSCSimulator",
     "SendRequest",
     "SentMessage",
