@@ -1360,23 +1360,32 @@ def decode_pdu(data: bytes) -> Pdu:
 
     :raises RemoteProtocolError: (:class:`PduDecodeError`) the bytes are not one valid PDU.
     """
-    data = bytes(data)
-    if len(data) < HEADER_LENGTH:
+    if type(data) is not bytes:
+        data = bytes(data)
+    size = len(data)
+    if size < HEADER_LENGTH:
         raise PduDecodeError(
-            f"PDU of {len(data)} bytes is shorter than the 16-byte header",
+            f"PDU of {size} bytes is shorter than the 16-byte header",
             offset=0,
             field="command_length",
             fatal=True,
         )
-    length = HEADER.unpack_from(data)[0]
-    if length != len(data):
+    length, command_id, status, seq = HEADER.unpack_from(data)
+    if length != size:
         raise PduDecodeError(
-            f"command_length {length} does not match the {len(data)} bytes given",
+            f"command_length {length} does not match the {size} bytes given",
             offset=0,
             field="command_length",
             fatal=True,
         )
-    return _decode_at(data, 0, length)
+    decoder = _DECODERS.get(command_id)
+    st = _STATUS_MAP.get(status)
+    if decoder is not None and st is not None:
+        try:
+            return decoder(data, HEADER_LENGTH, length, seq, st)
+        except DecodeFail:
+            pass
+    return _decode_at(data, 0, length)  # the slow path raises the detailed error
 
 
 class PduFramer:
