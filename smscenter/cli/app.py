@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -525,6 +526,12 @@ def _summary_table(title: str, rows: list[tuple[str, object]]) -> Table:
     help="SMPP binds (MCONn).",
 )
 @click.option(
+    "--mcon",
+    type=click.IntRange(1, 9),
+    help="Declare the login's total binds (MCONn) when other programs bind it too; "
+    "without it the provider closes their binds [default: the binds of this command].",
+)
+@click.option(
     "--window",
     type=click.IntRange(1, 100_000),
     default=500,
@@ -554,6 +561,7 @@ def bulk(
     sender: str | None,
     resend_unknown: bool,
     binds: int,
+    mcon: int | None,
     window: int,
     rate: float,
     concurrency: int,
@@ -613,6 +621,7 @@ def bulk(
                         credentials,
                         sender,
                         binds,
+                        mcon,
                         window,
                         rate,
                         concurrency,
@@ -661,6 +670,7 @@ async def _bulk_job(
     credentials: Any,
     sender: str | None,
     binds: int,
+    mcon: int | None,
     window: int,
     rate: float,
     concurrency: int,
@@ -679,7 +689,10 @@ async def _bulk_job(
 
     host, port = settings.smpp_address()
     limits = Limits(connections=binds, window=window, max_rate=rate)
-    async with SMPPPool(host, port, credentials, limits=limits, tls=settings.smpp_tls) as pool:
+    system_type = f"MCON{mcon}" if mcon is not None else ""
+    async with SMPPPool(
+        host, port, credentials, limits=limits, tls=settings.smpp_tls, system_type=system_type
+    ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
         await bulk_mod.run_bulk(
             todo,
@@ -761,15 +774,27 @@ class _Printer:
     show_default=True,
     help="HTTP: seconds between polls (get.php allows 3 identical requests a minute).",
 )
+@click.option(
+    "--mcon",
+    type=click.IntRange(1, 9),
+    help="Declare the login's total binds (MCONn) when other programs bind it too; "
+    "without it the provider closes their binds [default: the binds of this command].",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_reports_errors
 def listen(
-    via: str, duration: float | None, count: int | None, interval: float, as_json: bool
+    via: str,
+    duration: float | None,
+    count: int | None,
+    interval: float,
+    mcon: int | None,
+    as_json: bool,
 ) -> None:
     """Print delivery receipts and incoming messages as they arrive, until Ctrl-C.
 
-    Over SMPP they are pushed on a bind (one bind of the pool; if another program uses the
-    same login without MCON, the provider closes its bind). Over HTTP the command polls the
+    Over SMPP they are pushed on one bind. The provider lets a login hold several binds only
+    when each says how many (MCONn): while `bulk --binds 2` runs, listen with --mcon 3 (and
+    give bulk --mcon 3), or one bind closes the other. Over HTTP the command polls the
     incoming messages (get_answers) and the statuses of the 100 most recent messages
     (get_messages) and prints what changed.
     """
@@ -779,64 +804,102 @@ def listen(
     printer = _Printer(as_json, count, done)
 
     async def main() -> None:
-        with anyio.move_on_after(duration if duration is not None else float("inf")):
-            async with anyio.create_task_group() as group:
-                if via == "smpp":
-                    group.start_soon(_listen_smpp, settings, credentials, printer)
-                else:
-                    group.start_soon(_listen_http, settings, credentials, printer, interval)
-                await done.wait()
-                group.cancel_scope.cancel()
+        # The listeners leave their connections normally once `done` is set (by --for, --count
+        # or Ctrl-C): closing an SMPP bind from a cancelled scope could not unbind cleanly.
+        async with anyio.create_task_group() as group:
+            group.start_soon(_stop_on_signal, done)
+            if via == "smpp":
+                await _listen_smpp(settings, credentials, printer, mcon, duration)
+            else:
+                await _listen_http(settings, credentials, printer, interval, duration)
+            group.cancel_scope.cancel()
 
     _run(main)
 
 
-async def _listen_smpp(settings: Settings, credentials: Any, printer: _Printer) -> None:
+async def _stop_on_signal(done: anyio.Event) -> None:
+    try:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            async for _ in signals:
+                done.set()
+                return
+    except (NotImplementedError, RuntimeError, ValueError):
+        return  # no loop signal handling here: the default KeyboardInterrupt applies
+
+
+async def _until(done: anyio.Event, duration: float | None) -> None:
+    with anyio.move_on_after(duration if duration is not None else math.inf):
+        await done.wait()
+
+
+async def _listen_smpp(
+    settings: Settings,
+    credentials: Any,
+    printer: _Printer,
+    mcon: int | None,
+    duration: float | None,
+) -> None:
     from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
-    async with (
-        SMPPPool(host, port, credentials, connections=1, tls=settings.smpp_tls) as pool,
-        pool.reports() as stream,
-    ):
-        async for event in stream:
-            printer(event)
-    printer.done.set()
+    system_type = f"MCON{mcon}" if mcon is not None else ""
+    pool = SMPPPool(
+        host, port, credentials, connections=1, tls=settings.smpp_tls, system_type=system_type
+    )
+
+    async def consume() -> None:
+        async with pool.reports() as stream:
+            async for event in stream:
+                printer(event)
+        printer.done.set()  # the pool closed
+
+    async with pool, anyio.create_task_group() as group:
+        group.start_soon(consume)
+        await _until(printer.done, duration)
+        group.cancel_scope.cancel()
 
 
 async def _listen_http(
-    settings: Settings, credentials: Any, printer: _Printer, interval: float
+    settings: Settings,
+    credentials: Any,
+    printer: _Printer,
+    interval: float,
+    duration: float | None,
 ) -> None:
     from smscenter.http.client import HTTPClient
 
+    async with HTTPClient(credentials, base_url=settings.base_url) as api:
+        with anyio.move_on_after(duration if duration is not None else math.inf):
+            await _poll(api, printer, interval)
+
+
+async def _poll(api: Any, printer: _Printer, interval: float) -> None:
     statuses: dict[tuple[str, str | None], MessageStatus] = {}
     incoming_seen: set[str] = set()
     last_incoming: str | None = None
     first = True
-    async with HTTPClient(credentials, base_url=settings.base_url) as api:
-        while True:
-            answers = await api.incoming(
-                hours=None if last_incoming else 24, after_id=last_incoming
-            )
-            for message in sorted(answers, key=lambda m: int(m.message_id or 0)):
-                key = message.message_id or f"{message.phone}:{message.text}"
-                if key in incoming_seen:
-                    continue
-                incoming_seen.add(key)
-                if message.message_id:
-                    last_incoming = message.message_id
-                if not first:
-                    printer(message)
-            history = await api.history(count=100)
-            for report in reversed(history):
-                key2 = (report.message_id, report.phone)
-                if statuses.get(key2) is report.status:
-                    continue
-                statuses[key2] = report.status
-                if not first:
-                    printer(report)
-            first = False
-            await anyio.sleep(interval)
+    while not printer.done.is_set():
+        answers = await api.incoming(hours=None if last_incoming else 24, after_id=last_incoming)
+        for message in sorted(answers, key=lambda m: int(m.message_id or 0)):
+            key = message.message_id or f"{message.phone}:{message.text}"
+            if key in incoming_seen:
+                continue
+            incoming_seen.add(key)
+            if message.message_id:
+                last_incoming = message.message_id
+            if not first:
+                printer(message)
+        history = await api.history(count=100)
+        for report in reversed(history):
+            key2 = (report.message_id, report.phone)
+            if statuses.get(key2) is report.status:
+                continue
+            statuses[key2] = report.status
+            if not first:
+                printer(report)
+        first = False
+        with anyio.move_on_after(interval):
+            await printer.done.wait()
 
 
 # --- simulate and demo -------------------------------------------------------------------------
@@ -897,11 +960,12 @@ def simulate(
                 ),
                 f"SMSC_LOGIN={creds.login}",
                 f"SMSC_PASSWORD={creds.password}",
-                f"SMSC_API_KEY={sim.api_key_credentials.api_key}",
             ]
+            api_key_line = f"SMSC_API_KEY={sim.api_key_credentials.api_key}"
             click.echo("smscenter simulator running (Ctrl-C stops it); its demo account:")
             for line in lines:
                 click.echo(f"  export {line}")
+            click.echo(f"  # or, instead of login and password: export {api_key_line}")
             sys.stdout.flush()
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 with anyio.move_on_after(duration if duration is not None else float("inf")):
