@@ -80,6 +80,12 @@ from smscenter.models import SendResult as SendResult
 from smscenter.models import SendWindow as SendWindow
 from smscenter.models import TemplateKind as TemplateKind
 from smscenter.models import Translit as Translit
+from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
+from smscenter.smpp.pool import SMPPPool as SMPPPool
+from smscenter.smpp.session import QueryResult as QueryResult
+from smscenter.smpp.session import SendOutcome as SendOutcome
+from smscenter.smpp.session import SMPPSession as SMPPSession
+from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
 
 __all__ = (
     "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",
@@ -91,8 +97,9 @@ __all__ = (
     "MalformedCallback", "MegafonAccount", "Message", "MessageFlags", "MessageForbiddenError",
     "MessageKind", "MessageStatus", "MessageType", "NotFoundError", "OperationFailedError",
     "OperationTimeout", "OperatorInfo", "OperatorPrice", "ParameterError", "PoolTimeout",
-    "PriceList", "PriceZone", "ProtocolError", "RateLimitError", "ReceiveNumber", "RecipientResult",
-    "RemoteProtocolError", "ResponseTimeout", "RetryPolicy", "SMPPStatusError", "SMSCenterError",
+    "PriceList", "PriceZone", "ProtocolError", "QueryResult", "RateLimitError", "ReceiveNumber",
+    "RecipientResult", "ReconnectPolicy", "RemoteProtocolError", "ResponseTimeout", "RetryPolicy",
+    "SMPPPool", "SMPPSession", "SMPPStatistics", "SMPPStatusError", "SMSCenterError", "SendOutcome",
     "SendResult", "SendWindow", "SenderId", "SignatureMismatch", "StatisticsRow", "TemplateKind",
     "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
     "UnknownOutcomeError", "VerificationCodeError", "WebhookError", "__version__",

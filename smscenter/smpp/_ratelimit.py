@@ -122,9 +122,15 @@ class RateLimiter:
         limit was in force)."""
         self.throttles += 1
         if self.rate is None:
-            measured = max(self._last_rate, float(self._count))
+            # The rate that provoked the refusal: the last full second's, or the current
+            # second's so far (counted over at least 10 ms so a first burst is not misread).
+            start = self._count_start if self._count_start is not None else now
+            current = self._count / max(now - start, 0.01)
+            measured = max(self._last_rate, current)
             base = max(_MIN_RATE * 2, measured)
-            self._ceiling = base
+            # Sticky: a rate measured while already slowed down must not lower the ceiling
+            # (else an SMSC refusing a share of everything would spiral the rate to nothing).
+            self._ceiling = max(base, self._ceiling or 0.0)
             self.rate = base
             self._tokens = 0.0
             self._stamp = now

@@ -929,7 +929,7 @@ class SMPPSession:
                 else:
                     break
                 paid = False
-            if not paid and job.counts_rate and limiter.rate is not None:
+            if not paid and job.counts_rate:
                 wait = limiter.take(len(job.todo), now)
                 if wait > 0:
                     self._current, self._current_paid = job, False
@@ -957,6 +957,8 @@ class SMPPSession:
             job.finish_if_done()
             job = None
         self._current, self._current_paid = job, paid
+        if self._taking and len(queue) and conn.window_available <= 0:
+            queue.wake_one()  # this bind is full: pass the rest on to one with room
         if sent and self._timer_at is not None and deadline is not None:
             if deadline < self._timer_at:
                 self._timer_event.set()

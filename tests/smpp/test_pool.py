@@ -1,0 +1,411 @@
+"""SMPPPool against real TCP SMSCs on 127.0.0.1 (tests/smpp/_fake_smsc.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import anyio
+import anyio.lowlevel
+import pytest
+from _fake_smsc import FakeSMSC, SubmitSm, receipt
+
+import smscenter
+from smscenter import (
+    AuthenticationError,
+    Credentials,
+    DeliveryReport,
+    Limits,
+    Message,
+    MessageKind,
+    PoolTimeout,
+    Timeouts,
+    UnknownOutcomeError,
+)
+from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.session import SendOutcome, SMPPStatistics
+
+CREDS = Credentials("acme", "secret")
+FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)
+NO_RATE = Limits(max_rate=None)
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[FakeSMSC]:
+    async with FakeSMSC() as server:
+        yield server
+
+
+async def until(predicate: Callable[[], bool], limit: float = 5.0) -> None:
+    with anyio.fail_after(limit):
+        while not predicate():  # noqa: ASYNC110 - polling server-side state, bounded
+            await anyio.sleep(0.002)
+
+
+def pool(smsc: FakeSMSC, **kwargs: object) -> SMPPPool:
+    kwargs.setdefault("limits", NO_RATE)
+    kwargs.setdefault("reconnect", FAST)
+    kwargs.setdefault("timeouts", Timeouts(5))
+    return SMPPPool("127.0.0.1", smsc.port, CREDS, **kwargs)  # type: ignore[arg-type]
+
+
+def messages(n: int, counter: list[int] | None = None) -> Iterator[Message]:
+    for i in range(n):
+        if counter is not None:
+            counter[0] += 1
+        yield Message(to=f"+7999{i:07d}", text="bulk")
+
+
+async def test_public_names() -> None:
+    assert smscenter.SMPPPool is SMPPPool
+
+
+async def test_mcon_set_for_several_binds(smsc: FakeSMSC) -> None:
+    async with pool(smsc, connections=3, system_type="ISO") as p:
+        await until(lambda: p.statistics().binds_up == 3)
+        assert p.system_type.connections == 3
+    assert sorted(b[2] for b in smsc.binds) == ["MCON3,ISO"] * 3
+
+
+async def test_single_bind_has_no_mcon(smsc: FakeSMSC) -> None:
+    async with pool(smsc) as p:
+        assert (await p.send(Message(to="+79991234567", text="hi"))).message_id == "1000"
+    assert smsc.binds[0][2] == ""
+
+
+async def test_least_loaded_dispatch(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    seen: dict[int, int] = {}
+    smsc.on_submit = lambda peer, pdu: seen.__setitem__(id(peer), seen.get(id(peer), 0) + 1)
+    async with pool(smsc, connections=2, window=5) as p:
+        await until(lambda: p.statistics().binds_up == 2)
+        async with anyio.create_task_group() as tg:
+            for i in range(10):
+                tg.start_soon(p.send, Message(to=f"+7999000000{i}", text="x"))
+            await until(lambda: len(smsc.submits) == 10)
+            assert sorted(seen.values()) == [5, 5]
+            stats = p.statistics()
+            assert stats.in_flight == 10
+            smsc.hold = False
+            for peer in smsc.live_peers:
+                peer.answer_held()
+                await peer.flush()
+
+
+async def test_long_message_parts_stay_on_one_bind_back_to_back(smsc: FakeSMSC) -> None:
+    order: list[tuple[int, bytes]] = []
+    smsc.on_submit = lambda peer, pdu: order.append((id(peer), pdu.short_message[:6]))
+    async with pool(smsc, connections=2, window=10) as p:
+        await until(lambda: p.statistics().binds_up == 2)
+        async with anyio.create_task_group() as tg:
+            for i in range(6):
+                tg.start_soon(p.send, Message(to=f"+7999000000{i}", text=f"{i}" * 400))
+    assert len(order) == 18
+    by_ref: dict[int, list[int]] = {}
+    for peer, udh in order:
+        by_ref.setdefault(udh[3], []).append(peer)
+    assert all(len(set(peers)) == 1 and len(peers) == 3 for peers in by_ref.values())
+    # back to back on each bind: parts 1, 2, 3 of one message are consecutive
+    for peer in {peer for peer, _ in order}:
+        seqs = [udh[5] for pid, udh in order if pid == peer]
+        assert seqs == [1, 2, 3] * (len(seqs) // 3)
+
+
+async def test_send_refuses_several_recipients(smsc: FakeSMSC) -> None:
+    async with pool(smsc) as p:
+        with pytest.raises(ValueError, match="send_many"):
+            await p.send(Message(to=["+79990000001", "+79990000002"], text="x"))
+
+
+async def test_send_many_outcomes_per_recipient_and_errors_as_values(smsc: FakeSMSC) -> None:
+    smsc.reject = lambda pdu: (
+        CommandStatus.ESME_RINVDSTADR if pdu.destination_addr == "79990000666" else 0
+    )
+    inputs = [
+        Message(to=["+79990000001", "+79990000002"], text="two"),
+        Message(to="+79990000666", text="refused"),
+        Message(to="+79990000003", text="mms", kind=MessageKind.MMS, subject="s"),
+        Message(to="+79990000004", text="ok"),
+    ]
+    async with pool(smsc) as p:
+        outcomes = [o async for o in p.send_many(inputs)]
+    assert len(outcomes) == 5
+    by = {(o.index, o.recipient): o for o in outcomes}
+    assert by[(0, "+79990000001")].ok and by[(0, "+79990000002")].ok
+    assert by[(1, "+79990000666")].error is not None
+    assert isinstance(by[(1, "+79990000666")].error, smscenter.InvalidRecipientError)
+    assert isinstance(by[(2, "+79990000003")].error, ValueError)
+    assert by[(3, "+79990000004")].message_id is not None
+
+
+async def test_send_many_is_lazy(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    consumed = [0]
+    got: list[SendOutcome] = []
+    async with pool(smsc, window=5) as p:
+        async with anyio.create_task_group() as tg:
+
+            async def consume() -> None:
+                async for outcome in p.send_many(messages(1000, consumed), read_ahead=20):
+                    got.append(outcome)
+
+            tg.start_soon(consume)
+            await until(lambda: len(smsc.submits) == 5)
+            await anyio.sleep(0.05)
+            assert consumed[0] <= 21  # bounded read-ahead, not the whole input
+            smsc.hold = False
+            smsc.live_peers[0].answer_held()
+            await smsc.live_peers[0].flush()
+        assert consumed[0] == 1000
+        assert len(got) == 1000 and all(o.ok for o in got)
+        assert sorted(o.index for o in got) == list(range(1000))
+
+
+async def test_send_many_async_iterable(smsc: FakeSMSC) -> None:
+    async def source() -> AsyncIterator[Message]:
+        for message in messages(50):
+            await anyio.lowlevel.checkpoint()
+            yield message
+
+    async with pool(smsc, window=7) as p:
+        outcomes = [o async for o in p.send_many(source())]
+    assert len(outcomes) == 50 and all(o.ok for o in outcomes)
+
+
+async def test_leaving_send_many_early_withdraws_the_rest(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    async with pool(smsc, window=2) as p:
+        async with anyio.create_task_group() as tg:
+
+            async def answer_soon() -> None:
+                await until(lambda: len(smsc.submits) == 2)
+                smsc.live_peers[0].answer_held()
+                await smsc.live_peers[0].flush()
+
+            tg.start_soon(answer_soon)
+            async with contextlib.aclosing(p.send_many(messages(100), read_ahead=50)) as it:
+                async for _ in it:
+                    break
+        assert p.statistics().queued == 0
+        await anyio.sleep(0.05)
+        submitted = len(smsc.submits)
+    assert submitted <= 4
+
+
+async def test_statistics_and_repr(smsc: FakeSMSC) -> None:
+    smsc.throttle = lambda n: n == 0
+    smsc.reject = lambda pdu: 0x45 if pdu.destination_addr.endswith("9") else 0
+    async with pool(smsc, connections=2, window=8, throttle_pause=0.01) as p:
+        await until(lambda: p.statistics().binds_up == 2)
+        outcomes = [o async for o in p.send_many(messages(10))]
+        stats = p.statistics()
+        text = repr(p)
+    assert isinstance(stats, SMPPStatistics)
+    assert sum(o.ok for o in outcomes) == 9
+    assert stats.submitted == 11
+    assert stats.acknowledged == 9
+    assert stats.rejected == 1
+    assert stats.throttled == 1
+    assert stats.in_flight == 0
+    assert stats.binds_up == 2 and stats.binds == 2
+    with pytest.raises(AttributeError):
+        stats.submitted = 0  # type: ignore[misc]
+    assert text.startswith(f"<SMPPPool 127.0.0.1:{smsc.port} open binds=2/2 window=8")
+    assert "submitted=11 acknowledged=9 rejected=1" in text
+    assert "secret" not in text
+    assert "closed binds=0/2" in repr(p)
+
+
+async def test_merged_reports_from_every_bind(smsc: FakeSMSC) -> None:
+    async with pool(smsc, connections=2) as p:
+        await until(lambda: p.statistics().binds_up == 2)
+        for i, peer in enumerate(smsc.live_peers):
+            await peer.deliver(receipt(f"{i}"))
+        got = []
+        async with p.reports() as stream:
+            async for event in stream:
+                assert isinstance(event, DeliveryReport)
+                got.append(event.message_id)
+                if len(got) == 2:
+                    break
+        assert sorted(got) == ["0", "1"]
+        await until(lambda: len(smsc.deliver_resps) == 2)
+
+
+async def test_reports_stream_ends_when_the_pool_closes(smsc: FakeSMSC) -> None:
+    got: list[object] = []
+    async with anyio.create_task_group() as tg, pool(smsc) as p:
+
+        async def consume() -> None:
+            async with p.reports() as stream:
+                async for event in stream:
+                    got.append(event)
+
+        tg.start_soon(consume)
+        await smsc.live_peers[0].deliver(receipt("5"))
+        await until(lambda: len(got) == 1)
+    assert len(got) == 1
+
+
+async def test_bind_refused_everywhere_fails_entering(smsc: FakeSMSC) -> None:
+    smsc.refuse = CommandStatus.ESME_RINVPASWD
+    with pytest.raises(AuthenticationError):
+        async with pool(smsc, connections=2):
+            pass
+
+
+async def test_reconnects_after_a_drop(smsc: FakeSMSC) -> None:
+    async with pool(smsc) as p:
+        await p.send(Message(to="+79991234567", text="a"))
+        await smsc.live_peers[0].drop()
+        await until(lambda: p.statistics().reconnects == 1 and p.statistics().binds_up == 1)
+        assert len(smsc.binds) == 2
+        assert (await p.send(Message(to="+79991234567", text="b"))).message_id == "1001"
+
+
+async def test_bind_refused_for_a_while(smsc: FakeSMSC) -> None:
+    async with pool(smsc, timeouts=Timeouts(5, pool=5)) as p:
+        smsc.refuse = CommandStatus.ESME_RALYBND
+        await smsc.live_peers[0].drop()
+        await until(lambda: p.statistics().binds_up == 0)
+        async with anyio.create_task_group() as tg:
+            result: list[str] = []
+
+            async def send() -> None:
+                result.append((await p.send(Message(to="+79991234567", text="w"))).message_id)
+
+            tg.start_soon(send)
+            await until(lambda: smsc.bind_attempts >= 3)
+            attempts = smsc.bind_attempts
+            await anyio.sleep(0.1)
+            # refused: the pause is at least ReconnectPolicy.refused (50 ms), no hammering
+            assert smsc.bind_attempts - attempts <= 3
+            assert p.statistics().queued == 1
+            smsc.refuse = None
+        assert result == ["1000"]
+
+
+async def test_pool_timeout_while_no_bind_is_up(smsc: FakeSMSC) -> None:
+    async with pool(smsc, timeouts=Timeouts(5, pool=0.2)) as p:
+        smsc.refuse = CommandStatus.ESME_RBINDFAIL
+        await smsc.live_peers[0].drop()
+        await until(lambda: p.statistics().binds_up == 0)
+        with pytest.raises(PoolTimeout):
+            await p.send(Message(to="+79991234567", text="w"))
+        assert p.statistics().queued == 0
+
+
+async def test_backup_host_takes_over() -> None:
+    async with FakeSMSC() as dead:
+        dead_port = dead.port
+    async with FakeSMSC() as backup:
+        async with SMPPPool(
+            "127.0.0.1",
+            dead_port,
+            CREDS,
+            backup_hosts=[("127.0.0.1", backup.port)],
+            limits=NO_RATE,
+            reconnect=FAST,
+        ) as p:
+            assert (await p.send(Message(to="+79991234567", text="b"))).message_id == "1000"
+        assert len(backup.binds) == 1
+
+
+async def test_backup_used_when_primary_refuses_the_bind(smsc: FakeSMSC) -> None:
+    smsc.refuse = CommandStatus.ESME_RBINDFAIL
+    async with FakeSMSC() as backup:
+        async with pool(smsc, backup_hosts=[("127.0.0.1", backup.port)]) as p:
+            await p.send(Message(to="+79991234567", text="b"))
+        assert smsc.bind_attempts == 1
+        assert len(backup.submits) == 1
+
+
+async def test_drop_with_messages_in_flight_reports_unknown_outcome(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    async with pool(smsc, window=5) as p:
+        async with anyio.create_task_group() as tg:
+            outcomes: list[SendOutcome] = []
+
+            async def run() -> None:
+                async for outcome in p.send_many(messages(20)):
+                    outcomes.append(outcome)
+
+            tg.start_soon(run)
+            await until(lambda: len(smsc.submits) == 5)
+            smsc.hold = False
+            await smsc.live_peers[0].drop()
+        assert len(outcomes) == 20
+        unknown = [o for o in outcomes if isinstance(o.error, UnknownOutcomeError)]
+        assert len(unknown) == 5  # written, never answered: not silently resent
+        assert all(o.ok for o in outcomes if o not in unknown)  # the rest went via the rebind
+        assert p.statistics().unknown == 5
+
+
+async def test_resend_unknown_is_an_explicit_option(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    async with pool(smsc, window=5, resend_unknown=True) as p, anyio.create_task_group() as tg:
+        outcomes: list[SendOutcome] = []
+
+        async def run() -> None:
+            async for outcome in p.send_many(messages(20)):
+                outcomes.append(outcome)
+
+        tg.start_soon(run)
+        await until(lambda: len(smsc.submits) == 5)
+        smsc.hold = False
+        await smsc.live_peers[0].drop()
+    assert len(outcomes) == 20 and all(o.ok for o in outcomes)
+    assert len(smsc.submits) == 25  # the five unanswered ones went out twice
+
+
+async def test_every_message_ends_when_binds_keep_dropping(smsc: FakeSMSC) -> None:
+    smsc.drop_after = 150
+    total = 2000
+
+    def drop_again(peer: object, pdu: SubmitSm) -> None:
+        if smsc.submit_count % 300 == 0:
+            smsc.drop_after = smsc.submit_count + 150
+
+    smsc.on_submit = drop_again
+    async with pool(smsc, connections=2, window=50) as p:
+        outcomes = [o async for o in p.send_many(messages(total))]
+        stats = p.statistics()
+    assert sorted(o.index for o in outcomes) == list(range(total))
+    for o in outcomes:
+        assert o.ok or isinstance(o.error, UnknownOutcomeError | smscenter.ConnectionLost)
+    assert stats.reconnects >= 1
+    assert sum(o.ok for o in outcomes) >= total - stats.unknown
+
+
+async def test_throttling_half_of_all_submits_loses_nothing(smsc: FakeSMSC) -> None:
+    smsc.throttle = lambda n: n % 2 == 1
+    async with pool(smsc, connections=2, window=20, throttle_pause=0.002) as p:
+        outcomes = [o async for o in p.send_many(messages(300))]
+        stats = p.statistics()
+    assert len(outcomes) == 300 and all(o.ok for o in outcomes)
+    assert stats.throttled >= 290
+    assert stats.acknowledged == 300
+
+
+async def test_rate_limit_is_shared_by_all_binds(smsc: FakeSMSC) -> None:
+    async with pool(smsc, connections=3, limits=Limits(max_rate=100)) as p:
+        await until(lambda: p.statistics().binds_up == 3)
+        start = anyio.current_time()
+        outcomes = [o async for o in p.send_many(messages(60))]
+        elapsed = anyio.current_time() - start
+    assert all(o.ok for o in outcomes)
+    assert elapsed >= 0.45  # 10 burst tokens, then 50 more at 100/s
+
+
+async def test_query_through_the_pool(smsc: FakeSMSC) -> None:
+    async with pool(smsc) as p:
+        result = await p.query("42")
+    assert result.message_id == "42"
+
+
+async def test_cannot_use_a_closed_pool(smsc: FakeSMSC) -> None:
+    async with pool(smsc) as p:
+        pass
+    with pytest.raises(RuntimeError):
+        await p.send(Message(to="+79991234567", text="late"))
