@@ -125,10 +125,12 @@ class SMPPPool:
             async for outcome in pool.send_many(messages):
                 ...
 
-    Entering connects and binds; it returns as soon as one bind is up and raises the first
-    error when every bind failed on every host (e.g. :class:`~smscenter.exceptions.
-    AuthenticationError`). Binds that drop later are re-established in the background with
-    jittered backoff, moving to the next backup host after a failure.
+    Entering connects and binds; it returns as soon as one bind is up. It raises the first error
+    when every bind was refused on every host for a wrong password or login
+    (:class:`~smscenter.exceptions.AuthenticationError`), or when no bind came up within
+    ``Timeouts.connect + Timeouts.bind`` (other refusals are retried with backoff meanwhile).
+    Binds that drop later are re-established in the background with jittered backoff, moving to
+    the next backup host after a failure.
 
     **No message is lost**: each one ends with its ids or an error the caller sees.
     :class:`~smscenter.exceptions.PoolTimeout` and :class:`~smscenter.exceptions.ConnectionLost`
@@ -252,7 +254,11 @@ class SMPPPool:
             self._running = len(self._slots)
             for slot in self._slots:
                 tg.start_soon(self._supervise, slot)
-            await self._ready.wait()
+            # Wait for the first bind; a refusal "for a while" is retried with backoff, but
+            # not past the connect + bind deadlines, and not at all for bad credentials.
+            startup = (self._timeouts.connect or 10.0) + (self._timeouts.bind or 10.0)
+            with anyio.move_on_after(startup):
+                await self._ready.wait()
             if not self._binds_up():
                 errors = [s.last_error for s in self._slots if s.last_error is not None]
                 raise errors[0] if errors else ConnectionLost("no bind came up")
@@ -297,7 +303,9 @@ class SMPPPool:
         return sum(1 for slot in self._slots if slot.session is not None and slot.session.bound)
 
     def _check_ready(self) -> None:
-        if self._binds_up() or all(slot.first_round_done for slot in self._slots):
+        if self._binds_up() or all(
+            slot.first_round_done and _permanent(slot.last_error) for slot in self._slots
+        ):
             self._ready.set()
 
     async def _watchdog(self) -> None:
@@ -375,9 +383,8 @@ class SMPPPool:
                 if tried < len(hosts) and not self._closing.is_set():
                     continue
                 tried = 0
-                if not slot.first_round_done:
-                    slot.first_round_done = True
-                    self._check_ready()
+                slot.first_round_done = True
+                self._check_ready()
             finally:
                 slot.session = None
             if self._closing.is_set():
@@ -565,6 +572,16 @@ class SMPPPool:
 
 def _noop(job: Job) -> None:
     pass
+
+
+def _permanent(error: BaseException | None) -> bool:
+    """Errors retrying cannot cure: wrong password or login, a bad configuration."""
+    if isinstance(error, ValueError):
+        return True
+    return isinstance(error, APIError) and error.code in (
+        CommandStatus.ESME_RINVPASWD,
+        CommandStatus.ESME_RINVSYSID,
+    )
 
 
 async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> None:

@@ -248,11 +248,21 @@ async def test_reports_stream_ends_when_the_pool_closes(smsc: FakeSMSC) -> None:
     assert len(got) == 1
 
 
-async def test_bind_refused_everywhere_fails_entering(smsc: FakeSMSC) -> None:
+async def test_wrong_password_fails_entering_at_once(smsc: FakeSMSC) -> None:
     smsc.refuse = CommandStatus.ESME_RINVPASWD
-    with pytest.raises(AuthenticationError):
+    with anyio.fail_after(2), pytest.raises(AuthenticationError):
         async with pool(smsc, connections=2):
             pass
+    assert smsc.bind_attempts == 2
+
+
+async def test_refusals_past_the_startup_deadline_fail_entering(smsc: FakeSMSC) -> None:
+    smsc.refuse = CommandStatus.ESME_RBINDFAIL
+    with pytest.raises(AuthenticationError) as info:
+        async with pool(smsc, timeouts=Timeouts(0.1)):
+            pass
+    assert info.value.code == CommandStatus.ESME_RBINDFAIL
+    assert 1 < smsc.bind_attempts < 20  # retried with backoff meanwhile, not hammered
 
 
 async def test_reconnects_after_a_drop(smsc: FakeSMSC) -> None:
