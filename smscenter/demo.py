@@ -148,6 +148,7 @@ class SMPPPart:
     acknowledged: int
     failed: int
     unknown: int
+    parts: int
     final: dict[str, int]
     awaiting_receipt: int
     throttled: int
@@ -221,8 +222,11 @@ async def _http_part(
             f"{quote.parts} parts and costs {quote.cost}"
         )
         sent = Table(title="Sent over HTTP", box=box.SIMPLE_HEAVY, title_justify="left")
-        for column in ("to", "text", "message id", "parts", "cost", "balance after"):
-            sent.add_column(column, justify="right" if column != "text" else "left")
+        for column in ("to", "text", "id", "parts", "cost", "balance"):
+            if column == "text":
+                sent.add_column(column, no_wrap=True, max_width=24, overflow="ellipsis")
+            else:
+                sent.add_column(column, justify="right", min_width=len(column))
         results: list[SendResult] = []
         messages: list[Message] = []
         for phone, text in _HTTP_MESSAGES:
@@ -230,10 +234,9 @@ async def _http_part(
             result = await api.send(message)
             messages.append(message)
             results.append(result)
-            short = text if len(text) <= 32 else text[:31] + "…"
             sent.add_row(
                 message.to[0],
-                short,
+                text,
                 result.message_id,
                 str(result.parts),
                 str(result.cost),
@@ -253,7 +256,7 @@ async def _http_part(
                 await anyio.sleep(0.5)
         table = Table(title="Statuses (status.php)", box=box.SIMPLE_HEAVY, title_justify="left")
         for column in ("message id", "to", "right after sending", f"after {delivery_delay:g} s"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=column != f"after {delivery_delay:g} s")
         for (mid, phone), before, after in zip(pairs, first, later, strict=True):
             table.add_row(mid, phone, _status_cell(before), _status_cell(after))
         console.print(table)
@@ -370,6 +373,7 @@ async def _smpp_part(
         acknowledged=progress.acknowledged,
         failed=progress.failed,
         unknown=progress.unknown,
+        parts=progress.parts,
         final=dict(by_status),
         awaiting_receipt=sum(1 for mid in acked if mid not in final),
         throttled=throttled,
@@ -381,7 +385,7 @@ async def _smpp_part(
 
 def _summary(summary: DemoSummary) -> Table:
     smpp = summary.smpp
-    table = Table(title="Summary", box=box.SIMPLE_HEAVY, title_justify="left")
+    table = Table(box=box.SIMPLE_HEAVY)
     table.add_column("")
     table.add_column("HTTP", justify="right")
     table.add_column("SMPP pool" if smpp is None else f"SMPP pool ({smpp.binds} binds)")
@@ -406,7 +410,7 @@ def _summary(summary: DemoSummary) -> Table:
             smpp_cell(smpp and smpp.final.get(name, 0)),
         )
     table.add_row("  awaiting receipt", "0", smpp_cell(smpp and smpp.awaiting_receipt))
-    table.add_row("SMS parts billed", str(summary.http_parts), "-")
+    table.add_row("SMS parts billed", str(summary.http_parts), smpp_cell(smpp and smpp.parts))
     table.add_row("send rate", "-", smpp_cell(smpp and f"{smpp.rate:,.0f} msg/s"))
     table.add_row("throttled (resent)", "-", smpp_cell(smpp and smpp.throttled))
     table.add_row("cost", str(summary.http_cost), smpp_cell(smpp and smpp.cost))

@@ -31,7 +31,8 @@ async def _submit_over_smpp(sim: object) -> str:
 
 async def _when_bound_then(sim: object, *actions: Callable[[], object]) -> None:
     with anyio.fail_after(20):
-        while not sim.smpp.sessions("demo"):  # type: ignore[attr-defined]
+        # The simulator has no event for "bound"; poll its state (bounded by fail_after).
+        while not sim.smpp.sessions("demo"):  # type: ignore[attr-defined]  # noqa: ASYNC110
             await anyio.sleep(0.01)
     for action in actions:
         action()
@@ -61,7 +62,8 @@ def test_listen_over_smpp_prints_receipts_and_incoming(
 
 async def _after_first_poll(sim: object, *actions: Callable[[], object]) -> None:
     with anyio.fail_after(20):
-        while sim.requests.get("get", 0) < 2:  # type: ignore[attr-defined]
+        # Wait for listen's first poll (incoming + history), which it takes as the baseline.
+        while sim.requests.get("get", 0) < 2:  # type: ignore[attr-defined]  # noqa: ASYNC110
             await anyio.sleep(0.005)
     for action in actions:
         action()
