@@ -111,6 +111,13 @@ _PART_TIMEOUT = 60.0
 _SUBMIT_RESP_HEADER = struct.Struct(">IIII")
 _SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
 _DELIVER_SM = int(CommandId.DELIVER_SM)
+# message_state DELIVERED, network_error_code GSM/0, flag 0 (SMS), parts 1.
+_DELIVERED_TLVS: tuple[tuple[int, bytes], ...] = (
+    (0x0427, b"\x02"),
+    (0x0423, b"\x03\x00\x00"),
+    (0x2001, b"\x00\x00"),
+    (0x2002, b"\x00\x01"),
+)
 
 
 @attrs.define
@@ -297,6 +304,7 @@ class _Session:
         self.system_type = SystemType()
         self.pdus = 0
         self.unanswered = 0
+        self.answered = 0
         self.deliveries: dict[int, _Delivery] = {}
         send, receive = anyio.create_memory_object_stream[tuple[float, bytes, int]](float("inf"))
         self._out_send: MemoryObjectSendStream[tuple[float, bytes, int]] = send
@@ -448,6 +456,10 @@ class SMPPServer:
         self._groups: dict[tuple[str, str, str, int, int], _PartGroup] = {}
         self._throttles: dict[str, _Throttle] = {}
         self._rr = 0
+        self._batching = False
+        self._dirty: set[str] = set()
+        self._stamp: tuple[int, str] = (-1, "")
+        self._cost_tlvs: dict[Decimal, tuple[int, bytes]] = {}
         self._mo_ref = 0
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -536,16 +548,34 @@ class SMPPServer:
 
     def handle_events(self, session: _Session, events: list[Any]) -> bool:
         """Act on one read's events; False when a fault knob drops the connection."""
-        conn = session.conn
         behaviour = self.behaviour
-        counters = self.counters
         limit = behaviour.drop_after_pdus
+        # deliver_sm queued while handling one read go out together, after its answers.
+        self._batching = True
+        try:
+            if not self._handle(session, events, behaviour, limit):
+                return False
+        finally:
+            self._batching = False
+            dirty, self._dirty = self._dirty, set()
+            for login in dirty:
+                self._pump(login)
+        session.push(session.answered)
+        session.answered = 0
+        return True
+
+    def _handle(
+        self, session: _Session, events: list[Any], behaviour: SMPPBehaviour, limit: int | None
+    ) -> bool:
+        conn = session.conn
+        counters = self.counters
         answered = 0
         for event in events:
             kind = type(event)
             if kind is not ConnectionClosed:
                 session.pdus += 1
                 if limit is not None and session.pdus >= limit:
+                    session.answered += answered
                     return False
             if kind is SubmitSmReceived:
                 counters.submits += 1
@@ -577,7 +607,7 @@ class SMPPServer:
                     conn.respond(pdu, S.ESME_RINVCMDID)
         if session.unanswered > counters.max_in_flight:
             counters.max_in_flight = session.unanswered
-        session.push(answered)
+        session.answered += answered
         return True
 
     def _on_bind(self, session: _Session, event: BindRequested, behaviour: SMPPBehaviour) -> None:
@@ -899,31 +929,32 @@ class SMPPServer:
         )
 
     def _instant_receipt(self, login: str, pdu: SubmitSm, message_id: int) -> None:
-        # Benchmark mode: an immediate DELIVRD receipt, with nothing stored.
+        # Benchmark mode: an immediate DELIVRD receipt, nothing stored; built directly (same
+        # layout as _receipt_pdu) because it runs once per message.
         now = self.state.now()
-        message = SentMessage(
-            id=message_id,
-            login=login,
-            phone=pdu.destination_addr,
-            text="",
-            submitted_at=now,
-            start_at=now,
-            changed_at=now,
-            status=st.ST_DELIVERED,
-            origin=_Origin(
-                server=self,
-                registered_delivery=pdu.registered_delivery,
-                source=pdu.source_addr,
-                destination=pdu.destination_addr,
-            ),
+        second = int(now)
+        if self._stamp[0] != second:
+            date = datetime.fromtimestamp(second, PROVIDER_TZ).strftime("%y%m%d%H%M")
+            self._stamp = (second, date)
+        date = self._stamp[1]
+        mid = str(message_id)
+        price = self.state.price(st.TYPE_SMS)
+        cost = self._cost_tlvs.get(price)
+        if cost is None:
+            cost = self._cost_tlvs[price] = Tlv.of(Tag.COST, price)
+        receipt = DeliverSm(
+            source_addr_ton=1,
+            source_addr_npi=1,
+            source_addr=pdu.destination_addr,
+            destination_addr=pdu.source_addr,
+            esm_class=_ESM_RECEIPT,
+            short_message=(
+                f"id:{mid} sub:001 dlvrd:001 submit date:{date} done date:{date} "
+                "stat:DELIVRD err:000"
+            ).encode(),
+            tlvs=((0x001E, mid.encode() + b"\0"), *_DELIVERED_TLVS, cost),
         )
-        self._queue(
-            login,
-            _Delivery(
-                lambda _session: [self._receipt_pdu(message, st.ST_DELIVERED, 0, now)],
-                incoming=False,
-            ),
-        )
+        self._queue(login, _Delivery(lambda _session: [receipt], incoming=False))
 
     # --- incoming messages --------------------------------------------------------------------
 
@@ -969,7 +1000,10 @@ class SMPPServer:
 
     def _queue(self, login: str, delivery: _Delivery) -> None:
         self._pending.setdefault(login, deque()).append(delivery)
-        self._pump(login)
+        if self._batching:
+            self._dirty.add(login)
+        else:
+            self._pump(login)
 
     def _pump(self, login: str) -> None:
         """Hand queued deliver_sm of ``login`` to its receiving binds, round robin."""
@@ -1027,7 +1061,7 @@ class SMPPServer:
         elif delivery.incoming:
             self.counters.incoming_acked += 1
         if session.login is not None:
-            self._pump(session.login)
+            self._dirty.add(session.login)
 
     def _session_ended(self, session: _Session) -> None:
         # deliver_sm never answered go back to the front of the queue: nothing is lost.
