@@ -473,9 +473,10 @@ class SMPPPool:
         index = 0
         try:
             while True:
-                if not exhausted and len(live) < limit:
+                # Finished but not yet yielded outcomes count too: memory stays bounded.
+                if not exhausted and len(live) + len(done) < limit:
                     now = anyio.current_time()
-                    while len(live) < limit:
+                    while len(live) + len(done) < limit:
                         try:
                             if sync_it is not None:
                                 message = next(sync_it)
@@ -509,7 +510,7 @@ class SMPPPool:
                     yield _outcome(done.popleft())
                 if exhausted and not live and not done and not early:
                     return
-                if done or early or (not exhausted and len(live) < limit):
+                if done or early or (not exhausted and len(live) + len(done) < limit):
                     continue
                 event = waiter[0] = anyio.Event()
                 await event.wait()
