@@ -90,20 +90,33 @@ class _ScrubFilter(logging.Filter):
         return True
 
 
-def _setup_logging(verbose: int, secrets: list[str]) -> None:
+def _setup_logging(verbose: int, secrets: list[str]) -> Callable[[], None]:
+    """Route logging for this run; returns the function that undoes it."""
     if not verbose:
         # Without -v, the library's warnings (a bind that dropped and came back ...) would
         # break into the tables and progress bars; errors are reported by the commands.
-        logging.getLogger("smscenter").addHandler(logging.NullHandler())
-        return
+        quiet = logging.NullHandler()
+        logging.getLogger("smscenter").addHandler(quiet)
+        return lambda: logging.getLogger("smscenter").removeHandler(quiet)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_ScrubFilter(secrets))
     level = logging.INFO if verbose == 1 else logging.DEBUG
-    for name in ("smscenter", "httpx", "httpcore") if verbose > 1 else ("smscenter",):
-        logger = logging.getLogger(name)
+    loggers = [
+        logging.getLogger(name)
+        for name in (("smscenter", "httpx", "httpcore") if verbose > 1 else ("smscenter",))
+    ]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
         logger.setLevel(level)
         logger.addHandler(handler)
+
+    def undo() -> None:
+        for logger, old in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(old)
+
+    return undo
 
 
 def _state() -> _State:
@@ -242,7 +255,7 @@ def cli(
         if os.environ.get(var):
             state.secrets.append(os.environ[var])
     ctx.obj = state
-    _setup_logging(verbose, state.secrets)
+    ctx.call_on_close(_setup_logging(verbose, state.secrets))
 
 
 # --- send / cost / status / balance -----------------------------------------------------------
