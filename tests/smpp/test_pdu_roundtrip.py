@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscenter.exceptions import LocalProtocolError
+from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import (
     PDU_CLASSES,
     BindTransmitter,
@@ -23,6 +25,7 @@ from smscenter.smpp.pdu import (
     Tlv,
     UnsuccessSme,
     decode_pdu,
+    typed_value,
 )
 
 
@@ -131,3 +134,25 @@ def test_password_never_in_encode_errors() -> None:
     with pytest.raises(PduEncodeError) as info:
         BindTransmitter(password="topsecret1").encode()
     assert "topsecret1" not in str(info.value)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_typed_tlv_values_round_trip(data: st.DataObject) -> None:
+    from smscenter.smpp.pdu import _CSTRING_TAGS, _INT_SIZES
+
+    tag = data.draw(st.sampled_from(sorted(_INT_SIZES)))
+    size = _INT_SIZES[tag][0]
+    value = data.draw(st.integers(0, (1 << (8 * size)) - 1))
+    tlv = Tlv.of(tag, value)
+    assert len(tlv.value) == size
+    assert typed_value(*tlv) == value
+    text_tag = data.draw(st.sampled_from(sorted(_CSTRING_TAGS - {Tag.COST})))
+    text = data.draw(_cstring(6))
+    assert typed_value(*Tlv.of(text_tag, text)) == text
+    cost = data.draw(st.decimals(min_value=0, max_value=999, places=4, allow_nan=False))
+    assert typed_value(*Tlv.of(Tag.COST, cost)) == cost
+    # Any bytes under any tag: typed, or raw when not in the tag's shape, never an error.
+    raw = data.draw(st.binary(max_size=8))
+    result = typed_value(data.draw(st.integers(0, 0xFFFF)), raw)
+    assert isinstance(result, int | str | bytes | Decimal)
