@@ -158,6 +158,8 @@ class SMPPBehaviour:
     :ivar malformed_kind: ``"response"``: a submit_sm_resp whose message_id lacks its NUL (a
         decode error the client can attribute to the request); ``"frame"``: a header claiming a
         command_length of 8, which breaks the framing (the client must close the link).
+    :ivar throttle_every: answer every n-th submit_sm (counted per server) with
+        ESME_RTHROTTLED whatever the rate: ``2`` throttles half of them. ``None``: off.
     :ivar refuse_binds: refuse the next this-many bind attempts with
         :attr:`bind_refusal_status`.
     :ivar refuse_binds_until: refuse binds until this :func:`time.monotonic` instant (see
@@ -181,6 +183,7 @@ class SMPPBehaviour:
     drop_after_pdus: int | None = None
     malformed: int = 0
     malformed_kind: str = "response"
+    throttle_every: int | None = None
     refuse_binds: int = 0
     refuse_binds_until: float | None = None
     bind_refusal_status: int = S.ESME_RBINDFAIL
@@ -690,6 +693,11 @@ class SMPPServer:
     def _on_submit(self, session: _Session, pdu: SubmitSm, behaviour: SMPPBehaviour) -> None:
         login = session.login
         assert login is not None  # only bound sessions get submit_sm events
+        every = behaviour.throttle_every
+        if every is not None and every > 0 and self.counters.submits % every == 0:
+            self.counters.throttled += 1
+            session.conn.respond(pdu, S.ESME_RTHROTTLED)
+            return
         rate = behaviour.throughput
         if rate is not None:
             now = time.monotonic()

@@ -71,6 +71,15 @@ async def test_swallow_submits_keeps_the_link_alive(sim: SMSCSimulator) -> None:
     assert sim.sent == []
 
 
+async def test_throttle_every_second_submit(sim: SMSCSimulator) -> None:
+    sim.behaviour.smpp.throttle_every = 2
+    async with esme(sim) as client:
+        responses = await client.submit_many([submit(f"m{i}") for i in range(10)])
+    statuses = [r.command_status for r in responses]
+    assert statuses == [CommandStatus.ESME_ROK, CommandStatus.ESME_RTHROTTLED] * 5
+    assert len(sim.sent) == 5
+
+
 async def test_response_delay(sim: SMSCSimulator) -> None:
     sim.behaviour.smpp.response_delay = 0.3
     async with esme(sim) as client:
