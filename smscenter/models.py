@@ -537,7 +537,14 @@ ScheduledTime = datetime | timedelta | SendWindow
 
 
 def _to_recipients(value: str | Iterable[str]) -> tuple[str, ...]:
-    parts = re.split(r"[,;]", value) if isinstance(value, str) else list(value)
+    if isinstance(value, str):
+        if "," not in value and ";" not in value:
+            # The common case, one recipient: skip the split (bulk senders build millions).
+            value = value.strip()
+            return (value,) if value else ()
+        parts: list[Any] = re.split(r"[,;]", value)
+    else:
+        parts = list(value)
     out: list[str] = []
     for part in parts:
         if not isinstance(part, str):
@@ -551,7 +558,7 @@ def _to_recipients(value: str | Iterable[str]) -> tuple[str, ...]:
 def _to_extra(
     value: Mapping[str, object] | Iterable[tuple[str, object]] | None,
 ) -> tuple[tuple[str, str], ...]:
-    if value is None:
+    if not value:
         return ()
     items = value.items() if isinstance(value, Mapping) else value
     out = []
@@ -571,6 +578,8 @@ def _to_attachments(value: Iterable[Attachment]) -> tuple[Attachment, ...]:
 
 
 def _to_translit(value: Translit | int | bool) -> Translit:
+    if value.__class__ is Translit:
+        return value
     if isinstance(value, bool):
         return Translit.TRANSLIT if value else Translit.NONE
     return Translit(value)
@@ -649,21 +658,42 @@ class Message:
             raise TypeError(f"text must be a str, got {type(self.text).__name__}")
         self._check_recipients()
         self._check_text()
-        self._check_sender()
-        self._check_schedule()
-        self._check_client_id()
-        self._check_kind_fields()
-        bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
-        if bad:
-            raise ValueError(
-                f"extra parameters {bad} have their own Message fields; set those instead"
-            )
+        if self.sender is not None:
+            self._check_sender()
+        if self.send_at is not None or self.validity is not None:
+            self._check_schedule()
+        if self.client_id is not None:
+            self._check_client_id()
+        # Most messages are plain SMS with no kind-specific fields: skip the per-field checks.
+        if (
+            self.kind is not MessageKind.SMS
+            or self.subject is not None
+            or self.voice is not None
+            or self.bot is not None
+            or self.attachments
+            or self.max_parts is not None
+            or self.translit is not Translit.NONE
+            or self.tinyurl
+        ):
+            self._check_kind_fields()
+        if self.extra:
+            bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
+            if bad:
+                raise ValueError(
+                    f"extra parameters {bad} have their own Message fields; set those instead"
+                )
 
     # -- validation helpers ------------------------------------------------------------------
 
     def _check_recipients(self) -> None:
         if not self.to:
             raise ValueError("a message needs at least one recipient")
+        if (
+            len(self.to) == 1
+            and self.kind is not MessageKind.EMAIL
+            and _PHONE_RE.fullmatch(self.to[0])
+        ):
+            return  # already a normalized phone: the bulk fast path
         normalized: list[str] = []
         for recipient in self.to:
             if self.kind is MessageKind.EMAIL:
@@ -691,9 +721,9 @@ class Message:
     def _check_text(self) -> None:
         if not self.text and self.kind not in _KINDS_WITH_TEXT_OPTIONAL:
             raise ValueError(f"a {self.kind.value} message needs a text")
-        if COMMENT_SEPARATOR in self.text:
+        if "~~~" in self.text and COMMENT_SEPARATOR in self.text:
             raise ValueError("the text contains the comment separator '\\n~~~\\n'; use comment=")
-        total = len(self.full_text)
+        total = len(self.text) + (len(COMMENT_SEPARATOR) + len(self.comment) if self.comment else 0)
         if total > MAX_TEXT_LENGTH:
             raise ValueError(
                 f"text is {total} characters (with comment); the provider takes at most "
