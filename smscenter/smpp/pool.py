@@ -36,8 +36,9 @@ from smscenter.exceptions import (
 from smscenter.models import Message, SendResult
 from smscenter.smpp._dispatch import Job, JobQueue, JobState
 from smscenter.smpp._ratelimit import RateLimiter
+from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.outgoing import SubmitOptions, SystemType, build_submit_sm
+from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.pdu import QuerySm
 from smscenter.smpp.session import (
     QueryResult,
@@ -215,6 +216,7 @@ class SMPPPool:
         self._throttle_pause = throttle_pause
         self._throttle_retries = throttle_retries
         self._options = submit_options or SubmitOptions(iso=st.iso)
+        self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(self._timeouts.pool)
         self._limiter = RateLimiter(limits.max_rate)
         self._reports = _ReportBuffer(report_buffer)
@@ -226,7 +228,6 @@ class SMPPPool:
         self._supervisors_done = anyio.Event()
         self._running = 0
         self._reconnects = 0
-        self._ref = 0
         self._state = "new"
 
     def __repr__(self) -> str:
@@ -405,8 +406,7 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        self._ref = ref = (self._ref + 1) & 0xFF
-        pdus = build_submit_sm(message, recipient, options=self._options, reference=ref)
+        pdus = self._builder.build(message, recipient)
         return Job(
             pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient, index=index
         )

@@ -53,6 +53,7 @@ from smscenter.exceptions import (
 from smscenter.models import DeliveryReport, IncomingMessage, Message, MessageStatus, SendResult
 from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
 from smscenter.smpp._ratelimit import RateLimiter
+from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.connection import ESME, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.events import (
@@ -70,7 +71,7 @@ from smscenter.smpp.events import (
     UnbindComplete,
     UnbindReceived,
 )
-from smscenter.smpp.outgoing import SubmitOptions, SystemType, build_submit_sm
+from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import incoming_from_deliver_sm, is_receipt, report_from_deliver_sm
@@ -426,6 +427,7 @@ class SMPPSession:
         self._reports = reports if reports is not None else _ReportBuffer(report_buffer)
         self._counters = counters if counters is not None else _Counters()
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
+        self._builder = SubmitBuilder(self._options)
         self._throttle_pause = throttle_pause
         self._throttle_retries = throttle_retries
         self._resend_unknown = resend_unknown
@@ -452,7 +454,6 @@ class SMPPSession:
         self._bound = False
         self._probe_seq: int | None = None
         self._reassembler = Reassembler()
-        self._ref = 0
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
 
@@ -734,8 +735,7 @@ class SMPPSession:
         if not self.mode.can_send:
             raise RuntimeError("a receiver bind cannot send")
         recipient = check_single(message)
-        self._ref = (self._ref + 1) & 0xFF
-        pdus = build_submit_sm(message, recipient, options=self._options, reference=self._ref)
+        pdus = self._builder.build(message, recipient)
         job = await run_job(
             self._queue,
             Job(pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient),

@@ -131,9 +131,7 @@ async def test_every_bind_dropped_mid_send_many(sim: SMSCSimulator) -> None:
         outcomes = [o async for o in p.send_many(messages(total))]
         stats = p.statistics()
     assert sorted(o.index for o in outcomes) == list(range(total))
-    kinds = collections.Counter(
-        "ok" if o.ok else type(o.error).__name__ for o in outcomes
-    )
+    kinds = collections.Counter("ok" if o.ok else type(o.error).__name__ for o in outcomes)
     assert set(kinds) <= {"ok", "UnknownOutcomeError", "ConnectionLost"}
     assert kinds["UnknownOutcomeError"] == stats.unknown
     assert stats.reconnects >= 2

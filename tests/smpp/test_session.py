@@ -33,6 +33,12 @@ CREDS = Credentials("acme", "secret")
 MSG = Message(to="+79991234567", text="hello")
 
 
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """The session runs on both of anyio's backends (style.md §5)."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def smsc() -> AsyncIterator[FakeSMSC]:
     async with FakeSMSC() as server:

@@ -1,0 +1,69 @@
+"""The submit template cache gives byte for byte what build_submit_sm builds."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from smscenter import Message, MessageKind
+from smscenter.smpp._templates import SubmitBuilder
+from smscenter.smpp.outgoing import SubmitOptions, build_submit_sm
+
+CASES = [
+    Message(to="+79991234567", text="Your code is 4242"),
+    Message(to="+79991234567", text="Привет", sender="Shop", report=False),
+    Message(to="+79991234567", text="Flash!", kind=MessageKind.FLASH, sender="79001112233"),
+    Message(to="+79991234567", text="later", validity=timedelta(hours=2), comment="batch 7"),
+    Message(
+        to="user@example.com", text="Hi", kind=MessageKind.EMAIL, subject="s", sender="a@b.example"
+    ),
+]
+
+
+@pytest.mark.parametrize("message", CASES, ids=range(len(CASES)))
+@pytest.mark.parametrize("iso", [False, True])
+def test_template_copy_equals_a_fresh_build(message: Message, iso: bool) -> None:
+    options = SubmitOptions(iso=iso)
+    builder = SubmitBuilder(options)
+    first = builder.build(message, message.to[0])
+    other_to = "+79990000001" if message.kind is not MessageKind.EMAIL else "other@example.com"
+    other = Message(**{**_fields(message), "to": other_to, "client_id": 77})
+    copied = builder.build(other, other.to[0])
+    fresh = build_submit_sm(other, other.to[0], options=options)
+    assert [p.encode() for p in copied] == [p.encode() for p in fresh]
+    assert copied[0] == fresh[0]
+    assert [p.encode() for p in first] == [
+        p.encode() for p in build_submit_sm(message, message.to[0], options=options)
+    ]
+
+
+def test_a_different_content_is_not_taken_from_the_cache() -> None:
+    builder = SubmitBuilder(SubmitOptions())
+    a = builder.build(Message(to="+79991234567", text="one"), "+79991234567")
+    b = builder.build(Message(to="+79991234567", text="two"), "+79991234567")
+    c = builder.build(Message(to="+79991234567", text="two", sender="Shop"), "+79991234567")
+    assert a[0].short_message != b[0].short_message
+    assert c[0].source_addr == "Shop" and b[0].source_addr == ""
+
+
+def test_long_messages_get_fresh_references() -> None:
+    builder = SubmitBuilder(SubmitOptions())
+    message = Message(to="+79991234567", text="z" * 400)
+    first = builder.build(message, "+79991234567")
+    second = builder.build(message, "+79991234567")
+    assert len(first) == 3
+    assert first[0].short_message[3] != second[0].short_message[3]
+
+
+def test_bad_recipient_still_refused_on_a_cache_hit() -> None:
+    builder = SubmitBuilder(SubmitOptions())
+    builder.build(Message(to="+79991234567", text="x"), "+79991234567")
+    with pytest.raises(ValueError):
+        builder.build(Message(to="G12", text="x"), "G12")
+
+
+def _fields(message: Message) -> dict[str, object]:
+    import attrs
+
+    return {f.name: getattr(message, f.name) for f in attrs.fields(Message)}
