@@ -674,3 +674,30 @@ async def test_tls_listener() -> None:
             bound = await client.bind("demo", "demo-pw")
             assert isinstance(bound, BindComplete)
             assert (await client.submit(submit())).ok
+
+
+async def test_fixed_port_in_use_fails_cleanly(sim: SMSCSimulator) -> None:
+    with pytest.raises(OSError):
+        async with SMSCSimulator(smpp_port=sim.smpp_port):
+            pass  # pragma: no cover
+    async with esme(sim) as client:  # the first simulator is unharmed
+        assert (await client.submit(submit())).ok
+
+
+async def test_fixture_serves_smpp(smsc_simulator: SMSCSimulator) -> None:
+    smsc_simulator.behaviour.smpp.throughput = None
+    async with esme(smsc_simulator) as client:
+        assert (await client.submit(submit())).ok
+    assert smsc_simulator.sent[0].transport == "smpp"
+
+
+async def test_bind_without_mcon_kicks_all_mcon_binds(sim: SMSCSimulator) -> None:
+    async with (
+        esme(sim, system_type="MCON2") as a,
+        esme(sim, system_type="MCON2") as b,
+        esme(sim) as newest,
+    ):
+        await a.wait_closed()
+        await b.wait_closed()
+        assert sim.smpp.counters.kicked["demo"] == 2
+        assert (await newest.submit(submit())).ok
