@@ -600,13 +600,15 @@ def bulk(
     credentials = settings.require_credentials()
     recipients = bulk_mod.read_recipients(source, template=template)
     results = bulk_mod.ResultFile(out_path)
-    planned = bulk_mod.plan(recipients, results.read(), resend_unknown=resend_unknown)
+    previous = results.read()
+    err = _err_console()
+    _settle(previous, results, settings, credentials, err)
+    planned = bulk_mod.plan(recipients, previous, resend_unknown=resend_unknown)
     progress = bulk_mod.BulkProgress(
         total=len(planned.todo),
         already_sent=planned.already_sent,
         skipped_unknown=planned.skipped_unknown,
     )
-    err = _err_console()
     if planned.already_sent or planned.skipped_unknown:
         err.print(
             f"resuming {out_path}: {planned.already_sent} already sent, "
@@ -671,6 +673,45 @@ def bulk(
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
     if progress.failed or progress.unknown or progress.invalid:
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
+
+
+def _settle(
+    previous: dict[int, bulk_mod.ResultRow],
+    results: bulk_mod.ResultFile,
+    settings: Settings,
+    credentials: Any,
+    err: Console,
+) -> None:
+    """Settle an earlier run's rows of unknown outcome through status.php (HTTP sends only)."""
+    if not any(
+        r.client_id and r.outcome in (bulk_mod.Outcome.PENDING, bulk_mod.Outcome.UNKNOWN)
+        for r in previous.values()
+    ):
+        return
+    from smscenter.http.client import HTTPClient
+
+    async def main() -> list[bulk_mod.ResultRow]:
+        async with HTTPClient(credentials, base_url=settings.base_url) as api:
+            return await bulk_mod.settle(api, previous)
+
+    try:
+        settled = _run(main)
+    except SMSCenterError as error:
+        text = scrub(f"{type(error).__name__}: {error}", _state().secrets)
+        err.print(f"could not settle the rows of unknown outcome ({text})")
+        return
+    results.open()
+    try:
+        for row in settled:
+            results.write(row)
+            previous[row.row] = row
+    finally:
+        results.close()
+    went = sum(1 for r in settled if r.outcome is bulk_mod.Outcome.SENT)
+    err.print(
+        f"settled {len(settled)} rows of unknown outcome through status.php: {went} had gone "
+        f"out, {len(settled) - went} had not (they are sent now)"
+    )
 
 
 async def _bulk_job(

@@ -6,9 +6,11 @@ first cell has no digit is a header; then the columns are found by name (``phone
 
 The result file is CSV too, appended to as the job runs and flushed row by row::
 
-    row,phone,outcome,message_id,parts,error
+    row,phone,outcome,message_id,parts,client_id,error
 
-``row`` is the recipient's 1-based data row in the input. ``outcome`` is one of:
+``row`` is the recipient's 1-based data row in the input. ``client_id`` is the id an HTTP send
+carried (send.php ``id``), so a later run can ask status.php whether a message of unknown
+outcome went out (:func:`settle`). ``outcome`` is one of:
 
 * ``pending``: handed to the transport, no answer recorded yet (a run that was killed leaves
   these behind: the message may or may not have gone out);
@@ -16,9 +18,11 @@ The result file is CSV too, appended to as the job runs and flushed row by row::
 * ``failed``: refused or never written (``error`` says why); sending it again is safe;
 * ``unknown``: written, never answered: it may have gone out (``error`` says why).
 
-The last row for a given ``row`` wins. A resumed run skips ``sent`` rows, and ``pending`` and
-``unknown`` rows too unless ``resend_unknown`` is set (a resend could deliver twice); ``failed``
-rows and rows not in the file yet are sent.
+The last row for a given ``row`` wins. A resumed run first settles the ``pending`` and
+``unknown`` rows that carry a client id through status.php: found ones become ``sent``, missing
+ones ``failed``. Then it skips ``sent`` rows, and the still ``pending`` and ``unknown`` ones too
+unless ``resend_unknown`` is set (a resend could deliver twice); ``failed`` rows and rows not in
+the file yet are sent.
 
 This module has no click or rich dependency; the CLI and the demo drive it through
 :func:`run_bulk` and read :class:`BulkProgress` for their displays.
@@ -30,6 +34,8 @@ import csv
 import enum
 import io
 import logging
+import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
@@ -40,7 +46,7 @@ import attrs
 
 from smscenter import exceptions as exc
 from smscenter.http.client import HTTPClient
-from smscenter.models import Message
+from smscenter.models import Message, MessageStatus
 from smscenter.smpp.pool import SMPPPool
 
 __all__ = (
@@ -55,11 +61,12 @@ __all__ = (
     "plan",
     "read_recipients",
     "run_bulk",
+    "settle",
 )
 
 logger = logging.getLogger(__name__)
 
-RESULT_HEADER: Final = ("row", "phone", "outcome", "message_id", "parts", "error")
+RESULT_HEADER: Final = ("row", "phone", "outcome", "message_id", "parts", "client_id", "error")
 
 # Errors after which every further message would fail the same way: the job stops.
 FATAL_ERRORS: Final = (
@@ -100,6 +107,7 @@ class ResultRow:
     outcome: Outcome
     message_id: str = ""
     parts: int | None = None
+    client_id: str = ""
     error: str = ""
 
 
@@ -200,7 +208,8 @@ class ResultFile:
                     outcome=Outcome(cells[2]),
                     message_id=cells[3],
                     parts=int(cells[4]) if cells[4] else None,
-                    error=cells[5],
+                    client_id=cells[5],
+                    error=cells[6],
                 )
             except ValueError:
                 raise BulkError(f"{self.path}, line {line}: not a result row") from None
@@ -229,7 +238,7 @@ class ResultFile:
         assert self._csv is not None and self._file is not None, "open() first"
         parts = "" if row.parts is None else str(row.parts)
         self._csv.writerow(
-            (row.row, row.phone, row.outcome.value, row.message_id, parts, row.error)
+            (row.row, row.phone, row.outcome.value, row.message_id, parts, row.client_id, row.error)
         )
         self._file.flush()
 
@@ -339,6 +348,10 @@ OnResult = Callable[[Recipient, ResultRow, BaseException | None], None]
 class BulkSender(Protocol):
     """A transport for :func:`run_bulk`: sends the items, reports each one's outcome."""
 
+    def client_id(self, recipient: Recipient) -> str | None:
+        """The client id to send ``recipient``'s message with (``None``: none)."""
+        ...
+
     async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
         """Send every item, calling ``on_result`` once per item."""
         ...
@@ -379,6 +392,13 @@ class HTTPBulkSender:
 
     client: HTTPClient
     concurrency: int = 5
+    #: Makes this run's client ids unique: ``b<tag>-<row>`` (send.php ``id``: up to 40 of
+    #: ``[A-Za-z0-9._-]``).
+    tag: str = attrs.field(factory=lambda: secrets.token_hex(4))
+
+    def client_id(self, recipient: Recipient) -> str:
+        """``b<run tag>-<row>``: lets a later run find the message by status.php."""
+        return f"b{self.tag}-{recipient.row}"
 
     async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
         """Send every item; see :class:`BulkSender`."""
@@ -417,6 +437,10 @@ class SMPPBulkSender:
     """Sends over an open :class:`SMPPPool` (its window, binds and rate limit apply)."""
 
     pool: SMPPPool
+
+    def client_id(self, recipient: Recipient) -> None:
+        """SMPP carries no client id."""
+        return None
 
     async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
         """Send every item; see :class:`BulkSender`."""
@@ -467,8 +491,12 @@ async def run_bulk(
     :param on_sent: called for every acknowledged message (the demo tracks receipts with it).
     """
     stop = stop if stop is not None else anyio.Event()
+    client_ids: dict[int, str] = {}
 
     def record(recipient: Recipient, row: ResultRow, error: BaseException | None) -> None:
+        cid = client_ids.pop(recipient.row, None)
+        if cid is not None:
+            row = attrs.evolve(row, client_id=cid)
         if results is not None:
             results.write(row)
         progress.record(row.outcome, row.error, row.parts)
@@ -483,8 +511,11 @@ async def run_bulk(
             if stop.is_set():
                 progress.stopped = progress.fatal is None
                 return
+            cid = sender.client_id(recipient)
             try:
-                message = Message(to=recipient.phone, text=recipient.text, sender=sender_name)
+                message = Message(
+                    to=recipient.phone, text=recipient.text, sender=sender_name, client_id=cid
+                )
             except (ValueError, TypeError) as error:
                 # Never handed over: record it here, it does not count as sent.
                 row = _row(recipient, Outcome.FAILED, error=_describe(error))
@@ -493,8 +524,10 @@ async def run_bulk(
                 progress.invalid += 1
                 progress.errors["invalid row"] = progress.errors.get("invalid row", 0) + 1
                 continue
+            if cid is not None:
+                client_ids[recipient.row] = cid
             if results is not None:
-                results.write(_row(recipient, Outcome.PENDING))
+                results.write(_row(recipient, Outcome.PENDING, client_id=cid or ""))
             progress.sent += 1
             yield recipient, message
 
@@ -503,3 +536,45 @@ async def run_bulk(
     finally:
         progress.finished = time.monotonic()
     return progress
+
+
+#: At most this many rows are settled per run: one status.php list request (the provider allows
+#: one such request a minute).
+SETTLE_LIMIT: Final = 500
+
+
+async def settle(client: HTTPClient, previous: dict[int, ResultRow]) -> list[ResultRow]:
+    """Ask status.php, by client id, about rows whose outcome is unknown.
+
+    A message the provider has becomes ``sent`` (with its id); one it has not becomes
+    ``failed`` (it never went out, so sending it is safe). Rows without a client id (SMPP) are
+    left alone. At most :data:`SETTLE_LIMIT` rows, in one request.
+
+    :returns: the settled rows (to append to the result file).
+    :raises smscenter.SMSCenterError: the status request failed (nothing is settled).
+    """
+    open_rows = [
+        row
+        for row in previous.values()
+        if row.outcome in (Outcome.PENDING, Outcome.UNKNOWN) and row.client_id
+    ][:SETTLE_LIMIT]
+    if not open_rows:
+        return []
+    pairs = [(row.client_id, re.sub(r"[^\d+]", "", row.phone)) for row in open_rows]
+    reports = await client.status_many(pairs, detail=1)
+    settled = []
+    for row, report in zip(open_rows, reports, strict=False):
+        if report.status is MessageStatus.NOT_FOUND:
+            error = "not at the provider: it never went out"
+            settled.append(attrs.evolve(row, outcome=Outcome.FAILED, error=error))
+        else:
+            settled.append(
+                attrs.evolve(
+                    row,
+                    outcome=Outcome.SENT,
+                    message_id=report.message_id,
+                    parts=report.parts,
+                    error="",
+                )
+            )
+    return settled

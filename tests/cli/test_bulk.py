@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from smscenter import Credentials, HTTPClient, Message
 from smscenter.cli.bulk import (
     BulkError,
     Outcome,
@@ -25,7 +26,7 @@ from smscenter.cli.bulk import (
     plan,
     read_recipients,
 )
-from tests.cli.conftest import SimThread
+from tests.cli.conftest import SECRET, SimThread
 
 
 def _results(path: Path) -> list[dict[str, str]]:
@@ -142,12 +143,12 @@ def test_bulk_resume_skips_unknown_unless_asked(
     source.write_text("".join(f"{p},Code {i}\n" for i, p in enumerate(phones, 1)))
     out = tmp_path / "done.csv"
     out.write_text(
-        "row,phone,outcome,message_id,parts,error\r\n"
-        f"1,{phones[0]},pending,,,\r\n"
-        f"1,{phones[0]},sent,77,1,\r\n"  # acknowledged earlier
-        f"2,{phones[1]},unknown,,,ResponseTimeout: no answer\r\n"
-        f"3,{phones[2]},pending,,,\r\n"  # a killed run: no outcome recorded
-        f"4,{phones[3]},failed,,,ConnectError: refused\r\n"
+        "row,phone,outcome,message_id,parts,client_id,error\r\n"
+        f"1,{phones[0]},pending,,,,\r\n"
+        f"1,{phones[0]},sent,77,1,,\r\n"  # acknowledged earlier
+        f"2,{phones[1]},unknown,,,,UnknownOutcomeError: no answer\r\n"  # SMPP: no client id
+        f"3,{phones[2]},pending,,,,\r\n"  # a killed run: no outcome recorded
+        f"4,{phones[3]},failed,,,,ConnectError: refused\r\n"
     )
     first = run("bulk", str(source), "--out", str(out), "--via", "http", env=sim_thread.env)
     assert first.exit_code == 0, first.output
@@ -204,6 +205,85 @@ def test_bulk_bad_credentials_stop_the_job(
     rows = _final(tmp_path / "in.csv.results.csv")
     assert len(rows) < 50  # it stopped early
     assert {r["outcome"] for r in rows.values()} == {"failed"}
+
+
+async def _send_with_client_id(sim: object, phone: str, client_id: str) -> str:
+    async with HTTPClient(Credentials("demo", SECRET), base_url=sim.base_url) as api:  # type: ignore[attr-defined]
+        result = await api.send(Message(to=phone, text="Code 2", client_id=client_id))
+    return result.message_id
+
+
+def test_resume_settles_unknown_http_rows_by_client_id(
+    sim_thread: SimThread, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    phones = [f"7999200{i:04d}" for i in range(1, 5)]
+    source = tmp_path / "in.csv"
+    source.write_text("".join(f"{p},Code {i}\n" for i, p in enumerate(phones, 1)))
+    # Row 2 went out before the earlier run died; row 3 never reached the provider.
+    gone_id = sim_thread.portal.call(_send_with_client_id, sim_thread.sim, phones[1], "bfeed-2")
+    out = tmp_path / "in.csv.results.csv"
+    out.write_text(
+        "row,phone,outcome,message_id,parts,client_id,error\r\n"
+        f"1,{phones[0]},sent,11,1,bfeed-1,\r\n"
+        f"2,{phones[1]},pending,,,bfeed-2,\r\n"
+        f"3,{phones[2]},unknown,,,bfeed-3,ResponseTimeout: no answer\r\n"
+    )
+    result = run("bulk", str(source), "--via", "http", env=sim_thread.env)
+    assert result.exit_code == 0, result.output
+    assert "settled 2 rows of unknown outcome through status.php: 1 had gone out" in result.stderr
+    rows = _final(out)
+    assert rows[2]["outcome"] == "sent" and rows[2]["message_id"] == gone_id
+    assert {rows[r]["outcome"] for r in (3, 4)} == {"sent"}
+    assert rows[4]["client_id"].endswith("-4") and rows[4]["client_id"] != "bfeed-4"
+    # Row 2 was not sent again; rows 3 and 4 were sent now, each once.
+    assert Counter(m.phone for m in sim_thread.sim.sent) == Counter(phones[1:])
+
+
+def _start_bulk(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _wait_for_rows(out: Path, sent: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if out.exists() and out.read_text().count(",sent,") >= sent:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the bulk job did not get going")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="signals to a child process")
+def test_killed_bulk_resumes_exactly_once(sim_thread: SimThread, tmp_path: Path) -> None:
+    """kill -9 mid-run leaves pending rows; the resumed run settles them by client id."""
+    sim = sim_thread.sim
+    sim.behaviour.latency = 0.05
+    phones = [f"7996{i:07d}" for i in range(200)]
+    source = tmp_path / "big.csv"
+    source.write_text("".join(f"{p}\n" for p in phones))
+    out = tmp_path / "big.results.csv"
+    args = [sys.executable, "-m", "smscenter", "bulk", str(source), "--out", str(out),
+            "--via", "http", "--text", "Sale today", "--concurrency", "4"]  # fmt: skip
+    env = {**os.environ, **sim_thread.env}
+    child = _start_bulk(args, env)
+    try:
+        _wait_for_rows(out, 20)
+        child.kill()
+        child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    rows = _final(out)
+    assert "pending" in {r["outcome"] for r in rows.values()}  # killed with requests in flight
+
+    sim.behaviour.latency = 0
+    resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "settled" in resumed.stderr
+    assert Counter(m.phone for m in sim.sent) == Counter(phones)  # each exactly once
+    assert {r["outcome"] for r in _final(out).values()} == {"sent"}
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
