@@ -140,7 +140,7 @@ def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
     :param tz: the zone the digits are in (the provider's: UTC+3).
     """
     n = len(value)
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         return None
     try:
         if n == 10:
@@ -164,11 +164,11 @@ def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
 
 
 def _int_or_none(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
+    return int(value) if (value.isascii() and value.isdigit()) else None
 
 
 def _parse_err(value: str) -> int | None:
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     match = _HEX_ERR.fullmatch(value)
     return int(match[1], 16) if match else None
@@ -190,7 +190,7 @@ def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
     stripped = value.lstrip("0")
     if not stripped:
         return "0" if value else ""
-    return stripped.upper() if not stripped.isdigit() else stripped
+    return stripped.upper() if not (stripped.isascii() and stripped.isdigit()) else stripped
 
 
 def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
@@ -257,7 +257,7 @@ def _parse_fast(text: str, tz: tzinfo) -> _Fields | None:
         _date(submit, tz),
         _date(done, tz),
         stat or None,
-        int(err) if err.isdigit() else _parse_err(err),
+        int(err) if (err.isascii() and err.isdigit()) else _parse_err(err),
         body,
     )
     if msg_id and space == 3 + len(msg_id):
@@ -377,7 +377,7 @@ def _network_error(value: bytes) -> int | None:
             return int(value)
         return (value[1] << 8) | value[2]
     text = _cstr(value)
-    return int(text) if text.isdigit() else None
+    return int(text) if (text.isascii() and text.isdigit()) else None
 
 
 _COST_CACHE: dict[bytes, Decimal] = {}
@@ -484,7 +484,7 @@ def report_from_deliver_sm(
     raw_id = receipted_id if receipted_id else text_id
     if not raw_id:
         message_id = ""
-    elif not hex_ids and raw_id.isdigit() and raw_id[0] != "0":
+    elif not hex_ids and (raw_id.isascii() and raw_id.isdigit()) and raw_id[0] != "0":
         message_id = raw_id  # already normal: the provider's usual decimal id
     else:
         message_id = normalize_message_id(raw_id, hex_ids=hex_ids)

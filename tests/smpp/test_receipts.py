@@ -567,3 +567,17 @@ def test_deliver_sm_never_raises(
     assert isinstance(report, DeliveryReport)
     msg = incoming_from_deliver_sm(pdu, reassembler=Reassembler())
     assert msg is None or isinstance(msg.text, str)
+
+
+def test_non_ascii_digits_are_not_numbers() -> None:
+    # str.isdigit() accepts '¹' and '٣', which int() refuses: such fields are kept as unknown.
+    parsed = parse_receipt_text("id:1 sub:¹ dlvrd:٣ submit date:¹¹¹¹¹¹¹¹¹¹ stat:DELIVRD err:²")
+    assert parsed.message_id == "1"
+    assert parsed.parts is None and parsed.delivered_parts is None
+    assert parsed.submitted_at is None and parsed.error is None
+    pdu = DeliverSm(
+        esm_class=0x04,
+        short_message=b"id:5 stat:DELIVRD err:000",
+        tlvs=(Tlv(Tag.NETWORK_ERROR_CODE, "¹".encode() + b"\x00"),),
+    )
+    assert report_from_deliver_sm(pdu).message_id == "5"
