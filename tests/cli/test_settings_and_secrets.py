@@ -120,16 +120,22 @@ def test_secrets_never_echoed_in_output_errors_or_verbose_logs(
 ) -> None:
     base = sim_thread.sim.base_url
     flags = ("-vv", "--login", "demo", "--password", SECRET, "--base-url", base)
+    smpp = ("--smpp-host", sim_thread.sim.smpp_host, "--smpp-port", str(sim_thread.sim.smpp_port))
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("79990000001\n79990000002\n")
     for args in (
         ("send", "79991234567", "hi", "--json"),
         ("cost", "79991234567", "hi"),
         ("balance",),
         ("status", "1", "79991234567"),  # not found: an error line
         ("listen", "--via", "http", "--for", "0.2", "--interval", "0.05"),
+        ("listen", "--for", "0.2"),
+        ("bulk", str(numbers), "--text", "hi", "--out", str(tmp_path / "a.csv")),
+        ("bulk", str(numbers), "--text", "hi", "--via", "http", "--out", str(tmp_path / "b.csv")),
     ):
-        result = run(*flags, *args, env={})
+        result = run(*flags, *smpp, *args, env={})
         _never_echoed(result)
-        assert "DEBUG" in result.stderr  # the verbose log really ran
+        assert " smscenter." in result.stderr  # the verbose log really ran
     # Wrong password (the secret of this run is the wrong one), over HTTP and SMPP.
     wrong = "Wr0ngPw!"
     for args in (("balance",), ("listen", "--for", "2")):
