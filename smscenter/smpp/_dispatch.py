@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from smscenter.exceptions import (
@@ -29,6 +29,7 @@ from smscenter.exceptions import (
     SMPPStatusError,
     ThrottledError,
     Transport,
+    UnknownOutcomeError,
 )
 from smscenter.smpp.constants import CommandStatus
 
@@ -162,8 +163,6 @@ class Job:
     def fail(self, error: BaseException) -> None:
         """Record an error. An unknown outcome outranks a definite one: if any part may have gone
         out, the caller must hear that it may have been sent."""
-        from smscenter.exceptions import UnknownOutcomeError
-
         if self.error is None or (
             isinstance(error, UnknownOutcomeError)
             and not isinstance(self.error, UnknownOutcomeError)
@@ -292,6 +291,19 @@ class JobQueue:
             return False
         job.state = JobState.CANCELLED
         return True
+
+    def withdraw(self, jobs: Iterable[Job]) -> int:
+        """Take many jobs back out at once (their caller left); returns how many were still
+        queued. One pass over the queue, not one per job."""
+        count = 0
+        for job in jobs:
+            if job.state is JobState.QUEUED:
+                job.state = JobState.CANCELLED
+                count += 1
+        if count:
+            self.urgent = deque(j for j in self.urgent if j.state is JobState.QUEUED)
+            self.bulk = deque(j for j in self.bulk if j.state is JobState.QUEUED)
+        return count
 
     def expire(self, now: float) -> float | None:
         """Fail every job past its deadline; return the next deadline (None: none)."""

@@ -370,7 +370,7 @@ class SMPPPool:
                 if session.error is not None:
                     slot.last_error = session.error
                 slot.failures = 1
-            except (SMSCenterError, ValueError, OSError) as exc:
+            except (SMSCenterError, ValueError, OSError, anyio.BrokenResourceError) as exc:
                 slot.last_error = exc
                 slot.failures += 1
                 refused = isinstance(exc, APIError) and exc.code in _REFUSALS
@@ -515,10 +515,9 @@ class SMPPPool:
                 event = waiter[0] = anyio.Event()
                 await event.wait()
         finally:
-            for job in list(live):
-                if queue.remove(job):
-                    continue
-                job.callback = _noop
+            queue.withdraw(live)
+            for job in live:
+                job.callback = _noop  # written already: it ends on its bind, unheard
 
     async def query(self, message_id: str, *, source_addr: str = "") -> QueryResult:
         """The state of a sent message, asked over SMPP (``query_sm``).

