@@ -14,6 +14,9 @@ Shape (style.md §3, mqttproto's with its gaps fixed):
   silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
   cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
 
+The parts of a multi-part incoming message are answered together once the joined message
+has been handed over (or, if the rest never comes, once what did arrive has been).
+
 Back-pressure on incoming ``deliver_sm``: the report buffer is bounded. A ``deliver_sm_resp`` is
 sent only when the application has *taken* the report from the stream and asked for the next
 one, so a crash never acknowledges a report nobody saw; when the buffer is full the reader
@@ -73,8 +76,13 @@ from smscenter.smpp.events import (
 )
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
-from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipts import incoming_from_deliver_sm, is_receipt, report_from_deliver_sm
+from smscenter.smpp.reassembly import AssembledMessage, Fragment, GroupKey, Reassembler
+from smscenter.smpp.receipts import (
+    incoming_from_deliver_sm,
+    incoming_from_expired,
+    is_receipt,
+    report_from_deliver_sm,
+)
 
 __all__ = (
     "QueryResult",
@@ -198,7 +206,7 @@ class _Counters:
 
 # --- reports ------------------------------------------------------------------------------------
 
-_Ack = tuple["SMPPSession", DeliverSm]
+_Ack = tuple["SMPPSession", tuple[DeliverSm, ...]]
 
 
 class _ReportBuffer:
@@ -453,7 +461,10 @@ class SMPPSession:
         self._attached = False
         self._bound = False
         self._probe_seq: int | None = None
-        self._reassembler = Reassembler()
+        self._reassembler = _TrackingReassembler()
+        # deliver_sm of parts held by the reassembler, answered when their message is handed
+        # over (or given up and handed over partly).
+        self._held: dict[GroupKey, list[DeliverSm]] = {}
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
 
@@ -850,6 +861,8 @@ class SMPPSession:
                 expired = conn.expire(now)
                 if expired:
                     self._handle(expired)
+                if self._held:
+                    self._expire_partials(now)
                 timers = conn.timers(now)
                 if timers.link_dead:
                     self._die(
@@ -1124,20 +1137,73 @@ class SMPPSession:
             self._conn.respond(pdu, CommandStatus.ESME_RX_P_APPN)
             self.wake()
             return
+        key = self._reassembler.take_key()
         if item is None:
-            # One part of a multi-part message, kept by the reassembler: acknowledged now.
-            self._conn.respond(pdu)
+            if key is not None and self._reassembler.holds(key):
+                # One part of a multi-part message: answered with the whole message, once it
+                # has been handed over, so a crash never acknowledges a part nobody saw.
+                self._held.setdefault(key, []).append(pdu)
+                return
+            self._conn.respond(pdu)  # a repeat of a part already handed over
             self.wake()
             return
+        pdus = (pdu,) if key is None else (*self._held.pop(key, ()), pdu)
         self._counters.reports += 1
-        buffer.put(item, (self, pdu))
+        buffer.put(item, (self, pdus))
 
-    def _acknowledge(self, pdu: DeliverSm) -> None:
-        """The application took the item from ``pdu``: answer it (if the link still lives)."""
+    def _expire_partials(self, now: float) -> None:
+        """Multi-part messages whose parts stopped coming: hand over what arrived."""
+        buffer = self._reports
+        for expired in self._reassembler.expire(now):
+            key = (expired.source, expired.destination, expired.reference, expired.total)
+            pdus = tuple(self._held.pop(key, ()))
+            if not pdus:
+                continue
+            logger.warning(
+                "smpp %s: gave up waiting for parts %s of a message from %s (%s)",
+                self.name,
+                expired.missing,
+                expired.source,
+                expired.reason,
+            )
+            if buffer.full or buffer.closed:
+                for pdu in pdus:
+                    self._conn.respond(pdu, CommandStatus.ESME_RX_T_APPN)
+            else:
+                self._counters.reports += 1
+                buffer.put(incoming_from_expired(expired), (self, pdus))
+            self.wake()
+
+    def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
+        """The application took the item made of ``pdus``: answer them (if the link lives)."""
         if self._closed_event.is_set():
             return
         try:
-            self._conn.respond(pdu)
+            for pdu in pdus:
+                self._conn.respond(pdu)
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
+
+
+class _TrackingReassembler(Reassembler):
+    """The core's reassembler, remembering which message the last part belonged to."""
+
+    __slots__ = ("last_key",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_key: GroupKey | None = None
+
+    def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
+        self.last_key = fragment.key
+        return super().add(fragment, now)
+
+    def take_key(self) -> GroupKey | None:
+        """The message of the part added last (once; None when no part was added since)."""
+        key, self.last_key = self.last_key, None
+        return key
+
+    def holds(self, key: GroupKey) -> bool:
+        """Whether parts of this message are waiting for the rest."""
+        return key in self._pending

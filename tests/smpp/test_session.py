@@ -240,6 +240,9 @@ async def test_incoming_multipart_is_reassembled(smsc: FakeSMSC) -> None:
         await peer.deliver(mo(b"Hello, ", udh=bytes([5, 0, 3, 7, 2, 1])))
         await peer.deliver(mo(b"world", udh=bytes([5, 0, 3, 7, 2, 2])))
         await peer.deliver(mo(b"single"))
+        await until(lambda: s.statistics().reports == 2)
+        await anyio.sleep(0.05)
+        assert smsc.deliver_resps == []  # parts are answered with their whole message
         async with s.reports() as stream:
             got = [await stream.receive(), await stream.receive()]
         assert all(isinstance(g, IncomingMessage) for g in got)
@@ -435,3 +438,20 @@ async def test_server_unbind_ends_the_session(smsc: FakeSMSC) -> None:
             await s.wait_closed()
         assert isinstance(s.error, ConnectionLost)
         assert not s.bound
+
+
+async def test_incomplete_multipart_is_handed_over_partly_after_the_timeout(
+    smsc: FakeSMSC,
+) -> None:
+    async with session(smsc, timeouts=Timeouts(5, enquire_link=0.05)) as s:
+        s._reassembler.timeout = 0.1
+        peer = smsc.live_peers[0]
+        await peer.deliver(mo(b"first half ", udh=bytes([5, 0, 3, 9, 2, 1])))
+        async with s.reports() as stream:
+            with anyio.fail_after(3):
+                event = await stream.receive()
+            assert isinstance(event, IncomingMessage)
+            assert event.text == "first half "
+            assert smsc.deliver_resps == []
+        await until(lambda: len(smsc.deliver_resps) == 1)
+        assert smsc.deliver_resps[0][1] == 0
