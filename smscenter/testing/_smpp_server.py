@@ -111,12 +111,13 @@ _PART_TIMEOUT = 60.0
 _SUBMIT_RESP_HEADER = struct.Struct(">IIII")
 _SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
 _DELIVER_SM = int(CommandId.DELIVER_SM)
-# message_state DELIVERED, network_error_code GSM/0, flag 0 (SMS), parts 1.
+# message_state DELIVERED, network_error_code GSM/0, flag 0 (SMS), parts 1, no extra status.
 _DELIVERED_TLVS: tuple[tuple[int, bytes], ...] = (
     (0x0427, b"\x02"),
     (0x0423, b"\x03\x00\x00"),
     (0x2001, b"\x00\x00"),
     (0x2002, b"\x00\x01"),
+    (0x2004, b"\x00\x00"),
 )
 
 
@@ -924,8 +925,8 @@ class SMPPServer:
         operator = lookup_operator(message.phone)
         if operator is not None and len(operator[3] + operator[4]) <= 5:  # seed 003: max 5
             tlvs.append(Tlv.of(Tag.MCCMNC, operator[3] + operator[4]))
-        if status_code in (2, 4):  # read / link clicked (seed 003, TLV 0x2004)
-            tlvs.append(Tlv.of(Tag.EXTRA_STATUS, status_code))
+        # seed 003, TLV 0x2004: 2 read, 4 link clicked (the HTTP statuses of the same numbers).
+        tlvs.append(Tlv.of(Tag.EXTRA_STATUS, status_code if status_code in (2, 4) else 0))
         return DeliverSm(
             source_addr_ton=1,
             source_addr_npi=1,

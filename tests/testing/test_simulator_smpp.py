@@ -319,6 +319,8 @@ async def test_submit_receipt_with_tlvs_and_text(sim: SMSCSimulator) -> None:
     assert pdu.tlv(Tag.NETWORK_ERROR_CODE) == b"\x03\x00\x00"
     assert pdu.tlv(Tag.PARTS) == b"\x00\x01"
     assert pdu.tlv(Tag.FLAG) == b"\x00\x00"
+    assert pdu.tlv(Tag.EXTRA_STATUS) == b"\x00\x00"
+    assert pdu.tlv(Tag.COST) == b"2.5000\x00"
     assert sim.smpp.counters.receipts_sent == 1
     assert sim.smpp.counters.receipts_acked == 1
 
@@ -701,3 +703,15 @@ async def test_bind_without_mcon_kicks_all_mcon_binds(sim: SMSCSimulator) -> Non
         await b.wait_closed()
         assert sim.smpp.counters.kicked["demo"] == 2
         assert (await newest.submit(submit())).ok
+
+
+async def test_link_clicked_extra_status(sim: SMSCSimulator) -> None:
+    sim.behaviour.phone_outcomes[PHONE] = (4, 0)  # HTTP status 4: the link was opened
+    async with esme(sim) as client:
+        await client.submit(submit("see https://example.com"))
+        sim.advance(10)
+        (pdu,) = await client.deliveries(1)
+    assert pdu.tlv(Tag.EXTRA_STATUS) == b"\x00\x04"
+    report = report_from_deliver_sm(pdu)
+    assert report.status is MessageStatus.LINK_CLICKED
+    assert "stat:DELIVRD" in pdu.short_message.decode()
