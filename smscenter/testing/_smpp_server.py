@@ -129,6 +129,8 @@ class SMPPBehaviour:
 
     :ivar throughput: submit_sm PDUs per second allowed per account (seed 003: 30 by default);
         beyond it the answer is ESME_RTHROTTLED (0x58). ``None`` turns the limit off.
+    :ivar throughput_by_login: per-account overrides of :attr:`throughput` (the provider raises
+        an account's limit on request), ``None`` values switching it off for that login.
     :ivar idle_timeout: seconds without anything received after which a connection is cut
         (seed 003: 2 minutes). ``None`` never cuts.
     :ivar receipts: send receipts (deliver_sm) at all.
@@ -170,6 +172,7 @@ class SMPPBehaviour:
     """
 
     throughput: float | None = 30.0
+    throughput_by_login: dict[str, float | None] = attrs.field(factory=dict)
     idle_timeout: float | None = 120.0
     receipts: bool = True
     intermediate_receipts: bool = False
@@ -699,7 +702,8 @@ class SMPPServer:
             self.counters.throttled += 1
             session.conn.respond(pdu, S.ESME_RTHROTTLED)
             return
-        rate = behaviour.throughput
+        overrides = behaviour.throughput_by_login
+        rate = overrides[login] if overrides and login in overrides else behaviour.throughput
         if rate is not None:
             now = time.monotonic()
             bucket = self._throttles.get(login)

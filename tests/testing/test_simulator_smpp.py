@@ -715,3 +715,15 @@ async def test_link_clicked_extra_status(sim: SMSCSimulator) -> None:
     report = report_from_deliver_sm(pdu)
     assert report.status is MessageStatus.LINK_CLICKED
     assert "stat:DELIVRD" in pdu.short_message.decode()
+
+
+async def test_throughput_per_account(sim: SMSCSimulator) -> None:
+    sim.behaviour.smpp.throughput = 2
+    sim.behaviour.smpp.throughput_by_login["shop"] = None
+    sim.add_account("shop", "shop-pw")
+    async with esme(sim, system_type="MCON1") as demo:
+        demo_answers = await demo.submit_many([submit(f"d{i}") for i in range(5)])
+    async with esme(sim, login="shop", password="shop-pw") as shop:
+        shop_answers = await shop.submit_many([submit(f"s{i}") for i in range(5)])
+    assert sum(a.ok for a in demo_answers) == 2
+    assert all(a.ok for a in shop_answers)
