@@ -59,10 +59,10 @@ EXIT_INTERRUPTED = 130
 
 @attrs.define
 class _State:
-    flags: dict[str, object | None]
+    flags: dict[str, object | None] = attrs.field(repr=False)  # holds secrets
     config_path: Path | None
     verbose: int
-    secrets: list[str] = attrs.field(factory=list)
+    secrets: list[str] = attrs.field(factory=list, repr=False)
     _settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -482,9 +482,11 @@ class _ProgressView:
 
     def counts(self) -> str:
         p = self.progress
+        waiting = p.queued() if p.queued is not None else 0
         text = (
-            f"sent {p.sent}  [green]ack {p.acknowledged}[/]  [red]failed {p.failed + p.invalid}[/]"
-            f"  [yellow]unknown {p.unknown}[/]  {p.rate:,.0f}/s"
+            f"sent {p.sent - waiting}  [green]ack {p.acknowledged}[/]  "
+            f"[red]failed {p.failed + p.invalid}[/]  [yellow]unknown {p.unknown}[/]  "
+            f"{p.rate:,.0f}/s"
         )
         if p.throttled is not None:
             text += f"  throttled {p.throttled()}"
@@ -738,16 +740,28 @@ async def _bulk_job(
                 todo, http_sender, progress, results=results, stop=stop, sender_name=sender
             )
         return
-    from smscenter.config import Limits
+    from smscenter.config import Limits, Timeouts
     from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
     limits = Limits(connections=binds, window=window, max_rate=rate)
     system_type = f"MCON{mcon}" if mcon is not None else ""
+    # Messages taken from the input wait in the pool's queue for the rate limit. Keep about 20
+    # seconds' worth there (more only adds waiting), and let one wait up to 10 minutes: if the
+    # SMSC throttles the pool far below --rate, they are late, not failed.
+    read_ahead = max(100, min(int(rate * 20), 2 * window * binds))
     async with SMPPPool(
-        host, port, credentials, limits=limits, tls=settings.smpp_tls, system_type=system_type
+        host,
+        port,
+        credentials,
+        limits=limits,
+        timeouts=Timeouts(pool=600),
+        tls=settings.smpp_tls,
+        system_type=system_type,
+        read_ahead=read_ahead,
     ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
+        progress.queued = lambda: pool.statistics().queued
         await bulk_mod.run_bulk(
             todo,
             bulk_mod.SMPPBulkSender(pool),
@@ -977,6 +991,13 @@ async def _poll(api: Any, printer: _Printer, interval: float) -> None:
     show_default=True,
     help="Share of messages that end undeliverable.",
 )
+@click.option(
+    "--smpp-throughput",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="SMPP submits per second the account may make (the provider's default is 30).",
+)
 @click.option("--for", "duration", type=float, help="Stop after this many seconds.")
 @_reports_errors
 def simulate(
@@ -985,6 +1006,7 @@ def simulate(
     seed: int,
     delivery_delay: float,
     failure_rate: float,
+    smpp_throughput: float,
     duration: float | None,
 ) -> None:
     """Run the embedded provider simulator in the foreground until Ctrl-C.
@@ -1003,6 +1025,9 @@ def simulate(
             delivery_delay=delivery_delay,
             failure_rate=failure_rate,
         ) as sim:
+            smpp_knobs = getattr(sim.behaviour, "smpp", None)
+            if smpp_knobs is not None:
+                smpp_knobs.throughput = smpp_throughput
             creds = sim.credentials
             smpp = getattr(sim, "smpp_port", None)
             lines = [

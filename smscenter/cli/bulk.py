@@ -309,7 +309,10 @@ class BulkProgress:
     fatal: BaseException | None = None
     stopped: bool = False
     errors: dict[str, int] = attrs.field(factory=dict)
+    #: Live counters of the transport, when it has them (SMPP): submits answered with
+    #: throttling, and messages still waiting in its queue for a bind or the rate limit.
     throttled: Callable[[], int] | None = None
+    queued: Callable[[], int] | None = None
 
     @property
     def done(self) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from rich.console import Console
 
 from smscenter import Credentials, HTTPClient, Message
 from smscenter.cli.bulk import (
@@ -326,3 +327,23 @@ def test_interrupted_bulk_resumes_without_resending(sim_thread: SimThread, tmp_p
     assert f"{len(rows)} already sent" in resumed.stderr
     assert Counter(m.phone for m in sim.sent) == Counter(phones)  # each exactly once
     assert {r["outcome"] for r in _final(out).values()} == {"sent"}
+
+
+def test_progress_line_shows_sent_acknowledged_failed_rate_and_throttling() -> None:
+    from smscenter.cli.app import _ProgressView
+    from smscenter.cli.bulk import BulkProgress
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    progress = BulkProgress(total=10, sent=8, acknowledged=5, failed=1, unknown=1, invalid=1)
+    progress.throttled = lambda: 4
+    progress.queued = lambda: 2  # handed to the pool, not written yet
+    view = _ProgressView(progress, console, "bulk via smpp")
+    assert view.enabled
+    with view.ui:
+        view.update()
+        view.ui.refresh()
+    text = out.getvalue()
+    assert "8/10" in text  # done (7 outcomes + 1 invalid row) of the total
+    for part in ("sent 6", "ack 5", "failed 2", "unknown 1", "/s", "throttled 4"):
+        assert part in text
