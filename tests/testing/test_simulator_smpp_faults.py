@@ -227,3 +227,27 @@ async def test_serves_any_byte_stream(sim: SMSCSimulator) -> None:
             await client.flush()
             await client.wait_for(ConnectionClosed)
     assert len(sim.sent) == 1
+
+
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_smpp_server_alone_on_trio(anyio_backend: str) -> None:
+    """The SMPP half needs no asyncio (only the HTTP half's uvicorn does): run it on trio."""
+    from decimal import Decimal
+
+    from smscenter.testing import SimulatorState, SMPPBehaviour, SMPPServer
+
+    state = SimulatorState()
+    state.add_account("demo", "demo-pw", balance=Decimal(100))
+    behaviour = SMPPBehaviour(throughput=None)
+    server = SMPPServer(state, lambda: behaviour)
+    async with anyio.create_task_group() as group:
+        host, port = await group.start(server.serve, "127.0.0.1", 0)
+        stream = await anyio.connect_tcp(host, port)
+        async with stream:
+            client = Esme(stream)
+            assert isinstance(await client.bind("demo", "demo-pw"), BindComplete)
+            response = await client.submit(submit())
+            assert response.ok
+        group.cancel_scope.cancel()
+    assert state.sent_messages()[0].id == int(response.message_id)
+    assert state.accounts["demo"].balance == Decimal("97.5")
