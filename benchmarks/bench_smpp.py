@@ -269,9 +269,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{sys.platform}, {os.cpu_count()} CPUs; clients and responder share them"
     )
     print(
-        f"{args.count:,} messages per cell (window 1: a quarter), {args.repeat} run(s) per "
-        "cell (median); window is per bind; 'server busy' = responder CPU / run wall time"
+        f"{args.count:,} messages per cell (window 1: a quarter), {args.repeat} interleaved "
+        "run(s) per cell (median); window is per bind; 'server busy' = responder CPU / run "
+        "wall time"
     )
+    if hasattr(os, "getloadavg"):
+        print(f"load average before: {os.getloadavg()[0]:.2f} (other work skews the figures)")
     table: dict[tuple[int, int, bool], dict[str, dict[str, Any]]] = {}
     started = time.perf_counter()
     for receipts in (False, True):
@@ -281,15 +284,23 @@ def main(argv: list[str] | None = None) -> int:
         with Responder(receipts=receipts) as responder:
             for binds, window, _ in mine:
                 count = _count_for(window, args.count)
-                rows: dict[str, dict[str, Any]] = {}
-                for key, driver, loop, _ in CLIENT_ROWS:
-                    if key not in wanted:
-                        continue
-                    runs = [
-                        run_client(responder, driver, loop, binds=binds, window=window, count=count)
-                        for _ in range(max(1, args.repeat))
-                    ]
-                    rows[key] = _median(runs)
+                # Rounds interleave the clients, so a noisy moment on a shared machine hits
+                # every client alike rather than one client's runs in a row.
+                runs: dict[str, list[dict[str, Any]]] = {}
+                for _ in range(max(1, args.repeat)):
+                    for key, driver, loop, _label in CLIENT_ROWS:
+                        if key in wanted:
+                            runs.setdefault(key, []).append(
+                                run_client(
+                                    responder,
+                                    driver,
+                                    loop,
+                                    binds=binds,
+                                    window=window,
+                                    count=count,
+                                )
+                            )
+                rows = {key: _median(results) for key, results in runs.items()}
                 table[(binds, window, receipts)] = rows
                 print_cell(binds, window, receipts, count, rows)
 
@@ -326,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
         if busy:
             parts.append(f"the responder was at most {max(busy) * 100:.0f}% busy in smscenter runs")
         print("; ".join(parts))
-    print(f"(total {time.perf_counter() - started:.0f} s)")
+    load = f", load average after: {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    print(f"(total {time.perf_counter() - started:.0f} s{load})")
     if args.json:
         out = {
             "machine": {
