@@ -886,13 +886,14 @@ def listen(
 
 
 async def _stop_on_signal(done: anyio.Event) -> None:
+    """Set ``done`` on Ctrl-C or SIGTERM, so the command can close its connections cleanly."""
     try:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for _ in signals:
                 done.set()
                 return
     except (NotImplementedError, RuntimeError, ValueError):
-        return  # no loop signal handling here: the default KeyboardInterrupt applies
+        return  # no loop signal handling here (Windows): Ctrl-C raises KeyboardInterrupt
 
 
 async def _until(done: anyio.Event, duration: float | None) -> None:
@@ -948,7 +949,8 @@ async def _poll(api: Any, printer: _Printer, interval: float) -> None:
     first = True
     while not printer.done.is_set():
         answers = await api.incoming(hours=None if last_incoming else 24, after_id=last_incoming)
-        for message in sorted(answers, key=lambda m: int(m.message_id or 0)):
+        # Oldest first; ids are decimal strings, so shorter is older.
+        for message in sorted(answers, key=lambda m: (len(m.message_id or ""), m.message_id or "")):
             key = message.message_id or f"{message.phone}:{message.text}"
             if key in incoming_seen:
                 continue
@@ -958,13 +960,13 @@ async def _poll(api: Any, printer: _Printer, interval: float) -> None:
             if not first:
                 printer(message)
         history = await api.history(count=100)
+        current: dict[tuple[str, str | None], MessageStatus] = {}
         for report in reversed(history):
             key2 = (report.message_id, report.phone)
-            if statuses.get(key2) is report.status:
-                continue
-            statuses[key2] = report.status
-            if not first:
+            current[key2] = report.status
+            if statuses.get(key2) is not report.status and not first:
                 printer(report)
+        statuses = current  # only the last 100 are tracked
         first = False
         with anyio.move_on_after(interval):
             await printer.done.wait()
@@ -1046,10 +1048,11 @@ def simulate(
                 click.echo(f"  export {line}")
             click.echo(f"  # or, instead of login and password: export {api_key_line}")
             sys.stdout.flush()
-            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                with anyio.move_on_after(duration if duration is not None else float("inf")):
-                    async for _ in signals:
-                        break
+            done = anyio.Event()
+            async with anyio.create_task_group() as group:
+                group.start_soon(_stop_on_signal, done)
+                await _until(done, duration)
+                group.cancel_scope.cancel()
             click.echo("simulator stopped")
 
     _run(main)
