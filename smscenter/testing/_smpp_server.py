@@ -356,24 +356,33 @@ class _Session:
     async def write_loop(self) -> None:
         receive = self._out_receive
         stream = self.stream
+        held: tuple[float, bytes, int] | None = None
         try:
-            async for due, data, answered in receive:
+            while True:
+                if held is None:
+                    try:
+                        item = await receive.receive()
+                    except anyio.EndOfStream:
+                        return
+                else:
+                    item, held = held, None
+                due, data, count = item
                 if due:
                     delay = due - time.monotonic()
                     if delay > 0:
                         await anyio.sleep(delay)
                 chunks = [data]
-                count = answered
                 now = time.monotonic()
                 while True:  # coalesce everything already due into one write
                     try:
-                        due2, data2, answered2 = receive.receive_nowait()
+                        item = receive.receive_nowait()
                     except (anyio.WouldBlock, anyio.EndOfStream):
                         break
-                    chunks.append(data2)
-                    count += answered2
-                    if due2 > now:
+                    if item[0] > now:
+                        held = item  # not due yet: it waits for its turn
                         break
+                    chunks.append(item[1])
+                    count += item[2]
                 payload = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 if payload:
                     await stream.send(payload)
