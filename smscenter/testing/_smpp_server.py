@@ -447,7 +447,7 @@ class _Session:
                 continue
             if not server.handle_events(self, events):
                 server.counters.drops += 1
-                self.push()
+                self.push(self.answered)
                 return
             if not data:
                 return
