@@ -24,6 +24,7 @@ issue's targets, PASS/FAIL each. Run from the repository root::
     python -m benchmarks.bench_smpp --quick          # small counts, well under a minute
     python -m benchmarks.bench_smpp --count 50000 --repeat 3 --million 1000000
     python -m benchmarks.bench_smpp --clients smscenter,smpp34 --json results.json
+    python -m benchmarks.bench_smpp --breakdown      # per-stage cost of one message, no I/O
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ import argparse
 import json
 import os
 import platform
+import struct
 import subprocess
 import sys
 import time
+import timeit
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks._responder import Responder, _child_env
@@ -232,6 +236,96 @@ def check_targets(
     return checks
 
 
+def _min_us(fn: Callable[[], object], number: int = 2000, repeat: int = 7) -> float:
+    """Best-of-``repeat`` microseconds per call: the least disturbed figure on a busy machine."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+
+
+def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
+    """What one message costs in each stage the pool's hot path goes through, measured in
+    isolation (no I/O), so a target miss can be attributed. Returns (stage, microseconds or
+    why it could not be measured)."""
+    from smscenter import Message, SendResult
+    from smscenter.exceptions import Transport
+    from smscenter.smpp.outgoing import build_submit_sm
+    from smscenter.smpp.pdu import SubmitSmResp, decode_pdu
+    from smscenter.smpp.receipts import report_from_deliver_sm
+    from smscenter.smpp.session import SendOutcome
+
+    def cost(fn: Callable[[], object]) -> float:
+        return _min_us(fn, number)
+
+    text = "Your code is 1234. Thank you"
+    message = Message(to="79991234567", text=text)
+    pdu = build_submit_sm(message, "79991234567", reference=1)[0]
+    resp = SubmitSmResp(sequence_number=2, message_id="1000000001").encode()
+    stages: list[tuple[str, float | str]] = [
+        (
+            "Message(to=..., text=...) (the caller builds it)",
+            cost(lambda: Message(to="79991234567", text=text)),
+        ),
+        (
+            "build_submit_sm (outgoing.py)",
+            cost(lambda: build_submit_sm(message, "79991234567", reference=1)),
+        ),
+        ("SubmitSm.encode (pdu.py)", cost(pdu.encode)),
+        ("decode_pdu(submit_sm_resp)", cost(lambda: decode_pdu(resp))),
+        (
+            "SendResult + SendOutcome (one per message)",
+            cost(
+                lambda: SendOutcome(
+                    index=0,
+                    message=message,
+                    recipient="79991234567",
+                    result=SendResult(
+                        message_id="1000000001",
+                        part_ids=("1000000001",),
+                        transport=Transport.SMPP,
+                    ),
+                )
+            ),
+        ),
+    ]
+    with Responder(receipts=True) as responder:
+        receipt = _one_receipt(responder)
+    stages.append(("decode_pdu(receipt deliver_sm)", cost(lambda: decode_pdu(receipt))))
+    deliver = decode_pdu(receipt)
+    stages.append(
+        (
+            "report_from_deliver_sm (receipts.py)",
+            cost(
+                lambda: report_from_deliver_sm(deliver)  # type: ignore[arg-type]
+            ),
+        )
+    )
+    return stages
+
+
+def _one_receipt(responder: Responder) -> bytes:
+    """The responder's receipt PDU for one submit (the exact bytes the benchmark sends)."""
+    import socket
+
+    from smscenter.smpp.pdu import BindTransceiver, SubmitSm
+
+    with socket.create_connection((responder.host, responder.port), timeout=10) as sock:
+        sock.sendall(BindTransceiver(sequence_number=1, system_id="b", password="b").encode())
+        sock.sendall(SubmitSm(sequence_number=2, destination_addr="79991234567").encode())
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("the responder closed the connection")
+            data += chunk
+            pos = 0
+            while len(data) - pos >= 16:
+                length, command_id = struct.unpack_from(">II", data, pos)
+                if len(data) - pos < length:
+                    break
+                if command_id == 0x00000005:
+                    return data[pos : pos + length]
+                pos += length
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns 0 (the PASS/FAIL lines are informational)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -249,7 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", default="", help="only these, e.g. '1:100,1:1000:r'")
     parser.add_argument("--no-million", action="store_true", help="skip the send_many run")
     parser.add_argument("--json", help="also write all figures to this file")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="only the per-stage costs of one message"
+    )
     args = parser.parse_args(argv)
+    if args.breakdown:
+        print("Per-message cost of each stage, in isolation (best of 7 x 2,000 calls):")
+        for stage, cost in breakdown():
+            shown = f"{cost:8.2f} us" if isinstance(cost, float) else cost
+            print(f"  {stage:<50}{shown}")
+        return 0
     if args.quick:
         args.count, args.million = 2_000, 100_000
     wanted = {c.strip() for c in args.clients.split(",") if c.strip()}
@@ -325,6 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, passed, detail in checks:
         verdict = "n/a " if passed is None else ("PASS" if passed else "FAIL")
         print(f"{verdict}  {name}: {detail}")
+    stages: list[tuple[str, float | str]] = []
+    if wanted & set(OURS):
+        stages = breakdown(2000 if args.count >= 2000 else 200)
+        print("\n== where one message's CPU goes (stages in isolation, no I/O) ==")
+        for stage, cost in stages:
+            shown = f"{cost:8.2f} us" if isinstance(cost, float) else cost
+            print(f"  {stage:<50}{shown}")
     rawpy = [rows["rawpy"]["rate"] for rows in table.values() if rows.get("rawpy", {}).get("ok")]
     busy = [
         rows[k]["server_busy"] for rows in table.values() for k in OURS if rows.get(k, {}).get("ok")
@@ -352,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "million": million,
             "targets": [{"target": n, "passed": p, "detail": d} for n, p, d in checks],
+            "breakdown_us": dict(stages),
         }
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(out, fh, indent=1, default=str)

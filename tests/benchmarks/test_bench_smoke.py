@@ -125,3 +125,5 @@ def test_benchmark_main_prints_tables_and_targets(
             assert row["server_busy"] >= 0
     assert figures["million"]["ok"] and figures["million"]["messages"] == 3000
     assert len(figures["targets"]) == 5
+    stages = figures["breakdown_us"]
+    assert len(stages) >= 5 and all(cost > 0 for cost in stages.values())
