@@ -1077,9 +1077,18 @@ def simulate(
     help="SMPP send rate limit, messages per second.",
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Seeds delivery outcomes.")
+@click.option(
+    "--delivery-delay",
+    type=click.FloatRange(0.1, 30),
+    default=2.0,
+    show_default=True,
+    help="Seconds the simulated operators take to report.",
+)
 @click.option("--http-only", is_flag=True, help="Skip the SMPP part.")
 @_reports_errors
-def demo(messages: int, binds: int, rate: float, seed: int, http_only: bool) -> None:
+def demo(
+    messages: int, binds: int, rate: float, seed: int, delivery_delay: float, http_only: bool
+) -> None:
     """Start the simulator and run a realistic job against it (no account needed).
 
     Sends a few messages over HTTP (ids, parts, cost, balance), checks their statuses, then a
@@ -1096,6 +1105,7 @@ def demo(messages: int, binds: int, rate: float, seed: int, http_only: bool) -> 
             rate=rate,
             seed=seed,
             smpp=not http_only,
+            delivery_delay=delivery_delay,
         )
     )
     if not summary.consistent:

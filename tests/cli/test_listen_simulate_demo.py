@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 import anyio
 import pytest
@@ -159,7 +160,7 @@ async def test_demo_end_to_end_numbers_add_up() -> None:
     assert sum(smpp.final.values()) + smpp.awaiting_receipt == 300
     assert smpp.awaiting_receipt == 0  # every receipt came back
     assert smpp.delivered > 250 and len(smpp.final) > 1  # a realistic mix
-    assert smpp.cost == 300 * 2.5 or smpp.cost == smpp.acknowledged * 2.5
+    assert smpp.cost == Decimal("750.0")  # 300 one-part messages at 2.5
     assert summary.balance_start - summary.balance_end == summary.http_cost + smpp.cost
     text = out.getvalue()
     assert "Summary" in text and "All numbers add up." in text
@@ -167,7 +168,17 @@ async def test_demo_end_to_end_numbers_add_up() -> None:
 
 
 def test_demo_command_http_only(run: Callable[..., Result]) -> None:
-    result = run("demo", "--http-only")
+    result = run("demo", "--http-only", "--delivery-delay", "0.5")
     assert result.exit_code == 0, result.output
     assert "All numbers add up." in result.stdout
     assert "SMPP part skipped (--http-only)" in result.stdout
+
+
+def test_demo_command_with_a_small_smpp_job(run: Callable[..., Result]) -> None:
+    result = run(
+        "demo", "--messages", "120", "--binds", "2", "--rate", "400", "--delivery-delay", "0.5"
+    )
+    assert result.exit_code == 0, result.output
+    assert "SMPP pool (2 binds)" in result.stdout
+    assert "120 messages over 2 binds (MCON2)" in result.stdout
+    assert "All numbers add up." in result.stdout
