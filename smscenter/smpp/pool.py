@@ -30,6 +30,7 @@ import attrs
 from smscenter.config import Credentials, Limits, Timeouts
 from smscenter.exceptions import (
     APIError,
+    ConnectError,
     ConnectionLost,
     SMSCenterError,
 )
@@ -127,8 +128,9 @@ class SMPPPool:
                 ...
 
     Entering connects and binds; it returns as soon as one bind is up. It raises the first error
-    when every bind was refused on every host for a wrong password or login
-    (:class:`~smscenter.exceptions.AuthenticationError`), or when no bind came up within
+    when every bind failed on every host for a wrong password or login
+    (:class:`~smscenter.exceptions.AuthenticationError`) or because nothing accepted the
+    connection (:class:`~smscenter.exceptions.ConnectError`), or when no bind came up within
     ``Timeouts.connect + Timeouts.bind`` (other refusals are retried with backoff meanwhile).
     Binds that drop later are re-established in the background with jittered backoff, moving to
     the next backup host after a failure.
@@ -575,8 +577,10 @@ def _noop(job: Job) -> None:
 
 
 def _permanent(error: BaseException | None) -> bool:
-    """Errors retrying cannot cure: wrong password or login, a bad configuration."""
-    if isinstance(error, ValueError):
+    """Errors that end the start-up once every host gave them: a wrong password or login, a
+    bad configuration, nothing listening (retrying cannot cure the first two, and a caller
+    with a typo in the host should not wait for the deadline)."""
+    if isinstance(error, ValueError | ConnectError):
         return True
     return isinstance(error, APIError) and error.code in (
         CommandStatus.ESME_RINVPASWD,

@@ -419,3 +419,13 @@ async def test_cannot_use_a_closed_pool(smsc: FakeSMSC) -> None:
         pass
     with pytest.raises(RuntimeError):
         await p.send(Message(to="+79991234567", text="late"))
+
+
+async def test_nothing_listening_fails_entering_without_waiting_for_the_deadline() -> None:
+    async with FakeSMSC() as gone:
+        port = gone.port
+    start = anyio.current_time()
+    with pytest.raises(smscenter.ConnectError):
+        async with SMPPPool("127.0.0.1", port, CREDS, backup_hosts=[("127.0.0.1", port)]):
+            pass
+    assert anyio.current_time() - start < 2
