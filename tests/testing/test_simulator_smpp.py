@@ -641,9 +641,9 @@ async def test_enquire_link_and_unbind(sim: SMSCSimulator) -> None:
 
 
 async def test_idle_connection_is_cut(sim: SMSCSimulator) -> None:
-    sim.behaviour.smpp.idle_timeout = 0.2
+    sim.behaviour.smpp.idle_timeout = 0.5
     async with esme(sim) as client:
-        await client.wait_closed(wait=3)
+        await client.wait_closed(wait=5)
     assert sim.smpp.counters.idle_cuts == 1
 
 
