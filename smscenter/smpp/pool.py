@@ -372,6 +372,9 @@ class SMPPPool:
                 if session.error is not None:
                     slot.last_error = session.error
                 slot.failures = 1
+                # Unbound by the SMSC: most likely another bind of this login without MCONn
+                # took the place (seed 003); coming straight back would only kick it in turn.
+                refused = session.unbound_by_peer
             except (SMSCenterError, ValueError, OSError, anyio.BrokenResourceError) as exc:
                 slot.last_error = exc
                 slot.failures += 1

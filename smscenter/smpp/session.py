@@ -467,6 +467,9 @@ class SMPPSession:
         self._held: dict[GroupKey, list[DeliverSm]] = {}
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
+        #: The SMSC ended the bind with an unbind (e.g. another bind of the login without
+        #: ``MCONn`` took its place, seed 003).
+        self.unbound_by_peer = False
 
     def __repr__(self) -> str:
         state = "bound" if self._bound else ("closed" if self._closed_event.is_set() else "open")
@@ -1066,6 +1069,7 @@ class SMPPSession:
                 self._unbound_event.set()
             elif cls is UnbindReceived:
                 logger.info("smpp %s: the SMSC unbound", self.name)
+                self.unbound_by_peer = True
                 freed = True
             elif cls is ConnectionClosed:
                 assert isinstance(event, ConnectionClosed)

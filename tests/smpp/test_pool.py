@@ -429,3 +429,16 @@ async def test_nothing_listening_fails_entering_without_waiting_for_the_deadline
         async with SMPPPool("127.0.0.1", port, CREDS, backup_hosts=[("127.0.0.1", port)]):
             pass
     assert anyio.current_time() - start < 2
+
+
+async def test_unbound_by_the_smsc_comes_back_only_after_the_refusal_pause(smsc: FakeSMSC) -> None:
+    policy = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.3)
+    async with pool(smsc, reconnect=policy) as p:
+        peer = smsc.live_peers[0]
+        peer.conn.send_unbind()
+        await peer.flush()
+        await until(lambda: p.statistics().binds_up == 0)
+        start = anyio.current_time()
+        await until(lambda: p.statistics().binds_up == 1)
+        assert anyio.current_time() - start >= 0.25
+        assert len(smsc.binds) == 2
