@@ -46,3 +46,10 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with peer libraries (slow; prints ratios)."""
     session.install(EXTRAS, *nox.project.dependency_groups(PYPROJECT, "bench"))
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors."""
+    session.install(EXTRAS, *nox.project.dependency_groups(PYPROJECT, "docs"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
