@@ -310,7 +310,11 @@ def _noop(job: Job) -> None:
 
 
 def _send_result(job: Job) -> SendResult:
-    ids = tuple(pdu.message_id if isinstance(pdu, SubmitSmResp) else "" for pdu in job.responses)
+    responses = job.responses
+    if len(responses) == 1 and isinstance(responses[0], SubmitSmResp):
+        ids: tuple[str, ...] = (responses[0].message_id,)
+    else:
+        ids = tuple(pdu.message_id if isinstance(pdu, SubmitSmResp) else "" for pdu in responses)
     message = job.message
     return SendResult(
         message_id=ids[0],
@@ -937,7 +941,9 @@ class SMPPSession:
         job = self._current
         paid = self._current_paid
         sent = False
-        while conn.window_available > 0:
+        # Every job PDU (submit_sm, query_sm) takes one window slot: count locally.
+        room = conn.window_available
+        while room > 0:
             if job is None:
                 if self._retry:
                     job = self._retry.popleft()
@@ -957,7 +963,7 @@ class SMPPSession:
             paid = True
             todo = job.todo
             is_submit = job.counts_rate
-            while todo and conn.window_available > 0:
+            while todo and room > 0:
                 index = todo[0]
                 try:
                     seq = send(job.pdus[index], deadline=deadline)
@@ -966,6 +972,7 @@ class SMPPSession:
                     todo.clear()
                     break
                 todo.popleft()
+                room -= 1
                 pending[seq] = (job, index)
                 job.in_flight += 1
                 job.written = True
@@ -977,7 +984,7 @@ class SMPPSession:
             job.finish_if_done()
             job = None
         self._current, self._current_paid = job, paid
-        if self._taking and len(queue) and conn.window_available <= 0:
+        if self._taking and room <= 0 and len(queue):
             queue.wake_one()  # this bind is full: pass the rest on to one with room
         if sent and self._timer_at is not None and deadline is not None:
             if deadline < self._timer_at:
