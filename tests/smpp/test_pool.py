@@ -442,3 +442,37 @@ async def test_unbound_by_the_smsc_comes_back_only_after_the_refusal_pause(smsc:
         await until(lambda: p.statistics().binds_up == 1)
         assert anyio.current_time() - start >= 0.25
         assert len(smsc.binds) == 2
+
+
+async def test_cancelled_send_leaves_nothing_queued(smsc: FakeSMSC) -> None:
+    smsc.hold = True
+    async with pool(smsc, window=1) as p, anyio.create_task_group() as tg:
+        tg.start_soon(p.send, Message(to="+79991234567", text="first"))
+        await until(lambda: len(smsc.submits) == 1)
+        with anyio.move_on_after(0.05):
+            await p.send(Message(to="+79990000000", text="given up"))
+        assert p.statistics().queued == 0
+        smsc.hold = False
+        smsc.live_peers[0].answer_held()
+        await smsc.live_peers[0].flush()
+    assert [s.destination_addr for s in smsc.submits] == ["79991234567"]
+
+
+async def test_pool_over_tls() -> None:
+    import ssl
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    async with FakeSMSC(tls=server_ctx) as server:
+        async with SMPPPool(
+            "127.0.0.1", server.port, CREDS, tls=client_ctx, connections=2, limits=NO_RATE
+        ) as p:
+            await until(lambda: p.statistics().binds_up == 2)
+            outcomes = [o async for o in p.send_many(messages(20))]
+        assert all(o.ok for o in outcomes)
+        assert [b[2] for b in server.binds] == ["MCON2", "MCON2"]
