@@ -274,7 +274,7 @@ class JobQueue:
                 if job.state is not JobState.QUEUED:
                     continue
                 if job.deadline is not None and job.deadline <= now:
-                    job.finish(_pool_timeout(self.pool_timeout))
+                    job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
                     continue
                 job.state = JobState.STARTED
                 return job
@@ -316,7 +316,7 @@ class JobQueue:
                     continue
                 if job.deadline is not None and job.deadline <= now:
                     dq.popleft()
-                    job.finish(_pool_timeout(self.pool_timeout))
+                    job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
                     continue
                 if job.deadline is not None and (nxt is None or job.deadline < nxt):
                     nxt = job.deadline
@@ -329,7 +329,19 @@ class JobQueue:
             while dq:
                 job = dq.popleft()
                 if job.state is JobState.QUEUED:
-                    job.finish(error)
+                    job.finish(_not_sent(job, error))
+
+
+def _not_sent(job: Job, error: BaseException) -> BaseException:
+    """The error for a job that is given up while waiting in the queue. One that came back from
+    a bind that dropped after writing some of its parts was partly sent: its outcome is
+    unknown, not "never written"."""
+    if job.written:
+        return UnknownOutcomeError(
+            "some parts of the message were sent before its bind dropped; the rest were not",
+            cause=error,
+        )
+    return error
 
 
 def _pool_timeout(timeout: float | None) -> PoolTimeout:

@@ -121,3 +121,19 @@ def test_queue_remove_and_expire() -> None:
     assert queue.expire(1.0) == 1.5
     assert queue.expire(1.5) is None
     assert isinstance(b.error, PoolTimeout) and b_done == [b]
+
+
+def test_a_partly_written_job_given_up_in_the_queue_is_an_unknown_outcome() -> None:
+    from smscenter import ConnectionLost, UnknownOutcomeError
+
+    queue = JobQueue(pool_timeout=1.0)
+    partly, partly_done = _job()
+    partly.written = True  # a bind wrote some parts, then dropped and handed it back
+    fresh, fresh_done = _job()
+    queue.push_back(partly)
+    queue.push(fresh, 0.0)
+    queue.fail_all(ConnectionLost("closing"))
+    assert isinstance(partly.error, UnknownOutcomeError)
+    assert isinstance(partly.error.cause, ConnectionLost)
+    assert type(fresh.error) is ConnectionLost
+    assert partly_done == [partly] and fresh_done == [fresh]
