@@ -741,6 +741,7 @@ async def _bulk_job(
             )
         return
     from smscenter.config import Limits, Timeouts
+    from smscenter.smpp.constants import BindMode
     from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
@@ -750,10 +751,13 @@ async def _bulk_job(
     # seconds' worth there (more only adds waiting), and let one wait up to 10 minutes: if the
     # SMSC throttles the pool far below --rate, they are late, not failed.
     read_ahead = max(100, min(int(rate * 20), 2 * window * binds))
+    # Transmitter binds: the receipts are left to a receiving bind (`smscenter listen`, or the
+    # provider keeps them until one binds) instead of piling up unread here.
     async with SMPPPool(
         host,
         port,
         credentials,
+        mode=BindMode.TRANSMITTER,
         limits=limits,
         timeouts=Timeouts(pool=600),
         tls=settings.smpp_tls,
@@ -908,12 +912,19 @@ async def _listen_smpp(
     mcon: int | None,
     duration: float | None,
 ) -> None:
+    from smscenter.smpp.constants import BindMode
     from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
     system_type = f"MCON{mcon}" if mcon is not None else ""
     pool = SMPPPool(
-        host, port, credentials, connections=1, tls=settings.smpp_tls, system_type=system_type
+        host,
+        port,
+        credentials,
+        connections=1,
+        mode=BindMode.RECEIVER,
+        tls=settings.smpp_tls,
+        system_type=system_type,
     )
 
     async def consume() -> None:

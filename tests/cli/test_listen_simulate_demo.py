@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import anyio
 import pytest
@@ -63,8 +64,9 @@ def test_listen_over_smpp_prints_receipts_and_incoming(
 
 async def _after_first_poll(sim: object, *actions: Callable[[], object]) -> None:
     with anyio.fail_after(20):
-        # Wait for listen's first poll (incoming + history), which it takes as the baseline.
-        while sim.requests.get("get", 0) < 2:  # type: ignore[attr-defined]  # noqa: ASYNC110
+        # listen's first poll (incoming + history) is its baseline; once the next poll's first
+        # request arrives, the baseline has been read in full.
+        while sim.requests.get("get", 0) < 3:  # type: ignore[attr-defined]  # noqa: ASYNC110
             await anyio.sleep(0.005)
     for action in actions:
         action()
@@ -182,3 +184,22 @@ def test_demo_command_with_a_small_smpp_job(run: Callable[..., Result]) -> None:
     assert "SMPP pool (2 binds)" in result.stdout
     assert "120 messages over 2 binds (MCON2)" in result.stdout
     assert "All numbers add up." in result.stdout
+
+
+def test_bulk_then_listen_gets_the_bulk_jobs_receipts(
+    sim_thread: SimThread, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """bulk binds as a transmitter, so the receipts wait for a receiving bind: listen's."""
+    sim = sim_thread.sim
+    out = tmp_path / "r.csv"
+    numbers = "".join(f"7993{i:07d}\n" for i in range(5))
+    sent = run("bulk", "-", "--out", str(out), "--text", "Hi", env=sim_thread.env, input=numbers)
+    assert sent.exit_code == 0, sent.output
+    ids = {line.split(",")[3] for line in out.read_text().splitlines()[1:] if ",sent," in line}
+    assert len(ids) == 5
+    sim_thread.portal.start_task_soon(_when_bound_then, sim, lambda: sim.advance(60))
+    result = run("listen", "--count", "5", "--for", "20", "--json", env=sim_thread.env)
+    assert result.exit_code == 0, result.output
+    receipts = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["message_id"] for r in receipts} == ids
+    assert {r["type"] for r in receipts} == {"receipt"}
