@@ -986,6 +986,18 @@ async def _poll(api: Any, printer: _Printer, interval: float) -> None:
 # --- simulate and demo -------------------------------------------------------------------------
 
 
+def _import_demo() -> Any:
+    """smscenter.demo, or an install hint when the simulator's extra is missing."""
+    try:
+        import smscenter.demo as demo_module
+    except ImportError as error:
+        _fail(
+            "the simulator needs the 'testing' extra: pip install 'smscenter[cli,testing]' "
+            f"({error})"
+        )
+    return demo_module
+
+
 @cli.command()
 @click.option("--http-port", type=int, default=0, help="HTTP port [default: a free one].")
 @click.option("--smpp-port", type=int, default=0, help="SMPP port [default: a free one].")
@@ -1028,7 +1040,7 @@ def simulate(
     as SMSC_BASE_URL, SMSC_SMPP_HOST, SMSC_SMPP_PORT, SMSC_LOGIN and SMSC_PASSWORD. Statuses
     move on in real time. Needs the `testing` extra.
     """
-    from smscenter.demo import start_simulator
+    start_simulator = _import_demo().start_simulator
 
     async def main() -> None:
         async with start_simulator(
@@ -1105,8 +1117,7 @@ def demo(
     Sends a few messages over HTTP (ids, parts, cost, balance), checks their statuses, then a
     bulk job over an SMPP pool with receipts coming back, and prints a summary.
     """
-    from smscenter.demo import run_demo
-
+    run_demo = _import_demo().run_demo
     summary = _run(
         functools.partial(
             run_demo,

@@ -179,3 +179,16 @@ def test_python_dash_m_entry_point_runs() -> None:
     assert done.returncode == 0
     for command in ("send", "cost", "status", "balance", "bulk", "listen", "simulate", "demo"):
         assert command in done.stdout
+
+
+@pytest.mark.parametrize("command", ["demo", "simulate"])
+def test_missing_testing_extra_prints_its_install_hint(command: str) -> None:
+    code = (
+        "import sys; sys.modules['uvicorn'] = None\nfrom smscenter.__main__ import main\nmain()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, command], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert "pip install 'smscenter[cli,testing]'" in done.stderr
+    assert "Traceback" not in done.stderr
