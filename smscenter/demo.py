@@ -388,8 +388,8 @@ def _summary(summary: DemoSummary) -> Table:
     table = Table(box=box.SIMPLE_HEAVY)
     table.add_column("")
     table.add_column("HTTP", justify="right")
-    table.add_column("SMPP pool" if smpp is None else f"SMPP pool ({smpp.binds} binds)")
-    table.columns[2].justify = "right"
+    title = "SMPP pool" if smpp is None else f"SMPP pool ({smpp.binds} binds)"
+    table.add_column(title, justify="right")
 
     def smpp_cell(value: object) -> str:
         return "-" if smpp is None else str(value)
@@ -403,6 +403,7 @@ def _summary(summary: DemoSummary) -> Table:
     table.add_row(
         "refused / unknown", "0 / 0", smpp_cell(smpp and f"{smpp.failed} / {smpp.unknown}")
     )
+    table.add_row("[dim]final status:[/]", "", "")
     for name in statuses:
         table.add_row(
             f"  {name}",
