@@ -38,7 +38,7 @@ from smscenter.http.client import HTTPClient
 from smscenter.models import DeliveryReport, Message, MessageStatus, SendResult
 from smscenter.testing import Behaviour, SMSCSimulator
 
-__all__ = ("DemoSummary", "SMPPPart", "run_demo", "start_simulator")
+__all__ = ("DemoSummary", "SMPPPart", "run_demo", "smpp_available", "start_simulator")
 
 #: The final outcomes the simulated operators draw from, ``{(status, err): weight}``:
 #: mostly delivered, some subscribers offline or unknown, a few messages expire.

@@ -52,16 +52,20 @@ from smscenter.smpp.pool import SMPPPool
 __all__ = (
     "BulkError",
     "BulkProgress",
+    "BulkSender",
     "HTTPBulkSender",
     "Outcome",
+    "Plan",
     "Recipient",
     "ResultFile",
     "ResultRow",
     "SMPPBulkSender",
+    "http_outcome",
     "plan",
     "read_recipients",
     "run_bulk",
     "settle",
+    "smpp_outcome",
 )
 
 logger = logging.getLogger(__name__)

@@ -56,3 +56,25 @@ def test_every_option_is_documented() -> None:
             if isinstance(param, click.Option) and param.name != "help" and not documented:
                 missing.append(f"{command.name}: {param.opts}")
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["smscenter.cli", "smscenter.cli.app", "smscenter.cli.bulk", "smscenter.cli.settings",
+     "smscenter.demo", "smscenter.__main__"],
+)  # fmt: skip
+def test_all_lists_every_public_class_and_function(module_name: str) -> None:
+    import importlib
+    import inspect
+
+    module = importlib.import_module(module_name)
+    assert isinstance(module.__all__, tuple)
+    defined = {
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(obj) or inspect.isfunction(obj))
+        and getattr(obj, "__module__", None) == module.__name__
+    }
+    assert defined <= set(module.__all__), defined - set(module.__all__)
+    assert all(hasattr(module, name) for name in module.__all__)
