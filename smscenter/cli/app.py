@@ -69,6 +69,8 @@ class _State:
         if self._settings is None:
             self._settings = resolve_settings(self.flags, config_path=self.config_path)
             self.secrets.extend(s for s in self._settings.secrets if s not in self.secrets)
+            for warning in self._settings.warnings:
+                click.echo(f"warning: {warning}", err=True)
         return self._settings
 
 

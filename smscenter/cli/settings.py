@@ -71,6 +71,7 @@ class Settings:
     smpp_tls: bool = False
     config_path: Path | None = None
     secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    warnings: tuple[str, ...] = ()
 
     def require_credentials(self) -> Credentials:
         """The credentials, or :class:`ConfigError` saying how to give them."""
@@ -172,6 +173,12 @@ def resolve_settings(
     seen_secrets: list[str] = []
     for _origin, layer in layers:
         seen_secrets.extend(str(layer[s]) for s in _SECRETS if layer.get(s))
+    warnings = []
+    if any(file_layer.get(s) for s in _SECRETS) and _readable_by_others(path):
+        warnings.append(
+            f"config file {path} holds a secret and is readable by other users; "
+            f"run: chmod 600 {path}"
+        )
 
     def pick(name: str) -> tuple[object | None, str]:
         for origin, layer in layers:
@@ -200,7 +207,17 @@ def resolve_settings(
         smpp_tls=_bool(smpp_tls, "smpp_tls", tls_origin) if smpp_tls is not None else False,
         config_path=path,
         secrets=tuple(dict.fromkeys(seen_secrets)),
+        warnings=tuple(warnings),
     )
+
+
+def _readable_by_others(path: Path) -> bool:
+    if os.name != "posix":
+        return False  # Windows ACLs do not map to mode bits
+    try:
+        return bool(path.stat().st_mode & 0o077)
+    except OSError:
+        return False
 
 
 def _credentials(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -192,3 +193,16 @@ def test_missing_testing_extra_prints_its_install_hint(command: str) -> None:
     assert done.returncode == 1
     assert "pip install 'smscenter[cli,testing]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_config_file_with_a_secret_readable_by_others_is_flagged(tmp_path: Path) -> None:
+    path = _file(tmp_path, 'login = "acme"\npassword = "pw"\n')
+    path.chmod(0o644)
+    (warning,) = resolve_settings({}, NO_ENV, config_path=path).warnings
+    assert "chmod 600" in warning and "pw" not in warning.replace(str(path), "")
+    path.chmod(0o600)
+    assert resolve_settings({}, NO_ENV, config_path=path).warnings == ()
+    no_secret = _file(tmp_path, 'base_url = "https://smsc.kz"\n')
+    no_secret.chmod(0o644)
+    assert resolve_settings({}, NO_ENV, config_path=no_secret).warnings == ()
