@@ -67,11 +67,21 @@ class _State:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = resolve_settings(self.flags, config_path=self.config_path)
+            self._settings = resolve_settings(
+                self.flags,
+                config_path=self.config_path,
+                ask_password=_prompt_password if sys.stdin.isatty() else None,
+            )
             self.secrets.extend(s for s in self._settings.secrets if s not in self.secrets)
             for warning in self._settings.warnings:
                 click.echo(f"warning: {warning}", err=True)
         return self._settings
+
+
+def _prompt_password(login: str) -> str:
+    """Ask for the password on the terminal, without echoing it."""
+    typed: str = click.prompt(f"Password for {login}", hide_input=True, err=True)
+    return typed
 
 
 class _ScrubFilter(logging.Filter):

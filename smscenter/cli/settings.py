@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -150,12 +150,15 @@ def resolve_settings(
     env: Mapping[str, str] | None = None,
     *,
     config_path: Path | str | None = None,
+    ask_password: Callable[[str], str] | None = None,
 ) -> Settings:
     """Merge flags, environment and config file into :class:`Settings`.
 
     :param flags: setting name -> value given on the command line (``None``: not given).
     :param env: the environment (``os.environ`` by default).
     :param config_path: ``--config``; a named file must exist, the default one may not.
+    :param ask_password: called with the login when a login but no secret is set anywhere
+        (the CLI prompts on a terminal); without it that is an error.
     :raises ConfigError: contradictory or malformed settings.
     """
     env = os.environ if env is None else env
@@ -186,6 +189,13 @@ def resolve_settings(
                 return layer[name], origin
         return None, ""
 
+    if ask_password is not None and not any(s in layer for _, layer in layers for s in _SECRETS):
+        login_value, _origin = pick("login")
+        if login_value is not None:
+            typed = ask_password(str(login_value))
+            if typed:
+                layers.insert(0, ("the prompt", {"password": typed}))
+                seen_secrets.append(typed)
     credentials = _credentials(layers, pick)
     base_url, origin = pick("base_url")
     smpp_host, host_origin = pick("smpp_host")

@@ -206,3 +206,21 @@ def test_a_config_file_with_a_secret_readable_by_others_is_flagged(tmp_path: Pat
     no_secret = _file(tmp_path, 'base_url = "https://smsc.kz"\n')
     no_secret.chmod(0o644)
     assert resolve_settings({}, NO_ENV, config_path=no_secret).warnings == ()
+
+
+def test_a_login_without_a_secret_asks_for_the_password_when_it_can(tmp_path: Path) -> None:
+    no_env = {"XDG_CONFIG_HOME": str(tmp_path)}  # no config file either
+    asked: list[str] = []
+
+    def ask(login: str) -> str:
+        asked.append(login)
+        return "typed-pw"
+
+    settings = resolve_settings({"login": "acme"}, no_env, ask_password=ask)
+    assert asked == ["acme"]
+    assert settings.credentials is not None and settings.credentials.password == "typed-pw"
+    assert "typed-pw" in settings.secrets  # scrubbed like any other secret
+    # Not asked when a secret is set somewhere, nor without a login.
+    resolve_settings({"login": "acme"}, {**no_env, "SMSC_PASSWORD": "x"}, ask_password=ask)
+    assert resolve_settings({}, no_env, ask_password=ask).credentials is None
+    assert asked == ["acme"]
