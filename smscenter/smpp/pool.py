@@ -448,12 +448,15 @@ class SMPPPool:
         message and recipient, in completion order.
 
         The input is read lazily: at most ``read_ahead`` messages are taken and unfinished at
-        any time, so a generator of millions stays in bounded memory. Failures are outcome
+        any time (fewer under a rate limit: what the rate sends in a quarter of
+        ``Timeouts.pool``), so a generator of millions stays in bounded memory and queued
+        messages do not time out just because the pool paces them. Failures are outcome
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
         """
         self._check_open()
-        limit = read_ahead or self._read_ahead
+        cap = read_ahead or self._read_ahead
+        limit = cap
         queue = self._queue
         done: deque[Job] = deque()
         early: deque[SendOutcome] = deque()
@@ -479,6 +482,7 @@ class SMPPPool:
         try:
             while True:
                 # Finished but not yet yielded outcomes count too: memory stays bounded.
+                limit = self._read_ahead_now(cap)
                 if not exhausted and len(live) + len(done) < limit:
                     now = anyio.current_time()
                     while len(live) + len(done) < limit:
@@ -523,6 +527,15 @@ class SMPPPool:
             queue.withdraw(live)
             for job in live:
                 job.callback = _noop  # written already: it ends on its bind, unheard
+
+    def _read_ahead_now(self, cap: int) -> int:
+        """How many messages send_many may hold now. Under a rate limit, no more than the rate
+        drains in a quarter of ``Timeouts.pool``: queued messages then never wait long enough
+        for a PoolTimeout merely because the pool itself paces them."""
+        rate, pool = self._limiter.rate, self._timeouts.pool
+        if rate is None or pool is None:
+            return cap
+        return max(1, min(cap, int(rate * pool / 4)))
 
     async def query(self, message_id: str, *, source_addr: str = "") -> QueryResult:
         """The state of a sent message, asked over SMPP (``query_sm``).

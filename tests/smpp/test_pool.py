@@ -476,3 +476,16 @@ async def test_pool_over_tls() -> None:
             outcomes = [o async for o in p.send_many(messages(20))]
         assert all(o.ok for o in outcomes)
         assert [b[2] for b in server.binds] == ["MCON2", "MCON2"]
+
+
+async def test_rate_limited_send_many_reads_ahead_only_what_the_rate_drains(
+    smsc: FakeSMSC,
+) -> None:
+    consumed = [0]
+    async with pool(smsc, limits=Limits(max_rate=200), timeouts=Timeouts(5, pool=0.4)) as p:
+        outcomes = []
+        async for outcome in p.send_many(messages(150, consumed)):
+            outcomes.append(outcome)
+            # 200/s x 0.4 s / 4 = 20 messages held at most
+            assert consumed[0] - len(outcomes) <= 20
+    assert len(outcomes) == 150 and all(o.ok for o in outcomes)  # none timed out in the queue
