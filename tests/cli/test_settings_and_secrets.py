@@ -14,7 +14,8 @@ from click.testing import Result
 from smscenter.cli.settings import ConfigError, resolve_settings, scrub
 from tests.cli.conftest import SECRET, SimThread
 
-NO_ENV: dict[str, str] = {}
+# No variables, and a config directory that does not exist (never a real user file).
+NO_ENV: dict[str, str] = {"XDG_CONFIG_HOME": "/nonexistent/smscenter-tests"}
 
 
 def _file(tmp_path: Path, text: str) -> Path:
