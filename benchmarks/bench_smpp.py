@@ -25,6 +25,7 @@ issue's targets, PASS/FAIL each. Run from the repository root::
     python -m benchmarks.bench_smpp --count 50000 --repeat 3 --million 1000000
     python -m benchmarks.bench_smpp --clients smscenter,smpp34 --json results.json
     python -m benchmarks.bench_smpp --breakdown      # per-stage cost of one message, no I/O
+    python -m benchmarks.bench_smpp --render results.json   # markdown tables of a saved run
 """
 
 from __future__ import annotations
@@ -326,6 +327,67 @@ def _one_receipt(responder: Responder) -> bytes:
                 pos += length
 
 
+def render_markdown(figures: dict[str, Any]) -> str:
+    """Markdown tables (for docs/performance.md) from the ``--json`` figures of a run."""
+    labels = {key: label for key, _, _, label in CLIENT_ROWS}
+    cells = figures["cells"]
+
+    def cell_text(row: dict[str, Any] | None) -> str:
+        if row is None:
+            return "-"
+        if not row.get("ok"):
+            return "n/a"
+        return f"{row['rate']:,.0f} ({row['cpu_us']:.0f})"
+
+    lines: list[str] = []
+    submit = [c for c in cells if not c["receipts"]]
+    receipt = [c for c in cells if c["receipts"]]
+    for title, group in (
+        ("submit_sm -> submit_sm_resp", submit),
+        ("with a delivery receipt per message", receipt),
+    ):
+        if not group:
+            continue
+        lines.append(f"{title}, msg/s (client CPU us per message):\n")
+        heads = [f"{c['binds']} bind{'s' if c['binds'] > 1 else ''} w{c['window']}" for c in group]
+        lines.append("| client | " + " | ".join(heads) + " |")
+        lines.append("|---" * (len(heads) + 1) + "|")
+        keys = [key for key, *_ in CLIENT_ROWS if any(key in c["clients"] for c in group)]
+        for key in keys:
+            row = [cell_text(c["clients"].get(key)) for c in group]
+            lines.append(f"| {labels[key]} | " + " | ".join(row) + " |")
+        lines.append("")
+    rss = {
+        key: [c["clients"][key]["maxrss_mb"] for c in cells if c["clients"].get(key, {}).get("ok")]
+        for key, *_ in CLIENT_ROWS
+    }
+    lines.append(
+        "Peak RSS (MB, whole client process): "
+        + "; ".join(f"{labels[k]} {min(v):.0f}-{max(v):.0f}" for k, v in rss.items() if v)
+        + "\n"
+    )
+    million = figures.get("million")
+    if million and million.get("ok"):
+        lines.append(
+            f"`send_many` of {million['messages']:,} lazily generated messages (1 bind, w1000): "
+            f"{million['rate']:,.0f} msg/s, {million['cpu_us']:.1f} us CPU per message, "
+            f"peak RSS {million['maxrss_mb']:.1f} MB.\n"
+        )
+    lines.append("| target | measured | verdict |")
+    lines.append("|---|---|---|")
+    for target in figures.get("targets", []):
+        verdict = {True: "PASS", False: "FAIL", None: "n/a"}[target["passed"]]
+        lines.append(f"| {target['target']} | {target['detail']} | {verdict} |")
+    stages = figures.get("breakdown_us") or {}
+    if stages:
+        lines.append("\n| stage (in isolation, no I/O) | us per message |")
+        lines.append("|---|---|")
+        for stage, value in stages.items():
+            shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {stage} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns 0 (the PASS/FAIL lines are informational)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -346,7 +408,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--breakdown", action="store_true", help="only the per-stage costs of one message"
     )
+    parser.add_argument("--render", help="print the markdown tables of a --json file, no run")
     args = parser.parse_args(argv)
+    if args.render:
+        with open(args.render, encoding="utf-8") as fh:
+            print(render_markdown(json.load(fh)), end="")
+        return 0
     if args.breakdown:
         print("Per-message cost of each stage, in isolation (best of 7 x 2,000 calls):")
         for stage, cost in breakdown():

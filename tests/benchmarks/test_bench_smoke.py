@@ -127,3 +127,9 @@ def test_benchmark_main_prints_tables_and_targets(
     assert len(figures["targets"]) == 5
     stages = figures["breakdown_us"]
     assert len(stages) >= 5 and all(cost > 0 for cost in stages.values())
+
+    # The saved figures render as the markdown tables of docs/performance.md.
+    bench_smpp.main(["--render", str(out_file)])
+    markdown = capsys.readouterr().out
+    assert "| smscenter SMPPPool (asyncio) |" in markdown and "| 1 bind w100 |" in markdown
+    assert markdown.count("| PASS |") + markdown.count("| FAIL |") + markdown.count("| n/a |") == 5
