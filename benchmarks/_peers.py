@@ -41,6 +41,14 @@ __all__ = ("CLIENTS", "run_config")
 
 TEXT = "Your code is 1234. Thank you"  # 28 characters, GSM 03.38 / ASCII
 TEXT_BYTES = TEXT.encode("ascii")
+
+
+def _text(n: int, vary: bool) -> str:
+    """The message text: the same for all, or (``vary``) a distinct code per message, same
+    length, as a one-time-password mailing would send."""
+    return f"Your code is {n % 10_000:04d}. Thank you" if vary else TEXT
+
+
 LOGIN = "bench"
 PASSWORD = "bench"
 DEADLINE = 600.0  # no run may hang the benchmark
@@ -84,6 +92,7 @@ async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
 
     count: int = cfg["count"]
     want_receipts: bool = cfg["receipts"]
+    vary: bool = cfg.get("vary_text", False)
     pool = SMPPPool(
         "127.0.0.1",
         cfg["port"],
@@ -96,7 +105,7 @@ async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
     def messages() -> Iterator[Message]:
         # Lazily generated, one distinct recipient each: send_many must not hold them all.
         for n in range(count):
-            yield Message(to=_phone(n), text=TEXT, report=want_receipts)
+            yield Message(to=_phone(n), text=_text(n, vary), report=want_receipts)
 
     clock = _Clock()
     ok = failed = receipts = 0
@@ -138,13 +147,13 @@ _HEADER = struct.Struct(">IIII")
 # data_coding 0, sm_default_msg_id 0, sm_length, short_message.
 _RAW_HEAD = b"\0" + b"\x05\x00SMSC\0" + b"\x01\x01"
 _RAW_TAIL = b"\0\x00\x00\x00\0\0"
-_RAW_AFTER = b"\x00\x00\x00" + bytes([len(TEXT_BYTES)]) + TEXT_BYTES
-_RAW_LENGTH = 16 + len(_RAW_HEAD) + 12 + len(_RAW_TAIL) + 1 + len(_RAW_AFTER)
+_RAW_AFTER = b"\x00\x00\x00" + bytes([len(TEXT_BYTES)])
+_RAW_LENGTH = 16 + len(_RAW_HEAD) + 12 + len(_RAW_TAIL) + 1 + len(_RAW_AFTER) + len(TEXT_BYTES)
 
 
 class _RawClient(asyncio.Protocol):
-    def __init__(self, count: int, window: int, receipts: bool) -> None:
-        self.count, self.window, self.want_receipts = count, window, receipts
+    def __init__(self, count: int, window: int, receipts: bool, vary: bool = False) -> None:
+        self.count, self.window, self.want_receipts, self.vary = count, window, receipts, vary
         self.sent = self.acked = self.receipts = 0
         self.sequence = 1
         self.buffer = b""
@@ -167,7 +176,8 @@ class _RawClient(asyncio.Protocol):
             self.sequence += 1
             out.append(pack(_RAW_LENGTH, 0x00000004, 0, self.sequence))
             out.append(_RAW_HEAD + _phone(self.sent).encode() + b"\0")
-            out.append(_RAW_TAIL + self.delivery + _RAW_AFTER)
+            text = _text(self.sent, True).encode() if self.vary else TEXT_BYTES
+            out.append(_RAW_TAIL + self.delivery + _RAW_AFTER + text)
             self.sent += 1
 
     def start(self) -> None:
@@ -219,7 +229,9 @@ async def run_rawpy(cfg: dict[str, Any]) -> dict[str, Any]:
     clients: list[_RawClient] = []
     for share in _shares(cfg["count"], cfg["binds"]):
         _, client = await loop.create_connection(
-            lambda share=share: _RawClient(share, cfg["window"], cfg["receipts"]),  # type: ignore[misc]
+            lambda share=share: _RawClient(  # type: ignore[misc]
+                share, cfg["window"], cfg["receipts"], cfg.get("vary_text", False)
+            ),
             "127.0.0.1",
             cfg["port"],
         )
@@ -244,6 +256,7 @@ async def run_smpp34(cfg: dict[str, Any]) -> dict[str, Any]:
 
     window: int = cfg["window"]
     want_receipts: bool = cfg["receipts"]
+    vary: bool = cfg.get("vary_text", False)
     shares = _shares(cfg["count"], cfg["binds"])
     clients = [
         smpp34.Client(
@@ -268,7 +281,7 @@ async def run_smpp34(cfg: dict[str, Any]) -> dict[str, Any]:
         for n in range(start, stop, step):
             resp = await smsc.submit_sm(
                 _phone(n),
-                TEXT_BYTES,
+                _text(n, vary).encode() if vary else TEXT_BYTES,
                 source_addr="SMSC",
                 source_addr_ton=5,
                 dest_addr_ton=1,
@@ -324,6 +337,7 @@ def run_smpplib(cfg: dict[str, Any]) -> dict[str, Any]:
     logging.disable(logging.CRITICAL)  # it logs a warning per vendor TLV it skips
     window: int = cfg["window"]
     want_receipts: bool = cfg["receipts"]
+    vary: bool = cfg.get("vary_text", False)
     shares = _shares(cfg["count"], cfg["binds"])
     clients = []
     for _ in shares:
@@ -360,7 +374,9 @@ def run_smpplib(cfg: dict[str, Any]) -> dict[str, Any]:
                         dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
                         dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
                         destination_addr=_phone(first + sent_count),
-                        short_message=TEXT_BYTES,
+                        short_message=(
+                            _text(first + sent_count, True).encode() if vary else TEXT_BYTES
+                        ),
                         registered_delivery=1 if want_receipts else 0,
                     )
                     sent_count += 1
@@ -411,6 +427,7 @@ async def run_aiosmpplib(cfg: dict[str, Any]) -> dict[str, Any]:
 
     window: int = cfg["window"]
     want_receipts: bool = cfg["receipts"]
+    vary: bool = cfg.get("vary_text", False)
     shares = _shares(cfg["count"], cfg["binds"])
     source = PhoneNumber("SMSC", TON.ALPHANUMERIC, NPI.UNKNOWN)
     clock = _Clock()
@@ -480,7 +497,7 @@ async def run_aiosmpplib(cfg: dict[str, Any]) -> dict[str, Any]:
             n = state["first"] + state["sent"]
             state["sent"] += 1
             return SubmitSm(
-                short_message=TEXT,
+                short_message=_text(n, vary),
                 source=source,
                 destination=PhoneNumber(_phone(n), TON.INTERNATIONAL, NPI.ISDN),
                 registered_delivery=1 if want_receipts else 0,

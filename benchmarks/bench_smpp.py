@@ -72,7 +72,14 @@ def _has_uvloop() -> bool:
 
 
 def run_client(
-    responder: Responder, driver: str, loop: str, *, binds: int, window: int, count: int
+    responder: Responder,
+    driver: str,
+    loop: str,
+    *,
+    binds: int,
+    window: int,
+    count: int,
+    vary_text: bool = False,
 ) -> dict[str, Any]:
     """Run one client in a subprocess against ``responder``; add the responder's CPU share."""
     if loop == "uvloop" and not _has_uvloop():
@@ -85,6 +92,7 @@ def run_client(
         "window": window,
         "count": count,
         "receipts": responder.receipts,
+        "vary_text": vary_text,
     }
     before = responder.stats()
     try:
@@ -287,6 +295,21 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
             ),
         ),
     ]
+    try:  # the pool's template cache in front of build_submit_sm (a private helper)
+        from smscenter.smpp._templates import SubmitBuilder
+        from smscenter.smpp.outgoing import SubmitOptions
+    except ImportError as exc:
+        stages.insert(2, ("SubmitBuilder.build, same text again", f"n/a ({exc})"))
+    else:
+        builder = SubmitBuilder(SubmitOptions())
+        builder.build(message, "79991234567")
+        stages.insert(
+            2,
+            (
+                "SubmitBuilder.build, same text again (_templates.py)",
+                cost(lambda: builder.build(message, "79991234568")),
+            ),
+        )
     with Responder(receipts=True) as responder:
         receipt = _one_receipt(responder)
     stages.append(("decode_pdu(receipt deliver_sm)", cost(lambda: decode_pdu(receipt))))
@@ -404,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cells", default="", help="only these, e.g. '1:100,1:1000:r'")
     parser.add_argument("--no-million", action="store_true", help="skip the send_many run")
+    parser.add_argument(
+        "--vary-text",
+        action="store_true",
+        help="a distinct text per message (an OTP mailing) instead of one text for all",
+    )
     parser.add_argument("--json", help="also write all figures to this file")
     parser.add_argument(
         "--breakdown", action="store_true", help="only the per-stage costs of one message"
@@ -418,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Per-message cost of each stage, in isolation (best of 7 x 2,000 calls):")
         for stage, cost in breakdown():
             shown = f"{cost:8.2f} us" if isinstance(cost, float) else cost
-            print(f"  {stage:<50}{shown}")
+            print(f"  {stage:<56}{shown}")
         return 0
     if args.quick:
         args.count, args.million = 2_000, 100_000
@@ -437,6 +465,14 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"SMPP throughput: Python {platform.python_version()} on {platform.machine()} "
         f"{sys.platform}, {os.cpu_count()} CPUs; clients and responder share them"
+    )
+    print(
+        "texts: "
+        + (
+            "a distinct 28-character text per message"
+            if args.vary_text
+            else "one 28-character text for all messages"
+        )
     )
     print(
         f"{args.count:,} messages per cell (window 1: a quarter), {args.repeat} interleaved "
@@ -468,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
                                     binds=binds,
                                     window=window,
                                     count=count,
+                                    vary_text=args.vary_text,
                                 )
                             )
                 rows = {key: _median(results) for key, results in runs.items()}
@@ -479,7 +516,13 @@ def main(argv: list[str] | None = None) -> int:
         loop = "uvloop" if "smscenter-uvloop" in wanted and _has_uvloop() else "asyncio"
         with Responder(receipts=False) as responder:
             million = run_client(
-                responder, "smscenter", loop, binds=1, window=1000, count=args.million
+                responder,
+                "smscenter",
+                loop,
+                binds=1,
+                window=1000,
+                count=args.million,
+                vary_text=args.vary_text,
             )
         print(f"\n== send_many of {args.million:,} lazily generated messages, 1 bind, w1000 ==")
         if million.get("ok"):
@@ -501,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n== where one message's CPU goes (stages in isolation, no I/O) ==")
         for stage, cost in stages:
             shown = f"{cost:8.2f} us" if isinstance(cost, float) else cost
-            print(f"  {stage:<50}{shown}")
+            print(f"  {stage:<56}{shown}")
     rawpy = [rows["rawpy"]["rate"] for rows in table.values() if rows.get("rawpy", {}).get("ok")]
     busy = [
         rows[k]["server_busy"] for rows in table.values() for k in OURS if rows.get(k, {}).get("ok")
@@ -522,6 +565,12 @@ def main(argv: list[str] | None = None) -> int:
                 "python": platform.python_version(),
                 "platform": platform.platform(),
                 "cpus": os.cpu_count(),
+            },
+            "settings": {
+                "count": args.count,
+                "repeat": args.repeat,
+                "vary_text": args.vary_text,
+                "load_average_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             },
             "cells": [
                 {"binds": b, "window": w, "receipts": r, "clients": rows}

@@ -80,6 +80,7 @@ def test_every_driver_completes(
             "window": 10,
             "count": 60,
             "receipts": receipts,
+            "vary_text": receipts,  # both text modes of every driver, at no extra runs
         }
     )
     after = responder.stats()
