@@ -943,7 +943,9 @@ async def _listen_smpp(
         async with pool.reports() as stream:
             async for event in stream:
                 printer(event)
-        printer.done.set()  # the pool closed
+                if printer.done.is_set():
+                    break  # leaving normally acknowledges the last event too
+        printer.done.set()  # the count was reached, or the pool closed
 
     async with pool, anyio.create_task_group() as group:
         group.start_soon(consume)

@@ -60,6 +60,9 @@ def test_listen_over_smpp_prints_receipts_and_incoming(
     assert by_type["incoming"]["text"] == "STOP please"
     assert by_type["receipt"]["message_id"] == message_id
     assert by_type["receipt"]["status"] == "delivered" and by_type["receipt"]["final"] is True
+    # Both were acknowledged (deliver_sm_resp), the last one included: none comes again.
+    counters = sim_thread.call(lambda: sim.smpp.counters)  # type: ignore[attr-defined]
+    assert (counters.receipts_acked, counters.incoming_acked) == (1, 1)
 
 
 async def _after_first_poll(sim: object, *actions: Callable[[], object]) -> None:
@@ -203,3 +206,4 @@ def test_bulk_then_listen_gets_the_bulk_jobs_receipts(
     receipts = [json.loads(line) for line in result.stdout.splitlines()]
     assert {r["message_id"] for r in receipts} == ids
     assert {r["type"] for r in receipts} == {"receipt"}
+    assert sim_thread.call(lambda: sim.smpp.counters.receipts_acked) == 5  # type: ignore[attr-defined]
