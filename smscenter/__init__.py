@@ -6,6 +6,9 @@ or SMPP, and a :class:`SendResult`, :class:`DeliveryReport` or :class:`IncomingM
 
 from __future__ import annotations
 
+import importlib
+import typing
+
 from smscenter._version import __version__ as __version__
 from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
@@ -45,21 +48,6 @@ from smscenter.exceptions import UndeliverableError as UndeliverableError
 from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
-from smscenter.http.client import HTTPClient as HTTPClient
-from smscenter.http.records import CallToConfirm as CallToConfirm
-from smscenter.http.records import Contact as Contact
-from smscenter.http.records import ContactGroup as ContactGroup
-from smscenter.http.records import DownloadStatus as DownloadStatus
-from smscenter.http.records import DownloadTask as DownloadTask
-from smscenter.http.records import Mailing as Mailing
-from smscenter.http.records import MegafonAccount as MegafonAccount
-from smscenter.http.records import OperatorInfo as OperatorInfo
-from smscenter.http.records import OperatorPrice as OperatorPrice
-from smscenter.http.records import PriceList as PriceList
-from smscenter.http.records import PriceZone as PriceZone
-from smscenter.http.records import ReceiveNumber as ReceiveNumber
-from smscenter.http.records import SenderId as SenderId
-from smscenter.http.records import StatisticsRow as StatisticsRow
 from smscenter.models import Attachment as Attachment
 from smscenter.models import Balance as Balance
 from smscenter.models import CallConfirmation as CallConfirmation
@@ -80,12 +68,69 @@ from smscenter.models import SendResult as SendResult
 from smscenter.models import SendWindow as SendWindow
 from smscenter.models import TemplateKind as TemplateKind
 from smscenter.models import Translit as Translit
-from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
-from smscenter.smpp.pool import SMPPPool as SMPPPool
-from smscenter.smpp.session import QueryResult as QueryResult
-from smscenter.smpp.session import SendOutcome as SendOutcome
-from smscenter.smpp.session import SMPPSession as SMPPSession
-from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
+
+# The transports are loaded on first use: `import smscenter` (and the sans-IO SMPP core under it)
+# stays free of httpx, anyio and sockets until an HTTPClient or SMPPPool is asked for.
+_LAZY: dict[str, str] = {
+    "HTTPClient": "smscenter.http.client",
+    "CallToConfirm": "smscenter.http.records",
+    "Contact": "smscenter.http.records",
+    "ContactGroup": "smscenter.http.records",
+    "DownloadStatus": "smscenter.http.records",
+    "DownloadTask": "smscenter.http.records",
+    "Mailing": "smscenter.http.records",
+    "MegafonAccount": "smscenter.http.records",
+    "OperatorInfo": "smscenter.http.records",
+    "OperatorPrice": "smscenter.http.records",
+    "PriceList": "smscenter.http.records",
+    "PriceZone": "smscenter.http.records",
+    "ReceiveNumber": "smscenter.http.records",
+    "SenderId": "smscenter.http.records",
+    "StatisticsRow": "smscenter.http.records",
+    "ReconnectPolicy": "smscenter.smpp.pool",
+    "SMPPPool": "smscenter.smpp.pool",
+    "QueryResult": "smscenter.smpp.session",
+    "SendOutcome": "smscenter.smpp.session",
+    "SMPPSession": "smscenter.smpp.session",
+    "SMPPStatistics": "smscenter.smpp.session",
+}
+
+if typing.TYPE_CHECKING:
+    from smscenter.http.client import HTTPClient as HTTPClient
+    from smscenter.http.records import CallToConfirm as CallToConfirm
+    from smscenter.http.records import Contact as Contact
+    from smscenter.http.records import ContactGroup as ContactGroup
+    from smscenter.http.records import DownloadStatus as DownloadStatus
+    from smscenter.http.records import DownloadTask as DownloadTask
+    from smscenter.http.records import Mailing as Mailing
+    from smscenter.http.records import MegafonAccount as MegafonAccount
+    from smscenter.http.records import OperatorInfo as OperatorInfo
+    from smscenter.http.records import OperatorPrice as OperatorPrice
+    from smscenter.http.records import PriceList as PriceList
+    from smscenter.http.records import PriceZone as PriceZone
+    from smscenter.http.records import ReceiveNumber as ReceiveNumber
+    from smscenter.http.records import SenderId as SenderId
+    from smscenter.http.records import StatisticsRow as StatisticsRow
+    from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
+    from smscenter.smpp.pool import SMPPPool as SMPPPool
+    from smscenter.smpp.session import QueryResult as QueryResult
+    from smscenter.smpp.session import SendOutcome as SendOutcome
+    from smscenter.smpp.session import SMPPSession as SMPPSession
+    from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'smscenter' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = (
     "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",

@@ -1,0 +1,41 @@
+"""`import smscenter` stays light: the transports load on first use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import smscenter
+
+_PROBE = """
+import sys
+import smscenter
+import smscenter.smpp.connection, smscenter.smpp.pdu, smscenter.smpp.receipts
+import smscenter.smpp.outgoing, smscenter.smpp.text
+print(sorted(m for m in ("httpx", "anyio", "socket", "fastapi") if m in sys.modules))
+import smscenter.webhook  # pure too, though the stdlib e-mail parser it uses loads socket
+print(sorted(m for m in ("httpx", "anyio", "fastapi", "starlette") if m in sys.modules))
+smscenter.HTTPClient
+print("httpx" in sys.modules)
+"""
+
+
+def test_top_level_import_pulls_no_transport() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "[]", out
+    assert out[1] == "[]", out
+    assert out[2] == "True"  # and the lazy name really loads its module
+
+
+def test_lazy_names_resolve_and_are_listed() -> None:
+    for name in ("HTTPClient", "SMPPPool", "SMPPSession", "SendOutcome", "PriceList"):
+        assert name in smscenter.__all__ and name in dir(smscenter)
+        assert getattr(smscenter, name).__name__ == name
+    try:
+        smscenter.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("unknown attribute did not raise")
