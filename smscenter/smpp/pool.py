@@ -48,6 +48,7 @@ from smscenter.smpp.session import (
     SMPPSession,
     SMPPStatistics,
     _Counters,
+    _make_outcome,
     _query_result,
     _ReportBuffer,
     _send_result,
@@ -612,10 +613,7 @@ async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> Non
 def _outcome(job: Job) -> SendOutcome:
     message = job.message
     assert message is not None and job.recipient is not None
+    # Positional constructor (session._make_outcome): this runs once per message.
     if job.error is not None or job.state is not JobState.DONE:
-        return SendOutcome(
-            index=job.index, message=message, recipient=job.recipient, error=job.error
-        )
-    return SendOutcome(
-        index=job.index, message=message, recipient=job.recipient, result=_send_result(job)
-    )
+        return _make_outcome(job.index, message, job.recipient, None, job.error)
+    return _make_outcome(job.index, message, job.recipient, _send_result(job), None)

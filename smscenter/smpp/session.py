@@ -53,7 +53,16 @@ from smscenter.exceptions import (
     Transport,
     UnknownOutcomeError,
 )
-from smscenter.models import DeliveryReport, IncomingMessage, Message, MessageStatus, SendResult
+from smscenter.models import (
+    DeliveryReport,
+    IncomingMessage,
+    Message,
+    MessageStatus,
+    SendResult,
+    _fast_init,
+    _make_send_result,
+    _maker,
+)
 from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
@@ -134,6 +143,20 @@ class SendOutcome:
     def message_id(self) -> str | None:
         """The (first part's) message id, when accepted."""
         return self.result.message_id if self.result is not None else None
+
+
+# One SendOutcome per message: the cheaper constructors of models._fast_init / _maker.
+_fast_init(SendOutcome)
+#: ``_make_outcome(index, message, recipient, result, error)``, positional (pool.send_many).
+_make_outcome = _maker(SendOutcome)
+if tuple(f.name for f in attrs.fields(SendOutcome)) != (
+    "index",
+    "message",
+    "recipient",
+    "result",
+    "error",
+):  # pragma: no cover
+    raise ImportError("SendOutcome's fields changed: update _make_outcome's callers")
 
 
 @attrs.frozen(kw_only=True)
@@ -316,13 +339,26 @@ def _send_result(job: Job) -> SendResult:
     else:
         ids = tuple(pdu.message_id if isinstance(pdu, SubmitSmResp) else "" for pdu in responses)
     message = job.message
-    return SendResult(
-        message_id=ids[0],
-        parts=len(ids),
-        part_ids=ids,
-        client_id=message.client_id if message is not None else None,
-        transport=_SMPP,
+    # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
+    return _make_send_result(
+        ids[0],  # message_id
+        len(ids),  # parts
+        None,  # cost
+        None,  # balance
+        (),  # recipients
+        ids,  # part_ids
+        message.client_id if message is not None else None,  # client_id
+        False,  # confirmed_by_status
+        _SMPP,  # transport
     )
+
+
+_SEND_RESULT_FIELDS = (
+    "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
+    "confirmed_by_status", "transport",
+)  # fmt: skip
+if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
+    raise ImportError("SendResult's fields changed: update _send_result")
 
 
 def _query_result(job: Job) -> QueryResult:
