@@ -280,7 +280,7 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
         ("SubmitSm.encode (pdu.py)", cost(pdu.encode)),
         ("decode_pdu(submit_sm_resp)", cost(lambda: decode_pdu(resp))),
         (
-            "SendResult + SendOutcome (one per message)",
+            "SendResult + SendOutcome, public constructors",
             cost(
                 lambda: SendOutcome(
                     index=0,
