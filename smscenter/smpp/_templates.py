@@ -20,7 +20,9 @@ from typing import Any
 
 import attrs
 
+from smscenter.exceptions import LocalProtocolError
 from smscenter.models import Message
+from smscenter.smpp.constants import HEADER_LENGTH
 from smscenter.smpp.outgoing import SubmitOptions, _destination, build_submit_sm
 from smscenter.smpp.pdu import SubmitSm
 
@@ -31,6 +33,10 @@ _content_key = operator.attrgetter(*_KEY_FIELDS)
 _MAX_TEMPLATES = 256
 _new = object.__new__
 _osa = object.__setattr__
+# destination_addr's C-string limit (NUL included) as SubmitSm's encoder checks it.
+_DEST_LIMIT = next(limit for name, _, limit in SubmitSm._layout if name == "destination_addr")
+# The dest_addr_ton + dest_addr_npi octets of the usual pairs, built once.
+_TON_NPI = {(ton << 8) | npi: bytes((ton, npi)) for ton in range(8) for npi in range(19)}
 
 
 class SubmitBuilder:
@@ -43,7 +49,7 @@ class SubmitBuilder:
 
     def __init__(self, options: SubmitOptions) -> None:
         self.options = options
-        self._templates: dict[Any, SubmitSm] = {}
+        self._templates: dict[Any, tuple[SubmitSm, tuple[bytes, bytes] | None]] = {}
         self._reference = 0
 
     def build(self, message: Message, recipient: str) -> tuple[SubmitSm, ...]:
@@ -54,12 +60,13 @@ class SubmitBuilder:
         key: Any
         try:
             key = _content_key(message)
-            template = self._templates.get(key)
+            cached = self._templates.get(key)
         except TypeError:  # an unhashable field value: no caching for this one
-            key = template = None
-        if template is not None:
+            key = cached = None
+        if cached is not None:
+            template, wire = cached
             dest, ton, npi = _destination(recipient, self.options)
-            return (_with_destination(template, dest, ton, npi),)
+            return (_with_destination(template, dest, ton, npi, wire),)
         # A fresh concatenation reference per message, so two long messages to one recipient
         # never share one.
         self._reference = reference = (self._reference + 1) & 0xFF
@@ -67,20 +74,58 @@ class SubmitBuilder:
         if key is not None and len(pdus) == 1:
             if len(self._templates) >= _MAX_TEMPLATES:
                 self._templates.clear()
-            self._templates[key] = pdus[0]
+            self._templates[key] = (pdus[0], _split(pdus[0]))
         return pdus
 
 
-def _with_destination(template: SubmitSm, dest: str, ton: int, npi: int) -> SubmitSm:
+def _split(template: SubmitSm) -> tuple[bytes, bytes] | None:
+    """The template's encoded body around the destination: (what precedes dest_addr_ton, what
+    follows destination_addr's NUL). None when it does not encode (a copy then goes the
+    ordinary way and raises the encoder's own error) or the layout is not the expected one."""
+    try:
+        body = template.encode()[HEADER_LENGTH:]
+        start = len(template.service_type.encode("latin-1")) + 4
+        start += len(template.source_addr.encode("latin-1"))
+        dest = template.destination_addr.encode("latin-1")
+    except (LocalProtocolError, UnicodeEncodeError):
+        return None
+    head = body[:start]
+    tail = body[start + 3 + len(dest) :]
+    # Checked, not assumed: the pieces must give back exactly the encoder's bytes.
+    if _body(head, tail, dest, template.dest_addr_ton, template.dest_addr_npi) != body:
+        return None  # pragma: no cover - the submit_sm layout changed
+    return head, tail
+
+
+def _body(head: bytes, tail: bytes, dest: bytes, ton: int, npi: int) -> bytes:
+    ton_npi = _TON_NPI.get((ton << 8) | npi) or bytes((ton, npi))
+    return b"".join((head, ton_npi, dest, b"\0", tail))
+
+
+def _with_destination(
+    template: SubmitSm, dest: str, ton: int, npi: int, wire: tuple[bytes, bytes] | None = None
+) -> SubmitSm:
     fields = getattr(template, "__dict__", None)
     if fields is None:  # pragma: no cover - PDUs with slots: the slower public way
         return attrs.evolve(template, destination_addr=dest, dest_addr_ton=ton, dest_addr_npi=npi)
     # PDUs are frozen attrs classes without validators; filling __dict__ in one step is what
     # their own constructor does (pdu._replace_init).
     pdu = _new(SubmitSm)
-    _osa(
-        pdu,
-        "__dict__",
-        {**fields, "destination_addr": dest, "dest_addr_ton": ton, "dest_addr_npi": npi},
-    )
+    values = {**fields, "destination_addr": dest, "dest_addr_ton": ton, "dest_addr_npi": npi}
+    if wire is not None:
+        # The encoded body too (Pdu._encode_seq), when the destination passes the encoder's
+        # own checks; otherwise none, and encoding raises its usual error.
+        try:
+            raw: bytes | None = dest.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = None
+        if (
+            raw is not None
+            and len(raw) < _DEST_LIMIT
+            and 0 not in raw
+            and 0 <= ton <= 255
+            and 0 <= npi <= 255
+        ):
+            values["_body"] = _body(wire[0], wire[1], raw, ton, npi)
+    _osa(pdu, "__dict__", values)
     return pdu

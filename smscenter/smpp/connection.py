@@ -328,9 +328,7 @@ class SMPPConnection:
         seq = self._allocate_seq()
         # Encode first (it may fail on a bad field), then register, then queue: the request is
         # tracked before its bytes can leave (smpp-notes §5, "register before writing").
-        data = pdu.encode()
-        if pdu.sequence_number != seq:
-            data = data[:12] + U32.pack(seq) + data[16:]
+        data = pdu._encode_seq(seq)
         if cid not in _NO_RESPONSE:
             self._window.add(seq, cid, deadline, counted)
         self._out.append(data)

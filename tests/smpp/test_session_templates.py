@@ -67,3 +67,34 @@ def _fields(message: Message) -> dict[str, object]:
     import attrs
 
     return {f.name: getattr(message, f.name) for f in attrs.fields(Message)}
+
+
+@pytest.mark.parametrize("message", CASES, ids=range(len(CASES)))
+def test_template_copy_wire_bytes_equal_the_encoder(message: Message) -> None:
+    # A cached copy carries its body pre-encoded (Pdu._encode_seq): byte for byte the encoder's.
+    builder = SubmitBuilder(SubmitOptions())
+    builder.build(message, message.to[0])
+    other_to = "+79990000001" if message.kind is not MessageKind.EMAIL else "other@example.com"
+    other = Message(**{**_fields(message), "to": other_to})
+    (copied,) = builder.build(other, other_to)
+    (fresh,) = build_submit_sm(other, other_to, options=SubmitOptions())
+    expected = fresh.encode()
+    assert "_body" in vars(copied)  # the fast path was taken
+    for seq in (1, 0x7FFFFFFF):
+        wire = copied._encode_seq(seq)
+        assert wire == expected[:12] + seq.to_bytes(4, "big") + expected[16:]
+        assert wire == fresh._encode_seq(seq)
+
+
+def test_template_copy_with_an_address_the_encoder_refuses_still_raises() -> None:
+    from smscenter.exceptions import LocalProtocolError
+    from smscenter.smpp._templates import _with_destination
+
+    builder = SubmitBuilder(SubmitOptions())
+    (template,) = builder.build(Message(to="+79991234567", text="x"), "+79991234567")
+    wire = builder._templates[next(iter(builder._templates))][1]
+    assert wire is not None
+    for bad in ("x" * 30, "адрес"):
+        copy = _with_destination(template, bad, 5, 0, wire)
+        with pytest.raises(LocalProtocolError):
+            copy._encode_seq(1)
