@@ -85,6 +85,9 @@ def status_error(status: int, endpoint: str, *, message_id: str | None = None) -
     return cls(status, name, message_id=message_id, endpoint=endpoint, transport=Transport.SMPP)
 
 
+_ONE_PART = (0,)
+
+
 class JobState(enum.Enum):
     """Where a job is in its life."""
 
@@ -134,7 +137,7 @@ class Job:
         index: int = 0,
         context: Any = None,
     ) -> None:
-        self.pdus = tuple(pdus)
+        self.pdus = pdus = pdus if type(pdus) is tuple else tuple(pdus)
         self.callback = callback
         self.urgent = urgent
         self.deadline = deadline
@@ -143,9 +146,11 @@ class Job:
         self.recipient = recipient
         self.index = index
         self.context = context
-        self.responses: list[Pdu | None] = [None] * len(self.pdus)
+        count = len(pdus)
+        self.responses: list[Pdu | None] = [None] * count
         #: Part indices still to be written (refused parts come back here).
-        self.todo: deque[int] = deque(range(len(self.pdus)))
+        # (A one-part job, nearly every bulk job, skips building a range.)
+        self.todo: deque[int] = deque(_ONE_PART if count == 1 else range(count))
         self.in_flight = 0
         #: Whether any part was ever written (then the job may not move to another bind).
         self.written = False
