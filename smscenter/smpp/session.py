@@ -495,6 +495,9 @@ class SMPPSession:
         self._closed_event = anyio.Event()
         self._idle_event: anyio.Event | None = None
         self._unbound_event = anyio.Event()
+        # False once the reader has stopped for any reason (including a cancelled caller's
+        # scope): nothing can be read any more, so a graceful unbind must not wait for answers.
+        self._reading = True
         self._paused_until = 0.0
         self._pause = throttle_pause
         self._taking = False
@@ -692,10 +695,13 @@ class SMPPSession:
         self._detach()
         if self._closed_event.is_set() or self._conn.state is State.CLOSED:
             return
+        if not self._reading:
+            await self._unbind_without_reader()
+            return
         budget = self._timeouts.unbind
         with anyio.move_on_after(budget):
             while self._pending or self._current is not None or self._retry:
-                if self._closed_event.is_set():
+                if self._closed_event.is_set() or not self._reading:
                     return
                 self._idle_event = anyio.Event()
                 await self._idle_event.wait()
@@ -707,6 +713,22 @@ class SMPPSession:
             logger.warning(
                 "smpp %s: closing with %d requests unanswered", self.name, len(self._pending)
             )
+
+    async def _unbind_without_reader(self) -> None:
+        """The tasks were cancelled from outside: say goodbye in one write, wait for nothing."""
+        stream = self._stream
+        if stream is None or self._conn.state not in (
+            State.BOUND_TX,
+            State.BOUND_RX,
+            State.BOUND_TRX,
+        ):
+            return
+        self._conn.send_unbind()
+        with anyio.move_on_after(1, shield=True):
+            try:
+                await stream.send(self._conn.data_to_send())
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, ssl.SSLError):
+                pass
 
     def _detach(self) -> None:
         self._taking = False
@@ -859,10 +881,18 @@ class SMPPSession:
                 if not data or self._closed_event.is_set():
                     break
         except anyio.get_cancelled_exc_class():
+            # Cancelled from outside (e.g. the caller's deadline around the pool): nobody reads
+            # answers now, so wake whatever waits for one instead of letting it sit out its
+            # timeout.
+            self._reading = False
+            self._unbound_event.set()
+            if self._idle_event is not None:
+                self._idle_event.set()
             raise
         except Exception as exc:  # a bug must not leave callers waiting forever
             logger.exception("smpp %s: reader failed", self.name)
             self._die(ConnectionLost(f"reader failed: {exc!r}", host=self.name))
+        self._reading = False
         self._die(None)
 
     async def _writer(self) -> None:
