@@ -134,3 +134,14 @@ def test_benchmark_main_prints_tables_and_targets(
     markdown = capsys.readouterr().out
     assert "| smscenter SMPPPool (asyncio) |" in markdown and "| 1 bind w100 |" in markdown
     assert markdown.count("| PASS |") + markdown.count("| FAIL |") + markdown.count("| n/a |") == 5
+
+
+def test_python_m_benchmarks_entry_point(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m benchmarks`` (what ``nox -s bench`` runs) selects and forwards options."""
+    from benchmarks.__main__ import main
+
+    assert main(["bogus"]) == 2
+    args = ["--count", "200", "--cells", "1:10", "--clients", "rawpy", "--no-million"]
+    assert main(["smpp", "--", *args]) == 0
+    out = capsys.readouterr().out
+    assert "benchmarks.bench_smpp" in out and "rawpy" in out and "window 10" in out
