@@ -393,6 +393,21 @@ def _refuse_unsupported(message: Message) -> None:
 # --- the constructor ------------------------------------------------------------------------------
 
 
+# The pool builds one message's parts for each of its recipients in turn: remember the last
+# recipient list as a set, so a 10,000-recipient message is not scanned 10,000 times.
+_recipient_set: list[tuple[tuple[str, ...], frozenset[str]]] = [((), frozenset())]
+
+
+def _is_recipient(to: tuple[str, ...], recipient: str) -> bool:
+    if len(to) < 16:
+        return recipient in to
+    cached_to, members = _recipient_set[0]
+    if cached_to is not to:
+        members = frozenset(to)
+        _recipient_set[0] = (to, members)
+    return recipient in members
+
+
 def build_submit_sm(
     message: Message,
     recipient: str | None = None,
@@ -435,9 +450,9 @@ def build_submit_sm(
                 f"the message has {len(message.to)} recipients; say which one this PDU is for"
             )
         recipient = message.to[0]
-    elif recipient not in message.to:
+    elif not _is_recipient(message.to, recipient):
         normalized = message.for_recipient(recipient).to[0]
-        if normalized not in message.to:
+        if not _is_recipient(message.to, normalized):
             raise ValueError(f"{recipient!r} is not one of the message's recipients")
         recipient = normalized
 

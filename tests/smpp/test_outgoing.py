@@ -413,3 +413,17 @@ def test_parse_provider_text_inverts_provider_text(
 )
 def test_parse_provider_text_edges(wire: str, expected: ProviderText) -> None:
     assert parse_provider_text(wire) == expected
+
+
+def test_recipient_check_on_long_recipient_lists() -> None:
+    # Lists of 16 and more are checked through a cached set: same answers as the tuple.
+    message = Message(to=[f"+7999{i:07d}" for i in range(40)], text="Hi")
+    options = SubmitOptions()
+    for recipient in (message.to[0], message.to[39], "+7 999 000 00 17"):
+        (pdu,) = build_submit_sm(message, recipient, options=options)
+        assert pdu.destination_addr.lstrip("+") in {r.lstrip("+") for r in message.to}
+    other = Message(to=[f"+7998{i:07d}" for i in range(40)], text="Hi")
+    with pytest.raises(ValueError, match="not one of the message's recipients"):
+        build_submit_sm(other, message.to[0], options=options)
+    (pdu,) = build_submit_sm(other, other.to[5], options=options)
+    assert pdu.destination_addr.endswith("79980000005")
