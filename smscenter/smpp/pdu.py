@@ -687,10 +687,27 @@ def _sm_limit(cls: type[Pdu], length: int) -> PduEncodeError:
     )
 
 
+# The TLVs after the first one repeat byte for byte across a bulk send's receipts (state, error,
+# the provider's cost/flags/parts/MCC+MNC, seed 003) while the first (receipted_message_id)
+# differs, so their decoded pairs are cached by their raw bytes: values are immutable bytes.
+_TLV_TAILS: dict[bytes, tuple[TlvPair, ...]] = {}
+_TLV_TAILS_MAX = 512
+
+
 def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[TlvPair, ...]:
+    unpack = TLV_HEADER.unpack_from
+    tail_key: bytes | None = None
+    if end - pos > 8:
+        tag, length = unpack(data, pos)
+        start = pos + 4
+        nxt = start + length
+        if nxt + 4 <= end:
+            tail_key = data[nxt:end]
+            cached = _TLV_TAILS.get(tail_key)
+            if cached is not None:
+                return ((tag, data[start:nxt]), *cached)
     out: list[TlvPair] = []
     append = out.append
-    unpack = TLV_HEADER.unpack_from
     try:
         while pos < end:
             # No separate "is the 4-byte header in?" test: a header past the end makes the
@@ -702,6 +719,10 @@ def _decode_tlvs(data: bytes, pos: int, end: int) -> tuple[TlvPair, ...]:
                 break
             append((tag, data[start:pos]))
         else:
+            if tail_key is not None:
+                if len(_TLV_TAILS) >= _TLV_TAILS_MAX:
+                    _TLV_TAILS.clear()
+                _TLV_TAILS[tail_key] = tuple(out[1:])
             return tuple(out)
     except struct.error:  # the header ran past the end of the chunk itself
         start = pos + 4
