@@ -498,6 +498,7 @@ class SMPPSession:
         # False once the reader has stopped for any reason (including a cancelled caller's
         # scope): nothing can be read any more, so a graceful unbind must not wait for answers.
         self._reading = True
+        self._unbind_sent = False
         self._paused_until = 0.0
         self._pause = throttle_pause
         self._taking = False
@@ -707,6 +708,7 @@ class SMPPSession:
                 await self._idle_event.wait()
             if self._conn.state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX):
                 self._conn.send_unbind()
+                self._unbind_sent = True
                 self.wake()
                 await self._unbound_event.wait()
         if self._pending:
@@ -724,6 +726,7 @@ class SMPPSession:
         ):
             return
         self._conn.send_unbind()
+        self._unbind_sent = True
         with anyio.move_on_after(1, shield=True):
             try:
                 await stream.send(self._conn.data_to_send())
@@ -1147,6 +1150,11 @@ class SMPPSession:
             elif cls is ConnectionClosed:
                 assert isinstance(event, ConnectionClosed)
                 if event.reason == "unbind":
+                    self._die(None)
+                elif event.reason == "eof" and self._unbind_sent:
+                    # Some SMSCs (smpp34's server among them) close at once on unbind without
+                    # an unbind_resp: that is the goodbye we asked for, not a lost link.
+                    logger.info("smpp %s: closed after our unbind (no unbind_resp)", self.name)
                     self._die(None)
                 else:
                     self._die(

@@ -225,13 +225,14 @@ async def test_bind_submit_long_receipts_incoming_unbind(smsc: _SMSC) -> None:
 
     # Leaving the pool unbinds: smpp34's server saw an unbind, not a dropped socket. (smpp34
     # 1.5.0 closes the connection on unbind without sending unbind_resp, SMPP 3.4 §4.2.2; the
-    # session then logs the end of the link, with nothing in flight.)
+    # session takes that as the goodbye it asked for, with nothing in flight.)
     with anyio.fail_after(10):
         await smsc.all_unbound.wait()
     assert smsc.unbound == [first.session_id]
 
 
-async def test_mcon_pool_of_two_binds(smsc: _SMSC) -> None:
+async def test_mcon_pool_of_two_binds(smsc: _SMSC, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="smscenter")
     async with _pool(smsc, connections=2) as pool:
         with anyio.fail_after(10):
             await smsc.bound.wait()
@@ -248,6 +249,9 @@ async def test_mcon_pool_of_two_binds(smsc: _SMSC) -> None:
     with anyio.fail_after(10):
         await smsc.all_unbound.wait()
     assert sorted(smsc.unbound) == sorted(smsc.sessions)
+    # smpp34 closes on unbind without unbind_resp: that is our own goodbye, not a lost link.
+    assert not [r for r in caplog.records if "link lost" in r.getMessage()]
+    assert [r for r in caplog.records if "closed after our unbind" in r.getMessage()]
 
 
 async def test_refused_submit_is_an_outcome_value(smsc: _SMSC) -> None:
