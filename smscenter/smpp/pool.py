@@ -40,7 +40,6 @@ from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
-from smscenter.smpp.pdu import QuerySm
 from smscenter.smpp.session import (
     QueryResult,
     ReportStream,
@@ -49,10 +48,10 @@ from smscenter.smpp.session import (
     SMPPStatistics,
     _Counters,
     _make_outcome,
-    _query_result,
     _ReportBuffer,
     _send_result,
     check_single,
+    query_through,
     run_job,
 )
 
@@ -544,18 +543,7 @@ class SMPPPool:
         :raises APIError: the SMSC refused the query (e.g. ``ESME_RQUERYFAIL``).
         """
         self._check_open()
-        job = await run_job(
-            self._queue,
-            Job(
-                (QuerySm(message_id=message_id, source_addr=source_addr),),
-                callback=_noop,
-                urgent=True,
-                counts_rate=False,
-            ),
-        )
-        if job.error is not None:
-            raise job.error
-        return _query_result(job)
+        return await query_through(self._queue, message_id, source_addr)
 
     def reports(self) -> ReportStream:
         """Delivery reports and incoming messages from every bind, merged, as an async

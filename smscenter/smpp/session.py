@@ -408,6 +408,23 @@ def make_ssl_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
 # --- the session --------------------------------------------------------------------------------
 
 
+async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> QueryResult:
+    """Send ``query_sm`` through whichever bind of ``queue`` takes it first (urgent, outside
+    the rate limit) and return its answer."""
+    job = await run_job(
+        queue,
+        Job(
+            (QuerySm(message_id=message_id, source_addr=source_addr),),
+            callback=_noop,
+            urgent=True,
+            counts_rate=False,
+        ),
+    )
+    if job.error is not None:
+        raise job.error
+    return _query_result(job)
+
+
 class SMPPSession:
     """One bind to an SMSC, as an async context manager.
 
@@ -832,18 +849,7 @@ class SMPPSession:
 
         :raises APIError: the SMSC refused the query (e.g. unknown id).
         """
-        job = await run_job(
-            self._queue,
-            Job(
-                (QuerySm(message_id=message_id, source_addr=source_addr),),
-                callback=_noop,
-                urgent=True,
-                counts_rate=False,
-            ),
-        )
-        if job.error is not None:
-            raise job.error
-        return _query_result(job)
+        return await query_through(self._queue, message_id, source_addr)
 
     def reports(self) -> ReportStream:
         """The delivery reports and incoming messages this bind receives."""
