@@ -523,6 +523,15 @@ def _summary_table(title: str, rows: list[tuple[str, object]]) -> Table:
     return table
 
 
+# Shared by bulk and listen: both may bind a login that other programs bind too.
+_mcon_option = click.option(
+    "--mcon",
+    type=click.IntRange(1, 9),
+    help="Declare the login's total binds (MCONn) when other programs bind it too; "
+    "without it the provider closes their binds [default: the binds of this command].",
+)
+
+
 @cli.command()
 @click.argument("source", type=click.File("r", encoding="utf-8-sig"))
 @click.option(
@@ -552,12 +561,7 @@ def _summary_table(title: str, rows: list[tuple[str, object]]) -> Table:
     show_default=True,
     help="SMPP binds (MCONn).",
 )
-@click.option(
-    "--mcon",
-    type=click.IntRange(1, 9),
-    help="Declare the login's total binds (MCONn) when other programs bind it too; "
-    "without it the provider closes their binds [default: the binds of this command].",
-)
+@_mcon_option
 @click.option(
     "--window",
     type=click.IntRange(1, 100_000),
@@ -858,12 +862,7 @@ class _Printer:
     show_default=True,
     help="HTTP: seconds between polls (get.php allows 3 identical requests a minute).",
 )
-@click.option(
-    "--mcon",
-    type=click.IntRange(1, 9),
-    help="Declare the login's total binds (MCONn) when other programs bind it too; "
-    "without it the provider closes their binds [default: the binds of this command].",
-)
+@_mcon_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_reports_errors
 def listen(
