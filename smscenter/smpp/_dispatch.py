@@ -147,7 +147,8 @@ class Job:
         self.index = index
         self.context = context
         count = len(pdus)
-        self.responses: list[Pdu | None] = [None] * count
+        #: Per part: the submit's message id, or (query_sm) the response PDU.
+        self.responses: list[str | Pdu | None] = [None] * count
         #: Part indices still to be written (refused parts come back here).
         # (A one-part job, nearly every bulk job, skips building a range.)
         self.todo: deque[int] = deque(_ONE_PART if count == 1 else range(count))

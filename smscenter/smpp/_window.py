@@ -118,6 +118,34 @@ class Window:
             fifo.popleft()
         return entry
 
+    def pop_answered(
+        self, answers: list[tuple[int, str]], start: int, command_id: CommandId
+    ) -> int:
+        """Stop tracking the requests answered by ``answers[start:]`` (sequence number first),
+        in order, while each is in flight and is a ``command_id``; return the index of the first
+        one that is not (``len(answers)`` when all were). :meth:`pop` for a batch, in one loop.
+        """
+        entries = self._entries
+        pop = entries.pop
+        count = len(answers)
+        index = start
+        counted = 0
+        while index < count:
+            seq = answers[index][0]
+            entry = entries.get(seq)
+            if entry is None or entry.command_id is not command_id:
+                break
+            pop(seq)
+            entry.alive = False
+            if entry.counted:
+                counted += 1
+            index += 1
+        self._counted -= counted
+        fifo = self._fifo
+        while fifo and not fifo[0].alive:
+            fifo.popleft()
+        return index
+
     def pop_expired(self, sequence_number: int) -> CommandId | None:
         """If this sequence number belonged to a request that expired: forget it, return its
         command_id (the caller reports a late response)."""

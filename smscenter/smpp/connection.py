@@ -60,6 +60,7 @@ from smscenter.smpp.events import (
     new_request_received,
     new_response_received,
     new_submit_sm_received,
+    new_submits_accepted,
 )
 from smscenter.smpp.pdu import (
     BindReceiver,
@@ -71,6 +72,7 @@ from smscenter.smpp.pdu import (
     Outbind,
     Pdu,
     PduFramer,
+    SubmitSmResp,
     Unbind,
     UnbindResp,
 )
@@ -197,6 +199,10 @@ _ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
 _UNBIND = int(CommandId.UNBIND)
 _OUTBIND = int(CommandId.OUTBIND)
 _GENERIC_NACK = int(CommandId.GENERIC_NACK)
+_SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
+_SUBMIT_SM = CommandId.SUBMIT_SM
+# message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
+_MESSAGE_ID_LIMIT = next(limit for name, _, limit in SubmitSmResp._layout if name == "message_id")
 _ROK = 0
 
 
@@ -225,6 +231,9 @@ class SMPPConnection:
     :param enquire_link_interval: seconds without anything sent after which an enquire_link is
         due (the provider drops links idle for 2 minutes, seed 003).
     :param max_pdu_length: the largest command_length accepted from the peer.
+    :param batch_accepted: (ESME) report successful ``submit_sm_resp`` in one
+        :class:`~smscenter.smpp.events.SubmitsAccepted` per run instead of a
+        :class:`~smscenter.smpp.events.ResponseReceived` each (bulk senders).
     """
 
     def __init__(
@@ -234,6 +243,7 @@ class SMPPConnection:
         window: int = 10,
         enquire_link_interval: float = 30.0,
         max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+        batch_accepted: bool = False,
     ) -> None:
         if enquire_link_interval <= 0:
             raise ValueError("enquire_link_interval must be positive")
@@ -254,6 +264,7 @@ class SMPPConnection:
         self._sent_since_check = False
         self._legal_out = LEGAL[State.OPEN][role]
         self._legal_in = LEGAL[State.OPEN][self._peer]
+        self._batch_accepted = batch_accepted and role is ESME
 
     def __repr__(self) -> str:
         return (
@@ -530,7 +541,13 @@ class SMPPConnection:
             return events
         framer = self._framer
         framer.feed(data)
+        accepted: list[tuple[int, str]] | None = [] if self._batch_accepted else None
         while True:
+            if accepted is not None and framer.take_accepted(
+                _SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, accepted
+            ):
+                self._settle_accepted(accepted, events)
+                accepted = []
             try:
                 pdu = framer.next_pdu()
             except PduDecodeError as exc:
@@ -543,6 +560,22 @@ class SMPPConnection:
             self._on_pdu(pdu, events)
             if self._is_closed():
                 return events
+
+    def _settle_accepted(self, accepted: list[tuple[int, str]], events: list[Event]) -> None:
+        """Report a run of successful submit_sm_resp: those answering a submit_sm of ours in
+        one event; any other (unsolicited, late, answering another request) the usual way."""
+        window = self._window
+        index, count = 0, len(accepted)
+        while index < count:
+            stop = window.pop_answered(accepted, index, _SUBMIT_SM)
+            if stop > index:
+                run = accepted if stop - index == count else accepted[index:stop]
+                events.append(new_submits_accepted(tuple(run)))
+            if stop < count:
+                seq, message_id = accepted[stop]
+                self._on_response(SubmitSmResp(sequence_number=seq, message_id=message_id), events)
+                stop += 1
+            index = stop
 
     def _is_closed(self) -> bool:
         return self._state is State.CLOSED

@@ -44,6 +44,7 @@ __all__ = (
     "RequestReceived",
     "ResponseReceived",
     "SubmitSmReceived",
+    "SubmitsAccepted",
     "UnbindComplete",
     "UnbindReceived",
 )
@@ -155,6 +156,21 @@ class ResponseReceived(Event):
 
 
 @attrs.frozen(kw_only=True)
+class SubmitsAccepted(Event):
+    """(ESME role, ``SMPPConnection(batch_accepted=True)``) successful ``submit_sm_resp`` to our
+    ``submit_sm``, one event for each run of them on the wire: ``accepted`` holds
+    ``(request_seq, message_id)`` pairs in arrival order. Any other response, and any
+    ``submit_sm_resp`` with an error status or TLVs, still comes as :class:`ResponseReceived`
+    in its place among the other events.
+
+    Why: a bulk sender reads back one response per message; one event per read instead of a
+    PDU and an event per message is a good share of its CPU.
+    """
+
+    accepted: tuple[tuple[int, str], ...]
+
+
+@attrs.frozen(kw_only=True)
 class RequestExpired(Event):
     """A request got no response before its deadline; its outcome is unknown."""
 
@@ -247,3 +263,6 @@ new_deliver_sm_received: Callable[[DeliverSm], DeliverSmReceived] = _maker(Deliv
 new_submit_sm_received: Callable[[SubmitSm], SubmitSmReceived] = _maker(SubmitSmReceived)
 new_data_sm_received: Callable[[DataSm], DataSmReceived] = _maker(DataSmReceived)
 new_enquire_link_received: Callable[[int], EnquireLinkReceived] = _maker(EnquireLinkReceived)
+new_submits_accepted: Callable[[tuple[tuple[int, str], ...]], SubmitsAccepted] = _maker(
+    SubmitsAccepted
+)

@@ -1530,6 +1530,43 @@ class PduFramer:
                 pass
         return _decode_at(data, pos, end)
 
+    def take_accepted(self, command_id: int, limit: int, out: list[tuple[int, str]]) -> int:
+        """Consume the run of complete PDUs at the head of the stream that are ``command_id``
+        with status 0 and a body of exactly one C-octet string of at most ``limit`` octets
+        (NUL included): a successful ``submit_sm_resp`` is nothing else. Append
+        ``(sequence_number, text)`` for each to ``out``; return how many were taken.
+
+        Why: bulk sending reads back one such response per message. Reading them here, in one
+        loop, costs a fraction of decoding each into a PDU; anything else (another PDU, an
+        error status, TLVs, an incomplete PDU) stops the run and is left for :meth:`next_pdu`.
+        """
+        if self._broken is not None:
+            return 0
+        data = self._data
+        pos = self._pos
+        end_all = len(data)
+        before = len(out)
+        unpack = HEADER.unpack_from
+        find = data.find
+        append = out.append
+        maximum = HEADER_LENGTH + limit
+        while end_all - pos >= HEADER_LENGTH:
+            length, cid, status, seq = unpack(data, pos)
+            end = pos + length
+            if (
+                cid != command_id
+                or status
+                or length <= HEADER_LENGTH
+                or length > maximum
+                or end > end_all
+                or find(0, pos + HEADER_LENGTH, end) != end - 1
+            ):
+                break
+            append((seq, data[pos + HEADER_LENGTH : end - 1].decode("latin-1")))
+            pos = end
+        self._pos = pos
+        return len(out) - before
+
     def _stash(self, data: bytes, pos: int, need: int) -> None:
         self._buf += memoryview(data)[pos:]
         self._need = need

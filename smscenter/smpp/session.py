@@ -80,6 +80,7 @@ from smscenter.smpp.events import (
     RequestExpired,
     RequestReceived,
     ResponseReceived,
+    SubmitsAccepted,
     UnbindComplete,
     UnbindReceived,
 )
@@ -334,10 +335,10 @@ def _noop(job: Job) -> None:
 
 def _send_result(job: Job) -> SendResult:
     responses = job.responses
-    if len(responses) == 1 and isinstance(responses[0], SubmitSmResp):
-        ids: tuple[str, ...] = (responses[0].message_id,)
+    if len(responses) == 1 and type(responses[0]) is str:
+        ids: tuple[str, ...] = (responses[0],)
     else:
-        ids = tuple(pdu.message_id if isinstance(pdu, SubmitSmResp) else "" for pdu in responses)
+        ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
     message = job.message
     # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
     return _make_send_result(
@@ -497,7 +498,10 @@ class SMPPSession:
         self._throttle_retries = throttle_retries
         self._resend_unknown = resend_unknown
         self._conn = SMPPConnection(
-            ESME, window=window, enquire_link_interval=self._timeouts.enquire_link
+            ESME,
+            window=window,
+            enquire_link_interval=self._timeouts.enquire_link,
+            batch_accepted=True,
         )
         self._stream: anyio.abc.ByteStream | None = None
         self._stack: AsyncExitStack | None = None
@@ -1076,7 +1080,25 @@ class SMPPSession:
         freed = False
         for event in events:
             cls = type(event)
-            if cls is ResponseReceived:
+            if cls is SubmitsAccepted:
+                assert isinstance(event, SubmitsAccepted)
+                # The bulk path: a run of accepted submit_sm, settled in one loop.
+                freed = True
+                acknowledged = 0
+                pop = pending.pop
+                for seq, message_id in event.accepted:
+                    entry = pop(seq, None)
+                    if entry is None:  # pragma: no cover - the window knew it: so do we
+                        continue
+                    job, index = entry
+                    acknowledged += 1
+                    if job.error is None:
+                        job.responses[index] = message_id
+                    job.in_flight -= 1
+                    if not job.in_flight and (not job.todo or job.error is not None):
+                        job.finish_if_done()
+                counters.acknowledged += acknowledged
+            elif cls is ResponseReceived:
                 assert isinstance(event, ResponseReceived)
                 entry = pending.pop(event.request_seq, None)
                 if entry is None:
@@ -1089,7 +1111,8 @@ class SMPPSession:
                 pdu = event.pdu
                 status = pdu.command_status
                 if status == _ROK and job.error is None:
-                    job.responses[index] = pdu
+                    # A submit's message id, or (query_sm) the whole answer.
+                    job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
                     if job.counts_rate:
                         counters.acknowledged += 1
                 elif status in THROTTLE_STATUSES:

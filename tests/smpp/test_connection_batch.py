@@ -1,0 +1,213 @@
+"""``SMPPConnection(batch_accepted=True)``: successful submit_sm_resp come as one
+``SubmitsAccepted`` per run, and everything else exactly as without the option."""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from smscenter.smpp._window import Window
+from smscenter.smpp.connection import Role, SMPPConnection
+from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
+from smscenter.smpp.events import (
+    Event,
+    LateResponse,
+    ProtocolViolation,
+    ResponseReceived,
+    SubmitsAccepted,
+)
+from smscenter.smpp.pdu import (
+    BindTransceiverResp,
+    DeliverSm,
+    PduFramer,
+    SubmitSm,
+    SubmitSmResp,
+    Tlv,
+)
+
+
+def bound(*, batch: bool, window: int = 100) -> SMPPConnection:
+    conn = SMPPConnection(Role.ESME, window=window, batch_accepted=batch)
+    conn.send_bind(BindMode.TRANSCEIVER, system_id="acme", password="pw")
+    conn.data_to_send()
+    conn.receive_data(BindTransceiverResp(sequence_number=1, system_id="SMSC").encode())
+    return conn
+
+
+def submit(conn: SMPPConnection, deadline: float | None = None) -> int:
+    pdu = SubmitSm(destination_addr="79990000001", short_message=b"hi")
+    return conn.send(pdu, deadline=deadline)
+
+
+def ok(seq: int, message_id: str) -> bytes:
+    return SubmitSmResp(sequence_number=seq, message_id=message_id).encode()
+
+
+def flat(events: list[Event]) -> list[tuple[str, int, object]]:
+    """Events as comparable rows, a SubmitsAccepted unrolled into one row per response."""
+    rows: list[tuple[str, int, object]] = []
+    for event in events:
+        if isinstance(event, SubmitsAccepted):
+            rows += [("ok", seq, mid) for seq, mid in event.accepted]
+        elif isinstance(event, ResponseReceived):
+            pdu = event.pdu
+            if pdu.command_status == 0 and isinstance(pdu, SubmitSmResp) and not pdu.tlvs:
+                rows.append(("ok", event.request_seq, pdu.message_id))
+            else:
+                rows.append(("response", event.request_seq, int(pdu.command_status)))
+        elif isinstance(event, LateResponse):
+            rows.append(("late", event.request_seq, None))
+        elif isinstance(event, ProtocolViolation):
+            rows.append(("violation", event.request_seq or 0, str(event.error)))
+        else:
+            rows.append((type(event).__name__, 0, None))
+    return rows
+
+
+def test_a_run_of_accepted_submits_is_one_event() -> None:
+    conn = bound(batch=True)
+    seqs = [submit(conn) for _ in range(3)]
+    assert conn.window_available == 97
+    events = conn.receive_data(b"".join(ok(seq, f"id{seq}") for seq in seqs))
+    assert events == [SubmitsAccepted(accepted=tuple((seq, f"id{seq}") for seq in seqs))]
+    assert conn.window_available == 100 and conn.in_flight == 0
+
+
+def test_other_pdus_split_the_run_and_keep_their_place() -> None:
+    conn = bound(batch=True)
+    a, b, c, d = (submit(conn) for _ in range(4))
+    receipt = DeliverSm(sequence_number=77, short_message=b"id:1 stat:DELIVRD").encode()
+    refused = SubmitSmResp(sequence_number=b, command_status=CommandStatus.ESME_RINVDSTADR)
+    with_tlv = SubmitSmResp(sequence_number=d, message_id="d", tlvs=(Tlv(0x1403, b"x"),))
+    events = conn.receive_data(
+        ok(a, "a") + refused.encode() + receipt + ok(c, "c") + with_tlv.encode()
+    )
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == [
+        "SubmitsAccepted",
+        "ResponseReceived",
+        "DeliverSmReceived",
+        "SubmitsAccepted",
+        "ResponseReceived",
+    ]
+    assert events[0] == SubmitsAccepted(accepted=((a, "a"),))
+    assert isinstance(events[1], ResponseReceived) and events[1].command_status == 0x0B
+    assert events[3] == SubmitsAccepted(accepted=((c, "c"),))
+    assert isinstance(events[4], ResponseReceived) and events[4].pdu.tlvs
+    assert conn.in_flight == 0
+
+
+def test_unsolicited_late_and_mismatched_answers_are_not_batched() -> None:
+    conn = bound(batch=True)
+    early = submit(conn, deadline=1.0)
+    conn.expire(2.0)  # early's answer is now late
+    probe = conn.send_enquire_link(deadline=50.0)
+    mine = submit(conn)
+    events = conn.receive_data(ok(mine, "m") + ok(early, "x") + ok(probe, "p") + ok(999, "u"))
+    assert [type(e) for e in events] == [
+        SubmitsAccepted,
+        LateResponse,
+        ProtocolViolation,
+        ProtocolViolation,
+    ]
+    assert events[0] == SubmitsAccepted(accepted=((mine, "m"),))
+    assert "cannot answer" in str(events[2].error)  # type: ignore[attr-defined]
+    assert "answers no request" in str(events[3].error)  # type: ignore[attr-defined]
+    assert conn.in_flight == 0
+
+
+def test_a_response_split_across_reads_is_still_taken() -> None:
+    conn = bound(batch=True)
+    a, b = submit(conn), submit(conn)
+    data = ok(a, "first") + ok(b, "second")
+    events: list[Event] = []
+    events += conn.receive_data(data[:5])
+    events += conn.receive_data(data[5:21])
+    events += conn.receive_data(data[21:30])
+    events += conn.receive_data(data[30:])
+    assert flat(events) == [("ok", a, "first"), ("ok", b, "second")]
+
+
+def test_a_message_id_without_its_nul_or_too_long_goes_the_strict_way() -> None:
+    conn = bound(batch=True)
+    a, b = submit(conn), submit(conn)
+    no_nul = struct.pack(">IIII", 16 + 3, 0x80000004, 0, a) + b"abc"
+    long_id = struct.pack(">IIII", 16 + 71, 0x80000004, 0, b) + b"9" * 70 + b"\0"
+    events = conn.receive_data(no_nul + long_id)
+    assert isinstance(events[0], ProtocolViolation) and events[0].request_seq == a
+    # Over the C-string limit of 65 is still decoded leniently by the PDU decoder.
+    assert isinstance(events[1], ResponseReceived) and events[1].request_seq == b
+
+
+def test_window_pop_answered_stops_at_the_first_stranger() -> None:
+    window = Window(10)
+    window.add(1, CommandId.SUBMIT_SM, 5.0, counted=True)
+    window.add(2, CommandId.QUERY_SM, 5.0, counted=True)
+    window.add(3, CommandId.SUBMIT_SM, 5.0, counted=True)
+    answers = [(1, "a"), (2, "b"), (3, "c"), (4, "d")]
+    assert window.pop_answered(answers, 0, CommandId.SUBMIT_SM) == 1
+    assert 1 not in window and window.in_flight == 2
+    assert window.pop_answered(answers, 2, CommandId.SUBMIT_SM) == 3
+    assert window.pop_answered(answers, 3, CommandId.SUBMIT_SM) == 3  # 4 was never sent
+    assert window.in_flight == 1 and window.next_deadline() == 5.0
+
+
+def test_framer_take_accepted_leaves_everything_else() -> None:
+    framer = PduFramer()
+    framer.feed(ok(1, "a") + ok(2, "bb") + DeliverSm(sequence_number=3).encode() + ok(4, "c")[:10])
+    out: list[tuple[int, str]] = []
+    assert framer.take_accepted(0x80000004, 65, out) == 2
+    assert out == [(1, "a"), (2, "bb")]
+    assert framer.take_accepted(0x80000004, 65, out) == 0
+    assert isinstance(framer.next_pdu(), DeliverSm)
+    assert framer.take_accepted(0x80000004, 65, out) == 0  # incomplete: left for next_pdu
+    assert framer.next_pdu() is None and framer.buffered == 10
+
+
+_RESPONSE = st.tuples(
+    st.sampled_from(["ok", "error", "tlv", "unknown", "late", "twice"]),
+    st.text(alphabet="0123456789abcdef", min_size=0, max_size=12),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    answers=st.lists(_RESPONSE, min_size=1, max_size=25),
+    cuts=st.lists(st.integers(1, 60), max_size=12),
+)
+def test_batching_changes_nothing_but_the_grouping(
+    answers: list[tuple[str, str]], cuts: list[int]
+) -> None:
+    # The same requests and the same bytes, cut into the same reads, given to a connection
+    # with and one without the option: the same outcome per response, in the same order.
+    results = []
+    for batch in (False, True):
+        conn = bound(batch=batch)
+        chunks: list[bytes] = []
+        for kind, text in answers:
+            if kind == "unknown":
+                chunks.append(ok(9_999, text))
+                continue
+            seq = submit(conn, deadline=1.0 if kind == "late" else None)
+            if kind == "late":
+                conn.expire(1.0)
+            if kind == "error":
+                chunks.append(SubmitSmResp(sequence_number=seq, command_status=0x45).encode())
+            elif kind == "tlv":
+                pdu = SubmitSmResp(sequence_number=seq, message_id=text, tlvs=(Tlv(0x1403, b"x"),))
+                chunks.append(pdu.encode())
+            else:
+                chunks.append(ok(seq, text))
+                if kind == "twice":
+                    chunks.append(ok(seq, text))
+        data = b"".join(chunks)
+        events: list[Event] = []
+        start = 0
+        for cut in cuts:
+            events += conn.receive_data(data[start : start + cut])
+            start += cut
+        events += conn.receive_data(data[start:])
+        results.append((flat(events), conn.in_flight))
+    assert results[0] == results[1]
