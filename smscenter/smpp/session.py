@@ -1195,9 +1195,9 @@ class SMPPSession:
                 assert isinstance(event, ProtocolViolation)
                 logger.warning("smpp %s: protocol violation: %s", self.name, event.error)
                 freed = True
-                seq = event.request_seq
-                if seq is not None and seq in pending:
-                    job, _index = pending.pop(seq)
+                broken = event.request_seq
+                if broken is not None and broken in pending:
+                    job, _index = pending.pop(broken)
                     job.in_flight -= 1
                     job.fail(UnknownOutcomeError("the answer was malformed", cause=event.error))
                     job.todo.clear()
