@@ -100,6 +100,9 @@ class JobState(enum.Enum):
 class Job:
     """One unit of work for one bind: the PDUs of one message to one recipient (or a query).
 
+    A part is a request PDU, or (the template cache's bulk form) a ``submit_sm`` body already
+    encoded, as ``bytes``.
+
     The bind fills :attr:`responses` (one per PDU), or sets :attr:`error`; when nothing of it is
     outstanding any more it calls :attr:`callback` exactly once.
     """
@@ -126,7 +129,7 @@ class Job:
 
     def __init__(
         self,
-        pdus: Sequence[Pdu],
+        pdus: Sequence[Pdu | bytes],
         *,
         callback: Callable[[Job], None],
         urgent: bool = False,

@@ -81,6 +81,11 @@ class RateLimiter:
         else:
             self._count += n
 
+    def note(self, n: int, now: float) -> None:
+        """Count ``n`` parts sent now without asking (only while no limit is in force: the
+        measured rate is where :meth:`throttled` starts from)."""
+        self._measure(n, now)
+
     def _recover(self, now: float) -> float | None:
         rate, ceiling, at = self.rate, self._ceiling, self._throttled_at
         if rate is None or at is None or ceiling is None:

@@ -23,7 +23,7 @@ import attrs
 from smscenter.exceptions import LocalProtocolError
 from smscenter.models import Message
 from smscenter.smpp.constants import HEADER_LENGTH
-from smscenter.smpp.outgoing import SubmitOptions, _destination, build_submit_sm
+from smscenter.smpp.outgoing import _ADDRESS_MAX, SubmitOptions, _destination, build_submit_sm
 from smscenter.smpp.pdu import SubmitSm
 
 __all__ = ("SubmitBuilder",)
@@ -76,6 +76,30 @@ class SubmitBuilder:
                 self._templates.clear()
             self._templates[key] = (pdus[0], _split(pdus[0]))
         return pdus
+
+    def build_wire(self, message: Message, recipient: str) -> tuple[SubmitSm | bytes, ...]:
+        """What :meth:`build` gives, except that a cached content to a plain number comes as
+        the encoded ``submit_sm`` *body* (``bytes``, byte for byte the encoder's, header not
+        included): the bind then only packs a header around it
+        (:meth:`~smscenter.smpp.connection.SMPPConnection.send_submit_body`). The bulk path.
+
+        :raises ValueError: as ``build_submit_sm`` does.
+        """
+        try:
+            cached = self._templates.get(_content_key(message))
+        except TypeError:
+            cached = None
+        if cached is not None and cached[1] is not None:
+            # A number (optional "+", ASCII digits, not over the address limit) is what
+            # _destination takes without question: the options' TON/NPI and the digits.
+            digits = recipient[1:] if recipient[:1] == "+" else recipient
+            if digits.isdigit() and digits.isascii() and len(digits) <= _ADDRESS_MAX:
+                options = self.options
+                ton, npi = options.dest_ton, options.dest_npi
+                head, tail = cached[1]
+                ton_npi = _TON_NPI.get((ton << 8) | npi) or bytes((ton, npi))
+                return (b"".join((head, ton_npi, digits.encode("ascii"), b"\0", tail)),)
+        return self.build(message, recipient)
 
 
 def _split(template: SubmitSm) -> tuple[bytes, bytes] | None:

@@ -31,9 +31,10 @@ import attrs
 
 from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
 from smscenter.smpp._window import Window
-from smscenter.smpp._wire import U32, PduDecodeError
+from smscenter.smpp._wire import HEADER, U32, PduDecodeError
 from smscenter.smpp.constants import (
     DEFAULT_MAX_PDU_LENGTH,
+    HEADER_LENGTH,
     INTERFACE_VERSION,
     MAX_SEQUENCE_NUMBER,
     BindMode,
@@ -201,6 +202,8 @@ _OUTBIND = int(CommandId.OUTBIND)
 _GENERIC_NACK = int(CommandId.GENERIC_NACK)
 _SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
 _SUBMIT_SM = CommandId.SUBMIT_SM
+_SUBMIT_SM_INT = int(CommandId.SUBMIT_SM)
+_pack_header = HEADER.pack
 # message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
 _MESSAGE_ID_LIMIT = next(limit for name, _, limit in SubmitSmResp._layout if name == "message_id")
 _ROK = 0
@@ -354,6 +357,28 @@ class SMPPConnection:
                 self._set_state(State.UNBINDING)
             else:
                 self._bind_seq = seq
+        return seq
+
+    def send_submit_body(self, body: bytes, *, deadline: float | None = None) -> int:
+        """Queue a ``submit_sm`` whose body (everything after the header) is already encoded;
+        return its sequence number. :meth:`send` for the bulk path: the same checks and
+        bookkeeping, no PDU object.
+
+        :raises LocalProtocolError: submit_sm is not legal in this state; :class:`WindowFull`.
+        """
+        if _SUBMIT_SM not in self._legal_out:
+            self._check_out(_SUBMIT_SM)
+        window = self._window
+        if window.available <= 0:
+            raise WindowFull(f"the window of {window.capacity} outstanding requests is full")
+        seq = self._next_seq
+        if seq < MAX_SEQUENCE_NUMBER and seq not in window:
+            self._next_seq = seq + 1
+        else:
+            seq = self._allocate_seq()
+        window.add(seq, _SUBMIT_SM, deadline, True)
+        self._out.append(_pack_header(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
+        self._sent_since_check = True
         return seq
 
     def send_bind(

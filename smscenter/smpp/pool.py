@@ -411,7 +411,7 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        pdus = self._builder.build(message, recipient)
+        pdus = self._builder.build_wire(message, recipient)
         return Job(
             pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient, index=index
         )

@@ -839,7 +839,7 @@ class SMPPSession:
         if not self.mode.can_send:
             raise RuntimeError("a receiver bind cannot send")
         recipient = check_single(message)
-        pdus = self._builder.build(message, recipient)
+        pdus = self._builder.build_wire(message, recipient)
         job = await run_job(
             self._queue,
             Job(pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient),
@@ -1017,9 +1017,14 @@ class SMPPSession:
         response = self._timeouts.response
         deadline = now + response if response is not None else None
         send = conn.send
+        send_body = conn.send_submit_body
         job = self._current
         paid = self._current_paid
         sent = False
+        # No limit in force: only count what goes out (for the rate a throttle answer halves),
+        # once for the whole batch.
+        unlimited = limiter.rate is None
+        counted = 0
         # Every job PDU (submit_sm, query_sm) takes one window slot: count locally.
         room = conn.window_available
         while room > 0:
@@ -1035,17 +1040,26 @@ class SMPPSession:
                     break
                 paid = False
             if not paid and job.counts_rate:
-                wait = limiter.take(len(job.todo), now)
-                if wait > 0:
-                    self._current, self._current_paid = job, False
-                    return wait
+                if unlimited:
+                    counted += len(job.todo)
+                else:
+                    wait = limiter.take(len(job.todo), now)
+                    if wait > 0:
+                        self._current, self._current_paid = job, False
+                        return wait
             paid = True
             todo = job.todo
             is_submit = job.counts_rate
             while todo and room > 0:
                 index = todo[0]
+                part = job.pdus[index]
                 try:
-                    seq = send(job.pdus[index], deadline=deadline)
+                    # A pre-encoded submit_sm body (the template cache's bulk form) or a PDU.
+                    if type(part) is bytes:
+                        seq = send_body(part, deadline=deadline)
+                    else:
+                        assert not isinstance(part, bytes)
+                        seq = send(part, deadline=deadline)
                 except LocalProtocolError as exc:
                     job.fail(exc)
                     todo.clear()
@@ -1060,9 +1074,12 @@ class SMPPSession:
                     counters.submitted += 1
             if todo and job.error is None:
                 break  # window full in the middle of a long message: finish it first next time
-            job.finish_if_done()
+            if not job.in_flight:  # (else its last answer finishes it)
+                job.finish_if_done()
             job = None
         self._current, self._current_paid = job, paid
+        if counted:
+            limiter.note(counted, now)
         if self._taking and room <= 0 and len(queue):
             queue.wake_one()  # this bind is full: pass the rest on to one with room
         if sent and self._timer_at is not None and deadline is not None:

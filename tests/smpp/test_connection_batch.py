@@ -211,3 +211,33 @@ def test_batching_changes_nothing_but_the_grouping(
         events += conn.receive_data(data[start:])
         results.append((flat(events), conn.in_flight))
     assert results[0] == results[1]
+
+
+def test_send_submit_body_is_send_without_the_pdu() -> None:
+    import pytest
+
+    from smscenter.exceptions import LocalProtocolError
+    from smscenter.smpp.connection import WindowFull
+    from smscenter.smpp.constants import MAX_SEQUENCE_NUMBER
+
+    pdu = SubmitSm(destination_addr="79990000001", short_message=b"hi")
+    by_pdu, by_body = bound(batch=False, window=2), bound(batch=False, window=2)
+    assert by_pdu.send(pdu, deadline=5.0) == by_body.send_submit_body(
+        pdu.encode()[16:], deadline=5.0
+    )
+    assert by_pdu.data_to_send() == by_body.data_to_send()
+    assert by_body.in_flight == 1 and by_body.next_timer(0.0) == 5.0
+    by_body.send_submit_body(b"x")
+    with pytest.raises(WindowFull):
+        by_body.send_submit_body(b"x")
+    with pytest.raises(LocalProtocolError, match="may not send submit_sm"):
+        SMPPConnection(Role.ESME).send_submit_body(b"x")
+    # Sequence numbers wrap and skip the ones still in flight, as send() does.
+    conn = bound(batch=False, window=5)
+    conn._next_seq = MAX_SEQUENCE_NUMBER - 1
+    first = conn.send_submit_body(b"a")
+    second = conn.send_submit_body(b"b")
+    third = conn.send_submit_body(b"c")
+    assert (first, second, third) == (MAX_SEQUENCE_NUMBER - 1, MAX_SEQUENCE_NUMBER, 1)
+    conn._next_seq = MAX_SEQUENCE_NUMBER - 1
+    assert conn.send_submit_body(b"d") == 2  # MAX-1, MAX and 1 are still in flight

@@ -98,3 +98,46 @@ def test_template_copy_with_an_address_the_encoder_refuses_still_raises() -> Non
         copy = _with_destination(template, bad, 5, 0, wire)
         with pytest.raises(LocalProtocolError):
             copy._encode_seq(1)
+
+
+RECIPIENTS = ["+79990000001", "79990000002", "+" + "9" * 20, "9" * 20, "+" + "9" * 21, "G12",
+              "+7999000000١", "other@example.com", "@nick"]  # fmt: skip
+
+
+@pytest.mark.parametrize("message", CASES, ids=range(len(CASES)))
+@pytest.mark.parametrize("recipient", RECIPIENTS)
+@pytest.mark.parametrize("options", [SubmitOptions(), SubmitOptions(iso=True, dest_ton=2)])
+def test_build_wire_is_the_encoders_body_or_the_same_refusal(
+    message: Message, recipient: str, options: SubmitOptions
+) -> None:
+    # build_wire (the pool's bulk path) gives the encoded body of exactly the PDU build_submit_sm
+    # builds, for a cache hit to a number; the PDUs themselves otherwise; the same ValueError
+    # for a recipient SMPP cannot take.
+    builder = SubmitBuilder(options)
+    builder.build(message, message.to[0])  # the content is cached from here on
+    try:
+        message = Message(**{**_fields(message), "to": recipient})
+    except ValueError:
+        return  # no Message carries this recipient: it cannot reach the builder
+    try:
+        fresh = build_submit_sm(message, recipient, options=options)
+    except ValueError as exc:
+        with pytest.raises(ValueError, match=str(exc)[:20]):
+            builder.build_wire(message, recipient)
+        return
+    wire = builder.build_wire(message, recipient)
+    assert len(wire) == len(fresh) == 1
+    plain_number = recipient.lstrip("+").isdigit() and recipient.lstrip("+").isascii()
+    if plain_number and len(recipient.lstrip("+")) <= 20:
+        assert isinstance(wire[0], bytes)  # the bulk form
+        assert wire[0] == fresh[0].encode()[16:]
+    else:
+        assert not isinstance(wire[0], bytes)
+        assert wire[0] == fresh[0]
+
+
+def test_build_wire_of_a_long_message_is_its_parts() -> None:
+    builder = SubmitBuilder(SubmitOptions())
+    message = Message(to="+79991234567", text="x" * 400)
+    parts = builder.build_wire(message, "+79991234567")
+    assert len(parts) == 3 and not any(isinstance(p, bytes) for p in parts)
