@@ -1100,13 +1100,14 @@ def _fast_init(cls: type[Any]) -> None:
     cls.__init__ = init
 
 
-def _maker(cls: type[_T]) -> Callable[..., _T]:
+def _maker(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
     """A private constructor taking every field positionally, in ``attrs.fields`` order, for the
     library's own hot paths (no converters, so only for classes without any).
 
     Why: even a fast ``__init__`` spends most of its time matching keyword arguments for the
     many defaulted fields; the SMPP pool builds a ``SendResult`` per message and a
-    ``DeliveryReport`` per receipt with every value at hand. ``__attrs_post_init__`` still runs.
+    ``DeliveryReport`` per receipt with every value at hand. ``__attrs_post_init__`` still runs
+    unless ``post_init=False`` (for callers that pass values it would leave as they are).
     """
     fields = attrs.fields(cast(Any, cls))
     if any(f.converter is not None for f in fields):  # pragma: no cover - misuse
@@ -1117,7 +1118,7 @@ def _maker(cls: type[_T]) -> Callable[..., _T]:
     for name in names:
         namespace[f"_s_{name}"] = cls.__dict__[name].__set__
         lines.append(f"    _s_{name}(self, {name})")
-    if hasattr(cls, "__attrs_post_init__"):
+    if post_init and hasattr(cls, "__attrs_post_init__"):
         lines.append("    self.__attrs_post_init__()")
     lines.append("    return self")
     exec("\n".join(lines), namespace)  # code built from the class's own attrs fields above
@@ -1132,5 +1133,8 @@ del _cls
 #: ``_make_send_result(message_id, parts, cost, balance, recipients, part_ids, client_id,
 #: confirmed_by_status, transport)``: see :func:`_maker`.
 _make_send_result = _maker(SendResult)
+#: The same without ``__attrs_post_init__``: for a result whose ``part_ids`` are given (it only
+#: fills in empty ones).
+_make_smpp_result = _maker(SendResult, post_init=False)
 #: ``DeliveryReport`` with all 28 fields positional, in declaration order: see :func:`_maker`.
 _make_delivery_report = _maker(DeliveryReport)

@@ -163,6 +163,39 @@ class Job:
         self.throttles = 0
         self.attempts = 0
 
+    @classmethod
+    def one_part(
+        cls,
+        part: Pdu | bytes,
+        callback: Callable[[Job], None],
+        urgent: bool,
+        deadline: float | None,
+        message: Message,
+        recipient: str,
+        index: int,
+    ) -> Job:
+        """A one-part submit job, positionally: ``Job((part,), callback=..., ...)`` as the bulk
+        path builds one per message, without matching keyword arguments."""
+        job = _new(cls)
+        job.pdus = (part,)
+        job.callback = callback
+        job.urgent = urgent
+        job.deadline = deadline
+        job.counts_rate = True
+        job.message = message
+        job.recipient = recipient
+        job.index = index
+        job.context = None
+        job.responses = [None]
+        job.todo = deque(_ONE_PART)
+        job.in_flight = 0
+        job.written = False
+        job.error = None
+        job.state = _QUEUED
+        job.throttles = 0
+        job.attempts = 0
+        return job
+
     def __repr__(self) -> str:
         return (
             f"<Job {self.state.value} parts={len(self.pdus)} todo={len(self.todo)} "
@@ -198,6 +231,10 @@ class Job:
         self.todo.clear()
         self.state = JobState.DONE
         self.callback(self)
+
+
+_new = object.__new__
+_QUEUED = JobState.QUEUED
 
 
 class JobQueue:
@@ -268,6 +305,16 @@ class JobQueue:
         if wake:
             self.wake_one()
 
+    def push_many(self, jobs: list[Job], urgent: bool) -> None:
+        """Queue new jobs, all urgent or all bulk, whose deadlines are set already; wakes
+        nobody (call :meth:`wake_all`). ``send_many``'s batches."""
+        if not jobs:
+            return
+        was_empty = not self.urgent and not self.bulk
+        (self.urgent if urgent else self.bulk).extend(jobs)
+        if was_empty and self._watchdog is not None:
+            self._watchdog()
+
     def push_back(self, job: Job) -> None:
         """Return a job that was taken but never written (its bind went away): it goes first."""
         job.state = JobState.QUEUED
@@ -309,6 +356,20 @@ class JobQueue:
             if job.state is JobState.QUEUED:
                 job.state = JobState.CANCELLED
                 count += 1
+        if count:
+            self.urgent = deque(j for j in self.urgent if j.state is JobState.QUEUED)
+            self.bulk = deque(j for j in self.bulk if j.state is JobState.QUEUED)
+        return count
+
+    def withdraw_by(self, callback: Callable[[Job], None]) -> int:
+        """Take back out every queued job whose callback is ``callback`` (its caller left);
+        returns how many. One pass over the queue."""
+        count = 0
+        for dq in (self.urgent, self.bulk):
+            for job in dq:
+                if job.callback == callback and job.state is JobState.QUEUED:
+                    job.state = JobState.CANCELLED
+                    count += 1
         if count:
             self.urgent = deque(j for j in self.urgent if j.state is JobState.QUEUED)
             self.bulk = deque(j for j in self.bulk if j.state is JobState.QUEUED)

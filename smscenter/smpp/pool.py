@@ -33,8 +33,9 @@ from smscenter.exceptions import (
     ConnectError,
     ConnectionLost,
     SMSCenterError,
+    Transport,
 )
-from smscenter.models import Message, SendResult
+from smscenter.models import Message, SendResult, _make_smpp_result
 from smscenter.smpp._dispatch import Job, JobQueue, JobState
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
@@ -58,6 +59,7 @@ from smscenter.smpp.session import (
 __all__ = ("ReconnectPolicy", "SMPPPool")
 
 logger = logging.getLogger(__name__)
+_SMPP = Transport.SMPP
 
 # Bind refusals after which hammering the server is pointless (seed 003 / SMPP 3.4 §5.1.3):
 # already bound (another process holds the login), bind failed, bad password or system_id.
@@ -456,15 +458,14 @@ class SMPPPool:
         """
         self._check_open()
         cap = read_ahead or self._read_ahead
-        limit = cap
         queue = self._queue
+        build = self._builder.build_wire
+        one_part = Job.one_part
         done: deque[Job] = deque()
         early: deque[SendOutcome] = deque()
-        live: set[Job] = set()
         waiter: list[anyio.Event | None] = [None]
 
         def finished(job: Job) -> None:
-            live.discard(job)
             done.append(job)
             event = waiter[0]
             if event is not None:
@@ -479,13 +480,19 @@ class SMPPPool:
             sync_it = iter(messages)
         exhausted = False
         index = 0
+        # Jobs queued so far, and outcomes yielded: the difference is what this call holds
+        # (queued, in flight, or finished and not yet yielded), bounded by the read-ahead.
+        taken = given = 0
         try:
             while True:
-                # Finished but not yet yielded outcomes count too: memory stays bounded.
                 limit = self._read_ahead_now(cap)
-                if not exhausted and len(live) + len(done) < limit:
+                if not exhausted and taken - given < limit:
                     now = anyio.current_time()
-                    while len(live) + len(done) < limit:
+                    timeout = queue.pool_timeout
+                    deadline = None if timeout is None else now + timeout
+                    batch: list[Job] = []
+                    room = limit - (taken - given)
+                    while len(batch) < room:
                         try:
                             if sync_it is not None:
                                 message = next(sync_it)
@@ -497,7 +504,7 @@ class SMPPPool:
                             break
                         for recipient in message.to:
                             try:
-                                job = self._job(message, recipient, urgent, index)
+                                pdus = build(message, recipient)
                             except ValueError as exc:
                                 early.append(
                                     SendOutcome(
@@ -508,25 +515,39 @@ class SMPPPool:
                                     )
                                 )
                                 continue
-                            job.callback = finished
-                            live.add(job)
-                            queue.push(job, now, wake=False)
+                            if len(pdus) == 1:
+                                job = one_part(
+                                    pdus[0], finished, urgent, deadline, message, recipient, index
+                                )
+                            else:
+                                job = Job(
+                                    pdus,
+                                    callback=finished,
+                                    urgent=urgent,
+                                    deadline=deadline,
+                                    message=message,
+                                    recipient=recipient,
+                                    index=index,
+                                )
+                            batch.append(job)
                         index += 1
+                    taken += len(batch)
+                    queue.push_many(batch, urgent)
                     queue.wake_all()
                 while early:
                     yield early.popleft()
                 while done:
+                    given += 1
                     yield _outcome(done.popleft())
-                if exhausted and not live and not done and not early:
+                if exhausted and taken == given and not early:
                     return
-                if done or early or (not exhausted and len(live) + len(done) < limit):
+                if done or early or (not exhausted and taken - given < limit):
                     continue
                 event = waiter[0] = anyio.Event()
                 await event.wait()
         finally:
-            queue.withdraw(live)
-            for job in live:
-                job.callback = _noop  # written already: it ends on its bind, unheard
+            # What is still queued is withdrawn; what was written ends on its bind, unheard.
+            queue.withdraw_by(finished)
 
     def _read_ahead_now(self, cap: int) -> int:
         """How many messages send_many may hold now. Under a rate limit, no more than the rate
@@ -601,7 +622,16 @@ async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> Non
 def _outcome(job: Job) -> SendOutcome:
     message = job.message
     assert message is not None and job.recipient is not None
-    # Positional constructor (session._make_outcome): this runs once per message.
+    # Positional constructors (session._make_outcome, models._make_smpp_result): this runs
+    # once per message.
     if job.error is not None or job.state is not JobState.DONE:
         return _make_outcome(job.index, message, job.recipient, None, job.error)
+    responses = job.responses
+    if len(responses) == 1:
+        message_id = responses[0]
+        if type(message_id) is str:  # the usual one-part message
+            result = _make_smpp_result(
+                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP
+            )
+            return _make_outcome(job.index, message, job.recipient, result, None)
     return _make_outcome(job.index, message, job.recipient, _send_result(job), None)

@@ -137,3 +137,44 @@ def test_a_partly_written_job_given_up_in_the_queue_is_an_unknown_outcome() -> N
     assert isinstance(partly.error.cause, ConnectionLost)
     assert type(fresh.error) is ConnectionLost
     assert partly_done == [partly] and fresh_done == [fresh]
+
+
+def test_one_part_job_is_the_same_as_the_constructors() -> None:
+    from smscenter import Message
+
+    message = Message(to="+79991234567", text="x")
+    finished: list[Job] = []
+    fast = Job.one_part(b"body", finished.append, True, 5.0, message, "+79991234567", 7)
+    slow = Job(
+        (b"body",),
+        callback=finished.append,
+        urgent=True,
+        deadline=5.0,
+        message=message,
+        recipient="+79991234567",
+        index=7,
+    )
+    for name in Job.__slots__:
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert a == b, name
+    assert fast.todo is not slow.todo and fast.responses is not slow.responses
+
+
+def test_push_many_and_withdraw_by() -> None:
+    queue = JobQueue(pool_timeout=1.0)
+    woken: list[int] = []
+    queue.set_watchdog(lambda: woken.append(1))
+    mine: list[Job] = []
+    other: list[Job] = []
+    jobs = [Job((SubmitSm(),), callback=mine.append, deadline=1.0) for _ in range(3)]
+    theirs = Job((SubmitSm(),), callback=other.append)
+    queue.push_many(jobs[:2], urgent=False)
+    queue.push(theirs, 0.0, wake=False)
+    queue.push_many(jobs[2:], urgent=True)
+    queue.push_many([], urgent=True)
+    assert woken == [1] and len(queue) == 4  # the watchdog hears of a queue no longer empty
+    assert queue.pop(0.5) is jobs[2]  # urgent first
+    assert queue.withdraw_by(mine.append) == 2  # the started one stays its bind's
+    assert [job.state for job in jobs] == [JobState.CANCELLED] * 2 + [JobState.STARTED]
+    assert queue.pop(0.5) is theirs and len(queue) == 0
+    assert mine == [] and other == []  # withdrawn jobs are not finished: their caller left
