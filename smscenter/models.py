@@ -539,6 +539,8 @@ _KINDS_WITH_TINYURL = frozenset(
 )
 
 ScheduledTime = datetime | timedelta | SendWindow
+_SMS = MessageKind.SMS
+_NO_TRANSLIT = Translit.NONE
 
 
 def _to_recipients(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -657,6 +659,36 @@ class Message:
     extra: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_extra)
 
     def __attrs_post_init__(self) -> None:
+        to, text = self.to, self.text
+        if (
+            # The bulk sender's message, checked in one expression (no helper calls): a plain
+            # SMS to one normalized phone with a text and nothing kind-specific. The checks
+            # below would pass it too; anything else goes through them.
+            self.kind is _SMS
+            and type(text) is str
+            and 0 < len(text) <= MAX_TEXT_LENGTH
+            and "~~~" not in text
+            and len(to) == 1
+            and _PHONE_RE.fullmatch(to[0])
+            and self.comment is None
+            and self.send_at is None
+            and self.validity is None
+            and self.client_id is None
+            and self.subject is None
+            and self.voice is None
+            and self.bot is None
+            and self.max_parts is None
+            and self.translit is _NO_TRANSLIT
+            and not self.tinyurl
+            and not self.attachments
+            and not self.extra
+        ):
+            if self.sender is not None:
+                self._check_sender()
+            return
+        self._check_all()
+
+    def _check_all(self) -> None:
         if not isinstance(self.kind, MessageKind):
             raise TypeError(f"kind must be a MessageKind, got {self.kind!r}")
         if not isinstance(self.text, str):

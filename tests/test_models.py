@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smscenter import (
     Attachment,
@@ -423,3 +425,51 @@ def test_reports_require_aware_times_and_have_stable_keys() -> None:
     with pytest.raises(ValueError, match="aware"):
         IncomingMessage(phone="1", text="x", sent_at=datetime(2026, 1, 1))
     assert CallConfirmation(phone="7999", called_at=when).event_key.startswith("call:7999:")
+
+
+_FIELD_VALUES: dict[str, list[object]] = {
+    "to": ["+79991234567", "79991234567", "+7 (999) 123-45-67", "G12", "a@b.example", "@nick"],
+    "text": ["hi", "", "x" * 1000, "x" * 1001, "a\n~~~\nb", "a~~~b", "1234"],
+    "kind": [MessageKind.SMS, MessageKind.EMAIL, MessageKind.TELEGRAM, MessageKind.HLR],
+    "sender": [None, "Shop", "TooLongSender1", "79001112233", ""],
+    "comment": [None, "note", "y" * 995],
+    "client_id": [None, 5, "bad id!"],
+    "max_parts": [None, 2],
+    "translit": [False, True],
+    "tinyurl": [False, True],
+    "extra": [(), {"list": "1"}, {"foo": "bar"}],
+}
+
+
+def _built(fields: dict[str, object], *, shortcut: bool) -> object:
+    from unittest.mock import patch
+
+    from smscenter import models
+
+    # With shortcut=False the bulk shortcut can never match (its kind test fails).
+    with patch.object(models, "_SMS", models._SMS if shortcut else object()):
+        try:
+            return Message(**fields)  # type: ignore[arg-type]
+        except (ValueError, TypeError) as exc:
+            return type(exc), str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries({name: st.sampled_from(values) for name, values in _FIELD_VALUES.items()})
+)
+def test_the_bulk_shortcut_agrees_with_the_full_checks(fields: dict[str, object]) -> None:
+    # Message.__attrs_post_init__ lets a plain SMS to one phone through in one expression; for
+    # every combination the outcome is the one the full checks give: the same value or the
+    # same error.
+    assert _built(fields, shortcut=True) == _built(fields, shortcut=False)
+
+
+def test_the_bulk_shortcut_is_taken() -> None:
+    from unittest.mock import patch
+
+    message = Message(to="+79991234567", text="hi", sender="Shop")
+    with patch.object(Message, "_check_all", side_effect=AssertionError("full checks ran")):
+        assert Message(to="+79991234567", text="hi", sender="Shop") == message
+        with pytest.raises(AssertionError, match="full checks ran"):
+            Message(to="+79991234567", text="hi", comment="c")
