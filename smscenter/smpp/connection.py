@@ -566,41 +566,72 @@ class SMPPConnection:
             return events
         framer = self._framer
         framer.feed(data)
-        accepted: list[tuple[int, str]] | None = [] if self._batch_accepted else None
+        if not self._batch_accepted:
+            self._receive(framer, events)
+            return events
+        accepted: list[tuple[int, str]] = []
+        self._receive_batched(framer, events, accepted)
+        if accepted:
+            # One event for every accepted submit of this read, where the first one arrived;
+            # None marks that place (see _receive_batched).
+            at = events.index(None)  # type: ignore[arg-type]
+            events[at] = new_submits_accepted(tuple(accepted))
+        return events
+
+    def _receive(self, framer: PduFramer, events: list[Event]) -> None:
         while True:
-            if accepted is not None and framer.take_accepted(
-                _SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, accepted
-            ):
-                self._settle_accepted(accepted, events)
-                accepted = []
             try:
                 pdu = framer.next_pdu()
             except PduDecodeError as exc:
                 self._on_decode_error(exc, events)
                 if exc.fatal:
-                    return events
+                    return
                 continue
             if pdu is None:
-                return events
+                return
             self._on_pdu(pdu, events)
             if self._is_closed():
-                return events
+                return
 
-    def _settle_accepted(self, accepted: list[tuple[int, str]], events: list[Event]) -> None:
-        """Report a run of successful submit_sm_resp: those answering a submit_sm of ours in
-        one event; any other (unsolicited, late, answering another request) the usual way."""
+    def _receive_batched(
+        self, framer: PduFramer, events: list[Event], accepted: list[tuple[int, str]]
+    ) -> None:
+        """:meth:`_receive`, taking runs of successful submit_sm_resp in one loop each: those
+        answering a submit_sm of ours are collected in ``accepted`` (the first one leaves a
+        None in ``events`` where the caller puts the one event); any other (unsolicited,
+        late, answering another request) is reported the usual way, in its place."""
         window = self._window
-        index, count = 0, len(accepted)
-        while index < count:
-            stop = window.pop_answered(accepted, index, _SUBMIT_SM)
-            if stop > index:
-                run = accepted if stop - index == count else accepted[index:stop]
-                events.append(new_submits_accepted(tuple(run)))
-            if stop < count:
-                seq, message_id = accepted[stop]
-                self._on_response(SubmitSmResp(sequence_number=seq, message_id=message_id), events)
-                stop += 1
-            index = stop
+        take = framer.take_accepted
+        run: list[tuple[int, str]] = []
+        while True:
+            if take(_SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run):
+                index, count = 0, len(run)
+                while index < count:
+                    stop = window.pop_answered(run, index, _SUBMIT_SM)
+                    if stop > index:
+                        if not accepted:
+                            events.append(None)  # type: ignore[arg-type]
+                        accepted.extend(run if stop - index == count else run[index:stop])
+                    if stop < count:
+                        seq, message_id = run[stop]
+                        self._on_response(
+                            SubmitSmResp(sequence_number=seq, message_id=message_id), events
+                        )
+                        stop += 1
+                    index = stop
+                run = []
+            try:
+                pdu = framer.next_pdu()
+            except PduDecodeError as exc:
+                self._on_decode_error(exc, events)
+                if exc.fatal:
+                    return
+                continue
+            if pdu is None:
+                return
+            self._on_pdu(pdu, events)
+            if self._is_closed():
+                return
 
     def _is_closed(self) -> bool:
         return self._state is State.CLOSED

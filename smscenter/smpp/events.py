@@ -157,11 +157,12 @@ class ResponseReceived(Event):
 
 @attrs.frozen(kw_only=True)
 class SubmitsAccepted(Event):
-    """(ESME role, ``SMPPConnection(batch_accepted=True)``) successful ``submit_sm_resp`` to our
-    ``submit_sm``, one event for each run of them on the wire: ``accepted`` holds
-    ``(request_seq, message_id)`` pairs in arrival order. Any other response, and any
-    ``submit_sm_resp`` with an error status or TLVs, still comes as :class:`ResponseReceived`
-    in its place among the other events.
+    """(ESME role, ``SMPPConnection(batch_accepted=True)``) every successful ``submit_sm_resp``
+    to our ``submit_sm`` in one ``receive_data`` call, as one event placed where the first of
+    them arrived: ``accepted`` holds ``(request_seq, message_id)`` pairs in arrival order. (So
+    an acceptance may be reported before other events that arrived ahead of it in the same
+    read, never after.) Any other response, and any ``submit_sm_resp`` with an error status
+    or TLVs or answering nothing of ours, still comes as its usual event in its place.
 
     Why: a bulk sender reads back one response per message; one event per read instead of a
     PDU and an event per message is a good share of its CPU.

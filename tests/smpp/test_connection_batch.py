@@ -75,7 +75,7 @@ def test_a_run_of_accepted_submits_is_one_event() -> None:
     assert conn.window_available == 100 and conn.in_flight == 0
 
 
-def test_other_pdus_split_the_run_and_keep_their_place() -> None:
+def test_one_event_per_read_where_the_first_acceptance_arrived() -> None:
     conn = bound(batch=True)
     a, b, c, d = (submit(conn) for _ in range(4))
     receipt = DeliverSm(sequence_number=77, short_message=b"id:1 stat:DELIVRD").encode()
@@ -85,18 +85,21 @@ def test_other_pdus_split_the_run_and_keep_their_place() -> None:
         ok(a, "a") + refused.encode() + receipt + ok(c, "c") + with_tlv.encode()
     )
     kinds = [type(e).__name__ for e in events]
+    # Everything but the accepted submits keeps its place; those come as one, at the first.
     assert kinds == [
         "SubmitsAccepted",
         "ResponseReceived",
         "DeliverSmReceived",
-        "SubmitsAccepted",
         "ResponseReceived",
     ]
-    assert events[0] == SubmitsAccepted(accepted=((a, "a"),))
+    assert events[0] == SubmitsAccepted(accepted=((a, "a"), (c, "c")))
     assert isinstance(events[1], ResponseReceived) and events[1].command_status == 0x0B
-    assert events[3] == SubmitsAccepted(accepted=((c, "c"),))
-    assert isinstance(events[4], ResponseReceived) and events[4].pdu.tlvs
+    assert isinstance(events[3], ResponseReceived) and events[3].pdu.tlvs
     assert conn.in_flight == 0
+    # A read that starts with something else: the acceptances come after it.
+    e = submit(conn)
+    events = conn.receive_data(receipt + ok(e, "e"))
+    assert [type(x).__name__ for x in events] == ["DeliverSmReceived", "SubmitsAccepted"]
 
 
 def test_unsolicited_late_and_mismatched_answers_are_not_batched() -> None:
@@ -181,7 +184,8 @@ def test_batching_changes_nothing_but_the_grouping(
     answers: list[tuple[str, str]], cuts: list[int]
 ) -> None:
     # The same requests and the same bytes, cut into the same reads, given to a connection
-    # with and one without the option: the same outcome per response, in the same order.
+    # with and one without the option: the same outcome per response; the acceptances in the
+    # same order, and everything else in the same order.
     results = []
     for batch in (False, True):
         conn = bound(batch=batch)
@@ -209,7 +213,10 @@ def test_batching_changes_nothing_but_the_grouping(
             events += conn.receive_data(data[start : start + cut])
             start += cut
         events += conn.receive_data(data[start:])
-        results.append((flat(events), conn.in_flight))
+        rows = flat(events)
+        accepted = [row for row in rows if row[0] == "ok"]
+        others = [row for row in rows if row[0] != "ok"]
+        results.append((accepted, others, conn.in_flight))
     assert results[0] == results[1]
 
 
