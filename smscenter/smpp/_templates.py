@@ -49,7 +49,11 @@ class SubmitBuilder:
 
     def __init__(self, options: SubmitOptions) -> None:
         self.options = options
-        self._templates: dict[Any, tuple[SubmitSm, tuple[bytes, bytes] | None]] = {}
+        # content key -> (template, its body around the destination or None, the same
+        # pieces with this builder's destination TON/NPI and the NUL joined in, or None)
+        self._templates: dict[
+            Any, tuple[SubmitSm, tuple[bytes, bytes] | None, tuple[bytes, bytes] | None]
+        ] = {}
         self._reference = 0
 
     def build(self, message: Message, recipient: str) -> tuple[SubmitSm, ...]:
@@ -64,7 +68,7 @@ class SubmitBuilder:
         except TypeError:  # an unhashable field value: no caching for this one
             key = cached = None
         if cached is not None:
-            template, wire = cached
+            template, wire, _ = cached
             dest, ton, npi = _destination(recipient, self.options)
             return (_with_destination(template, dest, ton, npi, wire),)
         # A fresh concatenation reference per message, so two long messages to one recipient
@@ -74,7 +78,13 @@ class SubmitBuilder:
         if key is not None and len(pdus) == 1:
             if len(self._templates) >= _MAX_TEMPLATES:
                 self._templates.clear()
-            self._templates[key] = (pdus[0], _split(pdus[0]))
+            wire = _split(pdus[0])
+            around = None
+            ton, npi = self.options.dest_ton, self.options.dest_npi
+            if wire is not None and 0 <= ton <= 255 and 0 <= npi <= 255:
+                ton_npi = _TON_NPI.get((ton << 8) | npi) or bytes((ton, npi))
+                around = (wire[0] + ton_npi, b"\0" + wire[1])
+            self._templates[key] = (pdus[0], wire, around)
         return pdus
 
     def build_wire(self, message: Message, recipient: str) -> tuple[SubmitSm | bytes, ...]:
@@ -89,16 +99,13 @@ class SubmitBuilder:
             cached = self._templates.get(_content_key(message))
         except TypeError:
             cached = None
-        if cached is not None and cached[1] is not None:
+        if cached is not None and cached[2] is not None:
             # A number (optional "+", ASCII digits, not over the address limit) is what
             # _destination takes without question: the options' TON/NPI and the digits.
             digits = recipient[1:] if recipient[:1] == "+" else recipient
             if digits.isdigit() and digits.isascii() and len(digits) <= _ADDRESS_MAX:
-                options = self.options
-                ton, npi = options.dest_ton, options.dest_npi
-                head, tail = cached[1]
-                ton_npi = _TON_NPI.get((ton << 8) | npi) or bytes((ton, npi))
-                return (b"".join((head, ton_npi, digits.encode("ascii"), b"\0", tail)),)
+                prefix, suffix = cached[2]
+                return (prefix + digits.encode("ascii") + suffix,)
         return self.build(message, recipient)
 
 

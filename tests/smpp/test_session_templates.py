@@ -141,3 +141,15 @@ def test_build_wire_of_a_long_message_is_its_parts() -> None:
     message = Message(to="+79991234567", text="x" * 400)
     parts = builder.build_wire(message, "+79991234567")
     assert len(parts) == 3 and not any(isinstance(p, bytes) for p in parts)
+
+
+def test_build_wire_with_a_ton_the_encoder_refuses_keeps_the_pdu() -> None:
+    from smscenter.exceptions import LocalProtocolError
+
+    builder = SubmitBuilder(SubmitOptions(dest_ton=300))
+    message = Message(to="+79991234567", text="x")
+    builder.build(message, "+79991234567")
+    (part,) = builder.build_wire(message, "+79991234567")
+    assert not isinstance(part, bytes)
+    with pytest.raises(LocalProtocolError):
+        part.encode()  # refused when sent, as any PDU with that TON is
