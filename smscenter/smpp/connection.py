@@ -257,6 +257,8 @@ class SMPPConnection:
         self._framer = PduFramer(max_pdu_length)
         self._out: list[bytes] = []
         self._next_seq = 1
+        # Whether sequence numbers have wrapped around (only then can a fresh one be in use).
+        self._wrapped = False
         self._bind_mode: BindMode | None = None
         self._bind_seq: int | None = None
         self._unbind_seq: int | None = None
@@ -308,8 +310,16 @@ class SMPPConnection:
         seq = self._next_seq
         # Skip numbers still in flight after a wrap-around (SMPP 3.4 §3.2: 1..0x7FFFFFFF).
         while seq in self._window:
-            seq = seq + 1 if seq < MAX_SEQUENCE_NUMBER else 1
-        self._next_seq = seq + 1 if seq < MAX_SEQUENCE_NUMBER else 1
+            if seq < MAX_SEQUENCE_NUMBER:
+                seq += 1
+            else:
+                seq = 1
+                self._wrapped = True
+        if seq < MAX_SEQUENCE_NUMBER:
+            self._next_seq = seq + 1
+        else:
+            self._next_seq = 1
+            self._wrapped = True
         return seq
 
     def _check_out(self, command_id: CommandId) -> None:
@@ -359,7 +369,7 @@ class SMPPConnection:
                 self._bind_seq = seq
         return seq
 
-    def send_submit_body(self, body: bytes, *, deadline: float | None = None) -> int:
+    def send_submit_body(self, body: bytes, deadline: float | None = None) -> int:
         """Queue a ``submit_sm`` whose body (everything after the header) is already encoded;
         return its sequence number. :meth:`send` for the bulk path: the same checks and
         bookkeeping, no PDU object.
@@ -372,7 +382,7 @@ class SMPPConnection:
         if window.available <= 0:
             raise WindowFull(f"the window of {window.capacity} outstanding requests is full")
         seq = self._next_seq
-        if seq < MAX_SEQUENCE_NUMBER and seq not in window:
+        if seq < MAX_SEQUENCE_NUMBER and not (self._wrapped and seq in window):
             self._next_seq = seq + 1
         else:
             seq = self._allocate_seq()
@@ -380,6 +390,45 @@ class SMPPConnection:
         self._out.append(_pack_header(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
         self._sent_since_check = True
         return seq
+
+    def send_submit_bodies(self, bodies: list[bytes], deadline: float | None = None) -> list[int]:
+        """:meth:`send_submit_body` for many at once (one check, one loop); returns their
+        sequence numbers in order.
+
+        :raises LocalProtocolError: submit_sm is not legal in this state; :class:`WindowFull`
+            when the window has no room for all of them (then none is queued).
+        """
+        if _SUBMIT_SM not in self._legal_out:
+            self._check_out(_SUBMIT_SM)
+        window = self._window
+        count = len(bodies)
+        if window.available < count:
+            raise WindowFull(
+                f"the window of {window.capacity} outstanding requests has room for "
+                f"{window.available}, not {count}"
+            )
+        seq = self._next_seq
+        add = window.add
+        append = self._out.append
+        pack = _pack_header
+        seqs: list[int] = []
+        for body in bodies:
+            # Until the numbers first wrap around, a fresh one cannot be in flight.
+            if seq > MAX_SEQUENCE_NUMBER or (self._wrapped and seq in window):
+                self._next_seq = seq if seq <= MAX_SEQUENCE_NUMBER else 1
+                self._wrapped = True
+                seq = self._allocate_seq()
+            add(seq, _SUBMIT_SM, deadline, True)
+            append(pack(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
+            seqs.append(seq)
+            seq += 1
+        if seq > MAX_SEQUENCE_NUMBER:
+            seq = 1
+            self._wrapped = True
+        self._next_seq = seq
+        if count:
+            self._sent_since_check = True
+        return seqs
 
     def send_bind(
         self,

@@ -105,6 +105,8 @@ __all__ = (
 logger = logging.getLogger(__name__)
 
 _READ_SIZE = 1 << 18
+_STARTED = JobState.STARTED
+_DONE = JobState.DONE
 _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
 
@@ -1017,7 +1019,6 @@ class SMPPSession:
         response = self._timeouts.response
         deadline = now + response if response is not None else None
         send = conn.send
-        send_body = conn.send_submit_body
         job = self._current
         paid = self._current_paid
         sent = False
@@ -1027,6 +1028,8 @@ class SMPPSession:
         counted = 0
         # Every job PDU (submit_sm, query_sm) takes one window slot: count locally.
         room = conn.window_available
+        bodies: list[bytes] = []
+        bulk: list[Job] = []
         while room > 0:
             if job is None:
                 if self._retry:
@@ -1045,18 +1048,35 @@ class SMPPSession:
                 else:
                     wait = limiter.take(len(job.todo), now)
                     if wait > 0:
+                        if bodies:
+                            self._send_bodies(bodies, bulk, deadline)
+                            self._timer_event.set()  # their deadline: let the timer see it
                         self._current, self._current_paid = job, False
                         return wait
             paid = True
             todo = job.todo
+            pdus = job.pdus
+            if len(pdus) == 1 and todo and type(pdus[0]) is bytes:
+                # The bulk form: a one-part submit_sm whose body the template cache encoded.
+                # Collected, and written with the others in one call below.
+                todo.popleft()
+                room -= 1
+                bodies.append(pdus[0])
+                bulk.append(job)
+                job.in_flight = 1
+                job.written = True
+                job = None
+                continue
+            if bodies:  # keep the order: what was collected goes first
+                self._send_bodies(bodies, bulk, deadline)
+                sent = True
             is_submit = job.counts_rate
             while todo and room > 0:
                 index = todo[0]
-                part = job.pdus[index]
+                part = pdus[index]
                 try:
-                    # A pre-encoded submit_sm body (the template cache's bulk form) or a PDU.
                     if type(part) is bytes:
-                        seq = send_body(part, deadline=deadline)
+                        seq = conn.send_submit_body(part, deadline)
                     else:
                         assert not isinstance(part, bytes)
                         seq = send(part, deadline=deadline)
@@ -1077,6 +1097,9 @@ class SMPPSession:
             if not job.in_flight:  # (else its last answer finishes it)
                 job.finish_if_done()
             job = None
+        if bodies:
+            self._send_bodies(bodies, bulk, deadline)
+            sent = True
         self._current, self._current_paid = job, paid
         if counted:
             limiter.note(counted, now)
@@ -1088,6 +1111,24 @@ class SMPPSession:
         elif sent and self._timer_at is None:
             self._timer_event.set()
         return None
+
+    def _send_bodies(self, bodies: list[bytes], jobs: list[Job], deadline: float | None) -> None:
+        """Write the collected bulk-form submits (``bodies[i]`` is ``jobs[i]``'s one part, its
+        bookkeeping already done but for the sequence number); empties both lists."""
+        try:
+            seqs = self._conn.send_submit_bodies(bodies, deadline)
+        except LocalProtocolError as exc:  # pragma: no cover - _pump checked state and room
+            for job in jobs:
+                job.in_flight = 0
+                job.fail(exc)
+                job.finish_if_done()
+        else:
+            pending = self._pending
+            for seq, job in zip(seqs, jobs, strict=True):
+                pending[seq] = (job, 0)
+            self._counters.submitted += len(seqs)
+        bodies.clear()
+        jobs.clear()
 
     # --- the reader's work --------------------------------------------------------------------
 
@@ -1112,8 +1153,13 @@ class SMPPSession:
                     if job.error is None:
                         job.responses[index] = message_id
                     job.in_flight -= 1
-                    if not job.in_flight and (not job.todo or job.error is not None):
-                        job.finish_if_done()
+                    if not job.in_flight:
+                        if not job.todo and job.state is _STARTED:
+                            # Job.finish_if_done inline: a whole message answered.
+                            job.state = _DONE
+                            job.callback(job)
+                        elif job.error is not None:
+                            job.finish_if_done()
                 counters.acknowledged += acknowledged
             elif cls is ResponseReceived:
                 assert isinstance(event, ResponseReceived)

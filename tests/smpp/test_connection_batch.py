@@ -248,3 +248,32 @@ def test_send_submit_body_is_send_without_the_pdu() -> None:
     assert (first, second, third) == (MAX_SEQUENCE_NUMBER - 1, MAX_SEQUENCE_NUMBER, 1)
     conn._next_seq = MAX_SEQUENCE_NUMBER - 1
     assert conn.send_submit_body(b"d") == 2  # MAX-1, MAX and 1 are still in flight
+
+
+def test_send_submit_bodies_is_send_submit_body_in_a_loop() -> None:
+    import pytest
+
+    from smscenter.exceptions import LocalProtocolError
+    from smscenter.smpp.connection import WindowFull
+    from smscenter.smpp.constants import MAX_SEQUENCE_NUMBER
+
+    bodies = [SubmitSm(destination_addr=f"7999000000{n}").encode()[16:] for n in range(5)]
+    one, many = bound(batch=False, window=10), bound(batch=False, window=10)
+    singles = [one.send_submit_body(body, 3.0) for body in bodies]
+    assert many.send_submit_bodies(bodies, 3.0) == singles
+    assert one.data_to_send() == many.data_to_send()
+    assert many.in_flight == 5 and many.next_timer(0.0) == 3.0
+    assert many.send_submit_bodies([]) == []
+    with pytest.raises(WindowFull):
+        many.send_submit_bodies(bodies + bodies[:1])
+    assert many.in_flight == 5 and many.data_to_send() == b""  # nothing of it was queued
+    with pytest.raises(LocalProtocolError, match="may not send submit_sm"):
+        SMPPConnection(Role.ESME).send_submit_bodies(bodies)
+    # Across the wrap-around: MAX, then 1.., skipping numbers still in flight.
+    conn = bound(batch=False, window=10)
+    conn._next_seq = MAX_SEQUENCE_NUMBER - 1
+    assert conn.send_submit_bodies(bodies[:3]) == [MAX_SEQUENCE_NUMBER - 1, MAX_SEQUENCE_NUMBER, 1]
+    conn._next_seq = MAX_SEQUENCE_NUMBER
+    assert conn.send_submit_bodies(bodies[:2]) == [2, 3]  # MAX, 1 in flight: skipped
+    assert conn.send_submit_body(bodies[0]) == 4
+    assert conn.in_flight == 6
