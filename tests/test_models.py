@@ -473,3 +473,13 @@ def test_the_bulk_shortcut_is_taken() -> None:
         assert Message(to="+79991234567", text="hi", sender="Shop") == message
         with pytest.raises(AssertionError, match="full checks ran"):
             Message(to="+79991234567", text="hi", comment="c")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="+0123456789٣²x ", max_size=18) | st.from_regex(r"\+?\d{3,17}", fullmatch=True)
+)
+def test_is_phone_is_the_phone_pattern(value: str) -> None:
+    from smscenter.models import _PHONE_RE, _is_phone
+
+    assert _is_phone(value) == bool(_PHONE_RE.fullmatch(value))
