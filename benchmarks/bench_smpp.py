@@ -295,20 +295,54 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
             ),
         ),
     ]
-    try:  # the pool's template cache in front of build_submit_sm (a private helper)
+    try:  # the pool's bulk path (private helpers): what it does instead of the stages above
+        from smscenter.models import _make_smpp_result
         from smscenter.smpp._templates import SubmitBuilder
         from smscenter.smpp.outgoing import SubmitOptions
+        from smscenter.smpp.pdu import PduFramer
+        from smscenter.smpp.session import _make_outcome
     except ImportError as exc:
-        stages.insert(2, ("SubmitBuilder.build, same text again", f"n/a ({exc})"))
+        stages.append(("the pool's bulk path", f"n/a ({exc})"))
     else:
         builder = SubmitBuilder(SubmitOptions())
         builder.build(message, "79991234567")
         stages.insert(
             2,
             (
-                "SubmitBuilder.build, same text again (_templates.py)",
-                cost(lambda: builder.build(message, "79991234568")),
+                "SubmitBuilder.build_wire, same text again: the body bytes (_templates.py)",
+                cost(lambda: builder.build_wire(message, "79991234568")),
             ),
+        )
+        run = resp * 100
+
+        def take_run() -> object:
+            framer = PduFramer()
+            framer.feed(run)
+            return framer.take_accepted(0x80000004, 65, [])
+
+        stages.insert(
+            5,
+            (
+                "PduFramer.take_accepted, per submit_sm_resp of a 100-PDU read (pdu.py)",
+                cost(take_run) / 100,
+            ),
+        )
+        smpp = Transport.SMPP
+        stages.append(
+            (
+                "SendResult + SendOutcome, the pool's positional constructors",
+                cost(
+                    lambda: _make_outcome(
+                        0,
+                        message,
+                        "79991234567",
+                        _make_smpp_result(
+                            "1000000001", 1, None, None, (), ("1000000001",), None, False, smpp
+                        ),
+                        None,
+                    )
+                ),
+            )
         )
     with Responder(receipts=True) as responder:
         receipt = _one_receipt(responder)

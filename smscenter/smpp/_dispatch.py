@@ -85,7 +85,6 @@ def status_error(status: int, endpoint: str, *, message_id: str | None = None) -
     return cls(status, name, message_id=message_id, endpoint=endpoint, transport=Transport.SMPP)
 
 
-_ONE_PART = (0,)
 
 
 class JobState(enum.Enum):
@@ -154,7 +153,8 @@ class Job:
         self.responses: list[str | Pdu | None] = [None] * count
         #: Part indices still to be written (refused parts come back here).
         # (A one-part job, nearly every bulk job, skips building a range.)
-        self.todo: deque[int] = deque(_ONE_PART if count == 1 else range(count))
+        # (A list: a message has a few parts at most, and a list is the cheaper to build.)
+        self.todo: list[int] = [0] if count == 1 else list(range(count))
         self.in_flight = 0
         #: Whether any part was ever written (then the job may not move to another bind).
         self.written = False
@@ -187,7 +187,7 @@ class Job:
         job.index = index
         job.context = None
         job.responses = [None]
-        job.todo = deque(_ONE_PART)
+        job.todo = [0]
         job.in_flight = 0
         job.written = False
         job.error = None

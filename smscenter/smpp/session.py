@@ -793,7 +793,7 @@ class SMPPSession:
         for job, index in pending.values():
             job.in_flight -= 1
             if self._resend_unknown and job.error is None and job.attempts < 3:
-                job.todo.appendleft(index)
+                job.todo.insert(0, index)
                 if job not in resend:
                     resend.append(job)
                 continue
@@ -1059,7 +1059,7 @@ class SMPPSession:
             if len(pdus) == 1 and todo and type(pdus[0]) is bytes:
                 # The bulk form: a one-part submit_sm whose body the template cache encoded.
                 # Collected, and written with the others in one call below.
-                todo.popleft()
+                del todo[0]
                 room -= 1
                 bodies.append(pdus[0])
                 bulk.append(job)
@@ -1084,7 +1084,7 @@ class SMPPSession:
                     job.fail(exc)
                     todo.clear()
                     break
-                todo.popleft()
+                del todo[0]
                 room -= 1
                 pending[seq] = (job, index)
                 job.in_flight += 1
