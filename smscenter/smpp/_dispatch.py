@@ -85,8 +85,6 @@ def status_error(status: int, endpoint: str, *, message_id: str | None = None) -
     return cls(status, name, message_id=message_id, endpoint=endpoint, transport=Transport.SMPP)
 
 
-
-
 class JobState(enum.Enum):
     """Where a job is in its life."""
 
