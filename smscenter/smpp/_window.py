@@ -31,7 +31,7 @@ class InFlight:
         self.counted = counted
         self.alive = True
 
-    def __lt__(self, other: InFlight) -> bool:  # heap order
+    def __lt__(self, other: InFlight | _Batch) -> bool:  # heap order
         return (self.deadline or 0.0) < (other.deadline or 0.0)
 
     def __repr__(self) -> str:
@@ -39,6 +39,31 @@ class InFlight:
             f"InFlight(seq={self.sequence_number}, {self.command_id.name}, "
             f"deadline={self.deadline})"
         )
+
+
+class _Batch:
+    """Requests sent together with one deadline (the bulk path): one entry shared by all their
+    sequence numbers, so adding a thousand costs one object, not a thousand. It stays alive
+    while any of them is still waiting."""
+
+    __slots__ = ("alive", "command_id", "counted", "deadline", "left", "seqs")
+
+    def __init__(self, seqs: list[int], command_id: CommandId, deadline: float | None) -> None:
+        self.seqs = seqs
+        self.command_id = command_id
+        self.deadline = deadline
+        self.counted = True
+        self.left = len(seqs)
+        self.alive = True
+
+    def __lt__(self, other: InFlight | _Batch) -> bool:  # heap order
+        return (self.deadline or 0.0) < (other.deadline or 0.0)
+
+    def __repr__(self) -> str:
+        return f"_Batch({len(self.seqs)} x {self.command_id.name}, left={self.left})"
+
+
+Entry = InFlight | _Batch
 
 
 class Window:
@@ -55,9 +80,9 @@ class Window:
         if capacity < 1:
             raise ValueError("the window capacity must be at least 1")
         self.capacity = capacity
-        self._entries: dict[int, InFlight] = {}
-        self._fifo: deque[InFlight] = deque()
-        self._heap: list[InFlight] = []
+        self._entries: dict[int, Entry] = {}
+        self._fifo: deque[Entry] = deque()
+        self._heap: list[Entry] = []
         self._counted = 0
         self._expired: dict[int, CommandId] = {}
         self._expired_order: deque[int] = deque(maxlen=max(1, remember_expired))
@@ -101,16 +126,50 @@ class Window:
         else:
             heapq.heappush(self._heap, entry)
 
-    def get(self, sequence_number: int) -> InFlight | None:
-        """The request waiting under this sequence number, if any."""
+    def add_batch(
+        self, sequence_numbers: list[int], command_id: CommandId, deadline: float | None
+    ) -> None:
+        """Track counted requests about to be sent together, all with one deadline (one entry
+        for all of them: the bulk path).
+
+        :raises ValueError: one of the sequence numbers is already in flight.
+        """
+        if not sequence_numbers:
+            return
+        entries = self._entries
+        if not entries.keys().isdisjoint(sequence_numbers):
+            raise ValueError("a sequence number of the batch is already in flight")
+        batch = _Batch(sequence_numbers, command_id, deadline)
+        entries.update(dict.fromkeys(sequence_numbers, batch))
+        self._counted += len(sequence_numbers)
+        expired = self._expired
+        if expired:
+            for seq in sequence_numbers:
+                expired.pop(seq, None)
+        if deadline is None:
+            return
+        fifo = self._fifo
+        if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
+            fifo.append(batch)
+        else:
+            heapq.heappush(self._heap, batch)
+
+    def get(self, sequence_number: int) -> Entry | None:
+        """The request waiting under this sequence number, if any (its ``command_id``,
+        ``deadline``, ``counted``)."""
         return self._entries.get(sequence_number)
 
-    def pop(self, sequence_number: int) -> InFlight | None:
+    def pop(self, sequence_number: int) -> Entry | None:
         """Stop tracking a request (its response arrived)."""
         entry = self._entries.pop(sequence_number, None)
         if entry is None:
             return None
-        entry.alive = False
+        if type(entry) is _Batch:
+            entry.left -= 1
+            if not entry.left:
+                entry.alive = False
+        else:
+            entry.alive = False
         if entry.counted:
             self._counted -= 1
         fifo = self._fifo
@@ -136,7 +195,12 @@ class Window:
             if entry is None or entry.command_id is not command_id:
                 break
             pop(seq)
-            entry.alive = False
+            if type(entry) is _Batch:
+                entry.left -= 1
+                if not entry.left:
+                    entry.alive = False
+            else:
+                entry.alive = False
             if entry.counted:
                 counted += 1
             index += 1
@@ -167,26 +231,47 @@ class Window:
 
     def expire(self, now: float) -> list[InFlight]:
         """Remove and return every request whose deadline is at or before ``now``."""
-        out: list[InFlight] = []
+        due: list[Entry] = []
         fifo, heap = self._fifo, self._heap
         while fifo and (not fifo[0].alive or (fifo[0].deadline or 0.0) <= now):
             entry = fifo.popleft()
             if entry.alive:
-                out.append(entry)
+                due.append(entry)
         while heap and (not heap[0].alive or (heap[0].deadline or 0.0) <= now):
             entry = heapq.heappop(heap)
             if entry.alive:
-                out.append(entry)
-        for entry in out:
-            self._forget(entry)
-            self._remember_expired(entry)
+                due.append(entry)
+        out: list[InFlight] = []
+        for entry in due:
+            out.extend(self._split(entry))
+        for request in out:
+            self._forget(request)
+            self._remember_expired(request)
         return out
+
+    def _split(self, entry: Entry) -> list[InFlight]:
+        """The requests of an entry still waiting, one each (a batch's, in sending order)."""
+        entry.alive = False
+        if type(entry) is not _Batch:
+            assert isinstance(entry, InFlight)
+            return [entry]
+        entries = self._entries
+        return [
+            InFlight(seq, entry.command_id, entry.deadline, entry.counted)
+            for seq in entry.seqs
+            if entries.get(seq) is entry
+        ]
 
     def drain(self) -> list[InFlight]:
         """Remove and return everything still waiting (the connection closed)."""
-        out = list(self._entries.values())
-        for entry in out:
+        out: list[InFlight] = []
+        for seq, entry in self._entries.items():  # in sending order
             entry.alive = False
+            if type(entry) is _Batch:
+                out.append(InFlight(seq, entry.command_id, entry.deadline, entry.counted))
+            else:
+                assert isinstance(entry, InFlight)
+                out.append(entry)
         self._entries.clear()
         self._fifo.clear()
         self._heap.clear()

@@ -408,17 +408,16 @@ class SMPPConnection:
                 f"{window.available}, not {count}"
             )
         seq = self._next_seq
-        add = window.add
         append = self._out.append
         pack = _pack_header
         seqs: list[int] = []
         for body in bodies:
             # Until the numbers first wrap around, a fresh one cannot be in flight.
+            # (Numbers within one batch are distinct: it is far smaller than the number space.)
             if seq > MAX_SEQUENCE_NUMBER or (self._wrapped and seq in window):
                 self._next_seq = seq if seq <= MAX_SEQUENCE_NUMBER else 1
                 self._wrapped = True
                 seq = self._allocate_seq()
-            add(seq, _SUBMIT_SM, deadline, True)
             append(pack(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
             seqs.append(seq)
             seq += 1
@@ -426,6 +425,8 @@ class SMPPConnection:
             seq = 1
             self._wrapped = True
         self._next_seq = seq
+        # Registered before the bytes can leave (data_to_send), all under one entry.
+        window.add_batch(seqs, _SUBMIT_SM, deadline)
         if count:
             self._sent_since_check = True
         return seqs

@@ -94,3 +94,74 @@ def test_matches_a_simple_model(ops: list[tuple[str, int, float | None]]) -> Non
         live = [d for d in model.values() if d is not None]
         assert window.next_deadline() == (min(live) if live else None)
         assert len(window) == len(model)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["add", "batch", "pop", "answered", "expire", "drain"]),
+            st.integers(1, 40),
+            st.integers(1, 6),
+            st.one_of(st.none(), st.floats(0, 100)),
+        ),
+        max_size=80,
+    )
+)
+def test_batches_match_the_same_simple_model(
+    ops: list[tuple[str, int, int, float | None]],
+) -> None:
+    # add_batch (the bulk path: one entry for many requests) behaves as that many add() calls
+    # with one deadline, whatever else happens to the requests one by one.
+    window = Window(1000)
+    model: dict[int, float | None] = {}
+    for op, seq, size, value in ops:
+        if op == "add":
+            if seq in model:
+                continue
+            window.add(seq, SUBMIT, value, counted=True)
+            model[seq] = value
+        elif op == "batch":
+            seqs = [s for s in range(seq, seq + size) if s not in model]
+            window.add_batch(seqs, SUBMIT, value)
+            model.update(dict.fromkeys(seqs, value))
+        elif op == "pop":
+            entry = window.pop(seq)
+            assert (entry is not None) == (seq in model)
+            assert entry is None or entry.command_id is SUBMIT
+            model.pop(seq, None)
+        elif op == "answered":
+            answers = [(s, "id") for s in range(seq, seq + size)]
+            stop = window.pop_answered(answers, 0, SUBMIT)
+            expected_stop = 0
+            while expected_stop < size and answers[expected_stop][0] in model:
+                del model[answers[expected_stop][0]]
+                expected_stop += 1
+            assert stop == expected_stop
+        elif op == "drain":
+            drained = window.drain()
+            assert [e.sequence_number for e in drained] == list(model)  # in sending order
+            assert all(e.deadline == model[e.sequence_number] for e in drained)
+            model.clear()
+        else:
+            now = value if value is not None else 50.0
+            expired = [e.sequence_number for e in window.expire(now)]
+            expected = {s for s, d in model.items() if d is not None and d <= now}
+            assert sorted(expired) == sorted(expected) and len(expired) == len(expected)
+            for s in expected:
+                del model[s]
+                assert window.pop_expired(s) is SUBMIT
+        live = [d for d in model.values() if d is not None]
+        assert window.next_deadline() == (min(live) if live else None)
+        assert len(window) == len(model) == window.in_flight
+        assert all(s in window for s in model)
+
+
+def test_a_batch_refuses_numbers_in_flight() -> None:
+    window = Window(10)
+    window.add(3, SUBMIT, None, counted=True)
+    with pytest.raises(ValueError, match="already in flight"):
+        window.add_batch([2, 3, 4], SUBMIT, 1.0)
+    assert len(window) == 1 and window.in_flight == 1
+    window.add_batch([], SUBMIT, 1.0)
+    assert len(window) == 1
