@@ -461,6 +461,7 @@ class SMPPPool:
         queue = self._queue
         build = self._builder.build_wire
         one_part = Job.one_part
+        make_outcome, make_result = _make_outcome, _make_smpp_result
         done: deque[Job] = deque()
         early: deque[SendOutcome] = deque()
         waiter: list[anyio.Event | None] = [None]
@@ -538,7 +539,32 @@ class SMPPPool:
                     yield early.popleft()
                 while done:
                     given += 1
-                    yield _outcome(done.popleft())
+                    job = done.popleft()
+                    # _outcome's usual case inline: a one-part message accepted.
+                    responses = job.responses
+                    message_id = responses[0]
+                    if job.error is None and type(message_id) is str and len(responses) == 1:
+                        sent = job.message
+                        assert sent is not None and job.recipient is not None
+                        yield make_outcome(
+                            job.index,
+                            sent,
+                            job.recipient,
+                            make_result(
+                                message_id,
+                                1,
+                                None,
+                                None,
+                                (),
+                                (message_id,),
+                                sent.client_id,
+                                False,
+                                _SMPP,
+                            ),
+                            None,
+                        )
+                    else:
+                        yield _outcome(job)
                 if exhausted and taken == given and not early:
                     return
                 if done or early or (not exhausted and taken - given < limit):
