@@ -1142,6 +1142,9 @@ class SMPPSession:
                 assert isinstance(event, SubmitsAccepted)
                 # The bulk path: a run of accepted submit_sm, settled in one loop.
                 freed = True
+                # The writer first: it refills the window (and the SMSC gets to work on it)
+                # before the callers woken below take their turn with the outcomes.
+                self.wake()
                 acknowledged = 0
                 pop = pending.pop
                 for seq, message_id in event.accepted:
