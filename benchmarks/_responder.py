@@ -8,8 +8,8 @@ only what a benchmark needs, as cheaply as pure Python allows:
   message id), ``enquire_link`` and ``unbind`` (then closes);
 * optionally follows every ``submit_sm_resp`` with a delivery receipt ``deliver_sm`` in the
   provider's format (seed 003: the receipt text, ``receipted_message_id`` / ``message_state`` /
-  ``network_error_code`` and the vendor TLVs 0x2000-0x2004), and swallows the
-  ``deliver_sm_resp``;
+  ``network_error_code`` and the vendor TLVs 0x2000-0x2004); a receipt answered with an error
+  status (a client's "try later") is delivered again 50 ms later, as an SMSC does;
 * parses every PDU of a read and writes all answers of that read in one ``write`` (the batching
   that makes a Python server fast, peer-performance.md finding 1); TCP_NODELAY is on (asyncio's
   default for TCP transports);
@@ -90,10 +90,14 @@ _SUBMIT_RESP_LENGTH = 16 + _ID_WIDTH + 1
 
 
 class _Counters:
-    __slots__ = ("connections", "receipt_acks", "receipts", "submits")
+    __slots__ = ("connections", "receipt_acks", "receipts", "redelivered", "submits")
 
     def __init__(self) -> None:
         self.connections = self.submits = self.receipts = self.receipt_acks = 0
+        self.redelivered = 0
+
+
+_REDELIVERY_DELAY = 0.05
 
 
 class _SMSC(asyncio.Protocol):
@@ -106,6 +110,9 @@ class _SMSC(asyncio.Protocol):
         self._buffer = b""
         self._sequence = 0
         self._transport: asyncio.Transport | None = None
+        # Receipts sent and not yet answered (sequence -> PDU), and those to deliver again.
+        self._unacked: dict[int, bytes] = {}
+        self._again: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # a TCP transport (uvloop's too)
@@ -137,11 +144,25 @@ class _SMSC(asyncio.Protocol):
                 submits += 1
                 if self._receipts:
                     self._sequence += 1
-                    append(_pack_header(_RECEIPT_LENGTH, 0x00000005, 0, self._sequence))
-                    append(_RECEIPT_A + message_id + _RECEIPT_B + message_id + _RECEIPT_C)
+                    receipt = (
+                        _pack_header(_RECEIPT_LENGTH, 0x00000005, 0, self._sequence)
+                        + _RECEIPT_A
+                        + message_id
+                        + _RECEIPT_B
+                        + message_id
+                        + _RECEIPT_C
+                    )
+                    self._unacked[self._sequence] = receipt
+                    append(receipt)
                     receipts += 1
             elif command_id == _DELIVER_SM_RESP:
-                acks += 1
+                receipt = self._unacked.pop(sequence, None)
+                if _status == 0:
+                    acks += 1
+                elif receipt is not None:
+                    if not self._again:
+                        asyncio.get_running_loop().call_later(_REDELIVERY_DELAY, self._redeliver)
+                    self._again.append(receipt)
             elif command_id == _ENQUIRE_LINK:
                 append(_pack_header(16, 0x80000015, 0, sequence))
             elif command_id in _BIND_IDS:
@@ -166,6 +187,21 @@ class _SMSC(asyncio.Protocol):
             transport.write(b"".join(out))
         if close:
             transport.close()
+
+    def _redeliver(self) -> None:
+        again, self._again = self._again, []
+        transport = self._transport
+        if transport is None or not again:
+            return
+        out = []
+        for receipt in again:
+            self._sequence += 1
+            self._unacked[self._sequence] = fresh = (
+                receipt[:12] + self._sequence.to_bytes(4, "big") + receipt[16:]
+            )
+            out.append(fresh)
+        self._counters.redelivered += len(out)
+        transport.write(b"".join(out))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -199,6 +235,7 @@ async def _serve(host: str, receipts: bool) -> None:
                     "submits": counters.submits,
                     "receipts": counters.receipts,
                     "receipt_acks": counters.receipt_acks,
+                    "redelivered": counters.redelivered,
                 }
                 print(json.dumps(stats), flush=True)
             elif command == "stop":
@@ -284,7 +321,8 @@ class Responder:
 
     def stats(self) -> dict[str, Any]:
         """The responder's counters and CPU time now: ``cpu`` (its own CPU seconds),
-        ``connections``, ``submits``, ``receipts`` and ``receipt_acks``."""
+        ``connections``, ``submits``, ``receipts``, ``receipt_acks`` and ``redelivered``
+        (receipts sent again after a "try later" answer)."""
         process = self._process
         assert process is not None and process.stdin is not None
         process.stdin.write("stats\n")

@@ -164,7 +164,8 @@ class SMPPPool:
     :param resend_unknown: resend messages written but unanswered when a bind dropped (they may
         be delivered twice); off by default.
     :param report_buffer: how many reports and incoming messages may wait for the consumer
-        before the binds answer ``deliver_sm`` with "try later".
+        before the binds answer ``deliver_sm`` with "try later" (default: twice the pool's
+        total window, at least 1000: room for a window's worth of receipts arriving at once).
     :param read_ahead: how many messages ``send_many`` keeps taken from its input but not yet
         finished (default: twice the pool's total window).
     :param throttle_pause: / :param throttle_retries: see
@@ -188,7 +189,7 @@ class SMPPPool:
         system_type: SystemType | str = "",
         reconnect: ReconnectPolicy | None = None,
         resend_unknown: bool = False,
-        report_buffer: int = 1000,
+        report_buffer: int | None = None,
         read_ahead: int | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
@@ -223,7 +224,9 @@ class SMPPPool:
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(self._timeouts.pool)
         self._limiter = RateLimiter(limits.max_rate)
-        self._reports = _ReportBuffer(report_buffer)
+        self._reports = _ReportBuffer(
+            report_buffer or max(1000, 2 * limits.window * limits.connections)
+        )
         self._counters = _Counters()
         self._slots = [_Slot(number=n) for n in range(limits.connections)]
         self._tg: anyio.abc.TaskGroup | None = None

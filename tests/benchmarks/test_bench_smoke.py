@@ -145,3 +145,46 @@ def test_python_m_benchmarks_entry_point(capsys: pytest.CaptureFixture[str]) -> 
     assert main(["smpp", "--", *args]) == 0
     out = capsys.readouterr().out
     assert "benchmarks.bench_smpp" in out and "rawpy" in out and "window 10" in out
+
+
+async def test_receipts_refused_for_now_are_redelivered_and_none_is_lost() -> None:
+    # A report buffer far smaller than the window: the pool answers "try later"
+    # (ESME_RX_T_APPN) to what does not fit, and the responder delivers those again, as an
+    # SMSC does. Every receipt still reaches the consumer exactly once per acceptance.
+    import anyio
+
+    from smscenter import Credentials, Limits, Message, SMPPPool
+
+    count = 300
+    with Responder(receipts=True, uvloop=False) as responder:
+        pool = SMPPPool(
+            responder.host,
+            responder.port,
+            Credentials(login="bench", password="pw"),
+            window=100,
+            report_buffer=5,
+            limits=Limits(max_rate=None),
+        )
+        seen: list[str] = []
+        async with pool:
+            messages = (Message(to=f"7999{n:07d}", text="hi", report=True) for n in range(count))
+            accepted = {o.message_id async for o in pool.send_many(messages) if o.ok}
+            with anyio.fail_after(30):
+                async with pool.reports() as stream:
+                    async for report in stream:
+                        seen.append(report.message_id)  # type: ignore[union-attr]
+                        if len(seen) == count:
+                            break
+            stats = pool.statistics()
+        server = responder.stats()
+    assert len(accepted) == count and set(seen) == accepted and len(seen) == count
+    assert stats.reports_deferred > 0 and server["redelivered"] >= stats.reports_deferred
+
+
+def test_the_default_report_buffer_holds_a_window_of_receipts() -> None:
+    from smscenter import Credentials, SMPPPool
+
+    creds = Credentials(login="bench", password="pw")
+    assert SMPPPool("127.0.0.1", 1, creds)._reports.capacity == 1000
+    assert SMPPPool("127.0.0.1", 1, creds, window=1000, connections=2)._reports.capacity == 4000
+    assert SMPPPool("127.0.0.1", 1, creds, window=1000, report_buffer=7)._reports.capacity == 7
