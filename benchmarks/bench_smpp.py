@@ -306,6 +306,7 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     else:
         builder = SubmitBuilder(SubmitOptions())
         builder.build(message, "79991234567")
+        builder.build(message, "79991234567")  # seen twice: a template from here on
         stages.insert(
             2,
             (

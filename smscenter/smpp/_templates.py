@@ -2,8 +2,8 @@
 
 A bulk mailing sends the same text to many recipients, and everything in its ``submit_sm``
 except the destination is the same each time. Building it (text checks, encoding choice,
-segmentation, addressing) is most of the client's CPU per message, so the first build of a
-content is kept as a template, and the next recipient gets a copy with only the three
+segmentation, addressing) is most of the client's CPU per message, so a content built a second
+time is kept as a template, and the next recipient gets a copy with only the three
 destination fields replaced (``_destination`` is the same function ``build_submit_sm`` uses, so
 the result is byte for byte what it would have built).
 
@@ -45,7 +45,7 @@ class SubmitBuilder:
     :param options: the submit options every PDU is built with.
     """
 
-    __slots__ = ("_reference", "_templates", "options")
+    __slots__ = ("_reference", "_seen", "_templates", "options")
 
     def __init__(self, options: SubmitOptions) -> None:
         self.options = options
@@ -55,6 +55,8 @@ class SubmitBuilder:
             Any, tuple[SubmitSm, tuple[bytes, bytes] | None, tuple[bytes, bytes] | None]
         ] = {}
         self._reference = 0
+        # Contents built once and not (yet) made into a template.
+        self._seen: dict[Any, None] = {}
 
     def build(self, message: Message, recipient: str) -> tuple[SubmitSm, ...]:
         """The ``submit_sm`` PDUs for ``message`` to ``recipient`` (see ``build_submit_sm``).
@@ -76,6 +78,15 @@ class SubmitBuilder:
         self._reference = reference = (self._reference + 1) & 0xFF
         pdus = build_submit_sm(message, recipient, options=self.options, reference=reference)
         if key is not None and len(pdus) == 1:
+            # A template is made on a content's second sight: a mailing repeats its content,
+            # while distinct texts (one-time codes) would only pay for templates never used.
+            seen = self._seen
+            if key not in seen:
+                if len(seen) >= _MAX_TEMPLATES:
+                    seen.clear()
+                seen[key] = None
+                return pdus
+            del seen[key]
             if len(self._templates) >= _MAX_TEMPLATES:
                 self._templates.clear()
             wire = _split(pdus[0])

@@ -27,6 +27,7 @@ def test_template_copy_equals_a_fresh_build(message: Message, iso: bool) -> None
     options = SubmitOptions(iso=iso)
     builder = SubmitBuilder(options)
     first = builder.build(message, message.to[0])
+    builder.build(message, message.to[0])  # a content seen twice becomes a template
     other_to = "+79990000001" if message.kind is not MessageKind.EMAIL else "other@example.com"
     other = Message(**{**_fields(message), "to": other_to, "client_id": 77})
     copied = builder.build(other, other.to[0])
@@ -74,6 +75,7 @@ def test_template_copy_wire_bytes_equal_the_encoder(message: Message) -> None:
     # A cached copy carries its body pre-encoded (Pdu._encode_seq): byte for byte the encoder's.
     builder = SubmitBuilder(SubmitOptions())
     builder.build(message, message.to[0])
+    builder.build(message, message.to[0])
     other_to = "+79990000001" if message.kind is not MessageKind.EMAIL else "other@example.com"
     other = Message(**{**_fields(message), "to": other_to})
     (copied,) = builder.build(other, other_to)
@@ -91,6 +93,7 @@ def test_template_copy_with_an_address_the_encoder_refuses_still_raises() -> Non
     from smscenter.smpp._templates import _with_destination
 
     builder = SubmitBuilder(SubmitOptions())
+    builder.build(Message(to="+79991234567", text="x"), "+79991234567")
     (template,) = builder.build(Message(to="+79991234567", text="x"), "+79991234567")
     wire = builder._templates[next(iter(builder._templates))][1]
     assert wire is not None
@@ -114,6 +117,7 @@ def test_build_wire_is_the_encoders_body_or_the_same_refusal(
     # builds, for a cache hit to a number; the PDUs themselves otherwise; the same ValueError
     # for a recipient SMPP cannot take.
     builder = SubmitBuilder(options)
+    builder.build(message, message.to[0])
     builder.build(message, message.to[0])  # the content is cached from here on
     try:
         message = Message(**{**_fields(message), "to": recipient})
@@ -149,7 +153,21 @@ def test_build_wire_with_a_ton_the_encoder_refuses_keeps_the_pdu() -> None:
     builder = SubmitBuilder(SubmitOptions(dest_ton=300))
     message = Message(to="+79991234567", text="x")
     builder.build(message, "+79991234567")
+    builder.build(message, "+79991234567")
     (part,) = builder.build_wire(message, "+79991234567")
     assert not isinstance(part, bytes)
     with pytest.raises(LocalProtocolError):
         part.encode()  # refused when sent, as any PDU with that TON is
+
+
+def test_a_template_is_made_on_the_second_sight_of_a_content() -> None:
+    # Distinct texts (one-time codes) never pay for a template; a repeated content gets one.
+    builder = SubmitBuilder(SubmitOptions())
+    codes = [Message(to="+79991234567", text=f"Your code is {n:04d}") for n in range(300)]
+    for message in codes:
+        (part,) = builder.build_wire(message, "+79991234567")
+        assert not isinstance(part, bytes)
+    assert not builder._templates and len(builder._seen) <= 256
+    mailing = [Message(to=f"+7999123456{n}", text="Sale today") for n in range(3)]
+    forms = [type(builder.build_wire(m, m.to[0])[0]) for m in mailing]
+    assert forms[0] is not bytes and forms[1] is not bytes and forms[2] is bytes
