@@ -616,59 +616,26 @@ class SMPPConnection:
             return events
         framer = self._framer
         framer.feed(data)
-        if not self._batch_accepted:
-            self._receive(framer, events)
-            return events
-        accepted: list[tuple[int, str]] = []
-        self._receive_batched(framer, events, accepted)
+        accepted: list[tuple[int, str]] | None = [] if self._batch_accepted else None
+        self._receive(framer, events, accepted)
         if accepted:
             # One event for every accepted submit of this read, where the first one arrived;
-            # None marks that place (see _receive_batched).
+            # None marks that place (see _take_accepted).
             at = events.index(None)  # type: ignore[arg-type]
             events[at] = new_submits_accepted(tuple(accepted))
         return events
 
-    def _receive(self, framer: PduFramer, events: list[Event]) -> None:
-        while True:
-            try:
-                pdu = framer.next_pdu()
-            except PduDecodeError as exc:
-                self._on_decode_error(exc, events)
-                if exc.fatal:
-                    return
-                continue
-            if pdu is None:
-                return
-            self._on_pdu(pdu, events)
-            if self._is_closed():
-                return
-
-    def _receive_batched(
-        self, framer: PduFramer, events: list[Event], accepted: list[tuple[int, str]]
+    def _receive(
+        self, framer: PduFramer, events: list[Event], accepted: list[tuple[int, str]] | None
     ) -> None:
-        """:meth:`_receive`, taking runs of successful submit_sm_resp in one loop each: those
-        answering a submit_sm of ours are collected in ``accepted`` (the first one leaves a
-        None in ``events`` where the caller puts the one event); any other (unsolicited,
-        late, answering another request) is reported the usual way, in its place."""
-        window = self._window
-        take = framer.take_accepted
+        """Turn every complete PDU into its events; with ``accepted`` (batch mode), runs of
+        successful submit_sm_resp go through :meth:`_take_accepted` first."""
         run: list[tuple[int, str]] = []
         while True:
-            if take(_SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run):
-                index, count = 0, len(run)
-                while index < count:
-                    stop = window.pop_answered(run, index, _SUBMIT_SM)
-                    if stop > index:
-                        if not accepted:
-                            events.append(None)  # type: ignore[arg-type]
-                        accepted.extend(run if stop - index == count else run[index:stop])
-                    if stop < count:
-                        seq, message_id = run[stop]
-                        self._on_response(
-                            SubmitSmResp(sequence_number=seq, message_id=message_id), events
-                        )
-                        stop += 1
-                    index = stop
+            if accepted is not None and framer.take_accepted(
+                _SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run
+            ):
+                self._take_accepted(run, events, accepted)
                 run = []
             try:
                 pdu = framer.next_pdu()
@@ -682,6 +649,30 @@ class SMPPConnection:
             self._on_pdu(pdu, events)
             if self._is_closed():
                 return
+
+    def _take_accepted(
+        self,
+        run: list[tuple[int, str]],
+        events: list[Event],
+        accepted: list[tuple[int, str]],
+    ) -> None:
+        """A run of successful submit_sm_resp: those answering a submit_sm of ours go to
+        ``accepted`` (the first of a read leaves a None in ``events`` where the caller puts
+        the one event); any other (unsolicited, late, answering another request) is reported
+        the usual way, in its place."""
+        window = self._window
+        index, count = 0, len(run)
+        while index < count:
+            stop = window.pop_answered(run, index, _SUBMIT_SM)
+            if stop > index:
+                if not accepted:
+                    events.append(None)  # type: ignore[arg-type]
+                accepted.extend(run if stop - index == count else run[index:stop])
+            if stop < count:
+                seq, message_id = run[stop]
+                self._on_response(SubmitSmResp(sequence_number=seq, message_id=message_id), events)
+                stop += 1
+            index = stop
 
     def _is_closed(self) -> bool:
         return self._state is State.CLOSED
