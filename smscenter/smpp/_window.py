@@ -66,6 +66,15 @@ class _Batch:
 Entry = InFlight | _Batch
 
 
+def _release(entry: Entry) -> None:
+    """One request of ``entry`` is answered: a batch stays alive while others still wait."""
+    if type(entry) is _Batch:
+        entry.left -= 1
+        if entry.left:
+            return
+    entry.alive = False
+
+
 class Window:
     """Requests in flight on one connection, with a cap on the counted ones.
 
@@ -117,8 +126,10 @@ class Window:
         if counted:
             self._counted += 1
         self._expired.pop(sequence_number, None)
-        if deadline is None:
-            return
+        if deadline is not None:
+            self._schedule(entry, deadline)
+
+    def _schedule(self, entry: Entry, deadline: float) -> None:
         fifo = self._fifo
         # Keep the FIFO sorted: append when not earlier than the last one, else use the heap.
         if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
@@ -146,13 +157,8 @@ class Window:
         if expired:
             for seq in sequence_numbers:
                 expired.pop(seq, None)
-        if deadline is None:
-            return
-        fifo = self._fifo
-        if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
-            fifo.append(batch)
-        else:
-            heapq.heappush(self._heap, batch)
+        if deadline is not None:
+            self._schedule(batch, deadline)
 
     def get(self, sequence_number: int) -> Entry | None:
         """The request waiting under this sequence number, if any (its ``command_id``,
@@ -164,12 +170,7 @@ class Window:
         entry = self._entries.pop(sequence_number, None)
         if entry is None:
             return None
-        if type(entry) is _Batch:
-            entry.left -= 1
-            if not entry.left:
-                entry.alive = False
-        else:
-            entry.alive = False
+        _release(entry)
         if entry.counted:
             self._counted -= 1
         fifo = self._fifo
@@ -195,6 +196,7 @@ class Window:
             if entry is None or entry.command_id is not command_id:
                 break
             pop(seq)
+            # _release(entry), inline: this loop runs once per accepted message.
             if type(entry) is _Batch:
                 entry.left -= 1
                 if not entry.left:
