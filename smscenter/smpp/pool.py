@@ -491,9 +491,8 @@ class SMPPPool:
             while True:
                 limit = self._read_ahead_now(cap)
                 if not exhausted and taken - given < limit:
-                    now = anyio.current_time()
                     timeout = queue.pool_timeout
-                    deadline = None if timeout is None else now + timeout
+                    deadline = None if timeout is None else anyio.current_time() + timeout
                     batch: list[Job] = []
                     room = limit - (taken - given)
                     while len(batch) < room:
@@ -502,7 +501,17 @@ class SMPPPool:
                                 message = next(sync_it)
                             else:
                                 assert async_it is not None
+                                if batch:
+                                    # What the source gave so far goes out before waiting for
+                                    # more (a slow source must not hold messages back).
+                                    taken += len(batch)
+                                    room -= len(batch)
+                                    queue.push_many(batch, urgent)
+                                    queue.wake_all()
+                                    batch = []
                                 message = await anext(async_it)
+                                if timeout is not None:  # its wait starts now
+                                    deadline = anyio.current_time() + timeout
                         except (StopIteration, StopAsyncIteration):
                             exhausted = True
                             break

@@ -173,6 +173,21 @@ async def test_send_many_async_iterable(smsc: FakeSMSC) -> None:
     assert len(outcomes) == 50 and all(o.ok for o in outcomes)
 
 
+async def test_a_slow_async_source_is_not_held_back(smsc: FakeSMSC) -> None:
+    # The source produces each message only once the SMSC has the previous one: send_many must
+    # send what it has before waiting for more (not fill a batch of its read-ahead first).
+    async def source() -> AsyncIterator[Message]:
+        for n, message in enumerate(messages(5)):
+            if n:
+                with anyio.fail_after(5):
+                    await until(lambda n=n: len(smsc.submits) >= n)  # type: ignore[misc]
+            yield message
+
+    async with pool(smsc, window=50) as p:
+        outcomes = [o async for o in p.send_many(source())]
+    assert sorted(o.index for o in outcomes) == [0, 1, 2, 3, 4] and all(o.ok for o in outcomes)
+
+
 async def test_leaving_send_many_early_withdraws_the_rest(smsc: FakeSMSC) -> None:
     smsc.hold = True
     async with pool(smsc, window=2) as p:
