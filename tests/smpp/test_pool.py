@@ -346,31 +346,11 @@ async def test_backup_used_when_primary_refuses_the_bind(smsc: FakeSMSC) -> None
         assert len(backup.submits) == 1
 
 
-async def test_drop_with_messages_in_flight_reports_unknown_outcome(smsc: FakeSMSC) -> None:
+async def _drop_with_five_in_flight(smsc: FakeSMSC, p: SMPPPool) -> list[SendOutcome]:
+    """send_many of 20 (window 5): the link drops while the first five wait unanswered."""
     smsc.hold = True
-    async with pool(smsc, window=5) as p:
-        async with anyio.create_task_group() as tg:
-            outcomes: list[SendOutcome] = []
-
-            async def run() -> None:
-                async for outcome in p.send_many(messages(20)):
-                    outcomes.append(outcome)
-
-            tg.start_soon(run)
-            await until(lambda: len(smsc.submits) == 5)
-            smsc.hold = False
-            await smsc.live_peers[0].drop()
-        assert len(outcomes) == 20
-        unknown = [o for o in outcomes if isinstance(o.error, UnknownOutcomeError)]
-        assert len(unknown) == 5  # written, never answered: not silently resent
-        assert all(o.ok for o in outcomes if o not in unknown)  # the rest went via the rebind
-        assert p.statistics().unknown == 5
-
-
-async def test_resend_unknown_is_an_explicit_option(smsc: FakeSMSC) -> None:
-    smsc.hold = True
-    async with pool(smsc, window=5, resend_unknown=True) as p, anyio.create_task_group() as tg:
-        outcomes: list[SendOutcome] = []
+    outcomes: list[SendOutcome] = []
+    async with anyio.create_task_group() as tg:
 
         async def run() -> None:
             async for outcome in p.send_many(messages(20)):
@@ -380,6 +360,22 @@ async def test_resend_unknown_is_an_explicit_option(smsc: FakeSMSC) -> None:
         await until(lambda: len(smsc.submits) == 5)
         smsc.hold = False
         await smsc.live_peers[0].drop()
+    return outcomes
+
+
+async def test_drop_with_messages_in_flight_reports_unknown_outcome(smsc: FakeSMSC) -> None:
+    async with pool(smsc, window=5) as p:
+        outcomes = await _drop_with_five_in_flight(smsc, p)
+        assert len(outcomes) == 20
+        unknown = [o for o in outcomes if isinstance(o.error, UnknownOutcomeError)]
+        assert len(unknown) == 5  # written, never answered: not silently resent
+        assert all(o.ok for o in outcomes if o not in unknown)  # the rest went via the rebind
+        assert p.statistics().unknown == 5
+
+
+async def test_resend_unknown_is_an_explicit_option(smsc: FakeSMSC) -> None:
+    async with pool(smsc, window=5, resend_unknown=True) as p:
+        outcomes = await _drop_with_five_in_flight(smsc, p)
     assert len(outcomes) == 20 and all(o.ok for o in outcomes)
     assert len(smsc.submits) == 25  # the five unanswered ones went out twice
 
