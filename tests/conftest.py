@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore the same examples on every run: a CI run is never red by luck. (A
+# developer can still search afresh: pytest --hypothesis-profile=explore.)
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 
 @pytest.fixture
