@@ -47,7 +47,7 @@ _SYSTEM_TYPE_MAX = 12
 # SMPP 3.4 §5.2.8/§5.2.9: source_addr / destination_addr in submit_sm, 21 octets with the NUL.
 _ADDRESS_MAX = 20
 _MCON_RE = re.compile(r"MCON(\d)", re.IGNORECASE)
-_DIGITS_RE = re.compile(r"\+?\d{1,20}")
+_DIGITS_RE = re.compile(r"\+?[0-9]{1,20}")
 
 # esm_class (SMPP 3.4 §5.2.12): 0x40 = short_message starts with a UDH.
 _ESM_UDHI = 0x40

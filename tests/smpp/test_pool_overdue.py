@@ -1,6 +1,6 @@
 """A slow or silent SMSC (issue 14): one probe at a time and spaced, no feeding a bind whose
 answers are overdue, late answers reported with their message id. Real sockets on 127.0.0.1
-(tests/smpp/_quirky_smsc.py)."""
+(tests/smpp/_edges_smsc.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
-from _quirky_smsc import LateSMSC, QuirkySMSC
+from _edges_smsc import LateSMSC, SilentSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts, UnknownOutcomeError
 from smscenter.smpp.overdue import LateAnswer
@@ -62,7 +62,7 @@ async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
     # The rate limit makes the run outlast the response timeout and the probe's: before, the
     # silent bind took new submits into every slot a timed-out request freed.
     window = 10
-    async with QuirkySMSC() as smsc:
+    async with SilentSMSC() as smsc:
         smsc.silent_after = (0, 30)
         timeouts = Timeouts(5, response=0.2, enquire_link=5)
         async with pool(
