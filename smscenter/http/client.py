@@ -41,6 +41,7 @@ from smscenter import exceptions as exc
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
+from smscenter.http._decode import decode_json
 from smscenter.http._outcome import SendAttempts, lookup, maybe_written
 from smscenter.http.records import (
     CallToConfirm,
@@ -378,7 +379,8 @@ class HTTPClient:
             )
             return None
         try:
-            data = response.json()
+            # In the charset the answer declares (windows-1251 unless asked otherwise).
+            data = decode_json(response.content, response.headers.get("content-type"))
         except ValueError:
             raise exc.RemoteProtocolError(
                 f"{request.action}: the answer from {host} is not JSON"
@@ -757,7 +759,7 @@ class HTTPClient:
                     if "json" in content_type:
                         # An error answer instead of the file.
                         await response.aread()
-                        proto.check_answer(request, response.json())
+                        proto.check_answer(request, decode_json(response.content, content_type))
                         raise exc.RemoteProtocolError(
                             f"{request.action}: a JSON answer instead of the file"
                         )
