@@ -779,6 +779,11 @@ class Message:
             raise ValueError("a Telegram code must be 4 to 8 digits")
         if self.kind is MessageKind.BINARY_HEX and not _HEX_RE.fullmatch(self.text):
             raise ValueError("binary_hex text must be an even number of hex digits")
+        if self.kind is MessageKind.BINARY and max(self.text, default="\0") > "\xff":
+            raise ValueError(
+                "a binary text holds one byte per character (U+0000..U+00FF); use "
+                "Message.binary(to, data) for raw bytes"
+            )
         if self.kind is MessageKind.WAP_PUSH and "\n" not in self.text:
             raise ValueError("a WAP-push text is '<link>\\n<title>'")
 

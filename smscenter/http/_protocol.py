@@ -52,6 +52,7 @@ from smscenter.http.records import (
     StatisticsRow,
 )
 from smscenter.models import (
+    COMMENT_SEPARATOR,
     Attachment,
     Balance,
     Cost,
@@ -191,7 +192,9 @@ _KIND_FLAGS: Final[dict[MessageKind, tuple[str, str]]] = {
     MessageKind.FLASH: ("flash", "1"),
     MessageKind.WAP_PUSH: ("push", "1"),
     MessageKind.HLR: ("hlr", "1"),
-    MessageKind.BINARY: ("bin", "1"),
+    # Both binary kinds go as hex (``bin=2``): with ``bin=1`` the form would carry the bytes as
+    # text, and a form encoded as UTF-8 turns each byte >= 0x80 into two (0xFF as %C3%BF).
+    MessageKind.BINARY: ("bin", "2"),
     MessageKind.BINARY_HEX: ("bin", "2"),
     MessageKind.PING: ("ping", "1"),
     MessageKind.MMS: ("mms", "1"),
@@ -229,6 +232,19 @@ def encode_validity(validity: timedelta) -> str:
 def encode_date(value: date) -> str:
     """A ``dd.mm.yyyy`` date (get.php ``start``/``end``)."""
     return value.strftime("%d.%m.%Y")
+
+
+def wire_text(message: Message) -> str:
+    """The ``mes`` value: the text with its comment suffix; binary payloads as hex digits.
+
+    A :attr:`MessageKind.BINARY` text holds one byte per character (U+0000..U+00FF, checked
+    when the message is built); it is sent byte for byte as the hex form of ``bin=2``
+    (https://smscentre.com/api/http/send/sms/).
+    """
+    if message.kind is MessageKind.BINARY:
+        payload = message.text.encode("latin-1").hex().upper()
+        return f"{payload}{COMMENT_SEPARATOR}{message.comment}" if message.comment else payload
+    return message.full_text
 
 
 def message_options(message: Message) -> list[tuple[str, str]]:
@@ -273,7 +289,7 @@ def send_request(
     """
     params = [
         ("phones", ",".join(message.to)),
-        ("mes", message.full_text),
+        ("mes", wire_text(message)),
         ("cost", "1" if price_only else "3"),
         *message_options(message),
     ]
@@ -290,7 +306,7 @@ def send_request(
 def _list_line(message: Message) -> str:
     # Inside ``list`` one line is one recipient group; a line break within a text is written as
     # the two characters backslash-n (smsc-http-api.md 2.3).
-    text = message.full_text.replace("\r\n", "\n").replace("\n", "\\n")
+    text = wire_text(message).replace("\r\n", "\n").replace("\n", "\\n")
     return f"{','.join(message.to)}:{text}"
 
 
@@ -602,7 +618,7 @@ def add_mailing_request(name: str, message: Message, *, price_only: bool = False
         ("add", "1"),
         ("name", name),
         ("phones", ",".join(message.to)),
-        ("mes", message.full_text),
+        ("mes", wire_text(message)),
         *message_options(message),
     ]
     if price_only:

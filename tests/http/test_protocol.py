@@ -80,7 +80,7 @@ def test_op_flag_for_per_recipient_details() -> None:
         (MessageKind.FLASH, {}, ("flash", "1")),
         (MessageKind.WAP_PUSH, {"text": "http://x.ru\nTitle"}, ("push", "1")),
         (MessageKind.HLR, {"text": ""}, ("hlr", "1")),
-        (MessageKind.BINARY, {}, ("bin", "1")),
+        (MessageKind.BINARY, {}, ("bin", "2")),
         (MessageKind.BINARY_HEX, {"text": "0605"}, ("bin", "2")),
         (MessageKind.PING, {"text": ""}, ("ping", "1")),
         (MessageKind.MMS, {}, ("mms", "1")),
