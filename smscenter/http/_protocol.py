@@ -35,6 +35,7 @@ from smscenter.exceptions import (
     UndeliverableError,
     VerificationCodeError,
 )
+from smscenter.http._options import option_params, with_viber_button
 from smscenter.http.records import (
     CallToConfirm,
     Contact,
@@ -235,16 +236,18 @@ def encode_date(value: date) -> str:
 
 
 def wire_text(message: Message) -> str:
-    """The ``mes`` value: the text with its comment suffix; binary payloads as hex digits.
+    """The ``mes`` value: the text (with a Viber button's macro) and its comment suffix; binary
+    payloads as hex digits.
 
     A :attr:`MessageKind.BINARY` text holds one byte per character (U+0000..U+00FF, checked
     when the message is built); it is sent byte for byte as the hex form of ``bin=2``
     (https://smscentre.com/api/http/send/sms/).
     """
     if message.kind is MessageKind.BINARY:
-        payload = message.text.encode("latin-1").hex().upper()
-        return f"{payload}{COMMENT_SEPARATOR}{message.comment}" if message.comment else payload
-    return message.full_text
+        body = message.text.encode("latin-1").hex().upper()
+    else:
+        body = with_viber_button(message.text, message.options)
+    return f"{body}{COMMENT_SEPARATOR}{message.comment}" if message.comment else body
 
 
 def message_options(message: Message) -> list[tuple[str, str]]:
@@ -273,6 +276,7 @@ def message_options(message: Message) -> list[tuple[str, str]]:
         params.append(("bot", message.bot))
     if message.tinyurl:
         params.append(("tinyurl", "1"))
+    params.extend(option_params(message.options))
     params.extend(message.extra)
     return params
 

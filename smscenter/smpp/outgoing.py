@@ -386,6 +386,9 @@ def _refuse_unsupported(message: Message) -> None:
     if message.extra:
         names = ", ".join(key for key, _ in message.extra)
         raise ValueError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+    if message.options is not None:
+        names = ", ".join(message.options.names) or "options"
+        raise ValueError(f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient")
     if message.comment and message.kind in _NO_COMMENT_KINDS:
         raise ValueError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smscenter.testing import _state as st
+from smscenter.testing._http_calls import CAPTCHA_IMAGE, check_send_options
 from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
 
 __all__ = ("RequestRecord", "RequestStats", "SimulatorApp")
@@ -299,6 +300,8 @@ class SimulatorApp:
         state = self.state
         stats = self.stats
         stats.requests[name] += 1
+        if name == "imgcode":  # the captcha image: public, no parameters
+            return Response(CAPTCHA_IMAGE, media_type="image/gif")
         query, form, files, codec, raw = await self._read_params(request)
         params = _Params({**query, **form}, raw)
         fmt = params.get("fmt", "0").strip()
@@ -467,6 +470,7 @@ def _split_phones(raw: str) -> tuple[str, ...]:
 
 def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
     state = app.state
+    check_send_options(params)
     type_, hex_binary = _message_type(params)
     payload = _binary_payload(params, hex_binary) if type_ == st.TYPE_BIN else None
     client_id = params.get("id").strip() or None
@@ -546,8 +550,6 @@ def _recipient_rows(rows: tuple[st.RecipientOutcome, ...]) -> list[dict[str, obj
 def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
     state = app.state
     cost_mode = params.int("cost", 0, low=0, high=3)
-    if params.get("imgcode") and params.get("imgcode") != "1234":
-        raise SimError(10, "invalid image code")
     requests = _send_request(app, params, price_only=cost_mode == 1)
     # "Identical" means the same parameter set (credentials, fmt and all), checked once for the
     # whole request; only accepted requests count, so a retry after an error goes through.

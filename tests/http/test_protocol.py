@@ -28,6 +28,7 @@ from smscenter import (
     OperationFailedError,
     ParameterError,
     RemoteProtocolError,
+    SendOptions,
     SendWindow,
     Translit,
     UndeliverableError,
@@ -127,7 +128,7 @@ def test_every_option_is_encoded() -> None:
         comment="order 17",
         max_parts=3,
         tinyurl=True,
-        extra={"userip": "10.0.0.1", "imgcode": "1234"},
+        options=SendOptions(captcha_code="1234", user_ip="10.0.0.1"),
     )
     got = params(proto.send_request(message))
     assert got == {
