@@ -46,6 +46,7 @@ from smscenter.exceptions import Transport as Transport
 from smscenter.exceptions import TransportError as TransportError
 from smscenter.exceptions import UndeliverableError as UndeliverableError
 from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
+from smscenter.exceptions import ValidationError as ValidationError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
 from smscenter.models import Attachment as Attachment
@@ -152,5 +153,6 @@ __all__ = (
     "SMPPStatusError", "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
     "SenderId", "SignatureMismatch", "Spread", "StatisticsRow", "TemplateKind", "ThrottledError",
     "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
-    "UnknownOutcomeError", "VerificationCodeError", "ViberButton", "WebhookError", "__version__",
+    "UnknownOutcomeError", "ValidationError", "VerificationCodeError", "ViberButton",
+    "WebhookError", "__version__",
 )  # fmt: skip

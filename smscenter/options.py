@@ -5,7 +5,8 @@ when it is built (ranges from https://smscentre.com/api/http/send/sms/ and the p
 "Various" page for the captcha), the checks that depend on the message kind run when the
 :class:`~smscenter.Message` is built, and :mod:`smscenter.http._options` maps them onto form
 fields in one place. SMPP and SMTP have no way to carry any of them and refuse such a message
-with :class:`ValueError` before anything is sent.
+with :class:`~smscenter.exceptions.ValidationError` (a :class:`ValueError`) before anything is
+sent.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from datetime import timedelta
 from typing import Final
 
 import attrs
+
+from smscenter.exceptions import ValidationError
 
 __all__ = ("CallSettings", "SendOptions", "Spread", "ViberButton")
 
@@ -41,7 +44,7 @@ OPTION_PARAMS: Final[dict[str, str]] = {
 
 def _check_url(name: str, value: str | None) -> None:
     if value is not None and (not isinstance(value, str) or not _URL_RE.fullmatch(value)):
-        raise ValueError(f"{name} must be an http:// or https:// URL, got {value!r}")
+        raise ValidationError(f"{name} must be an http:// or https:// URL, got {value!r}")
 
 
 @attrs.frozen
@@ -62,15 +65,15 @@ class Spread:
         if not isinstance(self.period, timedelta) or not isinstance(self.every, timedelta):
             raise TypeError("Spread period and every must be timedelta values")
         if not timedelta(minutes=6) <= self.period <= timedelta(hours=720):
-            raise ValueError("Spread period must be 0.1 to 720 hours")
+            raise ValidationError("Spread period must be 0.1 to 720 hours")
         if self.period.total_seconds() % 360:
-            raise ValueError("Spread period must be a multiple of 0.1 hour (6 minutes)")
+            raise ValidationError("Spread period must be a multiple of 0.1 hour (6 minutes)")
         if not timedelta(minutes=1) <= self.every <= timedelta(minutes=1440):
-            raise ValueError("Spread every must be 1 to 1440 minutes")
+            raise ValidationError("Spread every must be 1 to 1440 minutes")
         if self.every.total_seconds() % 60:
-            raise ValueError("Spread every must be whole minutes")
+            raise ValidationError("Spread every must be whole minutes")
         if self.every > self.period:
-            raise ValueError("Spread every must not be longer than period")
+            raise ValidationError("Spread every must not be longer than period")
 
     @property
     def period_hours(self) -> str:
@@ -105,7 +108,7 @@ class CallSettings:
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"CallSettings {name} must be {low}..{high}, got {value!r}")
+                raise ValidationError(f"CallSettings {name} must be {low}..{high}, got {value!r}")
 
     @property
     def wire(self) -> str:
@@ -127,11 +130,13 @@ class ViberButton:
     def __attrs_post_init__(self) -> None:
         _check_url("ViberButton url", self.url)
         if "," in self.url or "}" in self.url:
-            raise ValueError("a ViberButton url cannot contain ',' or '}' (they end the macro)")
+            raise ValidationError(
+                "a ViberButton url cannot contain ',' or '}' (they end the macro)"
+            )
         if not isinstance(self.text, str) or not 1 <= len(self.text) <= 20:
-            raise ValueError("a ViberButton text must be 1 to 20 characters")
+            raise ValidationError("a ViberButton text must be 1 to 20 characters")
         if "}" in self.text or "\n" in self.text:
-            raise ValueError("a ViberButton text cannot contain '}' or a line break")
+            raise ValidationError("a ViberButton text cannot contain '}' or a line break")
 
     @property
     def macro(self) -> str:
@@ -179,14 +184,18 @@ class SendOptions:
             if not isinstance(self.captcha_code, str) or not _CAPTCHA_RE.fullmatch(
                 self.captcha_code
             ):
-                raise ValueError("captcha_code must be the 1 to 16 letters or digits typed")
+                raise ValidationError("captcha_code must be the 1 to 16 letters or digits typed")
             if self.user_ip is None:
-                raise ValueError("captcha_code needs user_ip (the address the code was typed at)")
+                raise ValidationError(
+                    "captcha_code needs user_ip (the address the code was typed at)"
+                )
         if self.user_ip is not None:
             try:
                 ipaddress.ip_address(self.user_ip)
             except ValueError:
-                raise ValueError(f"user_ip must be an IP address, got {self.user_ip!r}") from None
+                raise ValidationError(
+                    f"user_ip must be an IP address, got {self.user_ip!r}"
+                ) from None
         if not isinstance(self.report_failed, bool):
             raise TypeError("report_failed must be a bool")
         if self.partner_id is not None and (
@@ -194,12 +203,12 @@ class SendOptions:
             or not isinstance(self.partner_id, int)
             or self.partner_id < 1
         ):
-            raise ValueError(f"partner_id must be a positive int, got {self.partner_id!r}")
+            raise ValidationError(f"partner_id must be a positive int, got {self.partner_id!r}")
         days = self.reverify_days
         if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
             raise TypeError("reverify_days must be an int")
         if days is not None and not 10 <= days <= 999:
-            raise ValueError(f"reverify_days must be 10..999, got {days}")
+            raise ValidationError(f"reverify_days must be 10..999, got {days}")
 
     @property
     def names(self) -> tuple[str, ...]:
