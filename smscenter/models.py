@@ -24,6 +24,7 @@ from typing import Any, Self, TypeVar, cast
 import attrs
 
 from smscenter.exceptions import Transport, ValidationError
+from smscenter.options import OPTION_PARAMS, SendOptions
 
 __all__ = (
     "Attachment",
@@ -611,7 +612,7 @@ _RESERVED_EXTRA = frozenset(
         "valid", "maxsms", "subj", "voice", "bot", "fmt", "charset", "list", "cost", "flash",
         "push", "hlr", "bin", "ping", "mms", "mail", "call", "viber", "soc", "tg", "tinyurl",
     }
-)  # fmt: skip
+) | frozenset(OPTION_PARAMS)  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -642,6 +643,9 @@ class Message:
     :param report: ask for a delivery report on the channel that sent the message (SMPP
         ``registered_delivery``); over HTTP reports go to the account's callback.
     :param attachments: files for MMS, e-mail, Viber or call (sent as multipart).
+    :param options: HTTP-only send.php options, typed (:class:`~smscenter.options.SendOptions`:
+        spreading a mailing, captcha, file URL, call settings, Viber button...). SMPP and SMTP
+        refuse a message that has them.
     :param extra: further send.php parameters the model has no field for. Parameters it does
         have a field for are refused here, so they cannot bypass validation.
     :raises ~smscenter.exceptions.ValidationError: (a :class:`ValueError`) for any invalid
@@ -664,6 +668,7 @@ class Message:
     tinyurl: bool = False
     report: bool = True
     attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=_to_attachments)
+    options: SendOptions | None = None
     extra: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_extra)
 
     def __attrs_post_init__(self) -> None:
@@ -692,6 +697,7 @@ class Message:
             and self.translit is _NO_TRANSLIT
             and not self.tinyurl
             and not self.attachments
+            and self.options is None
             and not self.extra
         ):
             if self.sender is not None:
@@ -724,12 +730,44 @@ class Message:
             or self.tinyurl
         ):
             self._check_kind_fields()
+        if self.options is not None:
+            self._check_options()
         if self.extra:
-            bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
-            if bad:
+            self._check_extra()
+
+    def _check_extra(self) -> None:
+        bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
+        typed = [key for key in bad if key in OPTION_PARAMS]
+        if typed:
+            raise ValidationError(
+                "; ".join(f"extra parameter {key!r}: use {OPTION_PARAMS[key]}" for key in typed)
+            )
+        if bad:
+            raise ValidationError(
+                f"extra parameters {bad} have their own Message fields; set those instead"
+            )
+
+    def _check_options(self) -> None:
+        options, kind = self.options, self.kind
+        if not isinstance(options, SendOptions):
+            raise TypeError(f"options must be a SendOptions, got {type(options).__name__}")
+
+        def refuse(field: str) -> None:
+            raise ValidationError(f"options.{field} is not allowed for a {kind.value} message")
+
+        if options.call is not None and kind is not MessageKind.CALL:
+            refuse("call")
+        if options.viber_button is not None:
+            if kind is not MessageKind.VIBER:
+                refuse("viber_button")
+            if len(self.full_text) + 1 + len(options.viber_button.macro) > MAX_TEXT_LENGTH:
                 raise ValidationError(
-                    f"extra parameters {bad} have their own Message fields; set those instead"
+                    f"text with the Viber button macro exceeds {MAX_TEXT_LENGTH} characters"
                 )
+        if options.reverify_days is not None and kind is not MessageKind.BOT:
+            refuse("reverify_days")
+        if options.file_url is not None and kind not in _KINDS_WITH_ATTACHMENTS:
+            refuse("file_url")
 
     # -- validation helpers ------------------------------------------------------------------
 
@@ -785,6 +823,11 @@ class Message:
             raise ValidationError("a Telegram code must be 4 to 8 digits")
         if self.kind is MessageKind.BINARY_HEX and not _HEX_RE.fullmatch(self.text):
             raise ValidationError("binary_hex text must be an even number of hex digits")
+        if self.kind is MessageKind.BINARY and max(self.text, default="\0") > "\xff":
+            raise ValidationError(
+                "a binary text holds one byte per character (U+0000..U+00FF); use "
+                "Message.binary(to, data) for raw bytes"
+            )
         if self.kind is MessageKind.WAP_PUSH and "\n" not in self.text:
             raise ValidationError("a WAP-push text is '<link>\\n<title>'")
 

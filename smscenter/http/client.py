@@ -39,6 +39,7 @@ from smscenter import exceptions as exc
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
+from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
 from smscenter.http.records import (
     CallToConfirm,
@@ -167,7 +168,7 @@ def _normalize_base(url: str | httpx.URL) -> httpx.URL:
 
 
 @attrs.define(eq=False, repr=False, init=False)
-class HTTPClient:
+class HTTPClient(AccountCalls):
     """Async client for the provider's HTTP API.
 
     Use it as an async context manager; it keeps connections open for reuse until it exits::

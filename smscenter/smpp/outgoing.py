@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import attrs
 
+from smscenter.exceptions import ValidationError
 from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind, SendWindow, Translit
 from smscenter.smpp.constants import NPI, TON
 from smscenter.smpp.pdu import SubmitSm
@@ -386,6 +387,11 @@ def _refuse_unsupported(message: Message) -> None:
     if message.extra:
         names = ", ".join(key for key, _ in message.extra)
         raise ValueError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+    if message.options is not None:
+        names = ", ".join(message.options.names) or "options"
+        raise ValidationError(
+            f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
+        )
     if message.comment and message.kind in _NO_COMMENT_KINDS:
         raise ValueError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 
