@@ -46,6 +46,7 @@ from smscenter.exceptions import Transport as Transport
 from smscenter.exceptions import TransportError as TransportError
 from smscenter.exceptions import UndeliverableError as UndeliverableError
 from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
+from smscenter.exceptions import ValidationError as ValidationError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
 from smscenter.models import Attachment as Attachment
@@ -68,6 +69,10 @@ from smscenter.models import SendResult as SendResult
 from smscenter.models import SendWindow as SendWindow
 from smscenter.models import TemplateKind as TemplateKind
 from smscenter.models import Translit as Translit
+from smscenter.options import CallSettings as CallSettings
+from smscenter.options import SendOptions as SendOptions
+from smscenter.options import Spread as Spread
+from smscenter.options import ViberButton as ViberButton
 
 # The transports are loaded on first use: `import smscenter` (and the sans-IO SMPP core under it)
 # stays free of httpx, anyio and sockets until an HTTPClient or SMPPPool is asked for.
@@ -134,18 +139,20 @@ def __dir__() -> list[str]:
 
 __all__ = (
     "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",
-    "CallConfirmation", "CallInfo", "CallToConfirm", "ConnectError", "ConnectTimeout",
-    "ConnectionLost", "Contact", "ContactGroup", "Cost", "Credentials", "DeliveryError",
-    "DeliveryReport", "DownloadStatus", "DownloadTask", "DuplicateRequestError", "ExtraStatus",
-    "HTTPClient", "HlrInfo", "IPBlockedError", "IncomingMessage", "InsufficientFundsError",
-    "InvalidRecipientError", "InvalidTimeError", "Limits", "LocalProtocolError", "Mailing",
-    "MalformedCallback", "MegafonAccount", "Message", "MessageFlags", "MessageForbiddenError",
-    "MessageKind", "MessageStatus", "MessageType", "NotFoundError", "OperationFailedError",
-    "OperationTimeout", "OperatorInfo", "OperatorPrice", "ParameterError", "PoolTimeout",
-    "PriceList", "PriceZone", "ProtocolError", "QueryResult", "RateLimitError", "ReceiveNumber",
-    "RecipientResult", "ReconnectPolicy", "RemoteProtocolError", "ResponseTimeout", "RetryPolicy",
-    "SMPPPool", "SMPPSession", "SMPPStatistics", "SMPPStatusError", "SMSCenterError", "SendOutcome",
-    "SendResult", "SendWindow", "SenderId", "SignatureMismatch", "StatisticsRow", "TemplateKind",
-    "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
-    "UnknownOutcomeError", "VerificationCodeError", "WebhookError", "__version__",
+    "CallConfirmation", "CallInfo", "CallSettings", "CallToConfirm", "ConnectError",
+    "ConnectTimeout", "ConnectionLost", "Contact", "ContactGroup", "Cost", "Credentials",
+    "DeliveryError", "DeliveryReport", "DownloadStatus", "DownloadTask", "DuplicateRequestError",
+    "ExtraStatus", "HTTPClient", "HlrInfo", "IPBlockedError", "IncomingMessage",
+    "InsufficientFundsError", "InvalidRecipientError", "InvalidTimeError", "Limits",
+    "LocalProtocolError", "Mailing", "MalformedCallback", "MegafonAccount", "Message",
+    "MessageFlags", "MessageForbiddenError", "MessageKind", "MessageStatus", "MessageType",
+    "NotFoundError", "OperationFailedError", "OperationTimeout", "OperatorInfo", "OperatorPrice",
+    "ParameterError", "PoolTimeout", "PriceList", "PriceZone", "ProtocolError", "QueryResult",
+    "RateLimitError", "ReceiveNumber", "RecipientResult", "ReconnectPolicy", "RemoteProtocolError",
+    "ResponseTimeout", "RetryPolicy", "SMPPPool", "SMPPSession", "SMPPStatistics",
+    "SMPPStatusError", "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
+    "SenderId", "SignatureMismatch", "Spread", "StatisticsRow", "TemplateKind", "ThrottledError",
+    "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
+    "UnknownOutcomeError", "ValidationError", "VerificationCodeError", "ViberButton",
+    "WebhookError", "__version__",
 )  # fmt: skip

@@ -12,6 +12,8 @@ from typing import Literal
 
 import attrs
 
+from smscenter.exceptions import ValidationError
+
 __all__ = ("Credentials", "Limits", "RetryPolicy", "Timeouts")
 
 _MD5_RE = re.compile(r"[0-9a-f]{32}")
@@ -38,21 +40,21 @@ class Credentials:
     def __attrs_post_init__(self) -> None:
         given = [x is not None for x in (self.password, self.password_md5, self.api_key)]
         if sum(given) != 1:
-            raise ValueError("give exactly one of password, password_md5 or api_key")
+            raise ValidationError("give exactly one of password, password_md5 or api_key")
         if self.api_key is not None:
             if self.login is not None:
-                raise ValueError("an API key logs in by itself; leave login empty")
+                raise ValidationError("an API key logs in by itself; leave login empty")
             if not self.api_key:
-                raise ValueError("the API key is empty")
+                raise ValidationError("the API key is empty")
             return
         if not self.login:
-            raise ValueError("a login is required with a password")
+            raise ValidationError("a login is required with a password")
         if self.password is not None and not self.password:
-            raise ValueError("the password is empty")
+            raise ValidationError("the password is empty")
         if self.password_md5 is not None and not _MD5_RE.fullmatch(self.password_md5):
-            raise ValueError("password_md5 must be 32 lowercase hex digits")
+            raise ValidationError("password_md5 must be 32 lowercase hex digits")
         if any(ord(c) > 127 for c in self.login):
-            raise ValueError("the login must be Latin (the provider refuses Cyrillic logins)")
+            raise ValidationError("the login must be Latin (the provider refuses Cyrillic logins)")
 
     @classmethod
     def from_api_key(cls, api_key: str) -> Credentials:
@@ -95,7 +97,7 @@ class Credentials:
 
 def _opt_positive(value: float | None) -> float | None:
     if value is not None and value <= 0:
-        raise ValueError(f"a timeout must be positive or None, got {value}")
+        raise ValidationError(f"a timeout must be positive or None, got {value}")
     return value
 
 
@@ -150,9 +152,9 @@ class Timeouts:
             return fallback
 
         if enquire_link <= 0:
-            raise ValueError("enquire_link must be a positive interval")
+            raise ValidationError("enquire_link must be a positive interval")
         if enquire_link >= 120:
-            raise ValueError("enquire_link must stay under the provider's 2-minute idle cut")
+            raise ValidationError("enquire_link must stay under the provider's 2-minute idle cut")
         self.__attrs_init__(
             connect=pick(connect, 10.0),
             http=pick(http, 30.0),
@@ -190,7 +192,7 @@ class Limits:
 
     def __attrs_post_init__(self) -> None:
         if self.max_rate is not None and self.max_rate <= 0:
-            raise ValueError("max_rate must be positive or None")
+            raise ValidationError("max_rate must be positive or None")
 
 
 @attrs.frozen(kw_only=True)
@@ -212,9 +214,9 @@ class RetryPolicy:
 
     def __attrs_post_init__(self) -> None:
         if self.backoff < 0 or self.max_backoff < 0:
-            raise ValueError("backoff values must not be negative")
+            raise ValidationError("backoff values must not be negative")
         if not 0 <= self.jitter <= 1:
-            raise ValueError("jitter must be between 0 and 1")
+            raise ValidationError("jitter must be between 0 and 1")
 
     def delay(self, retry: int, random_fraction: float) -> float:
         """The pause before retry number ``retry`` (1-based), given a random value in [0, 1)."""

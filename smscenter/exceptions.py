@@ -32,13 +32,15 @@
     │   │   └── ThrottledError          SMPP ESME_RTHROTTLED (0x58) / queue full (0x14)
     │   └── SMPPStatusError             any other non-zero SMPP command_status
     ├── UnknownOutcomeError             a send was written but never answered: it may have gone out
+    ├── ValidationError                 an invalid argument, refused before anything is sent
+    │                                   (also a builtin ValueError)
     └── WebhookError                    a callback request could not be accepted
         ├── SignatureMismatch           missing or wrong md5/sha1/crc32
         └── MalformedCallback           body or fields not as the provider sends them
 
-Bad arguments to our own API raise the builtin :class:`ValueError` / :class:`TypeError` before
-anything is sent. Errors carry their facts as attributes (never only in ``args``), and no message
-ever contains a password or API key.
+Bad arguments to our own API raise :class:`ValidationError` (a :class:`ValueError` too) or the
+builtin :class:`TypeError` before anything is sent. Errors carry their facts as attributes (never
+only in ``args``), and no message ever contains a password or API key.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ __all__ = (
     "TransportError",
     "UndeliverableError",
     "UnknownOutcomeError",
+    "ValidationError",
     "VerificationCodeError",
     "WebhookError",
 )
@@ -94,6 +97,14 @@ class Transport(Enum):
 
 class SMSCenterError(Exception):
     """Root of every error raised by smscenter."""
+
+
+class ValidationError(SMSCenterError, ValueError):
+    """An argument to smscenter's own API is invalid (a phone number, a sender, a window...).
+
+    Raised before anything is sent. It is also a builtin :class:`ValueError`, so code written
+    for either keeps catching it.
+    """
 
 
 # --- transport ---------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ from typing import Any, Self, TypeVar, cast
 
 import attrs
 
-from smscenter.exceptions import Transport
+from smscenter.exceptions import Transport, ValidationError
 from smscenter.ids import canonical_message_id
+from smscenter.options import OPTION_PARAMS, SendOptions
 
 __all__ = (
     "Attachment",
@@ -57,18 +58,18 @@ MAX_TEXT_LENGTH = 1000
 MAX_CLIENT_ID = 2_147_483_647
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._\-]{1,40}")
 #: Phone numbers: international format, ``+`` optional; E.164 allows up to 15 digits.
-_PHONE_RE = re.compile(r"\+?\d{5,15}")
+_PHONE_RE = re.compile(r"\+?[0-9]{5,15}")
 _PHONE_STRIP = str.maketrans("", "", " ()-.\t")
 #: ``G<n>`` sends to a contact group (send.php ``phones``).
-_GROUP_RE = re.compile(r"G\d+")
+_GROUP_RE = re.compile(r"G[0-9]+")
 _EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
 #: Telegram recipients may be ``@nickname`` or ``#id`` as well as phones.
-_TELEGRAM_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|#\d{1,20}")
+_TELEGRAM_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|#[0-9]{1,20}")
 #: Alphanumeric sender: up to 11 Latin letters/digits/space/some symbols; numeric: up to 15 digits.
 _SENDER_ALNUM_RE = re.compile(r"[A-Za-z0-9 .\-_!&'\"+@#$%*(),:;/?=]{1,11}")
-_SENDER_NUMERIC_RE = re.compile(r"\+?\d{1,15}")
+_SENDER_NUMERIC_RE = re.compile(r"\+?[0-9]{1,15}")
 _VOICE_RE = re.compile(r"(?:m|m2|m3|m4|w|w2|w3|w4)(?:,[a-z]{2})?")
-_BOT_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|wa:\+?\d{5,15}")
+_BOT_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|wa:\+?[0-9]{5,15}")
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})*")
 
 #: The separator after which text is a comment kept in history, never sent (seed 003).
@@ -449,7 +450,7 @@ class MessageFlags:
     def from_int(cls, value: int) -> MessageFlags:
         """Decode a flag value; bits this model has no name for stay visible in :attr:`raw`."""
         if not 0 <= value <= 0xFFFF:
-            raise ValueError(f"flag must fit in 2 bytes, got {value}")
+            raise ValidationError(f"flag must fit in 2 bytes, got {value}")
         return cls(
             message_type=MessageType(value & 0x0F),
             second_balance=bool(value & 0x20),
@@ -511,7 +512,7 @@ class SendWindow:
 
     def __attrs_post_init__(self) -> None:
         if self.start_hour >= self.end_hour:
-            raise ValueError(
+            raise ValidationError(
                 f"SendWindow start_hour ({self.start_hour}) must be before "
                 f"end_hour ({self.end_hour})"
             )
@@ -572,7 +573,7 @@ def _to_extra(
     out = []
     for key, val in items:
         if not isinstance(key, str) or not key:
-            raise ValueError(f"extra parameter names must be non-empty strings, got {key!r}")
+            raise ValidationError(f"extra parameter names must be non-empty strings, got {key!r}")
         out.append((key, str(val)))
     return tuple(sorted(out))
 
@@ -594,10 +595,10 @@ def _to_translit(value: Translit | int | bool) -> Translit:
 
 
 def _is_phone(value: str) -> bool:
-    """``_PHONE_RE.fullmatch(value)`` without the regex engine: a digit there is exactly what
-    ``str.isdecimal`` accepts (Unicode category Nd)."""
+    """``_PHONE_RE.fullmatch(value)`` without the regex engine. ``str.isdecimal`` alone takes
+    any Unicode digit (Arabic-Indic, fullwidth, Devanagari...): a phone is ASCII digits only."""
     digits = value[1:] if value[:1] == "+" else value
-    return 5 <= len(digits) <= 15 and digits.isdecimal()
+    return 5 <= len(digits) <= 15 and digits.isdecimal() and digits.isascii()
 
 
 def _normalize_phone(raw: str) -> str | None:
@@ -612,7 +613,7 @@ _RESERVED_EXTRA = frozenset(
         "valid", "maxsms", "subj", "voice", "bot", "fmt", "charset", "list", "cost", "flash",
         "push", "hlr", "bin", "ping", "mms", "mail", "call", "viber", "soc", "tg", "tinyurl",
     }
-)  # fmt: skip
+) | frozenset(OPTION_PARAMS)  # fmt: skip
 
 
 @attrs.frozen(kw_only=True)
@@ -643,9 +644,13 @@ class Message:
     :param report: ask for a delivery report on the channel that sent the message (SMPP
         ``registered_delivery``); over HTTP reports go to the account's callback.
     :param attachments: files for MMS, e-mail, Viber or call (sent as multipart).
+    :param options: HTTP-only send.php options, typed (:class:`~smscenter.options.SendOptions`:
+        spreading a mailing, captcha, file URL, call settings, Viber button...). SMPP and SMTP
+        refuse a message that has them.
     :param extra: further send.php parameters the model has no field for. Parameters it does
         have a field for are refused here, so they cannot bypass validation.
-    :raises ValueError: for any invalid field, with a message saying which and why.
+    :raises ~smscenter.exceptions.ValidationError: (a :class:`ValueError`) for any invalid
+        field, with a message saying which and why.
     """
 
     to: tuple[str, ...] = attrs.field(converter=_to_recipients)
@@ -664,6 +669,7 @@ class Message:
     tinyurl: bool = False
     report: bool = True
     attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=_to_attachments)
+    options: SendOptions | None = None
     extra: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_extra)
 
     def __attrs_post_init__(self) -> None:
@@ -680,6 +686,7 @@ class Message:
             # _is_phone(to[0]), inline
             and 5 <= len(digits := to[0][1:] if to[0][:1] == "+" else to[0]) <= 15
             and digits.isdecimal()
+            and digits.isascii()
             and self.comment is None
             and self.send_at is None
             and self.validity is None
@@ -691,6 +698,7 @@ class Message:
             and self.translit is _NO_TRANSLIT
             and not self.tinyurl
             and not self.attachments
+            and self.options is None
             and not self.extra
         ):
             if self.sender is not None:
@@ -723,18 +731,50 @@ class Message:
             or self.tinyurl
         ):
             self._check_kind_fields()
+        if self.options is not None:
+            self._check_options()
         if self.extra:
-            bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
-            if bad:
-                raise ValueError(
-                    f"extra parameters {bad} have their own Message fields; set those instead"
+            self._check_extra()
+
+    def _check_extra(self) -> None:
+        bad = sorted(key for key, _ in self.extra if key in _RESERVED_EXTRA)
+        typed = [key for key in bad if key in OPTION_PARAMS]
+        if typed:
+            raise ValidationError(
+                "; ".join(f"extra parameter {key!r}: use {OPTION_PARAMS[key]}" for key in typed)
+            )
+        if bad:
+            raise ValidationError(
+                f"extra parameters {bad} have their own Message fields; set those instead"
+            )
+
+    def _check_options(self) -> None:
+        options, kind = self.options, self.kind
+        if not isinstance(options, SendOptions):
+            raise TypeError(f"options must be a SendOptions, got {type(options).__name__}")
+
+        def refuse(field: str) -> None:
+            raise ValidationError(f"options.{field} is not allowed for a {kind.value} message")
+
+        if options.call is not None and kind is not MessageKind.CALL:
+            refuse("call")
+        if options.viber_button is not None:
+            if kind is not MessageKind.VIBER:
+                refuse("viber_button")
+            if len(self.full_text) + 1 + len(options.viber_button.macro) > MAX_TEXT_LENGTH:
+                raise ValidationError(
+                    f"text with the Viber button macro exceeds {MAX_TEXT_LENGTH} characters"
                 )
+        if options.reverify_days is not None and kind is not MessageKind.BOT:
+            refuse("reverify_days")
+        if options.file_url is not None and kind not in _KINDS_WITH_ATTACHMENTS:
+            refuse("file_url")
 
     # -- validation helpers ------------------------------------------------------------------
 
     def _check_recipients(self) -> None:
         if not self.to:
-            raise ValueError("a message needs at least one recipient")
+            raise ValidationError("a message needs at least one recipient")
         if (
             len(self.to) == 1
             and self.kind is not MessageKind.EMAIL
@@ -745,7 +785,7 @@ class Message:
         for recipient in self.to:
             if self.kind is MessageKind.EMAIL:
                 if not _EMAIL_RE.fullmatch(recipient):
-                    raise ValueError(f"not an e-mail address: {recipient!r}")
+                    raise ValidationError(f"not an e-mail address: {recipient!r}")
                 normalized.append(recipient)
                 continue
             if _GROUP_RE.fullmatch(recipient):
@@ -756,51 +796,62 @@ class Message:
                 continue
             phone = _normalize_phone(recipient)
             if phone is None:
-                raise ValueError(
+                raise ValidationError(
                     f"not a phone number: {recipient!r} (international format, 5 to 15 digits, "
                     "optional leading +)"
                 )
             normalized.append(phone)
-        if len(set(normalized)) != len(normalized):
-            raise ValueError("the same recipient is listed twice")
+        # Compared as normalized, without the "+": "+79991234567" and "7 999 123-45-67" are one
+        # phone, and listing it twice would send (and bill) two SMS to it.
+        if len({r.removeprefix("+") for r in normalized}) != len(normalized):
+            raise ValidationError("the same recipient is listed twice")
         object.__setattr__(self, "to", tuple(normalized))
 
     def _check_text(self) -> None:
         if not self.text and self.kind not in _KINDS_WITH_TEXT_OPTIONAL:
-            raise ValueError(f"a {self.kind.value} message needs a text")
+            raise ValidationError(f"a {self.kind.value} message needs a text")
         if "~~~" in self.text and COMMENT_SEPARATOR in self.text:
-            raise ValueError("the text contains the comment separator '\\n~~~\\n'; use comment=")
+            raise ValidationError(
+                "the text contains the comment separator '\\n~~~\\n'; use comment="
+            )
         total = len(self.text) + (len(COMMENT_SEPARATOR) + len(self.comment) if self.comment else 0)
         if total > MAX_TEXT_LENGTH:
-            raise ValueError(
+            raise ValidationError(
                 f"text is {total} characters (with comment); the provider takes at most "
                 f"{MAX_TEXT_LENGTH}"
             )
-        if self.kind is MessageKind.TELEGRAM and not re.fullmatch(r"\d{4,8}", self.text):
-            raise ValueError("a Telegram code must be 4 to 8 digits")
+        if self.kind is MessageKind.TELEGRAM and not re.fullmatch(r"[0-9]{4,8}", self.text):
+            raise ValidationError("a Telegram code must be 4 to 8 digits")
         if self.kind is MessageKind.BINARY_HEX and not _HEX_RE.fullmatch(self.text):
-            raise ValueError("binary_hex text must be an even number of hex digits")
+            raise ValidationError("binary_hex text must be an even number of hex digits")
+        if self.kind is MessageKind.BINARY and max(self.text, default="\0") > "\xff":
+            raise ValidationError(
+                "a binary text holds one byte per character (U+0000..U+00FF); use "
+                "Message.binary(to, data) for raw bytes"
+            )
         if self.kind is MessageKind.WAP_PUSH and "\n" not in self.text:
-            raise ValueError("a WAP-push text is '<link>\\n<title>'")
+            raise ValidationError("a WAP-push text is '<link>\\n<title>'")
 
     def _check_sender(self) -> None:
         if self.sender is None:
             return
         if self.kind is MessageKind.EMAIL:
             if not _EMAIL_RE.fullmatch(self.sender):
-                raise ValueError(f"an e-mail sender must be an address, got {self.sender!r}")
+                raise ValidationError(f"an e-mail sender must be an address, got {self.sender!r}")
             return
         if self.sender in ("", "."):
             return  # the provider's way of asking for no default sender
         if _SENDER_NUMERIC_RE.fullmatch(self.sender):
             return
         if len(self.sender) > 11:
-            raise ValueError(
+            raise ValidationError(
                 f"sender {self.sender!r} is {len(self.sender)} characters; an alphanumeric "
                 "sender takes at most 11 (a numeric one at most 15 digits)"
             )
         if not _SENDER_ALNUM_RE.fullmatch(self.sender):
-            raise ValueError(f"sender {self.sender!r} must use Latin letters, digits and spaces")
+            raise ValidationError(
+                f"sender {self.sender!r} must use Latin letters, digits and spaces"
+            )
 
     def _check_schedule(self) -> None:
         when = self.send_at
@@ -809,14 +860,14 @@ class Message:
         if isinstance(when, timedelta) and (
             when < timedelta(0) or when.total_seconds() % 60 or when > timedelta(days=366)
         ):
-            raise ValueError("a relative send_at must be whole minutes, 0 to 366 days")
+            raise ValidationError("a relative send_at must be whole minutes, 0 to 366 days")
         if self.validity is not None:
             if not isinstance(self.validity, timedelta):
                 raise TypeError("validity must be a timedelta")
             if not timedelta(minutes=1) <= self.validity <= timedelta(hours=24) or (
                 self.validity.total_seconds() % 60
             ):
-                raise ValueError("validity must be whole minutes from 1 minute to 24 hours")
+                raise ValidationError("validity must be whole minutes from 1 minute to 24 hours")
 
     def _check_client_id(self) -> None:
         cid = self.client_id
@@ -825,9 +876,9 @@ class Message:
         if isinstance(cid, bool) or not isinstance(cid, int | str):
             raise TypeError("client_id must be an int or a str")
         if isinstance(cid, int) and not 1 <= cid <= MAX_CLIENT_ID:
-            raise ValueError(f"client_id must be 1..{MAX_CLIENT_ID}, got {cid}")
+            raise ValidationError(f"client_id must be 1..{MAX_CLIENT_ID}, got {cid}")
         if isinstance(cid, str) and not _CLIENT_ID_RE.fullmatch(cid):
-            raise ValueError(
+            raise ValidationError(
                 "a string client_id is 1 to 40 characters of letters, digits, '.', '-' and '_'"
             )
 
@@ -835,24 +886,24 @@ class Message:
         kind = self.kind
 
         def refuse(field: str) -> None:
-            raise ValueError(f"{field} is not allowed for a {kind.value} message")
+            raise ValidationError(f"{field} is not allowed for a {kind.value} message")
 
         if self.subject is not None and kind not in _KINDS_WITH_SUBJECT:
             refuse("subject")
         if kind is MessageKind.EMAIL and not self.subject:
-            raise ValueError("an e-mail message needs a subject")
+            raise ValidationError("an e-mail message needs a subject")
         if kind is MessageKind.EMAIL and not self.sender:
-            raise ValueError("an e-mail message needs a sender address")
+            raise ValidationError("an e-mail message needs a sender address")
         if self.voice is not None:
             if kind is not MessageKind.CALL:
                 refuse("voice")
             if not _VOICE_RE.fullmatch(self.voice):
-                raise ValueError(
+                raise ValidationError(
                     f"voice must be m, m2-m4, w or w2-w4 (optionally ',en'), got {self.voice!r}"
                 )
         if kind is MessageKind.BOT:
             if not self.bot or not _BOT_RE.fullmatch(self.bot):
-                raise ValueError("a bot message needs bot='@name_bot' or bot='wa:<number>'")
+                raise ValidationError("a bot message needs bot='@name_bot' or bot='wa:<number>'")
         elif self.bot is not None:
             refuse("bot")
         if self.attachments and kind not in _KINDS_WITH_ATTACHMENTS:
@@ -861,7 +912,7 @@ class Message:
             if kind not in _KINDS_WITH_MAX_PARTS:
                 refuse("max_parts")
             if isinstance(self.max_parts, bool) or not 1 <= self.max_parts <= 255:
-                raise ValueError("max_parts must be 1..255")
+                raise ValidationError("max_parts must be 1..255")
         if self.translit is not Translit.NONE and kind not in _KINDS_WITH_TRANSLIT:
             refuse("translit")
         if self.tinyurl and kind not in _KINDS_WITH_TINYURL:
@@ -1033,7 +1084,7 @@ class DeliveryReport:
         for name in ("changed_at", "submitted_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                raise ValueError(f"DeliveryReport.{name} must be timezone-aware")
+                raise ValidationError(f"DeliveryReport.{name} must be timezone-aware")
         if self.message_type is None and self.flags is not None:
             object.__setattr__(self, "message_type", self.flags.message_type)
 
@@ -1135,7 +1186,7 @@ class IncomingMessage:
         for name in ("sent_at", "received_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
-                raise ValueError(f"IncomingMessage.{name} must be timezone-aware")
+                raise ValidationError(f"IncomingMessage.{name} must be timezone-aware")
 
     @property
     def event_key(self) -> str:

@@ -43,6 +43,7 @@ _UNSUPPORTED = (
     "voice",
     "bot",
     "attachments",
+    "options",
     "extra",
 )
 

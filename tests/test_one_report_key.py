@@ -67,10 +67,10 @@ def test_client_id_filled_where_the_provider_gives_it_back() -> None:
 
 
 async def test_http_status_by_client_id_fills_client_id() -> None:
-    async with SMSCSimulator(seed=3, balance=1000) as sim:
-        async with HTTPClient(
-            sim.credentials, base_url=sim.base_url, retry=RetryPolicy(attempts=1)
-        ) as api:
-            await api.send(Message(to="+79991234567", text="hi", client_id="order-17"))
-            report = await api.status("order-17", "79991234567")
+    async with (
+        SMSCSimulator(seed=3, balance=1000) as sim,
+        HTTPClient(sim.credentials, base_url=sim.base_url, retry=RetryPolicy(attempts=1)) as api,
+    ):
+        await api.send(Message(to="+79991234567", text="hi", client_id="order-17"))
+        report = await api.status("order-17", "79991234567")
     assert report.client_id == "order-17"

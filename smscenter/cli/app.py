@@ -33,6 +33,7 @@ from rich.table import Table
 
 from smscenter._version import __version__
 from smscenter.cli import bulk as bulk_mod
+from smscenter.cli.errors import Target, explain, primary_error
 from smscenter.cli.settings import ConfigError, Settings, resolve_settings, scrub
 from smscenter.exceptions import SMSCenterError
 from smscenter.models import (
@@ -63,6 +64,8 @@ class _State:
     config_path: Path | None
     verbose: int
     secrets: list[str] = attrs.field(factory=list, repr=False)
+    #: What the command is talking to now (named in its error line).
+    target: Target | None = None
     _settings: Settings | None = None
 
     def settings(self) -> Settings:
@@ -143,7 +146,8 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _reports_errors(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn every error into one scrubbed line on stderr and exit status 1."""
+    """Turn every error into one scrubbed line on stderr (what failed, where, what to check)
+    and exit status 1; also one that comes out of a task group inside an ExceptionGroup."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -155,19 +159,33 @@ def _reports_errors(func: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        except (ConfigError, bulk_mod.BulkError) as error:
-            _fail(str(error))
-        except SMSCenterError as error:
-            _fail(f"{type(error).__name__}: {error}")
-        except (ValueError, OSError) as error:
-            _fail(str(error) or type(error).__name__)
+        except BaseExceptionGroup as group:
+            if group.subgroup(KeyboardInterrupt) is not None:
+                click.echo("interrupted", err=True)
+                raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+            if not isinstance(group, Exception):
+                raise
+            _report_error(group, state)
         except Exception as error:
-            if state.verbose:
-                text = "".join(traceback.format_exception(error))
-                click.echo(scrub(text, state.secrets), err=True)
-            _fail(f"unexpected {type(error).__name__}: {error} (run with -v for the traceback)")
+            _report_error(error, state)
 
     return wrapper
+
+
+def _report_error(caught: Exception, state: _State) -> NoReturn:
+    error = primary_error(caught)
+    if isinstance(error, click.exceptions.Exit | click.exceptions.Abort | click.ClickException):
+        raise error
+    if isinstance(error, ConfigError | bulk_mod.BulkError):
+        _fail(str(error))
+    if isinstance(error, SMSCenterError):
+        _fail(explain(error, state.target))
+    if isinstance(error, ValueError | OSError):
+        _fail(str(error) or type(error).__name__)
+    if state.verbose:
+        text = "".join(traceback.format_exception(caught))
+        click.echo(scrub(text, state.secrets), err=True)
+    _fail(f"unexpected {type(error).__name__}: {error} (run with -v for the traceback)")
 
 
 def _run(func: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -298,9 +316,18 @@ def _message_options(func: Callable[P, T]) -> Callable[P, T]:
     return click.argument("phones")(func)
 
 
+def _target(settings: Settings, via: str) -> Target:
+    """What a command using ``via`` talks to, for its error line."""
+    if via == "http":
+        return Target.http(settings.base_url)
+    host, port = settings.smpp_address()
+    return Target.smpp(host, port, settings.smpp_tls)
+
+
 def _client(settings: Settings) -> Any:
     from smscenter.http.client import HTTPClient
 
+    _state().target = _target(settings, "http")
     return HTTPClient(settings.require_credentials(), base_url=settings.base_url)
 
 
@@ -621,6 +648,7 @@ def bulk(
     previous = results.read()
     err = _err_console()
     _settle(previous, results, settings, credentials, err)
+    state.target = _target(settings, via)
     planned = bulk_mod.plan(recipients, previous, resend_unknown=resend_unknown)
     progress = bulk_mod.BulkProgress(
         total=len(planned.todo),
@@ -685,7 +713,7 @@ def bulk(
     for kind, count in sorted(progress.errors.items(), key=lambda kv: -kv[1])[:5]:
         err.print(f"  {count} x {scrub(kind, state.secrets)}")
     if progress.fatal is not None:
-        _fail(f"stopped: {type(progress.fatal).__name__}: {progress.fatal}")
+        _fail(f"stopped: {explain(progress.fatal, state.target)}")
     if interrupted:
         click.echo("interrupted; run the same command again to resume", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
@@ -707,6 +735,8 @@ def _settle(
     ):
         return
     from smscenter.http.client import HTTPClient
+
+    _state().target = _target(settings, "http")
 
     async def main() -> list[bulk_mod.ResultRow]:
         async with HTTPClient(credentials, base_url=settings.base_url) as api:
@@ -883,6 +913,7 @@ def listen(
     """
     settings = _state().settings()
     credentials = settings.require_credentials()
+    _state().target = _target(settings, via)
     done = anyio.Event()
     printer = _Printer(as_json, count, done)
 
@@ -1091,7 +1122,17 @@ def simulate(
                 group.cancel_scope.cancel()
             click.echo("simulator stopped")
 
-    _run(main)
+    try:
+        _run(main)
+    except Exception as caught:  # also out of a task group
+        error = primary_error(caught)
+        if not isinstance(error, OSError):
+            raise
+        ports = f"HTTP port {http_port or 'any'}, SMPP port {smpp_port or 'any'}"
+        _fail(
+            f"cannot start the simulator on 127.0.0.1 ({ports}): {error.strerror or error}; "
+            "check --http-port and --smpp-port (0 picks a free port)"
+        )
 
 
 @cli.command()

@@ -72,8 +72,11 @@ logger = logging.getLogger(__name__)
 
 RESULT_HEADER: Final = ("row", "phone", "outcome", "message_id", "parts", "client_id", "error")
 
-# Errors after which every further message would fail the same way: the job stops.
+# Errors after which every further message would fail the same way: the job stops. A
+# ConnectError comes after the client tried every host it knows: nothing of it went out, and a
+# rerun sends those rows again.
 FATAL_ERRORS: Final = (
+    exc.ConnectError,
     exc.AuthenticationError,
     exc.IPBlockedError,
     exc.InsufficientFundsError,

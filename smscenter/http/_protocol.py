@@ -35,6 +35,7 @@ from smscenter.exceptions import (
     UndeliverableError,
     VerificationCodeError,
 )
+from smscenter.http._options import option_params, with_viber_button
 from smscenter.http.records import (
     CallToConfirm,
     Contact,
@@ -52,6 +53,7 @@ from smscenter.http.records import (
     StatisticsRow,
 )
 from smscenter.models import (
+    COMMENT_SEPARATOR,
     Attachment,
     Balance,
     Cost,
@@ -192,7 +194,9 @@ _KIND_FLAGS: Final[dict[MessageKind, tuple[str, str]]] = {
     MessageKind.FLASH: ("flash", "1"),
     MessageKind.WAP_PUSH: ("push", "1"),
     MessageKind.HLR: ("hlr", "1"),
-    MessageKind.BINARY: ("bin", "1"),
+    # Both binary kinds go as hex (``bin=2``): with ``bin=1`` the form would carry the bytes as
+    # text, and a form encoded as UTF-8 turns each byte >= 0x80 into two (0xFF as %C3%BF).
+    MessageKind.BINARY: ("bin", "2"),
     MessageKind.BINARY_HEX: ("bin", "2"),
     MessageKind.PING: ("ping", "1"),
     MessageKind.MMS: ("mms", "1"),
@@ -232,6 +236,21 @@ def encode_date(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def wire_text(message: Message) -> str:
+    """The ``mes`` value: the text (with a Viber button's macro) and its comment suffix; binary
+    payloads as hex digits.
+
+    A :attr:`MessageKind.BINARY` text holds one byte per character (U+0000..U+00FF, checked
+    when the message is built); it is sent byte for byte as the hex form of ``bin=2``
+    (https://smscentre.com/api/http/send/sms/).
+    """
+    if message.kind is MessageKind.BINARY:
+        body = message.text.encode("latin-1").hex().upper()
+    else:
+        body = with_viber_button(message.text, message.options)
+    return f"{body}{COMMENT_SEPARATOR}{message.comment}" if message.comment else body
+
+
 def message_options(message: Message) -> list[tuple[str, str]]:
     """Everything in a send except recipients and text: kind flag, sender, schedule..."""
     params: list[tuple[str, str]] = []
@@ -258,6 +277,7 @@ def message_options(message: Message) -> list[tuple[str, str]]:
         params.append(("bot", message.bot))
     if message.tinyurl:
         params.append(("tinyurl", "1"))
+    params.extend(option_params(message.options))
     params.extend(message.extra)
     return params
 
@@ -274,7 +294,7 @@ def send_request(
     """
     params = [
         ("phones", ",".join(message.to)),
-        ("mes", message.full_text),
+        ("mes", wire_text(message)),
         ("cost", "1" if price_only else "3"),
         *message_options(message),
     ]
@@ -291,7 +311,7 @@ def send_request(
 def _list_line(message: Message) -> str:
     # Inside ``list`` one line is one recipient group; a line break within a text is written as
     # the two characters backslash-n (smsc-http-api.md 2.3).
-    text = message.full_text.replace("\r\n", "\n").replace("\n", "\\n")
+    text = wire_text(message).replace("\r\n", "\n").replace("\n", "\\n")
     return f"{','.join(message.to)}:{text}"
 
 
@@ -603,7 +623,7 @@ def add_mailing_request(name: str, message: Message, *, price_only: bool = False
         ("add", "1"),
         ("name", name),
         ("phones", ",".join(message.to)),
-        ("mes", message.full_text),
+        ("mes", wire_text(message)),
         *message_options(message),
     ]
     if price_only:

@@ -39,6 +39,8 @@ from smscenter import exceptions as exc
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
+from smscenter.http._account_calls import AccountCalls
+from smscenter.http._decode import decode_json
 from smscenter.http.records import (
     CallToConfirm,
     Contact,
@@ -166,7 +168,7 @@ def _normalize_base(url: str | httpx.URL) -> httpx.URL:
 
 
 @attrs.define(eq=False, repr=False, init=False)
-class HTTPClient:
+class HTTPClient(AccountCalls):
     """Async client for the provider's HTTP API.
 
     Use it as an async context manager; it keeps connections open for reuse until it exits::
@@ -364,7 +366,8 @@ class HTTPClient:
             )
             return None
         try:
-            data = response.json()
+            # In the charset the answer declares (windows-1251 unless asked otherwise).
+            data = decode_json(response.content, response.headers.get("content-type"))
         except ValueError:
             raise exc.RemoteProtocolError(
                 f"{request.action}: the answer from {host} is not JSON"
@@ -724,7 +727,7 @@ class HTTPClient:
                     if "json" in content_type:
                         # An error answer instead of the file.
                         await response.aread()
-                        proto.check_answer(request, response.json())
+                        proto.check_answer(request, decode_json(response.content, content_type))
                         raise exc.RemoteProtocolError(
                             f"{request.action}: a JSON answer instead of the file"
                         )

@@ -207,6 +207,15 @@ _pack_header = HEADER.pack
 # message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
 _MESSAGE_ID_LIMIT = next(limit for name, _, limit in SubmitSmResp._layout if name == "message_id")
 _ROK = 0
+# Responses whose OK answer must carry the message id the SMSC assigned (SMPP 3.4 §4.4.2,
+# §4.5.2, §4.7.2).
+_ID_RESPONSES = frozenset(
+    {
+        int(CommandId.SUBMIT_SM_RESP),
+        int(CommandId.SUBMIT_MULTI_RESP),
+        int(CommandId.DATA_SM_RESP),
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -807,4 +816,23 @@ class SMPPConnection:
                 events.append(UnbindComplete(pdu=pdu))
                 self._close(events, "unbind")
                 return
+        if (
+            pdu.command_status == _ROK
+            and (request_cid | 0x80000000) in _ID_RESPONSES
+            and (cid == _GENERIC_NACK or not getattr(pdu, "message_id", ""))
+        ):
+            # Neither is an acceptance with an id: a generic_nack is a negative answer whatever
+            # its status (SMPP 3.4 §4.3.1), and an OK submit_sm_resp carries the id the SMSC
+            # assigned (§4.4.2). Reported as a broken answer: the request's outcome is unknown.
+            what = "generic_nack with status 0" if cid == _GENERIC_NACK else "an empty message_id"
+            events.append(
+                ProtocolViolation(
+                    error=RemoteProtocolError(
+                        f"{request_cid.name.lower()} (sequence {seq}) was answered with {what}"
+                    ),
+                    pdu=pdu,
+                    request_seq=seq,
+                )
+            )
+            return
         events.append(new_response_received(seq, request_cid, pdu))

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import attrs
 
+from smscenter.exceptions import ValidationError
 from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind, SendWindow, Translit
 from smscenter.smpp.constants import NPI, TON
 from smscenter.smpp.pdu import SubmitSm
@@ -47,7 +48,7 @@ _SYSTEM_TYPE_MAX = 12
 # SMPP 3.4 §5.2.8/§5.2.9: source_addr / destination_addr in submit_sm, 21 octets with the NUL.
 _ADDRESS_MAX = 20
 _MCON_RE = re.compile(r"MCON(\d)", re.IGNORECASE)
-_DIGITS_RE = re.compile(r"\+?\d{1,20}")
+_DIGITS_RE = re.compile(r"\+?[0-9]{1,20}")
 
 # esm_class (SMPP 3.4 §5.2.12): 0x40 = short_message starts with a UDH.
 _ESM_UDHI = 0x40
@@ -386,6 +387,11 @@ def _refuse_unsupported(message: Message) -> None:
     if message.extra:
         names = ", ".join(key for key, _ in message.extra)
         raise ValueError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+    if message.options is not None:
+        names = ", ".join(message.options.names) or "options"
+        raise ValidationError(
+            f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
+        )
     if message.comment and message.kind in _NO_COMMENT_KINDS:
         raise ValueError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 

@@ -1532,8 +1532,8 @@ class PduFramer:
 
     def take_accepted(self, command_id: int, limit: int, out: list[tuple[int, str]]) -> int:
         """Consume the run of complete PDUs at the head of the stream that are ``command_id``
-        with status 0 and a body of exactly one C-octet string of at most ``limit`` octets
-        (NUL included): a successful ``submit_sm_resp`` is nothing else. Append
+        with status 0 and a body of exactly one non-empty C-octet string of at most ``limit``
+        octets (NUL included): a successful ``submit_sm_resp`` is nothing else. Append
         ``(sequence_number, text)`` for each to ``out``; return how many were taken.
 
         Why: bulk sending reads back one such response per message. Reading them here, in one
@@ -1556,7 +1556,8 @@ class PduFramer:
             if (
                 cid != command_id
                 or status
-                or length <= HEADER_LENGTH
+                # An empty id (body of just the NUL) is no acceptance: left for next_pdu.
+                or length <= HEADER_LENGTH + 1
                 or length > maximum
                 or end > end_all
                 or find(0, pos + HEADER_LENGTH, end) != end - 1

@@ -34,6 +34,7 @@ from smscenter.exceptions import (
     ConnectionLost,
     SMSCenterError,
     Transport,
+    ValidationError,
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
@@ -228,7 +229,9 @@ class SMPPPool:
         self.system_type = st
         self._reconnect = reconnect or ReconnectPolicy()
         self._resend_unknown = resend_unknown
-        self._read_ahead = read_ahead or max(100, 2 * limits.window * limits.connections)
+        self._read_ahead = _read_ahead(read_ahead) or max(
+            100, 2 * limits.window * limits.connections
+        )
         self._throttle_pause = throttle_pause
         self._throttle_retries = throttle_retries
         self._options = submit_options or SubmitOptions(iso=st.iso)
@@ -483,7 +486,7 @@ class SMPPPool:
         not yet written; use ``contextlib.aclosing`` to make that immediate.
         """
         self._check_open()
-        cap = read_ahead or self._read_ahead
+        cap = _read_ahead(read_ahead) or self._read_ahead
         queue = self._queue
         build = self._builder.build_wire
         one_part = Job.one_part
@@ -705,3 +708,11 @@ def _outcome(job: Job) -> SendOutcome:
             )  # fmt: skip
             return _make_outcome(job.index, message, job.recipient, result, None)
     return _make_outcome(job.index, message, job.recipient, _send_result(job), None)
+
+
+def _read_ahead(value: int | None) -> int | None:
+    """Check a ``read_ahead``: ``send_many`` waits for room below it, so one under 1 would
+    wait forever."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError(f"read_ahead must be a positive int or None, got {value!r}")
+    return value

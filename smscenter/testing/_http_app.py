@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smscenter.testing import _state as st
+from smscenter.testing._http_calls import CAPTCHA_IMAGE, check_send_options
 from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
 
 __all__ = ("RequestRecord", "RequestStats", "SimulatorApp")
@@ -147,8 +148,10 @@ _OK = {"result": "OK"}
 class _Params:
     """Decoded request parameters with typed accessors that raise error 1 on bad values."""
 
-    def __init__(self, values: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, str], raw: Mapping[str, bytes] | None = None) -> None:
         self.values = values
+        #: The undecoded bytes of urlencoded parameters (``bin=1`` carries bytes, not text).
+        self.raw: Mapping[str, bytes] = raw or {}
 
     def get(self, key: str, default: str = "") -> str:
         return self.values.get(key, default)
@@ -242,7 +245,7 @@ class SimulatorApp:
 
     async def _read_params(
         self, request: Request
-    ) -> tuple[dict[str, str], dict[str, str], tuple[str, ...], str]:
+    ) -> tuple[dict[str, str], dict[str, str], tuple[str, ...], str, dict[str, bytes]]:
         query_string: bytes = request.scope.get("query_string", b"")
         raw_query = _parse_qs_bytes(query_string)
         raw_form: list[tuple[bytes, bytes]] = []
@@ -287,7 +290,8 @@ class SimulatorApp:
 
         body_params = decode(raw_form)
         body_params.update(form_text)
-        return decode(raw_query), body_params, tuple(files), codec
+        raw = {k.decode("latin-1"): v for pairs in (raw_query, raw_form) for k, v in pairs}
+        return decode(raw_query), body_params, tuple(files), codec, raw
 
     # ---- the endpoint ------------------------------------------------------------------
 
@@ -296,8 +300,10 @@ class SimulatorApp:
         state = self.state
         stats = self.stats
         stats.requests[name] += 1
-        query, form, files, codec = await self._read_params(request)
-        params = _Params({**query, **form})
+        if name == "imgcode":  # the captcha image: public, no parameters
+            return Response(CAPTCHA_IMAGE, media_type="image/gif")
+        query, form, files, codec, raw = await self._read_params(request)
+        params = _Params({**query, **form}, raw)
         fmt = params.get("fmt", "0").strip()
         if request.url.path.startswith("/rest/"):
             fmt = "3"  # the JSON variant always answers JSON
@@ -441,13 +447,32 @@ def _message_type(params: _Params) -> tuple[int, bool]:
     return (chosen[0] if chosen else st.TYPE_SMS), bin_mode == 2
 
 
+def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
+    """The bytes of a binary message: ``bin=2`` hex digits, or ``bin=1`` the urlencoded bytes
+    themselves (not decoded by ``charset``). The comment suffix is not part of the payload."""
+    if params.get("list"):
+        return None
+    if hex_binary:
+        digits = st.split_comment(params.get("mes"))[0]
+        try:
+            return bytes.fromhex(digits)
+        except ValueError:
+            raise SimError(1, "invalid hex in mes") from None
+    raw = params.raw.get("mes")
+    if raw is None:
+        return params.get("mes").encode("utf-8")  # a multipart or JSON body: already text
+    return raw.split(st.COMMENT_SEPARATOR.encode("ascii"))[0]
+
+
 def _split_phones(raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in raw.replace(";", ",").split(",") if p.strip())
 
 
 def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
     state = app.state
+    check_send_options(params)
     type_, hex_binary = _message_type(params)
+    payload = _binary_payload(params, hex_binary) if type_ == st.TYPE_BIN else None
     client_id = params.get("id").strip() or None
     if client_id is not None:
         if client_id.isdigit():
@@ -478,6 +503,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
         "valid_seconds": valid,
         "price_only": price_only,
         "hex_binary": hex_binary,
+        "payload": payload,
     }
     if params.get("list"):
         out = []
@@ -524,8 +550,6 @@ def _recipient_rows(rows: tuple[st.RecipientOutcome, ...]) -> list[dict[str, obj
 def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
     state = app.state
     cost_mode = params.int("cost", 0, low=0, high=3)
-    if params.get("imgcode") and params.get("imgcode") != "1234":
-        raise SimError(10, "invalid image code")
     requests = _send_request(app, params, price_only=cost_mode == 1)
     # "Identical" means the same parameter set (credentials, fmt and all), checked once for the
     # whole request; only accepted requests count, so a retry after an error goes through.

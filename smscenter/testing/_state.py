@@ -261,6 +261,8 @@ class SentMessage:
     receipt_requested: bool = True
     flag: int = 0
     job_id: int | None = None
+    #: A binary message's bytes as received (``None`` for text messages).
+    payload: bytes | None = None
 
     @property
     def is_final(self) -> bool:
@@ -501,6 +503,8 @@ class SendRequest:
     origin: object = None
     receipt_requested: bool = True
     hex_binary: bool = False
+    #: A binary message's bytes as the provider received them (``None`` for text messages).
+    payload: bytes | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -754,7 +758,10 @@ class SimulatorState:
         if any(p in refused or "+" + p in refused for p in valid):
             raise SimError(8, "can't deliver sms", message_id)
         if request.type == TYPE_BIN:
-            size = len(text) // 2 if request.hex_binary else len(text.encode())
+            if request.payload is not None:
+                size = len(request.payload)
+            else:
+                size = len(text) // 2 if request.hex_binary else len(text.encode())
             parts = 1 if size <= 140 else math.ceil(size / 134)
         elif request.type in (TYPE_SMS, TYPE_FLASH):
             parts = count_parts(text, latin=True if request.translit else None)
@@ -817,6 +824,7 @@ class SimulatorState:
                 final_err=final_err,
                 receipt_requested=request.receipt_requested,
                 flag=request.type & 0x0F,
+                payload=request.payload,
             )
             if request.type == TYPE_HLR:
                 message.hlr = self.hlr_for(phone)

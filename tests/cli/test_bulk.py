@@ -202,7 +202,8 @@ def test_bulk_bad_credentials_stop_the_job(
     source.write_text("".join(f"7999100{i:04d},hi\n" for i in range(50)))
     env = {**sim_thread.env, "SMSC_PASSWORD": "wrong"}
     result = run("bulk", str(source), "--via", "http", "--concurrency", "2", env=env)
-    assert result.exit_code == 1 and "stopped: AuthenticationError" in result.stderr
+    assert result.exit_code == 1 and "stopped: the provider refused the login" in result.stderr
+    assert "AuthenticationError" in result.stderr
     rows = _final(tmp_path / "in.csv.results.csv")
     assert len(rows) < 50  # it stopped early
     assert {r["outcome"] for r in rows.values()} == {"failed"}

@@ -21,6 +21,7 @@ from smscenter import (
     MessageKind,
     MessageStatus,
     MessageType,
+    SendOptions,
     SendWindow,
     Timeouts,
 )
@@ -64,7 +65,7 @@ async def test_send_all_options_reach_the_provider(sim: SMSCSimulator, client: H
             comment="order 17",
             max_parts=2,
             tinyurl=True,
-            extra={"userip": "10.0.0.1"},
+            options=SendOptions(user_ip="10.0.0.1"),
         )
     )
     (record,) = sim.iter_records("send")

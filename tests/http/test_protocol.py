@@ -28,6 +28,7 @@ from smscenter import (
     OperationFailedError,
     ParameterError,
     RemoteProtocolError,
+    SendOptions,
     SendWindow,
     Translit,
     UndeliverableError,
@@ -80,7 +81,7 @@ def test_op_flag_for_per_recipient_details() -> None:
         (MessageKind.FLASH, {}, ("flash", "1")),
         (MessageKind.WAP_PUSH, {"text": "http://x.ru\nTitle"}, ("push", "1")),
         (MessageKind.HLR, {"text": ""}, ("hlr", "1")),
-        (MessageKind.BINARY, {}, ("bin", "1")),
+        (MessageKind.BINARY, {}, ("bin", "2")),
         (MessageKind.BINARY_HEX, {"text": "0605"}, ("bin", "2")),
         (MessageKind.PING, {"text": ""}, ("ping", "1")),
         (MessageKind.MMS, {}, ("mms", "1")),
@@ -127,7 +128,7 @@ def test_every_option_is_encoded() -> None:
         comment="order 17",
         max_parts=3,
         tinyurl=True,
-        extra={"userip": "10.0.0.1", "imgcode": "1234"},
+        options=SendOptions(captcha_code="1234", user_ip="10.0.0.1"),
     )
     got = params(proto.send_request(message))
     assert got == {

@@ -20,6 +20,7 @@ from smscenter import (
     Credentials,
     Message,
     MessageKind,
+    SendOptions,
     SendWindow,
     Transport,
 )
@@ -132,7 +133,8 @@ def test_body_forms() -> None:
     [
         {"validity": timedelta(hours=1)},
         {"max_parts": 2},
-        {"extra": {"userip": "1.2.3.4"}},
+        {"extra": {"nl": "1"}},
+        {"options": SendOptions(user_ip="1.2.3.4")},
         {"tinyurl": True},
         {"kind": MessageKind.BOT, "bot": "@acme_bot"},
         {"kind": MessageKind.MMS, "attachments": [Attachment("a.png", b"x")]},

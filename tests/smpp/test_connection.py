@@ -695,7 +695,7 @@ def test_unsolicited_and_mismatched_responses() -> None:
     assert isinstance(event, ProtocolViolation)
     assert "cannot answer" in str(event.error)
     assert pair.esme.in_flight == 1  # still waiting for the real answer
-    (event,) = pair.esme.receive_data(SubmitSmResp(sequence_number=seq).encode())
+    (event,) = pair.esme.receive_data(SubmitSmResp(sequence_number=seq, message_id="1").encode())
     assert isinstance(event, ResponseReceived)
     assert pair.esme.data_to_send() == b""  # responses are never answered
 

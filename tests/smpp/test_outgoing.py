@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscenter.models import Attachment, Message, MessageKind, SendWindow
+from smscenter.options import SendOptions
 from smscenter.smpp.constants import NPI, TON
 from smscenter.smpp.outgoing import (
     ProviderText,
@@ -152,7 +153,11 @@ def test_binary_kinds() -> None:
         ),
         (Message(to=PHONE, text="t", translit=True), "translit"),
         (Message(to=PHONE, text="t", tinyurl=True), "tinyurl"),
-        (Message(to=PHONE, text="t", extra={"pp": "1"}), "extra HTTP parameters"),
+        (Message(to=PHONE, text="t", extra={"nl": "1"}), "extra HTTP parameters"),
+        (
+            Message(to=PHONE, text="t", options=SendOptions(partner_id=7)),
+            "HTTP-only options",
+        ),
         (Message(to=PHONE, text="t", send_at=SendWindow(9, 18)), "SendWindow"),
         (Message(to="G15", text="t"), "contact group"),
         (Message(to=PHONE, kind=MessageKind.HLR, comment="c"), "comment"),
