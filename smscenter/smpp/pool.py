@@ -43,6 +43,7 @@ from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.overdue import LateAnswerHandler
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.session import (
     QueryResult,
@@ -181,6 +182,10 @@ class SMPPPool:
         ``receipted_message_id`` TLV and from the ids this pool was given; an id that cannot be
         matched is logged as a warning, never silently mismatched). Receipts with the TLV are
         read from the TLV whatever the option.
+    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+        ``submit_sm_resp`` that arrives after its request timed out (the caller got
+        ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
+        which id). Runs on a bind's reader: it must not block.
     """
 
     def __init__(
@@ -205,6 +210,7 @@ class SMPPPool:
         throttle_retries: int = 20,
         submit_options: SubmitOptions | None = None,
         receipt_ids: ReceiptIdStyle | str = ReceiptIdStyle.AUTO,
+        on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         limits = limits or Limits()
         self._receipt_ids = ReceiptIdMatcher(ReceiptIdStyle(receipt_ids))
@@ -234,6 +240,7 @@ class SMPPPool:
         )
         self._throttle_pause = throttle_pause
         self._throttle_retries = throttle_retries
+        self._on_late_answer = on_late_answer
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(self._timeouts.pool)
@@ -373,6 +380,7 @@ class SMPPPool:
                 resend_unknown=self._resend_unknown,
                 name=f"{host}:{port}#{slot.number + 1}",
                 receipt_reader=self._receipt_ids.read,
+                on_late_answer=self._on_late_answer,
             )
             refused = False
             try:
@@ -666,6 +674,8 @@ class SMPPPool:
             reports=c.reports,
             reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
+            late_accepted=c.late_accepted,
+            late_refused=c.late_refused,
         )
 
 
