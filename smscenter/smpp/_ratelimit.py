@@ -1,41 +1,68 @@
-"""The client-side send rate: a token bucket shared by every bind of a pool, that backs off when
-the SMSC throttles and recovers gradually (pure: the caller passes ``now``).
+"""The client-side send rate: a token bucket shared by every bind of a pool, steered by what the
+SMSC accepts when it throttles (pure: the caller passes ``now``).
 
-Seed 003: the provider allows 30 SMS/s per account by default and answers faster senders with a
-throttling error, after which "the client must repeat the sending, reducing the overall speed on
-its side". So the bucket is the first line (never exceed the account's rate), and the AIMD
-adjustment the second: halve the rate on every throttle answer, then add back a tenth of the
-ceiling per second without one (peer-performance.md and smpp-notes §5: "treat throttling as a
-property of the bind, not of one message").
+The provider allows 30 SMS/s per account by default and answers faster senders with a
+throttling status (SMPP 3.4 §5.1.3 ``ESME_RTHROTTLED``); the client must then resend and slow
+down (https://smscentre.com/api/smpp/). So the bucket is the first line (never send faster than
+the configured rate) and the adaptation the second:
+
+- **Cut to what was accepted.** While the SMSC throttles, the messages it accepted over the last
+  second (sent minus refused) are its real limit, whatever was offered. The rate is cut to just
+  under that (at most by half per second, so a few early refusals cannot collapse it), once per
+  second of refusals, however many answers arrive.
+- **Probe upward gently.** After a quiet spell the rate climbs a few per cent a second, up to the
+  configured rate (without one, with no bound), so a raised limit is found again; an overshoot
+  costs a handful of refusals and a cut back to the accepted rate.
+- **Refusals that do not depend on speed.** If a cut did not raise the share accepted (the
+  accepted count fell in step with the rate), slowing down does not help: the rate goes back up
+  and the refused messages are simply resent.
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 __all__ = ("RateLimiter",)
 
 # The lowest rate a throttled bucket falls to (messages per second).
 _MIN_RATE = 1.0
-# After a throttle answer the rate climbs back to its ceiling in about this many seconds.
-_RECOVERY_SECONDS = 10.0
+# The window over which sends and refusals are counted: the provider's limit is per second.
+_WINDOW = 1.0
+# Counting granularity inside the window.
+_SLOT = 0.05
+# A cut goes to this share of the accepted rate, leaving room for timing jitter.
+_BACKOFF = 0.9
+# No probing upward for this long after a cut; then this much faster per second.
+_HOLD = 2.0
+_PROBE = 0.03
+# Fewer sends than this in the window say too little about the SMSC's limit.
+_EVIDENCE = 20
+# How long refusals found not to depend on speed are only resent, not acted on.
+_IGNORE = 10.0
 
 
 class RateLimiter:
     """Parts (SMS) per second over everything that shares this object.
 
     :param rate: the ceiling in messages per second; ``None`` sends as fast as the window
-        allows until the SMSC throttles (then the measured rate becomes the ceiling for a while).
+        allows until the SMSC throttles (then near the rate it accepted, probing upward).
     :param burst: how many tokens may accumulate while idle (default: a tenth of a second's
         worth, at least 1), so a pause is not followed by a burst the SMSC would refuse.
     """
 
     __slots__ = (
         "_burst",
-        "_ceiling",
-        "_count",
-        "_count_start",
-        "_last_rate",
+        "_cut_at",
+        "_episode_rate",
+        "_explicit_burst",
+        "_ignore_until",
+        "_last_accepted",
+        "_last_ratio",
+        "_last_cut_rate",
+        "_slots",
+        "_sent_sum",
         "_stamp",
-        "_throttled_at",
+        "_throttled_sum",
         "_tokens",
         "nominal",
         "rate",
@@ -48,14 +75,24 @@ class RateLimiter:
         self.nominal = rate
         #: The rate in force now (None: no limit).
         self.rate: float | None = rate
-        self._ceiling = rate
+        self._explicit_burst = burst
         self._burst = burst if burst is not None else max(1.0, (rate or 0.0) / 10.0)
         self._tokens = self._burst
         self._stamp: float | None = None
-        self._throttled_at: float | None = None
-        self._count = 0
-        self._count_start: float | None = None
-        self._last_rate = 0.0
+        # Sends and refusals per _SLOT over the last _WINDOW: [slot start, sent, refused].
+        self._slots: deque[list[float]] = deque()
+        self._sent_sum = 0.0
+        self._throttled_sum = 0.0
+        # The current run of refusals: when its cut started, and the rate in force then.
+        self._cut_at: float | None = None
+        self._episode_rate = 0.0
+        # The previous cut: the rate it cut from, and what was accepted and the share refused
+        # when it last heard a refusal.
+        self._last_cut_rate: float | None = None
+        self._last_accepted = 0.0
+        self._last_ratio = 0.0
+        # Refusals found not to depend on speed are not acted on until then.
+        self._ignore_until = 0.0
         #: How many throttle answers adjusted this limiter.
         self.throttles = 0
 
@@ -68,37 +105,49 @@ class RateLimiter:
         """Whether a rate is in force at all."""
         return self.rate is not None
 
-    def _measure(self, n: int, now: float) -> None:
-        start = self._count_start
-        if start is None:
-            self._count_start = now
-            self._count = n
-            return
-        if now - start >= 1.0:
-            self._last_rate = self._count / (now - start)
-            self._count_start = now
-            self._count = n
+    # --- counting ----------------------------------------------------------------------------
+
+    def _count(self, now: float, sent: float, refused: float) -> None:
+        slots = self._slots
+        start = now - now % _SLOT
+        if slots and slots[-1][0] == start:
+            slots[-1][1] += sent
+            slots[-1][2] += refused
         else:
-            self._count += n
+            slots.append([start, sent, refused])
+        self._sent_sum += sent
+        self._throttled_sum += refused
+        horizon = now - _WINDOW
+        while slots and slots[0][0] + _SLOT <= horizon:
+            _, old_sent, old_refused = slots.popleft()
+            self._sent_sum -= old_sent
+            self._throttled_sum -= old_refused
 
     def note(self, n: int, now: float) -> None:
-        """Count ``n`` parts sent now without asking (only while no limit is in force: the
-        measured rate is where :meth:`throttled` starts from)."""
-        self._measure(n, now)
+        """Count ``n`` parts sent now without asking (only while no limit is in force: what was
+        sent is where :meth:`throttled` starts from)."""
+        self._count(now, n, 0)
 
-    def _recover(self, now: float) -> float | None:
-        rate, ceiling, at = self.rate, self._ceiling, self._throttled_at
-        if rate is None or at is None or ceiling is None:
+    # --- the bucket ----------------------------------------------------------------------------
+
+    def _set_rate(self, rate: float | None) -> None:
+        self.rate = rate
+        if self._explicit_burst is None:
+            self._burst = max(1.0, (rate or 0.0) / 10.0)
+        self._tokens = min(self._tokens, self._burst)
+
+    def _probe(self, now: float) -> float | None:
+        """Climb back after a quiet spell (no refusal for ``_HOLD`` seconds)."""
+        rate, at, stamp = self.rate, self._cut_at, self._stamp
+        if rate is None or at is None or stamp is None or now - at < _HOLD:
             return rate
-        if rate >= ceiling:
-            if self.nominal is None:
-                # Unlimited by configuration: the temporary ceiling is lifted once reached.
-                self.rate = None
-                self._throttled_at = None
-            return self.rate
-        elapsed = now - (self._stamp if self._stamp is not None else now)
+        elapsed = now - max(stamp, at + _HOLD)
         if elapsed > 0:
-            self.rate = min(ceiling, rate + ceiling * elapsed / _RECOVERY_SECONDS)
+            rate = rate * (1.0 + _PROBE * elapsed)
+            if self.nominal is not None and rate >= self.nominal:
+                rate = self.nominal
+                self._cut_at = None  # back at the configured rate: done probing
+            self._set_rate(rate)
         return self.rate
 
     def take(self, n: int, now: float) -> float:
@@ -106,11 +155,11 @@ class RateLimiter:
         bucket may go into debt for a multi-part message, which keeps its parts together), else
         how many seconds to wait before asking again (nothing taken)."""
         if self.rate is None:
-            self._measure(n, now)
+            self._count(now, n, 0)
             return 0.0
-        rate = self._recover(now)
-        if rate is None:
-            self._measure(n, now)
+        rate = self._probe(now)
+        if rate is None:  # pragma: no cover - a probe never lifts the limit
+            self._count(now, n, 0)
             return 0.0
         stamp = self._stamp
         if stamp is not None and now > stamp:
@@ -118,34 +167,63 @@ class RateLimiter:
         self._stamp = now if stamp is None or now > stamp else stamp
         if self._tokens >= 1.0 or (self._tokens > 0 and n <= self._tokens):
             self._tokens -= n
-            self._measure(n, now)
+            self._count(now, n, 0)
             return 0.0
         return (1.0 - self._tokens) / rate
 
-    def throttled(self, now: float) -> None:
-        """The SMSC refused a message for speed: halve the rate (from the measured one when no
-        limit was in force)."""
+    # --- the adaptation ------------------------------------------------------------------------
+
+    def throttled(self, now: float) -> float:
+        """The SMSC refused a part for speed: slow down to what it accepted over the last
+        second. Returns how long the bind that heard it should pause: the time the new rate
+        takes to earn one token (the bucket starts empty)."""
         self.throttles += 1
-        if self.rate is None:
-            # The rate that provoked the refusal: the last full second's, or the current
-            # second's so far (counted over at least 10 ms so a first burst is not misread).
-            start = self._count_start if self._count_start is not None else now
-            current = self._count / max(now - start, 0.01)
-            measured = max(self._last_rate, current)
-            base = max(_MIN_RATE * 2, measured)
-            # Sticky: a rate measured while already slowed down must not lower the ceiling
-            # (else an SMSC refusing a share of everything would spiral the rate to nothing).
-            self._ceiling = max(base, self._ceiling or 0.0)
-            self.rate = base
-            self._tokens = 0.0
-            self._stamp = now
+        self._count(now, 0, 1)
+        if now < self._ignore_until:
+            return 0.0
+        if self.rate is None and self._sent_sum < _EVIDENCE:
+            # Unlimited, and too few sent to say what the SMSC takes: resend, do not guess.
+            return 0.0
+        sent, refused = max(self._sent_sum, 1.0), self._throttled_sum
+        accepted = max(sent - refused, _MIN_RATE)
+        ratio = min(refused / sent, 1.0)
+        current = self.rate if self.rate is not None else sent
+        if self._cut_at is None or now - self._cut_at >= _WINDOW:
+            # A new run of refusals.
+            previous_rate, previous_ratio = self._last_cut_rate, self._last_ratio
+            if (
+                previous_rate is not None
+                and self._cut_at is not None
+                and now - self._cut_at < 2 * _HOLD
+                and current <= 1.05 * self._last_accepted
+                and ratio >= 0.8 * previous_ratio
+            ):
+                # Sending no faster than the SMSC accepted before, and still refused as often:
+                # these refusals do not depend on speed, so going slower only loses time. Go
+                # back up, and for a while just resend what is refused.
+                self._cut_at = None
+                self._last_cut_rate = None
+                self._ignore_until = now + _IGNORE
+                if self.nominal is None:
+                    self._set_rate(None)
+                else:
+                    self._set_rate(min(previous_rate, self.nominal))
+                return 0.0
+            self._cut_at = now
+            self._episode_rate = current
+            self._last_cut_rate = current
+        self._last_ratio = ratio
+        self._last_accepted = accepted
+        # Within a run: follow the accepted count down as the refusals come in. A few refusals
+        # among few sends say little: then never below half the rate the run started from.
+        heavy = sent >= _EVIDENCE and refused >= sent / 2
+        floor = _MIN_RATE if heavy else max(_MIN_RATE, 0.5 * self._episode_rate)
+        target = max(_BACKOFF * accepted, floor)
+        if self.nominal is not None:
+            target = min(target, self.nominal)
+        if self.rate is None or target < self.rate:
+            self._set_rate(target)
+        self._tokens = 0.0
+        self._stamp = now
         assert self.rate is not None
-        # Several answers to one burst arrive together: halve at most once per 100 ms.
-        if self._throttled_at is None or now - self._throttled_at >= 0.1:
-            # Never below a tenth of the ceiling: an SMSC that refuses a share of everything
-            # whatever the speed must not starve the sender.
-            floor = max(_MIN_RATE, (self._ceiling or _MIN_RATE) / 10.0)
-            self.rate = max(floor, self.rate / 2.0)
-            self._burst = max(1.0, self.rate / 10.0)
-            self._tokens = min(self._tokens, self._burst)
-        self._throttled_at = now
+        return 1.0 / self.rate

@@ -474,8 +474,9 @@ class SMPPSession:
     :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
     :param max_rate: messages per second (None: no limit); ignored when ``limiter`` is given.
     :param queue: / :param limiter: / :param reports: shared with other binds (the pool's).
-    :param throttle_pause: seconds this bind stops sending after a throttle answer (it doubles
-        on repeated answers, up to 8 times this).
+    :param throttle_pause: the most seconds this bind stops sending after a throttle answer:
+        it pauses until the slowed-down rate allows its next part, if that is sooner (the
+        pause doubles on repeated answers, up to 8 times that).
     :param throttle_retries: how often one part is resent after throttle answers before its
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
@@ -1384,11 +1385,14 @@ class SMPPSession:
 
     def _throttled(self) -> None:
         now = anyio.current_time()
+        # The shared limiter slows the pool to what the SMSC accepted; this bind then pauses
+        # only until the new rate allows the next part (never longer than throttle_pause).
+        base = min(self._throttle_pause, self._limiter.throttled(now))
         if self._paused_until <= now:
             self._pause = (
-                min(self._pause * 2, self._throttle_pause * 8)
+                min(self._pause * 2, base * 8)
                 if now - self._paused_until < self._pause * 2
-                else self._throttle_pause
+                else base
             )
             self._paused_until = now + self._pause
             logger.warning(
@@ -1396,7 +1400,6 @@ class SMPPSession:
                 self.name,
                 self._pause,
             )
-        self._limiter.throttled(now)
 
     def _on_deliver(self, pdu: DeliverSm) -> None:
         buffer = self._reports

@@ -1,5 +1,5 @@
-"""The pure parts under the pool: the shared rate limiter (AIMD on throttling), the reconnect
-backoff and the job queue, with an injected clock."""
+"""The pure parts under the pool: the shared rate limiter (cut to what the SMSC accepted, probe
+upward), the reconnect backoff and the job queue, with an injected clock."""
 
 from __future__ import annotations
 
@@ -43,41 +43,94 @@ def test_multi_part_message_goes_in_one_piece_and_pays_later() -> None:
     assert limiter.take(1, 0.0) > 0.25
 
 
-def test_throttle_halves_then_recovers() -> None:
-    limiter = RateLimiter(100)
-    limiter.take(1, 0.0)
-    limiter.throttled(0.0)
-    assert limiter.rate == 50
-    limiter.throttled(0.05)  # same burst: not halved again
-    assert limiter.rate == 50
-    limiter.throttled(0.2)
-    assert limiter.rate == 25
-    for _ in range(5):
-        limiter.throttled(limiter._throttled_at + 0.2)  # type: ignore[operator]
-    assert limiter.rate == 10  # never below a tenth of the ceiling
-    now = 2.0
-    limiter.take(1, now)
-    for _ in range(200):
-        now += 0.1
-        limiter.take(1, now)
-    assert limiter.rate == 100  # back at the ceiling after ~10 s without refusals
+class _CappedSMSC:
+    """A fake SMSC account limit for the pure tests: a token bucket of ``cap`` per second
+    holding at most ``cap`` (as the provider's and our simulator's), answering at once."""
+
+    def __init__(self, cap: float, share: bool = False) -> None:
+        self.cap, self.tokens, self.last, self.share, self.seen = cap, cap, 0.0, share, 0
+
+    def accepts(self, now: float) -> bool:
+        self.seen += 1
+        if self.share:  # refuses every second message whatever the speed
+            return self.seen % 2 == 1
+        self.tokens = min(self.cap, self.tokens + (now - self.last) * self.cap)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
-def test_unlimited_learns_a_ceiling_and_lifts_it_again() -> None:
-    limiter = RateLimiter(None)
+def run_against(
+    limiter: RateLimiter, smsc: _CappedSMSC, seconds: float, step: float = 0.001
+) -> list[int]:
+    """A sender with an endless backlog: messages accepted in each second of fake time."""
+    per_second = [0] * int(seconds + 1)
     now = 0.0
-    for _ in range(1000):  # 1000 parts in 0.5 s: about 2000/s
-        limiter.take(1, now)
-        now += 0.0005
-    limiter.throttled(now)
-    assert limiter.rate is not None and 500 <= limiter.rate <= 1500
-    # a later refusal while slowed down does not lower the ceiling
-    limiter.throttled(now + 0.5)
-    assert limiter._ceiling is not None and limiter._ceiling >= 1000
-    for _ in range(300):
-        now += 0.1
-        limiter.take(1, now)
-    assert limiter.rate is None
+    paused_until = 0.0
+    while now < seconds:
+        offered = 0
+        # Unlimited, a bind writes what its window holds: up to 50 a millisecond here.
+        while now >= paused_until and offered < 50 and limiter.take(1, now) == 0.0:
+            offered += 1
+            if smsc.accepts(now):
+                per_second[int(now)] += 1
+            else:
+                paused_until = now + min(1.0, limiter.throttled(now))
+                break
+        now += step
+    return per_second
+
+
+def test_a_rate_above_the_accounts_limit_converges_near_it() -> None:
+    limiter = RateLimiter(100)
+    accepted = run_against(limiter, _CappedSMSC(30), 20.0)
+    steady = sum(accepted[3:20]) / 17
+    assert 27 <= steady <= 31, accepted
+    assert limiter.rate is not None and 25 <= limiter.rate <= 40
+    throttles = limiter.throttles
+    run_against(limiter, _CappedSMSC(30), 5.0)
+    assert limiter.throttles - throttles < 30  # settled: refusals are rare
+
+
+def test_unlimited_converges_near_the_accounts_limit() -> None:
+    limiter = RateLimiter(None)
+    accepted = run_against(limiter, _CappedSMSC(30), 20.0)
+    steady = sum(accepted[3:20]) / 17
+    assert 27 <= steady <= 31, accepted
+    assert limiter.rate is not None and 25 <= limiter.rate <= 40
+
+
+def test_probing_finds_a_raised_limit() -> None:
+    limiter = RateLimiter(None)
+    run_against(limiter, _CappedSMSC(30), 5.0)
+    accepted = run_against(limiter, _CappedSMSC(60), 40.0)
+    assert sum(accepted[30:40]) / 10 >= 50, accepted
+
+
+def test_a_rate_under_the_limit_is_never_cut() -> None:
+    limiter = RateLimiter(25)
+    accepted = run_against(limiter, _CappedSMSC(30), 10.0)
+    assert limiter.throttles == 0 and limiter.rate == 25
+    assert sum(accepted[1:10]) / 9 >= 24
+
+
+def test_a_few_refusals_among_few_sends_cut_at_most_by_half() -> None:
+    limiter = RateLimiter(100)
+    for i in range(5):
+        assert limiter.take(1, i * 0.01) == 0.0
+    for i in range(3):
+        limiter.throttled(0.05 + i * 0.001)
+    assert limiter.rate == 50
+
+
+def test_refusals_that_do_not_depend_on_speed_do_not_starve_the_sender() -> None:
+    limiter = RateLimiter(None)
+    accepted = run_against(limiter, _CappedSMSC(30, share=True), 6.0)
+    # Slowing down did not help, so the limiter went back to full speed: the sender keeps
+    # getting half through at the rate its window allows, not a trickle.
+    assert sum(accepted[2:6]) / 4 >= 900, accepted  # the fake answers one a millisecond
 
 
 def test_reconnect_policy() -> None:
