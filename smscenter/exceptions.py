@@ -320,14 +320,34 @@ class UnknownOutcomeError(SMSCenterError):
     """A send was written to the wire but never answered (the link dropped or timed out).
 
     The provider may or may not have accepted it. It is reported, not silently resent, because a
-    resend could deliver (and bill) the message twice.
+    resend could deliver (and bill) the message twice. Its counterpart is a
+    :class:`TransportError` from a send, which means the request never reached the provider
+    whole (a connection that could not be made, a request not written): safe to send again.
+
+    Over HTTP the send carries a client id, and
+    :meth:`HTTPClient.settle <smscenter.HTTPClient.settle>` asks the provider by that id
+    whether it went out.
 
     :ivar cause: the transport failure that cut the wait short.
+    :ivar client_id: the client id (send.php ``id``) the send went out with, when it had one.
+    :ivar recipients: the recipients of the send (what a status lookup by client id needs).
+    :ivar transport: the channel the send went through, when known.
     """
 
-    def __init__(self, message: str, *, cause: BaseException | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: BaseException | None = None,
+        client_id: int | str | None = None,
+        recipients: tuple[str, ...] = (),
+        transport: Transport | None = None,
+    ) -> None:
         super().__init__(message)
         self.cause = cause
+        self.client_id = client_id
+        self.recipients = tuple(recipients)
+        self.transport = transport
 
 
 class WebhookError(SMSCenterError):

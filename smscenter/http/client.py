@@ -10,8 +10,10 @@ All provider vocabulary lives in :mod:`smscenter.http._protocol`; this module mo
   :attr:`Timeouts.pool`;
 * a connection failure or an empty answer moves on to the next mirror host (``www2`` .. ``www5``
   of the base host, as the official libraries do, seeds 000/001), after a jittered backoff;
-* a retried send cannot be billed twice: it carries a client id, and if the retry is refused as a
-  duplicate (error 9) the client asks status.php whether the first attempt went through;
+* a retried send cannot be billed twice: it carries a client id, retries stay inside the
+  provider's one-minute duplicate window, and if a retry is refused as a duplicate (error 9)
+  the client asks status.php whether the first attempt went through; a send written but never
+  answered ends with UnknownOutcomeError (see :mod:`smscenter.http._outcome`);
 * httpx errors are mapped once, in :func:`map_httpx_error`, to smscenter's transport errors.
 """
 
@@ -36,11 +38,13 @@ import attrs
 import httpx
 
 from smscenter import exceptions as exc
+from smscenter._scrub import scrub_error
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
 from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
+from smscenter.http._outcome import SendAttempts, lookup, maybe_written
 from smscenter.http.records import (
     CallToConfirm,
     DownloadTask,
@@ -59,7 +63,6 @@ from smscenter.models import (
     DeliveryReport,
     IncomingMessage,
     Message,
-    MessageStatus,
     SendResult,
 )
 
@@ -68,9 +71,6 @@ __all__ = ("HTTPClient", "map_httpx_error")
 logger = logging.getLogger(__name__)
 
 _FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
-
-#: At most this many recipients are looked up when reconciling a retried send.
-_RECONCILE_PHONES: Final = 50
 
 #: The number of mirrors the official libraries try after the main host (www2..www5).
 _DEFAULT_MIRRORS: Final = 4
@@ -336,10 +336,21 @@ class HTTPClient(AccountCalls):
         finally:
             self._slots.release()
 
-    async def _attempt(self, request: proto.Request, base: httpx.URL) -> Any:
-        """One attempt on one host. Returns the decoded JSON (``None`` for an empty answer)."""
+    async def _attempt(
+        self, request: proto.Request, base: httpx.URL, sends: SendAttempts | None = None
+    ) -> Any:
+        """One attempt on one host. Returns the decoded JSON (``None`` for an empty answer).
+
+        ``sends`` (a send request's attempts) learns whether a failed attempt may have been
+        written, and stops an attempt that would reach the provider after its duplicate window.
+        """
         host = base.netloc.decode("ascii")
         async with self._slot():
+            started = anyio.current_time()
+            if sends is not None:
+                if not sends.may_start(started):
+                    raise sends.too_late()
+                sends.attempts += 1
             logger.debug("http.%s.started host=%s", request.action, host)
             try:
                 response = await self._client.send(self._build(request, base))
@@ -347,6 +358,8 @@ class HTTPClient(AccountCalls):
                 logger.debug(
                     "http.%s.failed host=%s error=%s", request.action, host, type(error).__name__
                 )
+                if sends is not None:
+                    sends.failed(started, written=maybe_written(error))
                 raise map_httpx_error(
                     error, host=host, secrets=self._credentials.secrets()
                 ) from None
@@ -359,7 +372,9 @@ class HTTPClient(AccountCalls):
             )
         if status != 200 or not response.content.strip():
             # A server error or an empty body: the official libraries try the next host
-            # (seeds 000/001).
+            # (seeds 000/001). The request did reach a server.
+            if sends is not None:
+                sends.failed(started, written=True)
             logger.debug(
                 "http.%s.empty host=%s status=%d", request.action, host, response.status_code
             )
@@ -377,11 +392,21 @@ class HTTPClient(AccountCalls):
     async def _call(self, request: proto.Request) -> Any:
         """Send ``request`` over the host list; raise the typed error for an error answer."""
         data, _ = await self._call_with_attempts(request)
-        return proto.check_answer(request, data)
+        try:
+            return proto.check_answer(request, data)
+        except exc.SMSCenterError as error:
+            # The provider's error text may quote the request, password included.
+            scrub_error(error, self._credentials.secrets())
+            raise
 
-    async def _call_with_attempts(self, request: proto.Request) -> tuple[Any, int]:
+    async def _call_with_attempts(
+        self, request: proto.Request, sends: SendAttempts | None = None
+    ) -> tuple[Any, int]:
         """Send ``request`` over the host list; return the decoded answer (not yet checked for
-        an error) and the number of the attempt that got it."""
+        an error) and the number of the attempt that got it.
+
+        :param sends: for a send request: its attempts' bookkeeping (see :meth:`_attempt`).
+        """
         self._open_implicitly()
         urls = self._attempt_urls()
         last: exc.SMSCenterError | None = None
@@ -391,9 +416,9 @@ class HTTPClient(AccountCalls):
                 logger.debug("http.%s.retry attempt=%d pause=%.3f", request.action, number, pause)
                 await anyio.sleep(pause)
             try:
-                data = await self._attempt(request, base)
+                data = await self._attempt(request, base, sends)
             except exc.PoolTimeout:
-                raise  # nothing was sent; another host would not free a slot sooner
+                raise  # not sent now; another host would not free a slot sooner
             except exc.TransportError as error:
                 last = error
                 continue
@@ -405,7 +430,7 @@ class HTTPClient(AccountCalls):
             return data, number
         assert last is not None
         logger.warning("http.%s.gave_up attempts=%d", request.action, len(urls))
-        raise last
+        raise scrub_error(last, self._credentials.secrets())
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -415,26 +440,30 @@ class HTTPClient(AccountCalls):
         return f"r{secrets.token_hex(16)}"
 
     def _with_client_id(self, message: Message) -> Message:
-        # A retry may resend a request whose first copy was accepted; a client id lets status.php
-        # tell the two cases apart. Only needed when a retry can happen.
-        if message.client_id is not None or self._retry.attempts < 2:
+        # A retry may resend a request whose first copy was accepted, and an answer may be lost
+        # for good; a client id lets status.php tell what happened (see settle()).
+        if message.client_id is not None:
             return message
         return attrs.evolve(message, client_id=self._new_client_id())
 
     async def send(self, message: Message, *, per_recipient: bool = False) -> SendResult:
         """Send a message (send.php with ``cost=3``, so the result has cost and balance).
 
-        A retried send is never billed twice: if the retry is refused as a duplicate (error 9),
-        status.php is asked by client id whether the first attempt got through; if it did, the
-        result has :attr:`SendResult.confirmed_by_status` set.
+        Every send carries a client id (yours, or a random one added here). A retried send is
+        never billed twice: retries start only inside the provider's one-minute duplicate window
+        of the first attempt that may have reached it, and if a retry is refused as a duplicate
+        (error 9), status.php is asked by client id whether the first attempt got through; if it
+        did, the result has :attr:`SendResult.confirmed_by_status` set.
 
         :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
         :raises ValueError: the message is not a :class:`Message` (validation happens when the
             message is built, before any request).
         :raises smscenter.APIError: the provider refused (a subclass per error code).
-        :raises smscenter.TransportError: no host could be reached.
-        :raises smscenter.UnknownOutcomeError: a retry was refused as a duplicate and the status
-            check that should settle it failed too.
+        :raises smscenter.TransportError: the request never reached the provider whole (no
+            connection, not written): nothing was sent, and sending again is safe.
+        :raises smscenter.UnknownOutcomeError: the request was written and no answer came (or a
+            retry was refused as a duplicate and the status check failed): it may have been
+            sent. The error carries the client id; :meth:`settle` asks the provider.
         """
         if not isinstance(message, Message):
             raise TypeError("send() takes a smscenter.Message")
@@ -454,7 +483,7 @@ class HTTPClient(AccountCalls):
         messages = list(messages)
         if not messages or not all(isinstance(m, Message) for m in messages):
             raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
-        if messages[0].client_id is None and self._retry.attempts > 1:
+        if messages[0].client_id is None:
             cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
         request = proto.list_send_request(messages, per_recipient=per_recipient)
@@ -463,50 +492,48 @@ class HTTPClient(AccountCalls):
     async def _send(
         self, request: proto.Request, client_id: int | str | None, phones: Sequence[str]
     ) -> SendResult:
-        data, attempt = await self._call_with_attempts(request)
+        sends = SendAttempts(self._timeouts.connect)
+        try:
+            data, attempt = await self._call_with_attempts(request, sends)
+        except (exc.TransportError, exc.RemoteProtocolError) as error:
+            if sends.written:
+                logger.warning("http.send.unknown client_id=%s", client_id)
+                raise sends.unknown(error, client_id, phones) from None
+            raise  # never written: nothing was sent
         try:
             proto.check_answer(request, data)
         except exc.DuplicateRequestError as error:
+            scrub_error(error, self._credentials.secrets())
             # Error 9 on the first attempt is a real duplicate of an earlier call. On a retry it
             # usually means the attempt whose answer was lost did reach the provider.
             if attempt == 1 or client_id is None:
                 raise
             return await self._reconcile(error, client_id, phones)
+        except exc.SMSCenterError as error:
+            scrub_error(error, self._credentials.secrets())
+            raise
         return proto.parse_send(data, client_id=client_id)
 
     async def _reconcile(
         self, error: exc.DuplicateRequestError, client_id: int | str, phones: Sequence[str]
     ) -> SendResult:
-        """After a retried send was refused as a duplicate: did the first attempt go out?
-
-        status.php finds a message by id *and* phone, so it is asked about the client id with
-        each recipient (the first ``_RECONCILE_PHONES`` of them): a send request is accepted or
-        refused as a whole, so any one found answers for all.
-        """
+        """After a retried send was refused as a duplicate: did the first attempt go out?"""
         logger.info("http.send.reconcile client_id=%s", client_id)
-        # A contact group ("G<n>") has no phone to look the message up by.
-        lookups = [p for p in phones if not (p.startswith("G") and p[1:].isdigit())]
-        if not lookups:
-            raise exc.UnknownOutcomeError(
-                "a retried send to a contact group was refused as a duplicate; whether the "
-                f"first attempt went out cannot be checked by status (client id {client_id})",
-                cause=error,
-            )
-        pairs = [(str(client_id), p) for p in lookups[:_RECONCILE_PHONES]]
         try:
-            # The list form answers "not found" as a row (status -3) instead of an error, and
-            # names the provider's own message id.
-            reports = await self.status_many(pairs, detail=1)
-        except exc.NotFoundError:
-            reports = []
+            result = await lookup(self, client_id, phones)
+        except exc.UnknownOutcomeError as unknown:
+            unknown.cause = error
+            raise
         except (exc.TransportError, exc.RemoteProtocolError, exc.APIError) as failure:
             raise exc.UnknownOutcomeError(
                 "a retried send was refused as a duplicate and the status check failed: the "
                 f"first attempt (client id {client_id}) may or may not have gone out",
                 cause=failure,
+                client_id=client_id,
+                recipients=tuple(phones),
+                transport=exc.Transport.HTTP,
             ) from None
-        found = [r for r in reports if r.status is not MessageStatus.NOT_FOUND]
-        if not found:
+        if result is None:
             raise exc.DuplicateRequestError(
                 error.code,
                 error.description
@@ -514,16 +541,32 @@ class HTTPClient(AccountCalls):
                 f"{client_id} exists, so nothing was sent",
                 endpoint="send",
             ) from None
-        # Totals only when every recipient was seen; otherwise they would understate.
-        complete = len(found) == len(phones)
-        costs = [r.cost for r in found if r.cost is not None]
-        return SendResult(
-            message_id=found[0].message_id,
-            parts=sum(r.parts or 1 for r in found) if complete else found[0].parts or 1,
-            cost=sum(costs, Decimal(0)) if complete and len(costs) == len(found) else None,
-            client_id=client_id,
-            confirmed_by_status=True,
-        )
+        return result
+
+    async def settle(self, error: exc.UnknownOutcomeError) -> SendResult | None:
+        """Settle a send whose outcome is unknown by asking the provider about its client id
+        (status.php with each recipient).
+
+        Returns the send's :class:`SendResult` (with :attr:`SendResult.confirmed_by_status`)
+        when the provider holds the message, or None when it holds no message with that client
+        id: it was not sent, and sending it again is safe. Ask once the connection trouble is
+        over; the error's ``client_id`` and ``recipients`` say what is looked up::
+
+            try:
+                result = await api.send(message)
+            except UnknownOutcomeError as unknown:
+                result = await api.settle(unknown)
+                if result is None:
+                    result = await api.send(message)   # it never went out
+
+        :raises ValueError: the error carries no client id (it did not come from an HTTP send).
+        :raises smscenter.UnknownOutcomeError: the send went to contact groups only, which
+            status.php cannot look up.
+        :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
+        """
+        if error.client_id is None or not error.recipients:
+            raise ValueError("this unknown outcome carries no client id and recipients to look up")
+        return await lookup(self, error.client_id, error.recipients)
 
     async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
         """What sending ``message`` would cost (send.php ``cost=1``); nothing is sent."""
@@ -726,7 +769,12 @@ class HTTPClient(AccountCalls):
                     if "json" in content_type:
                         # An error answer instead of the file.
                         await response.aread()
-                        proto.check_answer(request, decode_json(response.content, content_type))
+                        answer = decode_json(response.content, content_type)
+                        try:
+                            proto.check_answer(request, answer)
+                        except exc.SMSCenterError as error:
+                            scrub_error(error, secrets_)
+                            raise
                         raise exc.RemoteProtocolError(
                             f"{request.action}: a JSON answer instead of the file"
                         )
@@ -735,7 +783,7 @@ class HTTPClient(AccountCalls):
                 finally:
                     await response.aclose()
         assert last is not None
-        raise last
+        raise scrub_error(last, secrets_)
 
     async def _iter_body(
         self, response: httpx.Response, host: str, chunk_size: int

@@ -13,6 +13,7 @@ Shape (style.md §3, mqttproto's with its gaps fixed):
 - **timer**: expires requests past ``Timeouts.response`` (their outcome becomes unknown, never a
   silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
   cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
+  A timed-out request stops the bind taking work until a probe answers (overdue.py).
 
 The parts of a multi-part incoming message are answered together once the joined message
 has been handed over (or, if the rest never comes, once what did arrive has been).
@@ -33,7 +34,7 @@ import logging
 import socket
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -53,6 +54,7 @@ from smscenter.exceptions import (
     Transport,
     UnknownOutcomeError,
 )
+from smscenter.ids import canonical_message_id
 from smscenter.models import (
     DeliveryReport,
     IncomingMessage,
@@ -85,6 +87,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
 from smscenter.smpp.reassembly import AssembledMessage, Fragment, GroupKey, Reassembler
 from smscenter.smpp.receipts import (
@@ -166,11 +169,13 @@ if tuple(f.name for f in attrs.fields(SendOutcome)) != (
 class QueryResult:
     """The answer to ``query_sm`` (SMPP 3.4 §4.8.2).
 
-    :ivar message_id: the id asked about.
+    :ivar message_id: the id asked about, canonical
+        (:func:`~smscenter.ids.canonical_message_id`, as on :class:`~smscenter.SendResult`).
     :ivar status: the state as a :class:`~smscenter.models.MessageStatus`.
     :ivar message_state: the raw ``message_state`` number.
     :ivar final_date: when it reached a final state, as the SMSC wrote it (empty if not final).
     :ivar error_code: the network error code (0: none).
+    :ivar raw_message_id: the id as ``query_sm_resp`` carried it.
     """
 
     message_id: str
@@ -178,6 +183,13 @@ class QueryResult:
     message_state: int
     final_date: str = ""
     error_code: int = 0
+    raw_message_id: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        raw = self.message_id
+        if not self.raw_message_id:
+            object.__setattr__(self, "raw_message_id", raw)
+        object.__setattr__(self, "message_id", canonical_message_id(raw))
 
 
 @attrs.frozen(kw_only=True)
@@ -197,6 +209,9 @@ class SMPPStatistics:
     :ivar reports: delivery reports and incoming messages handed to the stream.
     :ivar reports_deferred: deliver_sm answered "try later" because the stream was full.
     :ivar rate: the send rate limit in force (messages per second; None: none).
+    :ivar late_accepted: / :ivar late_refused: submit_sm answered after their response
+        timeout (their callers got ``UnknownOutcomeError``), accepted / refused after all
+        (see :class:`~smscenter.smpp.overdue.LateAnswer`).
     """
 
     submitted: int = 0
@@ -212,11 +227,15 @@ class SMPPStatistics:
     reports: int = 0
     reports_deferred: int = 0
     rate: float | None = None
+    late_accepted: int = 0
+    late_refused: int = 0
 
 
 class _Counters:
     __slots__ = (
         "acknowledged",
+        "late_accepted",
+        "late_refused",
         "rejected",
         "reports",
         "reports_deferred",
@@ -228,6 +247,7 @@ class _Counters:
     def __init__(self) -> None:
         self.submitted = self.acknowledged = self.rejected = self.throttled = 0
         self.unknown = self.reports = self.reports_deferred = 0
+        self.late_accepted = self.late_refused = 0
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -343,6 +363,7 @@ def _send_result(job: Job) -> SendResult:
         ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
     message = job.message
     # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
+    # __attrs_post_init__ makes the ids canonical and keeps the first one as written.
     return _make_send_result(
         ids[0],  # message_id
         len(ids),  # parts
@@ -353,12 +374,13 @@ def _send_result(job: Job) -> SendResult:
         message.client_id if message is not None else None,  # client_id
         False,  # confirmed_by_status
         _SMPP,  # transport
+        "",  # raw_message_id
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport",
+    "confirmed_by_status", "transport", "raw_message_id",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -376,11 +398,20 @@ def _query_result(job: Job) -> QueryResult:
     )
 
 
-async def run_job(queue: JobQueue, job: Job) -> Job:
+async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | None = None) -> Job:
     """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
-    it back out: nothing of it stays behind."""
+    it back out: nothing of it stays behind. ``observe`` sees the job the moment it finishes
+    (before any later PDU of the same read is handled)."""
     done = anyio.Event()
-    job.callback = lambda _job: done.set()
+    if observe is None:
+        job.callback = lambda _job: done.set()
+    else:
+
+        def finished(job: Job) -> None:
+            observe(job)
+            done.set()
+
+        job.callback = finished
     queue.push(job, anyio.current_time())
     try:
         await done.wait()
@@ -449,6 +480,11 @@ class SMPPSession:
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
         dropped (they may then be delivered twice). Off by default.
+    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
+        :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
+    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+        ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
+        not block).
     :raises ValueError: credentials without a plain password.
     """
 
@@ -474,9 +510,13 @@ class SMPPSession:
         throttle_retries: int = 20,
         resend_unknown: bool = False,
         name: str | None = None,
+        receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
+        on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValueError("an SMPP bind needs a login and a plain password")
+        # How a receipt becomes a report (the pool passes its id-style matcher).
+        self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
         self.port = port
         self.mode = mode
@@ -527,7 +567,12 @@ class SMPPSession:
         self._taking = False
         self._attached = False
         self._bound = False
-        self._probe_seq: int | None = None
+        interval = self._timeouts.enquire_link
+        # An enquire_link must be answered within this; while answers are overdue, probes are
+        # at least this far apart (overdue.py).
+        self._probe_timeout = min(self._timeouts.response or interval, interval)
+        self._overdue = Overdue(self._probe_timeout)
+        self._on_late_answer = on_late_answer
         self._reassembler = _TrackingReassembler()
         # deliver_sm of parts held by the reassembler, answered when their message is handed
         # over (or given up and handed over partly).
@@ -549,8 +594,8 @@ class SMPPSession:
 
     @property
     def capacity_left(self) -> int:
-        """Free window slots (0 while paused or closing)."""
-        if not self._taking:
+        """Free window slots (0 while closing, or while an answer is overdue)."""
+        if not self._taking or self._overdue.stalled:
             return 0
         return self._conn.window_available
 
@@ -827,6 +872,18 @@ class SMPPSession:
         if resend or leftovers:
             self._queue.wake_one()
 
+    def take_back_unwritten(self) -> Job | None:
+        """Hand back the message this bind took from the queue but has not written any part of
+        (it waits for the rate limit), so a job that stops can withdraw it; ``None`` if there
+        is none. The caller ends it."""
+        job = self._current
+        if job is None or job.written or job.in_flight or job.state is not JobState.STARTED:
+            return None
+        self._current, self._current_paid = None, False
+        if self._idle_event is not None and not self._pending and not self._retry:
+            self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
+        return job
+
     # --- public operations --------------------------------------------------------------------
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
@@ -877,6 +934,8 @@ class SMPPSession:
             reports=c.reports,
             reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
+            late_accepted=c.late_accepted,
+            late_refused=c.late_refused,
         )
 
     # --- tasks --------------------------------------------------------------------------------
@@ -941,8 +1000,8 @@ class SMPPSession:
 
     async def _timer(self) -> None:
         conn = self._conn
-        interval = self._timeouts.enquire_link
-        probe_timeout = min(self._timeouts.response or interval, interval)
+        overdue = self._overdue
+        probe_timeout = self._probe_timeout
         try:
             while not self._closed_event.is_set():
                 now = anyio.current_time()
@@ -960,11 +1019,14 @@ class SMPPSession:
                         )
                     )
                     return
-                if timers.enquire_link_due or (expired and self._probe_seq is None):
-                    self._probe(now + probe_timeout)
+                if timers.enquire_link_due or overdue.probe_due(now):
+                    self._probe(now)
                     timers = conn.timers(now)
                 self._timer_event = anyio.Event()
                 nxt = timers.next_check
+                probe_at = overdue.next_probe()
+                if probe_at is not None and (nxt is None or probe_at < nxt):
+                    nxt = probe_at
                 self._timer_at = nxt
                 if nxt is None:
                     await self._timer_event.wait()
@@ -977,13 +1039,20 @@ class SMPPSession:
             logger.exception("smpp %s: timer failed", self.name)
             self._die(ConnectionLost(f"timer failed: {exc!r}", host=self.name))
 
-    def _probe(self, deadline: float) -> None:
-        if self._conn.state not in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX):
+    def _probe(self, now: float) -> None:
+        """Send an enquire_link, unless one is out already (never two at once)."""
+        overdue = self._overdue
+        if overdue.probe_seq is not None or self._conn.state not in (
+            State.BOUND_TX,
+            State.BOUND_RX,
+            State.BOUND_TRX,
+        ):
             return
         try:
-            self._probe_seq = self._conn.send_enquire_link(deadline=deadline)
+            seq = self._conn.send_enquire_link(deadline=now + self._probe_timeout)
         except LocalProtocolError:  # pragma: no cover - state raced
             return
+        overdue.probe_sent(seq, now)
         self.wake()
 
     async def _watchdog(self) -> None:
@@ -1007,6 +1076,8 @@ class SMPPSession:
         throttle pause or the rate limit holds it back (None: wait for a wake-up)."""
         if self._paused_until > now:
             return self._paused_until - now
+        if self._overdue.stalled:
+            return None  # an answer is overdue: nothing new until the probe answers
         conn = self._conn
         if conn.state not in (State.BOUND_TX, State.BOUND_TRX, State.UNBINDING):
             return None
@@ -1168,8 +1239,10 @@ class SMPPSession:
                 assert isinstance(event, ResponseReceived)
                 entry = pending.pop(event.request_seq, None)
                 if entry is None:
-                    if event.request_seq == self._probe_seq:
-                        self._probe_seq = None
+                    if self._overdue.answered(event.request_seq):
+                        # The link answers: feed it again.
+                        logger.info("smpp %s: the SMSC answers again", self.name)
+                        freed = True
                     continue
                 freed = True
                 job, index = entry
@@ -1215,6 +1288,14 @@ class SMPPSession:
                 job.in_flight -= 1
                 if job.counts_rate:
                     counters.unknown += 1
+                if not self._overdue.stalled:
+                    logger.warning(
+                        "smpp %s: an answer is overdue; no new work on this bind until it "
+                        "answers enquire_link",
+                        self.name,
+                    )
+                    self._queue.wake_one()  # what this bind would have taken goes elsewhere
+                self._overdue.expired(event.request_seq, job, index)
                 timeout = self._timeouts.response
                 job.fail(
                     UnknownOutcomeError(
@@ -1227,13 +1308,7 @@ class SMPPSession:
                 job.finish_if_done()
             elif cls is LateResponse:
                 assert isinstance(event, LateResponse)
-                logger.warning(
-                    "smpp %s: late %s (sequence %d, status %d) after the request timed out",
-                    self.name,
-                    event.pdu.command_id.name.lower(),
-                    event.request_seq,
-                    event.pdu.command_status,
-                )
+                self._late(event)
             elif cls is EnquireLinkReceived:
                 freed = True  # enquire_link_resp is queued: let the writer send it
             elif cls is UnbindComplete:
@@ -1280,6 +1355,33 @@ class SMPPSession:
         if self._idle_event is not None and not pending:
             self._idle_event.set()
 
+    def _late(self, event: LateResponse) -> None:
+        """An answer after its request timed out: log it with its message id; a submit's is
+        counted and handed to ``on_late_answer`` (its caller already heard "unknown")."""
+        pdu = event.pdu
+        message_id = getattr(pdu, "message_id", "")
+        logger.warning(
+            "smpp %s: late %s (sequence %d, status %d, message id %r) after the request timed out",
+            self.name,
+            pdu.command_id.name.lower(),
+            event.request_seq,
+            pdu.command_status,
+            message_id,
+        )
+        answer = self._overdue.late(event, self.name)
+        if answer is None:
+            return
+        if answer.accepted:
+            self._counters.late_accepted += 1
+        else:
+            self._counters.late_refused += 1
+        handler = self._on_late_answer
+        if handler is not None:
+            try:
+                handler(answer)
+            except Exception:
+                logger.exception("smpp %s: on_late_answer failed", self.name)
+
     def _throttled(self) -> None:
         now = anyio.current_time()
         if self._paused_until <= now:
@@ -1307,7 +1409,7 @@ class SMPPSession:
         item: DeliveryReport | IncomingMessage | None
         try:
             if is_receipt(pdu):
-                item = report_from_deliver_sm(pdu)
+                item = self._read_receipt(pdu)
             else:
                 item = incoming_from_deliver_sm(
                     pdu, reassembler=self._reassembler, now=anyio.current_time()
