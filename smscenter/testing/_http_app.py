@@ -32,11 +32,15 @@ from smscenter.testing._http_base import _OK, _Answer, _limit, _Params, _split_p
 from smscenter.testing._http_calls import (
     CAPTCHA_IMAGE,
     check_send_options,
+    handle_get_mnp,
     handle_phones,
+    handle_ping,
     handle_senders,
     handle_templates,
+    handle_tinyurls,
     handle_users,
     mailing_options,
+    shorten_links,
 )
 from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
 
@@ -516,6 +520,9 @@ def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         shared_id = outcome.id
         outcomes.append(outcome)
     state.remember(account.login, dup_key)
+    if params.flag("tinyurl") and cost_mode != 1:
+        for req in requests:
+            shorten_links(app, account, req.text)
     first = outcomes[0]
     parts = sum(o.parts for o in outcomes)
     cost = sum((o.cost for o in outcomes), Decimal(0))
@@ -1082,5 +1089,8 @@ _HANDLERS: dict[str, Handler] = {
     "phones": handle_phones,
     "templates": handle_templates,
     "users": handle_users,
+    "tinyurls": handle_tinyurls,
+    "ping": handle_ping,
+    "get_mnp": handle_get_mnp,
     "jobs": _handle_jobs,
 }

@@ -379,6 +379,11 @@ class Account:
     parent: str | None = None
     #: users.php fields of a sub-client as sent (``type``, ``email``, ``phone``...).
     client_fields: dict[str, str] = attrs.field(factory=dict)
+    #: Links shortened by ``tinyurl`` sends (tinyurls.php): id -> ``link`` and click counters.
+    short_links: dict[int, dict[str, object]] = attrs.field(factory=dict)
+    #: Event-notification groups (ping.php ``id``) and the events sent to them.
+    ping_groups: set[int] = attrs.field(factory=lambda: {1})
+    ping_events: list[dict[str, str]] = attrs.field(factory=list)
 
     @property
     def password_md5(self) -> str:
@@ -563,6 +568,8 @@ class SimulatorState:
     wait_calls: dict[tuple[str, str], float] = attrs.field(factory=dict)
     wait_call_numbers: list[str] = attrs.field(factory=lambda: ["74950000001", "74950000002"])
     hlr_results: dict[str, HlrResult] = attrs.field(factory=dict)
+    #: get_mnp.php: ``(dd.mm.yyyy, phone, new mccmnc)`` of ported numbers.
+    ported: list[tuple[str, str, str]] = attrs.field(factory=list)
     _rng: random.Random = attrs.field(init=False)
     _next_id: int = attrs.field(init=False, default=1)
     _next_incoming: int = attrs.field(init=False, default=1)
