@@ -390,15 +390,25 @@ _TYPE_FLAGS = (
 
 
 def _message_type(params: _Params) -> tuple[int, bool]:
-    chosen = [t for key, t in _TYPE_FLAGS if params.flag(key)]
+    chosen = [key for key, _t in _TYPE_FLAGS if params.flag(key)]
     bin_mode = params.int("bin", 0, low=0, high=2)
     if bin_mode:
-        chosen.append(st.TYPE_BIN)
+        chosen.append("bin")
     if params.get("bot"):
-        chosen.append(st.TYPE_SOC)
-    if len(set(chosen)) > 1:
+        chosen.append("bot")
+    if len(chosen) > 1:
         raise SimError(1, "conflicting message type flags")
-    return (chosen[0] if chosen else st.TYPE_SMS), bin_mode == 2
+    types = dict(_TYPE_FLAGS, bin=st.TYPE_BIN, bot=st.TYPE_SOC)
+    return (types[chosen[0]] if chosen else st.TYPE_SMS), bin_mode == 2
+
+
+def _message_kind(params: _Params) -> str | None:
+    """The kind a type number cannot say: a Telegram code or a chat-bot message."""
+    if params.flag("tg"):
+        return "telegram"
+    if params.get("bot"):
+        return "bot"
+    return None
 
 
 def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
@@ -454,6 +464,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
         "price_only": price_only,
         "hex_binary": hex_binary,
         "payload": payload,
+        "kind": _message_kind(params),
     }
     if params.get("list"):
         out = []
@@ -561,6 +572,9 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
         "flag": message.flag,
         "err": message.err,
     }
+    untyped = message.reported_type is None
+    if untyped:
+        del fields["flag"]  # no type number to put in bits 0-3
     if message.hlr is not None and message.status == st.ST_DELIVERED:
         fields.update(message.hlr.as_dict())
     if level >= 1:
@@ -579,6 +593,8 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
                 "sms_cnt": message.parts,
             }
         )
+        if untyped:
+            del fields["type"]
     if level >= 2:
         info = st.lookup_operator(message.phone)
         fields.update(
