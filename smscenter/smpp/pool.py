@@ -38,7 +38,7 @@ from smscenter.exceptions import (
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
-from smscenter.smpp._dispatch import Job, JobQueue, JobState
+from smscenter.smpp._dispatch import Job, JobQueue, JobState, _not_sent
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
@@ -629,6 +629,38 @@ class SMPPPool:
         finally:
             # What is still queued is withdrawn; what was written ends on its bind, unheard.
             queue.withdraw_by(finished)
+
+    def withdraw_queued(self, error: BaseException) -> list[SendOutcome]:
+        """Take back, at once, every message no bind has written yet: for a job that stops, so
+        that only what is in flight still goes out.
+
+        That is every message waiting in the queue, and one a bind holds back for the rate
+        limit. Each ends with ``error`` (one partly written before its bind dropped ends with
+        :class:`~smscenter.exceptions.UnknownOutcomeError` instead), and its caller still hears
+        of it: :meth:`send` raises it, :meth:`send_many` yields its outcome. Messages already
+        written finish as usual, and queries are left alone. ``send_many`` goes on taking
+        messages from its input: stop that input too.
+
+        :returns: the outcomes of the withdrawn messages, now (``send_many`` yields them later).
+        """
+        queue = self._queue
+        jobs = [
+            job
+            for dq in (queue.urgent, queue.bulk)
+            for job in dq
+            if job.state is JobState.QUEUED and job.message is not None
+        ]
+        queue.withdraw(jobs)
+        # A bind holding a message back for the rate limit has not written it either.
+        for slot in self._slots:
+            held = slot.session.take_back_unwritten() if slot.session is not None else None
+            if held is not None and held.message is not None:
+                jobs.append(held)
+            elif held is not None:  # a query: back to the queue
+                queue.push_back(held)
+        for job in jobs:
+            job.finish(_not_sent(job, error))
+        return [_outcome(job) for job in jobs]
 
     def _read_ahead_now(self, cap: int) -> int:
         """How many messages send_many may hold now. Under a rate limit, no more than the rate

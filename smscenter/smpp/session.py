@@ -873,6 +873,18 @@ class SMPPSession:
         if resend or leftovers:
             self._queue.wake_one()
 
+    def take_back_unwritten(self) -> Job | None:
+        """Hand back the message this bind took from the queue but has not written any part of
+        (it waits for the rate limit), so a job that stops can withdraw it; ``None`` if there
+        is none. The caller ends it."""
+        job = self._current
+        if job is None or job.written or job.in_flight or job.state is not JobState.STARTED:
+            return None
+        self._current, self._current_paid = None, False
+        if self._idle_event is not None and not self._pending and not self._retry:
+            self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
+        return job
+
     # --- public operations --------------------------------------------------------------------
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
