@@ -47,15 +47,14 @@ from smscenter.http._decode import decode_json
 from smscenter.http._outcome import SendAttempts, lookup, maybe_written
 from smscenter.http.records import (
     CallToConfirm,
-    Contact,
-    ContactGroup,
     DownloadTask,
     Mailing,
+    MailingRepeat,
+    MailingResend,
     MegafonAccount,
     OperatorInfo,
     PriceList,
     ReceiveNumber,
-    SenderId,
     StatisticsRow,
 )
 from smscenter.models import (
@@ -803,81 +802,62 @@ class HTTPClient(AccountCalls):
                 parts.append(chunk)
         return b"".join(parts)
 
-    # -- senders.php ------------------------------------------------------------------------
-
-    async def senders(self) -> list[SenderId]:
-        """Sender names registered on the account (senders.php ``get``)."""
-        return proto.parse_senders(await self._call(proto.senders_request()))
-
-    async def add_sender(self, sender: str, *, comment: str | None = None) -> str:
-        """Register a sender name; returns the provider's id for it."""
-        request = proto.add_sender_request(sender, comment=comment)
-        return proto.parse_created_id(await self._call(request), "senders.add")
-
-    async def delete_sender(self, sender: str) -> None:
-        """Remove a sender name.
-
-        :raises smscenter.NotFoundError: no such name.
-        """
-        proto.parse_ok(await self._call(proto.delete_sender_request(sender)), "senders.del")
-
-    async def send_sender_code(self, sender: str) -> None:
-        """Text a confirmation code to a numeric sender (senders.php ``send_code``)."""
-        request = proto.send_sender_code_request(sender)
-        proto.parse_ok(await self._call(request), "senders.send_code")
-
-    async def check_sender_code(self, sender: str, code: str) -> None:
-        """Confirm a numeric sender with the code it received.
-
-        :raises smscenter.VerificationCodeError: the code is wrong.
-        """
-        request = proto.check_sender_code_request(sender, code)
-        proto.parse_ok(await self._call(request), "senders.check_code")
-
-    # -- phones.php -------------------------------------------------------------------------
-
-    async def contacts(
-        self, *, group_id: str | None = None, search: str | None = None
-    ) -> list[Contact]:
-        """Address-book contacts (phones.php ``get``)."""
-        request = proto.contacts_request(group_id=group_id, search=search)
-        return proto.parse_contacts(await self._call(request))
-
-    async def add_contact(
-        self,
-        phone: str,
-        *,
-        name: str | None = None,
-        group_ids: Sequence[str] = (),
-        comment: str | None = None,
-    ) -> str | None:
-        """Add a contact (phones.php ``add``); returns its id when the provider gives one."""
-        request = proto.add_contact_request(phone, name=name, group_ids=group_ids, comment=comment)
-        return proto.parse_done(await self._call(request), "phones.add")
-
-    async def delete_contact(self, phone: str) -> None:
-        """Delete a contact (phones.php ``del``)."""
-        proto.parse_ok(await self._call(proto.delete_contact_request(phone)), "phones.del")
-
-    async def groups(self) -> list[ContactGroup]:
-        """Contact groups (phones.php ``get_group``)."""
-        return proto.parse_groups(await self._call(proto.groups_request()))
-
-    async def add_group(self, name: str, *, number: str | None = None) -> str:
-        """Create a contact group; returns its id."""
-        request = proto.add_group_request(name, number=number)
-        return proto.parse_created_id(await self._call(request), "phones.add_group")
-
-    async def delete_group(self, group_id: str) -> None:
-        """Delete a contact group."""
-        request = proto.delete_group_request(group_id)
-        proto.parse_ok(await self._call(request), "phones.del_group")
-
     # -- jobs.php ---------------------------------------------------------------------------
 
-    async def add_mailing(self, name: str, message: Message) -> Mailing:
-        """Create a mailing that the provider runs itself (jobs.php ``add``)."""
-        request = proto.add_mailing_request(name, message)
+    async def add_mailing(
+        self,
+        name: str,
+        message: Message,
+        *,
+        price_only: bool = False,
+        repeat: MailingRepeat | None = None,
+        max_repeats: int | None = None,
+        resend: MailingResend | None = None,
+    ) -> Mailing:
+        """Create a mailing that the provider runs itself (jobs.php ``add``).
+
+        :param price_only: only price it (``cost=1``): nothing is created or sent, and the
+            result's :attr:`Mailing.cost` is what it would cost.
+        :param repeat: run it again periodically (``rpt``), at most ``max_repeats`` times
+            (``rptn``).
+        :param resend: resend by SMS what could not be delivered (``fl[5]``, ``mes2``,
+            ``sender2``).
+        """
+        request = proto.add_mailing_request(
+            name,
+            message,
+            price_only=price_only,
+            repeat=repeat,
+            max_repeats=max_repeats,
+            resend=resend,
+        )
+        mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
+        return attrs.evolve(mailing, name=mailing.name or name)
+
+    async def add_template_mailing(
+        self,
+        name: str,
+        template_id: str,
+        to: Sequence[str],
+        *,
+        sender: str | None = None,
+        price_only: bool = False,
+        repeat: MailingRepeat | None = None,
+        max_repeats: int | None = None,
+        resend: MailingResend | None = None,
+    ) -> Mailing:
+        """Create a mailing whose text is a saved template (jobs.php ``tpl``); the other
+        arguments are :meth:`add_mailing`'s."""
+        request = proto.add_template_mailing_request(
+            name,
+            template_id,
+            list(to),
+            sender=sender,
+            price_only=price_only,
+            repeat=repeat,
+            max_repeats=max_repeats,
+            resend=resend,
+        )
         mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
         return attrs.evolve(mailing, name=mailing.name or name)
 

@@ -330,6 +330,8 @@ class Contact:
     name: str = ""
     groups: set[int] = attrs.field(factory=set)
     comment: str = ""
+    #: The other phones.php fields as sent (``mail``, ``fnm``, ``lnm``, ``bd``, ``tags``...).
+    fields: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -344,6 +346,9 @@ class Job:
     cost: Decimal = Decimal(0)
     phones: str = ""
     text: str = ""
+    #: jobs.php creation options as sent (``rpt``, ``rptn``, ``fl[5]``, ``mes2``, ``sender2``,
+    #: ``tpl``).
+    options: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -365,6 +370,16 @@ class Account:
     downloads: dict[int, DownloadTask] = attrs.field(factory=dict)
     jobs: dict[int, Job] = attrs.field(factory=dict)
     mega_accounts: list[dict[str, object]] = attrs.field(factory=list)
+    #: senders.php comment and registration fields per sender id.
+    sender_info: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: Blacklisted number -> scope (phones.php ``type``: 0 all, 1 mass, 2 single).
+    blacklist_scope: dict[str, int] = attrs.field(factory=dict)
+    #: templates.php records by id: ``name``, ``msg``, ``format``, ``sender``, ``fl[1]``.
+    templates: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: The login of the reseller account a sub-client was made by (users.php), if any.
+    parent: str | None = None
+    #: users.php fields of a sub-client as sent (``type``, ``email``, ``phone``...).
+    client_fields: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def password_md5(self) -> str:
