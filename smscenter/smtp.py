@@ -1,7 +1,7 @@
 """Send messages by e-mail: the provider's SMTP gateway (``send@send.<host>``).
 
-The provider reads one plain-text line from the mail body (seeds 000/001, ``send_sms_mail``;
-smsc-http-api.md section 14)::
+The provider reads one plain-text line from the mail body (the provider's official libraries,
+``send_sms_mail``; https://smscentre.com/api/)::
 
     <login>:<password>:<id>:<time>:<translit>,<format>[,<sender>]:<phones>:<text>
 

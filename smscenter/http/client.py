@@ -9,7 +9,7 @@ All provider vocabulary lives in :mod:`smscenter.http._protocol`; this module mo
   refuses 15 or more per login with error 9); waiting for a slot is bounded by
   :attr:`Timeouts.pool`;
 * a connection failure or an empty answer moves on to the next mirror host (``www2`` .. ``www5``
-  of the base host, as the official libraries do, seeds 000/001), after a jittered backoff;
+  of the base host, as the official libraries do), after a jittered backoff;
 * a retried send cannot be billed twice: it carries a client id, retries stay inside the
   provider's one-minute duplicate window, and if a retry is refused as a duplicate (error 9)
   the client asks status.php whether the first attempt went through; a send written but never
@@ -372,7 +372,7 @@ class HTTPClient(AccountCalls):
             )
         if status != 200 or not response.content.strip():
             # A server error or an empty body: the official libraries try the next host
-            # (seeds 000/001). The request did reach a server.
+            # (the provider's official libraries). The request did reach a server.
             if sends is not None:
                 sends.failed(started, written=True)
             logger.debug(
@@ -435,8 +435,8 @@ class HTTPClient(AccountCalls):
     # -- sending -----------------------------------------------------------------------------
 
     def _new_client_id(self) -> str:
-        # A string id (up to 40 of [A-Za-z0-9._-], smsc-http-api.md 2.1) with 128 random bits:
-        # unlike a random int it cannot collide with the account's other messages.
+        # A string id (up to 40 of [A-Za-z0-9._-], send.php on smscentre.com/api/http) with 128
+        # random bits: unlike a random int it cannot collide with the account's other messages.
         return f"r{secrets.token_hex(16)}"
 
     def _with_client_id(self, message: Message) -> Message:
@@ -635,7 +635,7 @@ class HTTPClient(AccountCalls):
         count: int | None = None,
         before_id: str | None = None,
     ) -> list[DeliveryReport]:
-        """Sent-message history, newest first (get.php ``get_messages``, seed 004).
+        """Sent-message history, newest first (get.php ``get_messages``, smscentre.com/api/http).
 
         Each row is a full :class:`DeliveryReport` (status, times, text, cost, operator). No
         matching message gives an empty list.
@@ -654,7 +654,7 @@ class HTTPClient(AccountCalls):
     async def incoming(
         self, *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
     ) -> list[IncomingMessage]:
-        """Messages subscribers sent you (get.php ``get_answers``, seed 004).
+        """Messages subscribers sent you (get.php ``get_answers``, smscentre.com/api/http).
 
         :param hours: how far back, at most 168; ``after_id`` returns only newer ones.
         """

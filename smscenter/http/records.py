@@ -1,8 +1,8 @@
 """Typed records for what the HTTP API's other endpoints return.
 
 Sends, prices, statuses, balances and incoming messages use the shared models in
-:mod:`smscenter.models`; the endpoints below have answers of their own (seeds 002 and 004,
-smsc-http-api.md sections 5-8). Every record is a frozen attrs value; money is
+:mod:`smscenter.models`; the endpoints below have answers of their own
+(https://smscentre.com/api/http/). Every record is a frozen attrs value; money is
 :class:`~decimal.Decimal`, times are aware datetimes, and field names say what the value means
 rather than echo the wire name (``sms_mon`` is :attr:`MegafonAccount.sent_this_month`).
 """
@@ -142,7 +142,8 @@ class OperatorInfo:
 class ReceiveNumber:
     """A dedicated number for receiving messages, available to rent (``receive_phones.php``).
 
-    :ivar number_type: 1 or 4 for a virtual number, 2 for a number on SIM hosting (seed 002).
+    :ivar number_type: 1 or 4 for a virtual number, 2 for a number on SIM hosting
+    (smscentre.com/api/http).
     :ivar monthly_cost: the rent for a full month.
     :ivar current_cost: the rent for the rest of the current month.
     :ivar info: the operator's name and the notification types it supports.
@@ -164,8 +165,8 @@ class ReceiveNumber:
 class CallToConfirm:
     """Where the subscriber must call to confirm their number (``wait_call.php``).
 
-    The call must come within 15 minutes (seed 002); it then arrives as an incoming message
-    ``[waitcall]`` and as a :class:`~smscenter.models.CallConfirmation` callback.
+    The call must come within 15 minutes (smscentre.com/api/http); it then arrives as an incoming
+    message ``[waitcall]`` and as a :class:`~smscenter.models.CallConfirmation` callback.
 
     :ivar phone: the number the subscriber has to call.
     :ivar all_phones: every number the system might have picked (it depends on the country).
@@ -176,7 +177,7 @@ class CallToConfirm:
 
 
 class DownloadStatus(enum.IntEnum):
-    """The state of a deferred export task (``downloads.php``, seed 002)."""
+    """The state of a deferred export task (``downloads.php``, smscentre.com/api/http)."""
 
     PENDING = 0
     RUNNING = 1

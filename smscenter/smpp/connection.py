@@ -2,14 +2,14 @@
 
 One class, :class:`SMPPConnection`, serves both ends of the wire: ``role=Role.ESME`` is our
 client, ``role=Role.SMSC`` is the SMSC side of the embedded simulator. It owns no socket, no
-clock and no task (h11 / mqttproto style, style.md §1.1 and §1.5):
+clock and no task (the h11 / mqttproto style):
 
 - :meth:`~SMPPConnection.receive_data` takes bytes as read (``b""`` means EOF) and returns
   events; automatic answers (enquire_link_resp, unbind_resp, generic_nack, error responses to
   PDUs illegal in the current state) are queued at the same time.
 - ``send*`` methods encode and queue a PDU and return its sequence number;
   :meth:`~SMPPConnection.data_to_send` drains everything queued as one ``bytes`` (one write per
-  batch, peer-performance.md finding 1).
+  batch: small writes with Nagle on are what slows SMPP clients, docs/performance.md).
 - Time comes in as ``now`` floats: requests carry deadlines, :meth:`~SMPPConnection.expire`
   reports what ran out, :meth:`~SMPPConnection.timers` says when an enquire_link is due and
   whether the link is dead.
@@ -242,7 +242,7 @@ class SMPPConnection:
     :param window: how many requests (submit_sm, deliver_sm, query_sm...) may await their
         response at once; enquire_link, bind and unbind do not count.
     :param enquire_link_interval: seconds without anything sent after which an enquire_link is
-        due (the provider drops links idle for 2 minutes, seed 003).
+        due (the provider drops links idle for 2 minutes, smscentre.com/api/smpp).
     :param max_pdu_length: the largest command_length accepted from the peer.
     :param batch_accepted: (ESME) report successful ``submit_sm_resp`` in one
         :class:`~smscenter.smpp.events.SubmitsAccepted` per run instead of a
@@ -364,7 +364,7 @@ class SMPPConnection:
             raise LocalProtocolError("a bind is already outstanding")
         seq = self._allocate_seq()
         # Encode first (it may fail on a bad field), then register, then queue: the request is
-        # tracked before its bytes can leave (smpp-notes §5, "register before writing").
+        # tracked before its bytes can leave (register before writing).
         data = pdu._encode_seq(seq)
         if cid not in _NO_RESPONSE:
             self._window.add(seq, cid, deadline, counted)
@@ -582,7 +582,8 @@ class SMPPConnection:
         """Keepalive bookkeeping at ``now``.
 
         The interval counts from the last time anything was *sent* (seen at the previous call):
-        the provider drops a link on which the client stays silent for 2 minutes (seed 003).
+        the provider drops a link on which the client stays silent for 2 minutes
+        (smscentre.com/api/smpp).
         """
         if self._sent_since_check or self._last_activity is None:
             self._last_activity = now

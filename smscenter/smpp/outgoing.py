@@ -1,13 +1,13 @@
 """From a :class:`~smscenter.models.Message` to ``submit_sm`` PDUs (pure: no I/O, no clock).
 
 :func:`build_submit_sm` is the one place a ``Message`` becomes ``submit_sm``: the provider's
-special texts (seed 003: ``__MAIL__``, ``__CALL__``, ``__VIBER__``, ``__SOC__``, ``__TGM__``,
-``__BOT__``, ``__HLR__``, ``__PING__``), the comment suffix, the choice of encoding, segmentation
-with a concatenation UDH, addressing, receipts, validity and scheduling. Kinds SMPP cannot carry
-raise :class:`ValueError` before anything is sent.
+special texts (smscentre.com/api/smpp: ``__MAIL__``, ``__CALL__``, ``__VIBER__``, ``__SOC__``,
+``__TGM__``, ``__BOT__``, ``__HLR__``, ``__PING__``), the comment suffix, the choice of encoding,
+segmentation with a concatenation UDH, addressing, receipts, validity and scheduling. Kinds SMPP
+cannot carry raise :class:`ValueError` before anything is sent.
 
-:class:`SystemType` parses and renders the bind's ``system_type`` flags (seed 003: ``MCON1`` ..
-``MCON9``, ``ISO``, ``SINGLE``, comma-separated).
+:class:`SystemType` parses and renders the bind's ``system_type`` flags (smscentre.com/api/smpp:
+``MCON1`` .. ``MCON9``, ``ISO``, ``SINGLE``, comma-separated).
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ _ESM_UDHI = 0x40
 # is the "flash" SMS shown immediately and not stored. The alphabet bits 2-3 stay the provider's
 # ``coding * 4``, so a flash GSM text is 0x10, flash Latin-1 0x14, flash UCS-2 0x18.
 _DC_CLASS0 = 0x10
-# The provider's 8-bit coding (seed 003: coding 1 "for Latin text or binary data").
+# The provider's 8-bit coding (smscentre.com/api/smpp: coding 1 "for Latin text or binary data").
 _DC_BINARY = 0x04
 
 
 @attrs.frozen(kw_only=True)
 class SystemType:
-    """The bind's ``system_type``, as the provider reads it (seed 003).
+    """The bind's ``system_type``, as the provider reads it (smscentre.com/api/smpp).
 
     :ivar connections: ``MCONn``: allow ``n`` (1..9) simultaneous binds with this login; without
         it a new bind closes the previous one.
@@ -145,7 +145,7 @@ class SubmitOptions:
     :ivar iso: the bind says ``ISO`` (:attr:`SystemType.iso`): Latin-1 instead of GSM.
     :ivar source_ton: / :ivar source_npi: override the automatic choice (alphanumeric sender:
         TON 5 / NPI 0; digits: TON 1 / NPI 1; no sender: 0 / 0, the account's default).
-    :ivar dest_ton: / :ivar dest_npi: for phone recipients (seed 003's sample: 1 / 1).
+    :ivar dest_ton: / :ivar dest_npi: for phone recipients (smscentre.com/api/smpp's sample: 1 / 1).
     :ivar service_type: ``service_type`` of every PDU (empty: SMSC default).
     :ivar priority: ``priority_flag`` 0..3.
     :ivar local_tz: the zone of a naive :attr:`Message.send_at` (the account's time zone; the
@@ -182,7 +182,7 @@ _BINARY_KINDS = frozenset({MessageKind.BINARY, MessageKind.BINARY_HEX})
 
 
 def provider_text(message: Message, *, text: str | None = None) -> str:
-    """The ``short_message`` text the provider expects for ``message`` (seed 003).
+    """The ``short_message`` text the provider expects for ``message`` (smscentre.com/api/smpp).
 
     ``__MAIL__: <text>\\nsubj:<subject>``, ``__CALL__: <text>\\nvoice:<voice>``,
     ``__VIBER__: <text>``, ``__SOC__: <text>``, ``__TGM__: <code>``,
@@ -250,7 +250,8 @@ _PREFIXES = (
 
 
 def parse_provider_text(wire: str) -> ProviderText:
-    """Split a ``short_message`` text into kind, text, extra line and comment (seed 003).
+    """Split a ``short_message`` text into kind, text, extra line and comment
+    (smscentre.com/api/smpp).
 
     Anything without a known prefix is a plain SMS text; this never raises.
     """

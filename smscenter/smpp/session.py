@@ -1,7 +1,7 @@
 """One SMPP bind over TCP or TLS, on anyio: the sans-IO :class:`~smscenter.smpp.connection.
 SMPPConnection` with a socket, a clock and three tasks.
 
-Shape (style.md §3, mqttproto's with its gaps fixed):
+Shape (mqttproto's, with its gaps fixed):
 
 - **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
   events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
@@ -9,11 +9,11 @@ Shape (style.md §3, mqttproto's with its gaps fixed):
   to the report buffer. The reader never awaits user code.
 - **writer**: on each wake-up moves as much queued work into the connection as the window, the
   rate limit and a throttle pause allow, then writes everything queued in one ``send`` (batched
-  writes with TCP_NODELAY on; peer-performance.md finding 1).
+  writes with TCP_NODELAY on; docs/performance.md).
 - **timer**: expires requests past ``Timeouts.response`` (their outcome becomes unknown, never a
   silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
-  cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
-  A timed-out request stops the bind taking work until a probe answers (overdue.py).
+  cuts links idle for 2 minutes, smscentre.com/api/smpp) and declares the link dead when one goes
+  unanswered. A timed-out request stops the bind taking work until a probe answers (overdue.py).
 
 Each part of a multi-part incoming message is answered as soon as the reassembler holds it
 (an SMSC that sends one part and waits for its answer must not stall); the part that completes
@@ -469,7 +469,8 @@ class SMPPSession:
     :param host: / :param port: the SMSC (the provider: ``smpp.smscentre.com`` 3700, TLS 3443).
     :param credentials: login and plain password (SMPP passwords are at most 8 characters).
     :param mode: transceiver (default), transmitter or receiver.
-    :param system_type: the provider's flags (``MCONn``, ``ISO``, ``SINGLE``; seed 003).
+    :param system_type: the provider's flags (``MCONn``, ``ISO``, ``SINGLE``;
+    smscentre.com/api/smpp).
     :param window: requests in flight at once on this bind.
     :param timeouts: connect, bind, response, pool, enquire_link, unbind.
     :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
@@ -580,7 +581,7 @@ class SMPPSession:
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
         #: The SMSC ended the bind with an unbind (e.g. another bind of the login without
-        #: ``MCONn`` took its place, seed 003).
+        #: ``MCONn`` took its place, smscentre.com/api/smpp).
         self.unbound_by_peer = False
 
     def __repr__(self) -> str:

@@ -5,7 +5,7 @@ It decodes requests the way the provider does (GET query or POST form / multipar
 default), applies the provider's gates (concurrency, authentication, forced faults), calls
 :class:`~smscenter.testing._state.SimulatorState` and writes the documented answers: ``fmt=3``
 JSON everywhere, and the plain ``fmt=0``/``fmt=1`` forms for send, status and balance (what the
-official libraries use). Errors use the envelopes of seed 002 for every ``fmt``.
+official libraries use). Errors use the envelopes of smscentre.com/api/http for every ``fmt``.
 """
 
 from __future__ import annotations
@@ -648,9 +648,9 @@ _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 
 
 def _status_csv(row: Mapping[str, object], level: int, *, bulk: bool) -> str:
-    """One fmt=1 status line in the official libraries' column order (seed 000): status, time,
-    err, [HLR fields], [all>=1: send time, phone, cost, sender, status name,
-    [all=2: country, operator, region], message]; a bulk line adds id (and phone at all=0)."""
+    """One fmt=1 status line in the official libraries' column order (the provider's official
+    libraries): status, time, err, [HLR fields], [all>=1: send time, phone, cost, sender, status
+    name, [all=2: country, operator, region], message]; a bulk line adds id (and phone at all=0)."""
     if row["status"] == st.ST_NOT_FOUND and "last_timestamp" not in row:
         return f"{st.ST_NOT_FOUND},0,0,{row['id']},{row['phone']}"
     cols: list[object] = [row["status"], row["last_timestamp"], row["err"]]

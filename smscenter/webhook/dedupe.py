@@ -1,8 +1,8 @@
 """A small bounded memory of recent callback events, to drop the provider's re-deliveries.
 
 The provider re-sends a callback every 4 minutes, up to 50 times (about 3 h 20 min), until the
-handler answers 200 or 404 (seed 002); a slow answer or a lost response therefore produces
-duplicates. Pure: the caller passes ``now`` (any monotonic clock in seconds).
+handler answers 200 or 404 (smscentre.com/api/http); a slow answer or a lost response therefore
+produces duplicates. Pure: the caller passes ``now`` (any monotonic clock in seconds).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Turn the provider's callback request into a model event (pure: no web framework needed).
 
-The provider calls one handler URL for three kinds of event (seed 002, "Transmitting statuses
-and messages to the Client handler"): a delivery status, an incoming SMS and a call to confirm
-a number. This module decodes the request (form POST, ``fmt=2`` XML or ``fmt=3`` JSON body, any
-GET parameters after ``!`` in the handler URL), checks the md5/sha1/crc32 control value when a
+The provider calls one handler URL for three kinds of event (smscentre.com/api/http, "Transmitting
+statuses and messages to the Client handler"): a delivery status, an incoming SMS and a call to
+confirm a number. This module decodes the request (form POST, ``fmt=2`` XML or ``fmt=3`` JSON body,
+any GET parameters after ``!`` in the handler URL), checks the md5/sha1/crc32 control value when a
 secret is configured, and builds :class:`~smscenter.models.DeliveryReport`,
 :class:`~smscenter.models.IncomingMessage` or :class:`~smscenter.models.CallConfirmation`.
 
-What the seed leaves open, and what we accept (see also ``docs/webhooks.md``):
+What smscentre.com/api/http leaves open, and what we accept (see also ``docs/webhooks.md``):
 
 * **Charset.** The handler URL's ``charset`` option picks windows-1251 (the default), utf-8 or
   koi8-r. We take the charset from, in order: the ``Content-Type`` ``charset`` parameter, a
@@ -88,12 +88,12 @@ ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5", "crc32")
 #: genuine callback anyone can compute crc32 values for others), so it is opt-in
 #: (``algorithms=ALGORITHMS``, only when the handler URL really uses ``crc32=``).
 DEFAULT_ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5")
-#: The provider's charset when the handler URL names none (seed 002).
+#: The provider's charset when the handler URL names none (smscentre.com/api/http).
 DEFAULT_CHARSET: Final = "windows-1251"
 #: The provider's home time zone (UTC+3, no DST since 2014): the account default for ``time``.
 MOSCOW: Final = timezone(timedelta(hours=3), "MSK")
 
-# Seed 002: the secret may use Latin letters, digits, '-' and '_'.
+# smscentre.com/api/http: the secret may use Latin letters, digits, '-' and '_'.
 _SECRET_RE = re.compile(r"[A-Za-z0-9_\-]+")
 _CHARSETS = {
     "windows-1251": "cp1251",
@@ -106,7 +106,7 @@ _CHARSETS = {
     "us-ascii": "ascii",
     "ascii": "ascii",
 }
-# The documented strings each payload's control value covers (seed 002).
+# The documented strings each payload's control value covers (smscentre.com/api/http).
 _SIGNED_FIELDS: dict[CallbackKind, tuple[str, ...]] = {
     "status": ("id", "phone", "status"),
     "incoming": ("phone", "mes", "to"),
@@ -375,8 +375,8 @@ def decode_callback(
 
 
 def callback_kind(fields: Mapping[str, str]) -> CallbackKind:
-    """Which payload the fields carry, by the seed's rule: ``mes`` present means an incoming SMS,
-    ``waitcall`` present means a call confirmation, anything else is a status."""
+    """Which payload the fields carry, by the provider's documented rule: ``mes`` present means an
+    incoming SMS, ``waitcall`` present means a call confirmation, anything else is a status."""
     if "mes" in fields:
         return "incoming"
     if "waitcall" in fields:
@@ -714,10 +714,11 @@ def parse_callback(
 ) -> CallbackEvent:
     """Parse (and, with ``secret``, verify) one callback request from the provider.
 
-    The request is decoded as described in the module docstring, classified by the seed's rule
-    (``mes`` present: incoming SMS; ``waitcall`` present: call confirmation; otherwise a
-    status), verified, then converted. The signature is checked before any field is validated,
-    so a forged request fails with :class:`SignatureMismatch` whatever else is wrong with it.
+    The request is decoded as described in the module docstring, classified by the provider's
+    documented rule (``mes`` present: incoming SMS; ``waitcall`` present: call confirmation;
+    otherwise a status), verified, then converted. The signature is checked before any field is
+    validated, so a forged request fails with :class:`SignatureMismatch` whatever else is wrong with
+    it.
 
     Every event carries :attr:`~smscenter.exceptions.Transport.WEBHOOK` and an ``event_key``:
     the provider re-sends a callback (every 4 minutes, up to 50 times) until the handler answers
