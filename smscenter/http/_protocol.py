@@ -331,14 +331,14 @@ def list_send_request(
     :raises ValueError: for an empty sequence, differing options or attachments.
     """
     if not messages:
-        raise ValueError("send_list needs at least one message")
+        raise ValidationError("send_list needs at least one message")
     first = messages[0]
     if first.attachments:
-        raise ValueError("a list send cannot carry attachments")
+        raise ValidationError("a list send cannot carry attachments")
     for index, other in enumerate(messages[1:], start=1):
         same = attrs.evolve(other, to=first.to, text=first.text, comment=first.comment)
         if same != first:
-            raise ValueError(
+            raise ValidationError(
                 f"message {index} differs from message 0 in more than recipients, text and "
                 "comment; a list send shares one set of options"
             )
@@ -371,7 +371,7 @@ def status_many_request(items: Iterable[tuple[str, str]], *, detail: int = 0) ->
     _check_detail(detail)
     pairs = [(str(i), p) for i, p in items]
     if not pairs:
-        raise ValueError("status_many needs at least one (message_id, phone) pair")
+        raise ValidationError("status_many needs at least one (message_id, phone) pair")
     ids = ",".join(i for i, _ in pairs) + ","
     phones = ",".join(p for _, p in pairs) + ","
     return Request(
@@ -392,7 +392,7 @@ def delete_request(message_id: str, phone: str) -> Request:
 
 def _check_detail(detail: int) -> None:
     if detail not in (0, 1, 2):
-        raise ValueError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
+        raise ValidationError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
 
 
 def balance_request(*, currency: bool = True) -> Request:
@@ -425,9 +425,9 @@ def history_request(
 ) -> Request:
     """get.php ``get_messages=1``: sent-message history (seed 004). ``count`` is at most 100."""
     if count is not None and not 1 <= count <= 100:
-        raise ValueError("count must be 1..100 (the provider's maximum is 100)")
+        raise ValidationError("count must be 1..100 (the provider's maximum is 100)")
     if end is not None and start is None:
-        raise ValueError("end needs start")
+        raise ValidationError("end needs start")
     params: list[tuple[str, str]] = [("get_messages", "1")]
     _opt(params, "start", start)
     _opt(params, "end", end)
@@ -442,7 +442,7 @@ def incoming_request(
 ) -> Request:
     """get.php ``get_answers=1``: incoming messages (seed 004). ``hours`` is at most 168."""
     if hours is not None and not 1 <= hours <= 168:
-        raise ValueError("hours must be 1..168 (the provider keeps 7 days)")
+        raise ValidationError("hours must be 1..168 (the provider keeps 7 days)")
     params: list[tuple[str, str]] = [("get_answers", "1")]
     _opt(params, "hour", hours)
     _opt(params, "after_id", after_id)
@@ -525,7 +525,7 @@ def downloads_request(*, count: int | None = None, after_id: str | None = None) 
 def download_file_request(*, task_id: str | None = None, name: str | None = None) -> Request:
     """downloads.php ``get_file=1`` by task id or file name; the answer is the CSV itself."""
     if (task_id is None) == (name is None):
-        raise ValueError("give exactly one of task_id or name")
+        raise ValidationError("give exactly one of task_id or name")
     params: list[tuple[str, str]] = [("get_file", "1")]
     _opt(params, "id", task_id)
     _opt(params, "name", name)

@@ -221,7 +221,7 @@ class SMPPPool:
                 window=window if window is not None else limits.window,
             )
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP pool needs a login and a plain password")
+            raise ValidationError("an SMPP pool needs a login and a plain password")
         st = system_type if isinstance(system_type, SystemType) else SystemType.parse(system_type)
         if limits.connections > 1 or st.connections is not None:
             # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous

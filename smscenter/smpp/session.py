@@ -54,6 +54,7 @@ from smscenter.exceptions import (
     ResponseTimeout,
     Transport,
     UnknownOutcomeError,
+    ValidationError,
 )
 from smscenter.ids import canonical_message_id
 from smscenter.models import (
@@ -516,7 +517,7 @@ class SMPPSession:
         on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP bind needs a login and a plain password")
+            raise ValidationError("an SMPP bind needs a login and a plain password")
         # How a receipt becomes a report (the pool passes its id-style matcher).
         self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
