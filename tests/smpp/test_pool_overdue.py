@@ -18,6 +18,14 @@ from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.session import SendOutcome
 
 CREDS = Credentials("acme", "secret")
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """The session runs on both of anyio's backends."""
+    return str(request.param)
+
+
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)
 
 

@@ -39,6 +39,12 @@ from smscenter.smpp.session import SendOutcome, SMPPSession
 CREDS = Credentials("acme", "secret")
 
 
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """The session runs on both of anyio's backends."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def smsc() -> AsyncIterator[FakeSMSC]:
     async with FakeSMSC() as server:
