@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
-from _edges_smsc import LateSMSC, SilentSMSC
+from _edges_smsc import EdgeSMSC, LateSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts, UnknownOutcomeError
 from smscenter.smpp.overdue import LateAnswer
@@ -63,7 +63,7 @@ async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
     # The rate limit makes the run outlast the response timeout and the probe's: before, the
     # silent bind took new submits into every slot a timed-out request freed.
     window = 10
-    async with SilentSMSC() as smsc:
+    async with EdgeSMSC() as smsc:
         smsc.silent_after = (0, 30)
         timeouts = Timeouts(5, response=0.2, enquire_link=5)
         async with pool(
