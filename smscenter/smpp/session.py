@@ -427,7 +427,7 @@ async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | No
 def check_single(message: Message) -> str:
     """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
     if len(message.to) != 1:
-        raise ValueError(
+        raise ValidationError(
             f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
             "send_many(), which yields one outcome per recipient"
         )
