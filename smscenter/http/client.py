@@ -160,9 +160,9 @@ def _default_mirrors(base: httpx.URL) -> tuple[httpx.URL, ...]:
 def _normalize_base(url: str | httpx.URL) -> httpx.URL:
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
+        raise exc.ValidationError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
     if parsed.query or parsed.userinfo:
-        raise ValueError("base URL must not carry a query or user info")
+        raise exc.ValidationError("base URL must not carry a query or user info")
     return parsed.copy_with(path=parsed.path.rstrip("/") or "")
 
 
@@ -482,7 +482,7 @@ class HTTPClient(AccountCalls):
         """
         messages = list(messages)
         if not messages or not all(isinstance(m, Message) for m in messages):
-            raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
+            raise exc.ValidationError("send_list() takes a non-empty sequence of smscenter.Message")
         if messages[0].client_id is None:
             cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
@@ -565,7 +565,9 @@ class HTTPClient(AccountCalls):
         :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
         """
         if error.client_id is None or not error.recipients:
-            raise ValueError("this unknown outcome carries no client id and recipients to look up")
+            raise exc.ValidationError(
+                "this unknown outcome carries no client id and recipients to look up"
+            )
         return await lookup(self, error.client_id, error.recipients)
 
     async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:

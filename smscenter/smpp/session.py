@@ -427,7 +427,7 @@ async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | No
 def check_single(message: Message) -> str:
     """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
     if len(message.to) != 1:
-        raise ValueError(
+        raise ValidationError(
             f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
             "send_many(), which yields one outcome per recipient"
         )
@@ -576,6 +576,8 @@ class SMPPSession:
         self._probe_timeout = min(self._timeouts.response or interval, interval)
         self._overdue = Overdue(self._probe_timeout)
         self._on_late_answer = on_late_answer
+        # After the SMSC's unbind: when to stop waiting for answers still in flight.
+        self._drain_until: float | None = None
         self._reassembler = Reassembler()
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
@@ -1010,6 +1012,16 @@ class SMPPSession:
                     self._handle(expired)
                 if self._reassembler.pending:
                     self._expire_partials(now)
+                drain_until = self._drain_until
+                if drain_until is not None and now >= drain_until:
+                    self._die(
+                        ConnectionLost(
+                            f"{self.name} unbound and did not answer {len(self._pending)} "
+                            f"requests in flight within {self._timeouts.unbind} s",
+                            host=self.name,
+                        )
+                    )
+                    return
                 timers = conn.timers(now)
                 if timers.link_dead:
                     self._die(
@@ -1024,9 +1036,9 @@ class SMPPSession:
                     timers = conn.timers(now)
                 self._timer_event = anyio.Event()
                 nxt = timers.next_check
-                probe_at = overdue.next_probe()
-                if probe_at is not None and (nxt is None or probe_at < nxt):
-                    nxt = probe_at
+                for at in (overdue.next_probe(), drain_until):
+                    if at is not None and (nxt is None or at < nxt):
+                        nxt = at
                 self._timer_at = nxt
                 if nxt is None:
                     await self._timer_event.wait()
@@ -1314,9 +1326,9 @@ class SMPPSession:
             elif cls is UnbindComplete:
                 self._unbound_event.set()
             elif cls is UnbindReceived:
-                logger.info("smpp %s: the SMSC unbound", self.name)
                 self.unbound_by_peer = True
                 freed = True
+                self._peer_unbound()
             elif cls is ConnectionClosed:
                 assert isinstance(event, ConnectionClosed)
                 if event.reason == "unbind":
@@ -1354,6 +1366,26 @@ class SMPPSession:
             self.wake()
         if self._idle_event is not None and not pending:
             self._idle_event.set()
+
+    def _peer_unbound(self) -> None:
+        """The SMSC sent unbind (answered already). With requests in flight the connection
+        keeps reading their answers, up to ``Timeouts.unbind``; then the link ends, and the pool
+        reconnects as after any lost link."""
+        self._detach()
+        if self._conn.state is State.CLOSED:
+            logger.info("smpp %s: the SMSC unbound", self.name)
+            return
+        budget = self._timeouts.unbind
+        logger.info(
+            "smpp %s: the SMSC unbound; reading the answers to %d requests in flight (at most "
+            "%s s)",
+            self.name,
+            len(self._pending),
+            budget,
+        )
+        if budget is not None:
+            self._drain_until = anyio.current_time() + budget
+            self._timer_event.set()
 
     def _late(self, event: LateResponse) -> None:
         """An answer after its request timed out: log it with its message id; a submit's is
