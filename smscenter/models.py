@@ -958,7 +958,9 @@ class RecipientResult:
 class SendResult:
     """The provider accepted a message.
 
-    :ivar message_id: the provider's id (for SMPP, the first part's id).
+    :ivar message_id: the provider's id (for SMPP, the first part's id). ``None`` only when
+        :attr:`confirmed_by_duplicate` is set and the SMSC's refusal did not say the id:
+        accepted, id unknown.
     :ivar parts: how many SMS parts were billed (for calls: seconds).
     :ivar cost: total cost when the provider reported it.
     :ivar balance: the balance after the send, when reported.
@@ -967,9 +969,13 @@ class SendResult:
     :ivar client_id: the :attr:`Message.client_id` it was sent with.
     :ivar confirmed_by_status: True when the send's answer was lost on the wire and the client
         established by a status lookup that the first attempt was accepted.
+    :ivar transport: the channel it was sent through.
+    :ivar confirmed_by_duplicate: (SMPP, :class:`~smscenter.smpp.reconcile.ReconcilePolicy`)
+        True when the answer was lost with a dropped bind and a resend within the provider's
+        duplicate window was refused as a duplicate: the first attempt went out.
     """
 
-    message_id: str
+    message_id: str | None
     parts: int = 1
     cost: Decimal | None = None
     balance: Decimal | None = None
@@ -978,9 +984,10 @@ class SendResult:
     client_id: int | str | None = None
     confirmed_by_status: bool = False
     transport: Transport = Transport.HTTP
+    confirmed_by_duplicate: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if not self.part_ids:
+        if not self.part_ids and self.message_id is not None:
             object.__setattr__(self, "part_ids", (self.message_id,))
 
 
@@ -1223,7 +1230,7 @@ for _cls in (Message, SendResult, DeliveryReport, IncomingMessage):
 del _cls
 
 #: ``_make_send_result(message_id, parts, cost, balance, recipients, part_ids, client_id,
-#: confirmed_by_status, transport)``: see :func:`_maker`.
+#: confirmed_by_status, transport, confirmed_by_duplicate)``: see :func:`_maker`.
 _make_send_result = _maker(SendResult)
 #: The same without ``__attrs_post_init__``: for a result whose ``part_ids`` are given (it only
 #: fills in empty ones).

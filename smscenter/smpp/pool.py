@@ -37,11 +37,13 @@ from smscenter.exceptions import (
     ValidationError,
 )
 from smscenter.models import Message, SendResult, _make_smpp_result
+from smscenter.smpp import reconcile
 from smscenter.smpp._dispatch import Job, JobQueue, JobState
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.reconcile import ReconcilePolicy
 from smscenter.smpp.session import (
     QueryResult,
     ReportStream,
@@ -57,7 +59,7 @@ from smscenter.smpp.session import (
     run_job,
 )
 
-__all__ = ("ReconnectPolicy", "SMPPPool")
+__all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
 logger = logging.getLogger(__name__)
 _SMPP = Transport.SMPP
@@ -142,7 +144,8 @@ class SMPPPool:
     :class:`~smscenter.exceptions.PoolTimeout` and :class:`~smscenter.exceptions.ConnectionLost`
     mean it was never written (safe to send again); :class:`~smscenter.exceptions.
     UnknownOutcomeError` means it was written but not answered and may have been sent; it is not
-    resent unless ``resend_unknown=True``.
+    resent unless ``resend_unknown`` says so (a :class:`ReconcilePolicy` resends it only inside
+    the provider's duplicate window, where a resend cannot deliver twice).
 
     :param host: / :param port: the primary SMSC (the provider: ``smpp.smscentre.com``, 3700;
         TLS on 3443).
@@ -162,8 +165,12 @@ class SMPPPool:
         :class:`~smscenter.smpp.outgoing.SystemType`; ``MCONn`` is filled in from
         ``connections``.
     :param reconnect: the :class:`ReconnectPolicy`.
-    :param resend_unknown: resend messages written but unanswered when a bind dropped (they may
-        be delivered twice); off by default.
+    :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
+        ``False`` (default) ends them with :class:`~smscenter.exceptions.UnknownOutcomeError`;
+        a :class:`ReconcilePolicy` resends them on another bind within the provider's
+        one-minute duplicate window and reads a duplicate refusal as "it went out the first
+        time" (:attr:`~smscenter.models.SendResult.confirmed_by_duplicate`); ``True`` resends
+        them without that protection (they may be delivered twice).
     :param report_buffer: how many reports and incoming messages may wait for the consumer
         before the binds answer ``deliver_sm`` with "try later" (default: twice the pool's
         total window, at least 1000: room for a window's worth of receipts arriving at once).
@@ -189,7 +196,7 @@ class SMPPPool:
         mode: BindMode = BindMode.TRANSCEIVER,
         system_type: SystemType | str = "",
         reconnect: ReconnectPolicy | None = None,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         report_buffer: int | None = None,
         read_ahead: int | None = None,
         throttle_pause: float = 1.0,
@@ -443,6 +450,8 @@ class SMPPPool:
         job = await run_job(self._queue, self._job(message, recipient, urgent))
         if job.error is not None:
             raise job.error
+        if job.context is not None and reconcile.confirmed(job):
+            return reconcile.result(job)
         return _send_result(job)
 
     async def send_many(
@@ -558,7 +567,12 @@ class SMPPPool:
                     # _outcome's usual case inline: a one-part message accepted.
                     responses = job.responses
                     message_id = responses[0]
-                    if job.error is None and type(message_id) is str and len(responses) == 1:
+                    if (
+                        job.error is None
+                        and type(message_id) is str
+                        and len(responses) == 1
+                        and job.context is None
+                    ):
                         sent = job.message
                         assert sent is not None and job.recipient is not None
                         yield make_outcome(
@@ -575,6 +589,7 @@ class SMPPPool:
                                 sent.client_id,
                                 False,
                                 _SMPP,
+                                False,
                             ),
                             None,
                         )
@@ -667,12 +682,14 @@ def _outcome(job: Job) -> SendOutcome:
     # once per message.
     if job.error is not None or job.state is not JobState.DONE:
         return _make_outcome(job.index, message, job.recipient, None, job.error)
+    if job.context is not None and reconcile.confirmed(job):
+        return _make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
     responses = job.responses
     if len(responses) == 1:
         message_id = responses[0]
         if type(message_id) is str:  # the usual one-part message
             result = _make_smpp_result(
-                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP
+                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP, False
             )
             return _make_outcome(job.index, message, job.recipient, result, None)
     return _make_outcome(job.index, message, job.recipient, _send_result(job), None)

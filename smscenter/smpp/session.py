@@ -93,6 +93,7 @@ from smscenter.smpp.receipts import (
     is_receipt,
     report_from_deliver_sm,
 )
+from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back
 
 __all__ = (
     "QueryResult",
@@ -353,12 +354,13 @@ def _send_result(job: Job) -> SendResult:
         message.client_id if message is not None else None,  # client_id
         False,  # confirmed_by_status
         _SMPP,  # transport
+        False,  # confirmed_by_duplicate
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport",
+    "confirmed_by_status", "transport", "confirmed_by_duplicate",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -448,7 +450,9 @@ class SMPPSession:
     :param throttle_retries: how often one part is resent after throttle answers before its
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
-        dropped (they may then be delivered twice). Off by default.
+        dropped: ``True`` (they may then be delivered twice), or a
+        :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
+        window). Off by default.
     :raises ValueError: credentials without a plain password.
     """
 
@@ -472,7 +476,7 @@ class SMPPSession:
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
@@ -790,9 +794,10 @@ class SMPPSession:
         lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
         pending, self._pending = self._pending, {}
         resend: list[Job] = []
+        now = anyio.current_time()
         for job, index in pending.values():
             job.in_flight -= 1
-            if self._resend_unknown and job.error is None and job.attempts < 3:
+            if job.error is None and take_back(self._resend_unknown, job, index, now):
                 job.todo.insert(0, index)
                 if job not in resend:
                     resend.append(job)
@@ -1176,6 +1181,16 @@ class SMPPSession:
                 job.in_flight -= 1
                 pdu = event.pdu
                 status = pdu.command_status
+                if status != _ROK and job.context is not None:
+                    # A resend under ReconcilePolicy: a duplicate refusal means "accepted".
+                    settled = settle_refusal(job, index, pdu, anyio.current_time())
+                    if settled is not None:
+                        if settled:
+                            counters.acknowledged += 1
+                        else:
+                            counters.unknown += 1
+                        job.finish_if_done()
+                        continue
                 if status == _ROK and job.error is None:
                     # A submit's message id, or (query_sm) the whole answer.
                     job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
