@@ -43,6 +43,7 @@ from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.overdue import LateAnswerHandler
 from smscenter.smpp.reconcile import ReconcilePolicy
 from smscenter.smpp.session import (
     QueryResult,
@@ -179,6 +180,10 @@ class SMPPPool:
     :param throttle_pause: / :param throttle_retries: see
         :class:`~smscenter.smpp.session.SMPPSession`.
     :param submit_options: addressing and other ``submit_sm`` choices.
+    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+        ``submit_sm_resp`` that arrives after its request timed out (the caller got
+        ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
+        which id). Runs on a bind's reader: it must not block.
     """
 
     def __init__(
@@ -202,6 +207,7 @@ class SMPPPool:
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
         submit_options: SubmitOptions | None = None,
+        on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         limits = limits or Limits()
         if connections is not None or window is not None:
@@ -230,6 +236,7 @@ class SMPPPool:
         )
         self._throttle_pause = throttle_pause
         self._throttle_retries = throttle_retries
+        self._on_late_answer = on_late_answer
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(self._timeouts.pool)
@@ -368,6 +375,7 @@ class SMPPPool:
                 throttle_retries=self._throttle_retries,
                 resend_unknown=self._resend_unknown,
                 name=f"{host}:{port}#{slot.number + 1}",
+                on_late_answer=self._on_late_answer,
             )
             refused = False
             try:
@@ -651,6 +659,8 @@ class SMPPPool:
             reports=c.reports,
             reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
+            late_accepted=c.late_accepted,
+            late_refused=c.late_refused,
         )
 
 

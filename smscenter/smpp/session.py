@@ -13,6 +13,7 @@ Shape (style.md §3, mqttproto's with its gaps fixed):
 - **timer**: expires requests past ``Timeouts.response`` (their outcome becomes unknown, never a
   silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
   cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
+  A timed-out request stops the bind taking work until a probe answers (overdue.py).
 
 The parts of a multi-part incoming message are answered together once the joined message
 has been handed over (or, if the rest never comes, once what did arrive has been).
@@ -85,6 +86,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
 from smscenter.smpp.reassembly import AssembledMessage, Fragment, GroupKey, Reassembler
 from smscenter.smpp.receipts import (
@@ -198,6 +200,9 @@ class SMPPStatistics:
     :ivar reports: delivery reports and incoming messages handed to the stream.
     :ivar reports_deferred: deliver_sm answered "try later" because the stream was full.
     :ivar rate: the send rate limit in force (messages per second; None: none).
+    :ivar late_accepted: / :ivar late_refused: submit_sm answered after their response
+        timeout (their callers got ``UnknownOutcomeError``), accepted / refused after all
+        (see :class:`~smscenter.smpp.overdue.LateAnswer`).
     """
 
     submitted: int = 0
@@ -213,11 +218,15 @@ class SMPPStatistics:
     reports: int = 0
     reports_deferred: int = 0
     rate: float | None = None
+    late_accepted: int = 0
+    late_refused: int = 0
 
 
 class _Counters:
     __slots__ = (
         "acknowledged",
+        "late_accepted",
+        "late_refused",
         "rejected",
         "reports",
         "reports_deferred",
@@ -229,6 +238,7 @@ class _Counters:
     def __init__(self) -> None:
         self.submitted = self.acknowledged = self.rejected = self.throttled = 0
         self.unknown = self.reports = self.reports_deferred = 0
+        self.late_accepted = self.late_refused = 0
 
 
 # --- reports ------------------------------------------------------------------------------------
@@ -453,6 +463,9 @@ class SMPPSession:
         dropped: ``True`` (they may then be delivered twice), or a
         :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
         window). Off by default.
+    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+        ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
+        not block).
     :raises ValueError: credentials without a plain password.
     """
 
@@ -478,6 +491,7 @@ class SMPPSession:
         throttle_retries: int = 20,
         resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
+        on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValueError("an SMPP bind needs a login and a plain password")
@@ -531,7 +545,12 @@ class SMPPSession:
         self._taking = False
         self._attached = False
         self._bound = False
-        self._probe_seq: int | None = None
+        interval = self._timeouts.enquire_link
+        # An enquire_link must be answered within this; while answers are overdue, probes are
+        # at least this far apart (overdue.py).
+        self._probe_timeout = min(self._timeouts.response or interval, interval)
+        self._overdue = Overdue(self._probe_timeout)
+        self._on_late_answer = on_late_answer
         self._reassembler = _TrackingReassembler()
         # deliver_sm of parts held by the reassembler, answered when their message is handed
         # over (or given up and handed over partly).
@@ -553,8 +572,8 @@ class SMPPSession:
 
     @property
     def capacity_left(self) -> int:
-        """Free window slots (0 while paused or closing)."""
-        if not self._taking:
+        """Free window slots (0 while closing, or while an answer is overdue)."""
+        if not self._taking or self._overdue.stalled:
             return 0
         return self._conn.window_available
 
@@ -882,6 +901,8 @@ class SMPPSession:
             reports=c.reports,
             reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
+            late_accepted=c.late_accepted,
+            late_refused=c.late_refused,
         )
 
     # --- tasks --------------------------------------------------------------------------------
@@ -946,8 +967,8 @@ class SMPPSession:
 
     async def _timer(self) -> None:
         conn = self._conn
-        interval = self._timeouts.enquire_link
-        probe_timeout = min(self._timeouts.response or interval, interval)
+        overdue = self._overdue
+        probe_timeout = self._probe_timeout
         try:
             while not self._closed_event.is_set():
                 now = anyio.current_time()
@@ -965,11 +986,14 @@ class SMPPSession:
                         )
                     )
                     return
-                if timers.enquire_link_due or (expired and self._probe_seq is None):
-                    self._probe(now + probe_timeout)
+                if timers.enquire_link_due or overdue.probe_due(now):
+                    self._probe(now)
                     timers = conn.timers(now)
                 self._timer_event = anyio.Event()
                 nxt = timers.next_check
+                probe_at = overdue.next_probe()
+                if probe_at is not None and (nxt is None or probe_at < nxt):
+                    nxt = probe_at
                 self._timer_at = nxt
                 if nxt is None:
                     await self._timer_event.wait()
@@ -982,13 +1006,20 @@ class SMPPSession:
             logger.exception("smpp %s: timer failed", self.name)
             self._die(ConnectionLost(f"timer failed: {exc!r}", host=self.name))
 
-    def _probe(self, deadline: float) -> None:
-        if self._conn.state not in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX):
+    def _probe(self, now: float) -> None:
+        """Send an enquire_link, unless one is out already (never two at once)."""
+        overdue = self._overdue
+        if overdue.probe_seq is not None or self._conn.state not in (
+            State.BOUND_TX,
+            State.BOUND_RX,
+            State.BOUND_TRX,
+        ):
             return
         try:
-            self._probe_seq = self._conn.send_enquire_link(deadline=deadline)
+            seq = self._conn.send_enquire_link(deadline=now + self._probe_timeout)
         except LocalProtocolError:  # pragma: no cover - state raced
             return
+        overdue.probe_sent(seq, now)
         self.wake()
 
     async def _watchdog(self) -> None:
@@ -1012,6 +1043,8 @@ class SMPPSession:
         throttle pause or the rate limit holds it back (None: wait for a wake-up)."""
         if self._paused_until > now:
             return self._paused_until - now
+        if self._overdue.stalled:
+            return None  # an answer is overdue: nothing new until the probe answers
         conn = self._conn
         if conn.state not in (State.BOUND_TX, State.BOUND_TRX, State.UNBINDING):
             return None
@@ -1173,8 +1206,10 @@ class SMPPSession:
                 assert isinstance(event, ResponseReceived)
                 entry = pending.pop(event.request_seq, None)
                 if entry is None:
-                    if event.request_seq == self._probe_seq:
-                        self._probe_seq = None
+                    if self._overdue.answered(event.request_seq):
+                        # The link answers: feed it again.
+                        logger.info("smpp %s: the SMSC answers again", self.name)
+                        freed = True
                     continue
                 freed = True
                 job, index = entry
@@ -1230,6 +1265,14 @@ class SMPPSession:
                 job.in_flight -= 1
                 if job.counts_rate:
                     counters.unknown += 1
+                if not self._overdue.stalled:
+                    logger.warning(
+                        "smpp %s: an answer is overdue; no new work on this bind until it "
+                        "answers enquire_link",
+                        self.name,
+                    )
+                    self._queue.wake_one()  # what this bind would have taken goes elsewhere
+                self._overdue.expired(event.request_seq, job, index)
                 timeout = self._timeouts.response
                 job.fail(
                     UnknownOutcomeError(
@@ -1242,13 +1285,7 @@ class SMPPSession:
                 job.finish_if_done()
             elif cls is LateResponse:
                 assert isinstance(event, LateResponse)
-                logger.warning(
-                    "smpp %s: late %s (sequence %d, status %d) after the request timed out",
-                    self.name,
-                    event.pdu.command_id.name.lower(),
-                    event.request_seq,
-                    event.pdu.command_status,
-                )
+                self._late(event)
             elif cls is EnquireLinkReceived:
                 freed = True  # enquire_link_resp is queued: let the writer send it
             elif cls is UnbindComplete:
@@ -1294,6 +1331,33 @@ class SMPPSession:
             self.wake()
         if self._idle_event is not None and not pending:
             self._idle_event.set()
+
+    def _late(self, event: LateResponse) -> None:
+        """An answer after its request timed out: log it with its message id; a submit's is
+        counted and handed to ``on_late_answer`` (its caller already heard "unknown")."""
+        pdu = event.pdu
+        message_id = getattr(pdu, "message_id", "")
+        logger.warning(
+            "smpp %s: late %s (sequence %d, status %d, message id %r) after the request timed out",
+            self.name,
+            pdu.command_id.name.lower(),
+            event.request_seq,
+            pdu.command_status,
+            message_id,
+        )
+        answer = self._overdue.late(event, self.name)
+        if answer is None:
+            return
+        if answer.accepted:
+            self._counters.late_accepted += 1
+        else:
+            self._counters.late_refused += 1
+        handler = self._on_late_answer
+        if handler is not None:
+            try:
+                handler(answer)
+            except Exception:
+                logger.exception("smpp %s: on_late_answer failed", self.name)
 
     def _throttled(self) -> None:
         now = anyio.current_time()

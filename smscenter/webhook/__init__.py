@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from smscenter.webhook.dedupe import DEFAULT_TTL as DEFAULT_TTL
 from smscenter.webhook.dedupe import RecentEvents as RecentEvents
+from smscenter.webhook.dedupe import callback_key as callback_key
 from smscenter.webhook.parse import ALGORITHMS as ALGORITHMS
+from smscenter.webhook.parse import DEFAULT_ALGORITHMS as DEFAULT_ALGORITHMS
 from smscenter.webhook.parse import DEFAULT_CHARSET as DEFAULT_CHARSET
 from smscenter.webhook.parse import MOSCOW as MOSCOW
 from smscenter.webhook.parse import CallbackEvent as CallbackEvent
@@ -24,6 +26,7 @@ from smscenter.webhook.parse import verify_signature as verify_signature
 
 __all__ = (
     "ALGORITHMS",
+    "DEFAULT_ALGORITHMS",
     "DEFAULT_CHARSET",
     "DEFAULT_TTL",
     "MOSCOW",
@@ -31,6 +34,7 @@ __all__ = (
     "CallbackKind",
     "RecentEvents",
     "SignatureAlgorithm",
+    "callback_key",
     "callback_kind",
     "decode_callback",
     "parse_callback",

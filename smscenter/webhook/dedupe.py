@@ -7,11 +7,14 @@ duplicates. Pure: the caller passes ``now`` (any monotonic clock in seconds).
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 
 import attrs
 
-__all__ = ("DEFAULT_TTL", "RecentEvents")
+from smscenter.models import CallConfirmation, DeliveryReport, IncomingMessage
+
+__all__ = ("DEFAULT_TTL", "RecentEvents", "callback_key")
 
 #: Slightly more than the provider's whole retry span (50 attempts x 4 minutes).
 DEFAULT_TTL = 4 * 3600.0
@@ -87,3 +90,26 @@ class RecentEvents:
             if added > cutoff:
                 break
             del self._entries[key]
+
+
+def callback_key(event: DeliveryReport | IncomingMessage | CallConfirmation) -> str:
+    """The key to drop re-delivered callbacks on, built only from the fields the provider's
+    control value covers (``id:phone:status``, ``phone:mes:to``, ``phone:ts``).
+
+    A key that also used an unsigned field (a status's ``ts``, an incoming SMS's ``id``) would
+    let anyone replaying a genuine callback change that field and pass as a new event. The
+    cost: the same text from the same phone to the same number twice within the memory's
+    ``ttl`` counts as one incoming SMS.
+
+    >>> from smscenter import IncomingMessage
+    >>> a = IncomingMessage(phone="79991234567", text="STOP", to="79030000000", message_id="1")
+    >>> callback_key(a) == callback_key(IncomingMessage(
+    ...     phone="79991234567", text="STOP", to="79030000000", message_id="2"))
+    True
+    """
+    if isinstance(event, DeliveryReport):
+        return f"report:{event.message_id}:{event.phone or ''}:{event.raw_status}"
+    if isinstance(event, IncomingMessage):
+        text = hashlib.sha256(event.text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return f"incoming:{event.phone}:{event.to or ''}:{text}"
+    return f"call:{event.phone}:{int(event.called_at.timestamp())}"

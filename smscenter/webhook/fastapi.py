@@ -19,6 +19,8 @@ retried every 4 minutes, up to 50 times):
   provider, so its retry rule does not apply; a genuine callback failing the check means the
   secret is misconfigured, and the provider's bounded retries give about 3 hours to fix the
   configuration without losing events.
+* **413** the body is over ``max_body`` (1 MiB by default; a callback is a few hundred bytes).
+  It is read as it streams in and the reading stops at the cap, so a huge POST costs no memory.
 * **404** (configurable) the payload is malformed. Re-sending the identical bytes cannot
   succeed, and 404 is the one error answer that stops the provider's retries. The reason is
   logged at WARNING.
@@ -39,10 +41,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.background import BackgroundTask
 
-from smscenter.exceptions import MalformedCallback, SignatureMismatch
-from smscenter.webhook.dedupe import RecentEvents
+from smscenter.exceptions import MalformedCallback, SignatureMismatch, ValidationError
+from smscenter.webhook.dedupe import RecentEvents, callback_key
 from smscenter.webhook.parse import (
-    ALGORITHMS,
+    DEFAULT_ALGORITHMS,
     MOSCOW,
     CallbackEvent,
     SignatureAlgorithm,
@@ -65,12 +67,13 @@ def callback_router(
     secret: str | None,
     on_event: EventHandler,
     dedupe: bool | RecentEvents = True,
-    algorithms: Collection[SignatureAlgorithm] = ALGORITHMS,
+    algorithms: Collection[SignatureAlgorithm] = DEFAULT_ALGORITHMS,
     account_tz: tzinfo = MOSCOW,
     methods: Sequence[str] = ("POST", "GET"),
     malformed_status: int = 404,
     background: bool = False,
     clock: Callable[[], float] = time.monotonic,
+    max_body: int = 1 << 20,
 ) -> APIRouter:
     """A router with one route that verifies, parses and hands each callback to ``on_event``.
 
@@ -82,8 +85,10 @@ def callback_router(
         :class:`~smscenter.models.CallConfirmation`. If it raises, the answer is 500 and the
         provider will retry.
     :param dedupe: ``True`` drops re-deliveries with an in-memory :class:`RecentEvents`; pass
-        your own instance to size it or share it, or ``False`` to see every delivery.
-    :param algorithms: accepted control-value algorithms (see
+        your own instance to size it or share it, or ``False`` to see every delivery. Keys are
+        :func:`~smscenter.webhook.callback_key` (signed fields only).
+    :param algorithms: accepted control-value algorithms: sha1 and md5 by default; name
+        ``"crc32"`` (e.g. ``ALGORITHMS``) to accept that weak one (see
         :func:`~smscenter.webhook.verify_signature`).
     :param account_tz: the account's time zone (for ``time`` strings without ``ts``).
     :param methods: HTTP methods to accept (the provider POSTs; a GET carries only the URL's
@@ -93,8 +98,12 @@ def callback_router(
     :param background: answer 200 before running ``on_event`` (Starlette background task). The
         provider then never retries a failure, so the handler must not lose events itself.
     :param clock: monotonic seconds for the dedupe memory (inject in tests).
-    :raises ValueError: an invalid ``secret``.
+    :param max_body: the largest body read, in bytes; a larger one is answered 413 as soon as
+        its declared length or the bytes streamed so far pass it.
+    :raises ValueError: an invalid ``secret`` or ``max_body``.
     """
+    if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
+        raise ValidationError(f"max_body must be a positive int, got {max_body!r}")
     if secret is not None:
         _check_secret(secret)  # fail at start-up, not on the first callback
     recent: RecentEvents | None
@@ -109,11 +118,14 @@ def callback_router(
             await on_event(event)
         except Exception:
             if recent is not None:
-                recent.forget(event.event_key)
-            logger.exception("webhook.handler_failed key=%s (background)", event.event_key)
+                recent.forget(callback_key(event))
+            logger.exception("webhook.handler_failed key=%s (background)", callback_key(event))
 
     async def smsc_callback(request: Request) -> Response:
-        body = await request.body()
+        body = await _read_capped(request, max_body)
+        if body is None:
+            logger.warning("webhook.rejected body over %d bytes", max_body)
+            return PlainTextResponse("callback body too large", status_code=413)
         try:
             event = parse_callback(
                 body,
@@ -130,7 +142,7 @@ def callback_router(
         except MalformedCallback as exc:
             logger.warning("webhook.rejected malformed: %s", exc)
             return PlainTextResponse(f"malformed callback: {exc}", status_code=malformed_status)
-        key = event.event_key
+        key = callback_key(event)
         if recent is not None and recent.seen(key, now=clock()):
             logger.debug("webhook.duplicate key=%s", key)
             return PlainTextResponse("OK")
@@ -145,15 +157,37 @@ def callback_router(
             return PlainTextResponse("handler failed", status_code=500)
         return PlainTextResponse("OK")
 
-    router.add_api_route(
-        path,
-        smsc_callback,
-        methods=list(methods),
-        response_class=PlainTextResponse,
-        summary="SMS Center callback (statuses, incoming SMS, call confirmations)",
-        name="smsc_callback",
-    )
+    for method in dict.fromkeys(m.upper() for m in methods):
+        # One route per method, each with its own operation id: a route with several methods
+        # shares one id between them, and FastAPI warns "Duplicate Operation ID" on
+        # /openapi.json (OpenAPI 3.1 §4.8.10: operationId is unique among all operations).
+        router.add_api_route(
+            path,
+            smsc_callback,
+            methods=[method],
+            response_class=PlainTextResponse,
+            summary="SMS Center callback (statuses, incoming SMS, call confirmations)",
+            name="smsc_callback",
+            operation_id=f"smsc_callback_{method.lower()}",
+        )
     return router
+
+
+async def _read_capped(request: Request, cap: int) -> bytes | None:
+    """The body, or ``None`` once it is known to be over ``cap`` bytes: by its declared length
+    before anything is read, else as the chunks arrive (a chunked body declares none), so at
+    most ``cap`` bytes plus one chunk are ever held."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and declared.isascii() and (len(declared) > 18 or int(declared) > cap):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def smsc_lifespan(

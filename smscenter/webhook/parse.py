@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import re
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -37,6 +38,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal, TypeAlias
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport
 from smscenter.models import (
@@ -53,6 +58,7 @@ from smscenter.models import (
 
 __all__ = (
     "ALGORITHMS",
+    "DEFAULT_ALGORITHMS",
     "DEFAULT_CHARSET",
     "MOSCOW",
     "CallbackEvent",
@@ -77,6 +83,10 @@ SignatureAlgorithm: TypeAlias = Literal["md5", "sha1", "crc32"]
 
 #: Every algorithm, strongest first.
 ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5", "crc32")
+#: What is accepted unless you say otherwise: crc32 is a checksum, not a keyed hash (from one
+#: genuine callback anyone can compute crc32 values for others), so it is opt-in
+#: (``algorithms=ALGORITHMS``, only when the handler URL really uses ``crc32=``).
+DEFAULT_ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5")
 #: The provider's charset when the handler URL names none (seed 002).
 DEFAULT_CHARSET: Final = "windows-1251"
 #: The provider's home time zone (UTC+3, no DST since 2014): the account default for ``time``.
@@ -102,8 +112,11 @@ _SIGNED_FIELDS: dict[CallbackKind, tuple[str, ...]] = {
     "call": ("phone", "ts"),
 }
 _HEX_RE = re.compile(r"[0-9A-Fa-f]+")
+# The provider's message status codes: -3 ... 25 (https://smscentre.com/api/http/, statuses).
+_STATUS_CODE_RE = re.compile(r"-?[0-9]{1,2}")
+_UNIX_TIME_RE = re.compile(r"[0-9]{1,12}")
 # Bounded digit counts: no wire integer is longer, and int() of thousands of digits is refused.
-_DEC_RE = re.compile(r"-?\d{1,20}")
+_DEC_RE = re.compile(r"-?[0-9]{1,20}")
 _TIME_FORMATS = ("%d.%m.%y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%d.%m.%y %H:%M", "%Y-%m-%d %H:%M:%S")
 _MAX_BODY = 1 << 20  # callbacks are a few hundred bytes; refuse to parse megabytes
 
@@ -199,10 +212,23 @@ def _decode_text(body: bytes, codec: str | None, where: str) -> str:
         raise MalformedCallback(f"{where} body is neither utf-8 nor windows-1251") from exc
 
 
+def _refuse_constant(name: str) -> object:
+    # NaN / Infinity are not JSON (RFC 8259 §6); Python's json takes them by default, and an
+    # id of "inf" is nothing the provider sends.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e400 overflows to inf
+        raise ValueError(f"number {text[:40]} is out of range")
+    return number
+
+
 def _parse_json(body: bytes, codec: str | None) -> dict[str, str]:
     text = _decode_text(body, codec, "JSON")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise MalformedCallback(f"JSON body does not parse: {exc}") from exc
     if isinstance(data, list) and len(data) == 1:
@@ -214,23 +240,35 @@ def _parse_json(body: bytes, codec: str | None) -> dict[str, str]:
         text_value = _scalar(value)
         if text_value is not None:
             out[str(key)] = text_value
+    for key, value in out.items():
+        # A "\ud800" escape decodes to a lone surrogate: no text, and it cannot be encoded to
+        # hash, store or log (RFC 8259 §8.2 leaves such strings to the parser).
+        if not (key + value).isascii():
+            try:
+                (key + value).encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedCallback(
+                    f"JSON field {key.encode('utf-8', 'backslashreplace')[:40]!r} holds a lone "
+                    "surrogate"
+                ) from None
     return out
 
 
 def _parse_xml(body: bytes, codec: str | None) -> dict[str, str]:
-    # No DTDs at all: a callback has no use for them, and refusing them rules out entity
-    # expansion and external-entity tricks whatever the expat version.
-    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise MalformedCallback("XML body declares a DTD or entities; refused")
+    # No DTDs at all: a callback has no use for them. The parser refuses them (and entities,
+    # and external references) as expat reads them, so no byte encoding can hide one; a scan
+    # of the raw bytes for "<!DOCTYPE" misses UTF-16 without a byte-order mark.
     try:
         if codec is not None:
-            parser = ET.XMLParser(encoding=codec)
+            parser = DefusedXMLParser(encoding=codec, forbid_dtd=True)
             parser.feed(body)
             root = parser.close()
         elif body.lstrip().startswith(b"<?xml") and b"encoding" in body.split(b"?>", 1)[0]:
-            root = ET.fromstring(body)
+            root = defused_fromstring(body, forbid_dtd=True)
         else:
-            root = ET.fromstring(_decode_text(body, None, "XML"))
+            root = defused_fromstring(_decode_text(body, None, "XML"), forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise MalformedCallback(f"XML body declares a DTD or entities; refused ({exc})") from exc
     except (ET.ParseError, LookupError, ValueError) as exc:
         raise MalformedCallback(f"XML body does not parse: {exc}") from exc
     out: dict[str, str] = dict(root.attrib)
@@ -401,7 +439,7 @@ def verify_signature(
     secret: str,
     *,
     codec: str = "utf-8",
-    algorithms: Collection[SignatureAlgorithm] = ALGORITHMS,
+    algorithms: Collection[SignatureAlgorithm] = DEFAULT_ALGORITHMS,
 ) -> SignatureAlgorithm:
     """Check the callback's md5/sha1/crc32 control value against ``secret``.
 
@@ -411,11 +449,14 @@ def verify_signature(
     :param fields: the decoded callback fields (as from :func:`decode_callback`).
     :param secret: the secret string configured in the handler URL.
     :param codec: the request's charset; the string is hashed in it and in UTF-8.
-    :param algorithms: which algorithms to accept. crc32 is a checksum, not a MAC: with one
-        genuine callback an attacker can forge others of the same length, so leave it out unless
-        your handler URL uses it.
+    :param algorithms: which algorithms to accept: sha1 and md5 by default. crc32 is a
+        checksum, not a MAC: with one genuine callback an attacker can forge others of the same
+        length, so it is accepted only when named (``ALGORITHMS`` or ``("crc32",)``).
     :returns: the algorithm that was verified (the strongest present).
     :raises SignatureMismatch: no accepted control value, or one that does not match.
+    :raises MalformedCallback: the control value matches, but a signed field has a form its
+        kind does not allow, so the same value could stand for another kind of callback (a
+        status's signature replayed as an incoming SMS or a call confirmation).
     :raises ValueError: ``secret`` is not a valid secret string.
     """
     _check_secret(secret)
@@ -428,10 +469,11 @@ def verify_signature(
         if others:
             raise SignatureMismatch(
                 f"callback is signed with {others[0]}, which is not accepted "
-                f"(accepted: {', '.join(accepted)})"
+                f"(accepted: {', '.join(accepted)}; crc32 must be named in algorithms=)"
             )
         raise SignatureMismatch("callback carries no md5, sha1 or crc32 control value")
-    base = signature_base(fields, secret)
+    kind = callback_kind(fields)
+    base = signature_base(fields, secret, kind)
     encodings = dict.fromkeys([codec, "utf-8"])
     for alg in present:
         received = _normalize_received(alg, fields[alg])
@@ -447,7 +489,38 @@ def verify_signature(
                 ok = hmac.compare_digest(form.encode("ascii", "replace"), expected.encode()) | ok
         if not ok:
             raise SignatureMismatch(f"callback {alg} control value does not match the secret")
+    # Only now: a forged request fails as a mismatch whatever else is wrong with it.
+    _check_bound_to_kind(fields, kind)
     return present[0]
+
+
+def _check_bound_to_kind(fields: Mapping[str, str], kind: CallbackKind) -> None:
+    """Refuse signed fields whose form would let one kind's documented string be read as
+    another's.
+
+    The provider's control value does not name the payload kind: a status signed over
+    ``id:phone:status`` would verify as an incoming SMS with phone=id, mes=phone, to=status, or
+    as a call with phone="id:phone", ts=status. Each kind's signed fields are held to their own
+    form (else :class:`MalformedCallback`), which makes the three strings disjoint: no ':'
+    inside a signed field but ``mes`` (a call's two fields then cannot cover a three-field
+    string, nor the reverse); a status is a status code of one or two digits (``-3`` ...
+    ``25``), which an incoming SMS's ``to`` (a phone number) never is; a call's ``ts`` is a
+    unix time.
+    """
+    for name in _SIGNED_FIELDS[kind]:
+        value = fields.get(name, "")
+        if name != "mes" and ":" in value:
+            raise MalformedCallback(f"{kind} callback: signed field {name!r} contains ':'")
+    if kind == "status" and not _STATUS_CODE_RE.fullmatch(fields.get("status", "").strip()):
+        raise MalformedCallback(
+            "status callback: signed field 'status' is not an integer status code (-3 ... 99)"
+        )
+    if kind == "incoming" and _STATUS_CODE_RE.fullmatch(fields.get("to", "").strip()):
+        raise MalformedCallback(
+            "incoming callback: signed field 'to' is a status code, not a number"
+        )
+    if kind == "call" and not _UNIX_TIME_RE.fullmatch(fields.get("ts", "").strip()):
+        raise MalformedCallback("call callback: signed field 'ts' is not a unix time")
 
 
 def _check_secret(secret: str) -> None:
@@ -634,7 +707,7 @@ def parse_callback(
     content_type: str,
     secret: str | None = None,
     query: str | bytes | Mapping[str, str] | None = None,
-    algorithms: Collection[SignatureAlgorithm] = ALGORITHMS,
+    algorithms: Collection[SignatureAlgorithm] = DEFAULT_ALGORITHMS,
     account_tz: tzinfo = MOSCOW,
 ) -> CallbackEvent:
     """Parse (and, with ``secret``, verify) one callback request from the provider.
@@ -657,8 +730,8 @@ def parse_callback(
         ``None`` skips the check (only for handlers reachable by the provider alone).
     :param query: the request's query string (GET parameters put after ``!`` in the handler
         URL), raw or as a mapping; merged under the body's fields.
-    :param algorithms: the control-value algorithms to accept (all three by default; consider
-        excluding ``"crc32"``, see :func:`verify_signature`).
+    :param algorithms: the control-value algorithms to accept (sha1 and md5 by default; the
+        weak ``"crc32"`` only when named, see :func:`verify_signature`).
     :param account_tz: the account's time zone, used only for a ``time`` given as
         ``DD.MM.YY hh:mm:ss`` without a ``ts`` stamp. Defaults to Moscow time (the provider's
         default for new accounts).

@@ -73,7 +73,7 @@ async def test_all_three_kinds_and_formats() -> None:
         call = {"waitcall": "1", "phone": "79991234567", "ts": "1763800001"}
         r2 = await client.post(
             "/smsc/callback",
-            content=as_xml(signed(call, "crc32")),
+            content=as_xml(signed(call, "sha1")),
             headers={"content-type": "text/xml"},
         )
         r3 = await client.post(

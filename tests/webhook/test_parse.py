@@ -30,6 +30,7 @@ from smscenter import (
     WebhookError,
 )
 from smscenter.webhook import (
+    ALGORITHMS,
     MOSCOW,
     callback_kind,
     decode_callback,
@@ -137,7 +138,9 @@ def test_status_call_fields_utf8_crc32() -> None:
         "cmt": "звонок\novertime: 01:10",
     }
     body = form(signed(fields, "crc32", encoding="utf-8"), "utf-8")
-    event = parse_callback(body, content_type=f"{FORM}; charset=UTF-8", secret=SECRET)
+    event = parse_callback(
+        body, content_type=f"{FORM}; charset=UTF-8", secret=SECRET, algorithms=ALGORITHMS
+    )
     assert isinstance(event, DeliveryReport)
     assert event.message_type is MessageType.CALL
     assert event.parts == 35
@@ -216,7 +219,9 @@ INCOMING = {
 @pytest.mark.parametrize("algorithm", ["md5", "sha1", "crc32"])
 def test_incoming_windows1251_default_charset(algorithm: str) -> None:
     fields = signed(INCOMING, algorithm, encoding="cp1251")
-    event = parse_callback(form(fields, "cp1251"), content_type=FORM, secret=SECRET)
+    event = parse_callback(
+        form(fields, "cp1251"), content_type=FORM, secret=SECRET, algorithms=ALGORITHMS
+    )
     assert isinstance(event, IncomingMessage)
     assert event.text == "Да, подтверждаю! Ёжик & co"
     assert event.message_id == "314159"
@@ -275,7 +280,7 @@ def test_call_confirmation_crc32_forms(crc_form: str) -> None:
     body = form(signed(fields, "crc32", secret=secret, crc_form=crc_form), "cp1251")
     if crc_form == "signed":
         assert b"crc32=-" in body
-    event = parse_callback(body, content_type=FORM, secret=secret)
+    event = parse_callback(body, content_type=FORM, secret=secret, algorithms=ALGORITHMS)
     assert isinstance(event, CallConfirmation)
     assert event.phone == "79991234567"
     assert event.called_at == datetime.fromtimestamp(TS, UTC)
@@ -417,8 +422,13 @@ def test_wrong_algorithm_rejected() -> None:
             secret=SECRET,
             algorithms=("md5", "sha1"),
         )
+    # Not accepted by default either: crc32 is opt-in.
+    with pytest.raises(SignatureMismatch, match="crc32.*not accepted"):
+        parse_callback(form(crc_signed, "cp1251"), content_type=FORM, secret=SECRET)
     assert isinstance(
-        parse_callback(form(crc_signed, "cp1251"), content_type=FORM, secret=SECRET),
+        parse_callback(
+            form(crc_signed, "cp1251"), content_type=FORM, secret=SECRET, algorithms=ALGORITHMS
+        ),
         DeliveryReport,
     )
 
@@ -567,7 +577,10 @@ def test_incoming_text_round_trips(text: str, codec: str, algorithm: str) -> Non
     names = {"cp1251": "windows-1251", "koi8_r": "koi8-r", "utf-8": "utf-8"}
     fields = signed(dict(INCOMING, mes=text), algorithm, encoding=codec)
     event = parse_callback(
-        form(fields, codec), content_type=f"{FORM}; charset={names[codec]}", secret=SECRET
+        form(fields, codec),
+        content_type=f"{FORM}; charset={names[codec]}",
+        secret=SECRET,
+        algorithms=ALGORITHMS,
     )
     assert isinstance(event, IncomingMessage)
     assert event.text == text
