@@ -1213,7 +1213,16 @@ def _maker(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
         raise TypeError(f"{cls.__name__} has converters")
     namespace: dict[str, Any] = {"_new": object.__new__, "CLS": cls}
     names = [f.name for f in fields]
-    lines = [f"def make({', '.join(names)}):", "    self = _new(CLS)"]
+    # Trailing fields with a plain default may be left out (a field added at the end does not
+    # break the callers that predate it).
+    params = list(names)
+    for i in range(len(fields) - 1, -1, -1):
+        default = fields[i].default
+        if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            break
+        namespace[f"_d_{names[i]}"] = default
+        params[i] = f"{names[i]}=_d_{names[i]}"
+    lines = [f"def make({', '.join(params)}):", "    self = _new(CLS)"]
     for name in names:
         namespace[f"_s_{name}"] = cls.__dict__[name].__set__
         lines.append(f"    _s_{name}(self, {name})")

@@ -24,8 +24,11 @@ from smscenter import (
     TransportError,
     UnknownOutcomeError,
 )
+from smscenter.smpp._dispatch import Job
 from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.pdu import SubmitSm, SubmitSmResp
 from smscenter.smpp.pool import ReconnectPolicy
+from smscenter.smpp.reconcile import settle_refusal, take_back
 from smscenter.testing import SMSCSimulator
 
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)
@@ -208,3 +211,49 @@ async def test_smpp_never_written_and_written_no_answer_are_told_apart(
     assert isinstance(results["queued"], TransportError)
     assert not isinstance(results["queued"], UnknownOutcomeError)
     assert sim.smpp.counters.submits == 1
+
+
+# --- the bookkeeping on its own ---------------------------------------------------------------
+
+
+def resent_job(policy: ReconcilePolicy, taken_at: float = 100.0) -> Job:
+    job = Job((SubmitSm(destination_addr="79990000003", short_message=b"x"),), callback=noop)
+    job.taken_at = taken_at
+    job.in_flight = 0
+    return job
+
+
+def noop(job: Job) -> None:
+    pass
+
+
+def test_take_back_keeps_to_the_window_and_the_resend_count() -> None:
+    policy = ReconcilePolicy(duplicate_status=0x45, window=60.0, margin=10.0, resends=2)
+    job = resent_job(policy)
+    assert take_back(policy, job, 0, now=120.0)
+    assert job.deadline == 150.0, "it may wait for a bind until the window closes"
+    assert take_back(policy, job, 0, now=130.0)
+    assert not take_back(policy, job, 0, now=131.0), "two resends at most"
+    late = resent_job(policy)
+    assert not take_back(policy, late, 0, now=150.0), "the window (less the margin) is over"
+    assert not take_back(False, resent_job(policy), 0, now=101.0)
+    blunt = resent_job(policy)
+    blunt.attempts = 1
+    assert take_back(True, blunt, 0, now=1000.0), "the blunt resend knows no window"
+
+
+def test_refusals_of_a_resend() -> None:
+    policy = ReconcilePolicy(duplicate_status=0x45)
+    job = resent_job(policy)
+    assert take_back(policy, job, 0, now=101.0)
+    other = SubmitSmResp(command_status=CommandStatus.ESME_RINVDSTADR)
+    assert settle_refusal(job, 0, other, now=102.0) is None, "an ordinary refusal"
+    throttled = SubmitSmResp(command_status=CommandStatus.ESME_RTHROTTLED)
+    assert settle_refusal(job, 0, throttled, now=102.0) is None, "resent again in time"
+    assert settle_refusal(job, 0, throttled, now=151.0) is False, "too late to write again"
+    assert isinstance(job.error, UnknownOutcomeError)
+    named = resent_job(policy)
+    assert take_back(policy, named, 0, now=101.0)
+    duplicate = SubmitSmResp(command_status=0x45, message_id="777")
+    assert settle_refusal(named, 0, duplicate, now=102.0) is True
+    assert named.responses == ["777"]
