@@ -338,7 +338,16 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
                         message,
                         "79991234567",
                         _make_smpp_result(
-                            "1000000001", 1, None, None, (), ("1000000001",), None, False, smpp
+                            "1000000001",
+                            1,
+                            None,
+                            None,
+                            (),
+                            ("1000000001",),
+                            None,
+                            False,
+                            smpp,
+                            "1000000001",
                         ),
                         None,
                     )

@@ -24,6 +24,7 @@ from typing import Any, Self, TypeVar, cast
 import attrs
 
 from smscenter.exceptions import Transport, ValidationError
+from smscenter.ids import canonical_message_id
 from smscenter.options import OPTION_PARAMS, SendOptions
 
 __all__ = (
@@ -958,17 +959,21 @@ class RecipientResult:
 class SendResult:
     """The provider accepted a message.
 
-    :ivar message_id: the provider's id (for SMPP, the first part's id). ``None`` only when
-        :attr:`confirmed_by_duplicate` is set and the SMSC's refusal did not say the id:
-        accepted, id unknown.
+    :ivar message_id: the provider's id (for SMPP, the first part's id), in the canonical form
+        of :func:`~smscenter.ids.canonical_message_id`: equal to the ``message_id`` of the
+        message's :class:`DeliveryReport` whatever the channel or the SMSC's id style. ``None``
+        only when :attr:`confirmed_by_duplicate` is set and the SMSC's refusal did not say the
+        id: accepted, id unknown.
     :ivar parts: how many SMS parts were billed (for calls: seconds).
     :ivar cost: total cost when the provider reported it.
     :ivar balance: the balance after the send, when reported.
     :ivar recipients: per-recipient details when asked for.
-    :ivar part_ids: every part's id (SMPP; equal to ``(message_id,)`` over HTTP).
+    :ivar part_ids: every part's id, canonical (SMPP; equal to ``(message_id,)`` over HTTP).
     :ivar client_id: the :attr:`Message.client_id` it was sent with.
     :ivar confirmed_by_status: True when the send's answer was lost on the wire and the client
         established by a status lookup that the first attempt was accepted.
+    :ivar raw_message_id: :attr:`message_id` exactly as the wire carried it (for logs and
+        support tickets).
     :ivar transport: the channel it was sent through.
     :ivar confirmed_by_duplicate: (SMPP, :class:`~smscenter.smpp.reconcile.ReconcilePolicy`)
         True when the answer was lost with a dropped bind and a resend within the provider's
@@ -984,11 +989,27 @@ class SendResult:
     client_id: int | str | None = None
     confirmed_by_status: bool = False
     transport: Transport = Transport.HTTP
+    raw_message_id: str = ""
     confirmed_by_duplicate: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if not self.part_ids and self.message_id is not None:
-            object.__setattr__(self, "part_ids", (self.message_id,))
+        raw = self.message_id
+        if raw is None:  # accepted, id unknown (confirmed_by_duplicate)
+            ids = tuple(map(canonical_message_id, self.part_ids))
+            if ids != self.part_ids:
+                object.__setattr__(self, "part_ids", ids)
+            return
+        message_id = canonical_message_id(raw)
+        if not self.raw_message_id:
+            object.__setattr__(self, "raw_message_id", raw)
+        if message_id != raw:
+            object.__setattr__(self, "message_id", message_id)
+        if not self.part_ids:
+            object.__setattr__(self, "part_ids", (message_id,))
+        else:
+            ids = tuple(map(canonical_message_id, self.part_ids))
+            if ids != self.part_ids:
+                object.__setattr__(self, "part_ids", ids)
 
 
 @attrs.frozen(kw_only=True)
@@ -1014,7 +1035,12 @@ class DeliveryReport:
     """What happened to a sent message: one class whether it came from HTTP status, an SMPP
     ``deliver_sm`` receipt, or a callback.
 
-    :ivar message_id: the provider's message id.
+    :ivar message_id: the provider's message id, canonical
+        (:func:`~smscenter.ids.canonical_message_id`): equal to the
+        :attr:`SendResult.message_id` of the send it reports on.
+    :ivar raw_message_id: the id exactly as the wire carried it (SMPP: the
+        ``receipted_message_id`` TLV, else the receipt text's ``id:``).
+    :ivar client_id: your :attr:`Message.client_id`, where the provider gives it back.
     :ivar phone: the recipient (phone or e-mail).
     :ivar status: the unified status; :attr:`raw_status` keeps the wire value.
     :ivar error: the delivery error code (``NO_ERROR`` when none).
@@ -1058,8 +1084,15 @@ class DeliveryReport:
     region: str | None = None
     client_id: str | None = None
     transport: Transport = Transport.HTTP
+    raw_message_id: str = ""
 
     def __attrs_post_init__(self) -> None:
+        raw = self.message_id
+        message_id = canonical_message_id(raw)
+        if not self.raw_message_id:
+            object.__setattr__(self, "raw_message_id", raw)
+        if message_id != raw:
+            object.__setattr__(self, "message_id", message_id)
         for name in ("changed_at", "submitted_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
@@ -1074,21 +1107,70 @@ class DeliveryReport:
 
     @property
     def event_key(self) -> str:
-        """A stable key for dropping duplicate deliveries of the same report (callback retries,
-        SMPP redelivery): message id, recipient, status and change time."""
-        when = int(self.changed_at.timestamp()) if self.changed_at else ""
-        return f"report:{self.message_id}:{self.phone or ''}:{self.raw_status}:{when}"
+        """A stable key for dropping duplicate deliveries of the same report, the same over
+        every channel (an SMPP receipt, an HTTP status lookup and a callback about one event
+        give one key): ``report:<canonical message id>:<recipient>:<status>``.
+
+        The recipient is written without ``+`` (e-mail addresses in lower case); the status is
+        the :class:`MessageStatus` as SMPP can tell it (the provider's failure flavours that an
+        SMPP receipt can only call ``UNDELIV`` count as :attr:`MessageStatus.UNDELIVERABLE`,
+        ``queued`` counts as ``transmitted``), so read and link-clicked stay distinct events.
+        The change time is left out: channels write it with different precision.
+        """
+        return f"report:{self.message_id}:{_key_recipient(self.phone)}:{_key_status(self.status)}"
+
+
+def client_id_of(message_id: str | None) -> str | None:
+    """The :attr:`Message.client_id` a report's id shows, or ``None``.
+
+    send.php's ``id`` parameter (https://smscentre.com/api/http/) makes the client's id the
+    message's id: status lookups and callbacks then name the message by it. The provider's own
+    ids are decimal numbers, so an id with anything else in it can only be the client's; a
+    numeric one cannot be told apart and gives ``None``.
+    """
+    if not message_id or (message_id.isdigit() and message_id.isascii()):
+        return None
+    return message_id
+
+
+_INCOMING_IDS = (("message_id", "raw_message_id"), ("reply_to_id", "raw_reply_to_id"))
+
+
+def _key_recipient(phone: str | None) -> str:
+    if not phone:
+        return ""
+    phone = phone.strip()
+    return phone.lower() if "@" in phone else phone.lstrip("+")
+
+
+# What an SMPP receipt can say about a status (its stat: word), except that the provider's
+# read / link-clicked extra status (TLV 0x2004) tells those two apart there too.
+_KEY_STATUS: dict[MessageStatus, str] = {
+    status: str(
+        status.value
+        if status in (MessageStatus.READ, MessageStatus.LINK_CLICKED)
+        else _WORD_TO_STATUS.get(status.smpp_word, MessageStatus.UNKNOWN).value
+    )
+    for status in MessageStatus
+}
+
+
+def _key_status(status: MessageStatus) -> str:
+    return _KEY_STATUS[status]
 
 
 @attrs.frozen(kw_only=True)
 class IncomingMessage:
     """A message a subscriber sent to you (mobile-originated), from any channel.
 
-    :ivar message_id: the provider's id of the incoming message (absent over SMPP).
+    :ivar message_id: the provider's id of the incoming message (absent over SMPP), canonical
+        (:func:`~smscenter.ids.canonical_message_id`).
     :ivar phone: who sent it.
     :ivar text: what they wrote (multi-part messages arrive joined).
     :ivar to: the number they wrote to (your dedicated number or sender).
-    :ivar reply_to_id: the id of your message they answered, when known.
+    :ivar reply_to_id: the id of your message they answered, when known; canonical, so it
+        equals that message's :attr:`SendResult.message_id`.
+    :ivar raw_message_id: / :ivar raw_reply_to_id: the two ids exactly as the wire carried them.
     :ivar smsc: the operator's SMS centre it came through.
     :ivar sent_at: when the subscriber sent it; :ivar received_at: when the provider got it.
     """
@@ -1102,8 +1184,17 @@ class IncomingMessage:
     sent_at: datetime | None = None
     received_at: datetime | None = None
     transport: Transport = Transport.HTTP
+    raw_message_id: str | None = None
+    raw_reply_to_id: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        for name, raw_name in _INCOMING_IDS:
+            raw = getattr(self, name)
+            if raw is None:
+                continue
+            if getattr(self, raw_name) is None:
+                object.__setattr__(self, raw_name, raw)
+            object.__setattr__(self, name, canonical_message_id(raw) or None)
         for name in ("sent_at", "received_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
@@ -1239,10 +1330,10 @@ for _cls in (Message, SendResult, DeliveryReport, IncomingMessage):
 del _cls
 
 #: ``_make_send_result(message_id, parts, cost, balance, recipients, part_ids, client_id,
-#: confirmed_by_status, transport, confirmed_by_duplicate)``: see :func:`_maker`.
+#: confirmed_by_status, transport, raw_message_id, confirmed_by_duplicate)``: see :func:`_maker`.
 _make_send_result = _maker(SendResult)
-#: The same without ``__attrs_post_init__``: for a result whose ``part_ids`` are given (it only
-#: fills in empty ones).
+#: The same without ``__attrs_post_init__``: for a result whose ids are given already canonical
+#: (the caller applies :func:`canonical_message_id`) with ``part_ids`` filled in.
 _make_smpp_result = _maker(SendResult, post_init=False)
-#: ``DeliveryReport`` with all 28 fields positional, in declaration order: see :func:`_maker`.
+#: ``DeliveryReport`` with all 29 fields positional, in declaration order: see :func:`_maker`.
 _make_delivery_report = _maker(DeliveryReport)

@@ -15,18 +15,22 @@ blocked; use :class:`~smscenter.HTTPClient` otherwise. Requires the ``smtp`` ext
 (``aiosmtplib``), which runs on asyncio.
 
 The body holds the password (or API key) in clear, as the provider requires; it is never logged,
-and errors never quote the body.
+and errors never quote the body. So the connection must be encrypted: STARTTLS is required by
+default and the mail is not sent when the server does not offer it (``start_tls=False`` opts out,
+explicitly).
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from email.message import EmailMessage
 from typing import Any
 
 import attrs
 
 from smscenter import exceptions as exc
+from smscenter._scrub import scrub_error
 from smscenter.config import Credentials
 from smscenter.http._protocol import encode_time
 from smscenter.models import Message
@@ -103,7 +107,14 @@ class SMTPSender:
     :param from_address: the envelope and ``From`` address.
     :param to_address: the gateway's address, ``send@send.<domain>`` by default.
     :param timeout: seconds for connecting and for each SMTP command.
-    :param start_tls: upgrade with STARTTLS (``None``: when the server offers it).
+    :param start_tls: upgrade with STARTTLS, **required by default**: the mail body carries the
+        login and password, so a server that does not offer STARTTLS (or an attacker who strips
+        the offer) gets nothing and :class:`~smscenter.ConnectError` is raised. ``False`` sends
+        in clear, explicitly (a relay on localhost, a test server).
+    :param use_tls: implicit TLS from the first byte (SMTPS, usually port 465) instead of
+        STARTTLS.
+    :param tls_context: the :class:`ssl.SSLContext` for either (default: the system's trusted
+        CAs, hostname checked).
     :param username: SMTP authentication, if your relay needs it (the provider's does not).
     :param password: SMTP authentication password.
     """
@@ -114,7 +125,9 @@ class SMTPSender:
     from_address: str
     to_address: str
     timeout: float | None
-    start_tls: bool | None
+    start_tls: bool
+    use_tls: bool
+    _tls_context: ssl.SSLContext | None
     _username: str | None
     _password: str | None
 
@@ -128,25 +141,34 @@ class SMTPSender:
         from_address: str | None = None,
         to_address: str | None = None,
         timeout: float | None = 30.0,
-        start_tls: bool | None = None,
+        start_tls: bool = True,
+        use_tls: bool = False,
+        tls_context: ssl.SSLContext | None = None,
         username: str | None = None,
         password: str | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a smscenter.Credentials")
+        if not isinstance(start_tls, bool) or not isinstance(use_tls, bool):
+            # None once meant "STARTTLS when offered": the password went out in clear when the
+            # offer was stripped. Say True (required) or False (clear) explicitly.
+            raise exc.ValidationError("start_tls and use_tls must be True or False")
         self._credentials = credentials
         self.host = host if host is not None else _default_host(domain)
         self.port = port
         self.from_address = from_address if from_address is not None else f"api@{domain}"
         self.to_address = to_address if to_address is not None else f"send@send.{domain}"
         self.timeout = timeout
-        self.start_tls = start_tls
+        self.start_tls = start_tls and not use_tls
+        self.use_tls = use_tls
+        self._tls_context = tls_context
         self._username = username
         self._password = password
 
     def __repr__(self) -> str:
+        tls = "tls" if self.use_tls else "starttls" if self.start_tls else "CLEAR"
         return (
-            f"<SMTPSender {self.host}:{self.port} to={self.to_address!r} "
+            f"<SMTPSender {self.host}:{self.port} {tls} to={self.to_address!r} "
             f"login={self._credentials.login!r} auth={self._credentials.auth!r}>"
         )
 
@@ -183,46 +205,56 @@ class SMTPSender:
             "port": self.port,
             "timeout": self.timeout,
             "start_tls": self.start_tls,
+            "use_tls": self.use_tls,
         }
+        if self._tls_context is not None:
+            options["tls_context"] = self._tls_context
         if self._username is not None:
             options["username"] = self._username
             options["password"] = self._password
         where = f"{self.host}:{self.port}"
         logger.debug("smtp.send.started host=%s recipients=%d", where, len(message.to))
+        failure: exc.SMSCenterError | None = None
         try:
             await aiosmtplib.send(
                 mail, sender=self.from_address, recipients=[self.to_address], **options
             )
-        except aiosmtplib.SMTPConnectTimeoutError:
-            raise exc.ConnectTimeout(f"SMTP connect to {where} timed out", host=where) from None
-        except aiosmtplib.SMTPTimeoutError:
-            raise exc.ResponseTimeout(f"SMTP server {where} did not answer", host=where) from None
-        except aiosmtplib.SMTPConnectError:
-            raise exc.ConnectError(f"cannot connect to SMTP server {where}", host=where) from None
-        except aiosmtplib.SMTPServerDisconnected:
-            raise exc.ConnectionLost(f"SMTP server {where} disconnected", host=where) from None
-        except aiosmtplib.SMTPRecipientsRefused as error:
-            first = error.recipients[0] if error.recipients else None
-            code = first.code if first is not None else 0
-            raise exc.APIError(
-                code, "recipient refused", endpoint="smtp", transport=exc.Transport.SMTP
-            ) from None
-        except aiosmtplib.SMTPResponseException as error:
-            raise exc.APIError(
-                error.code,
-                _scrub(error.message, self._credentials.secrets()),
-                endpoint="smtp",
-                transport=exc.Transport.SMTP,
-            ) from None
         except aiosmtplib.SMTPException as error:
-            raise exc.ConnectionLost(
-                f"SMTP failure with {where}: {type(error).__name__}", host=where
-            ) from None
+            failure = self._map_error(error, where, aiosmtplib)
+        if failure is not None:
+            # Raised here, outside the except block, so no aiosmtplib exception (which may quote
+            # the body, password included) is attached as its context.
+            secrets = (*self._credentials.secrets(), self._password or "")
+            raise scrub_error(failure, secrets)
         logger.debug("smtp.send.complete host=%s", where)
 
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    # A server might echo a line of the body back in its refusal.
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    def _map_error(self, error: Exception, where: str, aiosmtplib: Any) -> exc.SMSCenterError:
+        if isinstance(error, aiosmtplib.SMTPConnectTimeoutError):
+            return exc.ConnectTimeout(f"SMTP connect to {where} timed out", host=where)
+        if isinstance(error, aiosmtplib.SMTPTimeoutError):
+            return exc.ResponseTimeout(f"SMTP server {where} did not answer", host=where)
+        if isinstance(error, aiosmtplib.SMTPConnectError):
+            return exc.ConnectError(f"cannot connect to SMTP server {where}", host=where)
+        if isinstance(error, aiosmtplib.SMTPServerDisconnected):
+            return exc.ConnectionLost(f"SMTP server {where} disconnected", host=where)
+        if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+            first = error.recipients[0] if error.recipients else None
+            code = first.code if first is not None else 0
+            return exc.APIError(
+                code, "recipient refused", endpoint="smtp", transport=exc.Transport.SMTP
+            )
+        if isinstance(error, aiosmtplib.SMTPResponseException):
+            # A server might echo a line of the body back in its refusal (scrubbed by send).
+            return exc.APIError(
+                error.code, error.message, endpoint="smtp", transport=exc.Transport.SMTP
+            )
+        if self.start_tls and "STARTTLS" in str(error):
+            # RFC 3207 §4: STARTTLS is offered in the EHLO answer; a server (or a man in the
+            # middle stripping it) that does not offer it gets no mail, since the body holds
+            # the password.
+            return exc.ConnectError(
+                f"SMTP server {where} does not offer STARTTLS; the mail carries the password, "
+                "so it is not sent in clear (start_tls=False allows that explicitly)",
+                host=where,
+            )
+        return exc.ConnectionLost(f"SMTP failure with {where}: {type(error).__name__}", host=where)

@@ -471,10 +471,15 @@ def balance(as_json: bool) -> None:
 
 @attrs.define
 class _Interrupts:
-    """First Ctrl-C/SIGTERM: stop taking new messages; second: abort."""
+    """First Ctrl-C/SIGTERM: stop taking new messages; second: abort.
+
+    ``on_stop`` runs on each (the SMPP job gives back what its pool queued but did not write,
+    at once rather than at its next turn).
+    """
 
     stop: anyio.Event
     count: int = 0
+    on_stop: Callable[[], None] | None = None
 
     async def watch(
         self, abort: anyio.CancelScope, *, task_status: anyio.abc.TaskStatus[None]
@@ -492,7 +497,11 @@ class _Interrupts:
                             err=True,
                         )
                         self.stop.set()
+                        if self.on_stop is not None:
+                            self.on_stop()
                     else:
+                        if self.on_stop is not None:
+                            self.on_stop()
                         abort.cancel()
                         return
         except (NotImplementedError, RuntimeError, ValueError):
@@ -676,7 +685,7 @@ def bulk(
                         progress,
                         planned.todo,
                         results,
-                        interrupts.stop,
+                        interrupts,
                         via,
                         settings,
                         credentials,
@@ -694,16 +703,23 @@ def bulk(
 
     started = time.monotonic()
     _run(main)
-    interrupted = progress.stopped or interrupts.count > 1
+    interrupted = progress.fatal is None and (progress.stopped or interrupts.count > 0)
+    # The rows add up: recipients = skipped + to send, and to send = acknowledged + failed +
+    # unknown + invalid + not sent (+ pending: only after an abort over HTTP, settled by the
+    # next run).
+    pending = progress.sent - progress.done
+    not_sent = len(planned.todo) - progress.done - progress.invalid - pending
     rows: list[tuple[str, object]] = [
         ("recipients", len(recipients)),
         ("already sent (skipped)", planned.already_sent),
         ("unknown outcome (skipped)", planned.skipped_unknown),
-        ("sent", progress.sent),
-        ("acknowledged", progress.acknowledged),
-        ("failed", progress.failed),
-        ("unknown outcome", progress.unknown),
-        ("invalid rows", progress.invalid),
+        ("to send", len(planned.todo)),
+        ("  acknowledged", progress.acknowledged),
+        ("  failed", progress.failed),
+        ("  unknown outcome", progress.unknown),
+        ("  invalid rows", progress.invalid),
+        ("  not sent (stopped)", not_sent),
+        *([("  pending (no answer recorded)", pending)] if pending else []),
         ("SMS parts", progress.parts),
         ("rate", f"{progress.rate:,.1f}/s"),
         ("time", f"{time.monotonic() - started:.1f} s"),
@@ -717,7 +733,8 @@ def bulk(
     if interrupted:
         click.echo("interrupted; run the same command again to resume", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
-    if progress.failed or progress.unknown or progress.invalid:
+    if progress.failed or progress.unknown or progress.invalid or planned.skipped_unknown:
+        # Rows skipped for an unknown outcome are not done either: say so in the status.
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
@@ -766,7 +783,7 @@ async def _bulk_job(
     progress: bulk_mod.BulkProgress,
     todo: list[bulk_mod.Recipient],
     results: bulk_mod.ResultFile,
-    stop: anyio.Event,
+    interrupts: _Interrupts,
     via: str,
     settings: Settings,
     credentials: Any,
@@ -783,7 +800,12 @@ async def _bulk_job(
         async with HTTPClient(credentials, base_url=settings.base_url) as api:
             http_sender = bulk_mod.HTTPBulkSender(api, concurrency=concurrency)
             await bulk_mod.run_bulk(
-                todo, http_sender, progress, results=results, stop=stop, sender_name=sender
+                todo,
+                http_sender,
+                progress,
+                results=results,
+                stop=interrupts.stop,
+                sender_name=sender,
             )
         return
     from smscenter.config import Limits, Timeouts
@@ -812,14 +834,19 @@ async def _bulk_job(
     ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
         progress.queued = lambda: pool.statistics().queued
-        await bulk_mod.run_bulk(
-            todo,
-            bulk_mod.SMPPBulkSender(pool),
-            progress,
-            results=results,
-            stop=stop,
-            sender_name=sender,
-        )
+        smpp_sender = bulk_mod.SMPPBulkSender(pool)
+        interrupts.on_stop = smpp_sender.withdraw
+        try:
+            await bulk_mod.run_bulk(
+                todo,
+                smpp_sender,
+                progress,
+                results=results,
+                stop=interrupts.stop,
+                sender_name=sender,
+            )
+        finally:
+            interrupts.on_stop = None
 
 
 # --- listen ------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ outcome went out (:func:`settle`). ``outcome`` is one of:
 * ``pending``: handed to the transport, no answer recorded yet (a run that was killed leaves
   these behind: the message may or may not have gone out);
 * ``sent``: the provider acknowledged it (``message_id`` and ``parts`` are set);
-* ``failed``: refused or never written (``error`` says why); sending it again is safe;
+* ``failed``: refused or never written (``error`` says why; ``NotSent`` when the job stopped
+  before writing it); sending it again is safe;
 * ``unknown``: written, never answered: it may have gone out (``error`` says why).
 
 The last row for a given ``row`` wins. A resumed run first settles the ``pending`` and
@@ -37,9 +38,10 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from contextlib import aclosing
 from pathlib import Path
-from typing import Final, Protocol, TextIO
+from typing import Final, Protocol, TextIO, cast
 
 import anyio
 import attrs
@@ -48,12 +50,14 @@ from smscenter import exceptions as exc
 from smscenter.http.client import HTTPClient
 from smscenter.models import Message, MessageStatus
 from smscenter.smpp.pool import SMPPPool
+from smscenter.smpp.session import SendOutcome
 
 __all__ = (
     "BulkError",
     "BulkProgress",
     "BulkSender",
     "HTTPBulkSender",
+    "NotSent",
     "Outcome",
     "Plan",
     "Recipient",
@@ -85,6 +89,11 @@ FATAL_ERRORS: Final = (
 
 class BulkError(Exception):
     """The input or the result file cannot be used (the message says where and why)."""
+
+
+class NotSent(exc.SMSCenterError):
+    """The job stopped (Ctrl-C, a fatal error) before this message was written: it did not go
+    out, and the next run sends it."""
 
 
 class Outcome(enum.Enum):
@@ -299,13 +308,16 @@ class BulkProgress:
     """Live counters of a run (read by the progress display).
 
     ``sent`` counts messages handed to the transport; each ends as ``acknowledged``,
-    ``failed`` or ``unknown``. ``invalid`` rows (a bad phone, say) were never handed over.
+    ``failed`` or ``unknown``. ``invalid`` rows (a bad phone, say) were never handed over, and
+    ``not_sent`` ones were taken back unwritten when the job stopped (they no longer count as
+    ``sent``). Rows the job never reached are in none of them.
     """
 
     total: int
     already_sent: int = 0
     skipped_unknown: int = 0
     invalid: int = 0
+    not_sent: int = 0
     sent: int = 0
     acknowledged: int = 0
     failed: int = 0
@@ -362,8 +374,12 @@ class BulkSender(Protocol):
         """The client id to send ``recipient``'s message with (``None``: none)."""
         ...
 
-    async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
-        """Send every item, calling ``on_result`` once per item."""
+    async def run(
+        self, items: AsyncIterator[Item], on_result: OnResult, stop: anyio.Event | None = None
+    ) -> None:
+        """Send every item, calling ``on_result`` once per item handed over. Once ``stop`` is
+        set, items taken but not yet written may be given back with a :class:`NotSent`
+        error."""
         ...
 
 
@@ -410,8 +426,11 @@ class HTTPBulkSender:
         """``b<run tag>-<row>``: lets a later run find the message by status.php."""
         return f"b{self.tag}-{recipient.row}"
 
-    async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
-        """Send every item; see :class:`BulkSender`."""
+    async def run(
+        self, items: AsyncIterator[Item], on_result: OnResult, stop: anyio.Event | None = None
+    ) -> None:
+        """Send every item; see :class:`BulkSender` (a request is written as soon as a worker
+        takes its item, so there is nothing to give back on ``stop``)."""
         send, receive = anyio.create_memory_object_stream[Item](0)
 
         async def feed() -> None:
@@ -444,41 +463,87 @@ class HTTPBulkSender:
 
 @attrs.define
 class SMPPBulkSender:
-    """Sends over an open :class:`SMPPPool` (its window, binds and rate limit apply)."""
+    """Sends over an open :class:`SMPPPool` (its window, binds and rate limit apply).
+
+    The pool takes messages ahead of the binds (its read-ahead), so a job that stops must give
+    back what is still queued: :meth:`withdraw` does it at once, and :meth:`run` calls it when
+    ``stop`` is set. If ``run`` is cancelled (a second Ctrl-C), whatever a bind had taken is
+    recorded as of unknown outcome: it may have gone out.
+    """
 
     pool: SMPPPool
+    # send_many numbers the messages it takes from its input 0, 1, 2 ...: index -> the row
+    # and the message handed over, until its outcome is recorded.
+    _waiting: dict[int, tuple[Recipient, Message]] = attrs.field(factory=dict, init=False)
+    _on_result: OnResult | None = attrs.field(default=None, init=False)
 
     def client_id(self, recipient: Recipient) -> None:
         """SMPP carries no client id."""
         return None
 
-    async def run(self, items: AsyncIterator[Item], on_result: OnResult) -> None:
+    def _settle(self, outcome: SendOutcome) -> None:
+        entry = self._waiting.get(outcome.index)
+        if entry is None or entry[1] is not outcome.message or self._on_result is None:
+            return  # recorded already (withdrawn), or not this run's
+        del self._waiting[outcome.index]
+        recipient = entry[0]
+        if outcome.result is not None:
+            row = _row(
+                recipient,
+                Outcome.SENT,
+                message_id=outcome.result.message_id,
+                parts=len(outcome.result.part_ids) or outcome.result.parts,
+            )
+            self._on_result(recipient, row, None)
+        else:
+            error = outcome.error or exc.SMSCenterError("no result")
+            row = _row(recipient, smpp_outcome(error), error=_describe(error))
+            self._on_result(recipient, row, error)
+
+    def withdraw(self) -> None:
+        """Take back every message still queued in the pool (none of it written) and record
+        it as :class:`NotSent`, now; what the binds took finishes as usual."""
+        error = NotSent("the job stopped before this message was written; it was not sent")
+        for outcome in self.pool.withdraw_queued(error):
+            self._settle(outcome)
+
+    async def run(
+        self, items: AsyncIterator[Item], on_result: OnResult, stop: anyio.Event | None = None
+    ) -> None:
         """Send every item; see :class:`BulkSender`."""
-        # send_many numbers the messages it takes from its input 0, 1, 2 ...
-        waiting: dict[int, Recipient] = {}
+        waiting = self._waiting
+        self._on_result = on_result
         counter = 0
 
         async def messages() -> AsyncIterator[Message]:
             nonlocal counter
             async for recipient, message in items:
-                waiting[counter] = recipient
+                waiting[counter] = (recipient, message)
                 counter += 1
                 yield message
 
-        async for outcome in self.pool.send_many(messages()):
-            recipient = waiting.pop(outcome.index)
-            if outcome.result is not None:
-                row = _row(
-                    recipient,
-                    Outcome.SENT,
-                    message_id=outcome.result.message_id,
-                    parts=len(outcome.result.part_ids) or outcome.result.parts,
-                )
-                on_result(recipient, row, None)
-            else:
-                error = outcome.error or exc.SMSCenterError("no result")
-                row = _row(recipient, smpp_outcome(error), error=_describe(error))
-                on_result(recipient, row, error)
+        async def withdraw_on_stop(event: anyio.Event) -> None:
+            await event.wait()
+            self.withdraw()
+
+        try:
+            async with anyio.create_task_group() as group:
+                if stop is not None:
+                    group.start_soon(withdraw_on_stop, stop)
+                # send_many is an async generator: closed here, not whenever it is collected.
+                sending = cast(AsyncGenerator[SendOutcome, None], self.pool.send_many(messages()))
+                async with aclosing(sending) as outcomes:
+                    async for outcome in outcomes:
+                        self._settle(outcome)
+                group.cancel_scope.cancel()
+        finally:
+            # Cancelled (a second Ctrl-C) or failed: a bind had taken these, so they may have
+            # gone out, and their answers will not be waited for.
+            for recipient, _ in waiting.values():
+                error = "interrupted before its answer arrived: it may have gone out"
+                on_result(recipient, _row(recipient, Outcome.UNKNOWN, error=error), None)
+            waiting.clear()
+            self._on_result = None
 
 
 async def run_bulk(
@@ -509,6 +574,12 @@ async def run_bulk(
             row = attrs.evolve(row, client_id=cid)
         if results is not None:
             results.write(row)
+        if isinstance(error, NotSent):
+            # Given back unwritten: "failed" in the file (the next run sends it), and no
+            # longer counted as sent.
+            progress.not_sent += 1
+            progress.sent -= 1
+            return
         progress.record(row.outcome, row.error, row.parts)
         if row.outcome is Outcome.SENT and on_sent is not None:
             on_sent(recipient, row)
@@ -542,7 +613,7 @@ async def run_bulk(
             yield recipient, message
 
     try:
-        await sender.run(items(), record)
+        await sender.run(items(), record, stop)
     finally:
         progress.finished = time.monotonic()
     return progress

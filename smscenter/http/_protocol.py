@@ -70,6 +70,7 @@ from smscenter.models import (
     SendResult,
     SendWindow,
     Translit,
+    client_id_of,
 )
 
 #: The account's local time when nothing else is configured: Moscow (UTC+3, no DST since 2014).
@@ -876,6 +877,7 @@ def parse_report(
         country=_str(row.get("country")),
         operator=_str(row.get("operator")),
         region=_str(row.get("region")),
+        client_id=client_id_of(message_id) or client_id_of(mid),
     )
 
 

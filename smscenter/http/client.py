@@ -38,6 +38,7 @@ import attrs
 import httpx
 
 from smscenter import exceptions as exc
+from smscenter._scrub import scrub_error
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
@@ -392,7 +393,12 @@ class HTTPClient(AccountCalls):
     async def _call(self, request: proto.Request) -> Any:
         """Send ``request`` over the host list; raise the typed error for an error answer."""
         data, _ = await self._call_with_attempts(request)
-        return proto.check_answer(request, data)
+        try:
+            return proto.check_answer(request, data)
+        except exc.SMSCenterError as error:
+            # The provider's error text may quote the request, password included.
+            scrub_error(error, self._credentials.secrets())
+            raise
 
     async def _call_with_attempts(
         self, request: proto.Request, sends: SendAttempts | None = None
@@ -425,7 +431,7 @@ class HTTPClient(AccountCalls):
             return data, number
         assert last is not None
         logger.warning("http.%s.gave_up attempts=%d", request.action, len(urls))
-        raise last
+        raise scrub_error(last, self._credentials.secrets())
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -498,11 +504,15 @@ class HTTPClient(AccountCalls):
         try:
             proto.check_answer(request, data)
         except exc.DuplicateRequestError as error:
+            scrub_error(error, self._credentials.secrets())
             # Error 9 on the first attempt is a real duplicate of an earlier call. On a retry it
             # usually means the attempt whose answer was lost did reach the provider.
             if attempt == 1 or client_id is None:
                 raise
             return await self._reconcile(error, client_id, phones)
+        except exc.SMSCenterError as error:
+            scrub_error(error, self._credentials.secrets())
+            raise
         return proto.parse_send(data, client_id=client_id)
 
     async def _reconcile(
@@ -760,7 +770,12 @@ class HTTPClient(AccountCalls):
                     if "json" in content_type:
                         # An error answer instead of the file.
                         await response.aread()
-                        proto.check_answer(request, decode_json(response.content, content_type))
+                        answer = decode_json(response.content, content_type)
+                        try:
+                            proto.check_answer(request, answer)
+                        except exc.SMSCenterError as error:
+                            scrub_error(error, secrets_)
+                            raise
                         raise exc.RemoteProtocolError(
                             f"{request.action}: a JSON answer instead of the file"
                         )
@@ -769,7 +784,7 @@ class HTTPClient(AccountCalls):
                 finally:
                     await response.aclose()
         assert last is not None
-        raise last
+        raise scrub_error(last, secrets_)
 
     async def _iter_body(
         self, response: httpx.Response, host: str, chunk_size: int

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from smscenter.ids import canonical_message_id
 from smscenter.smpp.constants import CommandId, CommandStatus
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class LateAnswer:
     :ivar recipient: the recipient this answer is for.
     :ivar index: the message's position in ``send_many``'s input (0 for ``send``).
     :ivar part: which part (0-based) of the message this answers; :ivar parts: how many it has.
-    :ivar message_id: the id the SMSC gave the part (empty when refused).
+    :ivar message_id: the id the SMSC gave the part, canonical as on
+        :class:`~smscenter.models.SendResult` (empty when refused).
     :ivar command_status: 0 when accepted, else the SMSC's refusal (SMPP 3.4 §5.1.3).
     :ivar sequence_number: the request's sequence number on its bind.
     :ivar bind: which bind (``host:port#n``) it came on.
@@ -159,7 +161,9 @@ class Overdue:
             index=job.index,
             part=part,
             parts=len(job.pdus),
-            message_id=getattr(pdu, "message_id", "") if status == CommandStatus.ESME_ROK else "",
+            message_id=canonical_message_id(getattr(pdu, "message_id", ""))
+            if status == CommandStatus.ESME_ROK
+            else "",
             command_status=status,
             sequence_number=event.request_seq,
             bind=bind,

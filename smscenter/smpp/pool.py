@@ -36,14 +36,16 @@ from smscenter.exceptions import (
     Transport,
     ValidationError,
 )
+from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
 from smscenter.smpp import reconcile
-from smscenter.smpp._dispatch import Job, JobQueue, JobState
+from smscenter.smpp._dispatch import Job, JobQueue, JobState, _not_sent
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler
+from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.reconcile import ReconcilePolicy
 from smscenter.smpp.session import (
     QueryResult,
@@ -180,6 +182,13 @@ class SMPPPool:
     :param throttle_pause: / :param throttle_retries: see
         :class:`~smscenter.smpp.session.SMPPSession`.
     :param submit_options: addressing and other ``submit_sm`` choices.
+    :param receipt_ids: how the SMSC writes the id in a receipt's *text* compared with
+        ``submit_sm_resp`` (:class:`~smscenter.ids.ReceiptIdStyle` or its value): ``"same"``,
+        ``"decimal-text"`` (hex ids written in decimal), ``"hex-text"`` (decimal ids written
+        in hex), or ``"auto"`` (default: detected from receipts that also carry the
+        ``receipted_message_id`` TLV and from the ids this pool was given; an id that cannot be
+        matched is logged as a warning, never silently mismatched). Receipts with the TLV are
+        read from the TLV whatever the option.
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (the caller got
         ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
@@ -207,9 +216,11 @@ class SMPPPool:
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
         submit_options: SubmitOptions | None = None,
+        receipt_ids: ReceiptIdStyle | str = ReceiptIdStyle.AUTO,
         on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         limits = limits or Limits()
+        self._receipt_ids = ReceiptIdMatcher(ReceiptIdStyle(receipt_ids))
         if connections is not None or window is not None:
             limits = attrs.evolve(
                 limits,
@@ -375,6 +386,7 @@ class SMPPPool:
                 throttle_retries=self._throttle_retries,
                 resend_unknown=self._resend_unknown,
                 name=f"{host}:{port}#{slot.number + 1}",
+                receipt_reader=self._receipt_ids.read,
                 on_late_answer=self._on_late_answer,
             )
             refused = False
@@ -455,12 +467,23 @@ class SMPPPool:
         """
         self._check_open()
         recipient = check_single(message)
-        job = await run_job(self._queue, self._job(message, recipient, urgent))
+        job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
         if job.context is not None and reconcile.confirmed(job):
             return reconcile.result(job)
         return _send_result(job)
+
+    def _saw(self, job: Job) -> None:
+        # While the receipt id style is being detected, it learns from the ids sent.
+        if self._receipt_ids.learning:
+            self._receipt_ids.saw(job.responses)
+
+    @property
+    def receipt_id_style(self) -> ReceiptIdStyle:
+        """How receipt texts write message ids: the ``receipt_ids`` given, or the style detected
+        so far (:attr:`~smscenter.ids.ReceiptIdStyle.AUTO` while still undecided)."""
+        return self._receipt_ids.style
 
     async def send_many(
         self,
@@ -485,11 +508,16 @@ class SMPPPool:
         build = self._builder.build_wire
         one_part = Job.one_part
         make_outcome, make_result = _make_outcome, _make_smpp_result
+        canonical = canonical_message_id
         done: deque[Job] = deque()
         early: deque[SendOutcome] = deque()
         waiter: list[anyio.Event | None] = [None]
 
+        matcher = self._receipt_ids
+
         def finished(job: Job) -> None:
+            if matcher.learning:  # see _saw: before a receipt in the same read is handled
+                matcher.saw(job.responses)
             done.append(job)
             event = waiter[0]
             if event is not None:
@@ -574,15 +602,16 @@ class SMPPPool:
                     job = done.popleft()
                     # _outcome's usual case inline: a one-part message accepted.
                     responses = job.responses
-                    message_id = responses[0]
+                    raw_id = responses[0]
                     if (
                         job.error is None
-                        and type(message_id) is str
+                        and type(raw_id) is str
                         and len(responses) == 1
                         and job.context is None
                     ):
                         sent = job.message
                         assert sent is not None and job.recipient is not None
+                        message_id = canonical(raw_id)
                         yield make_outcome(
                             job.index,
                             sent,
@@ -597,7 +626,7 @@ class SMPPPool:
                                 sent.client_id,
                                 False,
                                 _SMPP,
-                                False,
+                                raw_id,
                             ),
                             None,
                         )
@@ -612,6 +641,38 @@ class SMPPPool:
         finally:
             # What is still queued is withdrawn; what was written ends on its bind, unheard.
             queue.withdraw_by(finished)
+
+    def withdraw_queued(self, error: BaseException) -> list[SendOutcome]:
+        """Take back, at once, every message no bind has written yet: for a job that stops, so
+        that only what is in flight still goes out.
+
+        That is every message waiting in the queue, and one a bind holds back for the rate
+        limit. Each ends with ``error`` (one partly written before its bind dropped ends with
+        :class:`~smscenter.exceptions.UnknownOutcomeError` instead), and its caller still hears
+        of it: :meth:`send` raises it, :meth:`send_many` yields its outcome. Messages already
+        written finish as usual, and queries are left alone. ``send_many`` goes on taking
+        messages from its input: stop that input too.
+
+        :returns: the outcomes of the withdrawn messages, now (``send_many`` yields them later).
+        """
+        queue = self._queue
+        jobs = [
+            job
+            for dq in (queue.urgent, queue.bulk)
+            for job in dq
+            if job.state is JobState.QUEUED and job.message is not None
+        ]
+        queue.withdraw(jobs)
+        # A bind holding a message back for the rate limit has not written it either.
+        for slot in self._slots:
+            held = slot.session.take_back_unwritten() if slot.session is not None else None
+            if held is not None and held.message is not None:
+                jobs.append(held)
+            elif held is not None:  # a query: back to the queue
+                queue.push_back(held)
+        for job in jobs:
+            job.finish(_not_sent(job, error))
+        return [_outcome(job) for job in jobs]
 
     def _read_ahead_now(self, cap: int) -> int:
         """How many messages send_many may hold now. Under a rate limit, no more than the rate
@@ -696,11 +757,13 @@ def _outcome(job: Job) -> SendOutcome:
         return _make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
     responses = job.responses
     if len(responses) == 1:
-        message_id = responses[0]
-        if type(message_id) is str:  # the usual one-part message
+        raw_id = responses[0]
+        if type(raw_id) is str:  # the usual one-part message
+            message_id = canonical_message_id(raw_id)
             result = _make_smpp_result(
-                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP, False
-            )
+                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP,
+                raw_id,
+            )  # fmt: skip
             return _make_outcome(job.index, message, job.recipient, result, None)
     return _make_outcome(job.index, message, job.recipient, _send_result(job), None)
 

@@ -117,21 +117,28 @@ class Reassembler:
     :param timeout: seconds (of the caller's clock) after which a partial message is given up.
     :param max_pending: most partial messages held at once; the oldest is evicted beyond it.
     :param max_parts: most parts held in total across all partial messages.
+    :param max_bytes: most payload bytes held in total across all partial messages. A count
+        of parts alone does not bound memory: a part carried in ``message_payload`` (SMPP 3.4
+        §5.3.2.32) may be up to 64 KiB, not 140 octets. As with ``max_parts``, the oldest
+        partials are evicted to make room, but never the message the new part belongs to (so
+        one message can always complete; 255 parts at most).
     """
 
     timeout: float = 300.0
     max_pending: int = 1000
     max_parts: int = 10_000
+    max_bytes: int = 8 * 1024 * 1024
     _pending: dict[GroupKey, _Pending] = attrs.field(init=False, factory=dict)
     _parts_held: int = attrs.field(init=False, default=0)
+    _bytes_held: int = attrs.field(init=False, default=0)
     _given_up: list[ExpiredMessage] = attrs.field(init=False, factory=list)
     # Recently completed messages (when, and each part's payload), so a late duplicate part does
     # not start a phantom partial, while a new message that reuses the reference still gets in.
     _completed: dict[GroupKey, tuple[float, dict[int, int]]] = attrs.field(init=False, factory=dict)
 
     def __attrs_post_init__(self) -> None:
-        if self.timeout <= 0 or self.max_pending < 1 or self.max_parts < 1:
-            raise ValueError("timeout, max_pending and max_parts must be positive")
+        if self.timeout <= 0 or self.max_pending < 1 or self.max_parts < 1 or self.max_bytes < 1:
+            raise ValueError("timeout, max_pending, max_parts and max_bytes must be positive")
 
     @property
     def pending(self) -> int:
@@ -142,6 +149,11 @@ class Reassembler:
     def parts_held(self) -> int:
         """How many parts are held across all partial messages."""
         return self._parts_held
+
+    @property
+    def bytes_held(self) -> int:
+        """How many payload bytes are held across all partial messages."""
+        return self._bytes_held
 
     def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
         """Take one part; return the whole message when this part completes it.
@@ -171,16 +183,21 @@ class Reassembler:
             entry = self._pending[key] = _Pending(first_seen=now, data_coding=fragment.data_coding)
         if fragment.seq in entry.parts:
             return None
-        while self._parts_held >= self.max_parts and self._pending:
+        size = len(fragment.payload)
+        while (
+            self._parts_held >= self.max_parts or self._bytes_held + size > self.max_bytes
+        ) and self._pending:
             if next(iter(self._pending)) == key and len(self._pending) == 1:
                 break  # only this message is held: let it finish rather than evict itself
             self._evict_oldest(keep=key)
         entry.parts[fragment.seq] = fragment.payload
         self._parts_held += 1
+        self._bytes_held += size
         if len(entry.parts) < fragment.total:
             return None
         del self._pending[key]
         self._parts_held -= len(entry.parts)
+        self._bytes_held -= sum(map(len, entry.parts.values()))
         if len(self._completed) >= self.max_pending:
             del self._completed[next(iter(self._completed))]
         # Only hashes of the payloads are kept: enough to recognise a repeat, small in memory.
@@ -209,6 +226,7 @@ class Reassembler:
     def _give_up(self, key: GroupKey, reason: Literal["timeout", "evicted"]) -> ExpiredMessage:
         entry = self._pending.pop(key)
         self._parts_held -= len(entry.parts)
+        self._bytes_held -= sum(map(len, entry.parts.values()))
         logger.debug("gave up on multi-part message %r (%s)", key, reason)
         return ExpiredMessage(
             source=key[0],

@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 import attrs
 
 from smscenter.exceptions import Transport
+from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
     DeliveryReport,
@@ -178,20 +179,16 @@ def _parse_err(value: str) -> int | None:
 def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
     """Normalise a message id so receipts match what ``submit_sm_resp`` returned.
 
-    Whitespace and leading zeros go, letters become upper case (smpp-notes §4.4). With
-    ``hex_ids=True`` (an SMSC that writes hexadecimal ids in receipts but returned decimal ones)
-    the id is converted to decimal, as Kannel's ``msg-id-type`` does.
+    This is :func:`smscenter.ids.canonical_message_id` (surrounding whitespace and the leading
+    zeros of a numeric id go, its hex letters become upper case). With ``hex_ids=True`` (an SMSC
+    that writes hexadecimal ids in receipts but returned decimal ones) a hexadecimal id is
+    converted to decimal, as Kannel's ``msg-id-type`` setting does.
     """
-    value = value.strip()
     if hex_ids:
-        try:
-            return str(int(value, 16))
-        except ValueError:
-            pass
-    stripped = value.lstrip("0")
-    if not stripped:
-        return "0" if value else ""
-    return stripped.upper() if not (stripped.isascii() and stripped.isdigit()) else stripped
+        converted = receipt_text_id(value, ReceiptIdStyle.HEX_TEXT)
+        if converted is not None:
+            return converted
+    return canonical_message_id(value)
 
 
 def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
@@ -326,12 +323,14 @@ _DELIVERED = MessageStatus.DELIVERED
 _NO_ERROR = DeliveryError.NO_ERROR
 _STATE_STATUS = {state: MessageStatus.from_message_state(state) for state in range(10)}
 _make_report = _make_delivery_report
+_SAME = ReceiptIdStyle.SAME
+_AUTO = ReceiptIdStyle.AUTO
 # report_from_deliver_sm passes the fields positionally: a model change must fail here, loudly.
 _REPORT_FIELDS = (
     "message_id", "status", "raw_status", "phone", "error", "changed_at", "submitted_at",
     "parts", "delivered_parts", "cost", "mcc", "mnc", "flags", "message_type", "extra_status",
     "hlr", "call", "operator_error", "sender", "text", "comment", "status_text", "country",
-    "operator", "region", "client_id", "transport",
+    "operator", "region", "client_id", "transport", "raw_message_id",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(DeliveryReport)) != _REPORT_FIELDS:  # pragma: no cover
     raise ImportError("DeliveryReport's fields changed: update report_from_deliver_sm")
@@ -425,7 +424,11 @@ def _flags(value: int) -> MessageFlags:
 
 
 def report_from_deliver_sm(
-    pdu: DeliverSm, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False
+    pdu: DeliverSm,
+    *,
+    tz: tzinfo = PROVIDER_TZ,
+    hex_ids: bool = False,
+    text_ids: ReceiptIdStyle = ReceiptIdStyle.SAME,
 ) -> DeliveryReport:
     """Turn a receipt ``deliver_sm`` into a :class:`~smscenter.models.DeliveryReport`.
 
@@ -433,8 +436,8 @@ def report_from_deliver_sm(
     (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423)
     and the provider's (seed 003: cost 0x2000, flag 0x2001, parts 0x2002, MCC+MNC 0x2003, extra
     status 0x2004). Where a TLV and the text both say something, the TLV wins. The id is
-    normalised with :func:`normalize_message_id`. In a receipt ``source_addr`` is the recipient
-    of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
+    made canonical (:func:`smscenter.ids.canonical_message_id`). In a receipt ``source_addr``
+    is the recipient of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
     ``destination_addr`` its sender.
 
     A delivered message whose extra status says "link clicked" or "read" reports
@@ -445,7 +448,12 @@ def report_from_deliver_sm(
     Never raises for odd content: missing or malformed fields are simply absent.
 
     :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
-    :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal.
+    :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal
+        (in the TLV and the text alike).
+    :param text_ids: how the SMSC writes the id in the receipt *text*
+        (:class:`~smscenter.ids.ReceiptIdStyle`); used only when there is no
+        ``receipted_message_id`` TLV. ``AUTO`` reads it as ``SAME``: the detection lives in the
+        pool, which sees the sends.
     """
     # One dict lookup per tag instead of an if-chain per TLV (a repeated tag: the last wins).
     # A comprehension, because dict() takes a slow path for tuple subclasses such as Tlv.
@@ -495,10 +503,13 @@ def report_from_deliver_sm(
     raw_id = receipted_id if receipted_id else text_id
     if not raw_id:
         message_id = ""
-    elif not hex_ids and (raw_id.isascii() and raw_id.isdigit()) and raw_id[0] != "0":
-        message_id = raw_id  # already normal: the provider's usual decimal id
+    elif hex_ids:
+        message_id = normalize_message_id(raw_id, hex_ids=True)
+    elif receipted_id or text_ids is _SAME or text_ids is _AUTO:
+        message_id = canonical_message_id(raw_id)
     else:
-        message_id = normalize_message_id(raw_id, hex_ids=hex_ids)
+        # Only the text's id may be in another base; the TLV carries submit_sm_resp's id.
+        message_id = receipt_text_id(raw_id, text_ids) or canonical_message_id(raw_id)
     if state is not None:
         status = _STATE_STATUS.get(state, _UNKNOWN)
     elif stat is not None:
@@ -545,8 +556,9 @@ def report_from_deliver_sm(
         None,  # country
         None,  # operator
         None,  # region
-        None,  # client_id
+        None,  # client_id: SMPP has no field for it (SMPP 3.4 §4.6.1)
         _SMPP,  # transport
+        raw_id or "",  # raw_message_id
     )
 
 

@@ -34,7 +34,7 @@ import logging
 import socket
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -54,6 +54,7 @@ from smscenter.exceptions import (
     Transport,
     UnknownOutcomeError,
 )
+from smscenter.ids import canonical_message_id
 from smscenter.models import (
     DeliveryReport,
     IncomingMessage,
@@ -169,11 +170,13 @@ if tuple(f.name for f in attrs.fields(SendOutcome)) != (
 class QueryResult:
     """The answer to ``query_sm`` (SMPP 3.4 §4.8.2).
 
-    :ivar message_id: the id asked about.
+    :ivar message_id: the id asked about, canonical
+        (:func:`~smscenter.ids.canonical_message_id`, as on :class:`~smscenter.SendResult`).
     :ivar status: the state as a :class:`~smscenter.models.MessageStatus`.
     :ivar message_state: the raw ``message_state`` number.
     :ivar final_date: when it reached a final state, as the SMSC wrote it (empty if not final).
     :ivar error_code: the network error code (0: none).
+    :ivar raw_message_id: the id as ``query_sm_resp`` carried it.
     """
 
     message_id: str
@@ -181,6 +184,13 @@ class QueryResult:
     message_state: int
     final_date: str = ""
     error_code: int = 0
+    raw_message_id: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        raw = self.message_id
+        if not self.raw_message_id:
+            object.__setattr__(self, "raw_message_id", raw)
+        object.__setattr__(self, "message_id", canonical_message_id(raw))
 
 
 @attrs.frozen(kw_only=True)
@@ -354,6 +364,7 @@ def _send_result(job: Job) -> SendResult:
         ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
     message = job.message
     # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
+    # __attrs_post_init__ makes the ids canonical and keeps the first one as written.
     return _make_send_result(
         ids[0],  # message_id
         len(ids),  # parts
@@ -364,13 +375,14 @@ def _send_result(job: Job) -> SendResult:
         message.client_id if message is not None else None,  # client_id
         False,  # confirmed_by_status
         _SMPP,  # transport
+        "",  # raw_message_id
         False,  # confirmed_by_duplicate
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport", "confirmed_by_duplicate",
+    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -388,11 +400,20 @@ def _query_result(job: Job) -> QueryResult:
     )
 
 
-async def run_job(queue: JobQueue, job: Job) -> Job:
+async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | None = None) -> Job:
     """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
-    it back out: nothing of it stays behind."""
+    it back out: nothing of it stays behind. ``observe`` sees the job the moment it finishes
+    (before any later PDU of the same read is handled)."""
     done = anyio.Event()
-    job.callback = lambda _job: done.set()
+    if observe is None:
+        job.callback = lambda _job: done.set()
+    else:
+
+        def finished(job: Job) -> None:
+            observe(job)
+            done.set()
+
+        job.callback = finished
     queue.push(job, anyio.current_time())
     try:
         await done.wait()
@@ -463,6 +484,8 @@ class SMPPSession:
         dropped: ``True`` (they may then be delivered twice), or a
         :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
         window). Off by default.
+    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
+        :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
@@ -491,10 +514,13 @@ class SMPPSession:
         throttle_retries: int = 20,
         resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
+        receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValueError("an SMPP bind needs a login and a plain password")
+        # How a receipt becomes a report (the pool passes its id-style matcher).
+        self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
         self.port = port
         self.mode = mode
@@ -850,6 +876,18 @@ class SMPPSession:
                 job.finish_if_done()
         if resend or leftovers:
             self._queue.wake_one()
+
+    def take_back_unwritten(self) -> Job | None:
+        """Hand back the message this bind took from the queue but has not written any part of
+        (it waits for the rate limit), so a job that stops can withdraw it; ``None`` if there
+        is none. The caller ends it."""
+        job = self._current
+        if job is None or job.written or job.in_flight or job.state is not JobState.STARTED:
+            return None
+        self._current, self._current_paid = None, False
+        if self._idle_event is not None and not self._pending and not self._retry:
+            self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
+        return job
 
     # --- public operations --------------------------------------------------------------------
 
@@ -1386,7 +1424,7 @@ class SMPPSession:
         item: DeliveryReport | IncomingMessage | None
         try:
             if is_receipt(pdu):
-                item = report_from_deliver_sm(pdu)
+                item = self._read_receipt(pdu)
             else:
                 item = incoming_from_deliver_sm(
                     pdu, reassembler=self._reassembler, now=anyio.current_time()

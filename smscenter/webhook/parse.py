@@ -54,6 +54,7 @@ from smscenter.models import (
     MessageFlags,
     MessageStatus,
     MessageType,
+    client_id_of,
 )
 
 __all__ = (
@@ -672,6 +673,7 @@ def _build_status(f: _Fields) -> DeliveryReport:
         operator_error=f.text("syserr"),
         sender=f.text("sender"),
         comment=f.raw("cmt") or None,
+        client_id=client_id_of(message_id),
         transport=Transport.WEBHOOK,
     )
 

@@ -81,7 +81,9 @@ def _received_body(envelope: Any) -> str:
 
 async def test_send_delivers_exact_body(smtp_server: tuple[_Collector, int]) -> None:
     collector, port = smtp_server
-    sender = SMTPSender(CREDS, host="127.0.0.1", port=port, from_address="app@acme.example")
+    sender = SMTPSender(
+        CREDS, host="127.0.0.1", port=port, from_address="app@acme.example", start_tls=False
+    )
     await sender.send(Message(to=["79990000001", "79990000002"], text="Ваш пароль: 123"))
     (envelope,) = collector.envelopes
     assert envelope.mail_from == "app@acme.example"
@@ -95,7 +97,11 @@ async def test_send_delivers_exact_body(smtp_server: tuple[_Collector, int]) -> 
 async def test_send_with_every_field(smtp_server: tuple[_Collector, int]) -> None:
     collector, port = smtp_server
     sender = SMTPSender(
-        Credentials.from_api_key("KEY123"), domain="smscentre.com", host="127.0.0.1", port=port
+        Credentials.from_api_key("KEY123"),
+        domain="smscentre.com",
+        host="127.0.0.1",
+        port=port,
+        start_tls=False,
     )
     when = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
     await sender.send(
@@ -162,7 +168,7 @@ async def test_refused_recipient_is_an_smtp_api_error() -> None:
     collector = _Collector(refuse=True)
     controller, port = await _serve(collector)
     try:
-        sender = SMTPSender(CREDS, host="127.0.0.1", port=port)
+        sender = SMTPSender(CREDS, host="127.0.0.1", port=port, start_tls=False)
         with pytest.raises(APIError) as info:
             await sender.send(Message(to="79990000001", text="x"))
     finally:

@@ -200,7 +200,7 @@ def test_time_zone_is_a_parameter() -> None:
         ("", False, ""),
         ("D0813", True, "854035"),
         ("0D0813", True, "854035"),
-        ("not-hex", True, "NOT-HEX"),
+        ("not-hex", True, "not-hex"),
     ],
 )
 def test_normalize_message_id(raw: str, hex_ids: bool, expected: str) -> None:

@@ -85,7 +85,7 @@ def test_status_form_windows1251_md5_all_fields() -> None:
     assert event.comment == "Заказ №15\nоплачен"
     assert event.hlr is None and event.call is None
     assert event.transport is Transport.WEBHOOK
-    assert event.event_key == f"report:9876:79991234567:1:{TS}"
+    assert event.event_key == "report:9876:79991234567:delivered"
 
 
 def test_status_hlr_fields_koi8r_sha1() -> None:
