@@ -90,7 +90,9 @@ async def test_drop_drill_with_the_policy_ends_with_no_unknown_and_no_duplicate(
     # Both kinds of lost answer happened and were settled: resends the SMSC refused as
     # duplicates (it had the first) and resends it accepted (it had never received them).
     confirmed = [o for o in outcomes if o.result is not None and o.result.confirmed_by_duplicate]
-    assert confirmed and sim.smpp.counters.duplicates == len(confirmed)
+    # (A resend refused as a duplicate may lose its answer in the next drop and be refused
+    # again: the SMSC can count more refusals than there are settled messages.)
+    assert confirmed and sim.smpp.counters.duplicates >= len(confirmed)
     assert all(o.result.message_id is None for o in confirmed if o.result is not None)
     held = {(str(m.id), m.phone) for m in sim.sent}
     for outcome in outcomes:
