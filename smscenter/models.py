@@ -72,7 +72,7 @@ _VOICE_RE = re.compile(r"(?:m|m2|m3|m4|w|w2|w3|w4)(?:,[a-z]{2})?")
 _BOT_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|wa:\+?[0-9]{5,15}")
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})*")
 
-#: The separator after which text is a comment kept in history, never sent (seed 003).
+#: The separator after which text is a comment kept in history, never sent (smscentre.com/api/smpp).
 COMMENT_SEPARATOR = "\n~~~\n"
 
 
@@ -379,7 +379,8 @@ _FINAL = frozenset(
 
 
 class DeliveryError(enum.IntEnum):
-    """The ``err`` code of a status or receipt (seed 003's table, SMS, HLR and e-mail).
+    """The ``err`` code of a status or receipt (the table on smscentre.com/api/smpp, SMS, HLR and
+    e-mail).
 
     Codes with no name here are kept as ``DeliveryError.UNKNOWN_<n>`` pseudo-members.
     """

@@ -1,12 +1,12 @@
 """The client-side send rate: a token bucket shared by every bind of a pool, that backs off when
 the SMSC throttles and recovers gradually (pure: the caller passes ``now``).
 
-Seed 003: the provider allows 30 SMS/s per account by default and answers faster senders with a
-throttling error, after which "the client must repeat the sending, reducing the overall speed on
-its side". So the bucket is the first line (never exceed the account's rate), and the AIMD
-adjustment the second: halve the rate on every throttle answer, then add back a tenth of the
-ceiling per second without one (peer-performance.md and smpp-notes §5: "treat throttling as a
-property of the bind, not of one message").
+The provider's SMPP page (smscentre.com/api/smpp): the provider allows 30 SMS/s per account by
+default and answers faster senders with a throttling error, after which "the client must repeat the
+sending, reducing the overall speed on its side". So the bucket is the first line (never exceed the
+account's rate), and the AIMD adjustment the second: halve the rate on every throttle answer, then
+add back a tenth of the ceiling per second without one (a throttle answer, SMPP 3.4 §5.1.3, says the
+bind is too fast, not that one message failed).
 """
 
 from __future__ import annotations

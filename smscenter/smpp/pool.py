@@ -1,7 +1,7 @@
 """``SMPPPool``: 1..9 binds of one login (the provider's ``MCONn``), reconnected when they drop,
 sharing one queue, one rate limit and one stream of reports.
 
-Seed 003 rules this follows:
+Rules of the provider's SMPP page (https://smscentre.com/api/smpp/) this follows:
 
 - more than one simultaneous bind needs ``system_type`` ``MCONn`` on every bind (otherwise the
   provider closes the previous one); the pool sets it from ``connections``;
@@ -67,8 +67,8 @@ __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 logger = logging.getLogger(__name__)
 _SMPP = Transport.SMPP
 
-# Bind refusals after which hammering the server is pointless (seed 003 / SMPP 3.4 §5.1.3):
-# already bound (another process holds the login), bind failed, bad password or system_id.
+# Bind refusals after which hammering the server is pointless (smscentre.com/api/smpp / SMPP 3.4
+# §5.1.3): already bound (another process holds the login), bind failed, bad password or system_id.
 _REFUSALS = frozenset(
     {
         CommandStatus.ESME_RALYBND,
@@ -228,10 +228,11 @@ class SMPPPool:
                 window=window if window is not None else limits.window,
             )
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP pool needs a login and a plain password")
+            raise ValidationError("an SMPP pool needs a login and a plain password")
         st = system_type if isinstance(system_type, SystemType) else SystemType.parse(system_type)
         if limits.connections > 1 or st.connections is not None:
-            # seed 003: without MCONn a new bind of the same login closes the previous one.
+            # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous
+            # one.
             st = attrs.evolve(st, connections=max(limits.connections, st.connections or 1))
         self._hosts = _hosts(host, port, backup_hosts)
         self._credentials = credentials
@@ -408,7 +409,8 @@ class SMPPPool:
                     slot.last_error = session.error
                 slot.failures = 1
                 # Unbound by the SMSC: most likely another bind of this login without MCONn
-                # took the place (seed 003); coming straight back would only kick it in turn.
+                # took the place (smscentre.com/api/smpp); coming straight back would only kick it
+                # in turn.
                 refused = session.unbound_by_peer
             except (SMSCenterError, ValueError, OSError, anyio.BrokenResourceError) as exc:
                 slot.last_error = exc
@@ -458,7 +460,7 @@ class SMPPPool:
         :meth:`send_many`, which yields one outcome per recipient.
 
         :param urgent: overtake queued bulk messages (the provider sends such single messages
-            first, seed 003).
+            first, smscentre.com/api/smpp).
         :raises ValueError: several recipients, or SMPP cannot carry the message.
         :raises APIError: the SMSC refused it (:class:`~smscenter.exceptions.ThrottledError`
             after all resends).

@@ -2,20 +2,21 @@
 half's state (accounts, message store, balance, statuses, incoming messages).
 
 One :class:`SMPPServer` serves any number of client connections; each one is driven by its own
-sans-IO :class:`~smscenter.smpp.connection.SMPPConnection` with ``role=Role.SMSC`` (style.md:
-"same core with role=SMSC; serves any anyio ByteStream"). Every read is parsed whole and all
+sans-IO :class:`~smscenter.smpp.connection.SMPPConnection` with ``role=Role.SMSC`` (the same
+core as the client's; it serves any anyio ByteStream). Every read is parsed whole and all
 its answers leave in one write, with no task per PDU, so the simulator is not the bottleneck of
 a benchmark.
 
-The provider's rules reproduced here come from seed 003 (its SMPP page): bind checks against
-the account's login and password, MCON1..MCON9 (without it a new bind of the same login closes
-the old one), ``ISO`` (data_coding 0 read as ISO-8859-1 instead of GSM) and ``SINGLE`` (one id
-and one receipt per part), the throughput limit (30 SMS/s per account, answered with
-ESME_RTHROTTLED), duplicate refusal within a minute (an identical ``submit_sm``, part by part,
-answered with ``error_statuses[9]``: the provider does not document that status), receipts as
-deliver_sm with the standard TLVs, the provider's 0x2000-0x2004 and the ``id:.. sub:..
-dlvrd:..`` text, only to binds that receive and only when registered_delivery asks, the HLR
-receipt layout, and the 2-minute idle cut. Knobs and faults live on :class:`SMPPBehaviour`
+The provider's rules reproduced here come from the provider's SMPP page
+(https://smscentre.com/api/smpp/): bind checks against the account's login and password,
+MCON1..MCON9 (without it a new bind of the same login closes the old one), ``ISO`` (data_coding 0
+read as ISO-8859-1 instead of GSM) and ``SINGLE`` (one id and one receipt per part), the throughput
+limit (30 SMS/s per account, answered with ESME_RTHROTTLED), duplicate refusal within a minute (an
+identical ``submit_sm``, part by part, answered with ``error_statuses[9]``: the provider does not
+document that status), receipts as deliver_sm with the standard TLVs, the provider's
+0x2000-0x2004 and the ``id:.. sub:.. dlvrd:..`` text, only to binds that receive and only when
+registered_delivery asks, the HLR receipt layout, and the 2-minute idle cut. Knobs and faults live
+on :class:`SMPPBehaviour`
 (``sim.behaviour.smpp``).
 """
 
@@ -107,8 +108,8 @@ _EXTRA_LINES = {
 # esm_class (SMPP 3.4 §5.2.12): 0x04 delivery receipt, 0x40 short_message starts with a UDH.
 _ESM_RECEIPT = 0x04
 _ESM_UDHI = 0x40
-# A part group that has not completed within this many seconds is dropped (seed 003: "all SMS
-# parts must be transmitted to the server within a minute").
+# A part group that has not completed within this many seconds is dropped (smscentre.com/api/smpp:
+# "all SMS parts must be transmitted to the server within a minute").
 _PART_TIMEOUT = 60.0
 _SUBMIT_RESP_HEADER = struct.Struct(">IIII")
 _SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
@@ -129,17 +130,19 @@ class SMPPBehaviour:
 
     Limits and timing:
 
-    :ivar throughput: submit_sm PDUs per second allowed per account (seed 003: 30 by default);
+    :ivar throughput: submit_sm PDUs per second allowed per account (smscentre.com/api/smpp: 30 by
+    default);
         beyond it the answer is ESME_RTHROTTLED (0x58). ``None`` turns the limit off.
     :ivar throughput_by_login: per-account overrides of :attr:`throughput` (the provider raises
         an account's limit on request), ``None`` values switching it off for that login.
     :ivar idle_timeout: seconds without anything received after which a connection is cut
-        (seed 003: 2 minutes). ``None`` never cuts.
+        (smscentre.com/api/smpp: 2 minutes). ``None`` never cuts.
     :ivar receipts: send receipts (deliver_sm) at all.
     :ivar intermediate_receipts: also report the move to "transmitted" (ENROUTE); the provider
         reports final statuses only.
     :ivar deliver_incoming: deliver incoming messages (``sim.inject_incoming``) as deliver_sm to
-        a receiving bind (seed 003: "Send incoming SMS via SMPP connection" is ticked).
+        a receiving bind (smscentre.com/api/smpp: "Send incoming SMS via SMPP connection" is
+        ticked).
     :ivar record: store, bill and check each message (the default). ``False`` is a benchmark
         mode: submits get fresh ids and an immediate DELIVRD receipt when one is asked for;
         nothing is stored or billed and no duplicate or funds check runs.
@@ -255,9 +258,10 @@ class SMPPCounters:
 
 
 class _Duplicates:
-    """Submits accepted within the duplicate window, by content: seed 003, "the server does not
-    accept more than one identical request to send SMS messages within a minute". Each
-    ``submit_sm`` is a request, so a long message's parts count one by one."""
+    """Submits accepted within the duplicate window, by content: the provider's SMPP page
+    (https://smscentre.com/api/smpp/) says "the server does not accept more than one identical
+    request to send SMS messages within a minute". Each ``submit_sm`` is a request, so a long
+    message's parts count one by one."""
 
     __slots__ = ("_first", "_order")
 
@@ -537,7 +541,7 @@ class SMPPServer:
         self._behaviour = behaviour
         self.counters = SMPPCounters()
         #: SMPP access passwords per login (SMPP 3.4 §5.2.2 allows at most 8 characters, so
-        #: the provider has separate "passwords for access", seed 003).
+        #: the provider has separate "passwords for access", smscentre.com/api/smpp).
         self.passwords: dict[str, str] = {}
         self._sessions: set[_Session] = set()
         self._pending: dict[str, deque[_Delivery]] = {}
@@ -694,7 +698,8 @@ class SMPPServer:
                     counters.queries += 1
                     self._on_query(session, pdu)
                 elif pdu.response_class is not None and conn.state is not State.CLOSED:
-                    # seed 003: submit_multi "is not yet implemented"; nor are the others.
+                    # smscentre.com/api/smpp: submit_multi "is not yet implemented"; nor are the
+                    # others.
                     conn.respond(pdu, S.ESME_RINVCMDID)
         if session.unanswered > counters.max_in_flight:
             counters.max_in_flight = session.unanswered
@@ -718,8 +723,8 @@ class SMPPServer:
         elif login not in self.state.accounts:
             refusal = S.ESME_RINVSYSID
         elif pdu.password != self.passwords.get(login):
-            # seed 003: the password is one created on "Passwords for access"; the account's
-            # own password works too when it fits the 8 characters SMPP allows.
+            # smscentre.com/api/smpp: the password is one created on "Passwords for access"; the
+            # account's own password works too when it fits the 8 characters SMPP allows.
             try:
                 self.state.check_password(login, pdu.password)
             except SimError:
@@ -737,7 +742,8 @@ class SMPPServer:
                 if len(others) >= system_type.connections:
                     refusal = behaviour.mcon_refusal_status
             else:
-                # seed 003: one connection per login; a new one terminates the previous one.
+                # smscentre.com/api/smpp: one connection per login; a new one terminates the
+                # previous one.
                 for other in others:
                     counters.kicked[login] += 1
                     other.kick()
@@ -808,7 +814,7 @@ class SMPPServer:
         key = duplicates.key(login, pdu)
         first = duplicates.find(key, self.state.now(), self.state.behaviour.duplicate_window)
         if first is not None:
-            # seed 003: an identical request within a minute is not accepted.
+            # The provider's SMPP page: an identical request within a minute is not accepted.
             self.counters.duplicates += 1
             status = behaviour.error_statuses.get(9, S.ESME_RSUBMITFAIL)
             self.counters.refused += 1
@@ -850,7 +856,8 @@ class SMPPServer:
         if binary:
             text = data.hex().upper()
         else:
-            # seed 003: with system_type ISO the default alphabet is ISO-8859-1, not GSM.
+            # smscentre.com/api/smpp: with system_type ISO the default alphabet is ISO-8859-1, not
+            # GSM.
             text = decode_text(data, 4 if coding == 0 and session.system_type.iso else coding)
         if total is not None and total > 1 and seq is not None and reference is not None:
             if session.system_type.single:
@@ -871,8 +878,8 @@ class SMPPServer:
         total: int,
         seq: int,
     ) -> None:
-        # seed 003: without SINGLE, every part of a long message gets the same id and the glued
-        # message gets one receipt. It is stored (and billed) once its last part arrives.
+        # smscentre.com/api/smpp: without SINGLE, every part of a long message gets the same id and
+        # the glued message gets one receipt. It is stored (and billed) once its last part arrives.
         login = session.login
         assert login is not None
         now = time.monotonic()
@@ -987,7 +994,8 @@ class SMPPServer:
             return
         behaviour = self.behaviour
         if not (behaviour.receipts and message.receipt_requested):
-            return  # seed 003: without registered_delivery the status goes to HTTP only
+            # smscentre.com/api/smpp: without registered_delivery the status goes to HTTP only.
+            return
         # Several changes may be applied by one poll: read the one this call is about, not the
         # message's latest status.
         new = change.new_status
@@ -1038,9 +1046,11 @@ class SMPPServer:
             Tlv.of(Tag.PARTS, min(parts, 0xFFFF)),
         ]
         operator = lookup_operator(message.phone)
-        if operator is not None and len(operator[3] + operator[4]) <= 5:  # seed 003: max 5
+        # smscentre.com/api/smpp: MCC+MNC is "Var. max 5".
+        if operator is not None and len(operator[3] + operator[4]) <= 5:
             tlvs.append(Tlv.of(Tag.MCCMNC, operator[3] + operator[4]))
-        # seed 003, TLV 0x2004: 2 read, 4 link clicked (the HTTP statuses of the same numbers).
+        # smscentre.com/api/smpp, TLV 0x2004: 2 read, 4 link clicked (the HTTP statuses of the same
+        # numbers).
         tlvs.append(Tlv.of(Tag.EXTRA_STATUS, status_code if status_code in (2, 4) else 0))
         return DeliverSm(
             source_addr_ton=1,

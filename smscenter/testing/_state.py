@@ -54,14 +54,14 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 Clock = Callable[[], float]
 
-# Status codes of status.php (smsc-http-api.md section 3.1).
+# Status codes of status.php (smscentre.com/api/http).
 ST_NOT_FOUND = -3
 ST_QUEUED = -1
 ST_TRANSMITTED = 0
 ST_DELIVERED = 1
 FINAL_STATUSES = frozenset({-2, 1, 2, 3, 4, 20, 22, 23, 24, 25})
 
-# Message type numbers (callback ``type`` / ``flag`` bits 0-3, seed 002).
+# Message type numbers (callback ``type`` / ``flag`` bits 0-3, smscentre.com/api/http).
 TYPE_SMS, TYPE_FLASH, TYPE_BIN, TYPE_PUSH, TYPE_HLR, TYPE_PING = 0, 1, 2, 3, 4, 5
 TYPE_MMS, TYPE_CALL, TYPE_MAIL, TYPE_VIBER, TYPE_SOC = 6, 7, 8, 10, 12
 
@@ -208,7 +208,8 @@ def _smpp_behaviour() -> SMPPBehaviour:
 
 @attrs.frozen(kw_only=True)
 class HlrResult:
-    """What an HLR lookup answers (field names as in the provider's callback, seed 002)."""
+    """What an HLR lookup answers (field names as in the provider's callback,
+    smscentre.com/api/http)."""
 
     imsi: str = ""
     msc: str = ""
@@ -329,6 +330,8 @@ class Contact:
     name: str = ""
     groups: set[int] = attrs.field(factory=set)
     comment: str = ""
+    #: The other phones.php fields as sent (``mail``, ``fnm``, ``lnm``, ``bd``, ``tags``...).
+    fields: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -343,6 +346,9 @@ class Job:
     cost: Decimal = Decimal(0)
     phones: str = ""
     text: str = ""
+    #: jobs.php creation options as sent (``rpt``, ``rptn``, ``fl[5]``, ``mes2``, ``sender2``,
+    #: ``tpl``).
+    options: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -364,6 +370,16 @@ class Account:
     downloads: dict[int, DownloadTask] = attrs.field(factory=dict)
     jobs: dict[int, Job] = attrs.field(factory=dict)
     mega_accounts: list[dict[str, object]] = attrs.field(factory=list)
+    #: senders.php comment and registration fields per sender id.
+    sender_info: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: Blacklisted number -> scope (phones.php ``type``: 0 all, 1 mass, 2 single).
+    blacklist_scope: dict[str, int] = attrs.field(factory=dict)
+    #: templates.php records by id: ``name``, ``msg``, ``format``, ``sender``, ``fl[1]``.
+    templates: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: The login of the reseller account a sub-client was made by (users.php), if any.
+    parent: str | None = None
+    #: users.php fields of a sub-client as sent (``type``, ``email``, ``phone``...).
+    client_fields: dict[str, str] = attrs.field(factory=dict)
 
     @property
     def password_md5(self) -> str:
@@ -1062,7 +1078,8 @@ class SimulatorState:
         return number
 
     def simulate_call(self, login: str, phone: str) -> IncomingRecord:
-        """The subscriber calls back: logged as an incoming ``[waitcall] `` message (seed 002).
+        """The subscriber calls back: logged as an incoming ``[waitcall] `` message
+        (smscentre.com/api/http).
 
         :raises KeyError: when no confirm-by-call is pending for the phone (or it is older than
             15 minutes).
@@ -1077,7 +1094,7 @@ class SimulatorState:
 def parse_schedule(value: str, now: float, tz_hours: float = 0.0) -> float | None:
     """Decode send.php ``time`` into Unix seconds (``None`` = now).
 
-    Forms (smsc-http-api.md section 2.2): ``DDMMYYhhmm``, ``DD.MM.YY hh:mm``, ``h1-h2`` hour
+    Forms (smscentre.com/api/http, send.php): ``DDMMYYhhmm``, ``DD.MM.YY hh:mm``, ``h1-h2`` hour
     window, ``0<unix ts>``, ``+<minutes>``, ``0``. ``tz`` is hours relative to Moscow.
 
     :raises SimError: code 5 for anything else.
