@@ -145,6 +145,8 @@ ERRORS_BY_COMMAND: Final[dict[str, dict[int, type[APIError]]]] = {
     "jobs": {3: OperationFailedError, 5: InvalidTimeError},
     "phones": {3: NotFoundError, 5: OperationFailedError},
     "templates": {3: NotFoundError, 5: OperationFailedError},
+    "tinyurls": {3: NotFoundError},
+    "ping": {3: NotFoundError},
     "users": {3: NotFoundError, 5: OperationFailedError},
     "senders": {
         3: NotFoundError,

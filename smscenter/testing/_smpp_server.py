@@ -915,12 +915,15 @@ class SMPPServer:
     ) -> None:
         login = session.login
         assert login is not None
+        kind = None
         if binary:
             type_ = st.TYPE_BIN
             body = text
         else:
             parsed = parse_provider_text(text)
             type_ = _KIND_TYPES.get(parsed.kind, st.TYPE_SMS)
+            if parsed.kind.value in st.UNTYPED_KINDS:
+                kind = parsed.kind.value  # __TGM__ / __BOT__: not "social" (seed 003)
             body = text if parsed.kind is MessageKind.SMS else parsed.text
             if parsed.kind is MessageKind.SMS:
                 coding = pdu.data_coding
@@ -939,6 +942,7 @@ class SMPPServer:
             phones=(destination,),
             text=body,
             type=type_,
+            kind=kind,
             sender=source or None,
             client_id=None if message_id is None else str(message_id),
             fingerprint=("smpp", destination, source, type_, text, part),
@@ -1045,6 +1049,9 @@ class SMPPServer:
             Tlv.of(Tag.FLAG, message.flag & 0xFFFF),
             Tlv.of(Tag.PARTS, min(parts, 0xFFFF)),
         ]
+        if message.reported_type is None:
+            # A kind with no type number (Telegram, bot): no flag rather than a wrong type.
+            tlvs = [t for t in tlvs if t[0] != Tag.FLAG]
         operator = lookup_operator(message.phone)
         # smscentre.com/api/smpp: MCC+MNC is "Var. max 5".
         if operator is not None and len(operator[3] + operator[4]) <= 5:
