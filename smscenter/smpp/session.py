@@ -98,6 +98,7 @@ from smscenter.smpp.receipts import (
     is_receipt,
     report_from_deliver_sm,
 )
+from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back
 
 __all__ = (
     "QueryResult",
@@ -377,12 +378,13 @@ def _send_result(job: Job) -> SendResult:
         False,  # confirmed_by_status
         _SMPP,  # transport
         "",  # raw_message_id
+        False,  # confirmed_by_duplicate
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport", "raw_message_id",
+    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -482,7 +484,9 @@ class SMPPSession:
     :param throttle_retries: how often one part is resent after throttle answers before its
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
-        dropped (they may then be delivered twice). Off by default.
+        dropped: ``True`` (they may then be delivered twice), or a
+        :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
+        window). Off by default.
     :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
         :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
@@ -511,7 +515,7 @@ class SMPPSession:
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
@@ -837,9 +841,10 @@ class SMPPSession:
         lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
         pending, self._pending = self._pending, {}
         resend: list[Job] = []
+        now = anyio.current_time()
         for job, index in pending.values():
             job.in_flight -= 1
-            if self._resend_unknown and job.error is None and job.attempts < 3:
+            if job.error is None and take_back(self._resend_unknown, job, index, now):
                 job.todo.insert(0, index)
                 if job not in resend:
                     resend.append(job)
@@ -1261,6 +1266,16 @@ class SMPPSession:
                 job.in_flight -= 1
                 pdu = event.pdu
                 status = pdu.command_status
+                if status != _ROK and job.context is not None:
+                    # A resend under ReconcilePolicy: a duplicate refusal means "accepted".
+                    settled = settle_refusal(job, index, pdu, anyio.current_time())
+                    if settled is not None:
+                        if settled:
+                            counters.acknowledged += 1
+                        else:
+                            counters.unknown += 1
+                        job.finish_if_done()
+                        continue
                 if status == _ROK and job.error is None:
                     # A submit's message id, or (query_sm) the whole answer.
                     job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
