@@ -8,36 +8,58 @@ from __future__ import annotations
 
 from smscenter.http.client import HTTPClient as HTTPClient
 from smscenter.http.client import map_httpx_error as map_httpx_error
+from smscenter.http.records import BlacklistScope as BlacklistScope
 from smscenter.http.records import CallToConfirm as CallToConfirm
 from smscenter.http.records import Contact as Contact
+from smscenter.http.records import ContactDetails as ContactDetails
 from smscenter.http.records import ContactGroup as ContactGroup
 from smscenter.http.records import DownloadStatus as DownloadStatus
 from smscenter.http.records import DownloadTask as DownloadTask
+from smscenter.http.records import GroupMove as GroupMove
 from smscenter.http.records import Mailing as Mailing
+from smscenter.http.records import MailingRepeat as MailingRepeat
+from smscenter.http.records import MailingResend as MailingResend
 from smscenter.http.records import MegafonAccount as MegafonAccount
+from smscenter.http.records import MessageFormat as MessageFormat
 from smscenter.http.records import OperatorInfo as OperatorInfo
 from smscenter.http.records import OperatorPrice as OperatorPrice
+from smscenter.http.records import PortedNumber as PortedNumber
 from smscenter.http.records import PriceList as PriceList
 from smscenter.http.records import PriceZone as PriceZone
 from smscenter.http.records import ReceiveNumber as ReceiveNumber
 from smscenter.http.records import SenderId as SenderId
+from smscenter.http.records import SenderRegistration as SenderRegistration
+from smscenter.http.records import ShortLink as ShortLink
 from smscenter.http.records import StatisticsRow as StatisticsRow
+from smscenter.http.records import SubClientType as SubClientType
+from smscenter.http.records import Template as Template
 
 __all__ = (
+    "BlacklistScope",
     "CallToConfirm",
     "Contact",
+    "ContactDetails",
     "ContactGroup",
     "DownloadStatus",
     "DownloadTask",
+    "GroupMove",
     "HTTPClient",
     "Mailing",
+    "MailingRepeat",
+    "MailingResend",
     "MegafonAccount",
+    "MessageFormat",
     "OperatorInfo",
     "OperatorPrice",
+    "PortedNumber",
     "PriceList",
     "PriceZone",
     "ReceiveNumber",
     "SenderId",
+    "SenderRegistration",
+    "ShortLink",
     "StatisticsRow",
+    "SubClientType",
+    "Template",
     "map_httpx_error",
 )

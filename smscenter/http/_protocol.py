@@ -33,23 +33,20 @@ from smscenter.exceptions import (
     ParameterError,
     RemoteProtocolError,
     UndeliverableError,
+    ValidationError,
     VerificationCodeError,
 )
 from smscenter.http._options import option_params, with_viber_button
 from smscenter.http.records import (
     CallToConfirm,
-    Contact,
-    ContactGroup,
     DownloadStatus,
     DownloadTask,
-    Mailing,
     MegafonAccount,
     OperatorInfo,
     OperatorPrice,
     PriceList,
     PriceZone,
     ReceiveNumber,
-    SenderId,
     StatisticsRow,
 )
 from smscenter.models import (
@@ -144,6 +141,10 @@ ERRORS_BY_COMMAND: Final[dict[str, dict[int, type[APIError]]]] = {
     "downloads": {5: NotFoundError},
     "jobs": {3: OperationFailedError, 5: InvalidTimeError},
     "phones": {3: NotFoundError, 5: OperationFailedError},
+    "templates": {3: NotFoundError, 5: OperationFailedError},
+    "tinyurls": {3: NotFoundError},
+    "ping": {3: NotFoundError},
+    "users": {3: NotFoundError, 5: OperationFailedError},
     "senders": {
         3: NotFoundError,
         5: OperationFailedError,
@@ -329,14 +330,14 @@ def list_send_request(
     :raises ValueError: for an empty sequence, differing options or attachments.
     """
     if not messages:
-        raise ValueError("send_list needs at least one message")
+        raise ValidationError("send_list needs at least one message")
     first = messages[0]
     if first.attachments:
-        raise ValueError("a list send cannot carry attachments")
+        raise ValidationError("a list send cannot carry attachments")
     for index, other in enumerate(messages[1:], start=1):
         same = attrs.evolve(other, to=first.to, text=first.text, comment=first.comment)
         if same != first:
-            raise ValueError(
+            raise ValidationError(
                 f"message {index} differs from message 0 in more than recipients, text and "
                 "comment; a list send shares one set of options"
             )
@@ -369,7 +370,7 @@ def status_many_request(items: Iterable[tuple[str, str]], *, detail: int = 0) ->
     _check_detail(detail)
     pairs = [(str(i), p) for i, p in items]
     if not pairs:
-        raise ValueError("status_many needs at least one (message_id, phone) pair")
+        raise ValidationError("status_many needs at least one (message_id, phone) pair")
     ids = ",".join(i for i, _ in pairs) + ","
     phones = ",".join(p for _, p in pairs) + ","
     return Request(
@@ -390,7 +391,7 @@ def delete_request(message_id: str, phone: str) -> Request:
 
 def _check_detail(detail: int) -> None:
     if detail not in (0, 1, 2):
-        raise ValueError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
+        raise ValidationError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
 
 
 def balance_request(*, currency: bool = True) -> Request:
@@ -423,9 +424,9 @@ def history_request(
 ) -> Request:
     """get.php ``get_messages=1``: sent-message history (seed 004). ``count`` is at most 100."""
     if count is not None and not 1 <= count <= 100:
-        raise ValueError("count must be 1..100 (the provider's maximum is 100)")
+        raise ValidationError("count must be 1..100 (the provider's maximum is 100)")
     if end is not None and start is None:
-        raise ValueError("end needs start")
+        raise ValidationError("end needs start")
     params: list[tuple[str, str]] = [("get_messages", "1")]
     _opt(params, "start", start)
     _opt(params, "end", end)
@@ -440,7 +441,7 @@ def incoming_request(
 ) -> Request:
     """get.php ``get_answers=1``: incoming messages (seed 004). ``hours`` is at most 168."""
     if hours is not None and not 1 <= hours <= 168:
-        raise ValueError("hours must be 1..168 (the provider keeps 7 days)")
+        raise ValidationError("hours must be 1..168 (the provider keeps 7 days)")
     params: list[tuple[str, str]] = [("get_answers", "1")]
     _opt(params, "hour", hours)
     _opt(params, "after_id", after_id)
@@ -523,137 +524,11 @@ def downloads_request(*, count: int | None = None, after_id: str | None = None) 
 def download_file_request(*, task_id: str | None = None, name: str | None = None) -> Request:
     """downloads.php ``get_file=1`` by task id or file name; the answer is the CSV itself."""
     if (task_id is None) == (name is None):
-        raise ValueError("give exactly one of task_id or name")
+        raise ValidationError("give exactly one of task_id or name")
     params: list[tuple[str, str]] = [("get_file", "1")]
     _opt(params, "id", task_id)
     _opt(params, "name", name)
     return Request(command="downloads", action="downloads.get_file", params=tuple(params))
-
-
-def senders_request() -> Request:
-    """senders.php ``get=1``: the account's sender names."""
-    return Request(command="senders", action="senders.get", params=(("get", "1"),))
-
-
-def add_sender_request(sender: str, *, comment: str | None = None) -> Request:
-    """senders.php ``add=1``: register a sender name."""
-    params: list[tuple[str, str]] = [("add", "1"), ("sender", sender)]
-    _opt(params, "cmt", comment)
-    return Request(command="senders", action="senders.add", params=tuple(params))
-
-
-def delete_sender_request(sender: str) -> Request:
-    """senders.php ``del=1`` by name."""
-    return Request(
-        command="senders", action="senders.del", params=(("del", "1"), ("sender", sender))
-    )
-
-
-def send_sender_code_request(sender: str) -> Request:
-    """senders.php ``send_code=1``: text a code to a numeric sender to prove ownership."""
-    return Request(
-        command="senders",
-        action="senders.send_code",
-        params=(("send_code", "1"), ("sender", sender)),
-    )
-
-
-def check_sender_code_request(sender: str, code: str) -> Request:
-    """senders.php ``check_code=1``: confirm a numeric sender with the code it received."""
-    return Request(
-        command="senders",
-        action="senders.check_code",
-        params=(("check_code", "1"), ("sender", sender), ("code", code)),
-    )
-
-
-def contacts_request(*, group_id: str | None = None, search: str | None = None) -> Request:
-    """phones.php ``get=1``: address-book contacts."""
-    params: list[tuple[str, str]] = [("get", "1")]
-    _opt(params, "grp", group_id)
-    _opt(params, "search", search)
-    return Request(command="phones", action="phones.get", params=tuple(params))
-
-
-def add_contact_request(
-    phone: str,
-    *,
-    name: str | None = None,
-    group_ids: Sequence[str] = (),
-    comment: str | None = None,
-) -> Request:
-    """phones.php ``add=1``."""
-    params: list[tuple[str, str]] = [("add", "1"), ("phone", phone)]
-    _opt(params, "name", name)
-    if group_ids:
-        _opt(params, "grp", group_ids)
-    _opt(params, "cmt", comment)
-    return Request(command="phones", action="phones.add", params=tuple(params))
-
-
-def delete_contact_request(phone: str) -> Request:
-    """phones.php ``del=1``."""
-    return Request(command="phones", action="phones.del", params=(("del", "1"), ("phone", phone)))
-
-
-def groups_request() -> Request:
-    """phones.php ``get_group=1``: contact groups."""
-    return Request(command="phones", action="phones.get_group", params=(("get_group", "1"),))
-
-
-def add_group_request(name: str, *, number: str | None = None) -> Request:
-    """phones.php ``add_group=1``."""
-    params: list[tuple[str, str]] = [("add_group", "1"), ("name", name)]
-    _opt(params, "num", number)
-    return Request(command="phones", action="phones.add_group", params=tuple(params))
-
-
-def delete_group_request(group_id: str) -> Request:
-    """phones.php ``del_group=1``."""
-    return Request(
-        command="phones", action="phones.del_group", params=(("del_group", "1"), ("grp", group_id))
-    )
-
-
-def add_mailing_request(name: str, message: Message, *, price_only: bool = False) -> Request:
-    """jobs.php ``add=1``: a mailing of ``message`` (every send.php option applies)."""
-    if message.attachments:
-        raise ValueError("mailings cannot carry attachments through this client")
-    params: list[tuple[str, str]] = [
-        ("add", "1"),
-        ("name", name),
-        ("phones", ",".join(message.to)),
-        ("mes", wire_text(message)),
-        *message_options(message),
-    ]
-    if price_only:
-        params.append(("cost", "1"))
-    return Request(command="jobs", action="jobs.add", params=tuple(params))
-
-
-def mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``get=1&id=``."""
-    return Request(command="jobs", action="jobs.get", params=(("get", "1"), ("id", mailing_id)))
-
-
-def mailings_request(*, start: date | None = None, end: date | None = None) -> Request:
-    """jobs.php ``get_all=1``."""
-    params: list[tuple[str, str]] = [("get_all", "1")]
-    _opt(params, "start", start)
-    _opt(params, "end", end)
-    return Request(command="jobs", action="jobs.get_all", params=tuple(params))
-
-
-def cancel_mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``cancel=1``: stop a mailing that has not run yet."""
-    return Request(
-        command="jobs", action="jobs.cancel", params=(("cancel", "1"), ("id", mailing_id))
-    )
-
-
-def delete_mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``del=1``."""
-    return Request(command="jobs", action="jobs.del", params=(("del", "1"), ("id", mailing_id)))
 
 
 # --- value decoding -----------------------------------------------------------------------------
@@ -1045,19 +920,6 @@ def parse_downloads(data: Any, *, tz: tzinfo) -> list[DownloadTask]:
     ]
 
 
-def parse_senders(data: Any) -> list[SenderId]:
-    """senders.php get rows: each has at least ``sender``."""
-    return [
-        SenderId(
-            sender=str(row.get("sender", row.get("name", ""))),
-            sender_id=_str(row.get("id")),
-            comment=_str(row.get("cmt", row.get("comment"))),
-            status=_str(row.get("status")),
-        )
-        for row in _rows(data, "senders")
-    ]
-
-
 def parse_done(data: Any, what: str) -> str | None:
     """An answer that confirms a change: ``{"result": "OK"}`` or the ``{"id": N}`` of the
     record created or changed (phones.php answers ``add`` with the contact's id)."""
@@ -1074,58 +936,3 @@ def parse_created_id(data: Any, what: str) -> str:
     if answer.get("id") is None:
         raise RemoteProtocolError(f"{what}: the answer has no id")
     return str(answer["id"])
-
-
-def parse_contacts(data: Any) -> list[Contact]:
-    """phones.php get rows."""
-    out = []
-    for row in _rows(data, "phones"):
-        groups = row.get("grp", row.get("groups")) or ""
-        if isinstance(groups, list):
-            group_ids = tuple(str(g) for g in groups)
-        else:
-            group_ids = tuple(g for g in str(groups).split(",") if g)
-        out.append(
-            Contact(
-                phone=str(row.get("phone", "")),
-                name=_str(row.get("name")),
-                group_ids=group_ids,
-                comment=_str(row.get("cmt", row.get("comment"))),
-                contact_id=_str(row.get("id")),
-            )
-        )
-    return out
-
-
-def parse_groups(data: Any) -> list[ContactGroup]:
-    """phones.php get_group rows."""
-    return [
-        ContactGroup(
-            group_id=str(row.get("id", row.get("grp", ""))),
-            name=str(row.get("name", "")),
-            number=_str(row.get("num", row.get("number"))),
-        )
-        for row in _rows(data, "phones groups")
-    ]
-
-
-def parse_mailing(data: Any, *, tz: tzinfo) -> Mailing:
-    """One jobs.php record (create answer, or a get/get_all row)."""
-    row = _mapping(data, "jobs")
-    if row.get("id") is None:
-        raise RemoteProtocolError("jobs: the answer has no id")
-    return Mailing(
-        mailing_id=str(row["id"]),
-        name=_str(row.get("name")),
-        status=_str(row.get("status")),
-        cost=parse_money(row.get("cost")),
-        text=_str(row.get("mes", row.get("message"))),
-        created_at=parse_local(row.get("created", row.get("time")), tz),
-        message_id=_str(row.get("sms_id")),
-        phones=_str(row.get("phones")),
-    )
-
-
-def parse_mailings(data: Any, *, tz: tzinfo) -> list[Mailing]:
-    """jobs.php get_all rows."""
-    return [parse_mailing(row, tz=tz) for row in _rows(data, "jobs")]

@@ -9,7 +9,7 @@ All provider vocabulary lives in :mod:`smscenter.http._protocol`; this module mo
   refuses 15 or more per login with error 9); waiting for a slot is bounded by
   :attr:`Timeouts.pool`;
 * a connection failure or an empty answer moves on to the next mirror host (``www2`` .. ``www5``
-  of the base host, as the official libraries do, seeds 000/001), after a jittered backoff;
+  of the base host, as the official libraries do), after a jittered backoff;
 * a retried send cannot be billed twice: it carries a client id, retries stay inside the
   provider's one-minute duplicate window, and if a retry is refused as a duplicate (error 9)
   the client asks status.php whether the first attempt went through; a send written but never
@@ -44,18 +44,15 @@ from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
 from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
+from smscenter.http._mailing_calls import MailingCalls
 from smscenter.http._outcome import SendAttempts, lookup, maybe_written
 from smscenter.http.records import (
     CallToConfirm,
-    Contact,
-    ContactGroup,
     DownloadTask,
-    Mailing,
     MegafonAccount,
     OperatorInfo,
     PriceList,
     ReceiveNumber,
-    SenderId,
     StatisticsRow,
 )
 from smscenter.models import (
@@ -161,14 +158,14 @@ def _default_mirrors(base: httpx.URL) -> tuple[httpx.URL, ...]:
 def _normalize_base(url: str | httpx.URL) -> httpx.URL:
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
+        raise exc.ValidationError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
     if parsed.query or parsed.userinfo:
-        raise ValueError("base URL must not carry a query or user info")
+        raise exc.ValidationError("base URL must not carry a query or user info")
     return parsed.copy_with(path=parsed.path.rstrip("/") or "")
 
 
 @attrs.define(eq=False, repr=False, init=False)
-class HTTPClient(AccountCalls):
+class HTTPClient(AccountCalls, MailingCalls):
     """Async client for the provider's HTTP API.
 
     Use it as an async context manager; it keeps connections open for reuse until it exits::
@@ -373,7 +370,7 @@ class HTTPClient(AccountCalls):
             )
         if status != 200 or not response.content.strip():
             # A server error or an empty body: the official libraries try the next host
-            # (seeds 000/001). The request did reach a server.
+            # (the provider's official libraries). The request did reach a server.
             if sends is not None:
                 sends.failed(started, written=True)
             logger.debug(
@@ -436,8 +433,8 @@ class HTTPClient(AccountCalls):
     # -- sending -----------------------------------------------------------------------------
 
     def _new_client_id(self) -> str:
-        # A string id (up to 40 of [A-Za-z0-9._-], smsc-http-api.md 2.1) with 128 random bits:
-        # unlike a random int it cannot collide with the account's other messages.
+        # A string id (up to 40 of [A-Za-z0-9._-], send.php on smscentre.com/api/http) with 128
+        # random bits: unlike a random int it cannot collide with the account's other messages.
         return f"r{secrets.token_hex(16)}"
 
     def _with_client_id(self, message: Message) -> Message:
@@ -483,7 +480,7 @@ class HTTPClient(AccountCalls):
         """
         messages = list(messages)
         if not messages or not all(isinstance(m, Message) for m in messages):
-            raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
+            raise exc.ValidationError("send_list() takes a non-empty sequence of smscenter.Message")
         if messages[0].client_id is None:
             cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
@@ -566,7 +563,9 @@ class HTTPClient(AccountCalls):
         :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
         """
         if error.client_id is None or not error.recipients:
-            raise ValueError("this unknown outcome carries no client id and recipients to look up")
+            raise exc.ValidationError(
+                "this unknown outcome carries no client id and recipients to look up"
+            )
         return await lookup(self, error.client_id, error.recipients)
 
     async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
@@ -636,7 +635,7 @@ class HTTPClient(AccountCalls):
         count: int | None = None,
         before_id: str | None = None,
     ) -> list[DeliveryReport]:
-        """Sent-message history, newest first (get.php ``get_messages``, seed 004).
+        """Sent-message history, newest first (get.php ``get_messages``, smscentre.com/api/http).
 
         Each row is a full :class:`DeliveryReport` (status, times, text, cost, operator). No
         matching message gives an empty list.
@@ -655,7 +654,7 @@ class HTTPClient(AccountCalls):
     async def incoming(
         self, *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
     ) -> list[IncomingMessage]:
-        """Messages subscribers sent you (get.php ``get_answers``, seed 004).
+        """Messages subscribers sent you (get.php ``get_answers``, smscentre.com/api/http).
 
         :param hours: how far back, at most 168; ``after_id`` returns only newer ones.
         """
@@ -802,107 +801,3 @@ class HTTPClient(AccountCalls):
             async for chunk in chunks:
                 parts.append(chunk)
         return b"".join(parts)
-
-    # -- senders.php ------------------------------------------------------------------------
-
-    async def senders(self) -> list[SenderId]:
-        """Sender names registered on the account (senders.php ``get``)."""
-        return proto.parse_senders(await self._call(proto.senders_request()))
-
-    async def add_sender(self, sender: str, *, comment: str | None = None) -> str:
-        """Register a sender name; returns the provider's id for it."""
-        request = proto.add_sender_request(sender, comment=comment)
-        return proto.parse_created_id(await self._call(request), "senders.add")
-
-    async def delete_sender(self, sender: str) -> None:
-        """Remove a sender name.
-
-        :raises smscenter.NotFoundError: no such name.
-        """
-        proto.parse_ok(await self._call(proto.delete_sender_request(sender)), "senders.del")
-
-    async def send_sender_code(self, sender: str) -> None:
-        """Text a confirmation code to a numeric sender (senders.php ``send_code``)."""
-        request = proto.send_sender_code_request(sender)
-        proto.parse_ok(await self._call(request), "senders.send_code")
-
-    async def check_sender_code(self, sender: str, code: str) -> None:
-        """Confirm a numeric sender with the code it received.
-
-        :raises smscenter.VerificationCodeError: the code is wrong.
-        """
-        request = proto.check_sender_code_request(sender, code)
-        proto.parse_ok(await self._call(request), "senders.check_code")
-
-    # -- phones.php -------------------------------------------------------------------------
-
-    async def contacts(
-        self, *, group_id: str | None = None, search: str | None = None
-    ) -> list[Contact]:
-        """Address-book contacts (phones.php ``get``)."""
-        request = proto.contacts_request(group_id=group_id, search=search)
-        return proto.parse_contacts(await self._call(request))
-
-    async def add_contact(
-        self,
-        phone: str,
-        *,
-        name: str | None = None,
-        group_ids: Sequence[str] = (),
-        comment: str | None = None,
-    ) -> str | None:
-        """Add a contact (phones.php ``add``); returns its id when the provider gives one."""
-        request = proto.add_contact_request(phone, name=name, group_ids=group_ids, comment=comment)
-        return proto.parse_done(await self._call(request), "phones.add")
-
-    async def delete_contact(self, phone: str) -> None:
-        """Delete a contact (phones.php ``del``)."""
-        proto.parse_ok(await self._call(proto.delete_contact_request(phone)), "phones.del")
-
-    async def groups(self) -> list[ContactGroup]:
-        """Contact groups (phones.php ``get_group``)."""
-        return proto.parse_groups(await self._call(proto.groups_request()))
-
-    async def add_group(self, name: str, *, number: str | None = None) -> str:
-        """Create a contact group; returns its id."""
-        request = proto.add_group_request(name, number=number)
-        return proto.parse_created_id(await self._call(request), "phones.add_group")
-
-    async def delete_group(self, group_id: str) -> None:
-        """Delete a contact group."""
-        request = proto.delete_group_request(group_id)
-        proto.parse_ok(await self._call(request), "phones.del_group")
-
-    # -- jobs.php ---------------------------------------------------------------------------
-
-    async def add_mailing(self, name: str, message: Message) -> Mailing:
-        """Create a mailing that the provider runs itself (jobs.php ``add``)."""
-        request = proto.add_mailing_request(name, message)
-        mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
-        return attrs.evolve(mailing, name=mailing.name or name)
-
-    async def mailing(self, mailing_id: str) -> Mailing:
-        """One mailing (jobs.php ``get``)."""
-        data = await self._call(proto.mailing_request(mailing_id))
-        if isinstance(data, list):
-            if not data:
-                raise exc.NotFoundError(3, "mailing not found", endpoint="jobs.get")
-            data = data[0]
-        return proto.parse_mailing(data, tz=self._account_tz)
-
-    async def mailings(
-        self, *, start: date | None = None, end: date | None = None
-    ) -> list[Mailing]:
-        """All mailings, optionally within a period (jobs.php ``get_all``)."""
-        request = proto.mailings_request(start=start, end=end)
-        return proto.parse_mailings(await self._call(request), tz=self._account_tz)
-
-    async def cancel_mailing(self, mailing_id: str) -> None:
-        """Cancel a mailing that has not run yet."""
-        request = proto.cancel_mailing_request(mailing_id)
-        proto.parse_ok(await self._call(request), "jobs.cancel")
-
-    async def delete_mailing(self, mailing_id: str) -> None:
-        """Delete a mailing."""
-        request = proto.delete_mailing_request(mailing_id)
-        proto.parse_ok(await self._call(request), "jobs.del")

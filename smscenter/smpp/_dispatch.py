@@ -3,12 +3,12 @@ binds pull them from (pure: no I/O; the caller passes ``now``).
 
 Why a shared queue that binds *pull* from, rather than each caller waiting for a window slot:
 
-- urgent jobs overtake bulk ones simply by sitting in the other deque (seed 003: the provider
-  itself sends urgent single messages "before any mass mailings");
+- urgent jobs overtake bulk ones simply by sitting in the other deque (smscentre.com/api/smpp:
+  the provider itself sends urgent single messages "before any mass mailings");
 - a bind only takes work while its window has room, so work flows to the least-loaded bind, and
   a bind that drops leaves every job it had not started in the queue for the others;
-- all parts of one long message are taken by one bind together and written back to back (seed
-  003: every part must reach the provider within a minute);
+- all parts of one long message are taken by one bind together and written back to back
+  (smscentre.com/api/smpp: every part must reach the provider within a minute);
 - there is no per-message task and no per-message wait: a caller that waits has one event,
   ``send_many`` none at all.
 """
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ("Job", "JobQueue", "JobState", "status_error")
 
-#: command_status values that mean "too fast, try again" (SMPP 3.4 §5.1.3; seed 003).
+#: command_status values that mean "too fast, try again" (SMPP 3.4 §5.1.3; smscentre.com/api/smpp).
 THROTTLE_STATUSES = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
 
 _AUTH = frozenset(
@@ -118,6 +118,7 @@ class Job:
         "recipient",
         "responses",
         "state",
+        "taken_at",
         "throttles",
         "todo",
         "urgent",
@@ -156,6 +157,8 @@ class Job:
         self.in_flight = 0
         #: Whether any part was ever written (then the job may not move to another bind).
         self.written = False
+        #: When a bind first took it (before its first write; for ReconcilePolicy's window).
+        self.taken_at: float | None = None
         self.error: BaseException | None = None
         self.state = JobState.QUEUED
         self.throttles = 0
@@ -188,6 +191,7 @@ class Job:
         job.todo = [0]
         job.in_flight = 0
         job.written = False
+        job.taken_at = None
         job.error = None
         job.state = _QUEUED
         job.throttles = 0
@@ -331,6 +335,8 @@ class JobQueue:
                     job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
                     continue
                 job.state = JobState.STARTED
+                if job.taken_at is None:
+                    job.taken_at = now
                 return job
         return None
 

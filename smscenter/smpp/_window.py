@@ -4,7 +4,7 @@ Every operation is O(1) (amortised): requests live in a dict keyed by sequence n
 deadlines in a FIFO queue. With one response timeout per connection, deadlines are handed out
 in increasing order, so the earliest is always at the front; an out-of-order deadline goes to a
 small heap instead. Answered requests are marked dead and dropped lazily when they reach the
-front (peer-performance.md finding 2: no scans proportional to the outstanding requests).
+front (no scan proportional to the outstanding requests: docs/performance.md).
 """
 
 from __future__ import annotations

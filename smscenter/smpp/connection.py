@@ -2,14 +2,14 @@
 
 One class, :class:`SMPPConnection`, serves both ends of the wire: ``role=Role.ESME`` is our
 client, ``role=Role.SMSC`` is the SMSC side of the embedded simulator. It owns no socket, no
-clock and no task (h11 / mqttproto style, style.md §1.1 and §1.5):
+clock and no task (the h11 / mqttproto style):
 
 - :meth:`~SMPPConnection.receive_data` takes bytes as read (``b""`` means EOF) and returns
   events; automatic answers (enquire_link_resp, unbind_resp, generic_nack, error responses to
   PDUs illegal in the current state) are queued at the same time.
 - ``send*`` methods encode and queue a PDU and return its sequence number;
   :meth:`~SMPPConnection.data_to_send` drains everything queued as one ``bytes`` (one write per
-  batch, peer-performance.md finding 1).
+  batch: small writes with Nagle on are what slows SMPP clients, docs/performance.md).
 - Time comes in as ``now`` floats: requests carry deadlines, :meth:`~SMPPConnection.expire`
   reports what ran out, :meth:`~SMPPConnection.timers` says when an enquire_link is due and
   whether the link is dead.
@@ -104,7 +104,8 @@ SMSC = Role.SMSC
 
 
 class State(enum.Enum):
-    """Session states (SMPP 3.4 §2.2), plus UNBINDING while our unbind awaits its answer."""
+    """Session states (SMPP 3.4 §2.2), plus UNBINDING: while our unbind awaits its answer, or
+    (an ESME) after the SMSC's unbind, while answers to our requests in flight may still come."""
 
     OPEN = "open"
     BOUND_TX = "bound_tx"
@@ -241,7 +242,7 @@ class SMPPConnection:
     :param window: how many requests (submit_sm, deliver_sm, query_sm...) may await their
         response at once; enquire_link, bind and unbind do not count.
     :param enquire_link_interval: seconds without anything sent after which an enquire_link is
-        due (the provider drops links idle for 2 minutes, seed 003).
+        due (the provider drops links idle for 2 minutes, smscentre.com/api/smpp).
     :param max_pdu_length: the largest command_length accepted from the peer.
     :param batch_accepted: (ESME) report successful ``submit_sm_resp`` in one
         :class:`~smscenter.smpp.events.SubmitsAccepted` per run instead of a
@@ -271,6 +272,9 @@ class SMPPConnection:
         self._bind_mode: BindMode | None = None
         self._bind_seq: int | None = None
         self._unbind_seq: int | None = None
+        # (ESME) The SMSC unbound while requests of ours were in flight: their answers are still
+        # read, and the connection closes once none is left (or the caller gives up).
+        self._peer_unbound = False
         self._enquire_seq: int | None = None
         self._enquire_deadline: float | None = None
         self._interval = float(enquire_link_interval)
@@ -360,7 +364,7 @@ class SMPPConnection:
             raise LocalProtocolError("a bind is already outstanding")
         seq = self._allocate_seq()
         # Encode first (it may fail on a bad field), then register, then queue: the request is
-        # tracked before its bytes can leave (smpp-notes §5, "register before writing").
+        # tracked before its bytes can leave (register before writing).
         data = pdu._encode_seq(seq)
         if cid not in _NO_RESPONSE:
             self._window.add(seq, cid, deadline, counted)
@@ -565,13 +569,21 @@ class SMPPConnection:
                     request_seq=entry.sequence_number, request_command_id=entry.command_id
                 )
             )
+        if self._peer_unbound:
+            self._close_if_drained(events)
         return events
+
+    def _close_if_drained(self, events: list[Event]) -> None:
+        """After the SMSC's unbind: close once nothing of ours awaits an answer."""
+        if not self._window and self._state is not State.CLOSED:
+            self._close(events, "unbound by peer")
 
     def timers(self, now: float) -> Timers:
         """Keepalive bookkeeping at ``now``.
 
         The interval counts from the last time anything was *sent* (seen at the previous call):
-        the provider drops a link on which the client stays silent for 2 minutes (seed 003).
+        the provider drops a link on which the client stays silent for 2 minutes
+        (smscentre.com/api/smpp).
         """
         if self._sent_since_check or self._last_activity is None:
             self._last_activity = now
@@ -632,6 +644,8 @@ class SMPPConnection:
             # None marks that place (see _take_accepted).
             at = events.index(None)  # type: ignore[arg-type]
             events[at] = new_submits_accepted(tuple(accepted))
+        if self._peer_unbound:
+            self._close_if_drained(events)
         return events
 
     def _receive(
@@ -751,7 +765,14 @@ class SMPPConnection:
         elif cid == _UNBIND:
             self._out.append(UnbindResp(sequence_number=seq).encode())
             events.append(UnbindReceived(sequence_number=seq))
-            self._close(events, "unbound by peer")
+            if self.role is ESME and self._window and self._unbind_seq is None:
+                # SMPP 3.4 §4.2: the SMSC ends the session, but answers it wrote right after its
+                # unbind settle requests of ours that would otherwise end unknown: keep reading
+                # them (UNBINDING lets only responses in) until none is outstanding.
+                self._peer_unbound = True
+                self._set_state(State.UNBINDING)
+            else:
+                self._close(events, "unbound by peer")
         elif cid in _BIND_REQUESTS:
             assert isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver)
             events.append(BindRequested(pdu=pdu, mode=_MODE_OF[cid]))

@@ -3,7 +3,7 @@
 Every enum here is a wire code and therefore tolerant: a value we have no name for (a vendor
 ``command_status`` in 0x400-0x4FF, a 5.0 TLV tag, a national ``data_coding``) becomes a
 pseudo-member named ``UNKNOWN_<n>`` that still compares equal to its integer, never an error
-(smpp-notes §5 "Be tolerant of unknown values").
+(SMSCs do send values SMPP 3.4 reserves: be tolerant of them).
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class CommandStatus(_WireEnum):
 
 
 class Tag(_WireEnum):
-    """TLV tags: every SMPP 3.4 optional parameter (§5.3.2) plus the provider's own (seed 003)."""
+    """TLV tags: every SMPP 3.4 optional parameter (§5.3.2) plus the provider's own
+    (smscentre.com/api/smpp)."""
 
     DEST_ADDR_SUBUNIT = 0x0005
     DEST_NETWORK_TYPE = 0x0006
@@ -193,14 +194,16 @@ class Tag(_WireEnum):
     ALERT_ON_MESSAGE_DELIVERY = 0x130C
     ITS_REPLY_TYPE = 0x1380
     ITS_SESSION_INFO = 0x1383
-    # The provider's vendor tags (seed 003, "additional TLV fields" of the receipt deliver_sm).
+    # The provider's vendor tags (smscentre.com/api/smpp, "additional TLV fields" of the receipt
+    # deliver_sm).
     #: message cost as a C-string " n.nnnn" (max 6 octets).
     COST = 0x2000
     #: 2-byte flag: message type (bits 0-3), second balance (5), template (8), kind (9-10).
     FLAG = 0x2001
     #: 2-byte number of SMS parts of the message.
     PARTS = 0x2002
-    #: subscriber's MCC+MNC as a C-string (max 5 digits + NUL per the seed's "Var. max 5").
+    #: subscriber's MCC+MNC as a C-string (max 5 digits + NUL: "Var. max 5" on
+    #: smscentre.com/api/smpp).
     MCCMNC = 0x2003
     #: 2-byte additional status: 2 read, 4 link clicked.
     EXTRA_STATUS = 0x2004
@@ -236,8 +239,8 @@ class NPI(_WireEnum):
 class DataCoding(_WireEnum):
     """``data_coding`` (SMPP 3.4 §5.2.19).
 
-    The provider uses ``coding * 4`` (seed 003): 0 GSM 03.38, 4 ISO-8859-1, 8 UCS2. The spec's
-    Latin-1 value 3 is accepted on input as well.
+    The provider uses ``coding * 4`` (smscentre.com/api/smpp): 0 GSM 03.38, 4 ISO-8859-1, 8 UCS2.
+    The spec's Latin-1 value 3 is accepted on input as well.
     """
 
     DEFAULT = 0x00
@@ -253,7 +256,7 @@ class DataCoding(_WireEnum):
     ISO_2022_JP = 0x0A
     EXTENDED_KANJI = 0x0D
     KS_C_5601 = 0x0E
-    #: The provider's ISO-8859-1 text (its "coding = 1", seed 003); an alias of 0x04.
+    #: The provider's ISO-8859-1 text (its "coding = 1", smscentre.com/api/smpp); an alias of 0x04.
     PROVIDER_LATIN_1 = 0x04
 
 

@@ -1,13 +1,13 @@
 """From a :class:`~smscenter.models.Message` to ``submit_sm`` PDUs (pure: no I/O, no clock).
 
 :func:`build_submit_sm` is the one place a ``Message`` becomes ``submit_sm``: the provider's
-special texts (seed 003: ``__MAIL__``, ``__CALL__``, ``__VIBER__``, ``__SOC__``, ``__TGM__``,
-``__BOT__``, ``__HLR__``, ``__PING__``), the comment suffix, the choice of encoding, segmentation
-with a concatenation UDH, addressing, receipts, validity and scheduling. Kinds SMPP cannot carry
-raise :class:`ValueError` before anything is sent.
+special texts (smscentre.com/api/smpp: ``__MAIL__``, ``__CALL__``, ``__VIBER__``, ``__SOC__``,
+``__TGM__``, ``__BOT__``, ``__HLR__``, ``__PING__``), the comment suffix, the choice of encoding,
+segmentation with a concatenation UDH, addressing, receipts, validity and scheduling. Kinds SMPP
+cannot carry raise :class:`ValueError` before anything is sent.
 
-:class:`SystemType` parses and renders the bind's ``system_type`` flags (seed 003: ``MCON1`` ..
-``MCON9``, ``ISO``, ``SINGLE``, comma-separated).
+:class:`SystemType` parses and renders the bind's ``system_type`` flags (smscentre.com/api/smpp:
+``MCON1`` .. ``MCON9``, ``ISO``, ``SINGLE``, comma-separated).
 """
 
 from __future__ import annotations
@@ -56,13 +56,13 @@ _ESM_UDHI = 0x40
 # is the "flash" SMS shown immediately and not stored. The alphabet bits 2-3 stay the provider's
 # ``coding * 4``, so a flash GSM text is 0x10, flash Latin-1 0x14, flash UCS-2 0x18.
 _DC_CLASS0 = 0x10
-# The provider's 8-bit coding (seed 003: coding 1 "for Latin text or binary data").
+# The provider's 8-bit coding (smscentre.com/api/smpp: coding 1 "for Latin text or binary data").
 _DC_BINARY = 0x04
 
 
 @attrs.frozen(kw_only=True)
 class SystemType:
-    """The bind's ``system_type``, as the provider reads it (seed 003).
+    """The bind's ``system_type``, as the provider reads it (smscentre.com/api/smpp).
 
     :ivar connections: ``MCONn``: allow ``n`` (1..9) simultaneous binds with this login; without
         it a new bind closes the previous one.
@@ -84,13 +84,13 @@ class SystemType:
         if self.connections is not None and (
             isinstance(self.connections, bool) or not 1 <= self.connections <= 9
         ):
-            raise ValueError(f"MCON takes 1..9 connections, got {self.connections!r}")
+            raise ValidationError(f"MCON takes 1..9 connections, got {self.connections!r}")
         for token in self.other:
             if not token or "," in token:
-                raise ValueError(f"system_type token {token!r} must be non-empty, without ','")
+                raise ValidationError(f"system_type token {token!r} must be non-empty, without ','")
         rendered = self.render()
         if len(rendered) > _SYSTEM_TYPE_MAX:
-            raise ValueError(
+            raise ValidationError(
                 f"system_type {rendered!r} is {len(rendered)} characters; SMPP allows at most "
                 f"{_SYSTEM_TYPE_MAX}"
             )
@@ -145,7 +145,7 @@ class SubmitOptions:
     :ivar iso: the bind says ``ISO`` (:attr:`SystemType.iso`): Latin-1 instead of GSM.
     :ivar source_ton: / :ivar source_npi: override the automatic choice (alphanumeric sender:
         TON 5 / NPI 0; digits: TON 1 / NPI 1; no sender: 0 / 0, the account's default).
-    :ivar dest_ton: / :ivar dest_npi: for phone recipients (seed 003's sample: 1 / 1).
+    :ivar dest_ton: / :ivar dest_npi: for phone recipients (smscentre.com/api/smpp's sample: 1 / 1).
     :ivar service_type: ``service_type`` of every PDU (empty: SMSC default).
     :ivar priority: ``priority_flag`` 0..3.
     :ivar local_tz: the zone of a naive :attr:`Message.send_at` (the account's time zone; the
@@ -182,7 +182,7 @@ _BINARY_KINDS = frozenset({MessageKind.BINARY, MessageKind.BINARY_HEX})
 
 
 def provider_text(message: Message, *, text: str | None = None) -> str:
-    """The ``short_message`` text the provider expects for ``message`` (seed 003).
+    """The ``short_message`` text the provider expects for ``message`` (smscentre.com/api/smpp).
 
     ``__MAIL__: <text>\\nsubj:<subject>``, ``__CALL__: <text>\\nvoice:<voice>``,
     ``__VIBER__: <text>``, ``__SOC__: <text>``, ``__TGM__: <code>``,
@@ -195,7 +195,7 @@ def provider_text(message: Message, *, text: str | None = None) -> str:
     body = message.text if text is None else text
     kind = message.kind
     if kind in _REFUSED_KINDS:
-        raise ValueError(_REFUSED_KINDS[kind])
+        raise ValidationError(_REFUSED_KINDS[kind])
     if kind is MessageKind.HLR:
         wire = "__HLR__"
     elif kind is MessageKind.PING:
@@ -250,7 +250,8 @@ _PREFIXES = (
 
 
 def parse_provider_text(wire: str) -> ProviderText:
-    """Split a ``short_message`` text into kind, text, extra line and comment (seed 003).
+    """Split a ``short_message`` text into kind, text, extra line and comment
+    (smscentre.com/api/smpp).
 
     Anything without a known prefix is a plain SMS text; this never raises.
     """
@@ -305,7 +306,7 @@ def relative_time(delta: timedelta) -> str:
     :raises ValueError: for a negative duration.
     """
     if delta < timedelta(0):
-        raise ValueError("a relative time cannot be negative")
+        raise ValidationError("a relative time cannot be negative")
     seconds = int(delta.total_seconds())
     days, seconds = divmod(seconds, 86400)
     hours, seconds = divmod(seconds, 3600)
@@ -315,7 +316,7 @@ def relative_time(delta: timedelta) -> str:
         years, days = divmod(days, 365)
         months, days = divmod(days, 30)
     if years > 99:
-        raise ValueError("a relative time must be under 100 years")
+        raise ValidationError("a relative time must be under 100 years")
     return f"{years:02d}{months:02d}{days:02d}{hours:02d}{minutes:02d}{seconds:02d}000R"
 
 
@@ -324,7 +325,7 @@ def _schedule(message: Message, options: SubmitOptions) -> str:
     if when is None:
         return ""
     if isinstance(when, SendWindow):
-        raise ValueError(
+        raise ValidationError(
             "a SendWindow (send only between given hours) cannot be expressed in SMPP; give an "
             "exact send_at or send over HTTP"
         )
@@ -348,7 +349,7 @@ def _source(message: Message, options: SubmitOptions) -> tuple[str, int, int]:
     else:
         ton, npi = TON.ALPHANUMERIC, NPI.UNKNOWN
     if len(sender) > _ADDRESS_MAX:
-        raise ValueError(
+        raise ValidationError(
             f"sender {sender!r} is {len(sender)} characters; SMPP source_addr holds at most "
             f"{_ADDRESS_MAX}"
         )
@@ -361,11 +362,11 @@ def _source(message: Message, options: SubmitOptions) -> tuple[str, int, int]:
 
 def _destination(recipient: str, options: SubmitOptions) -> tuple[str, int, int]:
     if recipient.startswith("G") and recipient[1:].isdigit():
-        raise ValueError(
+        raise ValidationError(
             f"{recipient!r} is a contact group; SMPP sends to one address at a time (use HTTP)"
         )
     if len(recipient.lstrip("+")) > _ADDRESS_MAX:
-        raise ValueError(
+        raise ValidationError(
             f"recipient {recipient!r} is longer than the {_ADDRESS_MAX} characters SMPP "
             "destination_addr holds"
         )
@@ -377,23 +378,23 @@ def _destination(recipient: str, options: SubmitOptions) -> tuple[str, int, int]
 
 def _refuse_unsupported(message: Message) -> None:
     if message.kind in _REFUSED_KINDS:
-        raise ValueError(_REFUSED_KINDS[message.kind])
+        raise ValidationError(_REFUSED_KINDS[message.kind])
     if message.attachments:
-        raise ValueError("attachments cannot be sent over SMPP; send this message over HTTP")
+        raise ValidationError("attachments cannot be sent over SMPP; send this message over HTTP")
     if message.translit is not Translit.NONE:
-        raise ValueError("translit is an HTTP API option; SMPP has no way to ask for it")
+        raise ValidationError("translit is an HTTP API option; SMPP has no way to ask for it")
     if message.tinyurl:
-        raise ValueError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
+        raise ValidationError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
     if message.extra:
         names = ", ".join(key for key, _ in message.extra)
-        raise ValueError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+        raise ValidationError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
     if message.options is not None:
         names = ", ".join(message.options.names) or "options"
         raise ValidationError(
             f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
         )
     if message.comment and message.kind in _NO_COMMENT_KINDS:
-        raise ValueError(f"a {message.kind.value} message cannot carry a comment over SMPP")
+        raise ValidationError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 
 
 # --- the constructor ------------------------------------------------------------------------------
@@ -452,14 +453,14 @@ def build_submit_sm(
     _refuse_unsupported(message)
     if recipient is None:
         if len(message.to) != 1:
-            raise ValueError(
+            raise ValidationError(
                 f"the message has {len(message.to)} recipients; say which one this PDU is for"
             )
         recipient = message.to[0]
     elif not _is_recipient(message.to, recipient):
         normalized = message.for_recipient(recipient).to[0]
         if not _is_recipient(message.to, normalized):
-            raise ValueError(f"{recipient!r} is not one of the message's recipients")
+            raise ValidationError(f"{recipient!r} is not one of the message's recipients")
         recipient = normalized
 
     dest, dest_ton, dest_npi = _destination(recipient, options)
@@ -470,7 +471,7 @@ def build_submit_sm(
         data_coding = _DC_BINARY
         if options.binary_has_udh:
             if len(data) > 140:
-                raise ValueError("a binary message with its own UDH must fit 140 octets")
+                raise ValidationError("a binary message with its own UDH must fit 140 octets")
             payloads: tuple[bytes, ...] = (data,)
             esm_class = _ESM_UDHI
         else:
@@ -527,7 +528,7 @@ def _binary_payload(message: Message) -> bytes:
     try:
         return message.text.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(
+        raise ValidationError(
             "a binary message's text must hold one byte per character (U+0000..U+00FF); use "
             "Message.binary(to, data) for raw bytes"
         ) from None

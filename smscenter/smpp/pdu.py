@@ -4,7 +4,7 @@ Every PDU of SMPP 3.4 is a frozen attrs class whose fields carry the spec's name
 (``source_addr_ton``, ``destination_addr``, ``short_message``...). A class declares its body once,
 as a layout of (field, kind) pairs; from it an encoder and a decoder are generated when the module
 is imported, so a decode is a handful of ``struct.unpack_from`` / ``bytes.find`` calls with no
-per-field dispatch in Python (peer-performance.md: pure Python can be fast if it does this).
+per-field dispatch in Python (why pure Python is fast here: docs/performance.md).
 
 - :func:`encode` / :meth:`Pdu.encode` checks field limits (``LocalProtocolError`` naming the field
   and its limit) and returns the PDU's bytes.
@@ -17,7 +17,7 @@ per-field dispatch in Python (peer-performance.md: pure Python can be fast if it
 - TLVs are kept raw and in wire order (duplicates too) as ``(tag, value)`` pairs; typed views
   come from :func:`typed_value`, :meth:`Pdu.tlv_value` and the named properties
   (``receipted_message_id``, ``cost``, ``flags``...). A malformed vendor TLV value stays raw
-  bytes instead of failing the PDU (peer-performance.md finding 4).
+  bytes instead of failing the PDU (a vendor's odd TLV must not lose the message).
 """
 
 from __future__ import annotations
@@ -99,8 +99,9 @@ __all__ = (
 #: What a typed TLV value can be; anything that does not parse stays ``bytes``.
 TlvValue = int | str | bytes | Decimal
 
-# Value types per tag (SMPP 3.4 §5.3.2; provider tags from seed 003). Integers list the sizes the
-# spec allows: source_telematics_id is 2 octets in the 3.4 table but some stacks send 1.
+# Value types per tag (SMPP 3.4 §5.3.2; provider tags from smscentre.com/api/smpp). Integers
+# list the sizes the spec allows: source_telematics_id is 2 octets in the 3.4 table but some
+# stacks send 1.
 _INT_SIZES: dict[int, tuple[int, ...]] = {
     Tag.DEST_ADDR_SUBUNIT: (1,),
     Tag.DEST_NETWORK_TYPE: (1,),
@@ -157,7 +158,7 @@ _MAX_SIZES: dict[int, int] = {
     Tag.ALERT_ON_MESSAGE_DELIVERY: 0,
     Tag.MCCMNC: 6,
 }
-# (No limit for COST: seed 003 says "max 6" yet shows the 7-character " n.nnnn".)
+# (No limit for COST: smscentre.com/api/smpp says "max 6" yet shows the 7-character " n.nnnn".)
 
 
 def _cstring_text(value: bytes) -> str:
@@ -177,7 +178,8 @@ class Tlv(NamedTuple):
 
     @classmethod
     def of(cls, tag: int, value: TlvValue) -> Tlv:
-        """Build a TLV from a typed value, using the tag's type from the spec / seed 003.
+        """Build a TLV from a typed value, using the tag's type from the spec /
+        smscentre.com/api/smpp.
 
         ``int`` is encoded in the tag's size (4 octets for unknown tags), ``str`` as a C-octet
         string for string tags (plain octets otherwise), :class:`~decimal.Decimal` as the
@@ -220,7 +222,7 @@ def typed_value(tag: int, value: bytes) -> TlvValue:
     """A TLV value in its spec type: ``int``, ``str`` (C-strings), ``Decimal`` (provider cost).
 
     A value that does not have its tag's shape (wrong size, not a number), and any unknown tag,
-    comes back as the raw ``bytes``: never an error (peer-performance.md finding 4).
+    comes back as the raw ``bytes``: never an error (a vendor's odd TLV must not lose a PDU).
     """
     sizes = _INT_SIZES.get(tag)
     if sizes is not None:
@@ -228,7 +230,7 @@ def typed_value(tag: int, value: bytes) -> TlvValue:
     if tag in _CSTRING_TAGS:
         text = _cstring_text(value)  # Latin-1 decodes every byte
         if tag == Tag.COST:
-            # seed 003: cost is " n.nnnn" (a C-string, may carry a leading space).
+            # smscentre.com/api/smpp: cost is " n.nnnn" (a C-string, may carry a leading space).
             try:
                 return Decimal(text.strip())
             except InvalidOperation:
@@ -347,7 +349,8 @@ class Pdu:
 
 
 class _MessageTlvs:
-    """Typed accessors for the TLVs messages carry (standard and the provider's, seed 003).
+    """Typed accessors for the TLVs messages carry (standard and the provider's,
+    smscentre.com/api/smpp).
 
     Each returns None when the TLV is absent or not in its documented shape.
     """
@@ -688,8 +691,9 @@ def _sm_limit(cls: type[Pdu], length: int) -> PduEncodeError:
 
 
 # The TLVs after the first one repeat byte for byte across a bulk send's receipts (state, error,
-# the provider's cost/flags/parts/MCC+MNC, seed 003) while the first (receipted_message_id)
-# differs, so their decoded pairs are cached by their raw bytes: values are immutable bytes.
+# the provider's cost/flags/parts/MCC+MNC, smscentre.com/api/smpp) while the first
+# (receipted_message_id) differs, so their decoded pairs are cached by their raw bytes: values are
+# immutable bytes.
 _TLV_TAILS: dict[bytes, tuple[TlvPair, ...]] = {}
 _TLV_TAILS_MAX = 512
 
@@ -925,7 +929,7 @@ class BindTransceiverResp(_BindResp):
 @attrs.frozen(kw_only=True, slots=False)
 class _Bind(Pdu):
     system_id: str = ""
-    #: Never shown in repr (style.md: PDU reprs redact the password).
+    #: Never shown in repr (a password never reaches a log).
     password: str = attrs.field(default="", repr=False)
     system_type: str = ""
     interface_version: int = 0x34
@@ -1289,8 +1293,8 @@ class SubmitMultiResp(Pdu):
 class SubmitMulti(Pdu, _MessageTlvs):
     """submit_multi (§4.5.1): one message to up to 254 destinations.
 
-    (The provider does not implement it yet, seed 003; the codec is complete for other SMSCs
-    and for the simulator.)
+    (The provider does not implement it yet, smscentre.com/api/smpp; the codec is complete for other
+    SMSCs and for the simulator.)
     """
 
     command_id = CommandId.SUBMIT_MULTI

@@ -3,10 +3,10 @@
 A receipt ``deliver_sm`` carries the same facts twice: in the standard TLVs
 (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423) and in
 the text ``id:.. sub:.. dlvrd:.. submit date:.. done date:.. stat:.. err:.. text:..`` (SMPP 3.4
-Appendix B; seed 003). The provider adds its own TLVs 0x2000-0x2004 (cost, flag, parts, MCC+MNC,
-extra status). :func:`report_from_deliver_sm` folds all of it into one
+Appendix B; smscentre.com/api/smpp). The provider adds its own TLVs 0x2000-0x2004 (cost, flag,
+parts, MCC+MNC, extra status). :func:`report_from_deliver_sm` folds all of it into one
 :class:`~smscenter.models.DeliveryReport`, the same class HTTP status lookups return; where a TLV
-and the text disagree the TLV wins (the order Kannel and Jasmin use, smpp-notes §4.4).
+and the text disagree the TLV wins (the order Kannel and Jasmin use).
 
 Receipt dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
 (:data:`PROVIDER_TZ`, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
@@ -52,7 +52,8 @@ __all__ = (
     "report_from_deliver_sm",
 )
 
-#: The provider's clock: Moscow, UTC+3 (seed 003 gives no zone; the service runs on Moscow time).
+#: The provider's clock: Moscow, UTC+3 (smscentre.com/api/smpp gives no zone; the service runs on
+#: Moscow time).
 PROVIDER_TZ: tzinfo = timezone(timedelta(hours=3), "MSK")
 
 
@@ -68,7 +69,8 @@ class ReceiptText:
     :ivar stat: the ``stat:`` word as written (``DELIVRD``, ``undeliv``...).
     :ivar error: ``err:`` as a number (decimal, or hex when it has hex letters or ``0x``).
     :ivar text: ``text:``/``Text:``, the start of the message; always the last field.
-    :ivar hlr: the HLR fields (``imsi:``, ``msc:``, ``mcc:``... seed 003), when present.
+    :ivar hlr: the HLR fields (``imsi:``, ``msc:``, ``mcc:``... smscentre.com/api/smpp), when
+    present.
     """
 
     message_id: str | None = None
@@ -82,7 +84,8 @@ class ReceiptText:
     hlr: HlrInfo | None = None
 
 
-# The exact layout of seed 003's example (plus the optional text): one regex match, no loop.
+# The exact layout of smscentre.com/api/smpp's example (plus the optional text): one regex match, no
+# loop.
 _STANDARD = re.compile(
     r"id:(\S*) sub:(\d*) dlvrd:(\d*) submit date:(\d*) done date:(\d*) stat:(\S*) err:(\S*)"
     r"(?: [Tt]ext:(.*))?",
@@ -133,11 +136,12 @@ def _date(
 def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
     """Read a receipt date: ``YYMMDDhhmm``, ``YYMMDDhhmmss`` or ``YYYYMMDDhhmmss``.
 
-    SMPP 3.4 Appendix B orders the digits year-month-day; seed 003's example
+    SMPP 3.4 Appendix B orders the digits year-month-day; smscentre.com/api/smpp's example
     ``1108202241`` therefore is 2011-08-20 22:41 Moscow time, a plausible date for a page whose
     examples date from the service's early years (day-first would also parse, as 11 Aug 2020,
-    but nothing in the seed or the spec suggests the provider departs from the standard order).
-    Two-digit years are 20YY. Any other length, or an impossible date, gives ``None``.
+    but nothing on smscentre.com/api/smpp or in the spec suggests the provider departs from the
+    standard order). Two-digit years are 20YY. Any other length, or an impossible date, gives
+    ``None``.
 
     :param tz: the zone the digits are in (the provider's: UTC+3).
     """
@@ -197,8 +201,8 @@ def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
     Fields may come in any order and any case, any may be missing, dates may have 10, 12 or 14
     digits, ``err`` may be hex, and ``text:``/``Text:`` is always taken as the last field. The
     provider's HLR result (``imsi: msc: mcc: mnc: cn: net: rcn: rnet:``, names urlencoded with
-    ``+`` for spaces; seed 003) fills :attr:`ReceiptText.hlr`. Text that is no receipt at all
-    gives a record with every field ``None``; this never raises.
+    ``+`` for spaces; smscentre.com/api/smpp) fills :attr:`ReceiptText.hlr`. Text that is no receipt
+    at all gives a record with every field ``None``; this never raises.
 
     :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
     """
@@ -381,7 +385,7 @@ def _cstr(value: bytes) -> str:
 
 def _network_error(value: bytes) -> int | None:
     # SMPP 3.4 §5.3.2.31: a network type octet, then a 2-octet error code. Some SMSCs write the
-    # code as three ASCII digits instead (Kannel copes with both; smpp-notes §4.3).
+    # code as three ASCII digits instead (Kannel copes with both).
     if len(value) == 3:
         if value.isdigit():
             return int(value)
@@ -395,7 +399,7 @@ _MCCMNC_CACHE: dict[bytes, tuple[str | None, str | None]] = {}
 
 
 def _cost(value: bytes) -> Decimal | None:
-    # seed 003: " n.nnnn", a C-string that may start with a space.
+    # smscentre.com/api/smpp: " n.nnnn", a C-string that may start with a space.
     try:
         cost = Decimal(_cstr(value).strip())
     except InvalidOperation:
@@ -406,7 +410,7 @@ def _cost(value: bytes) -> Decimal | None:
 
 
 def _mccmnc(value: bytes) -> tuple[str | None, str | None]:
-    # seed 003: MCC+MNC as one digit string; the MCC is always 3 digits (ITU-T E.212).
+    # smscentre.com/api/smpp: MCC+MNC as one digit string; the MCC is always 3 digits (ITU-T E.212).
     digits = _cstr(value).strip()
     pair = (digits[:3] or None, digits[3:] or None)
     if len(_MCCMNC_CACHE) < 1024:
@@ -434,9 +438,9 @@ def report_from_deliver_sm(
 
     Reads the receipt text (:func:`parse_receipt_text`), the standard TLVs
     (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423)
-    and the provider's (seed 003: cost 0x2000, flag 0x2001, parts 0x2002, MCC+MNC 0x2003, extra
-    status 0x2004). Where a TLV and the text both say something, the TLV wins. The id is
-    made canonical (:func:`smscenter.ids.canonical_message_id`). In a receipt ``source_addr``
+    and the provider's (smscentre.com/api/smpp: cost 0x2000, flag 0x2001, parts 0x2002, MCC+MNC
+    0x2003, extra status 0x2004). Where a TLV and the text both say something, the TLV wins. The id
+    is made canonical (:func:`smscenter.ids.canonical_message_id`). In a receipt ``source_addr``
     is the recipient of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
     ``destination_addr`` its sender.
 
@@ -467,7 +471,8 @@ def report_from_deliver_sm(
     net_err = _network_error(value) if value is not None else None
     cost = flags = parts = extra = None
     mcc = mnc = None
-    # The provider's TLVs (seed 003); their raw values repeat, so the parsed forms are cached.
+    # The provider's TLVs (smscentre.com/api/smpp); their raw values repeat, so the parsed forms are
+    # cached.
     value = tlvs.get(0x2000)
     if value is not None:
         cost = _COST_CACHE.get(value) or _cost(value)
@@ -646,7 +651,8 @@ def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
 
 
 def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = PROVIDER_TZ) -> str:
-    """The receipt text an SMSC writes for ``report`` (seed 003's layout; for the simulator).
+    """The receipt text an SMSC writes for ``report`` (smscentre.com/api/smpp's layout; for the
+    simulator).
 
     ``text:`` is added only when the report has a text (its first 20 characters).
     """

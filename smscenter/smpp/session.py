@@ -1,7 +1,7 @@
 """One SMPP bind over TCP or TLS, on anyio: the sans-IO :class:`~smscenter.smpp.connection.
 SMPPConnection` with a socket, a clock and three tasks.
 
-Shape (style.md §3, mqttproto's with its gaps fixed):
+Shape (mqttproto's, with its gaps fixed):
 
 - **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
   events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
@@ -9,14 +9,15 @@ Shape (style.md §3, mqttproto's with its gaps fixed):
   to the report buffer. The reader never awaits user code.
 - **writer**: on each wake-up moves as much queued work into the connection as the window, the
   rate limit and a throttle pause allow, then writes everything queued in one ``send`` (batched
-  writes with TCP_NODELAY on; peer-performance.md finding 1).
+  writes with TCP_NODELAY on; docs/performance.md).
 - **timer**: expires requests past ``Timeouts.response`` (their outcome becomes unknown, never a
   silent resend), sends ``enquire_link`` after ``Timeouts.enquire_link`` of silence (the provider
-  cuts links idle for 2 minutes, seed 003) and declares the link dead when one goes unanswered.
-  A timed-out request stops the bind taking work until a probe answers (overdue.py).
+  cuts links idle for 2 minutes, smscentre.com/api/smpp) and declares the link dead when one goes
+  unanswered. A timed-out request stops the bind taking work until a probe answers (overdue.py).
 
-The parts of a multi-part incoming message are answered together once the joined message
-has been handed over (or, if the rest never comes, once what did arrive has been).
+Each part of a multi-part incoming message is answered as soon as the reassembler holds it
+(an SMSC that sends one part and waits for its answer must not stall); the part that completes
+the message is answered once the joined message has been handed over.
 
 Back-pressure on incoming ``deliver_sm``: the report buffer is bounded. A ``deliver_sm_resp`` is
 sent only when the application has *taken* the report from the stream and asked for the next
@@ -53,6 +54,7 @@ from smscenter.exceptions import (
     ResponseTimeout,
     Transport,
     UnknownOutcomeError,
+    ValidationError,
 )
 from smscenter.ids import canonical_message_id
 from smscenter.models import (
@@ -89,13 +91,14 @@ from smscenter.smpp.events import (
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
-from smscenter.smpp.reassembly import AssembledMessage, Fragment, GroupKey, Reassembler
+from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import (
     incoming_from_deliver_sm,
     incoming_from_expired,
     is_receipt,
     report_from_deliver_sm,
 )
+from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back
 
 __all__ = (
     "QueryResult",
@@ -375,12 +378,13 @@ def _send_result(job: Job) -> SendResult:
         False,  # confirmed_by_status
         _SMPP,  # transport
         "",  # raw_message_id
+        False,  # confirmed_by_duplicate
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport", "raw_message_id",
+    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -425,7 +429,7 @@ async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | No
 def check_single(message: Message) -> str:
     """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
     if len(message.to) != 1:
-        raise ValueError(
+        raise ValidationError(
             f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
             "send_many(), which yields one outcome per recipient"
         )
@@ -468,7 +472,8 @@ class SMPPSession:
     :param host: / :param port: the SMSC (the provider: ``smpp.smscentre.com`` 3700, TLS 3443).
     :param credentials: login and plain password (SMPP passwords are at most 8 characters).
     :param mode: transceiver (default), transmitter or receiver.
-    :param system_type: the provider's flags (``MCONn``, ``ISO``, ``SINGLE``; seed 003).
+    :param system_type: the provider's flags (``MCONn``, ``ISO``, ``SINGLE``;
+    smscentre.com/api/smpp).
     :param window: requests in flight at once on this bind.
     :param timeouts: connect, bind, response, pool, enquire_link, unbind.
     :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
@@ -480,7 +485,9 @@ class SMPPSession:
     :param throttle_retries: how often one part is resent after throttle answers before its
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
-        dropped (they may then be delivered twice). Off by default.
+        dropped: ``True`` (they may then be delivered twice), or a
+        :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
+        window). Off by default.
     :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
         :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
@@ -509,13 +516,13 @@ class SMPPSession:
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP bind needs a login and a plain password")
+            raise ValidationError("an SMPP bind needs a login and a plain password")
         # How a receipt becomes a report (the pool passes its id-style matcher).
         self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
@@ -574,14 +581,13 @@ class SMPPSession:
         self._probe_timeout = min(self._timeouts.response or interval, interval)
         self._overdue = Overdue(self._probe_timeout)
         self._on_late_answer = on_late_answer
-        self._reassembler = _TrackingReassembler()
-        # deliver_sm of parts held by the reassembler, answered when their message is handed
-        # over (or given up and handed over partly).
-        self._held: dict[GroupKey, list[DeliverSm]] = {}
+        # After the SMSC's unbind: when to stop waiting for answers still in flight.
+        self._drain_until: float | None = None
+        self._reassembler = Reassembler()
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
         #: The SMSC ended the bind with an unbind (e.g. another bind of the login without
-        #: ``MCONn`` took its place, seed 003).
+        #: ``MCONn`` took its place, smscentre.com/api/smpp).
         self.unbound_by_peer = False
 
     def __repr__(self) -> str:
@@ -836,9 +842,10 @@ class SMPPSession:
         lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
         pending, self._pending = self._pending, {}
         resend: list[Job] = []
+        now = anyio.current_time()
         for job, index in pending.values():
             job.in_flight -= 1
-            if self._resend_unknown and job.error is None and job.attempts < 3:
+            if job.error is None and take_back(self._resend_unknown, job, index, now):
                 job.todo.insert(0, index)
                 if job not in resend:
                     resend.append(job)
@@ -1009,8 +1016,18 @@ class SMPPSession:
                 expired = conn.expire(now)
                 if expired:
                     self._handle(expired)
-                if self._held:
+                if self._reassembler.pending:
                     self._expire_partials(now)
+                drain_until = self._drain_until
+                if drain_until is not None and now >= drain_until:
+                    self._die(
+                        ConnectionLost(
+                            f"{self.name} unbound and did not answer {len(self._pending)} "
+                            f"requests in flight within {self._timeouts.unbind} s",
+                            host=self.name,
+                        )
+                    )
+                    return
                 timers = conn.timers(now)
                 if timers.link_dead:
                     self._die(
@@ -1025,9 +1042,9 @@ class SMPPSession:
                     timers = conn.timers(now)
                 self._timer_event = anyio.Event()
                 nxt = timers.next_check
-                probe_at = overdue.next_probe()
-                if probe_at is not None and (nxt is None or probe_at < nxt):
-                    nxt = probe_at
+                for at in (overdue.next_probe(), drain_until):
+                    if at is not None and (nxt is None or at < nxt):
+                        nxt = at
                 self._timer_at = nxt
                 if nxt is None:
                     await self._timer_event.wait()
@@ -1250,6 +1267,16 @@ class SMPPSession:
                 job.in_flight -= 1
                 pdu = event.pdu
                 status = pdu.command_status
+                if status != _ROK and job.context is not None:
+                    # A resend under ReconcilePolicy: a duplicate refusal means "accepted".
+                    settled = settle_refusal(job, index, pdu, anyio.current_time())
+                    if settled is not None:
+                        if settled:
+                            counters.acknowledged += 1
+                        else:
+                            counters.unknown += 1
+                        job.finish_if_done()
+                        continue
                 if status == _ROK and job.error is None:
                     # A submit's message id, or (query_sm) the whole answer.
                     job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
@@ -1315,9 +1342,9 @@ class SMPPSession:
             elif cls is UnbindComplete:
                 self._unbound_event.set()
             elif cls is UnbindReceived:
-                logger.info("smpp %s: the SMSC unbound", self.name)
                 self.unbound_by_peer = True
                 freed = True
+                self._peer_unbound()
             elif cls is ConnectionClosed:
                 assert isinstance(event, ConnectionClosed)
                 if event.reason == "unbind":
@@ -1355,6 +1382,26 @@ class SMPPSession:
             self.wake()
         if self._idle_event is not None and not pending:
             self._idle_event.set()
+
+    def _peer_unbound(self) -> None:
+        """The SMSC sent unbind (answered already). With requests in flight the connection
+        keeps reading their answers, up to ``Timeouts.unbind``; then the link ends, and the pool
+        reconnects as after any lost link."""
+        self._detach()
+        if self._conn.state is State.CLOSED:
+            logger.info("smpp %s: the SMSC unbound", self.name)
+            return
+        budget = self._timeouts.unbind
+        logger.info(
+            "smpp %s: the SMSC unbound; reading the answers to %d requests in flight (at most "
+            "%s s)",
+            self.name,
+            len(self._pending),
+            budget,
+        )
+        if budget is not None:
+            self._drain_until = anyio.current_time() + budget
+            self._timer_event.set()
 
     def _late(self, event: LateResponse) -> None:
         """An answer after its request timed out: log it with its message id; a submit's is
@@ -1422,28 +1469,21 @@ class SMPPSession:
             self._conn.respond(pdu, CommandStatus.ESME_RX_P_APPN)
             self.wake()
             return
-        key = self._reassembler.take_key()
         if item is None:
-            if key is not None and self._reassembler.holds(key):
-                # One part of a multi-part message: answered with the whole message, once it
-                # has been handed over, so a crash never acknowledges a part nobody saw.
-                self._held.setdefault(key, []).append(pdu)
-                return
-            self._conn.respond(pdu)  # a repeat of a part already handed over
+            # A part held for the rest of its message (or a repeat of one): answered now, or a
+            # stop-and-wait SMSC would never send the next part. Held parts live in memory
+            # only: if the process stops before the message is complete they are gone (the
+            # SMSC has its answer). The completing part is answered after the hand-off below.
+            self._conn.respond(pdu)
             self.wake()
             return
-        pdus = (pdu,) if key is None else (*self._held.pop(key, ()), pdu)
         self._counters.reports += 1
-        buffer.put(item, (self, pdus))
+        buffer.put(item, (self, (pdu,)))
 
     def _expire_partials(self, now: float) -> None:
-        """Multi-part messages whose parts stopped coming: hand over what arrived."""
-        buffer = self._reports
+        """Multi-part messages whose parts stopped coming: hand over what arrived (its parts
+        were answered when they came, so nothing is left to acknowledge)."""
         for expired in self._reassembler.expire(now):
-            key = (expired.source, expired.destination, expired.reference, expired.total)
-            pdus = tuple(self._held.pop(key, ()))
-            if not pdus:
-                continue
             logger.warning(
                 "smpp %s: gave up waiting for parts %s of a message from %s (%s)",
                 self.name,
@@ -1451,13 +1491,9 @@ class SMPPSession:
                 expired.source,
                 expired.reason,
             )
-            if buffer.full or buffer.closed:
-                for pdu in pdus:
-                    self._conn.respond(pdu, CommandStatus.ESME_RX_T_APPN)
-            else:
-                self._counters.reports += 1
-                buffer.put(incoming_from_expired(expired), (self, pdus))
-            self.wake()
+            self._counters.reports += 1
+            # Even over the buffer's capacity: refusing "for now" is no longer possible.
+            self._reports.put(incoming_from_expired(expired), None)
 
     def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
         """The application took the item made of ``pdus``: answer them (if the link lives)."""
@@ -1469,26 +1505,3 @@ class SMPPSession:
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
-
-
-class _TrackingReassembler(Reassembler):
-    """The core's reassembler, remembering which message the last part belonged to."""
-
-    __slots__ = ("last_key",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.last_key: GroupKey | None = None
-
-    def add(self, fragment: Fragment, now: float) -> AssembledMessage | None:
-        self.last_key = fragment.key
-        return super().add(fragment, now)
-
-    def take_key(self) -> GroupKey | None:
-        """The message of the part added last (once; None when no part was added since)."""
-        key, self.last_key = self.last_key, None
-        return key
-
-    def holds(self, key: GroupKey) -> bool:
-        """Whether parts of this message are waiting for the rest."""
-        return key in self._pending

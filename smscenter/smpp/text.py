@@ -1,6 +1,6 @@
 """Text encodings and long-message segmentation for SMPP (pure: no I/O, no clock).
 
-The provider (seed 003) takes three encodings, chosen by bits 2-3 of ``data_coding``
+The provider (smscentre.com/api/smpp) takes three encodings, chosen by bits 2-3 of ``data_coding``
 (``data_coding = coding * 4``):
 
 * GSM 03.38 default alphabet with its extension table, ``data_coding`` 0. SMSCs carry it over
@@ -11,7 +11,7 @@ The provider (seed 003) takes three encodings, chosen by bits 2-3 of ``data_codi
 
 Long texts are split into parts that each start with a concatenation UDH (3GPP TS 23.040
 §9.2.3.24.1, 8-bit reference, IEI 0x00). The part sizes below are what the provider bills
-(smsc-http-api.md, send.php: 160/153 Latin, 70/67 Cyrillic per part).
+(https://smscentre.com/api/http/, send.php: 160/153 Latin, 70/67 Cyrillic per part).
 
 The GSM codec is table-driven (``str.translate`` to encode, ``codecs.charmap_decode`` to decode),
 several times faster than aiosmpplib's per-character loop and tested character for character
@@ -165,7 +165,7 @@ def gsm_decode(data: bytes) -> str:
 
 
 class TextEncoding(enum.Enum):
-    """The three text encodings the provider accepts (seed 003)."""
+    """The three text encodings the provider accepts (smscentre.com/api/smpp)."""
 
     GSM = "gsm"
     LATIN1 = "latin1"
@@ -173,7 +173,7 @@ class TextEncoding(enum.Enum):
 
     @property
     def data_coding(self) -> int:
-        """The ``data_coding`` the provider expects: ``coding * 4`` (seed 003)."""
+        """The ``data_coding`` the provider expects: ``coding * 4`` (smscentre.com/api/smpp)."""
         return _DATA_CODING[self]
 
     @property
@@ -247,10 +247,10 @@ def decode_text(data: bytes, data_coding: int) -> str:
     """Decode a ``short_message`` (UDH already removed) by its ``data_coding``. Never fails.
 
     SMPP 3.4 §5.2.19 values 0-15 are read as SMPP defines them, except that 4 (and 2, "8-bit
-    binary") is read as ISO-8859-1 because the provider sends Latin-1 text with 4 (seed 003).
-    Values from 0x10 up follow the GSM data coding scheme (TS 23.038 §4): the general group
-    0x10-0x3F and the class group 0xF0-0xFF name the alphabet in their bits. Anything unknown is
-    read as Latin-1 so that no byte is lost.
+    binary") is read as ISO-8859-1 because the provider sends Latin-1 text with 4
+    (smscentre.com/api/smpp). Values from 0x10 up follow the GSM data coding scheme (TS 23.038 §4):
+    the general group 0x10-0x3F and the class group 0xF0-0xFF name the alphabet in their bits.
+    Anything unknown is read as Latin-1 so that no byte is lost.
     """
     if data_coding == 0:
         return gsm_decode(data)

@@ -10,6 +10,7 @@ Needs the ``testing`` extra (starlette, uvicorn, python-multipart). A pytest fix
 
 from __future__ import annotations
 
+from smscenter.testing._hosted import simulator_in_task as simulator_in_task
 from smscenter.testing._http_app import RequestRecord as RequestRecord
 from smscenter.testing._http_app import RequestStats as RequestStats
 from smscenter.testing._http_app import SimulatorApp as SimulatorApp
@@ -52,4 +53,5 @@ __all__ = (
     "SimulatorState",
     "StatusChange",
     "count_parts",
+    "simulator_in_task",
 )

@@ -5,7 +5,7 @@ It decodes requests the way the provider does (GET query or POST form / multipar
 default), applies the provider's gates (concurrency, authentication, forced faults), calls
 :class:`~smscenter.testing._state.SimulatorState` and writes the documented answers: ``fmt=3``
 JSON everywhere, and the plain ``fmt=0``/``fmt=1`` forms for send, status and balance (what the
-official libraries use). Errors use the envelopes of seed 002 for every ``fmt``.
+official libraries use). Errors use the envelopes of smscentre.com/api/http for every ``fmt``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smscenter.testing import _state as st
-from smscenter.testing._http_calls import CAPTCHA_IMAGE, check_send_options
+from smscenter.testing._http_base import _OK, _Answer, _limit, _Params, _split_phones
+from smscenter.testing._http_calls import (
+    CAPTCHA_IMAGE,
+    check_send_options,
+    handle_get_mnp,
+    handle_phones,
+    handle_ping,
+    handle_senders,
+    handle_templates,
+    handle_tinyurls,
+    handle_users,
+    mailing_options,
+    shorten_links,
+)
 from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
 
 __all__ = ("RequestRecord", "RequestStats", "SimulatorApp")
@@ -119,65 +132,6 @@ def _parse_qs_bytes(data: bytes) -> list[tuple[bytes, bytes]]:
             (unquote_to_bytes(key.replace(b"+", b" ")), unquote_to_bytes(value.replace(b"+", b" ")))
         )
     return pairs
-
-
-class _Answer:
-    """A successful answer: the JSON value, and plain text for fmt 0 / 1 where implemented."""
-
-    __slots__ = ("json", "plain", "csv", "raw", "raw_type")
-
-    def __init__(
-        self,
-        json_value: object = None,
-        *,
-        plain: str | None = None,
-        csv: str | None = None,
-        raw: bytes | None = None,
-        raw_type: str = "text/csv",
-    ) -> None:
-        self.json = json_value
-        self.plain = plain
-        self.csv = csv
-        self.raw = raw
-        self.raw_type = raw_type
-
-
-_OK = {"result": "OK"}
-
-
-class _Params:
-    """Decoded request parameters with typed accessors that raise error 1 on bad values."""
-
-    def __init__(self, values: dict[str, str], raw: Mapping[str, bytes] | None = None) -> None:
-        self.values = values
-        #: The undecoded bytes of urlencoded parameters (``bin=1`` carries bytes, not text).
-        self.raw: Mapping[str, bytes] = raw or {}
-
-    def get(self, key: str, default: str = "") -> str:
-        return self.values.get(key, default)
-
-    def has(self, key: str) -> bool:
-        return key in self.values
-
-    def flag(self, key: str) -> bool:
-        return self.values.get(key, "0").strip() not in ("", "0")
-
-    def int(
-        self, key: str, default: int = 0, *, low: int | None = None, high: int | None = None
-    ) -> int:
-        raw = self.values.get(key, "").strip()
-        if raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SimError(1, f"invalid {key}") from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise SimError(1, f"invalid {key}")
-        return value
-
-    def fingerprint(self) -> tuple[tuple[str, str], ...]:
-        return tuple(sorted(self.values.items()))
 
 
 Handler = Callable[["SimulatorApp", st.Account, _Params], _Answer]
@@ -436,15 +390,25 @@ _TYPE_FLAGS = (
 
 
 def _message_type(params: _Params) -> tuple[int, bool]:
-    chosen = [t for key, t in _TYPE_FLAGS if params.flag(key)]
+    chosen = [key for key, _t in _TYPE_FLAGS if params.flag(key)]
     bin_mode = params.int("bin", 0, low=0, high=2)
     if bin_mode:
-        chosen.append(st.TYPE_BIN)
+        chosen.append("bin")
     if params.get("bot"):
-        chosen.append(st.TYPE_SOC)
-    if len(set(chosen)) > 1:
+        chosen.append("bot")
+    if len(chosen) > 1:
         raise SimError(1, "conflicting message type flags")
-    return (chosen[0] if chosen else st.TYPE_SMS), bin_mode == 2
+    types = dict(_TYPE_FLAGS, bin=st.TYPE_BIN, bot=st.TYPE_SOC)
+    return (types[chosen[0]] if chosen else st.TYPE_SMS), bin_mode == 2
+
+
+def _message_kind(params: _Params) -> str | None:
+    """The kind a type number cannot say: a Telegram code or a chat-bot message."""
+    if params.flag("tg"):
+        return "telegram"
+    if params.get("bot"):
+        return "bot"
+    return None
 
 
 def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
@@ -462,10 +426,6 @@ def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
     if raw is None:
         return params.get("mes").encode("utf-8")  # a multipart or JSON body: already text
     return raw.split(st.COMMENT_SEPARATOR.encode("ascii"))[0]
-
-
-def _split_phones(raw: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in raw.replace(";", ",").split(",") if p.strip())
 
 
 def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
@@ -504,6 +464,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
         "price_only": price_only,
         "hex_binary": hex_binary,
         "payload": payload,
+        "kind": _message_kind(params),
     }
     if params.get("list"):
         out = []
@@ -570,6 +531,9 @@ def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         shared_id = outcome.id
         outcomes.append(outcome)
     state.remember(account.login, dup_key)
+    if params.flag("tinyurl") and cost_mode != 1:
+        for req in requests:
+            shorten_links(app, account, req.text)
     first = outcomes[0]
     parts = sum(o.parts for o in outcomes)
     cost = sum((o.cost for o in outcomes), Decimal(0))
@@ -608,6 +572,9 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
         "flag": message.flag,
         "err": message.err,
     }
+    untyped = message.reported_type is None
+    if untyped:
+        del fields["flag"]  # no type number to put in bits 0-3
     if message.hlr is not None and message.status == st.ST_DELIVERED:
         fields.update(message.hlr.as_dict())
     if level >= 1:
@@ -626,6 +593,8 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
                 "sms_cnt": message.parts,
             }
         )
+        if untyped:
+            del fields["type"]
     if level >= 2:
         info = st.lookup_operator(message.phone)
         fields.update(
@@ -702,9 +671,9 @@ _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 
 
 def _status_csv(row: Mapping[str, object], level: int, *, bulk: bool) -> str:
-    """One fmt=1 status line in the official libraries' column order (seed 000): status, time,
-    err, [HLR fields], [all>=1: send time, phone, cost, sender, status name,
-    [all=2: country, operator, region], message]; a bulk line adds id (and phone at all=0)."""
+    """One fmt=1 status line in the official libraries' column order (the provider's official
+    libraries): status, time, err, [HLR fields], [all>=1: send time, phone, cost, sender, status
+    name, [all=2: country, operator, region], message]; a bulk line adds id (and phone at all=0)."""
     if row["status"] == st.ST_NOT_FOUND and "last_timestamp" not in row:
         return f"{st.ST_NOT_FOUND},0,0,{row['id']},{row['phone']}"
     cols: list[object] = [row["status"], row["last_timestamp"], row["err"]]
@@ -736,12 +705,6 @@ def _handle_balance(app: SimulatorApp, account: st.Account, params: _Params) -> 
     return _Answer(
         body, plain=text, csv=text + (f",{account.currency}" if params.flag("cur") else "")
     )
-
-
-def _limit(app: SimulatorApp, account: st.Account, key: object, limit: int) -> None:
-    """The optional per-minute limits of identical requests (``Behaviour.rate_limits``)."""
-    if app.state.behaviour.rate_limits and not app.state.hit(account.login, key, limit):
-        raise SimError(9, "duplicate request, wait a minute")
 
 
 def _parse_day(value: str, *, end: bool = False) -> float | None:
@@ -784,6 +747,10 @@ def _get_messages(app: SimulatorApp, account: st.Account, params: _Params) -> _A
     start = _parse_day(params.get("start"))
     end = _parse_day(params.get("end"), end=True)
     wanted = {st.normalize_phone(p) or p for p in _split_phones(params.get("phone"))}
+    # format=8: the e-mail history, filtered by address (``email``) instead of phone.
+    emails_only = params.get("format").strip() == "8"
+    if emails_only:
+        wanted = {e.lower() for e in _split_phones(params.get("email"))}
     count = params.int("cnt", 100, low=1, high=100)
     prev_id = params.int("prev_id", 0, low=0)
     rows: list[dict[str, object]] = []
@@ -794,7 +761,9 @@ def _get_messages(app: SimulatorApp, account: st.Account, params: _Params) -> _A
             continue
         if end is not None and message.submitted_at >= end:
             continue
-        if wanted and message.phone not in wanted:
+        if emails_only and message.type != st.TYPE_MAIL:
+            continue
+        if wanted and (message.phone.lower() if emails_only else message.phone) not in wanted:
             continue
         if prev_id and message.id >= prev_id:
             continue
@@ -1043,199 +1012,6 @@ def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -
     raise SimError(1, "unknown downloads.php command")
 
 
-# ---- senders.php -----------------------------------------------------------------------
-
-
-def _find_sender(account: st.Account, params: _Params) -> int | None:
-    if params.get("id"):
-        sender_id = params.int("id", 0)
-        return sender_id if sender_id in account.senders else None
-    name = params.get("sender")
-    return next((i for i, s in account.senders.items() if s == name), None)
-
-
-def _handle_senders(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
-    state = app.state
-    if params.flag("get"):
-        _limit(app, account, ("senders-get", params.fingerprint()), 3)
-        return _Answer([{"id": i, "sender": s} for i, s in sorted(account.senders.items())])
-    if params.flag("add"):
-        _limit(app, account, ("senders-add",), 5)
-        name = params.get("sender").strip()
-        if not name or len(name) > 15 or (not name.isdigit() and len(name) > 11):
-            raise SimError(1, "invalid sender")
-        if name in account.senders.values():
-            raise SimError(5, "sender already exists")
-        sender_id = state.next_misc_id()
-        account.senders[sender_id] = name
-        return _Answer({"id": sender_id})
-    if params.flag("chg"):
-        found = _find_sender(account, params)
-        if found is None:
-            raise SimError(3, "sender not found")
-        if params.get("new_sender"):
-            account.senders[found] = params.get("new_sender")
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("del"):
-        found = _find_sender(account, params)
-        if found is None:
-            raise SimError(3, "sender not found")
-        del account.senders[found]
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("send_code"):
-        name = params.get("sender").strip()
-        if not name.isdigit() or st.normalize_phone(name) is None:
-            raise SimError(7, "invalid number")
-        if name in account.sender_codes:
-            raise SimError(10, "code already sent, retry in 8 hours")
-        account.sender_codes[name] = f"{(int(name) * 7919) % 1_000_000:06d}"
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("check_code"):
-        name = params.get("sender").strip()
-        expected = account.sender_codes.get(name)
-        if expected is None:
-            raise SimError(3, "sender not found")
-        if params.get("code").strip() != expected:
-            raise SimError(11, "invalid code")
-        del account.sender_codes[name]
-        if name not in account.senders.values():
-            account.senders[state.next_misc_id()] = name
-        return _Answer(_OK, plain="OK", csv="OK")
-    raise SimError(1, "unknown senders.php command")
-
-
-# ---- phones.php ------------------------------------------------------------------------
-
-
-def _groups_of(raw: str) -> set[int]:
-    out: set[int] = set()
-    for part in raw.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit():
-            raise SimError(1, "invalid grp")
-        out.add(int(part))
-    return out
-
-
-def _contact_by_phone(account: st.Account, phone: str) -> st.Contact | None:
-    norm = st.normalize_phone(phone) or phone
-    return next((c for c in account.contacts.values() if c.phone == norm), None)
-
-
-def _handle_phones(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
-    state = app.state
-    _limit(app, account, ("phones", params.fingerprint()), 3)
-    if params.flag("add"):
-        phone = st.normalize_phone(params.get("phone"))
-        if phone is None:
-            raise SimError(1, "invalid phone")
-        contact = _contact_by_phone(account, phone)
-        if contact is None:
-            contact = st.Contact(id=state.next_misc_id(), phone=phone)
-            account.contacts[contact.id] = contact
-        contact.name = params.get("name", contact.name)
-        contact.comment = params.get("cmt", contact.comment)
-        contact.groups |= _groups_of(params.get("grp"))
-        return _Answer({"id": contact.id})
-    if params.flag("chg"):
-        contact = _contact_by_phone(account, params.get("phone"))
-        if contact is None:
-            raise SimError(3, "contact not found")
-        if params.get("new_phone"):
-            new = st.normalize_phone(params.get("new_phone"))
-            if new is None:
-                raise SimError(1, "invalid new_phone")
-            contact.phone = new
-        if params.has("name"):
-            contact.name = params.get("name")
-        if params.has("grp"):
-            contact.groups = _groups_of(params.get("grp"))
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("del"):
-        contact = _contact_by_phone(account, params.get("phone"))
-        if contact is None:
-            raise SimError(3, "contact not found")
-        del account.contacts[contact.id]
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("get"):
-        groups = _groups_of(params.get("grp"))
-        search = params.get("search").lower()
-        rows = [
-            {
-                "id": c.id,
-                "phone": c.phone,
-                "name": c.name,
-                "grp": ",".join(str(g) for g in sorted(c.groups)),
-                "cmt": c.comment,
-            }
-            for c in sorted(account.contacts.values(), key=lambda c: c.id)
-            if (not groups or groups & c.groups)
-            and (not search or search in c.phone or search in c.name.lower())
-        ]
-        return _Answer(rows)
-    if params.flag("add_group"):
-        name = params.get("name").strip()
-        if not name:
-            raise SimError(1, "name is empty")
-        num = params.int("num", 0, low=0) or state.next_misc_id()
-        account.groups[num] = name
-        return _Answer({"id": num})
-    if params.flag("chg_group"):
-        num = params.int("grp", 0)
-        if num not in account.groups:
-            raise SimError(3, "group not found")
-        account.groups[num] = params.get("name", account.groups[num])
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("del_group"):
-        num = params.int("grp", 0)
-        if account.groups.pop(num, None) is None:
-            raise SimError(3, "group not found")
-        for c in account.contacts.values():
-            c.groups.discard(num)
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("get_group"):
-        return _Answer(
-            [
-                {
-                    "id": num,
-                    "num": num,
-                    "name": name,
-                    "cnt": sum(1 for c in account.contacts.values() if num in c.groups),
-                }
-                for num, name in sorted(account.groups.items())
-            ]
-        )
-    move = params.int("move_group", 0, low=0, high=3)
-    if move:
-        contact = _contact_by_phone(account, params.get("phone"))
-        if contact is None:
-            raise SimError(3, "contact not found")
-        target = _groups_of(params.get("grp"))
-        if move == 1:
-            contact.groups = target
-        elif move == 2:
-            contact.groups |= target
-        else:
-            contact.groups -= target
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("add_black") or params.flag("del_black"):
-        phone = st.normalize_phone(params.get("phone"))
-        if phone is None:
-            raise SimError(1, "invalid phone")
-        if params.flag("add_black"):
-            account.blacklist.add(phone)
-        elif phone in account.blacklist:
-            account.blacklist.discard(phone)
-        else:
-            raise SimError(3, "phone not found")
-        return _Answer(_OK, plain="OK", csv="OK")
-    if params.flag("get_black"):
-        return _Answer([{"phone": p} for p in sorted(account.blacklist)])
-    raise SimError(1, "unknown phones.php command")
-
-
 # ---- jobs.php --------------------------------------------------------------------------
 
 
@@ -1249,6 +1025,7 @@ def _job_row(job: st.Job) -> dict[str, object]:
         "phones": job.phones,
         "mes": job.text,
         "sms_id": job.message_id,
+        **job.options,
     }
 
 
@@ -1261,6 +1038,7 @@ def _handle_jobs(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         if not name:
             raise SimError(1, "name is empty")
         price_only = params.flag("cost")
+        params, job_options = mailing_options(account, params)
         requests = _send_request(app, params, price_only=price_only)
         outcomes = [state.send(account.login, r) for r in requests]
         cost = sum((o.cost for o in outcomes), Decimal(0))
@@ -1274,6 +1052,7 @@ def _handle_jobs(app: SimulatorApp, account: st.Account, params: _Params) -> _An
             phones=params.get("phones"),
             text=params.get("mes"),
             status="priced" if price_only else "active",
+            options=job_options,
         )
         if not price_only:
             for outcome in outcomes:
@@ -1322,7 +1101,12 @@ _HANDLERS: dict[str, Handler] = {
     "receive_phones": _handle_receive_phones,
     "wait_call": _handle_wait_call,
     "downloads": _handle_downloads,
-    "senders": _handle_senders,
-    "phones": _handle_phones,
+    "senders": handle_senders,
+    "phones": handle_phones,
+    "templates": handle_templates,
+    "users": handle_users,
+    "tinyurls": handle_tinyurls,
+    "ping": handle_ping,
+    "get_mnp": handle_get_mnp,
     "jobs": _handle_jobs,
 }

@@ -2,19 +2,22 @@
 half's state (accounts, message store, balance, statuses, incoming messages).
 
 One :class:`SMPPServer` serves any number of client connections; each one is driven by its own
-sans-IO :class:`~smscenter.smpp.connection.SMPPConnection` with ``role=Role.SMSC`` (style.md:
-"same core with role=SMSC; serves any anyio ByteStream"). Every read is parsed whole and all
+sans-IO :class:`~smscenter.smpp.connection.SMPPConnection` with ``role=Role.SMSC`` (the same
+core as the client's; it serves any anyio ByteStream). Every read is parsed whole and all
 its answers leave in one write, with no task per PDU, so the simulator is not the bottleneck of
 a benchmark.
 
-The provider's rules reproduced here come from seed 003 (its SMPP page): bind checks against
-the account's login and password, MCON1..MCON9 (without it a new bind of the same login closes
-the old one), ``ISO`` (data_coding 0 read as ISO-8859-1 instead of GSM) and ``SINGLE`` (one id
-and one receipt per part), the throughput limit (30 SMS/s per account, answered with
-ESME_RTHROTTLED), duplicate refusal within a minute, receipts as deliver_sm with the standard
-TLVs, the provider's 0x2000-0x2004 and the ``id:.. sub:.. dlvrd:..`` text, only to binds that
-receive and only when registered_delivery asks, the HLR receipt layout, and the 2-minute idle
-cut. Knobs and faults live on :class:`SMPPBehaviour` (``sim.behaviour.smpp``).
+The provider's rules reproduced here come from the provider's SMPP page
+(https://smscentre.com/api/smpp/): bind checks against the account's login and password,
+MCON1..MCON9 (without it a new bind of the same login closes the old one), ``ISO`` (data_coding 0
+read as ISO-8859-1 instead of GSM) and ``SINGLE`` (one id and one receipt per part), the throughput
+limit (30 SMS/s per account, answered with ESME_RTHROTTLED), duplicate refusal within a minute (an
+identical ``submit_sm``, part by part, answered with ``error_statuses[9]``: the provider does not
+document that status), receipts as deliver_sm with the standard TLVs, the provider's
+0x2000-0x2004 and the ``id:.. sub:.. dlvrd:..`` text, only to binds that receive and only when
+registered_delivery asks, the HLR receipt layout, and the 2-minute idle cut. Knobs and faults live
+on :class:`SMPPBehaviour`
+(``sim.behaviour.smpp``).
 """
 
 from __future__ import annotations
@@ -105,8 +108,8 @@ _EXTRA_LINES = {
 # esm_class (SMPP 3.4 §5.2.12): 0x04 delivery receipt, 0x40 short_message starts with a UDH.
 _ESM_RECEIPT = 0x04
 _ESM_UDHI = 0x40
-# A part group that has not completed within this many seconds is dropped (seed 003: "all SMS
-# parts must be transmitted to the server within a minute").
+# A part group that has not completed within this many seconds is dropped (smscentre.com/api/smpp:
+# "all SMS parts must be transmitted to the server within a minute").
 _PART_TIMEOUT = 60.0
 _SUBMIT_RESP_HEADER = struct.Struct(">IIII")
 _SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
@@ -127,23 +130,31 @@ class SMPPBehaviour:
 
     Limits and timing:
 
-    :ivar throughput: submit_sm PDUs per second allowed per account (seed 003: 30 by default);
+    :ivar throughput: submit_sm PDUs per second allowed per account (smscentre.com/api/smpp: 30 by
+    default);
         beyond it the answer is ESME_RTHROTTLED (0x58). ``None`` turns the limit off.
     :ivar throughput_by_login: per-account overrides of :attr:`throughput` (the provider raises
         an account's limit on request), ``None`` values switching it off for that login.
     :ivar idle_timeout: seconds without anything received after which a connection is cut
-        (seed 003: 2 minutes). ``None`` never cuts.
+        (smscentre.com/api/smpp: 2 minutes). ``None`` never cuts.
     :ivar receipts: send receipts (deliver_sm) at all.
     :ivar intermediate_receipts: also report the move to "transmitted" (ENROUTE); the provider
         reports final statuses only.
     :ivar deliver_incoming: deliver incoming messages (``sim.inject_incoming``) as deliver_sm to
-        a receiving bind (seed 003: "Send incoming SMS via SMPP connection" is ticked).
+        a receiving bind (smscentre.com/api/smpp: "Send incoming SMS via SMPP connection" is
+        ticked).
     :ivar record: store, bill and check each message (the default). ``False`` is a benchmark
         mode: submits get fresh ids and an immediate DELIVRD receipt when one is asked for;
         nothing is stored or billed and no duplicate or funds check runs.
     :ivar receipt_window: deliver_sm PDUs awaiting deliver_sm_resp per connection; the rest
         wait in the account's queue.
     :ivar error_statuses: provider error code -> submit_sm_resp status for refused submits.
+        ``error_statuses[9]`` is the duplicate refusal's status (ESME_RSUBMITFAIL by default;
+        the provider does not document the one it uses): a ``submit_sm`` identical to one
+        accepted within ``sim.behaviour.duplicate_window`` seconds (the provider: a minute;
+        0 turns the check off) is refused with it.
+    :ivar duplicate_with_id: a duplicate refusal carries the first message's id in its
+        ``message_id`` (SMPP 3.4 leaves the body out of an error response; some SMSCs fill it).
     :ivar system_id: the SMSC's system_id in bind responses.
 
     Faults:
@@ -156,6 +167,10 @@ class SMPPBehaviour:
     :ivar drop_after_pdus: close each connection once it has received this many PDUs (the bind
         included): the last one and anything after it in the same read are neither handled nor
         answered. ``None``: never.
+    :ivar drop_loses_answers: with :attr:`drop_after_pdus`, the connection is cut without
+        writing the answers still queued, those of the PDUs handled in the dropping read
+        included: those submits were stored and billed, and the client cannot know it (the
+        rest of the read was never received). ``False``: the answers go out before the cut.
     :ivar malformed: answer the next ``malformed`` submit_sm with a broken PDU instead of their
         submit_sm_resp (see :attr:`malformed_kind`).
     :ivar malformed_kind: ``"response"``: a submit_sm_resp whose message_id lacks its NUL (a
@@ -180,11 +195,13 @@ class SMPPBehaviour:
     record: bool = True
     receipt_window: int = 1000
     error_statuses: dict[int, int] = attrs.field(factory=lambda: dict(DEFAULT_ERROR_STATUSES))
+    duplicate_with_id: bool = False
     system_id: str = "smscenter"
     response_delay: float = 0.0
     stop_answering: bool = False
     swallow_submits: bool = False
     drop_after_pdus: int | None = None
+    drop_loses_answers: bool = False
     malformed: int = 0
     malformed_kind: str = "response"
     throttle_every: int | None = None
@@ -214,6 +231,8 @@ class SMPPCounters:
     :ivar queries: query_sm received; :ivar enquire_links: enquire_link received;
         :ivar unbinds: unbind received; :ivar idle_cuts: connections cut for idleness;
         :ivar drops: connections closed by ``drop_after_pdus``.
+    :ivar duplicates: submit_sm refused as identical to one accepted within the duplicate
+        window (also counted in ``refused``).
     """
 
     bind_attempts: Counter[str] = attrs.field(factory=Counter)
@@ -235,6 +254,59 @@ class SMPPCounters:
     unbinds: int = 0
     idle_cuts: int = 0
     drops: int = 0
+    duplicates: int = 0
+
+
+class _Duplicates:
+    """Submits accepted within the duplicate window, by content: the provider's SMPP page
+    (https://smscentre.com/api/smpp/) says "the server does not accept more than one identical
+    request to send SMS messages within a minute". Each ``submit_sm`` is a request, so a long
+    message's parts count one by one."""
+
+    __slots__ = ("_first", "_order")
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[object, ...], tuple[float, int]] = {}
+        self._order: deque[tuple[float, tuple[object, ...]]] = deque()
+
+    @staticmethod
+    def key(login: str, pdu: SubmitSm) -> tuple[object, ...]:
+        """What makes two submits identical: everything but the sequence number and timing."""
+        return (
+            login,
+            pdu.service_type,
+            pdu.source_addr_ton,
+            pdu.source_addr_npi,
+            pdu.source_addr,
+            pdu.dest_addr_ton,
+            pdu.dest_addr_npi,
+            pdu.destination_addr,
+            pdu.esm_class,
+            pdu.protocol_id,
+            pdu.data_coding,
+            pdu.short_message,
+            pdu.tlv(Tag.MESSAGE_PAYLOAD),
+            pdu.tlv(Tag.SAR_MSG_REF_NUM),
+            pdu.tlv(Tag.SAR_SEGMENT_SEQNUM),
+        )
+
+    def find(self, key: tuple[object, ...], now: float, window: float) -> int | None:
+        """The id of an identical submit accepted less than ``window`` seconds ago, if any."""
+        if window <= 0:
+            return None
+        first, order = self._first, self._order
+        while order and order[0][0] <= now - window:
+            at, old = order.popleft()
+            if first.get(old, (None, 0))[0] == at:
+                del first[old]
+        hit = first.get(key)
+        return hit[1] if hit is not None and hit[0] > now - window else None
+
+    def remember(self, key: tuple[object, ...], now: float, window: float, message_id: int) -> None:
+        """An accepted submit starts its window."""
+        if window > 0:
+            self._first[key] = (now, message_id)
+            self._order.append((now, key))
 
 
 @attrs.frozen(kw_only=True)
@@ -447,6 +519,10 @@ class _Session:
                 continue
             if not server.handle_events(self, events):
                 server.counters.drops += 1
+                if server.behaviour.drop_loses_answers:
+                    conn.data_to_send()  # the answers of this read never leave
+                    self.abort()  # nor do those still queued
+                    return
                 self.push(self.answered)
                 return
             if not data:
@@ -465,7 +541,7 @@ class SMPPServer:
         self._behaviour = behaviour
         self.counters = SMPPCounters()
         #: SMPP access passwords per login (SMPP 3.4 §5.2.2 allows at most 8 characters, so
-        #: the provider has separate "passwords for access", seed 003).
+        #: the provider has separate "passwords for access", smscentre.com/api/smpp).
         self.passwords: dict[str, str] = {}
         self._sessions: set[_Session] = set()
         self._pending: dict[str, deque[_Delivery]] = {}
@@ -478,6 +554,9 @@ class SMPPServer:
         self._cost_tlvs: dict[Decimal, tuple[int, bytes]] = {}
         self._mo_ref = 0
         self._unsubscribe: list[Callable[[], None]] = []
+        self._duplicates = _Duplicates()
+        #: The id the last submit was accepted with (None: not accepted).
+        self._accepted_id: int | None = None
 
     @property
     def behaviour(self) -> SMPPBehaviour:
@@ -619,7 +698,8 @@ class SMPPServer:
                     counters.queries += 1
                     self._on_query(session, pdu)
                 elif pdu.response_class is not None and conn.state is not State.CLOSED:
-                    # seed 003: submit_multi "is not yet implemented"; nor are the others.
+                    # smscentre.com/api/smpp: submit_multi "is not yet implemented"; nor are the
+                    # others.
                     conn.respond(pdu, S.ESME_RINVCMDID)
         if session.unanswered > counters.max_in_flight:
             counters.max_in_flight = session.unanswered
@@ -643,8 +723,8 @@ class SMPPServer:
         elif login not in self.state.accounts:
             refusal = S.ESME_RINVSYSID
         elif pdu.password != self.passwords.get(login):
-            # seed 003: the password is one created on "Passwords for access"; the account's
-            # own password works too when it fits the 8 characters SMPP allows.
+            # smscentre.com/api/smpp: the password is one created on "Passwords for access"; the
+            # account's own password works too when it fits the 8 characters SMPP allows.
             try:
                 self.state.check_password(login, pdu.password)
             except SimError:
@@ -662,7 +742,8 @@ class SMPPServer:
                 if len(others) >= system_type.connections:
                     refusal = behaviour.mcon_refusal_status
             else:
-                # seed 003: one connection per login; a new one terminates the previous one.
+                # smscentre.com/api/smpp: one connection per login; a new one terminates the
+                # previous one.
                 for other in others:
                     counters.kicked[login] += 1
                     other.kick()
@@ -692,6 +773,7 @@ class SMPPServer:
             self._malformed(session, pdu.sequence_number, behaviour.malformed_kind)
             return
         self.counters.accepted += 1
+        self._accepted_id = message_id
         session.conn.respond(pdu, message_id=str(message_id))
 
     def _malformed(self, session: _Session, seq: int, kind: str) -> None:
@@ -728,6 +810,32 @@ class SMPPServer:
             if pdu.registered_delivery & 0x01 and behaviour.receipts:
                 self._instant_receipt(login, pdu, message_id)
             return
+        duplicates = self._duplicates
+        key = duplicates.key(login, pdu)
+        first = duplicates.find(key, self.state.now(), self.state.behaviour.duplicate_window)
+        if first is not None:
+            # The provider's SMPP page: an identical request within a minute is not accepted.
+            self.counters.duplicates += 1
+            status = behaviour.error_statuses.get(9, S.ESME_RSUBMITFAIL)
+            self.counters.refused += 1
+            if behaviour.duplicate_with_id:
+                session.conn.respond(pdu, status, message_id=str(first))
+            else:
+                session.conn.respond(pdu, status)
+            return
+        self._accepted_id = None
+        self._handle_submit(session, pdu)
+        accepted = self._last_accepted()
+        if accepted is not None:
+            duplicates.remember(
+                key, self.state.now(), self.state.behaviour.duplicate_window, accepted
+            )
+
+    def _last_accepted(self) -> int | None:
+        """The id the last submit handled was accepted with (None: refused or unanswered)."""
+        return self._accepted_id
+
+    def _handle_submit(self, session: _Session, pdu: SubmitSm) -> None:
         data = pdu.short_message or pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
         reference = total = seq = None
         if pdu.esm_class & _ESM_UDHI:
@@ -748,7 +856,8 @@ class SMPPServer:
         if binary:
             text = data.hex().upper()
         else:
-            # seed 003: with system_type ISO the default alphabet is ISO-8859-1, not GSM.
+            # smscentre.com/api/smpp: with system_type ISO the default alphabet is ISO-8859-1, not
+            # GSM.
             text = decode_text(data, 4 if coding == 0 and session.system_type.iso else coding)
         if total is not None and total > 1 and seq is not None and reference is not None:
             if session.system_type.single:
@@ -769,8 +878,8 @@ class SMPPServer:
         total: int,
         seq: int,
     ) -> None:
-        # seed 003: without SINGLE, every part of a long message gets the same id and the glued
-        # message gets one receipt. It is stored (and billed) once its last part arrives.
+        # smscentre.com/api/smpp: without SINGLE, every part of a long message gets the same id and
+        # the glued message gets one receipt. It is stored (and billed) once its last part arrives.
         login = session.login
         assert login is not None
         now = time.monotonic()
@@ -806,12 +915,15 @@ class SMPPServer:
     ) -> None:
         login = session.login
         assert login is not None
+        kind = None
         if binary:
             type_ = st.TYPE_BIN
             body = text
         else:
             parsed = parse_provider_text(text)
             type_ = _KIND_TYPES.get(parsed.kind, st.TYPE_SMS)
+            if parsed.kind.value in st.UNTYPED_KINDS:
+                kind = parsed.kind.value  # __TGM__ / __BOT__: not "social" (seed 003)
             body = text if parsed.kind is MessageKind.SMS else parsed.text
             if parsed.kind is MessageKind.SMS:
                 coding = pdu.data_coding
@@ -830,6 +942,7 @@ class SMPPServer:
             phones=(destination,),
             text=body,
             type=type_,
+            kind=kind,
             sender=source or None,
             client_id=None if message_id is None else str(message_id),
             fingerprint=("smpp", destination, source, type_, text, part),
@@ -885,7 +998,8 @@ class SMPPServer:
             return
         behaviour = self.behaviour
         if not (behaviour.receipts and message.receipt_requested):
-            return  # seed 003: without registered_delivery the status goes to HTTP only
+            # smscentre.com/api/smpp: without registered_delivery the status goes to HTTP only.
+            return
         # Several changes may be applied by one poll: read the one this call is about, not the
         # message's latest status.
         new = change.new_status
@@ -935,10 +1049,15 @@ class SMPPServer:
             Tlv.of(Tag.FLAG, message.flag & 0xFFFF),
             Tlv.of(Tag.PARTS, min(parts, 0xFFFF)),
         ]
+        if message.reported_type is None:
+            # A kind with no type number (Telegram, bot): no flag rather than a wrong type.
+            tlvs = [t for t in tlvs if t[0] != Tag.FLAG]
         operator = lookup_operator(message.phone)
-        if operator is not None and len(operator[3] + operator[4]) <= 5:  # seed 003: max 5
+        # smscentre.com/api/smpp: MCC+MNC is "Var. max 5".
+        if operator is not None and len(operator[3] + operator[4]) <= 5:
             tlvs.append(Tlv.of(Tag.MCCMNC, operator[3] + operator[4]))
-        # seed 003, TLV 0x2004: 2 read, 4 link clicked (the HTTP statuses of the same numbers).
+        # smscentre.com/api/smpp, TLV 0x2004: 2 read, 4 link clicked (the HTTP statuses of the same
+        # numbers).
         tlvs.append(Tlv.of(Tag.EXTRA_STATUS, status_code if status_code in (2, 4) else 0))
         return DeliverSm(
             source_addr_ton=1,

@@ -54,16 +54,35 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 Clock = Callable[[], float]
 
-# Status codes of status.php (smsc-http-api.md section 3.1).
+# Status codes of status.php (smscentre.com/api/http).
 ST_NOT_FOUND = -3
 ST_QUEUED = -1
 ST_TRANSMITTED = 0
 ST_DELIVERED = 1
 FINAL_STATUSES = frozenset({-2, 1, 2, 3, 4, 20, 22, 23, 24, 25})
 
-# Message type numbers (callback ``type`` / ``flag`` bits 0-3, seed 002).
+# Message type numbers (callback ``type`` / ``flag`` bits 0-3, smscentre.com/api/http).
 TYPE_SMS, TYPE_FLASH, TYPE_BIN, TYPE_PUSH, TYPE_HLR, TYPE_PING = 0, 1, 2, 3, 4, 5
 TYPE_MMS, TYPE_CALL, TYPE_MAIL, TYPE_VIBER, TYPE_SOC = 6, 7, 8, 10, 12
+
+#: The kind each type number stands for (the values of ``smscenter.MessageKind``).
+KIND_OF_TYPE: Mapping[int, str] = {
+    TYPE_SMS: "sms",
+    TYPE_FLASH: "flash",
+    TYPE_BIN: "binary",
+    TYPE_PUSH: "wap_push",
+    TYPE_HLR: "hlr",
+    TYPE_PING: "ping",
+    TYPE_MMS: "mms",
+    TYPE_CALL: "call",
+    TYPE_MAIL: "email",
+    TYPE_VIBER: "viber",
+    TYPE_SOC: "social",
+}
+#: Kinds the provider's type list (0-7, 8 e-mail, 10, 12; seed 002) has no number for. They are
+#: billed and addressed like social-network messages, but the simulator keeps their own kind and
+#: leaves ``type``/``flag`` out of its answers rather than report them as "social".
+UNTYPED_KINDS = frozenset({"telegram", "bot"})
 
 STATUS_NAMES: Mapping[int, str] = {
     -3: "Message not found",
@@ -208,7 +227,8 @@ def _smpp_behaviour() -> SMPPBehaviour:
 
 @attrs.frozen(kw_only=True)
 class HlrResult:
-    """What an HLR lookup answers (field names as in the provider's callback, seed 002)."""
+    """What an HLR lookup answers (field names as in the provider's callback,
+    smscentre.com/api/http)."""
 
     imsi: str = ""
     msc: str = ""
@@ -263,6 +283,14 @@ class SentMessage:
     job_id: int | None = None
     #: A binary message's bytes as received (``None`` for text messages).
     payload: bytes | None = None
+    #: What was sent, as a ``MessageKind`` value (``"telegram"``, ``"bot"``, ``"binary"``...):
+    #: more precise than ``type`` where the provider has no type number.
+    kind: str = "sms"
+
+    @property
+    def reported_type(self) -> int | None:
+        """The ``type`` the provider's answers carry; ``None`` for a kind without a number."""
+        return None if self.kind in UNTYPED_KINDS else self.type
 
     @property
     def is_final(self) -> bool:
@@ -329,6 +357,8 @@ class Contact:
     name: str = ""
     groups: set[int] = attrs.field(factory=set)
     comment: str = ""
+    #: The other phones.php fields as sent (``mail``, ``fnm``, ``lnm``, ``bd``, ``tags``...).
+    fields: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -343,6 +373,9 @@ class Job:
     cost: Decimal = Decimal(0)
     phones: str = ""
     text: str = ""
+    #: jobs.php creation options as sent (``rpt``, ``rptn``, ``fl[5]``, ``mes2``, ``sender2``,
+    #: ``tpl``).
+    options: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.define(kw_only=True)
@@ -364,6 +397,21 @@ class Account:
     downloads: dict[int, DownloadTask] = attrs.field(factory=dict)
     jobs: dict[int, Job] = attrs.field(factory=dict)
     mega_accounts: list[dict[str, object]] = attrs.field(factory=list)
+    #: senders.php comment and registration fields per sender id.
+    sender_info: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: Blacklisted number -> scope (phones.php ``type``: 0 all, 1 mass, 2 single).
+    blacklist_scope: dict[str, int] = attrs.field(factory=dict)
+    #: templates.php records by id: ``name``, ``msg``, ``format``, ``sender``, ``fl[1]``.
+    templates: dict[int, dict[str, str]] = attrs.field(factory=dict)
+    #: The login of the reseller account a sub-client was made by (users.php), if any.
+    parent: str | None = None
+    #: users.php fields of a sub-client as sent (``type``, ``email``, ``phone``...).
+    client_fields: dict[str, str] = attrs.field(factory=dict)
+    #: Links shortened by ``tinyurl`` sends (tinyurls.php): id -> ``link`` and click counters.
+    short_links: dict[int, dict[str, object]] = attrs.field(factory=dict)
+    #: Event-notification groups (ping.php ``id``) and the events sent to them.
+    ping_groups: set[int] = attrs.field(factory=lambda: {1})
+    ping_events: list[dict[str, str]] = attrs.field(factory=list)
 
     @property
     def password_md5(self) -> str:
@@ -505,6 +553,9 @@ class SendRequest:
     hex_binary: bool = False
     #: A binary message's bytes as the provider received them (``None`` for text messages).
     payload: bytes | None = None
+    #: The ``MessageKind`` value when it says more than ``type`` (Telegram, bot); ``None``:
+    #: the kind of ``type``.
+    kind: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -548,6 +599,8 @@ class SimulatorState:
     wait_calls: dict[tuple[str, str], float] = attrs.field(factory=dict)
     wait_call_numbers: list[str] = attrs.field(factory=lambda: ["74950000001", "74950000002"])
     hlr_results: dict[str, HlrResult] = attrs.field(factory=dict)
+    #: get_mnp.php: ``(dd.mm.yyyy, phone, new mccmnc)`` of ported numbers.
+    ported: list[tuple[str, str, str]] = attrs.field(factory=list)
     _rng: random.Random = attrs.field(init=False)
     _next_id: int = attrs.field(init=False, default=1)
     _next_incoming: int = attrs.field(init=False, default=1)
@@ -795,6 +848,7 @@ class SimulatorState:
             raise SimError(3, "not enough money", message_id)
         account.balance -= total
         start = max(now, request.start_at) if request.start_at is not None else now
+        kind = request.kind or KIND_OF_TYPE.get(request.type, "sms")
         stored: list[SentMessage] = []
         key_list = self._by_id.setdefault((login, message_id), [])
         for phone in valid:
@@ -823,8 +877,9 @@ class SimulatorState:
                 final_status=final_status,
                 final_err=final_err,
                 receipt_requested=request.receipt_requested,
-                flag=request.type & 0x0F,
+                flag=0 if kind in UNTYPED_KINDS else request.type & 0x0F,
                 payload=request.payload,
+                kind=kind,
             )
             if request.type == TYPE_HLR:
                 message.hlr = self.hlr_for(phone)
@@ -1062,7 +1117,8 @@ class SimulatorState:
         return number
 
     def simulate_call(self, login: str, phone: str) -> IncomingRecord:
-        """The subscriber calls back: logged as an incoming ``[waitcall] `` message (seed 002).
+        """The subscriber calls back: logged as an incoming ``[waitcall] `` message
+        (smscentre.com/api/http).
 
         :raises KeyError: when no confirm-by-call is pending for the phone (or it is older than
             15 minutes).
@@ -1077,7 +1133,7 @@ class SimulatorState:
 def parse_schedule(value: str, now: float, tz_hours: float = 0.0) -> float | None:
     """Decode send.php ``time`` into Unix seconds (``None`` = now).
 
-    Forms (smsc-http-api.md section 2.2): ``DDMMYYhhmm``, ``DD.MM.YY hh:mm``, ``h1-h2`` hour
+    Forms (smscentre.com/api/http, send.php): ``DDMMYYhhmm``, ``DD.MM.YY hh:mm``, ``h1-h2`` hour
     window, ``0<unix ts>``, ``+<minutes>``, ``0``. ``tz`` is hours relative to Moscow.
 
     :raises SimError: code 5 for anything else.

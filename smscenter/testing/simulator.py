@@ -144,6 +144,7 @@ class SMSCSimulator:
             raise RuntimeError(
                 "the simulator runs uvicorn, which needs the asyncio backend"
             ) from None
+        self._owner = asyncio.current_task()
         stack = contextlib.AsyncExitStack()
         await stack.__aenter__()
         try:
@@ -204,6 +205,21 @@ class SMSCSimulator:
         tb: TracebackType | None,
     ) -> None:
         stack, self._exit_stack = self._exit_stack, None
+        if stack is not None and asyncio.current_task() is not self._owner:
+            # anyio's task group can only be exited by the task that entered it; pytest-asyncio
+            # runs an async fixture's teardown in another task than its setup. Stop what can be
+            # stopped from here, then say what to do instead of anyio's cryptic error.
+            self._stopping = True
+            if self._server is not None:
+                self._server.should_exit = True
+            if self._group is not None:
+                self._group.cancel_scope.cancel()
+            raise RuntimeError(
+                "SMSCSimulator was stopped in another task than the one that started it (as "
+                "pytest-asyncio does with an async fixture's setup and teardown); use "
+                "'async with smscenter.testing.simulator_in_task() as sim' there, or the "
+                "smsc_simulator fixture of smscenter.testing.pytest_plugin"
+            )
         if stack is not None:
             # The body's own exception is not fed to the task group (which would wrap it in an
             # ExceptionGroup); it propagates unchanged once everything has stopped.
@@ -228,6 +244,7 @@ class SMSCSimulator:
             self._group.cancel_scope.cancel()
 
     _stopping = False
+    _owner: asyncio.Task[Any] | None = None
     _group: anyio.abc.TaskGroup | None = None
     _served: anyio.Event
 

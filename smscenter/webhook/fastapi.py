@@ -11,8 +11,8 @@
     app = FastAPI(lifespan=smsc_lifespan(lambda: HTTPClient(credentials)))
     app.include_router(callback_router(secret="s3cret", on_event=on_event))
 
-Answer codes, chosen around the provider's retry rule (seed 002: anything but 200 or 404 is
-retried every 4 minutes, up to 50 times):
+Answer codes, chosen around the provider's retry rule (smscentre.com/api/http: anything but 200 or
+404 is retried every 4 minutes, up to 50 times):
 
 * **200** the event was handled, or it is a duplicate of one already handled.
 * **403** the control value is missing or wrong. A forged request does not come from the

@@ -1,13 +1,13 @@
 """Turn the provider's callback request into a model event (pure: no web framework needed).
 
-The provider calls one handler URL for three kinds of event (seed 002, "Transmitting statuses
-and messages to the Client handler"): a delivery status, an incoming SMS and a call to confirm
-a number. This module decodes the request (form POST, ``fmt=2`` XML or ``fmt=3`` JSON body, any
-GET parameters after ``!`` in the handler URL), checks the md5/sha1/crc32 control value when a
+The provider calls one handler URL for three kinds of event (smscentre.com/api/http, "Transmitting
+statuses and messages to the Client handler"): a delivery status, an incoming SMS and a call to
+confirm a number. This module decodes the request (form POST, ``fmt=2`` XML or ``fmt=3`` JSON body,
+any GET parameters after ``!`` in the handler URL), checks the md5/sha1/crc32 control value when a
 secret is configured, and builds :class:`~smscenter.models.DeliveryReport`,
 :class:`~smscenter.models.IncomingMessage` or :class:`~smscenter.models.CallConfirmation`.
 
-What the seed leaves open, and what we accept (see also ``docs/webhooks.md``):
+What smscentre.com/api/http leaves open, and what we accept (see also ``docs/webhooks.md``):
 
 * **Charset.** The handler URL's ``charset`` option picks windows-1251 (the default), utf-8 or
   koi8-r. We take the charset from, in order: the ``Content-Type`` ``charset`` parameter, a
@@ -43,7 +43,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport
+from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport, ValidationError
 from smscenter.models import (
     CallConfirmation,
     CallInfo,
@@ -88,12 +88,12 @@ ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5", "crc32")
 #: genuine callback anyone can compute crc32 values for others), so it is opt-in
 #: (``algorithms=ALGORITHMS``, only when the handler URL really uses ``crc32=``).
 DEFAULT_ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5")
-#: The provider's charset when the handler URL names none (seed 002).
+#: The provider's charset when the handler URL names none (smscentre.com/api/http).
 DEFAULT_CHARSET: Final = "windows-1251"
 #: The provider's home time zone (UTC+3, no DST since 2014): the account default for ``time``.
 MOSCOW: Final = timezone(timedelta(hours=3), "MSK")
 
-# Seed 002: the secret may use Latin letters, digits, '-' and '_'.
+# smscentre.com/api/http: the secret may use Latin letters, digits, '-' and '_'.
 _SECRET_RE = re.compile(r"[A-Za-z0-9_\-]+")
 _CHARSETS = {
     "windows-1251": "cp1251",
@@ -106,7 +106,7 @@ _CHARSETS = {
     "us-ascii": "ascii",
     "ascii": "ascii",
 }
-# The documented strings each payload's control value covers (seed 002).
+# The documented strings each payload's control value covers (smscentre.com/api/http).
 _SIGNED_FIELDS: dict[CallbackKind, tuple[str, ...]] = {
     "status": ("id", "phone", "status"),
     "incoming": ("phone", "mes", "to"),
@@ -216,13 +216,13 @@ def _decode_text(body: bytes, codec: str | None, where: str) -> str:
 def _refuse_constant(name: str) -> object:
     # NaN / Infinity are not JSON (RFC 8259 §6); Python's json takes them by default, and an
     # id of "inf" is nothing the provider sends.
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValidationError(f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):  # 1e400 overflows to inf
-        raise ValueError(f"number {text[:40]} is out of range")
+        raise ValidationError(f"number {text[:40]} is out of range")
     return number
 
 
@@ -375,8 +375,8 @@ def decode_callback(
 
 
 def callback_kind(fields: Mapping[str, str]) -> CallbackKind:
-    """Which payload the fields carry, by the seed's rule: ``mes`` present means an incoming SMS,
-    ``waitcall`` present means a call confirmation, anything else is a status."""
+    """Which payload the fields carry, by the provider's documented rule: ``mes`` present means an
+    incoming SMS, ``waitcall`` present means a call confirmation, anything else is a status."""
     if "mes" in fields:
         return "incoming"
     if "waitcall" in fields:
@@ -463,7 +463,7 @@ def verify_signature(
     _check_secret(secret)
     accepted = [alg for alg in ALGORITHMS if alg in algorithms]
     if not accepted:
-        raise ValueError("algorithms must include at least one of md5, sha1, crc32")
+        raise ValidationError("algorithms must include at least one of md5, sha1, crc32")
     present = [alg for alg in accepted if fields.get(alg)]
     if not present:
         others = [alg for alg in ALGORITHMS if fields.get(alg) and alg not in accepted]
@@ -526,7 +526,7 @@ def _check_bound_to_kind(fields: Mapping[str, str], kind: CallbackKind) -> None:
 
 def _check_secret(secret: str) -> None:
     if not isinstance(secret, str) or not _SECRET_RE.fullmatch(secret):
-        raise ValueError(
+        raise ValidationError(
             "the callback secret must be non-empty Latin letters, digits, '-' or '_' "
             "(the provider allows nothing else)"
         )
@@ -714,10 +714,11 @@ def parse_callback(
 ) -> CallbackEvent:
     """Parse (and, with ``secret``, verify) one callback request from the provider.
 
-    The request is decoded as described in the module docstring, classified by the seed's rule
-    (``mes`` present: incoming SMS; ``waitcall`` present: call confirmation; otherwise a
-    status), verified, then converted. The signature is checked before any field is validated,
-    so a forged request fails with :class:`SignatureMismatch` whatever else is wrong with it.
+    The request is decoded as described in the module docstring, classified by the provider's
+    documented rule (``mes`` present: incoming SMS; ``waitcall`` present: call confirmation;
+    otherwise a status), verified, then converted. The signature is checked before any field is
+    validated, so a forged request fails with :class:`SignatureMismatch` whatever else is wrong with
+    it.
 
     Every event carries :attr:`~smscenter.exceptions.Transport.WEBHOOK` and an ``event_key``:
     the provider re-sends a callback (every 4 minutes, up to 50 times) until the handler answers
