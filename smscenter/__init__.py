@@ -93,6 +93,7 @@ _LAZY: dict[str, str] = {
     "SenderId": "smscenter.http.records",
     "StatisticsRow": "smscenter.http.records",
     "ReconnectPolicy": "smscenter.smpp.pool",
+    "ReconcilePolicy": "smscenter.smpp.reconcile",
     "SMPPPool": "smscenter.smpp.pool",
     "QueryResult": "smscenter.smpp.session",
     "SendOutcome": "smscenter.smpp.session",
@@ -118,6 +119,7 @@ if typing.TYPE_CHECKING:
     from smscenter.http.records import StatisticsRow as StatisticsRow
     from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp.pool import SMPPPool as SMPPPool
+    from smscenter.smpp.reconcile import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp.session import QueryResult as QueryResult
     from smscenter.smpp.session import SendOutcome as SendOutcome
     from smscenter.smpp.session import SMPPSession as SMPPSession
@@ -148,7 +150,8 @@ __all__ = (
     "MessageFlags", "MessageForbiddenError", "MessageKind", "MessageStatus", "MessageType",
     "NotFoundError", "OperationFailedError", "OperationTimeout", "OperatorInfo", "OperatorPrice",
     "ParameterError", "PoolTimeout", "PriceList", "PriceZone", "ProtocolError", "QueryResult",
-    "RateLimitError", "ReceiveNumber", "RecipientResult", "ReconnectPolicy", "RemoteProtocolError",
+    "RateLimitError", "ReceiveNumber", "RecipientResult", "ReconcilePolicy", "ReconnectPolicy",
+    "RemoteProtocolError",
     "ResponseTimeout", "RetryPolicy", "SMPPPool", "SMPPSession", "SMPPStatistics",
     "SMPPStatusError", "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
     "SenderId", "SignatureMismatch", "Spread", "StatisticsRow", "TemplateKind", "ThrottledError",

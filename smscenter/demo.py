@@ -243,7 +243,11 @@ async def _http_part(
                 str(result.balance),
             )
         console.print(sent)
-        pairs = [(r.message_id, m.to[0]) for r, m in zip(results, messages, strict=True)]
+        pairs = [
+            (r.message_id, m.to[0])
+            for r, m in zip(results, messages, strict=True)
+            if r.message_id is not None  # (an HTTP send's result always has one)
+        ]
         first = [await api.status(mid, phone) for mid, phone in pairs]
         # Real-time clock: the simulated operators answer after delivery_delay seconds.
         deadline = time.monotonic() + delivery_delay * 3 + 5

@@ -962,7 +962,9 @@ class SendResult:
 
     :ivar message_id: the provider's id (for SMPP, the first part's id), in the canonical form
         of :func:`~smscenter.ids.canonical_message_id`: equal to the ``message_id`` of the
-        message's :class:`DeliveryReport` whatever the channel or the SMSC's id style.
+        message's :class:`DeliveryReport` whatever the channel or the SMSC's id style. ``None``
+        only when :attr:`confirmed_by_duplicate` is set and the SMSC's refusal did not say the
+        id: accepted, id unknown.
     :ivar parts: how many SMS parts were billed (for calls: seconds).
     :ivar cost: total cost when the provider reported it.
     :ivar balance: the balance after the send, when reported.
@@ -973,9 +975,13 @@ class SendResult:
         established by a status lookup that the first attempt was accepted.
     :ivar raw_message_id: :attr:`message_id` exactly as the wire carried it (for logs and
         support tickets).
+    :ivar transport: the channel it was sent through.
+    :ivar confirmed_by_duplicate: (SMPP, :class:`~smscenter.smpp.reconcile.ReconcilePolicy`)
+        True when the answer was lost with a dropped bind and a resend within the provider's
+        duplicate window was refused as a duplicate: the first attempt went out.
     """
 
-    message_id: str
+    message_id: str | None
     parts: int = 1
     cost: Decimal | None = None
     balance: Decimal | None = None
@@ -985,9 +991,15 @@ class SendResult:
     confirmed_by_status: bool = False
     transport: Transport = Transport.HTTP
     raw_message_id: str = ""
+    confirmed_by_duplicate: bool = False
 
     def __attrs_post_init__(self) -> None:
         raw = self.message_id
+        if raw is None:  # accepted, id unknown (confirmed_by_duplicate)
+            ids = tuple(map(canonical_message_id, self.part_ids))
+            if ids != self.part_ids:
+                object.__setattr__(self, "part_ids", ids)
+            return
         message_id = canonical_message_id(raw)
         if not self.raw_message_id:
             object.__setattr__(self, "raw_message_id", raw)
@@ -1293,7 +1305,16 @@ def _maker(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
         raise TypeError(f"{cls.__name__} has converters")
     namespace: dict[str, Any] = {"_new": object.__new__, "CLS": cls}
     names = [f.name for f in fields]
-    lines = [f"def make({', '.join(names)}):", "    self = _new(CLS)"]
+    # Trailing fields with a plain default may be left out (a field added at the end does not
+    # break the callers that predate it).
+    params = list(names)
+    for i in range(len(fields) - 1, -1, -1):
+        default = fields[i].default
+        if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
+            break
+        namespace[f"_d_{names[i]}"] = default
+        params[i] = f"{names[i]}=_d_{names[i]}"
+    lines = [f"def make({', '.join(params)}):", "    self = _new(CLS)"]
     for name in names:
         namespace[f"_s_{name}"] = cls.__dict__[name].__set__
         lines.append(f"    _s_{name}(self, {name})")
@@ -1310,7 +1331,7 @@ for _cls in (Message, SendResult, DeliveryReport, IncomingMessage):
 del _cls
 
 #: ``_make_send_result(message_id, parts, cost, balance, recipients, part_ids, client_id,
-#: confirmed_by_status, transport, raw_message_id)``: see :func:`_maker`.
+#: confirmed_by_status, transport, raw_message_id, confirmed_by_duplicate)``: see :func:`_maker`.
 _make_send_result = _maker(SendResult)
 #: The same without ``__attrs_post_init__``: for a result whose ids are given already canonical
 #: (the caller applies :func:`canonical_message_id`) with ``part_ids`` filled in.

@@ -63,21 +63,21 @@ def smtp_body(credentials: Credentials, message: Message) -> str:
         raise TypeError("smtp_body() takes a smscenter.Message")
     for name in _UNSUPPORTED:
         if getattr(message, name):
-            raise ValueError(f"{name} cannot be sent over SMTP; use the HTTP client")
+            raise exc.ValidationError(f"{name} cannot be sent over SMTP; use the HTTP client")
     if message.tinyurl:
-        raise ValueError("tinyurl cannot be sent over SMTP; use the HTTP client")
+        raise exc.ValidationError("tinyurl cannot be sent over SMTP; use the HTTP client")
     fmt = message.kind.library_format
     if fmt is None:
-        raise ValueError(f"a {message.kind.value} message cannot be sent over SMTP")
+        raise exc.ValidationError(f"a {message.kind.value} message cannot be sent over SMTP")
     if credentials.api_key is not None:
         login, secret = "", credentials.api_key  # empty login: the password field is an API key
     else:
         params = credentials.http_params()
         login, secret = params["login"], params["psw"]
     if ":" in login or ":" in secret:
-        raise ValueError("a login or password containing ':' cannot be sent over SMTP")
+        raise exc.ValidationError("a login or password containing ':' cannot be sent over SMTP")
     if message.sender is not None and ":" in message.sender:
-        raise ValueError("a sender containing ':' cannot be sent over SMTP")
+        raise exc.ValidationError("a sender containing ':' cannot be sent over SMTP")
     client_id = "" if message.client_id is None else str(message.client_id)
     when = "" if message.send_at is None else encode_time(message.send_at)
     options = f"{int(message.translit)},{fmt}"

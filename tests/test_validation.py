@@ -87,3 +87,34 @@ async def test_bad_read_ahead_is_refused_not_a_hang(read_ahead: int) -> None:
                 ):
                     pass  # pragma: no cover - refused before the first message
         assert sim.sent == []
+
+
+async def test_messages_a_channel_cannot_carry_are_validation_errors() -> None:
+    """Refused before anything is sent, and catchable as SMSCenterError, on every channel."""
+    from datetime import timedelta
+
+    from smscenter.smtp import smtp_body
+
+    with pytest.raises(ValidationError, match="SMTP"):
+        smtp_body(
+            Credentials("acme", "secret"),
+            Message(to="+79991234567", text="hi", validity=timedelta(minutes=5)),
+        )
+    async with SMSCSimulator() as sim:
+        pool = SMPPPool(
+            sim.smpp_host, sim.smpp_port, sim.smpp_credentials, limits=Limits(max_rate=None)
+        )
+        async with pool:
+            with pytest.raises(SMSCenterError, match="SMPP") as info:
+                await pool.send(Message(to="+79991234567", text="hi", translit=True))
+        assert isinstance(info.value, ValidationError)
+        assert sim.sent == []
+
+
+def test_webhook_arguments_are_validation_errors() -> None:
+    from smscenter.webhook import RecentEvents, verify_signature
+
+    with pytest.raises(ValidationError, match="secret"):
+        verify_signature({"md5": "x"}, "not a valid secret!")
+    with pytest.raises(ValidationError, match="max_size"):
+        RecentEvents(max_size=0)

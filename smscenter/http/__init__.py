@@ -23,11 +23,13 @@ from smscenter.http.records import MegafonAccount as MegafonAccount
 from smscenter.http.records import MessageFormat as MessageFormat
 from smscenter.http.records import OperatorInfo as OperatorInfo
 from smscenter.http.records import OperatorPrice as OperatorPrice
+from smscenter.http.records import PortedNumber as PortedNumber
 from smscenter.http.records import PriceList as PriceList
 from smscenter.http.records import PriceZone as PriceZone
 from smscenter.http.records import ReceiveNumber as ReceiveNumber
 from smscenter.http.records import SenderId as SenderId
 from smscenter.http.records import SenderRegistration as SenderRegistration
+from smscenter.http.records import ShortLink as ShortLink
 from smscenter.http.records import StatisticsRow as StatisticsRow
 from smscenter.http.records import SubClientType as SubClientType
 from smscenter.http.records import Template as Template
@@ -49,11 +51,13 @@ __all__ = (
     "MessageFormat",
     "OperatorInfo",
     "OperatorPrice",
+    "PortedNumber",
     "PriceList",
     "PriceZone",
     "ReceiveNumber",
     "SenderId",
     "SenderRegistration",
+    "ShortLink",
     "StatisticsRow",
     "SubClientType",
     "Template",

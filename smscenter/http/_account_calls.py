@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from smscenter import exceptions as exc
 from smscenter.http import _account_protocol as acct
+from smscenter.http import _misc_protocol as misc
 from smscenter.http import _protocol as proto
 from smscenter.http.records import (
     BlacklistScope,
@@ -24,8 +25,10 @@ from smscenter.http.records import (
     ContactGroup,
     GroupMove,
     MessageFormat,
+    PortedNumber,
     SenderId,
     SenderRegistration,
+    ShortLink,
     StatisticsRow,
     SubClientType,
     Template,
@@ -65,6 +68,41 @@ class AccountCalls:
         base = self._base_url
         url = base.copy_with(path=base.path.rstrip("/") + "/sys/imgcode.php")
         return f"{url}?{secrets.randbelow(10**9)}"
+
+    # -- tinyurls.php, ping.php, get_mnp.php --------------------------------------------------
+
+    async def short_link(self, *, url: str | None = None, link_id: str | None = None) -> ShortLink:
+        """Click statistics of a link shortened by a ``tinyurl`` send (tinyurls.php), by the
+        original address or by the short link's id.
+
+        :raises smscenter.NotFoundError: no such link.
+        """
+        request = misc.short_link_request(url=url, link_id=link_id)
+        return misc.parse_short_link(await self._call(request))
+
+    async def notify_event(
+        self,
+        group_id: str,
+        *,
+        recovered: bool = False,
+        name: str | None = None,
+        host: str | None = None,
+        info: str | None = None,
+    ) -> None:
+        """Send an event notification (ping.php): the group's failure message, or its recovery
+        message with ``recovered=True``; ``name``, ``host`` and ``info`` fill its macros.
+
+        :raises smscenter.NotFoundError: no such notification group.
+        """
+        request = misc.notify_event_request(
+            group_id, recovered=recovered, name=name, host=host, info=info
+        )
+        proto.parse_ok(await self._call(request), "ping")
+
+    async def ported_numbers(self, day: date) -> list[PortedNumber]:
+        """Numbers that moved to another operator on ``day`` (get_mnp.php), with their new
+        ``mccmnc``."""
+        return misc.parse_ported_numbers(await self._call(misc.ported_numbers_request(day)))
 
     # -- get.php: e-mail history -------------------------------------------------------------
 

@@ -42,9 +42,6 @@ from smscenter.http.records import (
     CallToConfirm,
     DownloadStatus,
     DownloadTask,
-    Mailing,
-    MailingRepeat,
-    MailingResend,
     MegafonAccount,
     OperatorInfo,
     OperatorPrice,
@@ -146,6 +143,8 @@ ERRORS_BY_COMMAND: Final[dict[str, dict[int, type[APIError]]]] = {
     "jobs": {3: OperationFailedError, 5: InvalidTimeError},
     "phones": {3: NotFoundError, 5: OperationFailedError},
     "templates": {3: NotFoundError, 5: OperationFailedError},
+    "tinyurls": {3: NotFoundError},
+    "ping": {3: NotFoundError},
     "users": {3: NotFoundError, 5: OperationFailedError},
     "senders": {
         3: NotFoundError,
@@ -332,14 +331,14 @@ def list_send_request(
     :raises ValueError: for an empty sequence, differing options or attachments.
     """
     if not messages:
-        raise ValueError("send_list needs at least one message")
+        raise ValidationError("send_list needs at least one message")
     first = messages[0]
     if first.attachments:
-        raise ValueError("a list send cannot carry attachments")
+        raise ValidationError("a list send cannot carry attachments")
     for index, other in enumerate(messages[1:], start=1):
         same = attrs.evolve(other, to=first.to, text=first.text, comment=first.comment)
         if same != first:
-            raise ValueError(
+            raise ValidationError(
                 f"message {index} differs from message 0 in more than recipients, text and "
                 "comment; a list send shares one set of options"
             )
@@ -372,7 +371,7 @@ def status_many_request(items: Iterable[tuple[str, str]], *, detail: int = 0) ->
     _check_detail(detail)
     pairs = [(str(i), p) for i, p in items]
     if not pairs:
-        raise ValueError("status_many needs at least one (message_id, phone) pair")
+        raise ValidationError("status_many needs at least one (message_id, phone) pair")
     ids = ",".join(i for i, _ in pairs) + ","
     phones = ",".join(p for _, p in pairs) + ","
     return Request(
@@ -393,7 +392,7 @@ def delete_request(message_id: str, phone: str) -> Request:
 
 def _check_detail(detail: int) -> None:
     if detail not in (0, 1, 2):
-        raise ValueError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
+        raise ValidationError(f"detail (status.php 'all') must be 0, 1 or 2, got {detail!r}")
 
 
 def balance_request(*, currency: bool = True) -> Request:
@@ -427,9 +426,9 @@ def history_request(
     """get.php ``get_messages=1``: sent-message history; ``count`` is at most 100
     (smscentre.com/api/http)."""
     if count is not None and not 1 <= count <= 100:
-        raise ValueError("count must be 1..100 (the provider's maximum is 100)")
+        raise ValidationError("count must be 1..100 (the provider's maximum is 100)")
     if end is not None and start is None:
-        raise ValueError("end needs start")
+        raise ValidationError("end needs start")
     params: list[tuple[str, str]] = [("get_messages", "1")]
     _opt(params, "start", start)
     _opt(params, "end", end)
@@ -445,7 +444,7 @@ def incoming_request(
     """get.php ``get_answers=1``: incoming messages; ``hours`` is at most 168
     (smscentre.com/api/http)."""
     if hours is not None and not 1 <= hours <= 168:
-        raise ValueError("hours must be 1..168 (the provider keeps 7 days)")
+        raise ValidationError("hours must be 1..168 (the provider keeps 7 days)")
     params: list[tuple[str, str]] = [("get_answers", "1")]
     _opt(params, "hour", hours)
     _opt(params, "after_id", after_id)
@@ -528,116 +527,11 @@ def downloads_request(*, count: int | None = None, after_id: str | None = None) 
 def download_file_request(*, task_id: str | None = None, name: str | None = None) -> Request:
     """downloads.php ``get_file=1`` by task id or file name; the answer is the CSV itself."""
     if (task_id is None) == (name is None):
-        raise ValueError("give exactly one of task_id or name")
+        raise ValidationError("give exactly one of task_id or name")
     params: list[tuple[str, str]] = [("get_file", "1")]
     _opt(params, "id", task_id)
     _opt(params, "name", name)
     return Request(command="downloads", action="downloads.get_file", params=tuple(params))
-
-
-def _mailing_options(
-    params: list[tuple[str, str]],
-    *,
-    price_only: bool,
-    repeat: MailingRepeat | None,
-    max_repeats: int | None,
-    resend: MailingResend | None,
-) -> None:
-    # jobs.php creation parameters beyond send.php's (https://smscentre.com/api/http/jobs/).
-    if repeat is not None:
-        params.append(("rpt", str(int(MailingRepeat(repeat)))))
-    if max_repeats is not None:
-        if repeat is None or repeat is MailingRepeat.MANUAL:
-            raise ValidationError("max_repeats needs a periodic repeat")
-        if isinstance(max_repeats, bool) or not 1 <= max_repeats <= 10_000:
-            raise ValidationError("max_repeats must be 1..10000")
-        params.append(("rptn", str(max_repeats)))
-    if resend is not None:
-        params.append(("fl[5]", "1"))
-        _opt(params, "mes2", resend.text)
-        _opt(params, "sender2", resend.sender)
-    if price_only:
-        params.append(("cost", "1"))
-
-
-def add_mailing_request(
-    name: str,
-    message: Message,
-    *,
-    price_only: bool = False,
-    repeat: MailingRepeat | None = None,
-    max_repeats: int | None = None,
-    resend: MailingResend | None = None,
-) -> Request:
-    """jobs.php ``add=1``: a mailing of ``message`` (every send.php option applies);
-    ``price_only`` (``cost=1``) prices it without creating it."""
-    if message.attachments:
-        raise ValidationError("mailings cannot carry attachments through this client")
-    if not name:
-        raise ValidationError("a mailing needs a name")
-    params: list[tuple[str, str]] = [
-        ("add", "1"),
-        ("name", name),
-        ("phones", ",".join(message.to)),
-        ("mes", wire_text(message)),
-        *message_options(message),
-    ]
-    _mailing_options(
-        params, price_only=price_only, repeat=repeat, max_repeats=max_repeats, resend=resend
-    )
-    return Request(command="jobs", action="jobs.add", params=tuple(params))
-
-
-def add_template_mailing_request(
-    name: str,
-    template_id: str,
-    to: Sequence[str],
-    *,
-    sender: str | None = None,
-    price_only: bool = False,
-    repeat: MailingRepeat | None = None,
-    max_repeats: int | None = None,
-    resend: MailingResend | None = None,
-) -> Request:
-    """jobs.php ``add=1&tpl=``: a mailing whose text is a saved template."""
-    if not name or not to:
-        raise ValidationError("a mailing needs a name and recipients")
-    params: list[tuple[str, str]] = [
-        ("add", "1"),
-        ("name", name),
-        ("phones", ",".join(to)),
-        ("tpl", str(template_id)),
-    ]
-    _opt(params, "sender", sender)
-    _mailing_options(
-        params, price_only=price_only, repeat=repeat, max_repeats=max_repeats, resend=resend
-    )
-    return Request(command="jobs", action="jobs.add", params=tuple(params))
-
-
-def mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``get=1&id=``."""
-    return Request(command="jobs", action="jobs.get", params=(("get", "1"), ("id", mailing_id)))
-
-
-def mailings_request(*, start: date | None = None, end: date | None = None) -> Request:
-    """jobs.php ``get_all=1``."""
-    params: list[tuple[str, str]] = [("get_all", "1")]
-    _opt(params, "start", start)
-    _opt(params, "end", end)
-    return Request(command="jobs", action="jobs.get_all", params=tuple(params))
-
-
-def cancel_mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``cancel=1``: stop a mailing that has not run yet."""
-    return Request(
-        command="jobs", action="jobs.cancel", params=(("cancel", "1"), ("id", mailing_id))
-    )
-
-
-def delete_mailing_request(mailing_id: str) -> Request:
-    """jobs.php ``del=1``."""
-    return Request(command="jobs", action="jobs.del", params=(("del", "1"), ("id", mailing_id)))
 
 
 # --- value decoding -----------------------------------------------------------------------------
@@ -1045,25 +939,3 @@ def parse_created_id(data: Any, what: str) -> str:
     if answer.get("id") is None:
         raise RemoteProtocolError(f"{what}: the answer has no id")
     return str(answer["id"])
-
-
-def parse_mailing(data: Any, *, tz: tzinfo) -> Mailing:
-    """One jobs.php record (create answer, or a get/get_all row)."""
-    row = _mapping(data, "jobs")
-    if row.get("id") is None:
-        raise RemoteProtocolError("jobs: the answer has no id")
-    return Mailing(
-        mailing_id=str(row["id"]),
-        name=_str(row.get("name")),
-        status=_str(row.get("status")),
-        cost=parse_money(row.get("cost")),
-        text=_str(row.get("mes", row.get("message"))),
-        created_at=parse_local(row.get("created", row.get("time")), tz),
-        message_id=_str(row.get("sms_id")),
-        phones=_str(row.get("phones")),
-    )
-
-
-def parse_mailings(data: Any, *, tz: tzinfo) -> list[Mailing]:
-    """jobs.php get_all rows."""
-    return [parse_mailing(row, tz=tz) for row in _rows(data, "jobs")]

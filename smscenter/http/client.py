@@ -44,13 +44,11 @@ from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
 from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
+from smscenter.http._mailing_calls import MailingCalls
 from smscenter.http._outcome import SendAttempts, lookup, maybe_written
 from smscenter.http.records import (
     CallToConfirm,
     DownloadTask,
-    Mailing,
-    MailingRepeat,
-    MailingResend,
     MegafonAccount,
     OperatorInfo,
     PriceList,
@@ -160,14 +158,14 @@ def _default_mirrors(base: httpx.URL) -> tuple[httpx.URL, ...]:
 def _normalize_base(url: str | httpx.URL) -> httpx.URL:
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
+        raise exc.ValidationError(f"base URL must be http(s)://host[:port], got {str(url)!r}")
     if parsed.query or parsed.userinfo:
-        raise ValueError("base URL must not carry a query or user info")
+        raise exc.ValidationError("base URL must not carry a query or user info")
     return parsed.copy_with(path=parsed.path.rstrip("/") or "")
 
 
 @attrs.define(eq=False, repr=False, init=False)
-class HTTPClient(AccountCalls):
+class HTTPClient(AccountCalls, MailingCalls):
     """Async client for the provider's HTTP API.
 
     Use it as an async context manager; it keeps connections open for reuse until it exits::
@@ -482,7 +480,7 @@ class HTTPClient(AccountCalls):
         """
         messages = list(messages)
         if not messages or not all(isinstance(m, Message) for m in messages):
-            raise ValueError("send_list() takes a non-empty sequence of smscenter.Message")
+            raise exc.ValidationError("send_list() takes a non-empty sequence of smscenter.Message")
         if messages[0].client_id is None:
             cid = self._new_client_id()
             messages = [attrs.evolve(m, client_id=cid) for m in messages]
@@ -565,7 +563,9 @@ class HTTPClient(AccountCalls):
         :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
         """
         if error.client_id is None or not error.recipients:
-            raise ValueError("this unknown outcome carries no client id and recipients to look up")
+            raise exc.ValidationError(
+                "this unknown outcome carries no client id and recipients to look up"
+            )
         return await lookup(self, error.client_id, error.recipients)
 
     async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
@@ -801,88 +801,3 @@ class HTTPClient(AccountCalls):
             async for chunk in chunks:
                 parts.append(chunk)
         return b"".join(parts)
-
-    # -- jobs.php ---------------------------------------------------------------------------
-
-    async def add_mailing(
-        self,
-        name: str,
-        message: Message,
-        *,
-        price_only: bool = False,
-        repeat: MailingRepeat | None = None,
-        max_repeats: int | None = None,
-        resend: MailingResend | None = None,
-    ) -> Mailing:
-        """Create a mailing that the provider runs itself (jobs.php ``add``).
-
-        :param price_only: only price it (``cost=1``): nothing is created or sent, and the
-            result's :attr:`Mailing.cost` is what it would cost.
-        :param repeat: run it again periodically (``rpt``), at most ``max_repeats`` times
-            (``rptn``).
-        :param resend: resend by SMS what could not be delivered (``fl[5]``, ``mes2``,
-            ``sender2``).
-        """
-        request = proto.add_mailing_request(
-            name,
-            message,
-            price_only=price_only,
-            repeat=repeat,
-            max_repeats=max_repeats,
-            resend=resend,
-        )
-        mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
-        return attrs.evolve(mailing, name=mailing.name or name)
-
-    async def add_template_mailing(
-        self,
-        name: str,
-        template_id: str,
-        to: Sequence[str],
-        *,
-        sender: str | None = None,
-        price_only: bool = False,
-        repeat: MailingRepeat | None = None,
-        max_repeats: int | None = None,
-        resend: MailingResend | None = None,
-    ) -> Mailing:
-        """Create a mailing whose text is a saved template (jobs.php ``tpl``); the other
-        arguments are :meth:`add_mailing`'s."""
-        request = proto.add_template_mailing_request(
-            name,
-            template_id,
-            list(to),
-            sender=sender,
-            price_only=price_only,
-            repeat=repeat,
-            max_repeats=max_repeats,
-            resend=resend,
-        )
-        mailing = proto.parse_mailing(await self._call(request), tz=self._account_tz)
-        return attrs.evolve(mailing, name=mailing.name or name)
-
-    async def mailing(self, mailing_id: str) -> Mailing:
-        """One mailing (jobs.php ``get``)."""
-        data = await self._call(proto.mailing_request(mailing_id))
-        if isinstance(data, list):
-            if not data:
-                raise exc.NotFoundError(3, "mailing not found", endpoint="jobs.get")
-            data = data[0]
-        return proto.parse_mailing(data, tz=self._account_tz)
-
-    async def mailings(
-        self, *, start: date | None = None, end: date | None = None
-    ) -> list[Mailing]:
-        """All mailings, optionally within a period (jobs.php ``get_all``)."""
-        request = proto.mailings_request(start=start, end=end)
-        return proto.parse_mailings(await self._call(request), tz=self._account_tz)
-
-    async def cancel_mailing(self, mailing_id: str) -> None:
-        """Cancel a mailing that has not run yet."""
-        request = proto.cancel_mailing_request(mailing_id)
-        proto.parse_ok(await self._call(request), "jobs.cancel")
-
-    async def delete_mailing(self, mailing_id: str) -> None:
-        """Delete a mailing."""
-        request = proto.delete_mailing_request(mailing_id)
-        proto.parse_ok(await self._call(request), "jobs.del")

@@ -35,11 +35,13 @@ __all__ = (
     "MessageFormat",
     "OperatorInfo",
     "OperatorPrice",
+    "PortedNumber",
     "PriceList",
     "PriceZone",
     "ReceiveNumber",
     "SenderId",
     "SenderRegistration",
+    "ShortLink",
     "StatisticsRow",
     "SubClientType",
     "Template",
@@ -421,3 +423,27 @@ class Mailing:
     created_at: datetime | None = None
     message_id: str | None = None  #: the id of the messages the mailing sent
     phones: str | None = None  #: the recipients as the provider keeps them
+
+
+@attrs.frozen(kw_only=True)
+class ShortLink:
+    """Click statistics of a link shortened by a send with ``tinyurl`` (``tinyurls.php``).
+
+    :ivar link_id: the provider's id of the short link.
+    :ivar url: the original address, when the answer names it.
+    """
+
+    link_id: str
+    url: str | None = None
+    clicks: int = 0
+    clicks_this_month: int = 0
+    clicks_today: int = 0
+    clicks_yesterday: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class PortedNumber:
+    """A number that moved to another operator (``get_mnp.php``): its new ``mccmnc``."""
+
+    phone: str
+    mccmnc: str

@@ -118,6 +118,7 @@ class Job:
         "recipient",
         "responses",
         "state",
+        "taken_at",
         "throttles",
         "todo",
         "urgent",
@@ -156,6 +157,8 @@ class Job:
         self.in_flight = 0
         #: Whether any part was ever written (then the job may not move to another bind).
         self.written = False
+        #: When a bind first took it (before its first write; for ReconcilePolicy's window).
+        self.taken_at: float | None = None
         self.error: BaseException | None = None
         self.state = JobState.QUEUED
         self.throttles = 0
@@ -188,6 +191,7 @@ class Job:
         job.todo = [0]
         job.in_flight = 0
         job.written = False
+        job.taken_at = None
         job.error = None
         job.state = _QUEUED
         job.throttles = 0
@@ -331,6 +335,8 @@ class JobQueue:
                     job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
                     continue
                 job.state = JobState.STARTED
+                if job.taken_at is None:
+                    job.taken_at = now
                 return job
         return None
 

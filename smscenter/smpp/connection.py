@@ -104,7 +104,8 @@ SMSC = Role.SMSC
 
 
 class State(enum.Enum):
-    """Session states (SMPP 3.4 §2.2), plus UNBINDING while our unbind awaits its answer."""
+    """Session states (SMPP 3.4 §2.2), plus UNBINDING: while our unbind awaits its answer, or
+    (an ESME) after the SMSC's unbind, while answers to our requests in flight may still come."""
 
     OPEN = "open"
     BOUND_TX = "bound_tx"
@@ -271,6 +272,9 @@ class SMPPConnection:
         self._bind_mode: BindMode | None = None
         self._bind_seq: int | None = None
         self._unbind_seq: int | None = None
+        # (ESME) The SMSC unbound while requests of ours were in flight: their answers are still
+        # read, and the connection closes once none is left (or the caller gives up).
+        self._peer_unbound = False
         self._enquire_seq: int | None = None
         self._enquire_deadline: float | None = None
         self._interval = float(enquire_link_interval)
@@ -565,7 +569,14 @@ class SMPPConnection:
                     request_seq=entry.sequence_number, request_command_id=entry.command_id
                 )
             )
+        if self._peer_unbound:
+            self._close_if_drained(events)
         return events
+
+    def _close_if_drained(self, events: list[Event]) -> None:
+        """After the SMSC's unbind: close once nothing of ours awaits an answer."""
+        if not self._window and self._state is not State.CLOSED:
+            self._close(events, "unbound by peer")
 
     def timers(self, now: float) -> Timers:
         """Keepalive bookkeeping at ``now``.
@@ -633,6 +644,8 @@ class SMPPConnection:
             # None marks that place (see _take_accepted).
             at = events.index(None)  # type: ignore[arg-type]
             events[at] = new_submits_accepted(tuple(accepted))
+        if self._peer_unbound:
+            self._close_if_drained(events)
         return events
 
     def _receive(
@@ -752,7 +765,14 @@ class SMPPConnection:
         elif cid == _UNBIND:
             self._out.append(UnbindResp(sequence_number=seq).encode())
             events.append(UnbindReceived(sequence_number=seq))
-            self._close(events, "unbound by peer")
+            if self.role is ESME and self._window and self._unbind_seq is None:
+                # SMPP 3.4 §4.2: the SMSC ends the session, but answers it wrote right after its
+                # unbind settle requests of ours that would otherwise end unknown: keep reading
+                # them (UNBINDING lets only responses in) until none is outstanding.
+                self._peer_unbound = True
+                self._set_state(State.UNBINDING)
+            else:
+                self._close(events, "unbound by peer")
         elif cid in _BIND_REQUESTS:
             assert isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver)
             events.append(BindRequested(pdu=pdu, mode=_MODE_OF[cid]))

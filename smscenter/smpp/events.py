@@ -197,7 +197,9 @@ class EnquireLinkReceived(Event):
 
 @attrs.frozen(kw_only=True)
 class UnbindReceived(Event):
-    """The peer unbound; unbind_resp has been queued and the connection is CLOSED."""
+    """The peer unbound; unbind_resp has been queued. The connection is CLOSED, except for an
+    ESME with requests in flight: it stays UNBINDING, still taking their responses, and closes
+    (:class:`ConnectionClosed`, ``"unbound by peer"``) once none is outstanding."""
 
     sequence_number: int
 

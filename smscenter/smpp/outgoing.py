@@ -84,13 +84,13 @@ class SystemType:
         if self.connections is not None and (
             isinstance(self.connections, bool) or not 1 <= self.connections <= 9
         ):
-            raise ValueError(f"MCON takes 1..9 connections, got {self.connections!r}")
+            raise ValidationError(f"MCON takes 1..9 connections, got {self.connections!r}")
         for token in self.other:
             if not token or "," in token:
-                raise ValueError(f"system_type token {token!r} must be non-empty, without ','")
+                raise ValidationError(f"system_type token {token!r} must be non-empty, without ','")
         rendered = self.render()
         if len(rendered) > _SYSTEM_TYPE_MAX:
-            raise ValueError(
+            raise ValidationError(
                 f"system_type {rendered!r} is {len(rendered)} characters; SMPP allows at most "
                 f"{_SYSTEM_TYPE_MAX}"
             )
@@ -195,7 +195,7 @@ def provider_text(message: Message, *, text: str | None = None) -> str:
     body = message.text if text is None else text
     kind = message.kind
     if kind in _REFUSED_KINDS:
-        raise ValueError(_REFUSED_KINDS[kind])
+        raise ValidationError(_REFUSED_KINDS[kind])
     if kind is MessageKind.HLR:
         wire = "__HLR__"
     elif kind is MessageKind.PING:
@@ -306,7 +306,7 @@ def relative_time(delta: timedelta) -> str:
     :raises ValueError: for a negative duration.
     """
     if delta < timedelta(0):
-        raise ValueError("a relative time cannot be negative")
+        raise ValidationError("a relative time cannot be negative")
     seconds = int(delta.total_seconds())
     days, seconds = divmod(seconds, 86400)
     hours, seconds = divmod(seconds, 3600)
@@ -316,7 +316,7 @@ def relative_time(delta: timedelta) -> str:
         years, days = divmod(days, 365)
         months, days = divmod(days, 30)
     if years > 99:
-        raise ValueError("a relative time must be under 100 years")
+        raise ValidationError("a relative time must be under 100 years")
     return f"{years:02d}{months:02d}{days:02d}{hours:02d}{minutes:02d}{seconds:02d}000R"
 
 
@@ -325,7 +325,7 @@ def _schedule(message: Message, options: SubmitOptions) -> str:
     if when is None:
         return ""
     if isinstance(when, SendWindow):
-        raise ValueError(
+        raise ValidationError(
             "a SendWindow (send only between given hours) cannot be expressed in SMPP; give an "
             "exact send_at or send over HTTP"
         )
@@ -349,7 +349,7 @@ def _source(message: Message, options: SubmitOptions) -> tuple[str, int, int]:
     else:
         ton, npi = TON.ALPHANUMERIC, NPI.UNKNOWN
     if len(sender) > _ADDRESS_MAX:
-        raise ValueError(
+        raise ValidationError(
             f"sender {sender!r} is {len(sender)} characters; SMPP source_addr holds at most "
             f"{_ADDRESS_MAX}"
         )
@@ -362,11 +362,11 @@ def _source(message: Message, options: SubmitOptions) -> tuple[str, int, int]:
 
 def _destination(recipient: str, options: SubmitOptions) -> tuple[str, int, int]:
     if recipient.startswith("G") and recipient[1:].isdigit():
-        raise ValueError(
+        raise ValidationError(
             f"{recipient!r} is a contact group; SMPP sends to one address at a time (use HTTP)"
         )
     if len(recipient.lstrip("+")) > _ADDRESS_MAX:
-        raise ValueError(
+        raise ValidationError(
             f"recipient {recipient!r} is longer than the {_ADDRESS_MAX} characters SMPP "
             "destination_addr holds"
         )
@@ -378,23 +378,23 @@ def _destination(recipient: str, options: SubmitOptions) -> tuple[str, int, int]
 
 def _refuse_unsupported(message: Message) -> None:
     if message.kind in _REFUSED_KINDS:
-        raise ValueError(_REFUSED_KINDS[message.kind])
+        raise ValidationError(_REFUSED_KINDS[message.kind])
     if message.attachments:
-        raise ValueError("attachments cannot be sent over SMPP; send this message over HTTP")
+        raise ValidationError("attachments cannot be sent over SMPP; send this message over HTTP")
     if message.translit is not Translit.NONE:
-        raise ValueError("translit is an HTTP API option; SMPP has no way to ask for it")
+        raise ValidationError("translit is an HTTP API option; SMPP has no way to ask for it")
     if message.tinyurl:
-        raise ValueError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
+        raise ValidationError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
     if message.extra:
         names = ", ".join(key for key, _ in message.extra)
-        raise ValueError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+        raise ValidationError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
     if message.options is not None:
         names = ", ".join(message.options.names) or "options"
         raise ValidationError(
             f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
         )
     if message.comment and message.kind in _NO_COMMENT_KINDS:
-        raise ValueError(f"a {message.kind.value} message cannot carry a comment over SMPP")
+        raise ValidationError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 
 
 # --- the constructor ------------------------------------------------------------------------------
@@ -453,14 +453,14 @@ def build_submit_sm(
     _refuse_unsupported(message)
     if recipient is None:
         if len(message.to) != 1:
-            raise ValueError(
+            raise ValidationError(
                 f"the message has {len(message.to)} recipients; say which one this PDU is for"
             )
         recipient = message.to[0]
     elif not _is_recipient(message.to, recipient):
         normalized = message.for_recipient(recipient).to[0]
         if not _is_recipient(message.to, normalized):
-            raise ValueError(f"{recipient!r} is not one of the message's recipients")
+            raise ValidationError(f"{recipient!r} is not one of the message's recipients")
         recipient = normalized
 
     dest, dest_ton, dest_npi = _destination(recipient, options)
@@ -471,7 +471,7 @@ def build_submit_sm(
         data_coding = _DC_BINARY
         if options.binary_has_udh:
             if len(data) > 140:
-                raise ValueError("a binary message with its own UDH must fit 140 octets")
+                raise ValidationError("a binary message with its own UDH must fit 140 octets")
             payloads: tuple[bytes, ...] = (data,)
             esm_class = _ESM_UDHI
         else:
@@ -528,7 +528,7 @@ def _binary_payload(message: Message) -> bytes:
     try:
         return message.text.encode("latin-1")
     except UnicodeEncodeError:
-        raise ValueError(
+        raise ValidationError(
             "a binary message's text must hold one byte per character (U+0000..U+00FF); use "
             "Message.binary(to, data) for raw bytes"
         ) from None

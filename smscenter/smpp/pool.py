@@ -38,6 +38,7 @@ from smscenter.exceptions import (
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
+from smscenter.smpp import reconcile
 from smscenter.smpp._dispatch import Job, JobQueue, JobState, _not_sent
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
@@ -45,6 +46,7 @@ from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
+from smscenter.smpp.reconcile import ReconcilePolicy
 from smscenter.smpp.session import (
     QueryResult,
     ReportStream,
@@ -60,7 +62,7 @@ from smscenter.smpp.session import (
     run_job,
 )
 
-__all__ = ("ReconnectPolicy", "SMPPPool")
+__all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
 logger = logging.getLogger(__name__)
 _SMPP = Transport.SMPP
@@ -145,7 +147,8 @@ class SMPPPool:
     :class:`~smscenter.exceptions.PoolTimeout` and :class:`~smscenter.exceptions.ConnectionLost`
     mean it was never written (safe to send again); :class:`~smscenter.exceptions.
     UnknownOutcomeError` means it was written but not answered and may have been sent; it is not
-    resent unless ``resend_unknown=True``.
+    resent unless ``resend_unknown`` says so (a :class:`ReconcilePolicy` resends it only inside
+    the provider's duplicate window, where a resend cannot deliver twice).
 
     :param host: / :param port: the primary SMSC (the provider: ``smpp.smscentre.com``, 3700;
         TLS on 3443).
@@ -165,8 +168,12 @@ class SMPPPool:
         :class:`~smscenter.smpp.outgoing.SystemType`; ``MCONn`` is filled in from
         ``connections``.
     :param reconnect: the :class:`ReconnectPolicy`.
-    :param resend_unknown: resend messages written but unanswered when a bind dropped (they may
-        be delivered twice); off by default.
+    :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
+        ``False`` (default) ends them with :class:`~smscenter.exceptions.UnknownOutcomeError`;
+        a :class:`ReconcilePolicy` resends them on another bind within the provider's
+        one-minute duplicate window and reads a duplicate refusal as "it went out the first
+        time" (:attr:`~smscenter.models.SendResult.confirmed_by_duplicate`); ``True`` resends
+        them without that protection (they may be delivered twice).
     :param report_buffer: how many reports and incoming messages may wait for the consumer
         before the binds answer ``deliver_sm`` with "try later" (default: twice the pool's
         total window, at least 1000: room for a window's worth of receipts arriving at once).
@@ -203,7 +210,7 @@ class SMPPPool:
         mode: BindMode = BindMode.TRANSCEIVER,
         system_type: SystemType | str = "",
         reconnect: ReconnectPolicy | None = None,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         report_buffer: int | None = None,
         read_ahead: int | None = None,
         throttle_pause: float = 1.0,
@@ -221,7 +228,7 @@ class SMPPPool:
                 window=window if window is not None else limits.window,
             )
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP pool needs a login and a plain password")
+            raise ValidationError("an SMPP pool needs a login and a plain password")
         st = system_type if isinstance(system_type, SystemType) else SystemType.parse(system_type)
         if limits.connections > 1 or st.connections is not None:
             # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous
@@ -465,6 +472,8 @@ class SMPPPool:
         job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
+        if job.context is not None and reconcile.confirmed(job):
+            return reconcile.result(job)
         return _send_result(job)
 
     def _saw(self, job: Job) -> None:
@@ -596,7 +605,12 @@ class SMPPPool:
                     # _outcome's usual case inline: a one-part message accepted.
                     responses = job.responses
                     raw_id = responses[0]
-                    if job.error is None and type(raw_id) is str and len(responses) == 1:
+                    if (
+                        job.error is None
+                        and type(raw_id) is str
+                        and len(responses) == 1
+                        and job.context is None
+                    ):
                         sent = job.message
                         assert sent is not None and job.recipient is not None
                         message_id = canonical(raw_id)
@@ -741,6 +755,8 @@ def _outcome(job: Job) -> SendOutcome:
     # once per message.
     if job.error is not None or job.state is not JobState.DONE:
         return _make_outcome(job.index, message, job.recipient, None, job.error)
+    if job.context is not None and reconcile.confirmed(job):
+        return _make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
     responses = job.responses
     if len(responses) == 1:
         raw_id = responses[0]

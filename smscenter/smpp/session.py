@@ -54,6 +54,7 @@ from smscenter.exceptions import (
     ResponseTimeout,
     Transport,
     UnknownOutcomeError,
+    ValidationError,
 )
 from smscenter.ids import canonical_message_id
 from smscenter.models import (
@@ -97,6 +98,7 @@ from smscenter.smpp.receipts import (
     is_receipt,
     report_from_deliver_sm,
 )
+from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back
 
 __all__ = (
     "QueryResult",
@@ -376,12 +378,13 @@ def _send_result(job: Job) -> SendResult:
         False,  # confirmed_by_status
         _SMPP,  # transport
         "",  # raw_message_id
+        False,  # confirmed_by_duplicate
     )
 
 
 _SEND_RESULT_FIELDS = (
     "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport", "raw_message_id",
+    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
 )  # fmt: skip
 if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
     raise ImportError("SendResult's fields changed: update _send_result")
@@ -426,7 +429,7 @@ async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | No
 def check_single(message: Message) -> str:
     """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
     if len(message.to) != 1:
-        raise ValueError(
+        raise ValidationError(
             f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
             "send_many(), which yields one outcome per recipient"
         )
@@ -481,7 +484,9 @@ class SMPPSession:
     :param throttle_retries: how often one part is resent after throttle answers before its
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
-        dropped (they may then be delivered twice). Off by default.
+        dropped: ``True`` (they may then be delivered twice), or a
+        :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
+        window). Off by default.
     :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
         :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
@@ -510,13 +515,13 @@ class SMPPSession:
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
-        resend_unknown: bool = False,
+        resend_unknown: bool | ReconcilePolicy = False,
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
-            raise ValueError("an SMPP bind needs a login and a plain password")
+            raise ValidationError("an SMPP bind needs a login and a plain password")
         # How a receipt becomes a report (the pool passes its id-style matcher).
         self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
@@ -575,6 +580,8 @@ class SMPPSession:
         self._probe_timeout = min(self._timeouts.response or interval, interval)
         self._overdue = Overdue(self._probe_timeout)
         self._on_late_answer = on_late_answer
+        # After the SMSC's unbind: when to stop waiting for answers still in flight.
+        self._drain_until: float | None = None
         self._reassembler = Reassembler()
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
@@ -834,9 +841,10 @@ class SMPPSession:
         lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
         pending, self._pending = self._pending, {}
         resend: list[Job] = []
+        now = anyio.current_time()
         for job, index in pending.values():
             job.in_flight -= 1
-            if self._resend_unknown and job.error is None and job.attempts < 3:
+            if job.error is None and take_back(self._resend_unknown, job, index, now):
                 job.todo.insert(0, index)
                 if job not in resend:
                     resend.append(job)
@@ -1009,6 +1017,16 @@ class SMPPSession:
                     self._handle(expired)
                 if self._reassembler.pending:
                     self._expire_partials(now)
+                drain_until = self._drain_until
+                if drain_until is not None and now >= drain_until:
+                    self._die(
+                        ConnectionLost(
+                            f"{self.name} unbound and did not answer {len(self._pending)} "
+                            f"requests in flight within {self._timeouts.unbind} s",
+                            host=self.name,
+                        )
+                    )
+                    return
                 timers = conn.timers(now)
                 if timers.link_dead:
                     self._die(
@@ -1023,9 +1041,9 @@ class SMPPSession:
                     timers = conn.timers(now)
                 self._timer_event = anyio.Event()
                 nxt = timers.next_check
-                probe_at = overdue.next_probe()
-                if probe_at is not None and (nxt is None or probe_at < nxt):
-                    nxt = probe_at
+                for at in (overdue.next_probe(), drain_until):
+                    if at is not None and (nxt is None or at < nxt):
+                        nxt = at
                 self._timer_at = nxt
                 if nxt is None:
                     await self._timer_event.wait()
@@ -1248,6 +1266,16 @@ class SMPPSession:
                 job.in_flight -= 1
                 pdu = event.pdu
                 status = pdu.command_status
+                if status != _ROK and job.context is not None:
+                    # A resend under ReconcilePolicy: a duplicate refusal means "accepted".
+                    settled = settle_refusal(job, index, pdu, anyio.current_time())
+                    if settled is not None:
+                        if settled:
+                            counters.acknowledged += 1
+                        else:
+                            counters.unknown += 1
+                        job.finish_if_done()
+                        continue
                 if status == _ROK and job.error is None:
                     # A submit's message id, or (query_sm) the whole answer.
                     job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
@@ -1313,9 +1341,9 @@ class SMPPSession:
             elif cls is UnbindComplete:
                 self._unbound_event.set()
             elif cls is UnbindReceived:
-                logger.info("smpp %s: the SMSC unbound", self.name)
                 self.unbound_by_peer = True
                 freed = True
+                self._peer_unbound()
             elif cls is ConnectionClosed:
                 assert isinstance(event, ConnectionClosed)
                 if event.reason == "unbind":
@@ -1353,6 +1381,26 @@ class SMPPSession:
             self.wake()
         if self._idle_event is not None and not pending:
             self._idle_event.set()
+
+    def _peer_unbound(self) -> None:
+        """The SMSC sent unbind (answered already). With requests in flight the connection
+        keeps reading their answers, up to ``Timeouts.unbind``; then the link ends, and the pool
+        reconnects as after any lost link."""
+        self._detach()
+        if self._conn.state is State.CLOSED:
+            logger.info("smpp %s: the SMSC unbound", self.name)
+            return
+        budget = self._timeouts.unbind
+        logger.info(
+            "smpp %s: the SMSC unbound; reading the answers to %d requests in flight (at most "
+            "%s s)",
+            self.name,
+            len(self._pending),
+            budget,
+        )
+        if budget is not None:
+            self._drain_until = anyio.current_time() + budget
+            self._timer_event.set()
 
     def _late(self, event: LateResponse) -> None:
         """An answer after its request timed out: log it with its message id; a submit's is

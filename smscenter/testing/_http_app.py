@@ -32,11 +32,15 @@ from smscenter.testing._http_base import _OK, _Answer, _limit, _Params, _split_p
 from smscenter.testing._http_calls import (
     CAPTCHA_IMAGE,
     check_send_options,
+    handle_get_mnp,
     handle_phones,
+    handle_ping,
     handle_senders,
     handle_templates,
+    handle_tinyurls,
     handle_users,
     mailing_options,
+    shorten_links,
 )
 from smscenter.testing._state import SimError, SimulatorState, format_date, format_money
 
@@ -386,15 +390,25 @@ _TYPE_FLAGS = (
 
 
 def _message_type(params: _Params) -> tuple[int, bool]:
-    chosen = [t for key, t in _TYPE_FLAGS if params.flag(key)]
+    chosen = [key for key, _t in _TYPE_FLAGS if params.flag(key)]
     bin_mode = params.int("bin", 0, low=0, high=2)
     if bin_mode:
-        chosen.append(st.TYPE_BIN)
+        chosen.append("bin")
     if params.get("bot"):
-        chosen.append(st.TYPE_SOC)
-    if len(set(chosen)) > 1:
+        chosen.append("bot")
+    if len(chosen) > 1:
         raise SimError(1, "conflicting message type flags")
-    return (chosen[0] if chosen else st.TYPE_SMS), bin_mode == 2
+    types = dict(_TYPE_FLAGS, bin=st.TYPE_BIN, bot=st.TYPE_SOC)
+    return (types[chosen[0]] if chosen else st.TYPE_SMS), bin_mode == 2
+
+
+def _message_kind(params: _Params) -> str | None:
+    """The kind a type number cannot say: a Telegram code or a chat-bot message."""
+    if params.flag("tg"):
+        return "telegram"
+    if params.get("bot"):
+        return "bot"
+    return None
 
 
 def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
@@ -450,6 +464,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
         "price_only": price_only,
         "hex_binary": hex_binary,
         "payload": payload,
+        "kind": _message_kind(params),
     }
     if params.get("list"):
         out = []
@@ -516,6 +531,9 @@ def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         shared_id = outcome.id
         outcomes.append(outcome)
     state.remember(account.login, dup_key)
+    if params.flag("tinyurl") and cost_mode != 1:
+        for req in requests:
+            shorten_links(app, account, req.text)
     first = outcomes[0]
     parts = sum(o.parts for o in outcomes)
     cost = sum((o.cost for o in outcomes), Decimal(0))
@@ -554,6 +572,9 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
         "flag": message.flag,
         "err": message.err,
     }
+    untyped = message.reported_type is None
+    if untyped:
+        del fields["flag"]  # no type number to put in bits 0-3
     if message.hlr is not None and message.status == st.ST_DELIVERED:
         fields.update(message.hlr.as_dict())
     if level >= 1:
@@ -572,6 +593,8 @@ def _status_fields(message: st.SentMessage, level: int) -> dict[str, object]:
                 "sms_cnt": message.parts,
             }
         )
+        if untyped:
+            del fields["type"]
     if level >= 2:
         info = st.lookup_operator(message.phone)
         fields.update(
@@ -1082,5 +1105,8 @@ _HANDLERS: dict[str, Handler] = {
     "phones": handle_phones,
     "templates": handle_templates,
     "users": handle_users,
+    "tinyurls": handle_tinyurls,
+    "ping": handle_ping,
+    "get_mnp": handle_get_mnp,
     "jobs": _handle_jobs,
 }

@@ -29,7 +29,11 @@ __all__ = (
     "handle_senders",
     "handle_templates",
     "handle_users",
+    "handle_get_mnp",
+    "handle_ping",
+    "handle_tinyurls",
     "mailing_options",
+    "shorten_links",
 )
 
 _PARAM_RE = re.compile(r"(\d+),(\d+),(\d+)")
@@ -488,3 +492,67 @@ def handle_users(app: SimulatorApp, account: st.Account, params: _Params) -> _An
             )
         return _Answer(rows)
     raise SimError(1, "unknown users.php command")
+
+
+# ---- tinyurls.php, ping.php, get_mnp.php -----------------------------------------------
+
+_LINK_RE = re.compile(r"https?://[^\s]+", re.IGNORECASE)
+
+
+def shorten_links(app: SimulatorApp, account: st.Account, text: str) -> None:
+    """Register the links of a ``tinyurl=1`` send, so tinyurls.php can report on them."""
+    for link in _LINK_RE.findall(text):
+        if not any(entry["link"] == link for entry in account.short_links.values()):
+            account.short_links[app.state.next_misc_id()] = {
+                "link": link,
+                "cnt": 0,
+                "cnt_mon": 0,
+                "cnt_day": 0,
+                "cnt_yes": 0,
+            }
+
+
+def handle_tinyurls(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    """tinyurls.php ``get=1`` by ``link`` or ``id``; error 3 when there is no such link."""
+    _limit(app, account, ("tinyurls", params.fingerprint()), 3)
+    if not params.flag("get"):
+        raise SimError(1, "unknown tinyurls.php command")
+    if params.get("id"):
+        link_id = params.int("id", 0)
+        entry = account.short_links.get(link_id)
+    elif params.get("link"):
+        link = params.get("link")
+        link_id, entry = next(
+            ((i, e) for i, e in account.short_links.items() if e["link"] == link), (0, None)
+        )
+    else:
+        raise SimError(1, "link or id is required")
+    if entry is None:
+        raise SimError(3, "link not found")
+    return _Answer({"id": link_id, **entry})
+
+
+def handle_ping(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    """ping.php: an event notification to a group (``ok`` 0 failure, 1 recovery)."""
+    group = params.int("id", 0, low=0)
+    ok = params.int("ok", 0, low=0, high=1)
+    if group not in account.ping_groups:
+        raise SimError(3, "notification group not found")
+    event = {"id": str(group), "ok": str(ok)}
+    event.update({k: params.get(k) for k in ("name", "host", "info") if params.has(k)})
+    account.ping_events.append(event)
+    return _Answer(_OK, plain="OK", csv="OK")
+
+
+def handle_get_mnp(app: SimulatorApp, account: st.Account, params: _Params) -> _Answer:
+    """get_mnp.php: with ``date`` a JSON list of that day's ported numbers, else all as CSV."""
+    day = params.get("date").strip()
+    if day:
+        try:
+            datetime.strptime(day, "%d.%m.%Y")
+        except ValueError:
+            raise SimError(1, "invalid date") from None
+        rows = [{"phone": p, "mccmnc": m} for d, p, m in app.state.ported if d == day]
+        return _Answer(rows)
+    csv = "Phone;mccmnc\n" + "".join(f"{p};{m}\n" for _d, p, m in app.state.ported)
+    return _Answer(raw=csv.encode("ascii"), raw_type="text/csv")

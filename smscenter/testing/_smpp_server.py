@@ -11,10 +11,12 @@ The provider's rules reproduced here come from the provider's SMPP page
 (https://smscentre.com/api/smpp/): bind checks against the account's login and password,
 MCON1..MCON9 (without it a new bind of the same login closes the old one), ``ISO`` (data_coding 0
 read as ISO-8859-1 instead of GSM) and ``SINGLE`` (one id and one receipt per part), the throughput
-limit (30 SMS/s per account, answered with ESME_RTHROTTLED), duplicate refusal within a minute,
-receipts as deliver_sm with the standard TLVs, the provider's 0x2000-0x2004 and the ``id:.. sub:..
-dlvrd:..`` text, only to binds that receive and only when registered_delivery asks, the HLR receipt
-layout, and the 2-minute idle cut. Knobs and faults live on :class:`SMPPBehaviour`
+limit (30 SMS/s per account, answered with ESME_RTHROTTLED), duplicate refusal within a minute (an
+identical ``submit_sm``, part by part, answered with ``error_statuses[9]``: the provider does not
+document that status), receipts as deliver_sm with the standard TLVs, the provider's
+0x2000-0x2004 and the ``id:.. sub:.. dlvrd:..`` text, only to binds that receive and only when
+registered_delivery asks, the HLR receipt layout, and the 2-minute idle cut. Knobs and faults live
+on :class:`SMPPBehaviour`
 (``sim.behaviour.smpp``).
 """
 
@@ -147,6 +149,12 @@ class SMPPBehaviour:
     :ivar receipt_window: deliver_sm PDUs awaiting deliver_sm_resp per connection; the rest
         wait in the account's queue.
     :ivar error_statuses: provider error code -> submit_sm_resp status for refused submits.
+        ``error_statuses[9]`` is the duplicate refusal's status (ESME_RSUBMITFAIL by default;
+        the provider does not document the one it uses): a ``submit_sm`` identical to one
+        accepted within ``sim.behaviour.duplicate_window`` seconds (the provider: a minute;
+        0 turns the check off) is refused with it.
+    :ivar duplicate_with_id: a duplicate refusal carries the first message's id in its
+        ``message_id`` (SMPP 3.4 leaves the body out of an error response; some SMSCs fill it).
     :ivar system_id: the SMSC's system_id in bind responses.
 
     Faults:
@@ -159,6 +167,10 @@ class SMPPBehaviour:
     :ivar drop_after_pdus: close each connection once it has received this many PDUs (the bind
         included): the last one and anything after it in the same read are neither handled nor
         answered. ``None``: never.
+    :ivar drop_loses_answers: with :attr:`drop_after_pdus`, the connection is cut without
+        writing the answers still queued, those of the PDUs handled in the dropping read
+        included: those submits were stored and billed, and the client cannot know it (the
+        rest of the read was never received). ``False``: the answers go out before the cut.
     :ivar malformed: answer the next ``malformed`` submit_sm with a broken PDU instead of their
         submit_sm_resp (see :attr:`malformed_kind`).
     :ivar malformed_kind: ``"response"``: a submit_sm_resp whose message_id lacks its NUL (a
@@ -183,11 +195,13 @@ class SMPPBehaviour:
     record: bool = True
     receipt_window: int = 1000
     error_statuses: dict[int, int] = attrs.field(factory=lambda: dict(DEFAULT_ERROR_STATUSES))
+    duplicate_with_id: bool = False
     system_id: str = "smscenter"
     response_delay: float = 0.0
     stop_answering: bool = False
     swallow_submits: bool = False
     drop_after_pdus: int | None = None
+    drop_loses_answers: bool = False
     malformed: int = 0
     malformed_kind: str = "response"
     throttle_every: int | None = None
@@ -217,6 +231,8 @@ class SMPPCounters:
     :ivar queries: query_sm received; :ivar enquire_links: enquire_link received;
         :ivar unbinds: unbind received; :ivar idle_cuts: connections cut for idleness;
         :ivar drops: connections closed by ``drop_after_pdus``.
+    :ivar duplicates: submit_sm refused as identical to one accepted within the duplicate
+        window (also counted in ``refused``).
     """
 
     bind_attempts: Counter[str] = attrs.field(factory=Counter)
@@ -238,6 +254,59 @@ class SMPPCounters:
     unbinds: int = 0
     idle_cuts: int = 0
     drops: int = 0
+    duplicates: int = 0
+
+
+class _Duplicates:
+    """Submits accepted within the duplicate window, by content: the provider's SMPP page
+    (https://smscentre.com/api/smpp/) says "the server does not accept more than one identical
+    request to send SMS messages within a minute". Each ``submit_sm`` is a request, so a long
+    message's parts count one by one."""
+
+    __slots__ = ("_first", "_order")
+
+    def __init__(self) -> None:
+        self._first: dict[tuple[object, ...], tuple[float, int]] = {}
+        self._order: deque[tuple[float, tuple[object, ...]]] = deque()
+
+    @staticmethod
+    def key(login: str, pdu: SubmitSm) -> tuple[object, ...]:
+        """What makes two submits identical: everything but the sequence number and timing."""
+        return (
+            login,
+            pdu.service_type,
+            pdu.source_addr_ton,
+            pdu.source_addr_npi,
+            pdu.source_addr,
+            pdu.dest_addr_ton,
+            pdu.dest_addr_npi,
+            pdu.destination_addr,
+            pdu.esm_class,
+            pdu.protocol_id,
+            pdu.data_coding,
+            pdu.short_message,
+            pdu.tlv(Tag.MESSAGE_PAYLOAD),
+            pdu.tlv(Tag.SAR_MSG_REF_NUM),
+            pdu.tlv(Tag.SAR_SEGMENT_SEQNUM),
+        )
+
+    def find(self, key: tuple[object, ...], now: float, window: float) -> int | None:
+        """The id of an identical submit accepted less than ``window`` seconds ago, if any."""
+        if window <= 0:
+            return None
+        first, order = self._first, self._order
+        while order and order[0][0] <= now - window:
+            at, old = order.popleft()
+            if first.get(old, (None, 0))[0] == at:
+                del first[old]
+        hit = first.get(key)
+        return hit[1] if hit is not None and hit[0] > now - window else None
+
+    def remember(self, key: tuple[object, ...], now: float, window: float, message_id: int) -> None:
+        """An accepted submit starts its window."""
+        if window > 0:
+            self._first[key] = (now, message_id)
+            self._order.append((now, key))
 
 
 @attrs.frozen(kw_only=True)
@@ -450,6 +519,10 @@ class _Session:
                 continue
             if not server.handle_events(self, events):
                 server.counters.drops += 1
+                if server.behaviour.drop_loses_answers:
+                    conn.data_to_send()  # the answers of this read never leave
+                    self.abort()  # nor do those still queued
+                    return
                 self.push(self.answered)
                 return
             if not data:
@@ -481,6 +554,9 @@ class SMPPServer:
         self._cost_tlvs: dict[Decimal, tuple[int, bytes]] = {}
         self._mo_ref = 0
         self._unsubscribe: list[Callable[[], None]] = []
+        self._duplicates = _Duplicates()
+        #: The id the last submit was accepted with (None: not accepted).
+        self._accepted_id: int | None = None
 
     @property
     def behaviour(self) -> SMPPBehaviour:
@@ -697,6 +773,7 @@ class SMPPServer:
             self._malformed(session, pdu.sequence_number, behaviour.malformed_kind)
             return
         self.counters.accepted += 1
+        self._accepted_id = message_id
         session.conn.respond(pdu, message_id=str(message_id))
 
     def _malformed(self, session: _Session, seq: int, kind: str) -> None:
@@ -733,6 +810,32 @@ class SMPPServer:
             if pdu.registered_delivery & 0x01 and behaviour.receipts:
                 self._instant_receipt(login, pdu, message_id)
             return
+        duplicates = self._duplicates
+        key = duplicates.key(login, pdu)
+        first = duplicates.find(key, self.state.now(), self.state.behaviour.duplicate_window)
+        if first is not None:
+            # The provider's SMPP page: an identical request within a minute is not accepted.
+            self.counters.duplicates += 1
+            status = behaviour.error_statuses.get(9, S.ESME_RSUBMITFAIL)
+            self.counters.refused += 1
+            if behaviour.duplicate_with_id:
+                session.conn.respond(pdu, status, message_id=str(first))
+            else:
+                session.conn.respond(pdu, status)
+            return
+        self._accepted_id = None
+        self._handle_submit(session, pdu)
+        accepted = self._last_accepted()
+        if accepted is not None:
+            duplicates.remember(
+                key, self.state.now(), self.state.behaviour.duplicate_window, accepted
+            )
+
+    def _last_accepted(self) -> int | None:
+        """The id the last submit handled was accepted with (None: refused or unanswered)."""
+        return self._accepted_id
+
+    def _handle_submit(self, session: _Session, pdu: SubmitSm) -> None:
         data = pdu.short_message or pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
         reference = total = seq = None
         if pdu.esm_class & _ESM_UDHI:
@@ -812,12 +915,15 @@ class SMPPServer:
     ) -> None:
         login = session.login
         assert login is not None
+        kind = None
         if binary:
             type_ = st.TYPE_BIN
             body = text
         else:
             parsed = parse_provider_text(text)
             type_ = _KIND_TYPES.get(parsed.kind, st.TYPE_SMS)
+            if parsed.kind.value in st.UNTYPED_KINDS:
+                kind = parsed.kind.value  # __TGM__ / __BOT__: not "social" (seed 003)
             body = text if parsed.kind is MessageKind.SMS else parsed.text
             if parsed.kind is MessageKind.SMS:
                 coding = pdu.data_coding
@@ -836,6 +942,7 @@ class SMPPServer:
             phones=(destination,),
             text=body,
             type=type_,
+            kind=kind,
             sender=source or None,
             client_id=None if message_id is None else str(message_id),
             fingerprint=("smpp", destination, source, type_, text, part),
@@ -942,6 +1049,9 @@ class SMPPServer:
             Tlv.of(Tag.FLAG, message.flag & 0xFFFF),
             Tlv.of(Tag.PARTS, min(parts, 0xFFFF)),
         ]
+        if message.reported_type is None:
+            # A kind with no type number (Telegram, bot): no flag rather than a wrong type.
+            tlvs = [t for t in tlvs if t[0] != Tag.FLAG]
         operator = lookup_operator(message.phone)
         # smscentre.com/api/smpp: MCC+MNC is "Var. max 5".
         if operator is not None and len(operator[3] + operator[4]) <= 5:

@@ -65,6 +65,25 @@ FINAL_STATUSES = frozenset({-2, 1, 2, 3, 4, 20, 22, 23, 24, 25})
 TYPE_SMS, TYPE_FLASH, TYPE_BIN, TYPE_PUSH, TYPE_HLR, TYPE_PING = 0, 1, 2, 3, 4, 5
 TYPE_MMS, TYPE_CALL, TYPE_MAIL, TYPE_VIBER, TYPE_SOC = 6, 7, 8, 10, 12
 
+#: The kind each type number stands for (the values of ``smscenter.MessageKind``).
+KIND_OF_TYPE: Mapping[int, str] = {
+    TYPE_SMS: "sms",
+    TYPE_FLASH: "flash",
+    TYPE_BIN: "binary",
+    TYPE_PUSH: "wap_push",
+    TYPE_HLR: "hlr",
+    TYPE_PING: "ping",
+    TYPE_MMS: "mms",
+    TYPE_CALL: "call",
+    TYPE_MAIL: "email",
+    TYPE_VIBER: "viber",
+    TYPE_SOC: "social",
+}
+#: Kinds the provider's type list (0-7, 8 e-mail, 10, 12; seed 002) has no number for. They are
+#: billed and addressed like social-network messages, but the simulator keeps their own kind and
+#: leaves ``type``/``flag`` out of its answers rather than report them as "social".
+UNTYPED_KINDS = frozenset({"telegram", "bot"})
+
 STATUS_NAMES: Mapping[int, str] = {
     -3: "Message not found",
     -2: "Stopped",
@@ -264,6 +283,14 @@ class SentMessage:
     job_id: int | None = None
     #: A binary message's bytes as received (``None`` for text messages).
     payload: bytes | None = None
+    #: What was sent, as a ``MessageKind`` value (``"telegram"``, ``"bot"``, ``"binary"``...):
+    #: more precise than ``type`` where the provider has no type number.
+    kind: str = "sms"
+
+    @property
+    def reported_type(self) -> int | None:
+        """The ``type`` the provider's answers carry; ``None`` for a kind without a number."""
+        return None if self.kind in UNTYPED_KINDS else self.type
 
     @property
     def is_final(self) -> bool:
@@ -380,6 +407,11 @@ class Account:
     parent: str | None = None
     #: users.php fields of a sub-client as sent (``type``, ``email``, ``phone``...).
     client_fields: dict[str, str] = attrs.field(factory=dict)
+    #: Links shortened by ``tinyurl`` sends (tinyurls.php): id -> ``link`` and click counters.
+    short_links: dict[int, dict[str, object]] = attrs.field(factory=dict)
+    #: Event-notification groups (ping.php ``id``) and the events sent to them.
+    ping_groups: set[int] = attrs.field(factory=lambda: {1})
+    ping_events: list[dict[str, str]] = attrs.field(factory=list)
 
     @property
     def password_md5(self) -> str:
@@ -521,6 +553,9 @@ class SendRequest:
     hex_binary: bool = False
     #: A binary message's bytes as the provider received them (``None`` for text messages).
     payload: bytes | None = None
+    #: The ``MessageKind`` value when it says more than ``type`` (Telegram, bot); ``None``:
+    #: the kind of ``type``.
+    kind: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -564,6 +599,8 @@ class SimulatorState:
     wait_calls: dict[tuple[str, str], float] = attrs.field(factory=dict)
     wait_call_numbers: list[str] = attrs.field(factory=lambda: ["74950000001", "74950000002"])
     hlr_results: dict[str, HlrResult] = attrs.field(factory=dict)
+    #: get_mnp.php: ``(dd.mm.yyyy, phone, new mccmnc)`` of ported numbers.
+    ported: list[tuple[str, str, str]] = attrs.field(factory=list)
     _rng: random.Random = attrs.field(init=False)
     _next_id: int = attrs.field(init=False, default=1)
     _next_incoming: int = attrs.field(init=False, default=1)
@@ -811,6 +848,7 @@ class SimulatorState:
             raise SimError(3, "not enough money", message_id)
         account.balance -= total
         start = max(now, request.start_at) if request.start_at is not None else now
+        kind = request.kind or KIND_OF_TYPE.get(request.type, "sms")
         stored: list[SentMessage] = []
         key_list = self._by_id.setdefault((login, message_id), [])
         for phone in valid:
@@ -839,8 +877,9 @@ class SimulatorState:
                 final_status=final_status,
                 final_err=final_err,
                 receipt_requested=request.receipt_requested,
-                flag=request.type & 0x0F,
+                flag=0 if kind in UNTYPED_KINDS else request.type & 0x0F,
                 payload=request.payload,
+                kind=kind,
             )
             if request.type == TYPE_HLR:
                 message.hlr = self.hlr_for(phone)

@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 import attrs
 
+from smscenter.exceptions import ValidationError
 from smscenter.models import CallConfirmation, DeliveryReport, IncomingMessage
 
 __all__ = ("DEFAULT_TTL", "RecentEvents", "callback_key")
@@ -22,12 +23,12 @@ DEFAULT_TTL = 4 * 3600.0
 
 def _positive_int(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{attribute.name} must be a positive int, got {value!r}")
+        raise ValidationError(f"{attribute.name} must be a positive int, got {value!r}")
 
 
 def _positive_float(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ValueError(f"{attribute.name} must be a positive number, got {value!r}")
+        raise ValidationError(f"{attribute.name} must be a positive number, got {value!r}")
 
 
 @attrs.define(eq=False)

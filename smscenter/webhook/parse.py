@@ -43,7 +43,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport
+from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport, ValidationError
 from smscenter.models import (
     CallConfirmation,
     CallInfo,
@@ -216,13 +216,13 @@ def _decode_text(body: bytes, codec: str | None, where: str) -> str:
 def _refuse_constant(name: str) -> object:
     # NaN / Infinity are not JSON (RFC 8259 §6); Python's json takes them by default, and an
     # id of "inf" is nothing the provider sends.
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValidationError(f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):  # 1e400 overflows to inf
-        raise ValueError(f"number {text[:40]} is out of range")
+        raise ValidationError(f"number {text[:40]} is out of range")
     return number
 
 
@@ -463,7 +463,7 @@ def verify_signature(
     _check_secret(secret)
     accepted = [alg for alg in ALGORITHMS if alg in algorithms]
     if not accepted:
-        raise ValueError("algorithms must include at least one of md5, sha1, crc32")
+        raise ValidationError("algorithms must include at least one of md5, sha1, crc32")
     present = [alg for alg in accepted if fields.get(alg)]
     if not present:
         others = [alg for alg in ALGORITHMS if fields.get(alg) and alg not in accepted]
@@ -526,7 +526,7 @@ def _check_bound_to_kind(fields: Mapping[str, str], kind: CallbackKind) -> None:
 
 def _check_secret(secret: str) -> None:
     if not isinstance(secret, str) or not _SECRET_RE.fullmatch(secret):
-        raise ValueError(
+        raise ValidationError(
             "the callback secret must be non-empty Latin letters, digits, '-' or '_' "
             "(the provider allows nothing else)"
         )

@@ -295,3 +295,37 @@ async def test_sub_clients(sim: SMSCSimulator, client: HTTPClient) -> None:
         await client.pay_sub_client("acme_shop", 0)
     with pytest.raises(ParameterError):
         await client.add_sub_client("bad login!", "x")
+
+
+# --- tinyurls.php, ping.php, get_mnp.php ----------------------------------------------------
+
+
+async def test_short_link_statistics(sim: SMSCSimulator, client: HTTPClient) -> None:
+    await client.send(Message(to=PHONE, text="See https://shop.example/sale now", tinyurl=True))
+    link = await client.short_link(url="https://shop.example/sale")
+    assert (link.url, link.clicks) == ("https://shop.example/sale", 0)
+    sim.account().short_links[int(link.link_id)]["cnt"] = 3
+    again = await client.short_link(link_id=link.link_id)
+    assert again.clicks == 3
+    with pytest.raises(NotFoundError):
+        await client.short_link(url="https://elsewhere.example/")
+    with pytest.raises(ValidationError):
+        await client.short_link()
+
+
+async def test_event_notification(sim: SMSCSimulator, client: HTTPClient) -> None:
+    await client.notify_event("1", name="db", host="db1.example", info="disk full")
+    await client.notify_event("1", recovered=True, name="db")
+    events = sim.account().ping_events
+    assert [(e["ok"], e["name"]) for e in events] == [("0", "db"), ("1", "db")]
+    assert events[0]["info"] == "disk full"
+    with pytest.raises(NotFoundError):
+        await client.notify_event("42")
+
+
+async def test_ported_numbers(sim: SMSCSimulator, client: HTTPClient) -> None:
+    sim.state.ported.append(("02.03.2024", "79161234567", "25002"))
+    sim.state.ported.append(("03.03.2024", "79031234567", "25099"))
+    (moved,) = await client.ported_numbers(date(2024, 3, 2))
+    assert (moved.phone, moved.mccmnc) == ("79161234567", "25002")
+    assert await client.ported_numbers(date(2024, 3, 4)) == []

@@ -4,7 +4,7 @@ Outside SMSCs do things ours would not: each scenario here is one such habit.
 
 - :class:`LateSMSC` answers every ``submit_sm`` ``delay`` seconds late (after the client's
   response timeout) but answers ``enquire_link`` at once, and notes when each probe came.
-- :class:`SilentSMSC` can make one connection fall silent (it keeps reading, writes nothing,
+- :class:`EdgeSMSC` can make one connection fall silent (it keeps reading, writes nothing,
   keeps the socket open) after some submits, and can keep a connection open after the client's
   ``unbind_resp`` (to write answers after its own ``unbind``, as some SMSCs do).
 - :func:`deliver_stop_and_wait` sends the parts of a long incoming message one at a time,
@@ -21,7 +21,7 @@ from smscenter.smpp.connection import State
 from smscenter.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp
 
 
-class SilentSMSC(FakeSMSC):
+class EdgeSMSC(FakeSMSC):
     """The fake SMSC with per-connection quirks.
 
     - ``silent_after``: ``(connection number from 0, n)``: that connection stops writing after
@@ -86,10 +86,15 @@ class SilentSMSC(FakeSMSC):
             peer.closed.set()
 
 
-async def write_raw(peer: Peer, data: bytes) -> None:
-    """Write bytes past the SMPP state machine (answers after our own unbind)."""
+async def write_raw(peer: Peer, data: bytes) -> bool:
+    """Write bytes past the SMPP state machine (answers after our own unbind); False when the
+    client had closed the connection already."""
     async with peer.lock:
-        await peer.stream.send(data)
+        try:
+            await peer.stream.send(data)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            return False
+    return True
 
 
 def accept_raw(submits: list[SubmitSm], first_id: int) -> bytes:
@@ -160,4 +165,4 @@ async def deliver_stop_and_wait(peer: Peer, parts: list[DeliverSm], wait: float)
     return stalled
 
 
-__all__ = ["LateSMSC", "SilentSMSC", "accept_raw", "deliver_stop_and_wait", "write_raw"]
+__all__ = ["LateSMSC", "EdgeSMSC", "accept_raw", "deliver_stop_and_wait", "write_raw"]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import anyio
 import pytest
-from _edges_smsc import LateSMSC, SilentSMSC
+from _edges_smsc import EdgeSMSC, LateSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts, UnknownOutcomeError
 from smscenter.smpp.overdue import LateAnswer
@@ -18,6 +18,14 @@ from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.session import SendOutcome
 
 CREDS = Credentials("acme", "secret")
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """The session runs on both of anyio's backends."""
+    return str(request.param)
+
+
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)
 
 
@@ -63,7 +71,7 @@ async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
     # The rate limit makes the run outlast the response timeout and the probe's: before, the
     # silent bind took new submits into every slot a timed-out request freed.
     window = 10
-    async with SilentSMSC() as smsc:
+    async with EdgeSMSC() as smsc:
         smsc.silent_after = (0, 30)
         timeouts = Timeouts(5, response=0.2, enquire_link=5)
         async with pool(

@@ -1,0 +1,157 @@
+"""Settling unknown outcomes by resending inside the provider's duplicate window.
+
+When a bind drops, the ``submit_sm`` written on it and not yet answered have an unknown
+outcome: the SMSC may have accepted them (the answer was lost) or never received them. The
+provider "does not accept more than one identical request to send SMS messages within a
+minute" (https://smscentre.com/api/smpp/), and that refusal settles the question: the same
+``submit_sm`` written again on another bind *within that minute* is either
+
+- **accepted**: the first never arrived, and this one is the message (its id is the id); or
+- **refused as a duplicate**: the first did arrive and was accepted; the message went out
+  once, under an id the lost answer carried (the refusal's ``message_id`` when it has one).
+
+Past the minute the refusal no longer protects, and a resend could deliver the message twice,
+so none is written then: the outcome stays unknown. :class:`ReconcilePolicy` is the opt-in;
+``SMPPPool(resend_unknown=True)`` remains the blunt resend without this protection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from smscenter.exceptions import Transport, UnknownOutcomeError
+from smscenter.models import SendResult
+from smscenter.smpp._dispatch import THROTTLE_STATUSES
+
+if TYPE_CHECKING:
+    from smscenter.smpp._dispatch import Job
+    from smscenter.smpp.pdu import Pdu
+
+__all__ = ("ReconcilePolicy",)
+
+
+@attrs.frozen(kw_only=True)
+class ReconcilePolicy:
+    """Resend messages left unanswered by a dropped bind, inside the provider's duplicate
+    window, and read a duplicate refusal as "it went out the first time".
+
+    **The assumption this rests on**: the SMSC refuses a ``submit_sm`` identical to one it
+    accepted less than :attr:`window` seconds before, with ``command_status``
+    :attr:`duplicate_status`, and uses that status for nothing else a resend could meet. The
+    provider documents the refusal (one minute) but not its status: find it once on a test
+    account (send one message twice within a minute and read the refusal's code) or ask
+    support. The simulator answers ``ESME_RSUBMITFAIL`` (0x45) by default
+    (``sim.behaviour.smpp.error_statuses[9]``), which it also gives for "no funds": a resend
+    refused for that would be read as a duplicate.
+
+    **The time limit**: a resend is written only while less than ``window - margin`` seconds
+    have passed since the message was first taken for sending (which is before it was first
+    written); one still waiting for a bind then ends with
+    :class:`~smscenter.exceptions.UnknownOutcomeError`, as without the policy.
+
+    A message refused as a duplicate ends *accepted*: a
+    :class:`~smscenter.models.SendResult` with ``confirmed_by_duplicate=True`` whose
+    ``message_id`` is None unless the refusal carried the id (or the first part was answered).
+
+    :ivar duplicate_status: the ``command_status`` of the SMSC's duplicate refusal.
+    :ivar window: the SMSC's duplicate window in seconds (the provider: one minute).
+    :ivar margin: seconds kept in hand before the window closes (a slow reconnect, a rate-limit
+        wait, clock differences).
+    :ivar resends: how often one part may be resent after a bind dropped.
+    """
+
+    duplicate_status: int = attrs.field(validator=attrs.validators.gt(0))
+    window: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    margin: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    resends: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.margin >= self.window:
+            raise ValueError("the margin must be shorter than the duplicate window")
+
+
+class Resent:
+    """What a job (``Job.context``) carries once some of its parts were resent."""
+
+    __slots__ = ("confirmed", "parts", "policy")
+
+    def __init__(self, policy: ReconcilePolicy) -> None:
+        self.policy = policy
+        #: part index -> how often it was resent
+        self.parts: dict[int, int] = {}
+        #: a resent part was refused as a duplicate: the message went out the first time
+        self.confirmed = False
+
+
+def take_back(setting: bool | ReconcilePolicy, job: Job, index: int, now: float) -> bool:
+    """A bind dropped with part ``index`` of ``job`` written and unanswered: whether to write
+    it again on another bind (the caller puts it back in the queue)."""
+    if setting is True:  # the blunt resend: it may deliver twice
+        return job.attempts < 3
+    if not isinstance(setting, ReconcilePolicy) or job.taken_at is None:
+        return False
+    record = job.context
+    if record is None:
+        record = job.context = Resent(setting)
+    elif type(record) is not Resent:
+        return False
+    closes = job.taken_at + setting.window - setting.margin
+    if now >= closes or record.parts.get(index, 0) >= setting.resends:
+        return False
+    record.parts[index] = record.parts.get(index, 0) + 1
+    # Waiting for a bind past this would write it where the refusal no longer protects: the
+    # queue then ends it as unknown (it was written before).
+    job.deadline = closes
+    return True
+
+
+def settle_refusal(job: Job, index: int, pdu: Pdu, now: float) -> bool | None:
+    """A resent part was refused (non-zero ``command_status``): True when that means it was
+    accepted the first time (a duplicate refusal), False when the job is now failed as
+    unknown (throttled past the window: writing it yet again could deliver twice), None when
+    the refusal is an ordinary one for the caller to handle."""
+    record = job.context
+    if type(record) is not Resent or index not in record.parts:
+        return None
+    status = pdu.command_status
+    if status == record.policy.duplicate_status:
+        record.confirmed = True
+        message_id = getattr(pdu, "message_id", "")
+        if message_id and job.error is None:
+            job.responses[index] = message_id
+        return True
+    if status in THROTTLE_STATUSES and job.deadline is not None and now >= job.deadline:
+        job.fail(
+            UnknownOutcomeError(
+                "a resend of a message whose answer was lost was throttled, and the "
+                "provider's duplicate window is over: it may have been sent",
+                transport=Transport.SMPP,
+            )
+        )
+        job.todo.clear()
+        return False
+    return None
+
+
+def confirmed(job: Job) -> bool:
+    """Whether the job's message went out as shown by a duplicate refusal."""
+    record = job.context
+    return type(record) is Resent and record.confirmed
+
+
+def result(job: Job) -> SendResult:
+    """The result of a job accepted with at least one part shown by a duplicate refusal:
+    ``message_id`` is the first part's id when known, else None (``part_ids`` has ``""`` for
+    each part whose id is unknown)."""
+    ids = tuple(mid if isinstance(mid, str) else "" for mid in job.responses)
+    message = job.message
+    return SendResult(
+        message_id=ids[0] or None,
+        parts=len(ids),
+        part_ids=ids,
+        client_id=message.client_id if message is not None else None,
+        transport=Transport.SMPP,
+        confirmed_by_duplicate=True,
+    )
