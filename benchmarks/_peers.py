@@ -7,7 +7,7 @@ included) and its peak memory (``ru_maxrss``) are its own. The subprocess prints
 or ``{"ok": false, "reason": "..."}``. Timing starts when every bind is up and stops when every
 submit_sm_resp (and, with receipts, every receipt) has arrived.
 
-Drivers, each with the best settings peer-performance.md found:
+Drivers, each with the best settings we found by profiling it:
 
 * ``smscenter``: :class:`smscenter.SMPPPool` ``send_many`` of lazily generated messages, client
   rate limit off; receipts read from ``pool.reports()``;
@@ -267,7 +267,8 @@ async def run_smpp34(cfg: dict[str, Any]) -> dict[str, Any]:
             bind_type="TRX",
             window_size=window,
             # Its default (~1k events) NAKs receipts and then fails every pending submit with
-            # ESME_RSYSERR (peer-performance.md finding 3): give it room for all of them.
+            # ESME_RSYSERR (its inbound queue overflows under receipts): give it room for all of
+            # them.
             inbound_capacity=max(1024, share + 1024),
         )
         for share in shares

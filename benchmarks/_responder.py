@@ -7,11 +7,11 @@ only what a benchmark needs, as cheaply as pure Python allows:
 * answers ``bind_*`` (any credentials), ``submit_sm`` (``submit_sm_resp`` with a fresh 10-digit
   message id), ``enquire_link`` and ``unbind`` (then closes);
 * optionally follows every ``submit_sm_resp`` with a delivery receipt ``deliver_sm`` in the
-  provider's format (seed 003: the receipt text, ``receipted_message_id`` / ``message_state`` /
-  ``network_error_code`` and the vendor TLVs 0x2000-0x2004); a receipt answered with an error
-  status (a client's "try later") is delivered again 50 ms later, as an SMSC does;
+  provider's format (smscentre.com/api/smpp: the receipt text, ``receipted_message_id`` /
+  ``message_state`` / ``network_error_code`` and the vendor TLVs 0x2000-0x2004); a receipt answered
+  with an error status (a client's "try later") is delivered again 50 ms later, as an SMSC does;
 * parses every PDU of a read and writes all answers of that read in one ``write`` (the batching
-  that makes a Python server fast, peer-performance.md finding 1); TCP_NODELAY is on (asyncio's
+  that makes a Python server fast); TCP_NODELAY is on (asyncio's
   default for TCP transports);
 * counts what it did and its own CPU time, so the harness can show it was not the bottleneck.
 
@@ -59,7 +59,7 @@ _RECEIPT_FIELDS = (
     b"\0" + b"\x01\x01" + b"79991234567\0" + b"\x05\x00" + b"SMSC\0" + b"\x04\x00\x00"
     b"\0" + b"\0" + b"\x00\x00\x00\x00"
 )
-# Seed 003's receipt text, with the id in front.
+# The receipt text of smscentre.com/api/smpp, with the id in front.
 _TEXT_HEAD = b"id:"
 _TEXT_TAIL = b" sub:001 dlvrd:001 submit date:1108202241 done date:1108202241 stat:DELIVRD err:000"
 _TEXT_LENGTH = len(_TEXT_HEAD) + _ID_WIDTH + len(_TEXT_TAIL)
@@ -70,8 +70,8 @@ def _tlv(tag: int, value: bytes) -> bytes:
 
 
 # receipted_message_id (0x001E) comes first, its value is the id + NUL; then the fixed TLVs:
-# message_state DELIVERED, network_error_code GSM 0, and the provider's 0x2000-0x2004 (seed 003:
-# cost " n.nnnn", flags, parts, mccmnc, extra status).
+# message_state DELIVERED, network_error_code GSM 0, and the provider's 0x2000-0x2004
+# (smscentre.com/api/smpp: cost " n.nnnn", flags, parts, mccmnc, extra status).
 _RECEIPTED_ID_HEAD = struct.pack(">HH", 0x001E, _ID_WIDTH + 1)
 _FIXED_TLVS = (
     _tlv(0x0427, b"\x02")

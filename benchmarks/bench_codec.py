@@ -4,9 +4,9 @@ Two operations, each measured for every library that exposes a codec API (issue 
 
 1. **submit**: build + encode a submit_sm (28-character text, registered delivery) and decode a
    submit_sm_resp carrying a message id. Target for smscenter: <= 7 microseconds.
-2. **receipt**: decode a delivery-receipt deliver_sm (the seed 003 receipt text, the standard
-   TLVs receipted_message_id / message_state / network_error_code and the provider's
-   0x2000-0x2004) into a report. For smscenter that is ``decode_pdu`` +
+2. **receipt**: decode a delivery-receipt deliver_sm (the receipt text of smscentre.com/api/smpp,
+   the standard TLVs receipted_message_id / message_state / network_error_code and the
+   provider's 0x2000-0x2004) into a report. For smscenter that is ``decode_pdu`` +
    ``receipts.report_from_deliver_sm`` -> :class:`smscenter.DeliveryReport`. Target: <= 15
    microseconds.
 
@@ -180,7 +180,7 @@ def aiosmpplib_receipt() -> Callable[[], object] | str:
 
     try:
         run()
-    except Exception as exc:  # e.g. its ASCII decode of vendor TLVs (peer-performance.md #4)
+    except Exception as exc:  # e.g. its ASCII decode of binary vendor TLVs
         return f"cannot decode this receipt: {type(exc).__name__}: {exc}"
     return run
 

@@ -4,7 +4,7 @@ Both sides send the same N distinct messages to the embedded simulator in one ru
 
 * **smscenter**: one :class:`HTTPClient`, POST form bodies, kept-alive connections, up to
   ``Limits.max_concurrent_requests`` (10) requests in flight;
-* **official style**: what the provider's own libraries do (seeds 000/001): blocking
+* **official style**: what the provider's own libraries do: blocking
   ``urllib``, a new connection per request, GET with the password in the query string,
   ``fmt=1``, one request after the other. It runs in a worker thread so the simulator's event
   loop keeps serving.

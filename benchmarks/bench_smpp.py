@@ -14,7 +14,7 @@ bind), and with a delivery receipt per message (1 bind, windows 100 and 1000). C
   the responder's own CPU time (printed as "server busy": its CPU seconds over the run's wall
   time) it shows the server is not what limits the other rows;
 * smpp34 (Rust/tokio core) on uvloop, smpplib with TCP_NODELAY, aiosmpplib with a plain-dict
-  correlator: each with the best settings of peer-performance.md, the harness keeping the window
+  correlator: each with its best settings, the harness keeping the window
   for the libraries that have none.
 
 Then ``send_many`` of 1,000,000 lazily generated messages through one pool (peak RSS), and the

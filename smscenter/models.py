@@ -1089,11 +1089,13 @@ class DeliveryReport:
 
     def __attrs_post_init__(self) -> None:
         raw = self.message_id
-        message_id = canonical_message_id(raw)
         if not self.raw_message_id:
             object.__setattr__(self, "raw_message_id", raw)
-        if message_id != raw:
-            object.__setattr__(self, "message_id", message_id)
+        # The provider's decimal ids are canonical already: skip the call (one per receipt).
+        if not (raw.isdigit() and raw.isascii() and raw[0] != "0"):
+            message_id = canonical_message_id(raw)
+            if message_id != raw:
+                object.__setattr__(self, "message_id", message_id)
         for name in ("changed_at", "submitted_at"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:

@@ -46,3 +46,23 @@ def test_aiosmpplib_is_a_test_and_bench_dependency_only() -> None:
     for group in ("test", "bench"):
         assert "aiosmpplib" in {_name(r) for r in groups[group] if isinstance(r, str)}
     assert "aiosmpplib" not in _imported_top_level()
+
+
+# Files that do not ship with the package (the project's private notes) must not be cited: a
+# reader of the code cannot follow them. Public sources are cited instead (SMPP 3.4 sections,
+# the provider's pages such as https://smscentre.com/api/smpp/ and https://smscentre.com/api/http/).
+_PRIVATE_CITATION = re.compile(
+    r"seeds?\s+0\d\d|seed's|the seed\b|smpp-notes|peer-performance|reference/|smsc-http-api"
+    r"|style\.md|architecture-review|scaling\.md",
+    re.IGNORECASE,
+)
+
+
+def test_code_and_docs_cite_public_sources_only() -> None:
+    found = []
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "docs").rglob("*.md"), ROOT / "README.md"]
+    for path in files:
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if _PRIVATE_CITATION.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)

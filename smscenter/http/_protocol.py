@@ -4,8 +4,9 @@ Every provider parameter name (``phones``, ``mes``, ``psw``...) lives here and n
 client (:mod:`smscenter.http.client`) only moves :class:`Request` values over the wire and hands
 the decoded JSON back to the ``parse_*`` functions, so all of this is testable without a socket.
 
-Sources: seeds 000/001 (official libraries: ``cost=3``, format flags, ``time`` forms), 002
-(receive_phones, wait_call, downloads), 004 (get.php, info.php) and smsc-http-api.md.
+Sources: the provider's HTTP API pages (https://smscentre.com/api/http/: send.php, status.php,
+get.php, info.php, receive_phones, wait_call, downloads) and its official client libraries
+(``cost=3``, format flags, ``time`` forms).
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ _COMMON_ERRORS: Final[dict[int, type[APIError]]] = {
     10: VerificationCodeError,
 }
 
-#: Per-script meanings of the other codes (seeds 002, 004; smsc-http-api.md sections 2-11).
+#: Per-script meanings of the other codes (smscentre.com/api/http, per script).
 ERRORS_BY_COMMAND: Final[dict[str, dict[int, type[APIError]]]] = {
     "send": {
         3: InsufficientFundsError,
@@ -154,7 +155,7 @@ ERRORS_BY_COMMAND: Final[dict[str, dict[int, type[APIError]]]] = {
     },
 }
 
-#: send.php returns the id it assigned anyway with these errors (smsc-http-api.md 1.5).
+#: send.php returns the id it assigned anyway with these errors (smscentre.com/api/http, send.php).
 _SEND_ERRORS_WITH_ID: Final = frozenset({3, 6, 7, 8})
 
 
@@ -191,7 +192,7 @@ def check_answer(request: Request, data: Any) -> Any:
 # --- value encoding -----------------------------------------------------------------------------
 
 _KIND_FLAGS: Final[dict[MessageKind, tuple[str, str]]] = {
-    # The official libraries' format numbers 1..13 map to these flags (seeds 000/001).
+    # The provider's official libraries' format numbers 1..13 map to these flags.
     MessageKind.FLASH: ("flash", "1"),
     MessageKind.WAP_PUSH: ("push", "1"),
     MessageKind.HLR: ("hlr", "1"),
@@ -211,7 +212,7 @@ _KIND_FLAGS: Final[dict[MessageKind, tuple[str, str]]] = {
 
 
 def encode_time(when: datetime | timedelta | SendWindow) -> str:
-    """The send.php ``time`` value (seed 000: ``DDMMYYhhmm, h1-h2, 0ts, +m``).
+    """The send.php ``time`` value (the official libraries: ``DDMMYYhhmm, h1-h2, 0ts, +m``).
 
     An aware datetime is an exact instant: ``0<unix timestamp>``. A naive one is wall time in the
     account's own zone: ``DDMMYYhhmm``. A timedelta is ``+<minutes>`` from now; a
@@ -311,7 +312,7 @@ def send_request(
 
 def _list_line(message: Message) -> str:
     # Inside ``list`` one line is one recipient group; a line break within a text is written as
-    # the two characters backslash-n (smsc-http-api.md 2.3).
+    # the two characters backslash-n (send.php ``list``, smscentre.com/api/http).
     text = wire_text(message).replace("\r\n", "\n").replace("\n", "\\n")
     return f"{','.join(message.to)}:{text}"
 
@@ -365,7 +366,7 @@ def status_many_request(items: Iterable[tuple[str, str]], *, detail: int = 0) ->
     """status.php for many ``(message_id, phone)`` pairs at once.
 
     The trailing commas make the provider answer with a list even for a single pair
-    (smsc-http-api.md 3).
+    (status.php, smscentre.com/api/http).
     """
     _check_detail(detail)
     pairs = [(str(i), p) for i, p in items]
@@ -422,7 +423,8 @@ def history_request(
     count: int | None = None,
     before_id: str | None = None,
 ) -> Request:
-    """get.php ``get_messages=1``: sent-message history (seed 004). ``count`` is at most 100."""
+    """get.php ``get_messages=1``: sent-message history; ``count`` is at most 100
+    (smscentre.com/api/http)."""
     if count is not None and not 1 <= count <= 100:
         raise ValidationError("count must be 1..100 (the provider's maximum is 100)")
     if end is not None and start is None:
@@ -439,7 +441,8 @@ def history_request(
 def incoming_request(
     *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
 ) -> Request:
-    """get.php ``get_answers=1``: incoming messages (seed 004). ``hours`` is at most 168."""
+    """get.php ``get_answers=1``: incoming messages; ``hours`` is at most 168
+    (smscentre.com/api/http)."""
     if hours is not None and not 1 <= hours <= 168:
         raise ValidationError("hours must be 1..168 (the provider keeps 7 days)")
     params: list[tuple[str, str]] = [("get_answers", "1")]
@@ -456,7 +459,7 @@ def statistics_request(
     in_account_currency: bool = False,
     second_balance: bool = False,
 ) -> Request:
-    """get.php ``get_stat=1`` (seed 004)."""
+    """get.php ``get_stat=1`` (smscentre.com/api/http)."""
     params: list[tuple[str, str]] = [("get_stat", "1")]
     _opt(params, "start", start)
     _opt(params, "end", end)
@@ -468,26 +471,26 @@ def statistics_request(
 
 
 def megafon_accounts_request(*, account: str | None = None) -> Request:
-    """get.php ``get_mega_accounts=1`` (seed 004)."""
+    """get.php ``get_mega_accounts=1`` (smscentre.com/api/http)."""
     params: list[tuple[str, str]] = [("get_mega_accounts", "1")]
     _opt(params, "account", account)
     return Request(command="get", action="get_mega_accounts", params=tuple(params))
 
 
 def prices_request() -> Request:
-    """get.php ``get_price=1`` (seed 004)."""
+    """get.php ``get_price=1`` (smscentre.com/api/http)."""
     return Request(command="get", action="get_price", params=(("get_price", "1"),))
 
 
 def operator_request(phone: str) -> Request:
-    """info.php ``get_operator=1`` (seed 004)."""
+    """info.php ``get_operator=1`` (smscentre.com/api/http)."""
     return Request(
         command="info", action="get_operator", params=(("get_operator", "1"), ("phone", phone))
     )
 
 
 def receive_numbers_request() -> Request:
-    """receive_phones.php ``get=1``: numbers available to rent (seed 002)."""
+    """receive_phones.php ``get=1``: numbers available to rent (smscentre.com/api/http)."""
     return Request(command="receive_phones", action="receive_phones.get", params=(("get", "1"),))
 
 
@@ -509,12 +512,12 @@ def set_number_renewal_request(phone: str, *, renew: bool) -> Request:
 
 
 def wait_call_request(phone: str) -> Request:
-    """wait_call.php: ask which number the subscriber should call (seed 002)."""
+    """wait_call.php: ask which number the subscriber should call (smscentre.com/api/http)."""
     return Request(command="wait_call", action="wait_call", params=(("phone", phone),))
 
 
 def downloads_request(*, count: int | None = None, after_id: str | None = None) -> Request:
-    """downloads.php ``get_list=1``: deferred export tasks (seed 002)."""
+    """downloads.php ``get_list=1``: deferred export tasks (smscentre.com/api/http)."""
     params: list[tuple[str, str]] = [("get_list", "1")]
     _opt(params, "cnt", count)
     _opt(params, "after_id", after_id)
@@ -769,12 +772,12 @@ def parse_status_many(
 
 
 def parse_history(data: Any, *, tz: tzinfo) -> list[DeliveryReport]:
-    """get_messages rows (seed 004): each a full :class:`DeliveryReport`."""
+    """get_messages rows (smscentre.com/api/http): each a full :class:`DeliveryReport`."""
     return [parse_report(row, tz=tz) for row in _rows(data, "get_messages")]
 
 
 def parse_incoming(data: Any, *, tz: tzinfo) -> list[IncomingMessage]:
-    """get_answers rows (seed 004) as :class:`IncomingMessage` values."""
+    """get_answers rows (smscentre.com/api/http) as :class:`IncomingMessage` values."""
     out = []
     for row in _rows(data, "get_answers"):
         out.append(
@@ -792,7 +795,7 @@ def parse_incoming(data: Any, *, tz: tzinfo) -> list[IncomingMessage]:
 
 
 def parse_statistics(data: Any) -> list[StatisticsRow]:
-    """get_stat rows (seed 004)."""
+    """get_stat rows (smscentre.com/api/http)."""
     return [
         StatisticsRow(
             login=str(row.get("login", "")),
@@ -806,7 +809,7 @@ def parse_statistics(data: Any) -> list[StatisticsRow]:
 
 
 def parse_megafon_accounts(data: Any) -> list[MegafonAccount]:
-    """get_mega_accounts rows (seed 004)."""
+    """get_mega_accounts rows (smscentre.com/api/http)."""
     out = []
     for row in _rows(data, "get_mega_accounts"):
         senders = _str(row.get("senders")) or ""
@@ -827,7 +830,7 @@ def parse_megafon_accounts(data: Any) -> list[MegafonAccount]:
 
 
 def parse_prices(data: Any) -> PriceList:
-    """A get_price answer (seed 004): zones, per-operator codes, e-mail price."""
+    """A get_price answer (smscentre.com/api/http): zones, per-operator codes, e-mail price."""
     answer = _mapping(data, "get_price")
     zones = tuple(
         PriceZone(
@@ -849,7 +852,7 @@ def parse_prices(data: Any) -> PriceList:
 
 
 def parse_operator(data: Any, *, phone: str | None = None) -> OperatorInfo:
-    """An info.php get_operator answer (seed 004)."""
+    """An info.php get_operator answer (smscentre.com/api/http)."""
     row = _mapping(data, "get_operator")
     return OperatorInfo(
         phone=_str(row.get("phone")) or phone,
@@ -863,7 +866,7 @@ def parse_operator(data: Any, *, phone: str | None = None) -> OperatorInfo:
 
 
 def parse_receive_numbers(data: Any) -> list[ReceiveNumber]:
-    """receive_phones.php get rows (seed 002)."""
+    """receive_phones.php get rows (smscentre.com/api/http)."""
     return [
         ReceiveNumber(
             phone=str(row.get("phone", "")),
@@ -894,7 +897,7 @@ def parse_ok(data: Any, what: str) -> None:
 
 
 def parse_wait_call(data: Any) -> CallToConfirm:
-    """A wait_call.php answer (seed 002)."""
+    """A wait_call.php answer (smscentre.com/api/http)."""
     answer = _mapping(data, "wait_call")
     phone = _str(answer.get("phone"))
     if phone is None:
@@ -906,7 +909,7 @@ def parse_wait_call(data: Any) -> CallToConfirm:
 
 
 def parse_downloads(data: Any, *, tz: tzinfo) -> list[DownloadTask]:
-    """downloads.php get_list rows (seed 002)."""
+    """downloads.php get_list rows (smscentre.com/api/http)."""
     return [
         DownloadTask(
             task_id=str(row.get("id", "")),

@@ -511,7 +511,10 @@ def report_from_deliver_sm(
     elif hex_ids:
         message_id = normalize_message_id(raw_id, hex_ids=True)
     elif receipted_id or text_ids is _SAME or text_ids is _AUTO:
-        message_id = canonical_message_id(raw_id)
+        if raw_id.isdigit() and raw_id.isascii() and raw_id[0] != "0":
+            message_id = raw_id  # the provider's usual decimal id: canonical already
+        else:
+            message_id = canonical_message_id(raw_id)
     else:
         # Only the text's id may be in another base; the TLV carries submit_sm_resp's id.
         message_id = receipt_text_id(raw_id, text_ids) or canonical_message_id(raw_id)

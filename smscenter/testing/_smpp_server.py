@@ -923,7 +923,7 @@ class SMPPServer:
             parsed = parse_provider_text(text)
             type_ = _KIND_TYPES.get(parsed.kind, st.TYPE_SMS)
             if parsed.kind.value in st.UNTYPED_KINDS:
-                kind = parsed.kind.value  # __TGM__ / __BOT__: not "social" (seed 003)
+                kind = parsed.kind.value  # __TGM__ / __BOT__: not "social" (smscentre.com/api/smpp)
             body = text if parsed.kind is MessageKind.SMS else parsed.text
             if parsed.kind is MessageKind.SMS:
                 coding = pdu.data_coding

@@ -79,9 +79,9 @@ KIND_OF_TYPE: Mapping[int, str] = {
     TYPE_VIBER: "viber",
     TYPE_SOC: "social",
 }
-#: Kinds the provider's type list (0-7, 8 e-mail, 10, 12; seed 002) has no number for. They are
-#: billed and addressed like social-network messages, but the simulator keeps their own kind and
-#: leaves ``type``/``flag`` out of its answers rather than report them as "social".
+#: Kinds the provider's type list (0-7, 8 e-mail, 10, 12; smscentre.com/api/http) has no number
+#: for. They are billed and addressed like social-network messages, but the simulator keeps their
+#: own kind and leaves ``type``/``flag`` out of its answers rather than report them as "social".
 UNTYPED_KINDS = frozenset({"telegram", "bot"})
 
 STATUS_NAMES: Mapping[int, str] = {
