@@ -256,6 +256,9 @@ class JobQueue:
         self._consumers: list[Any] = []
         self._watchdog: Callable[[], None] | None = None
         self.closed = False
+        #: Messages given up here after some part was written (a resend after a drop that no
+        #: bind took in time): they end UnknownOutcomeError, and the statistics count them.
+        self.unknown = 0
 
     def __len__(self) -> int:
         return len(self.urgent) + len(self.bulk)
@@ -332,7 +335,7 @@ class JobQueue:
                 if job.state is not JobState.QUEUED:
                     continue
                 if job.deadline is not None and job.deadline <= now:
-                    job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
+                    self.give_up(job, _pool_timeout(self.pool_timeout))
                     continue
                 job.state = JobState.STARTED
                 if job.taken_at is None:
@@ -390,7 +393,7 @@ class JobQueue:
                     continue
                 if job.deadline is not None and job.deadline <= now:
                     dq.popleft()
-                    job.finish(_not_sent(job, _pool_timeout(self.pool_timeout)))
+                    self.give_up(job, _pool_timeout(self.pool_timeout))
                     continue
                 if job.deadline is not None and (nxt is None or job.deadline < nxt):
                     nxt = job.deadline
@@ -403,7 +406,14 @@ class JobQueue:
             while dq:
                 job = dq.popleft()
                 if job.state is JobState.QUEUED:
-                    job.finish(_not_sent(job, error))
+                    self.give_up(job, error)
+
+    def give_up(self, job: Job, error: BaseException) -> None:
+        """End a job that was taken out of the queue (or a bind gave back) unwritten this time:
+        with ``error``, or UnknownOutcomeError if some part went out before (counted)."""
+        if job.written and job.state is not JobState.DONE:
+            self.unknown += 1
+        job.finish(_not_sent(job, error))
 
 
 def _not_sent(job: Job, error: BaseException) -> BaseException:

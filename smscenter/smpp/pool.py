@@ -39,7 +39,7 @@ from smscenter.exceptions import (
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
 from smscenter.smpp import reconcile
-from smscenter.smpp._dispatch import Job, JobQueue, JobState, _not_sent
+from smscenter.smpp._dispatch import Job, JobQueue, JobState
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
@@ -673,7 +673,7 @@ class SMPPPool:
             elif held is not None:  # a query: back to the queue
                 queue.push_back(held)
         for job in jobs:
-            job.finish(_not_sent(job, error))
+            queue.give_up(job, error)
         return [_outcome(job) for job in jobs]
 
     def _read_ahead_now(self, cap: int) -> int:
@@ -713,7 +713,7 @@ class SMPPPool:
             acknowledged=c.acknowledged,
             rejected=c.rejected,
             throttled=c.throttled,
-            unknown=c.unknown,
+            unknown=c.unknown + self._queue.unknown,
             in_flight=sum(s.session.in_flight for s in self._slots if s.session is not None),
             queued=len(self._queue),
             binds_up=self._binds_up(),

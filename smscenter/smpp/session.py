@@ -204,7 +204,8 @@ class SMPPStatistics:
     :ivar acknowledged: submit_sm accepted (submit_sm_resp with status 0).
     :ivar rejected: submit_sm refused for good (non-zero status other than throttling).
     :ivar throttled: throttle answers (0x58, 0x14); those parts were resent.
-    :ivar unknown: written but never answered (response timeout or link lost).
+    :ivar unknown: written but never answered (response timeout or link lost); a message put
+        back for a resend after a drop that ends in the queue instead counts once.
     :ivar in_flight: requests awaiting their response now.
     :ivar queued: messages waiting for a bind.
     :ivar binds_up: binds bound now; :ivar binds: binds configured.
@@ -934,7 +935,7 @@ class SMPPSession:
             acknowledged=c.acknowledged,
             rejected=c.rejected,
             throttled=c.throttled,
-            unknown=c.unknown,
+            unknown=c.unknown + (self._queue.unknown if self._own_queue else 0),
             in_flight=len(self._pending),
             queued=len(self._queue),
             binds_up=1 if self.bound else 0,
@@ -1434,7 +1435,11 @@ class SMPPSession:
         now = anyio.current_time()
         # The shared limiter slows the pool to what the SMSC accepted; this bind then pauses
         # only until the new rate allows the next part (never longer than throttle_pause).
-        base = min(self._throttle_pause, self._limiter.throttled(now))
+        # When the limiter sets no new rate (too few sends to learn one, or refusals it found
+        # not to depend on speed) the full pause applies: "try later" (SMPP 3.4 §5.1.3), not
+        # at once, which would spend throttle_retries in a few round trips.
+        wait = self._limiter.throttled(now)
+        base = min(self._throttle_pause, wait) if wait > 0 else self._throttle_pause
         if self._paused_until <= now:
             self._pause = (
                 min(self._pause * 2, base * 8)

@@ -1,0 +1,97 @@
+"""Where the pieces of issues 9, 14 and 15 meet: the throttle pause next to the adaptive rate
+limiter, and the statistics of resends that never went out again. Against the simulator on
+127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+
+from smscenter import (
+    Limits,
+    Message,
+    ReconcilePolicy,
+    SendResult,
+    SMPPPool,
+    Timeouts,
+    UnknownOutcomeError,
+)
+from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.pool import ReconnectPolicy
+from smscenter.testing import SMSCSimulator
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SMSCSimulator]:
+    async with SMSCSimulator(seed=7, balance=1_000_000) as simulator:
+        yield simulator
+
+
+async def test_a_few_throttled_sends_pause_rather_than_burn_their_retries(
+    sim: SMSCSimulator,
+) -> None:
+    # No client-side rate, and too few sends for the limiter to learn a rate from: a throttle
+    # answer must still pause the bind (SMPP 3.4 §5.1.3: "try later"), not resend at once
+    # until throttle_retries is spent and the message fails.
+    sim.behaviour.smpp.throughput = 0.5  # one every 2 s
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        limits=Limits(max_rate=None),
+        timeouts=Timeouts(10),
+        throttle_pause=0.1,
+    ) as pool:
+        results: dict[int, SendResult | BaseException] = {}
+
+        async def one(i: int) -> None:
+            try:
+                results[i] = await pool.send(Message(to=f"+7999{i:07d}", text="x"))
+            except Exception as exc:
+                results[i] = exc
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for i in range(2):
+                    tg.start_soon(one, i)
+        stats = pool.statistics()
+    failed = {i: r for i, r in results.items() if not isinstance(r, SendResult)}
+    assert not failed, failed
+    assert stats.throttled > 0, "the SMSC did throttle"
+    assert len(sim.sent) == 2
+
+
+async def test_resends_given_up_in_the_queue_count_as_unknown(sim: SMSCSimulator) -> None:
+    # One bind, cut at its third PDU (bind, submit, submit): the two submits are left
+    # unanswered and go back to the queue for a resend under the policy. Binds are then
+    # refused past the (shortened) duplicate window, so both end UnknownOutcomeError in the
+    # queue: the statistics must say so too.
+    sim.behaviour.smpp.drop_after_pdus = 3
+    sim.behaviour.smpp.drop_loses_answers = True
+    policy = ReconcilePolicy(
+        duplicate_status=CommandStatus.ESME_RSUBMITFAIL, window=1.0, margin=0.5
+    )
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        window=10,
+        reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+        timeouts=Timeouts(10),
+        resend_unknown=policy,
+    ) as pool:
+        sim.behaviour.smpp.refuse_binds_for(1.5)
+        with anyio.fail_after(10):
+            outcomes = [
+                o
+                async for o in pool.send_many(
+                    Message(to=f"+7999{i:07d}", text="x") for i in range(2)
+                )
+            ]
+        stats = pool.statistics()
+    assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
+    assert stats.unknown == 2
