@@ -135,6 +135,24 @@ def settle_refusal(job: Job, index: int, pdu: Pdu, now: float) -> bool | None:
     return None
 
 
+def too_late(job: Job, now: float) -> bool:
+    """Whether a resent job is about to be written after its window (less the margin) closed
+    (a throttle pause or a rate-limit wait on its bind outlasted it): then it is failed as
+    unknown, unwritten, for writing it could deliver the message twice."""
+    record = job.context
+    if type(record) is not Resent or job.deadline is None or now < job.deadline:
+        return False
+    job.fail(
+        UnknownOutcomeError(
+            "a message whose answer was lost waited past the provider's duplicate window for "
+            "its resend; it may have been sent",
+            transport=Transport.SMPP,
+        )
+    )
+    job.todo.clear()
+    return True
+
+
 def confirmed(job: Job) -> bool:
     """Whether the job's message went out as shown by a duplicate refusal."""
     record = job.context

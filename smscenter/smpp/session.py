@@ -98,7 +98,7 @@ from smscenter.smpp.receipts import (
     is_receipt,
     report_from_deliver_sm,
 )
-from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back
+from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back, too_late
 
 __all__ = (
     "QueryResult",
@@ -1132,6 +1132,13 @@ class SMPPSession:
                 else:
                     break
                 paid = False
+            if job.context is not None and too_late(job, now):
+                # A resend that a pause held past its duplicate window (ReconcilePolicy).
+                counters.unknown += 1
+                if not job.in_flight:
+                    job.finish_if_done()
+                job = None
+                continue
             if not paid and job.counts_rate:
                 if unlimited:
                     counted += len(job.todo)

@@ -20,6 +20,7 @@ from smscenter import (
 )
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pool import ReconnectPolicy
+from smscenter.smpp.session import SendOutcome
 from smscenter.testing import SMSCSimulator
 
 
@@ -93,5 +94,49 @@ async def test_resends_given_up_in_the_queue_count_as_unknown(sim: SMSCSimulator
                 )
             ]
         stats = pool.statistics()
+    assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
+    assert stats.unknown == 2
+
+
+async def test_a_throttled_resend_is_not_written_after_the_window(sim: SMSCSimulator) -> None:
+    # A drop leaves two submits unanswered: the first was stored (its answer lost), the second
+    # never arrived. Their resends on the next bind are throttled, and the bind's pause after
+    # the second throttle answer ends past the duplicate window. Written then, nothing refuses
+    # the first as a duplicate: it would go out twice. Both must end UnknownOutcomeError.
+    window = 1.0
+    sim.behaviour.duplicate_window = window
+    sim.behaviour.smpp.drop_loses_answers = True
+    sim.behaviour.smpp.throughput = 1.0  # the first submit takes the one token
+    policy = ReconcilePolicy(
+        duplicate_status=CommandStatus.ESME_RSUBMITFAIL, window=window, margin=0.2
+    )
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        limits=Limits(max_rate=None),
+        reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+        timeouts=Timeouts(10),
+        resend_unknown=policy,
+        throttle_pause=0.4,  # resends at ~0.2 s and ~0.6 s, then 0.8 s later: past the window
+    ) as pool:
+        sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
+        sim.behaviour.smpp.refuse_binds_for(0.2)  # time to turn the drops off again
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                outcomes: list[SendOutcome] = []
+
+                async def send() -> None:
+                    messages = (Message(to=f"+7999000000{i}", text="x") for i in range(2))
+                    outcomes.extend([o async for o in pool.send_many(messages)])
+
+                tg.start_soon(send)
+                while not sim.smpp.counters.drops:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.005)
+                sim.behaviour.smpp.drop_after_pdus = None
+        stats = pool.statistics()
+    assert sim.smpp.counters.throttled >= 3
+    assert len(sim.sent) == 1, "sent twice"
     assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
     assert stats.unknown == 2
