@@ -78,8 +78,11 @@ MOSCOW: Final[tzinfo] = timezone(timedelta(hours=3), "MSK")
 #: Sent with every request: JSON answers, UTF-8 in and out (the provider's default is cp1251).
 COMMON_PARAMS: Final[tuple[tuple[str, str], ...]] = (("fmt", "3"), ("charset", "utf-8"))
 
+#: Params whose value is a secret besides the credentials: a sub-client's password (users.php).
+SECRET_PARAMS: Final = frozenset({"pswc"})
 
-@attrs.frozen(kw_only=True)
+
+@attrs.frozen(kw_only=True, repr=False)
 class Request:
     """One API call, ready to send.
 
@@ -110,6 +113,17 @@ class Request:
             if key == name:
                 return value
         return None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values among the params (masked in errors like the credentials)."""
+        return tuple(value for key, value in self.params if key in SECRET_PARAMS and value)
+
+    def __repr__(self) -> str:
+        params = tuple((k, "***" if k in SECRET_PARAMS else v) for k, v in self.params)
+        return (
+            f"Request(command={self.command!r}, action={self.action!r}, params={params!r}, "
+            f"files={self.files!r})"
+        )
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -312,6 +312,10 @@ class HTTPClient(AccountCalls, MailingCalls):
         body = urlencode(form).encode("ascii")
         return self._client.build_request("POST", url, content=body, headers=_FORM_HEADERS)
 
+    def _secrets(self, request: proto.Request) -> tuple[str, ...]:
+        # The account's secrets and any the request carries (a sub-client's password).
+        return (*self._credentials.secrets(), *request.secrets())
+
     def _open_implicitly(self) -> None:
         # Like httpx, a client used without `async with` opens on its first request (and must
         # then be closed with aclose()). Synchronous, so concurrent first calls cannot race.
@@ -358,9 +362,7 @@ class HTTPClient(AccountCalls, MailingCalls):
                 )
                 if sends is not None:
                     sends.failed(started, written=maybe_written(error))
-                raise map_httpx_error(
-                    error, host=host, secrets=self._credentials.secrets()
-                ) from None
+                raise map_httpx_error(error, host=host, secrets=self._secrets(request)) from None
         status = response.status_code
         if status != 200 and status < 500:
             # The provider answers 200 even for its errors: anything else is not the API (a
@@ -394,7 +396,7 @@ class HTTPClient(AccountCalls, MailingCalls):
             return proto.check_answer(request, data)
         except exc.SMSCenterError as error:
             # The provider's error text may quote the request, password included.
-            scrub_error(error, self._credentials.secrets())
+            scrub_error(error, self._secrets(request))
             raise
 
     async def _call_with_attempts(
@@ -428,7 +430,7 @@ class HTTPClient(AccountCalls, MailingCalls):
             return data, number
         assert last is not None
         logger.warning("http.%s.gave_up attempts=%d", request.action, len(urls))
-        raise scrub_error(last, self._credentials.secrets())
+        raise scrub_error(last, self._secrets(request))
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -501,14 +503,14 @@ class HTTPClient(AccountCalls, MailingCalls):
         try:
             proto.check_answer(request, data)
         except exc.DuplicateRequestError as error:
-            scrub_error(error, self._credentials.secrets())
+            scrub_error(error, self._secrets(request))
             # Error 9 on the first attempt is a real duplicate of an earlier call. On a retry it
             # usually means the attempt whose answer was lost did reach the provider.
             if attempt == 1 or client_id is None:
                 raise
             return await self._reconcile(error, client_id, phones)
         except exc.SMSCenterError as error:
-            scrub_error(error, self._credentials.secrets())
+            scrub_error(error, self._secrets(request))
             raise
         return proto.parse_send(data, client_id=client_id)
 
@@ -769,7 +771,18 @@ class HTTPClient(AccountCalls, MailingCalls):
                     if "json" in content_type:
                         # An error answer instead of the file.
                         await response.aread()
-                        answer = decode_json(response.content, content_type)
+                        if not response.content.strip():
+                            # Empty, as in _attempt: the next mirror may answer.
+                            last = exc.RemoteProtocolError(
+                                f"{request.action}: empty answer from {host}"
+                            )
+                            continue
+                        try:
+                            answer = decode_json(response.content, content_type)
+                        except ValueError:
+                            raise exc.RemoteProtocolError(
+                                f"{request.action}: the answer from {host} is not JSON"
+                            ) from None
                         try:
                             proto.check_answer(request, answer)
                         except exc.SMSCenterError as error:

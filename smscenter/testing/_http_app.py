@@ -54,7 +54,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "windows-1251": "cp1251", "koi8-r": "koi8_r"}
-_SECRET_KEYS = frozenset({"psw", "apikey"})
+_SECRET_KEYS = frozenset({"psw", "apikey", "pswc"})  # pswc: a sub-client's password
 
 
 @attrs.frozen(kw_only=True)
