@@ -135,6 +135,20 @@ def settle_refusal(job: Job, index: int, pdu: Pdu, now: float) -> bool | None:
     return None
 
 
+def throttled_out(job: Job, index: int, error: BaseException) -> BaseException:
+    """The error for part ``index`` of ``job`` refused for speed once too often: ``error``,
+    unless the part is a resend, whose first write may have gone out (a throttle answer says
+    nothing about it): then UnknownOutcomeError."""
+    record = job.context
+    if type(record) is not Resent or index not in record.parts:
+        return error
+    return UnknownOutcomeError(
+        "the resends of a message whose answer was lost were throttled; it may have been sent",
+        cause=error,
+        transport=Transport.SMPP,
+    )
+
+
 def too_late(job: Job, now: float) -> bool:
     """Whether a resent job is about to be written after its window (less the margin) closed
     (a throttle pause or a rate-limit wait on its bind outlasted it): then it is failed as

@@ -98,7 +98,13 @@ from smscenter.smpp.receipts import (
     is_receipt,
     report_from_deliver_sm,
 )
-from smscenter.smpp.reconcile import ReconcilePolicy, settle_refusal, take_back, too_late
+from smscenter.smpp.reconcile import (
+    ReconcilePolicy,
+    settle_refusal,
+    take_back,
+    throttled_out,
+    too_late,
+)
 
 __all__ = (
     "QueryResult",
@@ -1295,7 +1301,12 @@ class SMPPSession:
                     self._throttled()
                     job.throttles += 1
                     if job.throttles > self._throttle_retries:
-                        job.fail(status_error(status, "submit_sm"))
+                        error = status_error(status, "submit_sm")
+                        if job.context is not None:  # a resend may have gone out before
+                            error = throttled_out(job, index, error)
+                            if isinstance(error, UnknownOutcomeError):
+                                counters.unknown += 1
+                        job.fail(error)
                         job.todo.clear()
                     elif job.error is None:
                         if not job.todo and job is not self._current:

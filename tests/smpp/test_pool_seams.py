@@ -140,3 +140,43 @@ async def test_a_throttled_resend_is_not_written_after_the_window(sim: SMSCSimul
     assert len(sim.sent) == 1, "sent twice"
     assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
     assert stats.unknown == 2
+
+
+async def test_a_resend_throttled_out_stays_unknown(sim: SMSCSimulator) -> None:
+    # The first write was stored (its answer lost in the drop); every resend is throttled
+    # until throttle_retries is spent. A throttle answer says nothing about the first write:
+    # the message may have gone out, so the caller must hear "unknown", not a definite
+    # ThrottledError that invites sending it again.
+    sim.behaviour.smpp.drop_loses_answers = True
+    sim.behaviour.smpp.throughput = 0.1  # the first submit takes the one token for 10 s
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        limits=Limits(max_rate=None),
+        reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+        timeouts=Timeouts(10),
+        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL),
+        throttle_pause=0.02,
+        throttle_retries=2,
+    ) as pool:
+        sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
+        sim.behaviour.smpp.refuse_binds_for(0.1)  # time to turn the drops off again
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                outcomes: list[SendOutcome] = []
+
+                async def send() -> None:
+                    messages = (Message(to=f"+7999000000{i}", text="x") for i in range(2))
+                    outcomes.extend([o async for o in pool.send_many(messages)])
+
+                tg.start_soon(send)
+                while not sim.smpp.counters.drops:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.005)
+                sim.behaviour.smpp.drop_after_pdus = None
+        stats = pool.statistics()
+    assert len(sim.sent) == 1, "the first message went out"
+    assert sim.smpp.counters.throttled >= 6
+    assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
+    assert stats.unknown == 2
