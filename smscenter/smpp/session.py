@@ -1301,7 +1301,7 @@ class SMPPSession:
                     self._throttled()
                     job.throttles += 1
                     if job.throttles > self._throttle_retries:
-                        error = status_error(status, "submit_sm")
+                        error: BaseException = status_error(status, "submit_sm")
                         if job.context is not None:  # a resend may have gone out before
                             error = throttled_out(job, index, error)
                             if isinstance(error, UnknownOutcomeError):
