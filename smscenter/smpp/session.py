@@ -871,7 +871,9 @@ class SMPPSession:
             self._current = None
         leftovers.extend(self._retry)
         self._retry.clear()
-        for job in leftovers + resend:
+        # A long message cut mid-window is both a leftover and a resend: back once, not twice.
+        leftovers.extend(job for job in resend if job not in leftovers)
+        for job in leftovers:
             if job.state is JobState.DONE:
                 continue
             if job.error is None and job.todo:

@@ -180,3 +180,45 @@ async def test_a_resend_throttled_out_stays_unknown(sim: SMSCSimulator) -> None:
     assert sim.smpp.counters.throttled >= 6
     assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
     assert stats.unknown == 2
+
+
+async def test_a_long_message_cut_mid_window_goes_back_to_the_queue_once(
+    sim: SMSCSimulator,
+) -> None:
+    # Window 2, three parts: two are written (and never answered), the third waits on the
+    # bind. The drop puts the message back for a resend: once, or the queue counts it twice
+    # and withdraw_queued reports two outcomes for one message.
+    sim.behaviour.smpp.swallow_submits = True
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        window=2,
+        limits=Limits(max_rate=None),
+        reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+        timeouts=Timeouts(10),
+        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL),
+    ) as pool:
+        errors: list[BaseException] = []
+        async with anyio.create_task_group() as tg:
+
+            async def send() -> None:
+                try:
+                    await pool.send(Message(to="+79990000001", text="long " * 80))
+                except Exception as exc:
+                    errors.append(exc)
+
+            tg.start_soon(send)
+            with anyio.fail_after(5):
+                while sim.smpp.counters.swallowed < 2:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.005)
+                sim.behaviour.smpp.refuse_binds_for(5)
+                sim.smpp.disconnect_all()
+                while not pool.statistics().queued:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.005)
+            queued = pool.statistics().queued
+            withdrawn = pool.withdraw_queued(ConnectionError("stopped"))
+    assert queued == 1
+    assert len(withdrawn) == 1
+    assert [type(e) for e in errors] == [UnknownOutcomeError]
