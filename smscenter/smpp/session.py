@@ -1389,6 +1389,8 @@ class SMPPSession:
                 if broken is not None and broken in pending:
                     job, _index = pending.pop(broken)
                     job.in_flight -= 1
+                    if job.counts_rate:
+                        counters.unknown += 1  # like a lost answer: it may have been sent
                     job.fail(UnknownOutcomeError("the answer was malformed", cause=event.error))
                     job.todo.clear()
                     job.finish_if_done()

@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from _quirky_smsc import QuirkySMSC
 
 from smscenter import (
+    Credentials,
     Limits,
     Message,
     ReconcilePolicy,
@@ -222,3 +224,30 @@ async def test_a_long_message_cut_mid_window_goes_back_to_the_queue_once(
     assert queued == 1
     assert len(withdrawn) == 1
     assert [type(e) for e in errors] == [UnknownOutcomeError]
+
+
+async def test_answers_without_an_id_count_as_unknown() -> None:
+    # An OK submit_sm_resp with an empty message_id ends the message UnknownOutcomeError: the
+    # statistics count it there too, as they do every other unknown outcome.
+    async with (
+        QuirkySMSC("empty_id", quirky=lambda n: n % 3 == 0) as smsc,
+        SMPPPool(
+            "127.0.0.1",
+            smsc.port,
+            Credentials("acme", "secret"),
+            limits=Limits(max_rate=None),
+            timeouts=Timeouts(5),
+        ) as pool,
+    ):
+        with anyio.fail_after(20):
+            outcomes = [
+                o
+                async for o in pool.send_many(
+                    Message(to=f"+7999{i:07d}", text="bulk") for i in range(30)
+                )
+            ]
+        stats = pool.statistics()
+    unknown = sum(isinstance(o.error, UnknownOutcomeError) for o in outcomes)
+    assert unknown == smsc.quirky_answers == 10
+    assert stats.unknown == unknown
+    assert stats.acknowledged == 20
