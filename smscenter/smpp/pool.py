@@ -45,6 +45,7 @@ from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler
+from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.reconcile import ReconcilePolicy
 from smscenter.smpp.session import (
@@ -252,6 +253,9 @@ class SMPPPool:
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(self._timeouts.pool)
+        # One for all binds: parts of a long incoming message may arrive on different binds
+        # (after a reconnect, or with MCONn).
+        self._reassembler = Reassembler()
         self._limiter = RateLimiter(limits.max_rate)
         self._reports = _ReportBuffer(
             report_buffer or max(1000, 2 * limits.window * limits.connections)
@@ -389,6 +393,7 @@ class SMPPPool:
                 name=f"{host}:{port}#{slot.number + 1}",
                 receipt_reader=self._receipt_ids.read,
                 on_late_answer=self._on_late_answer,
+                reassembler=self._reassembler,
             )
             refused = False
             try:

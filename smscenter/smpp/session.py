@@ -500,6 +500,7 @@ class SMPPSession:
     :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
+    :param reassembler: joins multi-part incoming messages (shared by a pool's binds).
     :raises ValueError: credentials without a plain password.
     """
 
@@ -527,6 +528,7 @@ class SMPPSession:
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
+        reassembler: Reassembler | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValidationError("an SMPP bind needs a login and a plain password")
@@ -590,7 +592,9 @@ class SMPPSession:
         self._on_late_answer = on_late_answer
         # After the SMSC's unbind: when to stop waiting for answers still in flight.
         self._drain_until: float | None = None
-        self._reassembler = Reassembler()
+        # Shared by a pool's binds: each part is answered when it arrives, so parts held when
+        # a bind drops are not sent again; they must meet the rest on another bind.
+        self._reassembler = reassembler if reassembler is not None else Reassembler()
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
         #: The SMSC ended the bind with an unbind (e.g. another bind of the login without

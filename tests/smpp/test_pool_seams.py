@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 
 import anyio
 import pytest
+from _fake_smsc import FakeSMSC, mo
 from _quirky_smsc import QuirkySMSC
 
 from smscenter import (
     Credentials,
+    IncomingMessage,
     Limits,
     Message,
     ReconcilePolicy,
@@ -251,3 +253,36 @@ async def test_answers_without_an_id_count_as_unknown() -> None:
     assert unknown == smsc.quirky_answers == 10
     assert stats.unknown == unknown
     assert stats.acknowledged == 20
+
+
+async def test_a_long_incoming_message_survives_a_reconnect_between_its_parts() -> None:
+    # Each part is answered when it arrives (a stop-and-wait SMSC must not stall), so the
+    # SMSC will not send it again: when the bind drops between parts, the parts already held
+    # must still meet the rest, which come on the next bind.
+    udh = [bytes([5, 0, 3, 0x2B, 2, n]) for n in (1, 2)]
+    async with (
+        FakeSMSC() as smsc,
+        SMPPPool(
+            "127.0.0.1",
+            smsc.port,
+            Credentials("acme", "secret"),
+            connections=1,
+            reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+            timeouts=Timeouts(5),
+        ) as pool,
+    ):
+        first = smsc.live_peers[0]
+        await first.deliver(mo(b"one, ", udh=udh[0]))
+        with anyio.fail_after(5):
+            while not smsc.deliver_resps:  # noqa: ASYNC110 - bounded poll
+                await anyio.sleep(0.002)
+            await first.drop()
+            while not [p for p in smsc.live_peers if p is not first]:  # noqa: ASYNC110
+                await anyio.sleep(0.002)
+        second = [p for p in smsc.live_peers if p is not first][0]
+        await second.deliver(mo(b"two", udh=udh[1]))
+        async with pool.reports() as stream:
+            with anyio.fail_after(3):
+                event = await stream.receive()
+    assert isinstance(event, IncomingMessage)
+    assert event.text == "one, two"
