@@ -479,8 +479,8 @@ class HTTPClient(AccountCalls, MailingCalls):
         did, the result has :attr:`SendResult.confirmed_by_status` set.
 
         :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
-        :raises ValueError: the message is not a :class:`Message` (validation happens when the
-            message is built, before any request).
+        :raises TypeError: the message is not a :class:`Message` (its own validation happens
+            when it is built, before any request).
         :raises smscenter.APIError: the provider refused (a subclass per error code).
         :raises smscenter.TransportError: the request never reached the provider whole (no
             connection, not written): nothing was sent, and sending again is safe.
