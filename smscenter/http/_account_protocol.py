@@ -436,7 +436,7 @@ def add_sub_client_request(
     _opt(params, "phone", phone)
     _opt(params, "sender", sender)
     _opt(params, "url", callback_url)
-    return Request(command="users", action="users.add", params=tuple(params))
+    return Request(command="users", action="users.add", params=tuple(params), acts=True)
 
 
 def change_sub_client_request(
@@ -471,6 +471,7 @@ def pay_sub_client_request(login: str, amount: Decimal) -> Request:
         command="users",
         action="users.pay",
         params=(("pay", "1"), ("user", login), ("sum", format(amount, "f"))),
+        acts=True,
     )
 
 

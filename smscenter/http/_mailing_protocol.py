@@ -86,7 +86,7 @@ def add_mailing_request(
     _mailing_options(
         params, price_only=price_only, repeat=repeat, max_repeats=max_repeats, resend=resend
     )
-    return Request(command="jobs", action="jobs.add", params=tuple(params))
+    return Request(command="jobs", action="jobs.add", params=tuple(params), acts=not price_only)
 
 
 def add_template_mailing_request(
@@ -113,7 +113,7 @@ def add_template_mailing_request(
     _mailing_options(
         params, price_only=price_only, repeat=repeat, max_repeats=max_repeats, resend=resend
     )
-    return Request(command="jobs", action="jobs.add", params=tuple(params))
+    return Request(command="jobs", action="jobs.add", params=tuple(params), acts=not price_only)
 
 
 def mailing_request(mailing_id: str) -> Request:

@@ -67,7 +67,7 @@ def notify_event_request(
     _opt(params, "name", name)
     _opt(params, "host", host)
     _opt(params, "info", info)
-    return Request(command="ping", action="ping", params=tuple(params))
+    return Request(command="ping", action="ping", params=tuple(params), acts=True)
 
 
 def ported_numbers_request(day: date) -> Request:

@@ -73,12 +73,16 @@ class SendAttempts:
     provider started, and whether a further attempt may still start.
 
     :param connect: ``Timeouts.connect``: how long an attempt may take before it writes.
+    :param window: how long after a written attempt the provider refuses a repeat (default: its
+        one-minute duplicate window); 0 for a call no refusal protects, so no attempt starts
+        after one that may have been written.
     """
 
-    __slots__ = ("attempts", "connect", "first_written")
+    __slots__ = ("attempts", "connect", "first_written", "window")
 
-    def __init__(self, connect: float | None) -> None:
+    def __init__(self, connect: float | None, *, window: float | None = None) -> None:
         self.connect = _CONNECT_ALLOWANCE if connect is None else connect
+        self.window = DUPLICATE_WINDOW if window is None else window
         #: When the first attempt that may have been written started (None: none was).
         self.first_written: float | None = None
         self.attempts = 0
@@ -99,11 +103,18 @@ class SendAttempts:
         window of the first written attempt (so it cannot be sent twice)."""
         if self.first_written is None:
             return True
-        closes = self.first_written + DUPLICATE_WINDOW - RETRY_MARGIN
+        if self.window <= 0:
+            return False
+        closes = self.first_written + self.window - RETRY_MARGIN
         return now + self.connect <= closes
 
     def too_late(self) -> exc.PoolTimeout:
         """The error that ends the attempts when the window would be over."""
+        if self.window <= 0:
+            return exc.PoolTimeout(
+                "no further attempt: an earlier one may have reached the provider, and a "
+                "repeat could act twice"
+            )
         return exc.PoolTimeout(
             "no further attempt: it could reach the provider after its one-minute duplicate "
             "window, where a repeat is no longer refused"

@@ -91,12 +91,16 @@ class Request:
         the ``endpoint`` an :class:`~smscenter.exceptions.APIError` reports.
     :ivar params: form fields, without credentials and without ``fmt``/``charset``.
     :ivar files: attachments; when present the body is multipart.
+    :ivar acts: the call acts (creates a mailing, sends a notification, rents a number, creates
+        or pays a sub-client): once an attempt may have reached the provider it is not repeated,
+        since a repeat could act twice.
     """
 
     command: str
     action: str
     params: tuple[tuple[str, str], ...] = ()
     files: tuple[Attachment, ...] = ()
+    acts: bool = False
 
     @property
     def path(self) -> str:
@@ -513,7 +517,9 @@ def buy_number_request(phone: str, *, renew: bool = True) -> Request:
     params: list[tuple[str, str]] = [("buy", "1"), ("phone", phone)]
     if not renew:
         params.append(("noprolong", "1"))
-    return Request(command="receive_phones", action="receive_phones.buy", params=tuple(params))
+    return Request(
+        command="receive_phones", action="receive_phones.buy", params=tuple(params), acts=True
+    )
 
 
 def set_number_renewal_request(phone: str, *, renew: bool) -> Request:

@@ -390,8 +390,29 @@ class HTTPClient(AccountCalls, MailingCalls):
         return data
 
     async def _call(self, request: proto.Request) -> Any:
-        """Send ``request`` over the host list; raise the typed error for an error answer."""
-        data, _ = await self._call_with_attempts(request)
+        """Send ``request`` over the host list; raise the typed error for an error answer.
+
+        A request that acts (:attr:`~smscenter.http._protocol.Request.acts`) is not repeated
+        once an attempt may have reached the provider; if none was answered, the call ends
+        with UnknownOutcomeError.
+        """
+        if request.acts:
+            attempts = SendAttempts(self._timeouts.connect, window=0.0)
+            try:
+                data, _ = await self._call_with_attempts(request, attempts)
+            except (exc.TransportError, exc.RemoteProtocolError) as error:
+                if not attempts.written:
+                    raise  # never written: it did nothing
+                logger.warning("http.%s.unknown", request.action)
+                raise exc.UnknownOutcomeError(
+                    f"{request.action}: the request was written but no answer came after "
+                    f"{attempts.attempts} attempt(s); it may have taken effect: check before "
+                    "repeating it",
+                    cause=error,
+                    transport=exc.Transport.HTTP,
+                ) from None
+        else:
+            data, _ = await self._call_with_attempts(request)
         try:
             return proto.check_answer(request, data)
         except exc.SMSCenterError as error:
@@ -413,6 +434,8 @@ class HTTPClient(AccountCalls, MailingCalls):
         for number, base in enumerate(urls, start=1):
             if number > 1:
                 pause = self._retry.delay(number - 1, self._random.random())
+                if sends is not None and not sends.may_start(anyio.current_time() + pause):
+                    raise sends.too_late()  # no pause for an attempt that cannot start
                 logger.debug("http.%s.retry attempt=%d pause=%.3f", request.action, number, pause)
                 await anyio.sleep(pause)
             try:
@@ -456,8 +479,8 @@ class HTTPClient(AccountCalls, MailingCalls):
         did, the result has :attr:`SendResult.confirmed_by_status` set.
 
         :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
-        :raises ValueError: the message is not a :class:`Message` (validation happens when the
-            message is built, before any request).
+        :raises TypeError: the message is not a :class:`Message` (its own validation happens
+            when it is built, before any request).
         :raises smscenter.APIError: the provider refused (a subclass per error code).
         :raises smscenter.TransportError: the request never reached the provider whole (no
             connection, not written): nothing was sent, and sending again is safe.
