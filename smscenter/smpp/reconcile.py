@@ -54,6 +54,9 @@ class ReconcilePolicy:
     A message refused as a duplicate ends *accepted*: a
     :class:`~smscenter.models.SendResult` with ``confirmed_by_duplicate=True`` whose
     ``message_id`` is None unless the refusal carried the id (or the first part was answered).
+    A resend refused with any other status (throttling included, once ``throttle_retries`` is
+    spent) ends :class:`~smscenter.exceptions.UnknownOutcomeError`: that refusal says nothing
+    about the first write.
 
     :ivar duplicate_status: the ``command_status`` of the SMSC's duplicate refusal.
     :ivar window: the SMSC's duplicate window in seconds (the provider: one minute).
@@ -135,15 +138,16 @@ def settle_refusal(job: Job, index: int, pdu: Pdu, now: float) -> bool | None:
     return None
 
 
-def throttled_out(job: Job, index: int, error: BaseException) -> BaseException:
-    """The error for part ``index`` of ``job`` refused for speed once too often: ``error``,
-    unless the part is a resend, whose first write may have gone out (a throttle answer says
-    nothing about it): then UnknownOutcomeError."""
+def resend_refused(job: Job, index: int, error: BaseException) -> BaseException:
+    """The error for part ``index`` of ``job`` refused for good (or for speed once too often):
+    ``error``, unless the part is a resend. A refusal of a resend other than the duplicate one
+    says nothing about the first write, which may have gone out: then UnknownOutcomeError."""
     record = job.context
     if type(record) is not Resent or index not in record.parts:
         return error
     return UnknownOutcomeError(
-        "the resends of a message whose answer was lost were throttled; it may have been sent",
+        "a resend of a message whose answer was lost was refused, not as a duplicate; the "
+        "first may have been sent",
         cause=error,
         transport=Transport.SMPP,
     )

@@ -100,9 +100,9 @@ from smscenter.smpp.receipts import (
 )
 from smscenter.smpp.reconcile import (
     ReconcilePolicy,
+    resend_refused,
     settle_refusal,
     take_back,
-    throttled_out,
     too_late,
 )
 
@@ -1309,7 +1309,7 @@ class SMPPSession:
                     if job.throttles > self._throttle_retries:
                         error: BaseException = status_error(status, "submit_sm")
                         if job.context is not None:  # a resend may have gone out before
-                            error = throttled_out(job, index, error)
+                            error = resend_refused(job, index, error)
                             if isinstance(error, UnknownOutcomeError):
                                 counters.unknown += 1
                         job.fail(error)
@@ -1320,9 +1320,15 @@ class SMPPSession:
                         job.todo.append(index)
                         continue
                 elif status != _ROK:
+                    error = status_error(status, pdu.command_id.name.lower())
+                    if job.context is not None:  # a resend may have gone out before
+                        error = resend_refused(job, index, error)
                     if job.counts_rate:
-                        counters.rejected += 1
-                    job.fail(status_error(status, pdu.command_id.name.lower()))
+                        if isinstance(error, UnknownOutcomeError):
+                            counters.unknown += 1
+                        else:
+                            counters.rejected += 1
+                    job.fail(error)
                     job.todo.clear()
                 else:  # accepted, but another part already failed
                     if job.counts_rate:

@@ -286,3 +286,44 @@ async def test_a_long_incoming_message_survives_a_reconnect_between_its_parts() 
                 event = await stream.receive()
     assert isinstance(event, IncomingMessage)
     assert event.text == "one, two"
+
+
+async def test_a_resend_refused_otherwise_than_as_a_duplicate_stays_unknown(
+    sim: SMSCSimulator,
+) -> None:
+    # The policy names another status than the one the SMSC uses for duplicates (the provider
+    # does not document it): the resend of a message that went out is refused with a status
+    # the policy does not read as "duplicate". That refusal says nothing about the first
+    # write: the caller must hear "unknown", not a definite refusal that invites a resend.
+    sim.behaviour.smpp.drop_loses_answers = True
+    async with SMPPPool(
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        connections=1,
+        limits=Limits(max_rate=None),
+        reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
+        timeouts=Timeouts(10),
+        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSYSERR),
+    ) as pool:
+        sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
+        sim.behaviour.smpp.refuse_binds_for(0.1)  # time to turn the drops off again
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                outcomes: list[SendOutcome] = []
+
+                async def send() -> None:
+                    messages = (Message(to=f"+7999000000{i}", text="x") for i in range(2))
+                    outcomes.extend([o async for o in pool.send_many(messages)])
+
+                tg.start_soon(send)
+                while not sim.smpp.counters.drops:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.005)
+                sim.behaviour.smpp.drop_after_pdus = None
+        stats = pool.statistics()
+    assert sim.smpp.counters.duplicates == 1
+    assert len(sim.sent) == 2, "the first went out the first time, the second on its resend"
+    first, second = sorted(outcomes, key=lambda o: o.index)
+    assert isinstance(first.error, UnknownOutcomeError)
+    assert second.ok
+    assert stats.unknown == 1 and stats.rejected == 0
