@@ -335,7 +335,7 @@ class JobQueue:
                 if job.state is not JobState.QUEUED:
                     continue
                 if job.deadline is not None and job.deadline <= now:
-                    self.give_up(job, _pool_timeout(self.pool_timeout))
+                    self.give_up(job, _pool_timeout(self.pool_timeout, job))
                     continue
                 job.state = JobState.STARTED
                 if job.taken_at is None:
@@ -393,7 +393,7 @@ class JobQueue:
                     continue
                 if job.deadline is not None and job.deadline <= now:
                     dq.popleft()
-                    self.give_up(job, _pool_timeout(self.pool_timeout))
+                    self.give_up(job, _pool_timeout(self.pool_timeout, job))
                     continue
                 if job.deadline is not None and (nxt is None or job.deadline < nxt):
                     nxt = job.deadline
@@ -411,7 +411,7 @@ class JobQueue:
     def give_up(self, job: Job, error: BaseException) -> None:
         """End a job that was taken out of the queue (or a bind gave back) unwritten this time:
         with ``error``, or UnknownOutcomeError if some part went out before (counted)."""
-        if job.written and job.state is not JobState.DONE:
+        if job.written and job.counts_rate and job.state is not JobState.DONE:
             self.unknown += 1
         job.finish(_not_sent(job, error))
 
@@ -421,6 +421,12 @@ def _not_sent(job: Job, error: BaseException) -> BaseException:
     a bind that dropped after writing some of its parts was partly sent: its outcome is
     unknown, not "never written"."""
     if job.written:
+        if job.context is not None:  # put back by ReconcilePolicy for a resend
+            return UnknownOutcomeError(
+                "the answer to the message was lost when its bind dropped, and it was not "
+                "written again; it may have been sent",
+                cause=error,
+            )
         return UnknownOutcomeError(
             "some parts of the message were sent before its bind dropped; the rest were not",
             cause=error,
@@ -428,5 +434,7 @@ def _not_sent(job: Job, error: BaseException) -> BaseException:
     return error
 
 
-def _pool_timeout(timeout: float | None) -> PoolTimeout:
+def _pool_timeout(timeout: float | None, job: Job) -> PoolTimeout:
+    if job.context is not None:  # a ReconcilePolicy resend: its deadline is the window's
+        return PoolTimeout("no bind could resend it within the provider's duplicate window")
     return PoolTimeout(f"no bind took the message within the pool timeout of {timeout} s")

@@ -100,6 +100,9 @@ async def test_resends_given_up_in_the_queue_count_as_unknown(sim: SMSCSimulator
         stats = pool.statistics()
     assert [type(o.error) for o in outcomes] == [UnknownOutcomeError, UnknownOutcomeError]
     assert stats.unknown == 2
+    # The error says what happened (not "some parts were sent", nor a pool timeout of None s).
+    assert "answer to the message was lost" in str(outcomes[0].error)
+    assert "duplicate window" in str(getattr(outcomes[0].error, "cause", None))
 
 
 async def test_a_throttled_resend_is_not_written_after_the_window(sim: SMSCSimulator) -> None:
