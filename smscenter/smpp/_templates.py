@@ -102,7 +102,7 @@ class SubmitBuilder:
         """What :meth:`build` gives, except that a cached content to a plain number comes as
         the encoded ``submit_sm`` *body* (``bytes``, byte for byte the encoder's, header not
         included): the bind then only packs a header around it
-        (:meth:`~smscenter.smpp.connection.SMPPConnection.send_submit_body`). The bulk path.
+        (:meth:`~smscenter.smpp.connection.SMPPConnection.send_encoded`). The bulk path.
 
         :raises ValueError: as ``build_submit_sm`` does.
         """

@@ -71,7 +71,7 @@ from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState,
 from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.connection import ESME, SMPPConnection, State
-from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
 from smscenter.smpp.events import (
     BindComplete,
     BindRefused,
@@ -121,6 +121,7 @@ _STARTED = JobState.STARTED
 _DONE = JobState.DONE
 _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
+_SUBMIT_SM = CommandId.SUBMIT_SM
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -560,7 +561,6 @@ class SMPPSession:
             ESME,
             window=window,
             enquire_link_interval=self._timeouts.enquire_link,
-            batch_accepted=True,
         )
         self._stream: anyio.abc.ByteStream | None = None
         self._stack: AsyncExitStack | None = None
@@ -1185,7 +1185,7 @@ class SMPPSession:
                 part = pdus[index]
                 try:
                     if type(part) is bytes:
-                        seq = conn.send_submit_body(part, deadline)
+                        seq = conn.send_encoded(_SUBMIT_SM, (part,), deadline=deadline)[0]
                     else:
                         assert not isinstance(part, bytes)
                         seq = send(part, deadline=deadline)
@@ -1225,7 +1225,7 @@ class SMPPSession:
         """Write the collected bulk-form submits (``bodies[i]`` is ``jobs[i]``'s one part, its
         bookkeeping already done but for the sequence number); empties both lists."""
         try:
-            seqs = self._conn.send_submit_bodies(bodies, deadline)
+            seqs = self._conn.send_encoded(_SUBMIT_SM, bodies, deadline=deadline)
         except LocalProtocolError as exc:  # pragma: no cover - _pump checked state and room
             for job in jobs:
                 job.in_flight = 0
