@@ -44,6 +44,7 @@ import anyio
 import anyio.abc
 import attrs
 
+from smscenter._fastinit import fast_init, positional
 from smscenter.config import Credentials, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
@@ -63,9 +64,7 @@ from smscenter.models import (
     Message,
     MessageStatus,
     SendResult,
-    _fast_init,
     _make_send_result,
-    _maker,
 )
 from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
 from smscenter.smpp._ratelimit import RateLimiter
@@ -160,10 +159,10 @@ class SendOutcome:
         return self.result.message_id if self.result is not None else None
 
 
-# One SendOutcome per message: the cheaper constructors of models._fast_init / _maker.
-_fast_init(SendOutcome)
+# One SendOutcome per message: the cheaper constructors of smscenter._fastinit.
+fast_init(SendOutcome)
 #: ``_make_outcome(index, message, recipient, result, error)``, positional (pool.send_many).
-_make_outcome = _maker(SendOutcome)
+_make_outcome = positional(SendOutcome)
 if tuple(f.name for f in attrs.fields(SendOutcome)) != (
     "index",
     "message",
