@@ -256,10 +256,10 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     why it could not be measured)."""
     from smscenter import Message, SendResult
     from smscenter.exceptions import Transport
+    from smscenter.smpp.client.results import SendOutcome
     from smscenter.smpp.outgoing import build_submit_sm
     from smscenter.smpp.pdu import SubmitSmResp, decode_pdu
     from smscenter.smpp.receipts import report_from_deliver_sm
-    from smscenter.smpp.session import SendOutcome
 
     def cost(fn: Callable[[], object]) -> float:
         return _min_us(fn, number)
@@ -298,9 +298,9 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     try:  # the pool's bulk path (private helpers): what it does instead of the stages above
         from smscenter.models import _make_smpp_result
         from smscenter.smpp._templates import SubmitBuilder
+        from smscenter.smpp.client.results import make_outcome as _make_outcome
         from smscenter.smpp.outgoing import SubmitOptions
         from smscenter.smpp.pdu import PduFramer
-        from smscenter.smpp.session import _make_outcome
     except ImportError as exc:
         stages.append(("the pool's bulk path", f"n/a ({exc})"))
     else:
