@@ -256,10 +256,10 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     why it could not be measured)."""
     from smscenter import Message, SendResult
     from smscenter.exceptions import Transport
-    from smscenter.smpp.outgoing import build_submit_sm
     from smscenter.smpp.pdu import SubmitSmResp, decode_pdu
     from smscenter.smpp.receipts import report_from_deliver_sm
     from smscenter.smpp.session import SendOutcome
+    from smscenter.smpp.submit import build_submit_sm
 
     def cost(fn: Callable[[], object]) -> float:
         return _min_us(fn, number)
@@ -274,7 +274,7 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
             cost(lambda: Message(to="79991234567", text=text)),
         ),
         (
-            "build_submit_sm (outgoing.py)",
+            "build_submit_sm, the PDUs (submit.py)",
             cost(lambda: build_submit_sm(message, "79991234567", reference=1)),
         ),
         ("SubmitSm.encode (pdu.py)", cost(pdu.encode)),
@@ -297,23 +297,27 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     ]
     try:  # the pool's bulk path (private helpers): what it does instead of the stages above
         from smscenter.models import _make_smpp_result
-        from smscenter.smpp._templates import SubmitBuilder
-        from smscenter.smpp.outgoing import SubmitOptions
         from smscenter.smpp.pdu import PduFramer
         from smscenter.smpp.session import _make_outcome
+        from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
     except ImportError as exc:
         stages.append(("the pool's bulk path", f"n/a ({exc})"))
     else:
         builder = SubmitBuilder(SubmitOptions())
-        builder.build(message, "79991234567")
-        builder.build(message, "79991234567")  # seen twice: a template from here on
-        stages.insert(
-            2,
+        builder.build(message, "79991234567")  # the message's shape is known from here on
+        # A new text each call (the --vary-text cell's), its Message made beforehand.
+        codes = [Message(to="79991234567", text=f"Your code is {n:06d}") for n in range(number * 7)]
+        fresh = iter(codes)
+        stages[2:2] = [
             (
-                "SubmitBuilder.build_wire, same text again: the body bytes (_templates.py)",
-                cost(lambda: builder.build_wire(message, "79991234568")),
+                "SubmitBuilder.build, a new text: the body bytes (submit.py)",
+                cost(lambda: builder.build(next(fresh), "79991234567")),
             ),
-        )
+            (
+                "SubmitBuilder.build, same text again: the body bytes (submit.py)",
+                cost(lambda: builder.build(message, "79991234567")),
+            ),
+        ]
         run = resp * 100
 
         def take_run() -> object:
@@ -322,7 +326,7 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
             return framer.take_accepted(0x80000004, 65, [])
 
         stages.insert(
-            5,
+            6,
             (
                 "PduFramer.take_accepted, per submit_sm_resp of a 100-PDU read (pdu.py)",
                 cost(take_run) / 100,

@@ -32,6 +32,7 @@ from smscenter.exceptions import (
     APIError,
     ConnectError,
     ConnectionLost,
+    LocalProtocolError,
     SMSCenterError,
     Transport,
     ValidationError,
@@ -41,9 +42,7 @@ from smscenter.models import Message, SendResult, _make_smpp_result
 from smscenter.smpp import reconcile
 from smscenter.smpp._dispatch import Job, JobQueue, JobState
 from smscenter.smpp._ratelimit import RateLimiter
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
@@ -62,6 +61,8 @@ from smscenter.smpp.session import (
     query_through,
     run_job,
 )
+from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
+from smscenter.smpp.system_type import SystemType
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -166,7 +167,7 @@ class SMPPPool:
         ``("smpp2.smscentre.com",)``.
     :param mode: transceiver (default), transmitter or receiver.
     :param system_type: extra flags (``ISO``, ``SINGLE``) as a string or
-        :class:`~smscenter.smpp.outgoing.SystemType`; ``MCONn`` is filled in from
+        :class:`~smscenter.smpp.system_type.SystemType`; ``MCONn`` is filled in from
         ``connections``.
     :param reconnect: the :class:`ReconnectPolicy`.
     :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
@@ -453,7 +454,7 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        pdus = self._builder.build_wire(message, recipient)
+        pdus = self._builder.build(message, recipient)
         return Job(
             pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient, index=index
         )
@@ -512,7 +513,7 @@ class SMPPPool:
         self._check_open()
         cap = _read_ahead(read_ahead) or self._read_ahead
         queue = self._queue
-        build = self._builder.build_wire
+        build = self._builder.build
         one_part = Job.one_part
         make_outcome, make_result = _make_outcome, _make_smpp_result
         canonical = canonical_message_id
@@ -573,7 +574,7 @@ class SMPPPool:
                         for recipient in message.to:
                             try:
                                 pdus = build(message, recipient)
-                            except ValueError as exc:
+                            except (ValueError, LocalProtocolError) as exc:  # nothing was sent
                                 early.append(
                                     SendOutcome(
                                         index=index,

@@ -69,7 +69,6 @@ from smscenter.models import (
 )
 from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
 from smscenter.smpp._ratelimit import RateLimiter
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.connection import ESME, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.events import (
@@ -88,7 +87,6 @@ from smscenter.smpp.events import (
     UnbindComplete,
     UnbindReceived,
 )
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
 from smscenter.smpp.reassembly import Reassembler
@@ -105,6 +103,8 @@ from smscenter.smpp.reconcile import (
     take_back,
     too_late,
 )
+from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
+from smscenter.smpp.system_type import SystemType
 
 __all__ = (
     "QueryResult",
@@ -919,7 +919,7 @@ class SMPPSession:
         if not self.mode.can_send:
             raise RuntimeError("a receiver bind cannot send")
         recipient = check_single(message)
-        pdus = self._builder.build_wire(message, recipient)
+        pdus = self._builder.build(message, recipient)
         job = await run_job(
             self._queue,
             Job(pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient),

@@ -21,7 +21,10 @@ CORE_MODULES = [
     "smscenter.smpp.connection",
     "smscenter.smpp.text",
     "smscenter.smpp.receipts",
-    "smscenter.smpp.outgoing",
+    "smscenter.smpp.submit",
+    "smscenter.smpp.system_type",
+    "smscenter.smpp.provider_text",
+    "smscenter.smpp.times",
     "smscenter.smpp.reassembly",
 ]
 FORBIDDEN = ("anyio", "httpx", "socket")
