@@ -92,13 +92,13 @@ _LAZY: dict[str, str] = {
     "ReceiveNumber": "smscenter.http.records",
     "SenderId": "smscenter.http.records",
     "StatisticsRow": "smscenter.http.records",
-    "ReconnectPolicy": "smscenter.smpp.pool",
-    "ReconcilePolicy": "smscenter.smpp.reconcile",
-    "SMPPPool": "smscenter.smpp.pool",
-    "QueryResult": "smscenter.smpp.session",
-    "SendOutcome": "smscenter.smpp.session",
-    "SMPPSession": "smscenter.smpp.session",
-    "SMPPStatistics": "smscenter.smpp.session",
+    "ReconnectPolicy": "smscenter.smpp.client.pool",
+    "ReconcilePolicy": "smscenter.smpp.client.reconcile",
+    "SMPPPool": "smscenter.smpp.client.pool",
+    "QueryResult": "smscenter.smpp.client.results",
+    "SendOutcome": "smscenter.smpp.client.results",
+    "SMPPSession": "smscenter.smpp.client.session",
+    "SMPPStatistics": "smscenter.smpp.client.results",
 }
 
 if typing.TYPE_CHECKING:
@@ -117,13 +117,13 @@ if typing.TYPE_CHECKING:
     from smscenter.http.records import ReceiveNumber as ReceiveNumber
     from smscenter.http.records import SenderId as SenderId
     from smscenter.http.records import StatisticsRow as StatisticsRow
-    from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
-    from smscenter.smpp.pool import SMPPPool as SMPPPool
-    from smscenter.smpp.reconcile import ReconcilePolicy as ReconcilePolicy
-    from smscenter.smpp.session import QueryResult as QueryResult
-    from smscenter.smpp.session import SendOutcome as SendOutcome
-    from smscenter.smpp.session import SMPPSession as SMPPSession
-    from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
+    from smscenter.smpp.client.pool import ReconnectPolicy as ReconnectPolicy
+    from smscenter.smpp.client.pool import SMPPPool as SMPPPool
+    from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
+    from smscenter.smpp.client.results import QueryResult as QueryResult
+    from smscenter.smpp.client.results import SendOutcome as SendOutcome
+    from smscenter.smpp.client.results import SMPPStatistics as SMPPStatistics
+    from smscenter.smpp.client.session import SMPPSession as SMPPSession
 
 
 def __getattr__(name: str) -> object:

@@ -23,10 +23,10 @@ import attrs
 
 from smscenter.exceptions import Transport, UnknownOutcomeError
 from smscenter.models import SendResult
-from smscenter.smpp._dispatch import THROTTLE_STATUSES
+from smscenter.smpp.statuses import THROTTLE_STATUSES
 
 if TYPE_CHECKING:
-    from smscenter.smpp._dispatch import Job
+    from smscenter.smpp.client._jobs import Job
     from smscenter.smpp.pdu import Pdu
 
 __all__ = ("ReconcilePolicy",)
