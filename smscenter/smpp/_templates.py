@@ -22,6 +22,7 @@ import attrs
 
 from smscenter.exceptions import LocalProtocolError
 from smscenter.models import Message
+from smscenter.smpp._codec import cstr_limit
 from smscenter.smpp.constants import HEADER_LENGTH
 from smscenter.smpp.outgoing import _ADDRESS_MAX, SubmitOptions, _destination, build_submit_sm
 from smscenter.smpp.pdu import SubmitSm
@@ -34,7 +35,7 @@ _MAX_TEMPLATES = 256
 _new = object.__new__
 _osa = object.__setattr__
 # destination_addr's C-string limit (NUL included) as SubmitSm's encoder checks it.
-_DEST_LIMIT = next(limit for name, _, limit in SubmitSm._layout if name == "destination_addr")
+_DEST_LIMIT = cstr_limit(SubmitSm, "destination_addr")
 # The dest_addr_ton + dest_addr_npi octets of the usual pairs, built once.
 _TON_NPI = {(ton << 8) | npi: bytes((ton, npi)) for ton in range(8) for npi in range(19)}
 

@@ -52,7 +52,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.outgoing import SystemType, absolute_time, parse_provider_text
-from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm, Tlv
+from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm
 from smscenter.smpp.receipts import PROVIDER_TZ, render_receipt_text
 from smscenter.smpp.text import (
     choose_encoding,
@@ -62,6 +62,7 @@ from smscenter.smpp.text import (
     parse_udh,
     split_encoded,
 )
+from smscenter.smpp.tlv import Tlv
 from smscenter.testing import _state as st
 from smscenter.testing._state import (
     IncomingRecord,
