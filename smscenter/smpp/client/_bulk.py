@@ -9,13 +9,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
-from smscenter.exceptions import Transport, ValidationError
+from smscenter.exceptions import LocalProtocolError, Transport, ValidationError
 from smscenter.ids import canonical_message_id
 from smscenter.models import Message, _make_smpp_result
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
 from smscenter.smpp.client.results import SendOutcome, make_outcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
+from smscenter.smpp.submit import SubmitBuilder
 
 __all__ = ("check_read_ahead", "send_many")
 
@@ -53,7 +53,7 @@ async def send_many(
     """
     check_open()
     cap = _check_read_ahead(read_ahead) or default_read_ahead
-    build = builder.build_wire
+    build = builder.build
     one_part = Job.one_part
     make, make_result = make_outcome, _make_smpp_result
     canonical = canonical_message_id
@@ -112,7 +112,7 @@ async def send_many(
                     for recipient in message.to:
                         try:
                             pdus = build(message, recipient)
-                        except ValueError as exc:
+                        except (ValueError, LocalProtocolError) as exc:  # nothing was sent
                             early.append(
                                 SendOutcome(
                                     index=index,

@@ -30,7 +30,6 @@ from smscenter.config import Credentials, Limits, ReconnectPolicy, Timeouts
 from smscenter.exceptions import ConnectionLost, ValidationError
 from smscenter.ids import ReceiptIdStyle
 from smscenter.models import Message, SendResult
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.client import reconcile
 from smscenter.smpp.client._binds import Binds
 from smscenter.smpp.client._bulk import check_read_ahead, send_many
@@ -54,8 +53,9 @@ from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
 from smscenter.smpp.client.session import SMPPSession
 from smscenter.smpp.constants import BindMode
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
+from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
+from smscenter.smpp.system_type import SystemType
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -113,7 +113,7 @@ class SMPPPool:
         ``("smpp2.smscentre.com",)``.
     :param mode: transceiver (default), transmitter or receiver.
     :param system_type: extra flags (``ISO``, ``SINGLE``) as a string or
-        :class:`~smscenter.smpp.outgoing.SystemType`; ``MCONn`` is filled in from
+        :class:`~smscenter.smpp.system_type.SystemType`; ``MCONn`` is filled in from
         ``connections``.
     :param reconnect: the :class:`ReconnectPolicy`.
     :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
@@ -331,7 +331,7 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        pdus = self._builder.build_wire(message, recipient)
+        pdus = self._builder.build(message, recipient)
         return Job(
             pdus, callback=noop, urgent=urgent, message=message, recipient=recipient, index=index
         )
