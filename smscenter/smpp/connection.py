@@ -32,9 +32,9 @@ from typing import Any
 import attrs
 
 from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.smpp._codec import HEADER, U32, cstr_limit
 from smscenter.smpp._state import ESME, LEGAL, SMSC, Role, State, mode_of, next_state
 from smscenter.smpp._window import Window
-from smscenter.smpp._wire import HEADER, U32, PduDecodeError
 from smscenter.smpp.constants import (
     DEFAULT_MAX_PDU_LENGTH,
     HEADER_LENGTH,
@@ -66,6 +66,7 @@ from smscenter.smpp.events import (
     new_submit_sm_received,
     new_submits_accepted,
 )
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     BindReceiver,
     BindTransceiver,
@@ -74,7 +75,7 @@ from smscenter.smpp.pdu import (
     GenericNack,
     Outbind,
     Pdu,
-    PduFramer,
+    PduDecodeError,
     SubmitSmResp,
     UnbindResp,
 )
@@ -131,8 +132,8 @@ _GENERIC_NACK = CommandId.GENERIC_NACK
 _SUBMIT_SM_RESP = CommandId.SUBMIT_SM_RESP
 _SUBMIT_SM = CommandId.SUBMIT_SM
 _pack_header = HEADER.pack
-# message_id is a C-Octet String of at most 65 octets, NUL included (SMPP 3.4 §4.4.2).
-_MESSAGE_ID_LIMIT = 65
+# message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
+_MESSAGE_ID_LIMIT = cstr_limit(SubmitSmResp, "message_id")
 _ROK = 0
 # Responses whose OK answer must carry the message id the SMSC assigned (SMPP 3.4 §4.4.2,
 # §4.5.2, §4.7.2).

@@ -22,15 +22,9 @@ from smscenter.smpp.events import (
     ResponseReceived,
     SubmitsAccepted,
 )
-from smscenter.smpp.pdu import (
-    BindTransceiverResp,
-    DeliverSm,
-    PduFramer,
-    SubmitSm,
-    SubmitSmResp,
-    Tlv,
-    Unbind,
-)
+from smscenter.smpp.framer import PduFramer
+from smscenter.smpp.pdu import BindTransceiverResp, DeliverSm, SubmitSm, SubmitSmResp, Unbind
+from smscenter.smpp.tlv import Tlv
 
 
 def bound(*, window: int = 100) -> SMPPConnection:
