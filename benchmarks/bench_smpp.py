@@ -254,8 +254,7 @@ def breakdown(number: int = 2000) -> list[tuple[str, float | str]]:
     """What one message costs in each stage the pool's hot path goes through, measured in
     isolation (no I/O), so a target miss can be attributed. Returns (stage, microseconds or
     why it could not be measured)."""
-    from smscenter import Message, SendResult
-    from smscenter.exceptions import Transport
+    from smscenter import Message, SendResult, Transport
     from smscenter.smpp.outgoing import build_submit_sm
     from smscenter.smpp.pdu import SubmitSmResp, decode_pdu
     from smscenter.smpp.receipts import report_from_deliver_sm

@@ -1,8 +1,82 @@
-"""SMPP 3.4 for smscenter.
+"""SMPP 3.4 for smscenter: the pool, its sessions and the types they take and give.
+
+:class:`SMPPPool` (also ``smscenter.SMPPPool``) is the client most code wants. This package also
+names what a closer look needs: one bind (:class:`SMPPSession`), its statistics and query
+answers, the receipt stream, the bind's options (:class:`SystemType`, :class:`BindMode`,
+:class:`SubmitOptions`), late answers and the SMPP status codes.
 
 The sans-IO core (no sockets, no clock, no tasks) lives in :mod:`smscenter.smpp.constants`,
 :mod:`smscenter.smpp.pdu` (PDUs, codec, framer), :mod:`smscenter.smpp.events` and
 :mod:`smscenter.smpp.connection` (the session state machine for both ESME and SMSC roles).
+Every name here loads on first use, so importing the core never pulls anyio.
 """
 
 from __future__ import annotations
+
+import typing
+
+from smscenter import _exports
+
+# name -> the module that defines it. Each is also in the TYPE_CHECKING block and in __all__;
+# tests/test_public_api.py checks that the three agree.
+_LAZY: dict[str, str] = {
+    "BindMode": "smscenter.smpp.constants",
+    "CommandStatus": "smscenter.smpp.constants",
+    "LateAnswer": "smscenter.smpp.overdue",
+    "LateAnswerHandler": "smscenter.smpp.overdue",
+    "QueryResult": "smscenter.smpp.session",
+    "ReceiptIdStyle": "smscenter.ids",
+    "ReconcilePolicy": "smscenter.smpp.reconcile",
+    "ReconnectPolicy": "smscenter.smpp.pool",
+    "ReportStream": "smscenter.smpp.session",
+    "SMPPPool": "smscenter.smpp.pool",
+    "SMPPSession": "smscenter.smpp.session",
+    "SMPPStatistics": "smscenter.smpp.session",
+    "SendOutcome": "smscenter.smpp.session",
+    "SubmitOptions": "smscenter.smpp.outgoing",
+    "SystemType": "smscenter.smpp.outgoing",
+}
+
+if typing.TYPE_CHECKING:
+    from smscenter.ids import ReceiptIdStyle as ReceiptIdStyle
+    from smscenter.smpp.constants import BindMode as BindMode
+    from smscenter.smpp.constants import CommandStatus as CommandStatus
+    from smscenter.smpp.outgoing import SubmitOptions as SubmitOptions
+    from smscenter.smpp.outgoing import SystemType as SystemType
+    from smscenter.smpp.overdue import LateAnswer as LateAnswer
+    from smscenter.smpp.overdue import LateAnswerHandler as LateAnswerHandler
+    from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
+    from smscenter.smpp.pool import SMPPPool as SMPPPool
+    from smscenter.smpp.reconcile import ReconcilePolicy as ReconcilePolicy
+    from smscenter.smpp.session import QueryResult as QueryResult
+    from smscenter.smpp.session import ReportStream as ReportStream
+    from smscenter.smpp.session import SendOutcome as SendOutcome
+    from smscenter.smpp.session import SMPPSession as SMPPSession
+    from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
+
+
+def __getattr__(name: str) -> object:
+    return _exports.load(__name__, globals(), name, _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = (
+    "BindMode",
+    "CommandStatus",
+    "LateAnswer",
+    "LateAnswerHandler",
+    "QueryResult",
+    "ReceiptIdStyle",
+    "ReconcilePolicy",
+    "ReconnectPolicy",
+    "ReportStream",
+    "SMPPPool",
+    "SMPPSession",
+    "SMPPStatistics",
+    "SendOutcome",
+    "SubmitOptions",
+    "SystemType",
+)

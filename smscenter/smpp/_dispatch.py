@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from smscenter._provider import Transport
 from smscenter.exceptions import (
     APIError,
     AuthenticationError,
@@ -28,7 +29,6 @@ from smscenter.exceptions import (
     PoolTimeout,
     SMPPStatusError,
     ThrottledError,
-    Transport,
     UnknownOutcomeError,
 )
 from smscenter.smpp.constants import CommandStatus

@@ -18,11 +18,12 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import attrs
 
+from smscenter._provider import COMMENT_SEPARATOR
+from smscenter._provider import MOSCOW as PROVIDER_TZ
 from smscenter.exceptions import ValidationError
-from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind, SendWindow, Translit
+from smscenter.models import Message, MessageKind, SendWindow, Translit
 from smscenter.smpp.constants import NPI, TON
 from smscenter.smpp.pdu import SubmitSm
-from smscenter.smpp.receipts import PROVIDER_TZ
 from smscenter.smpp.text import (
     TextEncoding,
     choose_encoding,

@@ -27,13 +27,13 @@ import anyio
 import anyio.abc
 import attrs
 
+from smscenter._provider import Transport
 from smscenter.config import Credentials, Limits, Timeouts
 from smscenter.exceptions import (
     APIError,
     ConnectError,
     ConnectionLost,
     SMSCenterError,
-    Transport,
     ValidationError,
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id

@@ -16,13 +16,14 @@ an account set to another zone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote_plus
 
 import attrs
 
-from smscenter.exceptions import Transport
+from smscenter._provider import MOSCOW as PROVIDER_TZ
+from smscenter._provider import Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
@@ -51,10 +52,6 @@ __all__ = (
     "render_receipt_text",
     "report_from_deliver_sm",
 )
-
-#: The provider's clock: Moscow, UTC+3 (smscentre.com/api/smpp gives no zone; the service runs on
-#: Moscow time).
-PROVIDER_TZ: tzinfo = timezone(timedelta(hours=3), "MSK")
 
 
 @attrs.frozen(kw_only=True)

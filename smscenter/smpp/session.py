@@ -44,6 +44,7 @@ import anyio
 import anyio.abc
 import attrs
 
+from smscenter._provider import Transport
 from smscenter.config import Credentials, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
@@ -52,7 +53,6 @@ from smscenter.exceptions import (
     ConnectTimeout,
     LocalProtocolError,
     ResponseTimeout,
-    Transport,
     UnknownOutcomeError,
     ValidationError,
 )

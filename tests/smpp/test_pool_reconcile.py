@@ -18,12 +18,12 @@ from smscenter import (
     ReconcilePolicy,
     SendOutcome,
     SMPPPool,
-    SMPPSession,
     SMPPStatusError,
     Timeouts,
     TransportError,
     UnknownOutcomeError,
 )
+from smscenter.smpp import SMPPSession
 from smscenter.smpp._dispatch import Job
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import SubmitSm, SubmitSmResp
