@@ -44,9 +44,10 @@ TEXT_BYTES = TEXT.encode("ascii")
 
 
 def _text(n: int, vary: bool) -> str:
-    """The message text: the same for all, or (``vary``) a distinct code per message, same
-    length, as a one-time-password mailing would send."""
-    return f"Your code is {n % 10_000:04d}. Thank you" if vary else TEXT
+    """The message text: the same for all, or (``vary``) a distinct one per message, a fresh
+    number each time, as a one-time-password mailing sends (no text is ever seen twice, so
+    nothing built for one text can be reused for the next)."""
+    return f"Your code is {n:06d}" if vary else TEXT
 
 
 LOGIN = "bench"
@@ -147,8 +148,10 @@ _HEADER = struct.Struct(">IIII")
 # data_coding 0, sm_default_msg_id 0, sm_length, short_message.
 _RAW_HEAD = b"\0" + b"\x05\x00SMSC\0" + b"\x01\x01"
 _RAW_TAIL = b"\0\x00\x00\x00\0\0"
-_RAW_AFTER = b"\x00\x00\x00" + bytes([len(TEXT_BYTES)])
-_RAW_LENGTH = 16 + len(_RAW_HEAD) + 12 + len(_RAW_TAIL) + 1 + len(_RAW_AFTER) + len(TEXT_BYTES)
+_RAW_AFTER = b"\x00\x00\x00"
+# The length of everything but the text: header, head, 11-digit number + NUL, tail,
+# registered_delivery, after, sm_length.
+_RAW_FIXED = 16 + len(_RAW_HEAD) + 12 + len(_RAW_TAIL) + 1 + len(_RAW_AFTER) + 1
 
 
 class _RawClient(asyncio.Protocol):
@@ -174,10 +177,10 @@ class _RawClient(asyncio.Protocol):
         pack = _HEADER.pack
         for _ in range(free):
             self.sequence += 1
-            out.append(pack(_RAW_LENGTH, 0x00000004, 0, self.sequence))
-            out.append(_RAW_HEAD + _phone(self.sent).encode() + b"\0")
             text = _text(self.sent, True).encode() if self.vary else TEXT_BYTES
-            out.append(_RAW_TAIL + self.delivery + _RAW_AFTER + text)
+            out.append(pack(_RAW_FIXED + len(text), 0x00000004, 0, self.sequence))
+            out.append(_RAW_HEAD + _phone(self.sent).encode() + b"\0")
+            out.append(_RAW_TAIL + self.delivery + _RAW_AFTER + bytes((len(text),)) + text)
             self.sent += 1
 
     def start(self) -> None:
@@ -409,160 +412,13 @@ def run_smpplib(cfg: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-# --- aiosmpplib -------------------------------------------------------------------------------
+# --- aiosmpplib (its driver in its own module) -----------------------------------------------
 
 
 async def run_aiosmpplib(cfg: dict[str, Any]) -> dict[str, Any]:
-    from aiosmpplib import (
-        ESME,
-        NPI,
-        TON,
-        AbstractBroker,
-        AbstractCorrelator,
-        AbstractHook,
-        DeliverSm,
-        PhoneNumber,
-        SubmitSm,
-        SubmitSmResp,
-    )
+    from benchmarks._peer_aiosmpplib import run_aiosmpplib as run
 
-    window: int = cfg["window"]
-    want_receipts: bool = cfg["receipts"]
-    vary: bool = cfg.get("vary_text", False)
-    shares = _shares(cfg["count"], cfg["binds"])
-    source = PhoneNumber("SMSC", TON.ALPHANUMERIC, NPI.UNKNOWN)
-    clock = _Clock()
-    started = [False]
-    all_done = asyncio.Event()
-    totals = {"acked": 0, "receipts": 0, "errors": 0}
-    states: list[dict[str, int]] = []
-
-    def check_done() -> None:
-        if all(
-            s["acked"] + s["errors"] >= s["share"]
-            and (not want_receipts or s["receipts"] >= s["share"])
-            for s in states
-        ):
-            all_done.set()
-
-    class DictCorrelator(AbstractCorrelator):  # type: ignore[misc]
-        """Plain dicts: O(1) per PDU, no expiry sweep (its SimpleCorrelator scans everything)."""
-
-        def __init__(self) -> None:
-            self.store: dict[int, Any] = {}
-            self.delivery: dict[str, Any] = {}
-
-        def get_cumulated_status(self, ref_num: int) -> int:
-            return 0
-
-        async def expired(self, smpp_message: Any) -> None:
-            return None
-
-        async def put(self, smpp_message: Any) -> None:
-            self.store[smpp_message.sequence_num] = smpp_message
-
-        async def put_delivery(self, smsc_message_id: str, submit_sm: Any) -> None:
-            self.delivery[smsc_message_id] = submit_sm
-
-        async def put_delivery_segmented(self, deliver_sm: Any) -> Any:
-            return deliver_sm
-
-        async def get(self, response: Any) -> Any:
-            return self.store.pop(response.sequence_num, None)
-
-        async def get_segmented(self, smpp_seq_num: int, remove: bool = False) -> Any:
-            return None, 0
-
-        async def get_delivery(self, receipt: Any) -> Any:
-            return self.delivery.pop(str(receipt.parse_receipt().get("id", "")), None)
-
-    class WindowBroker(AbstractBroker):  # type: ignore[misc]
-        """Hands out the next message only while fewer than ``window`` are unanswered."""
-
-        def __init__(self, state: dict[str, int]) -> None:
-            self.state = state
-            self.free = asyncio.Event()
-            self.free.set()
-
-        async def enqueue(self, message: Any) -> None:
-            raise NotImplementedError
-
-        async def dequeue(self) -> Any:
-            state = self.state
-            if not started[0]:
-                started[0] = True
-                clock.start()
-            while state["sent"] >= state["share"] or state["sent"] - state["acked"] >= window:
-                self.free.clear()
-                await self.free.wait()
-            n = state["first"] + state["sent"]
-            state["sent"] += 1
-            return SubmitSm(
-                short_message=_text(n, vary),
-                source=source,
-                destination=PhoneNumber(_phone(n), TON.INTERNATIONAL, NPI.ISDN),
-                registered_delivery=1 if want_receipts else 0,
-                log_id=str(n),
-            )
-
-    class CountingHook(AbstractHook):  # type: ignore[misc]
-        def __init__(self, state: dict[str, int], broker: WindowBroker) -> None:
-            self.state, self.broker = state, broker
-
-        async def sending(self, smpp_message: Any, pdu: bytes, client_id: str) -> None:
-            return None
-
-        async def received(self, smpp_message: Any, pdu: bytes, client_id: str) -> None:
-            if isinstance(smpp_message, SubmitSmResp):
-                self.state["acked"] += 1
-                self.broker.free.set()
-                check_done()
-            elif isinstance(smpp_message, DeliverSm):
-                self.state["receipts"] += 1
-                check_done()
-
-        async def send_error(self, smpp_message: Any, error: Exception, client_id: str) -> None:
-            self.state["errors"] += 1
-            self.state["acked"] += 1  # frees its window slot; counted as an error
-            self.broker.free.set()
-
-    esmes = []
-    first = 0
-    for share in shares:
-        state = {"share": share, "first": first, "sent": 0, "acked": 0, "receipts": 0}
-        state["errors"] = 0
-        states.append(state)
-        broker = WindowBroker(state)
-        esmes.append(
-            ESME(
-                smsc_host="127.0.0.1",
-                smsc_port=cfg["port"],
-                system_id=LOGIN,
-                password=PASSWORD,
-                broker=broker,
-                hook=CountingHook(state, broker),
-                correlator=DictCorrelator(),
-                log_level="ERROR",
-                enquire_link_interval=300.0,
-            )
-        )
-        first += share
-    tasks = [asyncio.create_task(esme.start()) for esme in esmes]
-    try:
-        await asyncio.wait_for(all_done.wait(), DEADLINE)
-    finally:
-        for s in states:
-            totals["acked"] += s["acked"] - s["errors"]
-            totals["receipts"] += s["receipts"]
-            totals["errors"] += s["errors"]
-    result = clock.result(totals["acked"], totals["receipts"])
-    # Cancelling its start() task unbinds (its own stop() also waits out internal timers).
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if totals["errors"]:
-        return {"ok": False, "reason": f"{totals['errors']} sends failed"}
-    return result
+    return await run(cfg)
 
 
 # --- the subprocess entry point ---------------------------------------------------------------

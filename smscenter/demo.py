@@ -289,7 +289,7 @@ async def _smpp_part(
     seed: int,
     receipt_timeout: float,
 ) -> SMPPPart:
-    from smscenter.smpp.pool import SMPPPool
+    from smscenter.smpp.client.pool import SMPPPool
 
     knobs: Any = getattr(sim.behaviour, "smpp")  # noqa: B009 (newer than this module's typing)
     # The account's limit (the provider's default is 30/s; raised here) sits below the pool's

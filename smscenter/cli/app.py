@@ -809,8 +809,8 @@ async def _bulk_job(
             )
         return
     from smscenter.config import Limits, Timeouts
+    from smscenter.smpp.client.pool import SMPPPool
     from smscenter.smpp.constants import BindMode
-    from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
     limits = Limits(connections=binds, window=window, max_rate=rate)
@@ -981,8 +981,8 @@ async def _listen_smpp(
     mcon: int | None,
     duration: float | None,
 ) -> None:
+    from smscenter.smpp.client.pool import SMPPPool
     from smscenter.smpp.constants import BindMode
-    from smscenter.smpp.pool import SMPPPool
 
     host, port = settings.smpp_address()
     system_type = f"MCON{mcon}" if mcon is not None else ""

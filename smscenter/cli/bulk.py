@@ -49,8 +49,8 @@ import attrs
 from smscenter import exceptions as exc
 from smscenter.http.client import HTTPClient
 from smscenter.models import Message, MessageStatus
-from smscenter.smpp.pool import SMPPPool
-from smscenter.smpp.session import SendOutcome
+from smscenter.smpp.client.pool import SMPPPool
+from smscenter.smpp.client.results import SendOutcome
 
 __all__ = (
     "BulkError",

@@ -22,37 +22,37 @@ from smscenter import _exports
 _LAZY: dict[str, str] = {
     "BindMode": "smscenter.smpp.constants",
     "CommandStatus": "smscenter.smpp.constants",
-    "LateAnswer": "smscenter.smpp.overdue",
-    "LateAnswerHandler": "smscenter.smpp.overdue",
-    "QueryResult": "smscenter.smpp.session",
+    "LateAnswer": "smscenter.smpp.client.overdue",
+    "LateAnswerHandler": "smscenter.smpp.client.overdue",
+    "QueryResult": "smscenter.smpp.client.results",
     "ReceiptIdStyle": "smscenter.ids",
-    "ReconcilePolicy": "smscenter.smpp.reconcile",
-    "ReconnectPolicy": "smscenter.smpp.pool",
-    "ReportStream": "smscenter.smpp.session",
-    "SMPPPool": "smscenter.smpp.pool",
-    "SMPPSession": "smscenter.smpp.session",
-    "SMPPStatistics": "smscenter.smpp.session",
-    "SendOutcome": "smscenter.smpp.session",
+    "ReconcilePolicy": "smscenter.smpp.client.reconcile",
+    "ReconnectPolicy": "smscenter.smpp.client.pool",
+    "ReportStream": "smscenter.smpp.client.reports",
+    "SMPPPool": "smscenter.smpp.client.pool",
+    "SMPPSession": "smscenter.smpp.client.session",
+    "SMPPStatistics": "smscenter.smpp.client.results",
+    "SendOutcome": "smscenter.smpp.client.results",
     "SubmitOptions": "smscenter.smpp.outgoing",
     "SystemType": "smscenter.smpp.outgoing",
 }
 
 if typing.TYPE_CHECKING:
     from smscenter.ids import ReceiptIdStyle as ReceiptIdStyle
+    from smscenter.smpp.client.overdue import LateAnswer as LateAnswer
+    from smscenter.smpp.client.overdue import LateAnswerHandler as LateAnswerHandler
+    from smscenter.smpp.client.pool import ReconnectPolicy as ReconnectPolicy
+    from smscenter.smpp.client.pool import SMPPPool as SMPPPool
+    from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
+    from smscenter.smpp.client.reports import ReportStream as ReportStream
+    from smscenter.smpp.client.results import QueryResult as QueryResult
+    from smscenter.smpp.client.results import SendOutcome as SendOutcome
+    from smscenter.smpp.client.results import SMPPStatistics as SMPPStatistics
+    from smscenter.smpp.client.session import SMPPSession as SMPPSession
     from smscenter.smpp.constants import BindMode as BindMode
     from smscenter.smpp.constants import CommandStatus as CommandStatus
     from smscenter.smpp.outgoing import SubmitOptions as SubmitOptions
     from smscenter.smpp.outgoing import SystemType as SystemType
-    from smscenter.smpp.overdue import LateAnswer as LateAnswer
-    from smscenter.smpp.overdue import LateAnswerHandler as LateAnswerHandler
-    from smscenter.smpp.pool import ReconnectPolicy as ReconnectPolicy
-    from smscenter.smpp.pool import SMPPPool as SMPPPool
-    from smscenter.smpp.reconcile import ReconcilePolicy as ReconcilePolicy
-    from smscenter.smpp.session import QueryResult as QueryResult
-    from smscenter.smpp.session import ReportStream as ReportStream
-    from smscenter.smpp.session import SendOutcome as SendOutcome
-    from smscenter.smpp.session import SMPPSession as SMPPSession
-    from smscenter.smpp.session import SMPPStatistics as SMPPStatistics
 
 
 def __getattr__(name: str) -> object:

@@ -32,7 +32,7 @@ from smscenter.smpp.receipts import PROVIDER_TZ, parse_receipt_text, report_from
 
 __all__ = ("ReceiptIdMatcher",)
 
-logger = logging.getLogger("smscenter.smpp.pool")
+logger = logging.getLogger("smscenter.smpp.client.pool")
 
 _TAG_RECEIPTED_ID = 0x001E
 _TAG_PAYLOAD = 0x0424

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import _peers, bench_smpp
+from benchmarks import _breakdown, _peers, bench_smpp
 from benchmarks._responder import Responder
 from smscenter.smpp.pdu import BindTransceiver, DeliverSm, SubmitSm, SubmitSmResp, decode_pdu
 from smscenter.smpp.receipts import report_from_deliver_sm
@@ -104,8 +104,10 @@ def test_benchmark_main_prints_tables_and_targets(
             "300",
             "--million",
             "3000",
+            "--repeat",
+            "1",
             "--cells",
-            "1:100,1:100:r",
+            "1:100,1:100:rd",
             "--clients",
             "smscenter,rawpy",
             "--json",
@@ -113,27 +115,67 @@ def test_benchmark_main_prints_tables_and_targets(
         ]
     )
     out = capsys.readouterr().out
-    assert "window 100" in out and "receipt" in out
-    assert "== targets (issue 4) ==" in out
+    assert "identical texts: 1 bind(s), window 100" in out
+    assert "resp + receipt, distinct texts: 1 bind(s), window 100" in out
+    assert f"== {bench_smpp.TARGETS_TITLE} ==" in out
     figures = json.loads(out_file.read_text())
-    cells = figures["cells"]
-    assert len(cells) == 2
-    for cell in cells:
-        for name in ("smscenter", "rawpy"):
-            row = cell["clients"][name]
+    cells = {(c["receipts"], c["distinct"]): c for c in figures["cells"]}
+    assert set(cells) == {(False, False), (True, True)}
+    # The distinct-text cells run smscenter and smpp34 only (rawpy is not one of them).
+    assert set(cells[True, True]["clients"]) == {"smscenter"}
+    assert set(cells[False, False]["clients"]) == {"smscenter", "rawpy"}
+    for cell in cells.values():
+        for row in cell["clients"].values():
             assert row["ok"], row
             assert row["rate"] > 0 and row["cpu_us"] > 0 and row["maxrss_mb"] > 0
             assert row["server_busy"] >= 0
     assert figures["million"]["ok"] and figures["million"]["messages"] == 3000
-    assert len(figures["targets"]) == 5
+    targets = {t["target"]: t for t in figures["targets"]}
+    assert len(targets) == 8
+    receipt_target = next(t for name, t in targets.items() if "receipt per message" in name)
+    assert receipt_target["passed"] is not None  # measured: its cell ran
+    assert all(t["passed"] is None for name, t in targets.items() if "smpp34" in name)
+    # Every stage of the breakdown was found and measured (an "n/a" means a module moved:
+    # update benchmarks/_breakdown.py's STAGES with it).
     stages = figures["breakdown_us"]
-    assert len(stages) >= 5 and all(cost > 0 for cost in stages.values())
+    assert len(stages) == len(_breakdown.STAGES)
+    assert all(isinstance(cost, float) and cost > 0 for cost in stages.values()), stages
+    assert all(figures["breakdown_where"].values())
 
     # The saved figures render as the markdown tables of docs/performance.md.
     bench_smpp.main(["--render", str(out_file)])
     markdown = capsys.readouterr().out
     assert "| smscenter SMPPPool (asyncio) |" in markdown and "| 1 bind w100 |" in markdown
-    assert markdown.count("| PASS |") + markdown.count("| FAIL |") + markdown.count("| n/a |") == 5
+    assert "distinct texts, with a delivery receipt per message" in markdown
+    assert markdown.count("| PASS |") + markdown.count("| FAIL |") + markdown.count("| n/a |") == 8
+
+
+def test_the_targets_are_issue_10s() -> None:
+    ok = {"ok": True, "cpu_us": 10.0}
+
+    def row(rate: float, **extra: float) -> dict[str, object]:
+        return {**ok, "rate": rate, **extra}
+
+    table: dict[bench_smpp.Cell, dict[str, dict[str, object]]] = {
+        (1, 100, False, True): {"smscenter": row(90_000, cpu_us=11.0), "smpp34": row(40_000)},
+        (1, 1000, False, True): {"smscenter": row(70_000), "smpp34": row(40_000)},
+        (1, 100, True, True): {"smscenter": row(41_000), "smscenter-uvloop": row(90_000)},
+        (1, 100, False, False): {"smscenter": row(95_000), "smpp34": row(45_000)},
+        (1, 1000, False, False): {"smscenter": row(84_000), "smpp34": row(40_000)},
+    }
+    million = {"ok": True, "messages": 1_000_000, "maxrss_mb": 40.0, "rate": 90_000.0}
+    verdicts = {n: p for n, p, _ in bench_smpp.check_targets(table, million)}  # type: ignore[arg-type]
+    assert list(verdicts.values()) == [True, False, True, True, True, True, False, True]
+    # smscenter's figure is the asyncio row's: uvloop's faster run does not count.
+    table[1, 100, True, True]["smscenter"] = row(39_000)
+    verdicts = {n: p for n, p, _ in bench_smpp.check_targets(table, million)}  # type: ignore[arg-type]
+    assert [p for n, p in verdicts.items() if "receipt" in n] == [False]
+
+
+def test_vary_text_gives_a_fresh_text_per_message() -> None:
+    texts = [_peers._text(n, True) for n in range(0, 2_000_000, 997)]
+    assert len(set(texts)) == len(texts) and texts[3] == "Your code is 002991"
+    assert _peers._text(5, False) == _peers._text(6, False)
 
 
 def test_python_m_benchmarks_entry_point(capsys: pytest.CaptureFixture[str]) -> None:

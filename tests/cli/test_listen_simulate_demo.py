@@ -20,7 +20,7 @@ from rich.console import Console
 
 from smscenter import Credentials, Message
 from smscenter.demo import run_demo
-from smscenter.smpp.pool import SMPPPool
+from smscenter.smpp.client.pool import SMPPPool
 from tests.cli.conftest import SECRET, SimThread
 
 

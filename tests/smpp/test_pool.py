@@ -22,9 +22,9 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.smpp import SendOutcome, SMPPStatistics
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.constants import CommandStatus
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
-from smscenter.smpp.session import SendOutcome, SMPPStatistics
 
 CREDS = Credentials("acme", "secret")
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)

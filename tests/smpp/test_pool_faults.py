@@ -19,7 +19,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
-from smscenter.smpp.pool import ReconnectPolicy
+from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.testing import SMSCSimulator
 
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)

@@ -15,7 +15,7 @@ from _quirky_ids_smsc import STYLES, QuirkyIdSMSC
 
 from smscenter import Credentials, DeliveryReport, Limits, Message, Timeouts
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 
 CREDS = Credentials("acme", "secret")
 N = 40
@@ -188,7 +188,7 @@ async def test_an_unmatchable_receipt_is_not_silent(
 ) -> None:
     # The text's id is no id this pool was given, in any base: read as written, and said so.
     smsc.resp, smsc.tlv, smsc.text = STYLES["decimal"], None, lambda n: f"X{n}"
-    with caplog.at_level(logging.WARNING, logger="smscenter.smpp.pool"):
+    with caplog.at_level(logging.WARNING, logger="smscenter.smpp.client.pool"):
         async with pool(smsc) as p:
             sent, reports = await send_and_collect(p, 3)
     assert [r.message_id for r in reports] == [f"X{n}" for n in range(0xA01, 0xA04)]

@@ -13,9 +13,9 @@ import pytest
 from _edges_smsc import EdgeSMSC, LateSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts, UnknownOutcomeError
-from smscenter.smpp.overdue import LateAnswer
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
-from smscenter.smpp.session import SendOutcome
+from smscenter.smpp.client.overdue import LateAnswer
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.client.results import SendOutcome
 
 CREDS = Credentials("acme", "secret")
 
@@ -103,7 +103,7 @@ async def test_late_answer_is_reported_with_its_message_id(
         timeouts = Timeouts(5, response=0.1, enquire_link=5)
         async with pool(smsc.port, timeouts=timeouts, on_late_answer=answers.append) as p:
             outcomes: list[SendOutcome] = []
-            with caplog.at_level(logging.WARNING, logger="smscenter.smpp.session"):
+            with caplog.at_level(logging.WARNING, logger="smscenter.smpp.client.session"):
                 outcomes = [o async for o in p.send_many(messages(3))]
                 assert all(isinstance(o.error, UnknownOutcomeError) for o in outcomes)
                 await until(lambda: len(answers) == 3)

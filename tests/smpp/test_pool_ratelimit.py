@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from smscenter import PoolTimeout, ReconnectPolicy
-from smscenter.smpp._dispatch import Job, JobQueue, JobState
-from smscenter.smpp._ratelimit import RateLimiter
+from smscenter.smpp.client._jobs import Job, JobQueue, JobState
+from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.pdu import SubmitSm
 
 

@@ -24,11 +24,11 @@ from smscenter import (
     UnknownOutcomeError,
 )
 from smscenter.smpp import SMPPSession
-from smscenter.smpp._dispatch import Job
+from smscenter.smpp.client._jobs import Job
+from smscenter.smpp.client.pool import ReconnectPolicy
+from smscenter.smpp.client.reconcile import settle_refusal, take_back
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import SubmitSm, SubmitSmResp
-from smscenter.smpp.pool import ReconnectPolicy
-from smscenter.smpp.reconcile import settle_refusal, take_back
 from smscenter.testing import SMSCSimulator
 
 FAST = ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05)

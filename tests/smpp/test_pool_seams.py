@@ -22,10 +22,10 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.smpp.client.pool import ReconnectPolicy
+from smscenter.smpp.client.results import SendOutcome
 from smscenter.smpp.connection import State
 from smscenter.smpp.constants import CommandStatus
-from smscenter.smpp.pool import ReconnectPolicy
-from smscenter.smpp.session import SendOutcome
 from smscenter.testing import SMSCSimulator
 
 

@@ -11,8 +11,8 @@ from _fake_smsc import FakeSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts
 from smscenter.exceptions import ConnectionLost
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
-from smscenter.smpp.session import SendOutcome
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.client.results import SendOutcome
 
 pytestmark = pytest.mark.anyio
 

@@ -18,8 +18,8 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
-from smscenter.smpp.session import SMPPSession
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.client.session import SMPPSession
 
 CREDS = Credentials("acme", "secret")
 MSG = Message(to="+79991234567", text="hello")

@@ -26,8 +26,8 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.smpp.client.session import SMPPSession
 from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.session import SMPPSession
 
 CREDS = Credentials("acme", "secret")
 MSG = Message(to="+79991234567", text="hello")
@@ -134,7 +134,7 @@ async def test_response_timeout_is_unknown_outcome_and_late_response_logged(
         assert isinstance(info.value.cause, ResponseTimeout)
         assert s.statistics().unknown == 1
         assert s.in_flight == 0
-        with caplog.at_level(logging.WARNING, logger="smscenter.smpp.session"):
+        with caplog.at_level(logging.WARNING, logger="smscenter.smpp.client.session"):
             peer = smsc.live_peers[0]
             peer.answer_held()
             await peer.flush()
@@ -445,7 +445,7 @@ async def test_incomplete_multipart_is_handed_over_partly_after_the_timeout(
     smsc: FakeSMSC,
 ) -> None:
     async with session(smsc, timeouts=Timeouts(5, enquire_link=0.05)) as s:
-        s._reassembler.timeout = 0.1
+        s._intake.reassembler.timeout = 0.1
         peer = smsc.live_peers[0]
         await peer.deliver(mo(b"first half ", udh=bytes([5, 0, 3, 9, 2, 1])))
         async with s.reports() as stream:

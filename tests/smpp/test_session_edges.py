@@ -21,6 +21,8 @@ from smscenter import (
     UnknownOutcomeError,
 )
 from smscenter.exceptions import LocalProtocolError
+from smscenter.smpp import SendOutcome, SMPPSession
+from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.connection import Role, SMPPConnection, State
 from smscenter.smpp.constants import BindMode
 from smscenter.smpp.events import (
@@ -33,8 +35,6 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.pdu import SubmitSm, SubmitSmResp
-from smscenter.smpp.pool import ReconnectPolicy, SMPPPool
-from smscenter.smpp.session import SendOutcome, SMPPSession
 
 CREDS = Credentials("acme", "secret")
 

@@ -38,30 +38,35 @@ from smscenter.exceptions import (
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
-from smscenter.smpp import reconcile
-from smscenter.smpp._dispatch import Job, JobQueue, JobState
-from smscenter.smpp._ratelimit import RateLimiter
 from smscenter.smpp._templates import SubmitBuilder
-from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
-from smscenter.smpp.overdue import LateAnswerHandler
-from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipt_ids import ReceiptIdMatcher
-from smscenter.smpp.reconcile import ReconcilePolicy
-from smscenter.smpp.session import (
-    QueryResult,
-    ReportStream,
-    SendOutcome,
-    SMPPSession,
-    SMPPStatistics,
-    _Counters,
-    _make_outcome,
-    _ReportBuffer,
-    _send_result,
+from smscenter.smpp.client import reconcile
+from smscenter.smpp.client._jobs import (
+    Job,
+    JobQueue,
+    JobState,
     check_single,
+    noop,
+    outcome,
     query_through,
     run_job,
+    send_result,
 )
+from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client.overdue import LateAnswerHandler
+from smscenter.smpp.client.reconcile import ReconcilePolicy
+from smscenter.smpp.client.reports import ReportBuffer, ReportStream
+from smscenter.smpp.client.results import (
+    Counters,
+    QueryResult,
+    SendOutcome,
+    SMPPStatistics,
+    make_outcome,
+)
+from smscenter.smpp.client.session import SMPPSession
+from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.outgoing import SubmitOptions, SystemType
+from smscenter.smpp.reassembly import Reassembler
+from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -181,7 +186,7 @@ class SMPPPool:
     :param read_ahead: how many messages ``send_many`` keeps taken from its input but not yet
         finished (default: twice the pool's total window).
     :param throttle_pause: / :param throttle_retries: see
-        :class:`~smscenter.smpp.session.SMPPSession`.
+        :class:`~smscenter.smpp.client.session.SMPPSession`.
     :param submit_options: addressing and other ``submit_sm`` choices.
     :param receipt_ids: how the SMSC writes the id in a receipt's *text* compared with
         ``submit_sm_resp`` (:class:`~smscenter.ids.ReceiptIdStyle` or its value): ``"same"``,
@@ -190,7 +195,7 @@ class SMPPPool:
         ``receipted_message_id`` TLV and from the ids this pool was given; an id that cannot be
         matched is logged as a warning, never silently mismatched). Receipts with the TLV are
         read from the TLV whatever the option.
-    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (the caller got
         ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
         which id). Runs on a bind's reader: it must not block.
@@ -257,10 +262,10 @@ class SMPPPool:
         # (after a reconnect, or with MCONn).
         self._reassembler = Reassembler()
         self._limiter = RateLimiter(limits.max_rate)
-        self._reports = _ReportBuffer(
+        self._reports = ReportBuffer(
             report_buffer or max(1000, 2 * limits.window * limits.connections)
         )
-        self._counters = _Counters()
+        self._counters = Counters()
         self._slots = [_Slot(number=n) for n in range(limits.connections)]
         self._tg: anyio.abc.TaskGroup | None = None
         self._closing = anyio.Event()
@@ -455,7 +460,7 @@ class SMPPPool:
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
         pdus = self._builder.build_wire(message, recipient)
         return Job(
-            pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient, index=index
+            pdus, callback=noop, urgent=urgent, message=message, recipient=recipient, index=index
         )
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
@@ -479,7 +484,7 @@ class SMPPPool:
             raise job.error
         if job.context is not None and reconcile.confirmed(job):
             return reconcile.result(job)
-        return _send_result(job)
+        return send_result(job)
 
     def _saw(self, job: Job) -> None:
         # While the receipt id style is being detected, it learns from the ids sent.
@@ -499,7 +504,7 @@ class SMPPPool:
         urgent: bool = False,
         read_ahead: int | None = None,
     ) -> AsyncIterator[SendOutcome]:
-        """Send many messages; yield one :class:`~smscenter.smpp.session.SendOutcome` per
+        """Send many messages; yield one :class:`~smscenter.smpp.client.results.SendOutcome` per
         message and recipient, in completion order.
 
         The input is read lazily: at most ``read_ahead`` messages are taken and unfinished at
@@ -514,7 +519,7 @@ class SMPPPool:
         queue = self._queue
         build = self._builder.build_wire
         one_part = Job.one_part
-        make_outcome, make_result = _make_outcome, _make_smpp_result
+        make, make_result = make_outcome, _make_smpp_result
         canonical = canonical_message_id
         done: deque[Job] = deque()
         early: deque[SendOutcome] = deque()
@@ -619,7 +624,7 @@ class SMPPPool:
                         sent = job.message
                         assert sent is not None and job.recipient is not None
                         message_id = canonical(raw_id)
-                        yield make_outcome(
+                        yield make(
                             job.index,
                             sent,
                             job.recipient,
@@ -638,7 +643,7 @@ class SMPPPool:
                             None,
                         )
                     else:
-                        yield _outcome(job)
+                        yield outcome(job)
                 if exhausted and taken == given and not early:
                     return
                 if done or early or (not exhausted and taken - given < limit):
@@ -679,7 +684,7 @@ class SMPPPool:
                 queue.push_back(held)
         for job in jobs:
             queue.give_up(job, error)
-        return [_outcome(job) for job in jobs]
+        return [outcome(job) for job in jobs]
 
     def _read_ahead_now(self, cap: int) -> int:
         """How many messages send_many may hold now. Under a rate limit, no more than the rate
@@ -732,10 +737,6 @@ class SMPPPool:
         )
 
 
-def _noop(job: Job) -> None:
-    pass
-
-
 def _permanent(error: BaseException | None) -> bool:
     """Errors that end the start-up once every host gave them: a wrong password or login, a
     bad configuration, nothing listening (retrying cannot cure the first two, and a caller
@@ -751,28 +752,6 @@ def _permanent(error: BaseException | None) -> bool:
 async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> None:
     await event.wait()
     scope.cancel()
-
-
-def _outcome(job: Job) -> SendOutcome:
-    message = job.message
-    assert message is not None and job.recipient is not None
-    # Positional constructors (session._make_outcome, models._make_smpp_result): this runs
-    # once per message.
-    if job.error is not None or job.state is not JobState.DONE:
-        return _make_outcome(job.index, message, job.recipient, None, job.error)
-    if job.context is not None and reconcile.confirmed(job):
-        return _make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
-    responses = job.responses
-    if len(responses) == 1:
-        raw_id = responses[0]
-        if type(raw_id) is str:  # the usual one-part message
-            message_id = canonical_message_id(raw_id)
-            result = _make_smpp_result(
-                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP,
-                raw_id,
-            )  # fmt: skip
-            return _make_outcome(job.index, message, job.recipient, result, None)
-    return _make_outcome(job.index, message, job.recipient, _send_result(job), None)
 
 
 def _read_ahead(value: int | None) -> int | None:

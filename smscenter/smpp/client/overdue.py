@@ -34,7 +34,7 @@ from smscenter.smpp.constants import CommandId, CommandStatus
 
 if TYPE_CHECKING:
     from smscenter.models import Message
-    from smscenter.smpp._dispatch import Job
+    from smscenter.smpp.client._jobs import Job
     from smscenter.smpp.events import LateResponse
 
 __all__ = ("LateAnswer", "LateAnswerHandler")

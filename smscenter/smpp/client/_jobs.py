@@ -1,5 +1,7 @@
-"""Work waiting for a bind: jobs (one message to one recipient, or one query) and the queue the
-binds pull them from (pure: no I/O; the caller passes ``now``).
+"""Work waiting for a bind: jobs (one message to one recipient, or one query), the queue the
+binds pull them from (pure: the caller passes ``now``), how a caller waits for its job, and
+what a finished job becomes (its :class:`~smscenter.SendResult` or
+:class:`~smscenter.smpp.client.results.SendOutcome`).
 
 Why a shared queue that binds *pull* from, rather than each caller waiting for a window slot:
 
@@ -20,69 +22,29 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import attrs
+
 from smscenter._provider import Transport
-from smscenter.exceptions import (
-    APIError,
-    AuthenticationError,
-    InvalidRecipientError,
-    ParameterError,
-    PoolTimeout,
-    SMPPStatusError,
-    ThrottledError,
-    UnknownOutcomeError,
+from smscenter.exceptions import PoolTimeout, UnknownOutcomeError, ValidationError
+from smscenter.ids import canonical_message_id
+from smscenter.models import (
+    Message,
+    MessageStatus,
+    SendResult,
+    _make_send_result,
+    _make_smpp_result,
 )
-from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.client import reconcile
+from smscenter.smpp.client.results import QueryResult, SendOutcome, make_outcome
+from smscenter.smpp.pdu import QuerySm, QuerySmResp
 
 if TYPE_CHECKING:
-    from smscenter.models import Message
     from smscenter.smpp.pdu import Pdu
 
-__all__ = ("Job", "JobQueue", "JobState", "status_error")
+__all__ = ("Job", "JobQueue", "JobState")
 
-#: command_status values that mean "too fast, try again" (SMPP 3.4 §5.1.3; smscentre.com/api/smpp).
-THROTTLE_STATUSES = frozenset({CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_RMSGQFUL})
-
-_AUTH = frozenset(
-    {CommandStatus.ESME_RBINDFAIL, CommandStatus.ESME_RINVPASWD, CommandStatus.ESME_RINVSYSID}
-)
-_RECIPIENT = frozenset(
-    {CommandStatus.ESME_RINVDSTADR, CommandStatus.ESME_RINVDSTTON, CommandStatus.ESME_RINVDSTNPI}
-)
-_PARAMETER = frozenset(
-    {
-        CommandStatus.ESME_RINVMSGLEN,
-        CommandStatus.ESME_RINVSRCADR,
-        CommandStatus.ESME_RINVSRCTON,
-        CommandStatus.ESME_RINVSRCNPI,
-        CommandStatus.ESME_RINVESMCLASS,
-        CommandStatus.ESME_RINVSCHED,
-        CommandStatus.ESME_RINVEXPIRY,
-        CommandStatus.ESME_RINVSERTYP,
-        CommandStatus.ESME_RINVREGDLVFLG,
-        CommandStatus.ESME_RINVPRTFLG,
-        CommandStatus.ESME_RINVOPTPARAMVAL,
-        CommandStatus.ESME_RINVPARLEN,
-    }
-)
-
-
-def status_error(status: int, endpoint: str, *, message_id: str | None = None) -> APIError:
-    """The exception for a non-zero ``command_status`` answering ``endpoint`` (a PDU name)."""
-    try:
-        name = CommandStatus(status).name
-    except ValueError:  # pragma: no cover - _WireEnum keeps unknown values
-        name = f"0x{status:02X}"
-    if status in THROTTLE_STATUSES:
-        cls: type[APIError] = ThrottledError
-    elif status in _AUTH:
-        cls = AuthenticationError
-    elif status in _RECIPIENT:
-        cls = InvalidRecipientError
-    elif status in _PARAMETER:
-        cls = ParameterError
-    else:
-        cls = SMPPStatusError
-    return cls(status, name, message_id=message_id, endpoint=endpoint, transport=Transport.SMPP)
+_SMPP = Transport.SMPP
 
 
 class JobState(enum.Enum):
@@ -438,3 +400,133 @@ def _pool_timeout(timeout: float | None, job: Job) -> PoolTimeout:
     if job.context is not None:  # a ReconcilePolicy resend: its deadline is the window's
         return PoolTimeout("no bind could resend it within the provider's duplicate window")
     return PoolTimeout(f"no bind took the message within the pool timeout of {timeout} s")
+
+
+# --- a finished job as the caller's result ------------------------------------------------------
+
+
+def send_result(job: Job) -> SendResult:
+    """The ids of an accepted submit job."""
+    responses = job.responses
+    if len(responses) == 1 and type(responses[0]) is str:
+        ids: tuple[str, ...] = (responses[0],)
+    else:
+        ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
+    message = job.message
+    # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
+    # __attrs_post_init__ makes the ids canonical and keeps the first one as written.
+    return _make_send_result(
+        ids[0],  # message_id
+        len(ids),  # parts
+        None,  # cost
+        None,  # balance
+        (),  # recipients
+        ids,  # part_ids
+        message.client_id if message is not None else None,  # client_id
+        False,  # confirmed_by_status
+        _SMPP,  # transport
+        "",  # raw_message_id
+        False,  # confirmed_by_duplicate
+    )
+
+
+_SEND_RESULT_FIELDS = (
+    "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
+    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
+)  # fmt: skip
+if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
+    raise ImportError("SendResult's fields changed: update send_result")
+
+
+def query_result(job: Job) -> QueryResult:
+    """The answer of a finished ``query_sm`` job."""
+    pdu = job.responses[0]
+    assert isinstance(pdu, QuerySmResp)
+    return QueryResult(
+        message_id=pdu.message_id,
+        status=MessageStatus.from_message_state(pdu.message_state),
+        message_state=pdu.message_state,
+        final_date=pdu.final_date,
+        error_code=pdu.error_code,
+    )
+
+
+def outcome(job: Job) -> SendOutcome:
+    """How a finished ``send_many`` job ended, as its outcome."""
+    message = job.message
+    assert message is not None and job.recipient is not None
+    # Positional constructors (make_outcome, models._make_smpp_result): this runs
+    # once per message.
+    if job.error is not None or job.state is not JobState.DONE:
+        return make_outcome(job.index, message, job.recipient, None, job.error)
+    if job.context is not None and reconcile.confirmed(job):
+        return make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
+    responses = job.responses
+    if len(responses) == 1:
+        raw_id = responses[0]
+        if type(raw_id) is str:  # the usual one-part message
+            message_id = canonical_message_id(raw_id)
+            result = _make_smpp_result(
+                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP,
+                raw_id,
+            )  # fmt: skip
+            return make_outcome(job.index, message, job.recipient, result, None)
+    return make_outcome(job.index, message, job.recipient, send_result(job), None)
+
+
+# --- waiting for a job (the callers' side) -------------------------------------------------------
+
+
+def noop(job: Job) -> None:
+    """A callback for a job nobody waits for (any more)."""
+
+
+async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | None = None) -> Job:
+    """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
+    it back out: nothing of it stays behind. ``observe`` sees the job the moment it finishes
+    (before any later PDU of the same read is handled)."""
+    done = anyio.Event()
+    if observe is None:
+        job.callback = lambda _job: done.set()
+    else:
+
+        def finished(job: Job) -> None:
+            observe(job)
+            done.set()
+
+        job.callback = finished
+    queue.push(job, anyio.current_time())
+    try:
+        await done.wait()
+    except BaseException:
+        if not queue.remove(job):
+            job.callback = noop
+        raise
+    return job
+
+
+def check_single(message: Message) -> str:
+    """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
+    if len(message.to) != 1:
+        raise ValidationError(
+            f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
+            "send_many(), which yields one outcome per recipient"
+        )
+    return message.to[0]
+
+
+async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> QueryResult:
+    """Send ``query_sm`` through whichever bind of ``queue`` takes it first (urgent, outside
+    the rate limit) and return its answer."""
+    job = await run_job(
+        queue,
+        Job(
+            (QuerySm(message_id=message_id, source_addr=source_addr),),
+            callback=noop,
+            urgent=True,
+            counts_rate=False,
+        ),
+    )
+    if job.error is not None:
+        raise job.error
+    return query_result(job)

@@ -24,10 +24,10 @@ import attrs
 from smscenter._provider import Transport
 from smscenter.exceptions import UnknownOutcomeError
 from smscenter.models import SendResult
-from smscenter.smpp._dispatch import THROTTLE_STATUSES
+from smscenter.smpp.statuses import THROTTLE_STATUSES
 
 if TYPE_CHECKING:
-    from smscenter.smpp._dispatch import Job
+    from smscenter.smpp.client._jobs import Job
     from smscenter.smpp.pdu import Pdu
 
 __all__ = ("ReconcilePolicy",)

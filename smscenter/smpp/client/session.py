@@ -6,7 +6,7 @@ Shape (mqttproto's, with its gaps fixed):
 - **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
   events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
   pauses the bind and puts the part back for resending, a ``deliver_sm`` is converted and handed
-  to the report buffer. The reader never awaits user code.
+  to the report buffer (reports.py). The reader never awaits user code.
 - **writer**: on each wake-up moves as much queued work into the connection as the window, the
   rate limit and a throttle pause allow, then writes everything queued in one ``send`` (batched
   writes with TCP_NODELAY on; docs/performance.md).
@@ -35,14 +35,13 @@ import logging
 import socket
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
 import anyio
 import anyio.abc
-import attrs
 
 from smscenter._provider import Transport
 from smscenter.config import Credentials, Timeouts
@@ -56,20 +55,29 @@ from smscenter.exceptions import (
     UnknownOutcomeError,
     ValidationError,
 )
-from smscenter.ids import canonical_message_id
-from smscenter.models import (
-    DeliveryReport,
-    IncomingMessage,
-    Message,
-    MessageStatus,
-    SendResult,
-    _fast_init,
-    _make_send_result,
-    _maker,
-)
-from smscenter.smpp._dispatch import THROTTLE_STATUSES, Job, JobQueue, JobState, status_error
-from smscenter.smpp._ratelimit import RateLimiter
+from smscenter.models import DeliveryReport, Message, SendResult
 from smscenter.smpp._templates import SubmitBuilder
+from smscenter.smpp.client._jobs import (
+    Job,
+    JobQueue,
+    JobState,
+    check_single,
+    noop,
+    query_through,
+    run_job,
+    send_result,
+)
+from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client.overdue import LateAnswerHandler, Overdue
+from smscenter.smpp.client.reconcile import (
+    ReconcilePolicy,
+    resend_refused,
+    settle_refusal,
+    take_back,
+    too_late,
+)
+from smscenter.smpp.client.reports import ReportBuffer, ReportIntake, ReportStream
+from smscenter.smpp.client.results import Counters, QueryResult, SMPPStatistics
 from smscenter.smpp.connection import ESME, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.events import (
@@ -89,30 +97,12 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.outgoing import SubmitOptions, SystemType
-from smscenter.smpp.overdue import LateAnswerHandler, Overdue
-from smscenter.smpp.pdu import DeliverSm, QuerySm, QuerySmResp, SubmitSmResp
+from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
 from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipts import (
-    incoming_from_deliver_sm,
-    incoming_from_expired,
-    is_receipt,
-    report_from_deliver_sm,
-)
-from smscenter.smpp.reconcile import (
-    ReconcilePolicy,
-    resend_refused,
-    settle_refusal,
-    take_back,
-    too_late,
-)
+from smscenter.smpp.receipts import report_from_deliver_sm
+from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
 
-__all__ = (
-    "QueryResult",
-    "ReportStream",
-    "SMPPSession",
-    "SMPPStatistics",
-    "SendOutcome",
-)
+__all__ = ("SMPPSession",)
 
 logger = logging.getLogger(__name__)
 
@@ -123,326 +113,6 @@ _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
 
 
-# --- values ---------------------------------------------------------------------------------------
-
-
-@attrs.frozen(kw_only=True)
-class SendOutcome:
-    """How one message (to one recipient) ended, as :meth:`SMPPPool.send_many
-    <smscenter.smpp.pool.SMPPPool.send_many>` reports it.
-
-    :ivar index: the message's position in the input (0-based); a message with several
-        recipients yields one outcome per recipient, all with the same index.
-    :ivar message: the message as given.
-    :ivar recipient: the recipient this outcome is for.
-    :ivar result: the ids, when the SMSC accepted it.
-    :ivar error: why not: an :class:`~smscenter.exceptions.APIError` (refused),
-        :class:`~smscenter.exceptions.PoolTimeout` / :class:`~smscenter.exceptions.ConnectionLost`
-        (never written: safe to resend), :class:`~smscenter.exceptions.UnknownOutcomeError`
-        (written, never answered: it may have been sent), or a ``ValueError`` (SMPP cannot
-        carry it).
-    """
-
-    index: int
-    message: Message
-    recipient: str
-    result: SendResult | None = None
-    error: BaseException | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the SMSC accepted the message."""
-        return self.error is None
-
-    @property
-    def message_id(self) -> str | None:
-        """The (first part's) message id, when accepted."""
-        return self.result.message_id if self.result is not None else None
-
-
-# One SendOutcome per message: the cheaper constructors of models._fast_init / _maker.
-_fast_init(SendOutcome)
-#: ``_make_outcome(index, message, recipient, result, error)``, positional (pool.send_many).
-_make_outcome = _maker(SendOutcome)
-if tuple(f.name for f in attrs.fields(SendOutcome)) != (
-    "index",
-    "message",
-    "recipient",
-    "result",
-    "error",
-):  # pragma: no cover
-    raise ImportError("SendOutcome's fields changed: update _make_outcome's callers")
-
-
-@attrs.frozen(kw_only=True)
-class QueryResult:
-    """The answer to ``query_sm`` (SMPP 3.4 §4.8.2).
-
-    :ivar message_id: the id asked about, canonical
-        (:func:`~smscenter.ids.canonical_message_id`, as on :class:`~smscenter.SendResult`).
-    :ivar status: the state as a :class:`~smscenter.models.MessageStatus`.
-    :ivar message_state: the raw ``message_state`` number.
-    :ivar final_date: when it reached a final state, as the SMSC wrote it (empty if not final).
-    :ivar error_code: the network error code (0: none).
-    :ivar raw_message_id: the id as ``query_sm_resp`` carried it.
-    """
-
-    message_id: str
-    status: MessageStatus
-    message_state: int
-    final_date: str = ""
-    error_code: int = 0
-    raw_message_id: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        raw = self.message_id
-        if not self.raw_message_id:
-            object.__setattr__(self, "raw_message_id", raw)
-        object.__setattr__(self, "message_id", canonical_message_id(raw))
-
-
-@attrs.frozen(kw_only=True)
-class SMPPStatistics:
-    """Counters of a session or pool, at one moment. ``submitted`` ... ``unknown`` count
-    ``submit_sm`` PDUs (a long message counts once per part).
-
-    :ivar submitted: submit_sm written to the wire (resends included).
-    :ivar acknowledged: submit_sm accepted (submit_sm_resp with status 0).
-    :ivar rejected: submit_sm refused for good (non-zero status other than throttling).
-    :ivar throttled: throttle answers (0x58, 0x14); those parts were resent.
-    :ivar unknown: written but never answered (response timeout or link lost); a message put
-        back for a resend after a drop that ends in the queue instead counts once.
-    :ivar in_flight: requests awaiting their response now.
-    :ivar queued: messages waiting for a bind.
-    :ivar binds_up: binds bound now; :ivar binds: binds configured.
-    :ivar reconnects: binds re-established after a drop.
-    :ivar reports: delivery reports and incoming messages handed to the stream.
-    :ivar reports_deferred: deliver_sm answered "try later" because the stream was full.
-    :ivar rate: the send rate limit in force (messages per second; None: none).
-    :ivar late_accepted: / :ivar late_refused: submit_sm answered after their response
-        timeout (their callers got ``UnknownOutcomeError``), accepted / refused after all
-        (see :class:`~smscenter.smpp.overdue.LateAnswer`).
-    """
-
-    submitted: int = 0
-    acknowledged: int = 0
-    rejected: int = 0
-    throttled: int = 0
-    unknown: int = 0
-    in_flight: int = 0
-    queued: int = 0
-    binds_up: int = 0
-    binds: int = 1
-    reconnects: int = 0
-    reports: int = 0
-    reports_deferred: int = 0
-    rate: float | None = None
-    late_accepted: int = 0
-    late_refused: int = 0
-
-
-class _Counters:
-    __slots__ = (
-        "acknowledged",
-        "late_accepted",
-        "late_refused",
-        "rejected",
-        "reports",
-        "reports_deferred",
-        "submitted",
-        "throttled",
-        "unknown",
-    )
-
-    def __init__(self) -> None:
-        self.submitted = self.acknowledged = self.rejected = self.throttled = 0
-        self.unknown = self.reports = self.reports_deferred = 0
-        self.late_accepted = self.late_refused = 0
-
-
-# --- reports ------------------------------------------------------------------------------------
-
-_Ack = tuple["SMPPSession", tuple[DeliverSm, ...]]
-
-
-class _ReportBuffer:
-    """Bounded hand-off from the binds' readers to the application (one consumer)."""
-
-    __slots__ = ("_event", "capacity", "closed", "items")
-
-    def __init__(self, capacity: int) -> None:
-        if capacity < 1:
-            raise ValueError("the report buffer needs room for at least one event")
-        self.capacity = capacity
-        self.items: deque[tuple[DeliveryReport | IncomingMessage, _Ack | None]] = deque()
-        self._event: anyio.Event | None = None
-        self.closed = False
-
-    @property
-    def full(self) -> bool:
-        return len(self.items) >= self.capacity
-
-    def put(self, item: DeliveryReport | IncomingMessage, ack: _Ack | None) -> None:
-        self.items.append((item, ack))
-        event = self._event
-        if event is not None:
-            self._event = None
-            event.set()
-
-    def close(self) -> None:
-        self.closed = True
-        event = self._event
-        if event is not None:
-            self._event = None
-            event.set()
-
-    async def wait(self) -> None:
-        if self._event is None:
-            self._event = anyio.Event()
-        await self._event.wait()
-
-
-class ReportStream:
-    """Delivery reports and incoming messages, as an async iterator (and context manager).
-
-    Each item's ``deliver_sm_resp`` is sent when you ask for the next item (or leave the
-    ``async with`` normally): only after your loop body has handled it. Leaving with an
-    exception does not acknowledge the item in hand; the SMSC will deliver it again.
-    Iteration ends when the pool or session closes.
-
-    Use one consumer: two would share the items between them.
-    """
-
-    def __init__(self, buffer: _ReportBuffer) -> None:
-        self._buffer = buffer
-        self._unacked: _Ack | None = None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        if exc_type is None:
-            self._ack()
-        self._unacked = None
-
-    def __aiter__(self) -> AsyncIterator[DeliveryReport | IncomingMessage]:
-        return self
-
-    def _ack(self) -> None:
-        ack = self._unacked
-        if ack is not None:
-            self._unacked = None
-            ack[0]._acknowledge(ack[1])
-
-    async def __anext__(self) -> DeliveryReport | IncomingMessage:
-        self._ack()
-        buffer = self._buffer
-        while not buffer.items:
-            if buffer.closed:
-                raise StopAsyncIteration
-            await buffer.wait()
-        item, ack = buffer.items.popleft()
-        self._unacked = ack
-        return item
-
-    async def receive(self) -> DeliveryReport | IncomingMessage:
-        """The next item (acknowledging the previous one).
-
-        :raises anyio.EndOfStream: the pool or session closed and nothing is left.
-        """
-        try:
-            return await self.__anext__()
-        except StopAsyncIteration:
-            raise anyio.EndOfStream from None
-
-
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _noop(job: Job) -> None:
-    pass
-
-
-def _send_result(job: Job) -> SendResult:
-    responses = job.responses
-    if len(responses) == 1 and type(responses[0]) is str:
-        ids: tuple[str, ...] = (responses[0],)
-    else:
-        ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
-    message = job.message
-    # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
-    # __attrs_post_init__ makes the ids canonical and keeps the first one as written.
-    return _make_send_result(
-        ids[0],  # message_id
-        len(ids),  # parts
-        None,  # cost
-        None,  # balance
-        (),  # recipients
-        ids,  # part_ids
-        message.client_id if message is not None else None,  # client_id
-        False,  # confirmed_by_status
-        _SMPP,  # transport
-        "",  # raw_message_id
-        False,  # confirmed_by_duplicate
-    )
-
-
-_SEND_RESULT_FIELDS = (
-    "message_id", "parts", "cost", "balance", "recipients", "part_ids", "client_id",
-    "confirmed_by_status", "transport", "raw_message_id", "confirmed_by_duplicate",
-)  # fmt: skip
-if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pragma: no cover
-    raise ImportError("SendResult's fields changed: update _send_result")
-
-
-def _query_result(job: Job) -> QueryResult:
-    pdu = job.responses[0]
-    assert isinstance(pdu, QuerySmResp)
-    return QueryResult(
-        message_id=pdu.message_id,
-        status=MessageStatus.from_message_state(pdu.message_state),
-        message_state=pdu.message_state,
-        final_date=pdu.final_date,
-        error_code=pdu.error_code,
-    )
-
-
-async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | None = None) -> Job:
-    """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
-    it back out: nothing of it stays behind. ``observe`` sees the job the moment it finishes
-    (before any later PDU of the same read is handled)."""
-    done = anyio.Event()
-    if observe is None:
-        job.callback = lambda _job: done.set()
-    else:
-
-        def finished(job: Job) -> None:
-            observe(job)
-            done.set()
-
-        job.callback = finished
-    queue.push(job, anyio.current_time())
-    try:
-        await done.wait()
-    except BaseException:
-        if not queue.remove(job):
-            job.callback = _noop
-        raise
-    return job
-
-
-def check_single(message: Message) -> str:
-    """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
-    if len(message.to) != 1:
-        raise ValidationError(
-            f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
-            "send_many(), which yields one outcome per recipient"
-        )
-    return message.to[0]
-
-
 def make_ssl_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
     """``True``: the system's verifying context; a context: as given; ``False``: plain TCP."""
     if isinstance(tls, ssl.SSLContext):
@@ -450,30 +120,10 @@ def make_ssl_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
     return ssl.create_default_context() if tls else None
 
 
-# --- the session --------------------------------------------------------------------------------
-
-
-async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> QueryResult:
-    """Send ``query_sm`` through whichever bind of ``queue`` takes it first (urgent, outside
-    the rate limit) and return its answer."""
-    job = await run_job(
-        queue,
-        Job(
-            (QuerySm(message_id=message_id, source_addr=source_addr),),
-            callback=_noop,
-            urgent=True,
-            counts_rate=False,
-        ),
-    )
-    if job.error is not None:
-        raise job.error
-    return _query_result(job)
-
-
 class SMPPSession:
     """One bind to an SMSC, as an async context manager.
 
-    Most applications use :class:`~smscenter.smpp.pool.SMPPPool` (which runs one or more of
+    Most applications use :class:`~smscenter.smpp.client.pool.SMPPPool` (which runs one or more of
     these and reconnects them); a session is one bind and ends when its link does.
 
     :param host: / :param port: the SMSC (the provider: ``smpp.smscentre.com`` 3700, TLS 3443).
@@ -493,11 +143,11 @@ class SMPPSession:
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :param resend_unknown: resend parts whose submit was written but not answered when the link
         dropped: ``True`` (they may then be delivered twice), or a
-        :class:`~smscenter.smpp.reconcile.ReconcilePolicy` (only inside the provider's duplicate
-        window). Off by default.
+        :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` (only inside the provider's
+        duplicate window). Off by default.
     :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
         :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
-    :param on_late_answer: called with a :class:`~smscenter.smpp.overdue.LateAnswer` for each
+    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
     :param reassembler: joins multi-part incoming messages (shared by a pool's binds).
@@ -518,9 +168,9 @@ class SMPPSession:
         max_rate: float | None = None,
         queue: JobQueue | None = None,
         limiter: RateLimiter | None = None,
-        reports: _ReportBuffer | None = None,
+        reports: ReportBuffer | None = None,
         report_buffer: int = 1000,
-        counters: _Counters | None = None,
+        counters: Counters | None = None,
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
@@ -532,8 +182,6 @@ class SMPPSession:
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValidationError("an SMPP bind needs a login and a plain password")
-        # How a receipt becomes a report (the pool passes its id-style matcher).
-        self._read_receipt = receipt_reader or report_from_deliver_sm
         self.host = host
         self.port = port
         self.mode = mode
@@ -549,8 +197,8 @@ class SMPPSession:
         self._queue = queue if queue is not None else JobQueue(self._timeouts.pool)
         self._limiter = limiter if limiter is not None else RateLimiter(max_rate)
         self._own_reports = reports is None
-        self._reports = reports if reports is not None else _ReportBuffer(report_buffer)
-        self._counters = counters if counters is not None else _Counters()
+        self._reports = reports if reports is not None else ReportBuffer(report_buffer)
+        self._counters = counters if counters is not None else Counters()
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
         self._builder = SubmitBuilder(self._options)
         self._throttle_pause = throttle_pause
@@ -592,9 +240,16 @@ class SMPPSession:
         self._on_late_answer = on_late_answer
         # After the SMSC's unbind: when to stop waiting for answers still in flight.
         self._drain_until: float | None = None
-        # Shared by a pool's binds: each part is answered when it arrives, so parts held when
-        # a bind drops are not sent again; they must meet the rest on another bind.
-        self._reassembler = reassembler if reassembler is not None else Reassembler()
+        # How a receipt becomes a report (the pool passes its id-style matcher); the
+        # reassembler is shared by a pool's binds.
+        self._intake = ReportIntake(
+            self._reports,
+            self._counters,
+            reassembler if reassembler is not None else Reassembler(),
+            receipt_reader or report_from_deliver_sm,
+            self._acknowledge,
+            self.name,
+        )
         #: Why the session ended (None while it runs or after a clean close).
         self.error: BaseException | None = None
         #: The SMSC ended the bind with an unbind (e.g. another bind of the login without
@@ -922,11 +577,11 @@ class SMPPSession:
         pdus = self._builder.build_wire(message, recipient)
         job = await run_job(
             self._queue,
-            Job(pdus, callback=_noop, urgent=urgent, message=message, recipient=recipient),
+            Job(pdus, callback=noop, urgent=urgent, message=message, recipient=recipient),
         )
         if job.error is not None:
             raise job.error
-        return _send_result(job)
+        return send_result(job)
 
     async def query(self, message_id: str, *, source_addr: str = "") -> QueryResult:
         """Ask the SMSC for a message's state (``query_sm``).
@@ -1029,8 +684,8 @@ class SMPPSession:
                 expired = conn.expire(now)
                 if expired:
                     self._handle(expired)
-                if self._reassembler.pending:
-                    self._expire_partials(now)
+                if self._intake.reassembler.pending:
+                    self._intake.expire(now)
                 drain_until = self._drain_until
                 if drain_until is not None and now >= drain_until:
                     self._die(
@@ -1486,51 +1141,10 @@ class SMPPSession:
             )
 
     def _on_deliver(self, pdu: DeliverSm) -> None:
-        buffer = self._reports
-        if buffer.full or buffer.closed:
-            # Back-pressure: "not now" (SMPP 3.4 §5.1.3 ESME_RX_T_APPN); the SMSC redelivers.
-            self._counters.reports_deferred += 1
-            self._conn.respond(pdu, CommandStatus.ESME_RX_T_APPN)
+        status = self._intake.deliver(pdu, anyio.current_time())
+        if status is not None:  # answered now (reports.py says why); else when taken
+            self._conn.respond(pdu, status)
             self.wake()
-            return
-        item: DeliveryReport | IncomingMessage | None
-        try:
-            if is_receipt(pdu):
-                item = self._read_receipt(pdu)
-            else:
-                item = incoming_from_deliver_sm(
-                    pdu, reassembler=self._reassembler, now=anyio.current_time()
-                )
-        except Exception:  # pragma: no cover - the converters do not raise on odd content
-            logger.exception("smpp %s: could not read a deliver_sm", self.name)
-            self._conn.respond(pdu, CommandStatus.ESME_RX_P_APPN)
-            self.wake()
-            return
-        if item is None:
-            # A part held for the rest of its message (or a repeat of one): answered now, or a
-            # stop-and-wait SMSC would never send the next part. Held parts live in memory
-            # only: if the process stops before the message is complete they are gone (the
-            # SMSC has its answer). The completing part is answered after the hand-off below.
-            self._conn.respond(pdu)
-            self.wake()
-            return
-        self._counters.reports += 1
-        buffer.put(item, (self, (pdu,)))
-
-    def _expire_partials(self, now: float) -> None:
-        """Multi-part messages whose parts stopped coming: hand over what arrived (its parts
-        were answered when they came, so nothing is left to acknowledge)."""
-        for expired in self._reassembler.expire(now):
-            logger.warning(
-                "smpp %s: gave up waiting for parts %s of a message from %s (%s)",
-                self.name,
-                expired.missing,
-                expired.source,
-                expired.reason,
-            )
-            self._counters.reports += 1
-            # Even over the buffer's capacity: refusing "for now" is no longer possible.
-            self._reports.put(incoming_from_expired(expired), None)
 
     def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
         """The application took the item made of ``pdus``: answer them (if the link lives)."""

@@ -1,0 +1,203 @@
+"""Delivery reports and incoming messages on their way from the binds' readers to the application.
+
+- :class:`ReportIntake` is one bind's end: it turns each ``deliver_sm`` into a
+  :class:`~smscenter.DeliveryReport` or :class:`~smscenter.IncomingMessage` (joining the parts
+  of a long incoming message) and says how to answer it now, if at all. It never waits.
+- :class:`ReportBuffer` is the bounded hand-off between them, shared by a pool's binds.
+- :class:`ReportStream` is the application's end: an async iterator that acknowledges each item
+  only once the application asks for the next one.
+
+Back-pressure: the buffer is bounded. When it is full the bind answers ``ESME_RX_T_APPN``
+(SMPP 3.4 §5.1.3, temporary application error: the SMSC keeps the message and delivers it again
+later) instead of blocking, so submit responses keep flowing whatever the consumer does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Self
+
+import anyio
+
+from smscenter.models import DeliveryReport, IncomingMessage
+from smscenter.smpp.client.results import Counters
+from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.pdu import DeliverSm
+from smscenter.smpp.reassembly import Reassembler
+from smscenter.smpp.receipts import incoming_from_deliver_sm, incoming_from_expired, is_receipt
+
+__all__ = ("ReportStream",)
+
+logger = logging.getLogger(__name__)
+
+#: Who answers an item's ``deliver_sm`` PDUs once the application took it, and those PDUs.
+_Ack = tuple[Callable[[tuple[DeliverSm, ...]], None], tuple[DeliverSm, ...]]
+
+
+class ReportBuffer:
+    """Bounded hand-off from the binds' readers to the application (one consumer)."""
+
+    __slots__ = ("_event", "capacity", "closed", "items")
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("the report buffer needs room for at least one event")
+        self.capacity = capacity
+        self.items: deque[tuple[DeliveryReport | IncomingMessage, _Ack | None]] = deque()
+        self._event: anyio.Event | None = None
+        self.closed = False
+
+    @property
+    def full(self) -> bool:
+        return len(self.items) >= self.capacity
+
+    def put(self, item: DeliveryReport | IncomingMessage, ack: _Ack | None) -> None:
+        self.items.append((item, ack))
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    def close(self) -> None:
+        self.closed = True
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+
+    async def wait(self) -> None:
+        if self._event is None:
+            self._event = anyio.Event()
+        await self._event.wait()
+
+
+class ReportStream:
+    """Delivery reports and incoming messages, as an async iterator (and context manager).
+
+    Each item's ``deliver_sm_resp`` is sent when you ask for the next item (or leave the
+    ``async with`` normally): only after your loop body has handled it. Leaving with an
+    exception does not acknowledge the item in hand; the SMSC will deliver it again.
+    Iteration ends when the pool or session closes.
+
+    Use one consumer: two would share the items between them.
+    """
+
+    def __init__(self, buffer: ReportBuffer) -> None:
+        self._buffer = buffer
+        self._unacked: _Ack | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if exc_type is None:
+            self._ack()
+        self._unacked = None
+
+    def __aiter__(self) -> AsyncIterator[DeliveryReport | IncomingMessage]:
+        return self
+
+    def _ack(self) -> None:
+        ack = self._unacked
+        if ack is not None:
+            self._unacked = None
+            ack[0](ack[1])
+
+    async def __anext__(self) -> DeliveryReport | IncomingMessage:
+        self._ack()
+        buffer = self._buffer
+        while not buffer.items:
+            if buffer.closed:
+                raise StopAsyncIteration
+            await buffer.wait()
+        item, ack = buffer.items.popleft()
+        self._unacked = ack
+        return item
+
+    async def receive(self) -> DeliveryReport | IncomingMessage:
+        """The next item (acknowledging the previous one).
+
+        :raises anyio.EndOfStream: the pool or session closed and nothing is left.
+        """
+        try:
+            return await self.__anext__()
+        except StopAsyncIteration:
+            raise anyio.EndOfStream from None
+
+
+class ReportIntake:
+    """One bind's end of the hand-off (its reader calls it; it never waits).
+
+    :param buffer: where items go (shared by a pool's binds).
+    :param counters: ``reports`` / ``reports_deferred`` are counted here.
+    :param reassembler: joins multi-part incoming messages (shared by a pool's binds: each part
+        is answered when it arrives, so parts held when a bind drops are not sent again; they
+        must meet the rest on another bind).
+    :param read_receipt: turns a receipt ``deliver_sm`` into a report.
+    :param acknowledge: answers an item's ``deliver_sm`` PDUs once the application took it.
+    :param name: the bind's name, for the log.
+    """
+
+    __slots__ = ("_acknowledge", "_buffer", "_counters", "_name", "_read_receipt", "reassembler")
+
+    def __init__(
+        self,
+        buffer: ReportBuffer,
+        counters: Counters,
+        reassembler: Reassembler,
+        read_receipt: Callable[[DeliverSm], DeliveryReport],
+        acknowledge: Callable[[tuple[DeliverSm, ...]], None],
+        name: str,
+    ) -> None:
+        self._buffer = buffer
+        self._counters = counters
+        self.reassembler = reassembler
+        self._read_receipt = read_receipt
+        self._acknowledge = acknowledge
+        self._name = name
+
+    def deliver(self, pdu: DeliverSm, now: float) -> CommandStatus | None:
+        """Take one ``deliver_sm``. Returns the status to answer it with now, or None: its item
+        was handed over and is answered when the application takes it."""
+        buffer = self._buffer
+        if buffer.full or buffer.closed:
+            # Back-pressure: "not now" (SMPP 3.4 §5.1.3 ESME_RX_T_APPN); the SMSC redelivers.
+            self._counters.reports_deferred += 1
+            return CommandStatus.ESME_RX_T_APPN
+        item: DeliveryReport | IncomingMessage | None
+        try:
+            if is_receipt(pdu):
+                item = self._read_receipt(pdu)
+            else:
+                item = incoming_from_deliver_sm(pdu, reassembler=self.reassembler, now=now)
+        except Exception:  # pragma: no cover - the converters do not raise on odd content
+            logger.exception("smpp %s: could not read a deliver_sm", self._name)
+            return CommandStatus.ESME_RX_P_APPN
+        if item is None:
+            # A part held for the rest of its message (or a repeat of one): answered now, or a
+            # stop-and-wait SMSC would never send the next part. Held parts live in memory
+            # only: if the process stops before the message is complete they are gone (the
+            # SMSC has its answer). The completing part is answered after the hand-off below.
+            return CommandStatus.ESME_ROK
+        self._counters.reports += 1
+        buffer.put(item, (self._acknowledge, (pdu,)))
+        return None
+
+    def expire(self, now: float) -> None:
+        """Multi-part messages whose parts stopped coming: hand over what arrived (its parts
+        were answered when they came, so nothing is left to acknowledge)."""
+        for expired in self.reassembler.expire(now):
+            logger.warning(
+                "smpp %s: gave up waiting for parts %s of a message from %s (%s)",
+                self._name,
+                expired.missing,
+                expired.source,
+                expired.reason,
+            )
+            self._counters.reports += 1
+            # Even over the buffer's capacity: refusing "for now" is no longer possible.
+            self._buffer.put(incoming_from_expired(expired), None)
