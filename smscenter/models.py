@@ -16,13 +16,14 @@ from __future__ import annotations
 import enum
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self
 
 import attrs
 
+from smscenter._fastinit import fast_init, positional
 from smscenter._provider import COMMENT_SEPARATOR, Transport, unknown_member
 from smscenter.exceptions import ValidationError
 from smscenter.ids import canonical_message_id
@@ -602,6 +603,7 @@ _RESERVED_EXTRA = frozenset(
 ) | frozenset(OPTION_PARAMS)  # fmt: skip
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class Message:
     """One message to send, to one or many recipients, over any transport.
@@ -941,6 +943,7 @@ class RecipientResult:
     mnc: str | None = None
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class SendResult:
     """The provider accepted a message.
@@ -1016,6 +1019,7 @@ class Balance:
     credit: Decimal | None = None
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class DeliveryReport:
     """What happened to a sent message: one class whether it came from HTTP status, an SMPP
@@ -1147,6 +1151,7 @@ def _key_status(status: MessageStatus) -> str:
     return _KEY_STATUS[status]
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class IncomingMessage:
     """A message a subscriber sent to you (mobile-originated), from any channel.
@@ -1211,117 +1216,12 @@ class CallConfirmation:
         return f"call:{self.phone}:{int(self.called_at.timestamp())}"
 
 
-# --- construction speed-up ---------------------------------------------------------------------
-
-
-_T = TypeVar("_T")
-
-
-def _fast_init(cls: type[Any]) -> None:
-    """Give a slotted frozen attrs class a cheaper ``__init__`` with the same behaviour.
-
-    Why: attrs' frozen ``__init__`` stores each field through ``object.__setattr__`` bound to the
-    instance, a generic lookup of the name per field. Bulk SMPP builds a ``Message``, a
-    ``SendResult`` and (with receipts) a 28-field ``DeliveryReport`` per message, and those
-    stores were a large share of the per-message CPU. Calling each slot descriptor's ``__set__``
-    directly does the same store in about half the time. The signature (keyword-only, same
-    names and defaults), converters (also applied to defaults, as attrs does) and
-    ``__attrs_post_init__`` are kept exactly; a class with anything else (validators,
-    factories, non-init fields, no slots) keeps attrs' own ``__init__``.
-    """
-    fields = attrs.fields(cls)
-    namespace: dict[str, Any] = {}
-    params: list[str] = []
-    body: list[str] = []
-    for f in fields:
-        descriptor = cls.__dict__.get(f.name)
-        if (
-            f.validator is not None
-            or not f.init
-            or not f.kw_only
-            or isinstance(f.default, attrs.Factory)  # type: ignore[arg-type]
-            or not hasattr(descriptor, "__set__")
-            or (f.converter is not None and not callable(f.converter))
-            or f.alias != f.name
-        ):
-            return  # pragma: no cover - keep attrs' own __init__ for anything unusual
-        name = f.name
-        namespace[f"_s_{name}"] = descriptor.__set__  # type: ignore[union-attr]
-        if f.default is attrs.NOTHING:
-            params.append(name)
-        else:
-            namespace[f"_d_{name}"] = f.default
-            params.append(f"{name}=_d_{name}")
-        if f.converter is None:
-            body.append(f"    _s_{name}(self, {name})")
-        else:
-            namespace[f"_c_{name}"] = f.converter
-            if f.default is attrs.NOTHING:
-                body.append(f"    _s_{name}(self, _c_{name}({name}))")
-            else:
-                # The converted default is computed once: the converters here are pure
-                # functions and the defaults immutable, so this is what attrs would store.
-                namespace[f"_cd_{name}"] = f.converter(f.default)
-                body.append(
-                    f"    _s_{name}(self, _cd_{name} if {name} is _d_{name} else _c_{name}({name}))"
-                )
-    if hasattr(cls, "__attrs_pre_init__"):
-        return  # pragma: no cover - none of ours has one
-    if hasattr(cls, "__attrs_post_init__"):
-        body.append("    self.__attrs_post_init__()")
-    src = f"def __init__(self, *, {', '.join(params)}):\n" + "\n".join(body or ["    pass"])
-    exec(src, namespace)  # code built from the class's own attrs fields above
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    init.__annotations__ = dict(cls.__init__.__annotations__)
-    cls.__init__ = init
-
-
-def _maker(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
-    """A private constructor taking every field positionally, in ``attrs.fields`` order, for the
-    library's own hot paths (no converters, so only for classes without any).
-
-    Why: even a fast ``__init__`` spends most of its time matching keyword arguments for the
-    many defaulted fields; the SMPP pool builds a ``SendResult`` per message and a
-    ``DeliveryReport`` per receipt with every value at hand. ``__attrs_post_init__`` still runs
-    unless ``post_init=False`` (for callers that pass values it would leave as they are).
-    """
-    fields = attrs.fields(cast(Any, cls))
-    if any(f.converter is not None for f in fields):  # pragma: no cover - misuse
-        raise TypeError(f"{cls.__name__} has converters")
-    namespace: dict[str, Any] = {"_new": object.__new__, "CLS": cls}
-    names = [f.name for f in fields]
-    # Trailing fields with a plain default may be left out (a field added at the end does not
-    # break the callers that predate it).
-    params = list(names)
-    for i in range(len(fields) - 1, -1, -1):
-        default = fields[i].default
-        if default is attrs.NOTHING or isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            break
-        namespace[f"_d_{names[i]}"] = default
-        params[i] = f"{names[i]}=_d_{names[i]}"
-    lines = [f"def make({', '.join(params)}):", "    self = _new(CLS)"]
-    for name in names:
-        namespace[f"_s_{name}"] = cls.__dict__[name].__set__
-        lines.append(f"    _s_{name}(self, {name})")
-    if post_init and hasattr(cls, "__attrs_post_init__"):
-        lines.append("    self.__attrs_post_init__()")
-    lines.append("    return self")
-    exec("\n".join(lines), namespace)  # code built from the class's own attrs fields above
-    make: Callable[..., _T] = namespace["make"]
-    return make
-
-
-for _cls in (Message, SendResult, DeliveryReport, IncomingMessage):
-    _fast_init(_cls)
-del _cls
+# --- private constructors for the SMPP hot paths (smscenter._fastinit) ---------------------------
 
 #: ``_make_send_result(message_id, parts, cost, balance, recipients, part_ids, client_id,
-#: confirmed_by_status, transport, raw_message_id, confirmed_by_duplicate)``: see :func:`_maker`.
-_make_send_result = _maker(SendResult)
+#: confirmed_by_status, transport, raw_message_id, confirmed_by_duplicate)``: a positional
+#: constructor (:func:`~smscenter._fastinit.positional`), one per message the SMPP pool sends.
+_make_send_result = positional(SendResult)
 #: The same without ``__attrs_post_init__``: for a result whose ids are given already canonical
 #: (the caller applies :func:`canonical_message_id`) with ``part_ids`` filled in.
-_make_smpp_result = _maker(SendResult, post_init=False)
-#: ``DeliveryReport`` with all 29 fields positional, in declaration order: see :func:`_maker`.
-_make_delivery_report = _maker(DeliveryReport)
+_make_smpp_result = positional(SendResult, post_init=False)

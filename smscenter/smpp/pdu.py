@@ -29,6 +29,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import attrs
 
+from smscenter._fastinit import define, fast_init
 from smscenter.models import ExtraStatus, MessageFlags
 from smscenter.smpp._wire import (
     HEADER,
@@ -650,34 +651,9 @@ def _gen_codec(cls: type[Pdu]) -> None:
         "_new": object.__new__,
         "_osa": object.__setattr__,
     }
-    exec("\n".join(dec), namespace)  # code built from the static layouts above
-    exec("\n".join(enc), namespace)
-    _DECODERS[int(cls.command_id)] = namespace["decode"]
-    cls._encoder = namespace["encode"]  # type: ignore[method-assign]
-    _replace_init(cls, namespace)
-
-
-def _replace_init(cls: type[Pdu], namespace: dict[str, Any]) -> None:
-    # attrs' frozen __init__ goes through object.__setattr__ for each of up to 20 fields; the
-    # same keyword-only signature and defaults filling __dict__ in one step costs half as much,
-    # which is most of building a submit_sm. PDUs have no validators or converters to keep.
-    params: list[str] = []
-    body: list[str] = []
-    for f in attrs.fields(cls):
-        if f.validator is not None or f.converter is not None or f.init is False:
-            return  # pragma: no cover - keep attrs' own __init__ for anything unusual
-        namespace[f"_d_{f.name}"] = f.default
-        params.append(f"{f.alias}=_d_{f.name}")
-        body.append(f"{f.name!r}: {f.alias}")
-    src = (
-        f"def __init__(self, *, {', '.join(params)}):\n"
-        f"    _osa(self, '__dict__', {{{', '.join(body)}}})"
-    )
-    exec(src, namespace)
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init  # type: ignore[method-assign]
+    _DECODERS[int(cls.command_id)] = define("\n".join(dec), namespace, "decode")
+    cls._encoder = define("\n".join(enc), namespace, "encode")  # type: ignore[method-assign]
+    fast_init(cls)
 
 
 def _sm_limit(cls: type[Pdu], length: int) -> PduEncodeError:

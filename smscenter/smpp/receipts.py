@@ -22,6 +22,7 @@ from urllib.parse import unquote_plus
 
 import attrs
 
+from smscenter._fastinit import positional
 from smscenter._provider import MOSCOW as PROVIDER_TZ
 from smscenter._provider import Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
@@ -33,7 +34,6 @@ from smscenter.models import (
     IncomingMessage,
     MessageFlags,
     MessageStatus,
-    _make_delivery_report,
 )
 from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import DeliverSm
@@ -323,7 +323,7 @@ _UNKNOWN = MessageStatus.UNKNOWN
 _DELIVERED = MessageStatus.DELIVERED
 _NO_ERROR = DeliveryError.NO_ERROR
 _STATE_STATUS = {state: MessageStatus.from_message_state(state) for state in range(10)}
-_make_report = _make_delivery_report
+_make_report = positional(DeliveryReport)
 _SAME = ReceiptIdStyle.SAME
 _AUTO = ReceiptIdStyle.AUTO
 # report_from_deliver_sm passes the fields positionally: a model change must fail here, loudly.

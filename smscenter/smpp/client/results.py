@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import attrs
 
+from smscenter._fastinit import fast_init, positional
 from smscenter.ids import canonical_message_id
-from smscenter.models import Message, MessageStatus, SendResult, _fast_init, _maker
+from smscenter.models import Message, MessageStatus, SendResult
 
 __all__ = ("QueryResult", "SMPPStatistics", "SendOutcome")
 
@@ -45,10 +46,10 @@ class SendOutcome:
         return self.result.message_id if self.result is not None else None
 
 
-# One SendOutcome per message: the cheaper constructors of models._fast_init / _maker.
-_fast_init(SendOutcome)
+# One SendOutcome per message: the cheaper constructors of smscenter._fastinit.
+fast_init(SendOutcome)
 #: ``make_outcome(index, message, recipient, result, error)``, positional (pool.send_many).
-make_outcome = _maker(SendOutcome)
+make_outcome = positional(SendOutcome)
 if tuple(f.name for f in attrs.fields(SendOutcome)) != (
     "index",
     "message",
