@@ -11,7 +11,7 @@ _PROBE = """
 import sys
 import smscenter
 import smscenter.smpp.connection, smscenter.smpp.pdu, smscenter.smpp.receipts
-import smscenter.smpp.outgoing, smscenter.smpp.text
+import smscenter.smpp.submit, smscenter.smpp.text
 print(sorted(m for m in ("httpx", "anyio", "socket", "fastapi") if m in sys.modules))
 import smscenter.webhook  # pure too, though the stdlib e-mail parser it uses loads socket
 print(sorted(m for m in ("httpx", "anyio", "fastapi", "starlette") if m in sys.modules))

@@ -33,8 +33,8 @@ _LAZY: dict[str, str] = {
     "SMPPSession": "smscenter.smpp.client.session",
     "SMPPStatistics": "smscenter.smpp.client.results",
     "SendOutcome": "smscenter.smpp.client.results",
-    "SubmitOptions": "smscenter.smpp.outgoing",
-    "SystemType": "smscenter.smpp.outgoing",
+    "SubmitOptions": "smscenter.smpp.submit",
+    "SystemType": "smscenter.smpp.system_type",
 }
 
 if typing.TYPE_CHECKING:
@@ -51,8 +51,8 @@ if typing.TYPE_CHECKING:
     from smscenter.smpp.client.session import SMPPSession as SMPPSession
     from smscenter.smpp.constants import BindMode as BindMode
     from smscenter.smpp.constants import CommandStatus as CommandStatus
-    from smscenter.smpp.outgoing import SubmitOptions as SubmitOptions
-    from smscenter.smpp.outgoing import SystemType as SystemType
+    from smscenter.smpp.submit import SubmitOptions as SubmitOptions
+    from smscenter.smpp.system_type import SystemType as SystemType
 
 
 def __getattr__(name: str) -> object:

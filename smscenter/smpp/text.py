@@ -34,6 +34,7 @@ __all__ = (
     "concat_udh",
     "count_parts",
     "decode_text",
+    "encode_auto",
     "encode_text",
     "gsm_decode",
     "gsm_encode",
@@ -88,6 +89,21 @@ def _build_encode_table() -> dict[int, str]:
 
 
 _GSM_ENCODE = _build_encode_table()
+# The codec's own function: str.encode("utf-16-be") first looks the codec up by name, which
+# takes longer than encoding a short text.
+_utf_16_be = codecs.utf_16_be_encode
+#: Every character of the alphabet, basic or extension.
+_GSM_CHARS = frozenset(GSM_BASIC.replace("\x1b", "") + "".join(GSM_EXTENSION.values()))
+# Most texts are ASCII, and for those one bytes.translate is the whole encoder: each ASCII
+# character maps to its septet, except the extension characters (two septets) and those outside
+# the alphabet (` and most control characters), which map to 0x80, never a septet, and send the
+# text to the general path.
+_GSM_FROM_ASCII = bytes(
+    ord(_GSM_ENCODE[code]) if len(_GSM_ENCODE[code]) == 1 and _GSM_ENCODE[code] < "\x80" else 0x80
+    for code in range(128)
+) + bytes((0x80,) * 128)
+# The ASCII characters in the alphabet: deleting them leaves what does not fit.
+_GSM_ASCII = bytes(code for code in range(128) if chr(code) in _GSM_CHARS)
 # Octets 0x80-0xFF are not septets; an SMSC that sends them sent something else. They decode to
 # U+FFFD rather than failing: incoming text must never crash the session.
 _GSM_DECODE = GSM_BASIC + "\ufffd" * 128
@@ -130,7 +146,9 @@ def gsm_septets(text: str) -> int | None:
 
 def is_gsm(text: str) -> bool:
     """True when every character of ``text`` is in the GSM 03.38 alphabet (basic or extension)."""
-    return text.translate(_GSM_ENCODE).isascii()
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _GSM_ASCII)
+    return _GSM_CHARS.issuperset(text)
 
 
 def gsm_encode(text: str) -> bytes:
@@ -215,6 +233,39 @@ def choose_encoding(text: str, *, iso: bool = False) -> TextEncoding:
     return TextEncoding.GSM if is_gsm(text) else TextEncoding.UCS2
 
 
+def encode_auto(text: str, iso: bool = False) -> tuple[int, bytes]:
+    """``text`` in the encoding :func:`choose_encoding` picks, chosen and encoded in one pass:
+    its ``data_coding`` (0 GSM, 4 Latin-1, 8 UCS-2) and its bytes, those of
+    :func:`encode_text`.
+
+    The builder of every ``submit_sm`` calls it, so the common texts take the shortest way: an
+    ASCII text is one table translation, a text with a character outside the GSM alphabet (any
+    Cyrillic one) is found at that character and goes UTF-16BE.
+
+    :raises UnicodeEncodeError: (a :class:`ValueError`) for a lone surrogate, which no
+        encoding carries.
+    """
+    if text.isascii():
+        raw = text.encode("ascii")
+        if iso:
+            return 4, raw
+        out = raw.translate(_GSM_FROM_ASCII)
+        if 0x80 not in out:
+            return 0, out
+        # An extension character, or one outside the alphabet: the general way below.
+    elif iso:
+        try:
+            return 4, text.encode("latin-1")
+        except UnicodeEncodeError:
+            return 8, _utf_16_be(text)[0]
+    elif not _GSM_CHARS.issuperset(text):
+        return 8, _utf_16_be(text)[0]
+    gsm = text.translate(_GSM_ENCODE)
+    if gsm.isascii():
+        return 0, gsm.encode("ascii")
+    return 8, _utf_16_be(text)[0]
+
+
 def encode_text(text: str, encoding: TextEncoding) -> bytes:
     """Encode ``text`` for the wire.
 
@@ -224,7 +275,7 @@ def encode_text(text: str, encoding: TextEncoding) -> bytes:
         return gsm_encode(text)
     if encoding is TextEncoding.UCS2:
         # UTF-16BE writes non-BMP characters as surrogate pairs, which is what handsets expect.
-        return text.encode("utf-16-be")
+        return _utf_16_be(text)[0]
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError as exc:

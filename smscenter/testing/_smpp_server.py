@@ -52,9 +52,10 @@ from smscenter.smpp.events import (
     SubmitSmReceived,
     UnbindReceived,
 )
-from smscenter.smpp.outgoing import SystemType, absolute_time, parse_provider_text
 from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm, Tlv
+from smscenter.smpp.provider_text import parse_provider_text
 from smscenter.smpp.receipts import render_receipt_text
+from smscenter.smpp.system_type import SystemType
 from smscenter.smpp.text import (
     choose_encoding,
     concat_udh,
@@ -63,6 +64,7 @@ from smscenter.smpp.text import (
     parse_udh,
     split_encoded,
 )
+from smscenter.smpp.times import absolute_time
 from smscenter.testing import _state as st
 from smscenter.testing._state import (
     IncomingRecord,

@@ -22,7 +22,7 @@ from smscenter import (
     ViberButton,
 )
 from smscenter.http import _protocol as proto
-from smscenter.smpp.outgoing import build_submit_sm
+from smscenter.smpp.submit import build_submit_sm
 from smscenter.smtp import smtp_body
 from smscenter.testing.simulator import SMSCSimulator
 

@@ -15,6 +15,7 @@ from smscenter.smpp.text import (
     concat_udh,
     count_parts,
     decode_text,
+    encode_auto,
     encode_text,
     gsm_decode,
     gsm_encode,
@@ -101,6 +102,57 @@ def test_extension_characters_count_two_septets() -> None:
 )
 def test_choose_encoding(text: str, iso: bool, expected: TextEncoding) -> None:
     assert choose_encoding(text, iso=iso) is expected
+
+
+# Characters from every class the fast paths tell apart: ASCII in the alphabet and mapped to
+# another code, ASCII extension and outside characters, GSM non-ASCII, Latin-1 non-GSM, Cyrillic,
+# a non-BMP character.
+MIXED = st.text(
+    alphabet=st.sampled_from(
+        list("aZ09 @$_\n\r!?") + list("^{}\\[]~|\x0c") + list("`\x00\t\x1b\x7f")
+        + list("£éÄΔ€ß") + list("ïÿ×") + list("жЁ") + ["😀"]
+    ),
+    max_size=200,
+)  # fmt: skip
+
+
+def _reference_gsm(text: str) -> bytes | None:
+    """Per character from the tables: the septets, or None when one does not fit."""
+    ext = {char: code for code, char in GSM_EXTENSION.items()}
+    out = bytearray()
+    for char in text:
+        if char in ext:
+            out += bytes((0x1B, ext[char]))
+        elif char in BASIC_CHARS:
+            out.append(GSM_BASIC.index(char))
+        else:
+            return None
+    return bytes(out)
+
+
+@settings(max_examples=300)
+@given(MIXED, st.booleans())
+def test_encode_auto_is_choose_encoding_then_encode_text(text: str, iso: bool) -> None:
+    data_coding, data = encode_auto(text, iso)
+    encoding = choose_encoding(text, iso=iso)
+    assert data_coding == encoding.data_coding
+    assert data == encode_text(text, encoding)
+    gsm = _reference_gsm(text)
+    assert is_gsm(text) is (gsm is not None)
+    if not iso:
+        assert data == (gsm if gsm is not None else text.encode("utf-16-be"))
+    elif all(ord(c) < 256 for c in text):
+        assert data == text.encode("latin-1")
+    else:
+        assert data == text.encode("utf-16-be")
+
+
+def test_encode_auto_refuses_a_lone_surrogate_as_encode_text_does() -> None:
+    for iso in (False, True):
+        with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+            encode_auto("ab\ud800", iso)
+    with pytest.raises(UnicodeEncodeError, match="surrogates not allowed"):
+        encode_text("ab\ud800", TextEncoding.UCS2)
 
 
 def test_data_coding_is_coding_times_four() -> None:

@@ -33,12 +33,12 @@ from smscenter.exceptions import (
     APIError,
     ConnectError,
     ConnectionLost,
+    LocalProtocolError,
     SMSCenterError,
     ValidationError,
 )
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.models import Message, SendResult, _make_smpp_result
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.client import reconcile
 from smscenter.smpp.client._jobs import (
     Job,
@@ -64,9 +64,10 @@ from smscenter.smpp.client.results import (
 )
 from smscenter.smpp.client.session import SMPPSession
 from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
+from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
+from smscenter.smpp.system_type import SystemType
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -171,7 +172,7 @@ class SMPPPool:
         ``("smpp2.smscentre.com",)``.
     :param mode: transceiver (default), transmitter or receiver.
     :param system_type: extra flags (``ISO``, ``SINGLE``) as a string or
-        :class:`~smscenter.smpp.outgoing.SystemType`; ``MCONn`` is filled in from
+        :class:`~smscenter.smpp.system_type.SystemType`; ``MCONn`` is filled in from
         ``connections``.
     :param reconnect: the :class:`ReconnectPolicy`.
     :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
@@ -458,7 +459,7 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        pdus = self._builder.build_wire(message, recipient)
+        pdus = self._builder.build(message, recipient)
         return Job(
             pdus, callback=noop, urgent=urgent, message=message, recipient=recipient, index=index
         )
@@ -517,7 +518,7 @@ class SMPPPool:
         self._check_open()
         cap = _read_ahead(read_ahead) or self._read_ahead
         queue = self._queue
-        build = self._builder.build_wire
+        build = self._builder.build
         one_part = Job.one_part
         make, make_result = make_outcome, _make_smpp_result
         canonical = canonical_message_id
@@ -578,7 +579,7 @@ class SMPPPool:
                         for recipient in message.to:
                             try:
                                 pdus = build(message, recipient)
-                            except ValueError as exc:
+                            except (ValueError, LocalProtocolError) as exc:  # nothing was sent
                                 early.append(
                                     SendOutcome(
                                         index=index,

@@ -56,7 +56,6 @@ from smscenter.exceptions import (
     ValidationError,
 )
 from smscenter.models import DeliveryReport, Message, SendResult
-from smscenter.smpp._templates import SubmitBuilder
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
@@ -96,11 +95,12 @@ from smscenter.smpp.events import (
     UnbindComplete,
     UnbindReceived,
 )
-from smscenter.smpp.outgoing import SubmitOptions, SystemType
 from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import report_from_deliver_sm
 from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
+from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
+from smscenter.smpp.system_type import SystemType
 
 __all__ = ("SMPPSession",)
 
@@ -574,7 +574,7 @@ class SMPPSession:
         if not self.mode.can_send:
             raise RuntimeError("a receiver bind cannot send")
         recipient = check_single(message)
-        pdus = self._builder.build_wire(message, recipient)
+        pdus = self._builder.build(message, recipient)
         job = await run_job(
             self._queue,
             Job(pdus, callback=noop, urgent=urgent, message=message, recipient=recipient),

@@ -1,4 +1,4 @@
-"""Message -> submit_sm: every MessageKind, options, times, system_type flags, refusals."""
+"""Message -> submit_sm: every MessageKind, options, times, refusals."""
 
 from __future__ import annotations
 
@@ -11,19 +11,12 @@ from hypothesis import strategies as st
 from smscenter.models import Attachment, Message, MessageKind, SendWindow
 from smscenter.options import SendOptions
 from smscenter.smpp.constants import NPI, TON
-from smscenter.smpp.outgoing import (
-    ProviderText,
-    SubmitOptions,
-    SystemType,
-    absolute_time,
-    build_submit_sm,
-    parse_provider_text,
-    provider_text,
-    relative_time,
-)
 from smscenter.smpp.pdu import SubmitSm, decode_pdu
+from smscenter.smpp.provider_text import ProviderText, parse_provider_text, provider_text
 from smscenter.smpp.reassembly import Fragment, Reassembler
+from smscenter.smpp.submit import SubmitOptions, build_submit_sm
 from smscenter.smpp.text import decode_text, parse_udh
+from smscenter.smpp.times import absolute_time, relative_time
 
 PHONE = "+79991234567"
 
@@ -332,45 +325,7 @@ def test_time_errors_and_absolute() -> None:
     assert len(absolute_time(datetime(2026, 1, 1, tzinfo=UTC))) == 16
 
 
-# --- system_type ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "parsed", "rendered"),
-    [
-        ("", SystemType(), ""),
-        ("ISO", SystemType(iso=True), "ISO"),
-        ("ISO,SINGLE", SystemType(iso=True, single=True), "ISO,SINGLE"),
-        ("single, iso", SystemType(iso=True, single=True), "ISO,SINGLE"),
-        ("MCON2", SystemType(connections=2), "MCON2"),
-        ("mcon9,ISO", SystemType(connections=9, iso=True), "MCON9,ISO"),
-        ("MCON0", SystemType(other=("MCON0",)), "MCON0"),
-        ("VMA,ISO", SystemType(iso=True, other=("VMA",)), "ISO,VMA"),
-    ],
-)
-def test_system_type_parse_and_render(raw: str, parsed: SystemType, rendered: str) -> None:
-    assert SystemType.parse(raw) == parsed
-    assert parsed.render() == rendered == str(parsed)
-    assert SystemType.parse(rendered) == parsed
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"connections": 0},
-        {"connections": 10},
-        {"connections": True},
-        {"other": ("a,b",)},
-        {"other": ("",)},
-        {"connections": 2, "iso": True, "single": True},  # 16 characters: over SMPP's 12
-    ],
-)
-def test_system_type_validation(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
-        SystemType(**kwargs)  # type: ignore[arg-type]
-
-
-def test_only_outgoing_builds_submit_sm_from_a_message() -> None:
+def test_only_submit_builds_submit_sm_from_a_message() -> None:
     """The mapping Message -> submit_sm is written once (style.md: one named constructor)."""
     import re
     from pathlib import Path
@@ -380,7 +335,7 @@ def test_only_outgoing_builds_submit_sm_from_a_message() -> None:
     root = Path(smscenter.__file__).parent
     offenders = []
     for path in root.rglob("*.py"):
-        if path.name in ("outgoing.py", "pdu.py"):
+        if path.name in ("submit.py", "pdu.py"):
             continue
         source = path.read_text(encoding="utf-8")
         if "SubmitSm(" in source and re.search(r"\bimport\b[^\n]*\bMessage\b", source):
