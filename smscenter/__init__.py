@@ -18,6 +18,7 @@ from smscenter import _exports
 from smscenter._version import __version__ as __version__
 from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
+from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
 from smscenter.config import Timeouts as Timeouts
 from smscenter.exceptions import APIError as APIError
@@ -78,7 +79,6 @@ from smscenter.options import ViberButton as ViberButton
 _LAZY: dict[str, str] = {
     "HTTPClient": "smscenter.http",
     "ReconcilePolicy": "smscenter.smpp",
-    "ReconnectPolicy": "smscenter.smpp",
     "SMPPPool": "smscenter.smpp",
     "SendOutcome": "smscenter.smpp",
 }
@@ -86,7 +86,6 @@ _LAZY: dict[str, str] = {
 if typing.TYPE_CHECKING:
     from smscenter.http import HTTPClient as HTTPClient
     from smscenter.smpp import ReconcilePolicy as ReconcilePolicy
-    from smscenter.smpp import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp import SendOutcome as SendOutcome
     from smscenter.smpp import SMPPPool as SMPPPool
 

@@ -27,7 +27,7 @@ _LAZY: dict[str, str] = {
     "QueryResult": "smscenter.smpp.client.results",
     "ReceiptIdStyle": "smscenter.ids",
     "ReconcilePolicy": "smscenter.smpp.client.reconcile",
-    "ReconnectPolicy": "smscenter.smpp.client.pool",
+    "ReconnectPolicy": "smscenter.config",
     "ReportStream": "smscenter.smpp.client.reports",
     "SMPPPool": "smscenter.smpp.client.pool",
     "SMPPSession": "smscenter.smpp.client.session",
@@ -38,10 +38,10 @@ _LAZY: dict[str, str] = {
 }
 
 if typing.TYPE_CHECKING:
+    from smscenter.config import ReconnectPolicy as ReconnectPolicy
     from smscenter.ids import ReceiptIdStyle as ReceiptIdStyle
     from smscenter.smpp.client.overdue import LateAnswer as LateAnswer
     from smscenter.smpp.client.overdue import LateAnswerHandler as LateAnswerHandler
-    from smscenter.smpp.client.pool import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp.client.pool import SMPPPool as SMPPPool
     from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp.client.reports import ReportStream as ReportStream

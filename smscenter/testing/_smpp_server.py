@@ -52,7 +52,7 @@ from smscenter.smpp.events import (
     SubmitSmReceived,
     UnbindReceived,
 )
-from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm, Tlv
+from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm
 from smscenter.smpp.provider_text import parse_provider_text
 from smscenter.smpp.receipts import render_receipt_text
 from smscenter.smpp.system_type import SystemType
@@ -65,6 +65,7 @@ from smscenter.smpp.text import (
     split_encoded,
 )
 from smscenter.smpp.times import absolute_time
+from smscenter.smpp.tlv import Tlv
 from smscenter.testing import _state as st
 from smscenter.testing._state import (
     IncomingRecord,
