@@ -19,12 +19,15 @@ event loop, whatever folder it lands in. The rules:
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
+import struct
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -249,3 +252,148 @@ def test_layering(rule: Rule, module: str, runtime_imports: dict[str, list[str]]
     assert not broken, f"{module} imports {broken} ({rule.name})"
     if rule.at_runtime:
         assert runtime_imports[module] == [], f"importing {module} loads {runtime_imports[module]}"
+
+
+# --- no module-level state in the core ----------------------------------------------------------
+
+# Module-level containers the core still changes while it works, each with its one-line reason
+# and owner. The test fails on any other, and an entry that no longer changes may simply go.
+KNOWN_STATE: dict[str, str] = {
+    "smscenter.smpp.receipts._DATE_CACHES": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._TAIL_CACHES": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._COST_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._MCCMNC_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._FLAGS_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._ERROR_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.receipts._EXTRA_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
+    "smscenter.smpp.pdu._TLV_TAILS": "the TLV-tail cache: move into the framer (#10, core)",
+    "smscenter.smpp.outgoing._recipient_set": "move into SubmitBuilder (#10, submit)",
+}
+
+
+def _find(*candidates: str) -> Any:
+    """The first ``module:attribute`` that imports (the layout is being reshaped: new first)."""
+    for candidate in candidates:
+        module, _, name = candidate.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise LookupError(f"none of {candidates} imports")
+
+
+def _receipt(seq: int, message_id: str, day: int, minute: int, cost: int) -> bytes:
+    """A provider-style receipt deliver_sm (text and TLVs), raw, so that it does not depend on
+    how the PDU classes are declared."""
+    text = (
+        f"id:{message_id} sub:001 dlvrd:001 submit date:2611{day:02d}12{minute:02d} "
+        f"done date:2611{day:02d}13{minute:02d} stat:DELIVRD err:000 text:"
+    ).encode()
+
+    def tlv(tag: int, value: bytes) -> bytes:
+        return struct.pack(">HH", tag, len(value)) + value
+
+    body = (
+        b"\0" + b"\x01\x01" + b"79991234567\0" + b"\x05\x00" + b"SMSC\0"
+        + b"\x04\x00\x00" + b"\0\0" + b"\x00\x00\x00\x00" + bytes([len(text)]) + text
+        + tlv(0x001E, message_id.encode() + b"\0")
+        + tlv(0x0427, b"\x02")
+        + tlv(0x0423, b"\x03\x00\x00")
+        + tlv(0x2000, f" {cost // 10000}.{cost % 10000:04d}\0".encode())
+        + tlv(0x2001, bytes([0, cost % 64]))
+        + tlv(0x2002, b"\x00\x01")
+        + tlv(0x2003, f"25{(cost + cost // 1000 * 500) % 1000:03d}\0".encode())
+        + tlv(0x2004, bytes([0, cost % 5]))
+    )  # fmt: skip
+    return struct.pack(">IIII", 16 + len(body), 0x00000005, 0, seq) + body
+
+
+def _core_workload(round_: int) -> None:
+    """The core's hot paths with values no earlier round used: distinct texts, a mailing to
+    new recipients, a window of submits answered with new ids, receipts with new ids, dates,
+    costs and TLV tails."""
+    message_cls = _find("smscenter:Message")
+    builder = _find(
+        "smscenter.smpp.submit:SubmitBuilder", "smscenter.smpp._templates:SubmitBuilder"
+    )(_find("smscenter.smpp.submit:SubmitOptions", "smscenter.smpp.outgoing:SubmitOptions")())
+    base = 1000 * round_
+    numbers = [f"7999{base + n:07d}" for n in range(50)]
+    mailing = message_cls(to=numbers, text=f"Sale number {round_}")
+    bodies = []
+    for n in range(50):
+        parts = builder.build(
+            message_cls(to="79991234567", text=f"Code {base + n:06d}"), "79991234567"
+        )
+        bodies.extend(p if type(p) is bytes else p.encode()[16:] for p in parts)
+        builder.build(mailing, numbers[n])
+
+    conn_cls = _find("smscenter.smpp.connection:SMPPConnection")
+    role = _find("smscenter.smpp._state:Role", "smscenter.smpp.connection:Role")
+    bind_mode = _find("smscenter.smpp.constants:BindMode")
+    esme, smsc = conn_cls(role.ESME, window=100), conn_cls(role.SMSC, window=100)
+    esme.send_bind(bind_mode.TRANSCEIVER, system_id="acme", password="pw", deadline=None)
+    (request,) = smsc.receive_data(esme.data_to_send())
+    smsc.accept_bind(request.pdu, system_id="SMSC")
+    esme.receive_data(smsc.data_to_send())
+    submit_sm = _find("smscenter.smpp.constants:CommandId").SUBMIT_SM
+    if hasattr(esme, "send_encoded"):
+        seqs = esme.send_encoded(submit_sm, bodies, deadline=None)
+    else:
+        seqs = esme.send_submit_bodies(bodies)
+    esme.data_to_send()
+    answers = b"".join(
+        struct.pack(">IIII", 27, 0x80000004, 0, seq) + b"%010d\0" % (base + seq) for seq in seqs
+    )
+    receipts = b"".join(
+        _receipt(1000 + n, f"{base + n:010d}", 10 + round_, n % 60, base + n) for n in range(50)
+    )
+    events = esme.receive_data(answers + receipts)
+    deliveries = [e.pdu for e in events if type(e).__name__ == "DeliverSmReceived"]
+    assert len(deliveries) == 50 and esme.in_flight == 0, events[:3]
+    try:
+        read = _find("smscenter.smpp.receipts:ReceiptReader")().report
+    except LookupError:
+        read = _find("smscenter.smpp.receipts:report_from_deliver_sm")
+    for pdu in deliveries:
+        assert read(pdu).message_id
+        esme.respond(pdu)
+    esme.data_to_send()
+
+
+def _fingerprint(value: object) -> object:
+    """What identifies a container's contents (its items, and one level of nested containers),
+    by identity: a cache that gains, loses or replaces an entry changes it."""
+    if isinstance(value, dict):
+        return tuple(
+            (id(k), _fingerprint(v) if isinstance(v, dict | list | set) else id(v))
+            for k, v in value.items()
+        )
+    if isinstance(value, list | set):
+        return tuple(id(v) for v in value)
+    return None
+
+
+def _core_state() -> dict[str, object]:
+    state: dict[str, object] = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("smscenter.") or not _is_pure(name):
+            continue
+        for attribute, value in list(vars(module).items()):
+            if isinstance(value, dict | list | set) and not attribute.startswith("__"):
+                state[f"{name}.{attribute}"] = _fingerprint(value)
+            elif hasattr(value, "cache_info"):  # functools.lru_cache / cache
+                state[f"{name}.{attribute}"] = value.cache_info().currsize
+    return state
+
+
+def test_the_core_keeps_no_module_level_state() -> None:
+    """Caches belong to objects (a session's builder, framer, receipt reader): two sessions in
+    one process never share state. After a first round (lazily built constant tables are
+    built then), a second round with new values must leave every module-level container of
+    the pure side as it was."""
+    _core_workload(0)
+    before = _core_state()
+    _core_workload(1)
+    after = _core_state()
+    changed = sorted(k for k in after if before.get(k) != after[k] and k not in KNOWN_STATE)
+    assert changed == [], f"module-level state changed while working: {changed}"
