@@ -12,6 +12,7 @@ import typing
 from smscenter._version import __version__ as __version__
 from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
+from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
 from smscenter.config import Timeouts as Timeouts
 from smscenter.exceptions import APIError as APIError
@@ -92,7 +93,6 @@ _LAZY: dict[str, str] = {
     "ReceiveNumber": "smscenter.http.records",
     "SenderId": "smscenter.http.records",
     "StatisticsRow": "smscenter.http.records",
-    "ReconnectPolicy": "smscenter.smpp.client.pool",
     "ReconcilePolicy": "smscenter.smpp.client.reconcile",
     "SMPPPool": "smscenter.smpp.client.pool",
     "QueryResult": "smscenter.smpp.client.results",
@@ -117,7 +117,6 @@ if typing.TYPE_CHECKING:
     from smscenter.http.records import ReceiveNumber as ReceiveNumber
     from smscenter.http.records import SenderId as SenderId
     from smscenter.http.records import StatisticsRow as StatisticsRow
-    from smscenter.smpp.client.pool import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp.client.pool import SMPPPool as SMPPPool
     from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp.client.results import QueryResult as QueryResult

@@ -14,7 +14,7 @@ import attrs
 
 from smscenter.exceptions import ValidationError
 
-__all__ = ("Credentials", "Limits", "RetryPolicy", "Timeouts")
+__all__ = ("Credentials", "Limits", "ReconnectPolicy", "RetryPolicy", "Timeouts")
 
 _MD5_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -222,3 +222,28 @@ class RetryPolicy:
         """The pause before retry number ``retry`` (1-based), given a random value in [0, 1)."""
         base = min(self.max_backoff, self.backoff * 2.0 ** (retry - 1))
         return float(base * (1 - self.jitter * random_fraction))
+
+
+@attrs.frozen(kw_only=True)
+class ReconnectPolicy:
+    """How a dropped bind is re-established: exponential backoff with jitter.
+
+    :ivar initial: the first pause in seconds; doubled per failed attempt up to ``maximum``.
+    :ivar maximum: the longest pause.
+    :ivar jitter: the random share (0..1) taken off each pause, so binds do not retry in step.
+    :ivar refused: the shortest pause after the SMSC *refused* a bind (already bound, bind
+        failed, bad credentials): retrying at once would only hammer it.
+    """
+
+    initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    maximum: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    jitter: float = attrs.field(
+        default=0.5, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
+    )
+    refused: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+
+    def delay(self, failures: int, *, refused: bool, random_fraction: float) -> float:
+        """The pause before the next attempt after ``failures`` (>= 1) failures in a row."""
+        base = min(self.maximum, self.initial * 2.0 ** max(0, failures - 1))
+        pause = base * (1 - self.jitter * random_fraction)
+        return max(pause, self.refused) if refused else pause

@@ -16,12 +16,12 @@ from __future__ import annotations
 import importlib
 import typing
 
-# name -> the client module defining it (loaded lazily: see the docstring).
+# name -> the module defining it (the client is loaded lazily: see the docstring).
 _CLIENT: dict[str, str] = {
     "LateAnswer": "smscenter.smpp.client.overdue",
     "QueryResult": "smscenter.smpp.client.results",
     "ReconcilePolicy": "smscenter.smpp.client.reconcile",
-    "ReconnectPolicy": "smscenter.smpp.client.pool",
+    "ReconnectPolicy": "smscenter.config",
     "ReportStream": "smscenter.smpp.client.reports",
     "SMPPPool": "smscenter.smpp.client.pool",
     "SMPPSession": "smscenter.smpp.client.session",
@@ -30,8 +30,8 @@ _CLIENT: dict[str, str] = {
 }
 
 if typing.TYPE_CHECKING:
+    from smscenter.config import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp.client.overdue import LateAnswer as LateAnswer
-    from smscenter.smpp.client.pool import ReconnectPolicy as ReconnectPolicy
     from smscenter.smpp.client.pool import SMPPPool as SMPPPool
     from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp.client.reports import ReportStream as ReportStream

@@ -30,8 +30,8 @@ from typing import Any
 import attrs
 
 from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.smpp._codec import HEADER, U32, cstr_limit
 from smscenter.smpp._window import Window
-from smscenter.smpp._wire import HEADER, U32, PduDecodeError
 from smscenter.smpp.constants import (
     DEFAULT_MAX_PDU_LENGTH,
     HEADER_LENGTH,
@@ -63,6 +63,7 @@ from smscenter.smpp.events import (
     new_submit_sm_received,
     new_submits_accepted,
 )
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     BindReceiver,
     BindTransceiver,
@@ -72,7 +73,7 @@ from smscenter.smpp.pdu import (
     GenericNack,
     Outbind,
     Pdu,
-    PduFramer,
+    PduDecodeError,
     SubmitSmResp,
     Unbind,
     UnbindResp,
@@ -206,7 +207,7 @@ _SUBMIT_SM = CommandId.SUBMIT_SM
 _SUBMIT_SM_INT = int(CommandId.SUBMIT_SM)
 _pack_header = HEADER.pack
 # message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
-_MESSAGE_ID_LIMIT = next(limit for name, _, limit in SubmitSmResp._layout if name == "message_id")
+_MESSAGE_ID_LIMIT = cstr_limit(SubmitSmResp, "message_id")
 _ROK = 0
 # Responses whose OK answer must carry the message id the SMSC assigned (SMPP 3.4 §4.4.2,
 # §4.5.2, §4.7.2).

@@ -27,6 +27,7 @@ from smscenter.smpp.events import (
     UnbindComplete,
     UnbindReceived,
 )
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     AlertNotification,
     BindReceiver,
@@ -41,7 +42,6 @@ from smscenter.smpp.pdu import (
     EnquireLinkResp,
     GenericNack,
     Pdu,
-    PduFramer,
     QuerySm,
     SubmitSm,
     SubmitSmResp,

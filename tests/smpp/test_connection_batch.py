@@ -18,14 +18,9 @@ from smscenter.smpp.events import (
     ResponseReceived,
     SubmitsAccepted,
 )
-from smscenter.smpp.pdu import (
-    BindTransceiverResp,
-    DeliverSm,
-    PduFramer,
-    SubmitSm,
-    SubmitSmResp,
-    Tlv,
-)
+from smscenter.smpp.framer import PduFramer
+from smscenter.smpp.pdu import BindTransceiverResp, DeliverSm, SubmitSm, SubmitSmResp
+from smscenter.smpp.tlv import Tlv
 
 
 def bound(*, batch: bool, window: int = 100) -> SMPPConnection:

@@ -16,8 +16,9 @@ and :class:`~smscenter.smpp.client.session.SMPPSession` (one bind) on top of the
 
 from __future__ import annotations
 
+from smscenter.config import ReconnectPolicy
 from smscenter.smpp.client.overdue import LateAnswer
-from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
+from smscenter.smpp.client.pool import SMPPPool
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics

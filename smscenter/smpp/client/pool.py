@@ -15,31 +15,24 @@ Rules of the provider's SMPP page (https://smscentre.com/api/smpp/) this follows
 
 from __future__ import annotations
 
+import enum
 import logging
-import random
 import ssl
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
 
 import anyio
-import anyio.abc
 import attrs
 
-from smscenter.config import Credentials, Limits, Timeouts
-from smscenter.exceptions import (
-    APIError,
-    ConnectError,
-    ConnectionLost,
-    LocalProtocolError,
-    SMSCenterError,
-    Transport,
-    ValidationError,
-)
-from smscenter.ids import ReceiptIdStyle, canonical_message_id
-from smscenter.models import Message, SendResult, _make_smpp_result
+from smscenter.config import Credentials, Limits, ReconnectPolicy, Timeouts
+from smscenter.exceptions import ConnectionLost, ValidationError
+from smscenter.ids import ReceiptIdStyle
+from smscenter.models import Message, SendResult
 from smscenter.smpp.client import reconcile
+from smscenter.smpp.client._binds import Binds
+from smscenter.smpp.client._bulk import check_read_ahead, send_many
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
@@ -52,19 +45,14 @@ from smscenter.smpp.client._jobs import (
     send_result,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client._shared import Shared
+from smscenter.smpp.client._stream import Connector, hosts
 from smscenter.smpp.client.overdue import LateAnswerHandler
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
-from smscenter.smpp.client.results import (
-    Counters,
-    QueryResult,
-    SendOutcome,
-    SMPPStatistics,
-    make_outcome,
-)
+from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
 from smscenter.smpp.client.session import SMPPSession
-from smscenter.smpp.constants import BindMode, CommandStatus
-from smscenter.smpp.reassembly import Reassembler
+from smscenter.smpp.constants import BindMode
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
@@ -72,63 +60,16 @@ from smscenter.smpp.system_type import SystemType
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
 logger = logging.getLogger(__name__)
-_SMPP = Transport.SMPP
-
-# Bind refusals after which hammering the server is pointless (smscentre.com/api/smpp / SMPP 3.4
-# §5.1.3): already bound (another process holds the login), bind failed, bad password or system_id.
-_REFUSALS = frozenset(
-    {
-        CommandStatus.ESME_RALYBND,
-        CommandStatus.ESME_RBINDFAIL,
-        CommandStatus.ESME_RINVPASWD,
-        CommandStatus.ESME_RINVSYSID,
-    }
-)
 
 
-@attrs.frozen(kw_only=True)
-class ReconnectPolicy:
-    """How a dropped bind is re-established: exponential backoff with jitter.
+class PoolState(enum.Enum):
+    """Where an :class:`SMPPPool` is in its life (shown in its repr)."""
 
-    :ivar initial: the first pause in seconds; doubled per failed attempt up to ``maximum``.
-    :ivar maximum: the longest pause.
-    :ivar jitter: the random share (0..1) taken off each pause, so binds do not retry in step.
-    :ivar refused: the shortest pause after the SMSC *refused* a bind (already bound, bind
-        failed, bad credentials): retrying at once would only hammer it.
-    """
-
-    initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    maximum: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(
-        default=0.5, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
-    )
-    refused: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
-
-    def delay(self, failures: int, *, refused: bool, random_fraction: float) -> float:
-        """The pause before the next attempt after ``failures`` (>= 1) failures in a row."""
-        base = min(self.maximum, self.initial * 2.0 ** max(0, failures - 1))
-        pause = base * (1 - self.jitter * random_fraction)
-        return max(pause, self.refused) if refused else pause
-
-
-def _hosts(
-    host: str, port: int, backups: Iterable[str | tuple[str, int]]
-) -> tuple[tuple[str, int], ...]:
-    out = [(host, port)]
-    for backup in backups:
-        out.append((backup, port) if isinstance(backup, str) else (backup[0], int(backup[1])))
-    return tuple(out)
-
-
-@attrs.define(eq=False)
-class _Slot:
-    number: int
-    host_index: int = 0
-    session: SMPPSession | None = None
-    failures: int = 0
-    binds: int = 0
-    last_error: BaseException | None = None
-    first_round_done: bool = False
+    NEW = "new"
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
 
 
 class SMPPPool:
@@ -196,10 +137,12 @@ class SMPPPool:
         ``receipted_message_id`` TLV and from the ids this pool was given; an id that cannot be
         matched is logged as a warning, never silently mismatched). Receipts with the TLV are
         read from the TLV whatever the option.
-    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
-        ``submit_sm_resp`` that arrives after its request timed out (the caller got
+    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer`
+        for each ``submit_sm_resp`` that arrives after its request timed out (the caller got
         ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
         which id). Runs on a bind's reader: it must not block.
+    :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as ``tls``
+        says): the seam for tests and unusual networks.
     """
 
     def __init__(
@@ -225,6 +168,7 @@ class SMPPPool:
         submit_options: SubmitOptions | None = None,
         receipt_ids: ReceiptIdStyle | str = ReceiptIdStyle.AUTO,
         on_late_answer: LateAnswerHandler | None = None,
+        connect: Connector | None = None,
     ) -> None:
         limits = limits or Limits()
         self._receipt_ids = ReceiptIdMatcher(ReceiptIdStyle(receipt_ids))
@@ -241,16 +185,15 @@ class SMPPPool:
             # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous
             # one.
             st = attrs.evolve(st, connections=max(limits.connections, st.connections or 1))
-        self._hosts = _hosts(host, port, backup_hosts)
         self._credentials = credentials
         self._limits = limits
-        self._timeouts = timeouts or Timeouts()
+        self._timeouts = timeouts = timeouts or Timeouts()
         self._tls = tls
+        self._connect = connect
         self._mode = mode
         self.system_type = st
-        self._reconnect = reconnect or ReconnectPolicy()
         self._resend_unknown = resend_unknown
-        self._read_ahead = _read_ahead(read_ahead) or max(
+        self._read_ahead = check_read_ahead(read_ahead) or max(
             100, 2 * limits.window * limits.connections
         )
         self._throttle_pause = throttle_pause
@@ -258,66 +201,86 @@ class SMPPPool:
         self._on_late_answer = on_late_answer
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
-        self._queue = JobQueue(self._timeouts.pool)
-        # One for all binds: parts of a long incoming message may arrive on different binds
-        # (after a reconnect, or with MCONn).
-        self._reassembler = Reassembler()
+        self._queue = JobQueue(timeouts.pool)
         self._limiter = RateLimiter(limits.max_rate)
         self._reports = ReportBuffer(
             report_buffer or max(1000, 2 * limits.window * limits.connections)
         )
-        self._counters = Counters()
-        self._slots = [_Slot(number=n) for n in range(limits.connections)]
-        self._tg: anyio.abc.TaskGroup | None = None
-        self._closing = anyio.Event()
-        self._ready = anyio.Event()
-        self._supervisors_done = anyio.Event()
-        self._running = 0
-        self._reconnects = 0
-        self._state = "new"
+        # One of each for all binds (_shared.py).
+        self._shared = Shared(
+            queue=self._queue,
+            limiter=self._limiter,
+            reports=self._reports,
+            read_receipt=self._receipt_ids.read,
+        )
+        self._counters = self._shared.counters
+        self._hosts = hosts(host, port, backup_hosts)
+        self._binds = Binds(
+            limits.connections, self._hosts, self._new_session, reconnect or ReconnectPolicy()
+        )
+        self._stack: AsyncExitStack | None = None
+        self._state = PoolState.NEW
+
+    def _new_session(self, host: str, port: int, number: int) -> SMPPSession:
+        return SMPPSession._create(
+            host,
+            port,
+            self._credentials,
+            self._shared,
+            mode=self._mode,
+            system_type=self.system_type,
+            window=self._limits.window,
+            timeouts=self._timeouts,
+            tls=self._tls,
+            submit_options=self._options,
+            throttle_pause=self._throttle_pause,
+            throttle_retries=self._throttle_retries,
+            resend_unknown=self._resend_unknown,
+            name=f"{host}:{port}#{number + 1}",
+            on_late_answer=self._on_late_answer,
+            connect=self._connect,
+        )
 
     def __repr__(self) -> str:
         host, port = self._hosts[0]
-        up = sum(1 for slot in self._slots if slot.session is not None and slot.session.bound)
         c = self._counters
-        in_flight = sum(slot.session.in_flight for slot in self._slots if slot.session is not None)
+        in_flight = sum(session.in_flight for session in self._binds.sessions())
         return (
-            f"<SMPPPool {host}:{port} {self._state} binds={up}/{len(self._slots)} "
-            f"window={self._limits.window} in_flight={in_flight} queued={len(self._queue)} "
-            f"submitted={c.submitted} acknowledged={c.acknowledged} rejected={c.rejected}>"
+            f"<SMPPPool {host}:{port} {self._state.value} binds={self._binds.up()}/"
+            f"{len(self._binds)} window={self._limits.window} in_flight={in_flight} "
+            f"queued={len(self._queue)} submitted={c.submitted} acknowledged={c.acknowledged} "
+            f"rejected={c.rejected}>"
         )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        if self._state != "new":
+        if self._state is not PoolState.NEW:
             raise RuntimeError("an SMPPPool can be entered only once")
-        self._state = "opening"
-        tg = anyio.create_task_group()
-        await tg.__aenter__()
-        self._tg = tg
+        self._state = PoolState.OPENING
+        binds = self._binds
         try:
-            tg.start_soon(self._watchdog)
-            self._running = len(self._slots)
-            for slot in self._slots:
-                tg.start_soon(self._supervise, slot)
-            # Wait for the first bind; a refusal "for a while" is retried with backoff, but
-            # not past the connect + bind deadlines, and not at all for bad credentials.
-            startup = (self._timeouts.connect or 10.0) + (self._timeouts.bind or 10.0)
-            with anyio.move_on_after(startup):
-                await self._ready.wait()
-            if not self._binds_up():
-                errors = [s.last_error for s in self._slots if s.last_error is not None]
-                raise errors[0] if errors else ConnectionLost("no bind came up")
+            async with AsyncExitStack() as stack:
+                tg = await stack.enter_async_context(anyio.create_task_group())
+                # Leaving: the supervisors unbind, the tasks are cancelled, then awaited.
+                stack.callback(tg.cancel_scope.cancel)
+                stack.callback(binds.closing.set)
+                await tg.start(self._watchdog)
+                binds.start(tg)
+                # Wait for the first bind; a refusal "for a while" is retried with backoff, but
+                # not past the connect + bind deadlines, and not at all for bad credentials.
+                startup = (self._timeouts.connect or 10.0) + (self._timeouts.bind or 10.0)
+                with anyio.move_on_after(startup):
+                    await binds.ready.wait()
+                if binds.up():
+                    self._stack = stack.pop_all()
+            if self._stack is None:  # the task group is gone: say why nothing came up
+                raise binds.first_error() or ConnectionLost("no bind came up")
         except BaseException:
-            self._closing.set()
-            tg.cancel_scope.cancel()
-            await tg.__aexit__(None, None, None)
-            self._tg = None
-            self._state = "closed"
+            self._state = PoolState.CLOSED
             self._reports.close()
             raise
-        self._state = "open"
+        self._state = PoolState.OPEN
         return self
 
     async def __aexit__(
@@ -331,33 +294,26 @@ class SMPPPool:
     async def aclose(self) -> None:
         """Unbind every bind gracefully (each waits at most ``Timeouts.unbind`` for answers in
         flight); messages still queued fail with :class:`~smscenter.exceptions.ConnectionLost`."""
-        tg, self._tg = self._tg, None
-        if tg is None:
+        stack, self._stack = self._stack, None
+        if stack is None:
             return
-        self._state = "closing"
-        self._closing.set()
+        self._state = PoolState.CLOSING
+        self._binds.closing.set()
         try:
             with anyio.CancelScope(shield=True):
-                await self._supervisors_done.wait()
-            tg.cancel_scope.cancel()
-            await tg.__aexit__(None, None, None)
+                await self._binds.done.wait()
+            await stack.aclose()
         finally:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
             self._reports.close()
-            self._state = "closed"
+            self._state = PoolState.CLOSED
 
-    def _binds_up(self) -> int:
-        return sum(1 for slot in self._slots if slot.session is not None and slot.session.bound)
-
-    def _check_ready(self) -> None:
-        if self._binds_up() or all(
-            slot.first_round_done and _permanent(slot.last_error) for slot in self._slots
-        ):
-            self._ready.set()
-
-    async def _watchdog(self) -> None:
+    async def _watchdog(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """Fail queued messages that wait past ``Timeouts.pool`` (also while no bind is up)."""
         queue = self._queue
+        task_status.started()
         while True:
             event = anyio.Event()
             queue.set_watchdog(event.set)
@@ -366,95 +322,11 @@ class SMPPPool:
             with anyio.move_on_after(None if nxt is None else max(0.0, nxt - now)):
                 await event.wait()
 
-    async def _supervise(self, slot: _Slot) -> None:
-        try:
-            await self._keep_bound(slot)
-        finally:
-            self._running -= 1
-            if not self._running:
-                self._supervisors_done.set()
-
-    async def _keep_bound(self, slot: _Slot) -> None:
-        hosts = self._hosts
-        tried = 0
-        while not self._closing.is_set():
-            host, port = hosts[slot.host_index]
-            session = SMPPSession(
-                host,
-                port,
-                self._credentials,
-                mode=self._mode,
-                system_type=self.system_type,
-                window=self._limits.window,
-                timeouts=self._timeouts,
-                tls=self._tls,
-                queue=self._queue,
-                limiter=self._limiter,
-                reports=self._reports,
-                counters=self._counters,
-                submit_options=self._options,
-                throttle_pause=self._throttle_pause,
-                throttle_retries=self._throttle_retries,
-                resend_unknown=self._resend_unknown,
-                name=f"{host}:{port}#{slot.number + 1}",
-                receipt_reader=self._receipt_ids.read,
-                on_late_answer=self._on_late_answer,
-                reassembler=self._reassembler,
-            )
-            refused = False
-            try:
-                async with session:
-                    slot.session = session
-                    slot.failures = 0
-                    tried = 0
-                    slot.binds += 1
-                    if slot.binds > 1:
-                        self._reconnects += 1
-                    slot.first_round_done = True
-                    self._ready.set()
-                    async with anyio.create_task_group() as tg:
-                        tg.start_soon(_wait_then_cancel, self._closing, tg.cancel_scope)
-                        await session.wait_closed()
-                        tg.cancel_scope.cancel()
-                if session.error is not None:
-                    slot.last_error = session.error
-                slot.failures = 1
-                # Unbound by the SMSC: most likely another bind of this login without MCONn
-                # took the place (smscentre.com/api/smpp); coming straight back would only kick it
-                # in turn.
-                refused = session.unbound_by_peer
-            except (SMSCenterError, ValueError, OSError, anyio.BrokenResourceError) as exc:
-                slot.last_error = exc
-                slot.failures += 1
-                refused = isinstance(exc, APIError) and exc.code in _REFUSALS
-                logger.warning(
-                    "smpp pool: bind %d to %s:%d failed: %s", slot.number + 1, host, port, exc
-                )
-                # Fail over: the next attempt goes to the next host (primary -> smpp2 -> ...),
-                # at once; only after a whole round of failures does the backoff apply.
-                slot.host_index = (slot.host_index + 1) % len(hosts)
-                tried += 1
-                if tried < len(hosts) and not self._closing.is_set():
-                    continue
-                tried = 0
-                slot.first_round_done = True
-                self._check_ready()
-            finally:
-                slot.session = None
-            if self._closing.is_set():
-                return
-            pause = self._reconnect.delay(
-                slot.failures, refused=refused, random_fraction=random.random()
-            )
-            logger.info("smpp pool: bind %d reconnects in %.2f s", slot.number + 1, pause)
-            with anyio.move_on_after(pause):
-                await self._closing.wait()
-
     # --- sending ------------------------------------------------------------------------------
 
     def _check_open(self) -> None:
-        if self._state not in ("open", "opening"):
-            raise RuntimeError(f"the pool is {self._state}")
+        if self._state not in (PoolState.OPEN, PoolState.OPENING):
+            raise RuntimeError(f"the pool is {self._state.value}")
         if not self._mode.can_send:
             raise RuntimeError("a receiver-only pool cannot send")
 
@@ -498,7 +370,7 @@ class SMPPPool:
         so far (:attr:`~smscenter.ids.ReceiptIdStyle.AUTO` while still undecided)."""
         return self._receipt_ids.style
 
-    async def send_many(
+    def send_many(
         self,
         messages: Iterable[Message] | AsyncIterable[Message],
         *,
@@ -515,145 +387,17 @@ class SMPPPool:
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
         """
-        self._check_open()
-        cap = _read_ahead(read_ahead) or self._read_ahead
-        queue = self._queue
-        build = self._builder.build
-        one_part = Job.one_part
-        make, make_result = make_outcome, _make_smpp_result
-        canonical = canonical_message_id
-        done: deque[Job] = deque()
-        early: deque[SendOutcome] = deque()
-        waiter: list[anyio.Event | None] = [None]
-
-        matcher = self._receipt_ids
-
-        def finished(job: Job) -> None:
-            if matcher.learning:  # see _saw: before a receipt in the same read is handled
-                matcher.saw(job.responses)
-            done.append(job)
-            event = waiter[0]
-            if event is not None:
-                waiter[0] = None
-                event.set()
-
-        if isinstance(messages, AsyncIterable):
-            async_it: AsyncIterator[Message] | None = aiter(messages)
-            sync_it = None
-        else:
-            async_it = None
-            sync_it = iter(messages)
-        exhausted = False
-        index = 0
-        # Jobs queued so far, and outcomes yielded: the difference is what this call holds
-        # (queued, in flight, or finished and not yet yielded), bounded by the read-ahead.
-        taken = given = 0
-        try:
-            while True:
-                limit = self._read_ahead_now(cap)
-                if not exhausted and taken - given < limit:
-                    timeout = queue.pool_timeout
-                    deadline = None if timeout is None else anyio.current_time() + timeout
-                    batch: list[Job] = []
-                    room = limit - (taken - given)
-                    while len(batch) < room:
-                        try:
-                            if sync_it is not None:
-                                message = next(sync_it)
-                            else:
-                                assert async_it is not None
-                                if batch:
-                                    # What the source gave so far goes out before waiting for
-                                    # more (a slow source must not hold messages back).
-                                    taken += len(batch)
-                                    room -= len(batch)
-                                    queue.push_many(batch, urgent)
-                                    queue.wake_all()
-                                    batch = []
-                                message = await anext(async_it)
-                                if timeout is not None:  # its wait starts now
-                                    deadline = anyio.current_time() + timeout
-                        except (StopIteration, StopAsyncIteration):
-                            exhausted = True
-                            break
-                        for recipient in message.to:
-                            try:
-                                pdus = build(message, recipient)
-                            except (ValueError, LocalProtocolError) as exc:  # nothing was sent
-                                early.append(
-                                    SendOutcome(
-                                        index=index,
-                                        message=message,
-                                        recipient=recipient,
-                                        error=exc,
-                                    )
-                                )
-                                continue
-                            if len(pdus) == 1:
-                                job = one_part(
-                                    pdus[0], finished, urgent, deadline, message, recipient, index
-                                )
-                            else:
-                                job = Job(
-                                    pdus,
-                                    callback=finished,
-                                    urgent=urgent,
-                                    deadline=deadline,
-                                    message=message,
-                                    recipient=recipient,
-                                    index=index,
-                                )
-                            batch.append(job)
-                        index += 1
-                    taken += len(batch)
-                    queue.push_many(batch, urgent)
-                    queue.wake_all()
-                while early:
-                    yield early.popleft()
-                while done:
-                    given += 1
-                    job = done.popleft()
-                    # _outcome's usual case inline: a one-part message accepted.
-                    responses = job.responses
-                    raw_id = responses[0]
-                    if (
-                        job.error is None
-                        and type(raw_id) is str
-                        and len(responses) == 1
-                        and job.context is None
-                    ):
-                        sent = job.message
-                        assert sent is not None and job.recipient is not None
-                        message_id = canonical(raw_id)
-                        yield make(
-                            job.index,
-                            sent,
-                            job.recipient,
-                            make_result(
-                                message_id,
-                                1,
-                                None,
-                                None,
-                                (),
-                                (message_id,),
-                                sent.client_id,
-                                False,
-                                _SMPP,
-                                raw_id,
-                            ),
-                            None,
-                        )
-                    else:
-                        yield outcome(job)
-                if exhausted and taken == given and not early:
-                    return
-                if done or early or (not exhausted and taken - given < limit):
-                    continue
-                event = waiter[0] = anyio.Event()
-                await event.wait()
-        finally:
-            # What is still queued is withdrawn; what was written ends on its bind, unheard.
-            queue.withdraw_by(finished)
+        return send_many(
+            messages,
+            urgent=urgent,
+            read_ahead=read_ahead,
+            default_read_ahead=self._read_ahead,
+            read_ahead_now=self._read_ahead_now,
+            queue=self._queue,
+            builder=self._builder,
+            matcher=self._receipt_ids,
+            check_open=self._check_open,
+        )
 
     def withdraw_queued(self, error: BaseException) -> list[SendOutcome]:
         """Take back, at once, every message no bind has written yet: for a job that stops, so
@@ -677,8 +421,8 @@ class SMPPPool:
         ]
         queue.withdraw(jobs)
         # A bind holding a message back for the rate limit has not written it either.
-        for slot in self._slots:
-            held = slot.session.take_back_unwritten() if slot.session is not None else None
+        for session in self._binds.sessions():
+            held = session.take_back_unwritten()
             if held is not None and held.message is not None:
                 jobs.append(held)
             elif held is not None:  # a query: back to the queue
@@ -725,39 +469,14 @@ class SMPPPool:
             rejected=c.rejected,
             throttled=c.throttled,
             unknown=c.unknown + self._queue.unknown,
-            in_flight=sum(s.session.in_flight for s in self._slots if s.session is not None),
+            in_flight=sum(session.in_flight for session in self._binds.sessions()),
             queued=len(self._queue),
-            binds_up=self._binds_up(),
-            binds=len(self._slots),
-            reconnects=self._reconnects,
+            binds_up=self._binds.up(),
+            binds=len(self._binds),
+            reconnects=self._binds.reconnects,
             reports=c.reports,
             reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
             late_accepted=c.late_accepted,
             late_refused=c.late_refused,
         )
-
-
-def _permanent(error: BaseException | None) -> bool:
-    """Errors that end the start-up once every host gave them: a wrong password or login, a
-    bad configuration, nothing listening (retrying cannot cure the first two, and a caller
-    with a typo in the host should not wait for the deadline)."""
-    if isinstance(error, ValueError | ConnectError):
-        return True
-    return isinstance(error, APIError) and error.code in (
-        CommandStatus.ESME_RINVPASWD,
-        CommandStatus.ESME_RINVSYSID,
-    )
-
-
-async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> None:
-    await event.wait()
-    scope.cancel()
-
-
-def _read_ahead(value: int | None) -> int | None:
-    """Check a ``read_ahead``: ``send_many`` waits for room below it, so one under 1 would
-    wait forever."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValidationError(f"read_ahead must be a positive int or None, got {value!r}")
-    return value

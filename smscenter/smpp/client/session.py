@@ -32,13 +32,12 @@ Nothing outlives the ``async with``: leaving it unbinds gracefully (waiting at m
 from __future__ import annotations
 
 import logging
-import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import anyio
 import anyio.abc
@@ -46,9 +45,7 @@ import anyio.abc
 from smscenter.config import Credentials, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
-    ConnectError,
     ConnectionLost,
-    ConnectTimeout,
     LocalProtocolError,
     ResponseTimeout,
     Transport,
@@ -67,6 +64,8 @@ from smscenter.smpp.client._jobs import (
     send_result,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client._shared import Shared
+from smscenter.smpp.client._stream import Connector, Link, tcp_connector
 from smscenter.smpp.client.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.client.reconcile import (
     ReconcilePolicy,
@@ -76,7 +75,7 @@ from smscenter.smpp.client.reconcile import (
     too_late,
 )
 from smscenter.smpp.client.reports import ReportBuffer, ReportIntake, ReportStream
-from smscenter.smpp.client.results import Counters, QueryResult, SMPPStatistics
+from smscenter.smpp.client.results import QueryResult, SMPPStatistics
 from smscenter.smpp.connection import ESME, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.events import (
@@ -96,7 +95,6 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
-from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import report_from_deliver_sm
 from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
@@ -106,18 +104,10 @@ __all__ = ("SMPPSession",)
 
 logger = logging.getLogger(__name__)
 
-_READ_SIZE = 1 << 18
 _STARTED = JobState.STARTED
 _DONE = JobState.DONE
 _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
-
-
-def make_ssl_context(tls: bool | ssl.SSLContext) -> ssl.SSLContext | None:
-    """``True``: the system's verifying context; a context: as given; ``False``: plain TCP."""
-    if isinstance(tls, ssl.SSLContext):
-        return tls
-    return ssl.create_default_context() if tls else None
 
 
 class SMPPSession:
@@ -134,8 +124,9 @@ class SMPPSession:
     :param window: requests in flight at once on this bind.
     :param timeouts: connect, bind, response, pool, enquire_link, unbind.
     :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
-    :param max_rate: messages per second (None: no limit); ignored when ``limiter`` is given.
-    :param queue: / :param limiter: / :param reports: shared with other binds (the pool's).
+    :param max_rate: messages per second (None: no limit).
+    :param report_buffer: how many reports and incoming messages may wait for the consumer
+        before the bind answers ``deliver_sm`` with "try later".
     :param throttle_pause: the most seconds this bind stops sending after a throttle answer:
         it pauses until the slowed-down rate allows its next part, if that is sooner (the
         pause doubles on repeated answers, up to 8 times that).
@@ -150,7 +141,8 @@ class SMPPSession:
     :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
-    :param reassembler: joins multi-part incoming messages (shared by a pool's binds).
+    :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as
+        ``tls`` says); the seam for tests (a memory stream) and unusual networks.
     :raises ValueError: credentials without a plain password.
     """
 
@@ -166,11 +158,7 @@ class SMPPSession:
         timeouts: Timeouts | None = None,
         tls: bool | ssl.SSLContext = False,
         max_rate: float | None = None,
-        queue: JobQueue | None = None,
-        limiter: RateLimiter | None = None,
-        reports: ReportBuffer | None = None,
         report_buffer: int = 1000,
-        counters: Counters | None = None,
         submit_options: SubmitOptions | None = None,
         throttle_pause: float = 1.0,
         throttle_retries: int = 20,
@@ -178,10 +166,68 @@ class SMPPSession:
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
         on_late_answer: LateAnswerHandler | None = None,
-        reassembler: Reassembler | None = None,
+        connect: Connector | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValidationError("an SMPP bind needs a login and a plain password")
+        timeouts = timeouts or Timeouts()
+        shared = Shared(
+            queue=JobQueue(timeouts.pool),
+            limiter=RateLimiter(max_rate),
+            reports=ReportBuffer(report_buffer),
+            read_receipt=receipt_reader or report_from_deliver_sm,
+            owned=True,
+        )
+        self._init(
+            host,
+            port,
+            credentials,
+            shared,
+            mode=mode,
+            system_type=system_type,
+            window=window,
+            timeouts=timeouts,
+            tls=tls,
+            submit_options=submit_options,
+            throttle_pause=throttle_pause,
+            throttle_retries=throttle_retries,
+            resend_unknown=resend_unknown,
+            name=name,
+            on_late_answer=on_late_answer,
+            connect=connect,
+        )
+
+    @classmethod
+    def _create(
+        cls, host: str, port: int, credentials: Credentials, shared: Shared, **knobs: Any
+    ) -> SMPPSession:
+        """For the pool: a bind sharing ``shared`` with the pool's other binds; ``knobs`` as
+        :meth:`__init__` takes them (plumbing stays off the public signature, as trio's
+        ``_create``)."""
+        self = cls.__new__(cls)
+        self._init(host, port, credentials, shared, **knobs)
+        return self
+
+    def _init(
+        self,
+        host: str,
+        port: int,
+        credentials: Credentials,
+        shared: Shared,
+        *,
+        mode: BindMode = BindMode.TRANSCEIVER,
+        system_type: SystemType | str = "",
+        window: int = 300,
+        timeouts: Timeouts | None = None,
+        tls: bool | ssl.SSLContext = False,
+        submit_options: SubmitOptions | None = None,
+        throttle_pause: float = 1.0,
+        throttle_retries: int = 20,
+        resend_unknown: bool | ReconcilePolicy = False,
+        name: str | None = None,
+        on_late_answer: LateAnswerHandler | None = None,
+        connect: Connector | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.mode = mode
@@ -192,13 +238,13 @@ class SMPPSession:
         self._credentials = credentials
         self._window_size = window
         self._timeouts = timeouts or Timeouts()
-        self._ssl = make_ssl_context(tls)
-        self._own_queue = queue is None
-        self._queue = queue if queue is not None else JobQueue(self._timeouts.pool)
-        self._limiter = limiter if limiter is not None else RateLimiter(max_rate)
-        self._own_reports = reports is None
-        self._reports = reports if reports is not None else ReportBuffer(report_buffer)
-        self._counters = counters if counters is not None else Counters()
+        self._connector = connect or tcp_connector(tls)
+        # A lone session owns its queue and report buffer: it ends them when it ends.
+        self._own_queue = self._own_reports = shared.owned
+        self._queue = shared.queue
+        self._limiter = shared.limiter
+        self._reports = shared.reports
+        self._counters = shared.counters
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
         self._builder = SubmitBuilder(self._options)
         self._throttle_pause = throttle_pause
@@ -210,9 +256,8 @@ class SMPPSession:
             enquire_link_interval=self._timeouts.enquire_link,
             batch_accepted=True,
         )
-        self._stream: anyio.abc.ByteStream | None = None
+        self._link: Link | None = None
         self._stack: AsyncExitStack | None = None
-        self._tg: anyio.abc.TaskGroup | None = None
         self._pending: dict[int, tuple[Job, int]] = {}
         self._current: Job | None = None
         self._current_paid = False
@@ -240,13 +285,11 @@ class SMPPSession:
         self._on_late_answer = on_late_answer
         # After the SMSC's unbind: when to stop waiting for answers still in flight.
         self._drain_until: float | None = None
-        # How a receipt becomes a report (the pool passes its id-style matcher); the
-        # reassembler is shared by a pool's binds.
         self._intake = ReportIntake(
             self._reports,
             self._counters,
-            reassembler if reassembler is not None else Reassembler(),
-            receipt_reader or report_from_deliver_sm,
+            shared.reassembler,
+            shared.read_receipt,
             self._acknowledge,
             self.name,
         )
@@ -291,25 +334,26 @@ class SMPPSession:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
-        stack = AsyncExitStack()
-        await stack.__aenter__()
-        try:
-            self._stream = await self._connect()
-            stack.push_async_callback(self._close_stream)
-            early = await self._bind()
-            tg = anyio.create_task_group()
-            await stack.enter_async_context(tg)
-            self._tg = tg
-            tg.start_soon(self._reader)
-            tg.start_soon(self._writer)
-            tg.start_soon(self._timer)
-            if self._own_queue:
-                tg.start_soon(self._watchdog)
+        async with AsyncExitStack() as stack:
+            link = self._link = await Link.open(
+                self._connector,
+                self.host,
+                self.port,
+                connect_timeout=self._timeouts.connect,
+                name=self.name,
+            )
+            stack.push_async_callback(link.aclose)
+            early = await self._bind(link)
+            # What came with the bind answer is handled before the tasks start: in order.
             self._handle(early)
-        except BaseException:
-            await stack.aclose()
-            raise
-        self._stack = stack
+            tg = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(tg.cancel_scope.cancel)  # leaving cancels the tasks, then waits
+            await tg.start(self._reader, link)
+            await tg.start(self._writer, link)
+            await tg.start(self._timer)
+            if self._own_queue:
+                await tg.start(self._watchdog)
+            self._stack = stack.pop_all()
         self._bound = True
         if self.mode.can_send:
             self._taking = True
@@ -336,8 +380,6 @@ class SMPPSession:
         try:
             with anyio.CancelScope(shield=True):
                 await self._graceful_unbind()
-            assert self._tg is not None
-            self._tg.cancel_scope.cancel()
             await stack.aclose()
         finally:
             self._finish_all()
@@ -350,45 +392,8 @@ class SMPPSession:
         """Wait until the link ends (dropped, unbound by the SMSC, or dead)."""
         await self._closed_event.wait()
 
-    async def _connect(self) -> anyio.abc.ByteStream:
-        timeout = self._timeouts.connect
-        try:
-            with anyio.fail_after(timeout):
-                if self._ssl is not None:
-                    stream: anyio.abc.ByteStream = await anyio.connect_tcp(
-                        self.host,
-                        self.port,
-                        ssl_context=self._ssl,
-                        tls_standard_compatible=False,
-                    )
-                else:
-                    stream = await anyio.connect_tcp(self.host, self.port)
-        except TimeoutError:
-            raise ConnectTimeout(
-                f"could not connect to {self.name} within {timeout} s", host=self.name
-            ) from None
-        except (OSError, ssl.SSLError, anyio.BrokenResourceError) as exc:
-            raise ConnectError(f"could not connect to {self.name}: {exc}", host=self.name) from exc
-        sock = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
-        if sock is not None:
-            try:  # asyncio sets it already; trio and TLS wrappers may not (finding 1)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:  # pragma: no cover
-                pass
-        return stream
-
-    async def _close_stream(self) -> None:
-        stream = self._stream
-        if stream is not None:
-            with anyio.move_on_after(1, shield=True):
-                try:
-                    await stream.aclose()
-                except (OSError, anyio.BrokenResourceError, ssl.SSLError):  # pragma: no cover
-                    pass
-
-    async def _bind(self) -> list[Event]:
-        conn, stream = self._conn, self._stream
-        assert stream is not None
+    async def _bind(self, link: Link) -> list[Event]:
+        conn = self._conn
         creds = self._credentials
         assert creds.login is not None and creds.password is not None
         try:
@@ -404,13 +409,9 @@ class SMPPSession:
         timeout = self._timeouts.bind
         try:
             with anyio.fail_after(timeout):
-                await stream.send(conn.data_to_send())
+                await link.send(conn.data_to_send())
                 while True:
-                    try:
-                        data = await stream.receive(_READ_SIZE)
-                    except (anyio.EndOfStream, anyio.BrokenResourceError, OSError):
-                        data = b""
-                    events = conn.receive_data(data)
+                    events = conn.receive_data(await link.receive())
                     for i, event in enumerate(events):
                         if isinstance(event, BindComplete):
                             return events[i + 1 :]
@@ -423,15 +424,11 @@ class SMPPSession:
                             )
                     out = conn.data_to_send()
                     if out:
-                        await stream.send(out)
+                        await link.send(out)
         except TimeoutError:
             raise BindTimeout(
                 f"{self.name} did not answer the bind within {timeout} s", host=self.name
             ) from None
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ssl.SSLError) as e:
-            raise ConnectionLost(
-                f"the connection to {self.name} broke during the bind: {e!r}", host=self.name
-            ) from e
 
     async def _graceful_unbind(self) -> None:
         self._detach()
@@ -459,8 +456,8 @@ class SMPPSession:
 
     async def _unbind_without_reader(self) -> None:
         """The tasks were cancelled from outside: say goodbye in one write, wait for nothing."""
-        stream = self._stream
-        if stream is None or self._conn.state not in (
+        link = self._link
+        if link is None or self._conn.state not in (
             State.BOUND_TX,
             State.BOUND_RX,
             State.BOUND_TRX,
@@ -469,10 +466,7 @@ class SMPPSession:
         self._conn.send_unbind()
         self._unbind_sent = True
         with anyio.move_on_after(1, shield=True):
-            try:
-                await stream.send(self._conn.data_to_send())
-            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError, ssl.SSLError):
-                pass
+            await link.send_quietly(self._conn.data_to_send())
 
     def _detach(self) -> None:
         self._taking = False
@@ -616,17 +610,16 @@ class SMPPSession:
 
     # --- tasks --------------------------------------------------------------------------------
 
-    async def _reader(self) -> None:
-        stream = self._stream
-        assert stream is not None
+    async def _reader(
+        self, link: Link, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        receive = link.receive
         receive_data = self._conn.receive_data
         handle = self._handle
+        task_status.started()
         try:
             while True:
-                try:
-                    data = await stream.receive(_READ_SIZE)
-                except (anyio.EndOfStream, anyio.BrokenResourceError, OSError, ssl.SSLError):
-                    data = b""
+                data = await receive()  # b"": the link ended (or broke: _stream.py)
                 handle(receive_data(data))
                 if not data or self._closed_event.is_set():
                     break
@@ -645,17 +638,19 @@ class SMPPSession:
         self._reading = False
         self._die(None)
 
-    async def _writer(self) -> None:
-        stream = self._stream
-        assert stream is not None
+    async def _writer(
+        self, link: Link, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        send = link.send
         conn = self._conn
         clock = anyio.current_time
+        task_status.started()
         try:
             while not self._closed_event.is_set():
                 delay = self._pump(clock())
                 data = conn.data_to_send()
                 if data:
-                    await stream.send(data)
+                    await send(data)
                 if delay is not None:
                     with anyio.move_on_after(delay):
                         await self._wake_event.wait()
@@ -665,19 +660,22 @@ class SMPPSession:
             data = conn.data_to_send()  # e.g. unbind_resp to the SMSC's unbind
             if data:
                 with anyio.move_on_after(1):
-                    await stream.send(data)
+                    await send(data)
         except anyio.get_cancelled_exc_class():
             raise
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError, ssl.SSLError) as e:
-            self._die(ConnectionLost(f"writing to {self.name} failed: {e!r}", host=self.name))
+        except ConnectionLost as exc:  # the link broke (_stream.py maps every cause)
+            self._die(exc)
         except Exception as exc:
             logger.exception("smpp %s: writer failed", self.name)
             self._die(ConnectionLost(f"writer failed: {exc!r}", host=self.name))
 
-    async def _timer(self) -> None:
+    async def _timer(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         conn = self._conn
         overdue = self._overdue
         probe_timeout = self._probe_timeout
+        task_status.started()
         try:
             while not self._closed_event.is_set():
                 now = anyio.current_time()
@@ -741,9 +739,12 @@ class SMPPSession:
         overdue.probe_sent(seq, now)
         self.wake()
 
-    async def _watchdog(self) -> None:
+    async def _watchdog(
+        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """(Standalone session) time out jobs nobody takes."""
         queue = self._queue
+        task_status.started()
         while True:
             event = anyio.Event()
             queue.set_watchdog(event.set)
