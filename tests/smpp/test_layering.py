@@ -266,7 +266,6 @@ KNOWN_STATE: dict[str, str] = {
     "smscenter.smpp.receipts._FLAGS_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
     "smscenter.smpp.receipts._ERROR_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
     "smscenter.smpp.receipts._EXTRA_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.pdu._TLV_TAILS": "the TLV-tail cache: move into the framer (#10, core)",
 }
 
 
