@@ -77,7 +77,7 @@ from smscenter.smpp.client.reconcile import (
 from smscenter.smpp.client.reports import ReportBuffer, ReportIntake, ReportStream
 from smscenter.smpp.client.results import QueryResult, SMPPStatistics
 from smscenter.smpp.connection import ESME, SMPPConnection, State
-from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
 from smscenter.smpp.events import (
     BindComplete,
     BindRefused,
@@ -95,7 +95,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
-from smscenter.smpp.receipts import report_from_deliver_sm
+from smscenter.smpp.receipts import ReceiptReader
 from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
@@ -108,6 +108,7 @@ _STARTED = JobState.STARTED
 _DONE = JobState.DONE
 _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
+_SUBMIT_SM = CommandId.SUBMIT_SM
 
 
 class SMPPSession:
@@ -136,8 +137,8 @@ class SMPPSession:
         dropped: ``True`` (they may then be delivered twice), or a
         :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` (only inside the provider's
         duplicate window). Off by default.
-    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
-        :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
+    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default: the
+        session's own :meth:`ReceiptReader.report <smscenter.smpp.receipts.ReceiptReader.report>`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
@@ -175,7 +176,7 @@ class SMPPSession:
             queue=JobQueue(timeouts.pool),
             limiter=RateLimiter(max_rate),
             reports=ReportBuffer(report_buffer),
-            read_receipt=receipt_reader or report_from_deliver_sm,
+            read_receipt=receipt_reader or ReceiptReader().report,
             owned=True,
         )
         self._init(
@@ -254,7 +255,6 @@ class SMPPSession:
             ESME,
             window=window,
             enquire_link_interval=self._timeouts.enquire_link,
-            batch_accepted=True,
         )
         self._link: Link | None = None
         self._stack: AsyncExitStack | None = None
@@ -841,7 +841,7 @@ class SMPPSession:
                 part = pdus[index]
                 try:
                     if type(part) is bytes:
-                        seq = conn.send_submit_body(part, deadline)
+                        seq = conn.send_encoded(_SUBMIT_SM, (part,), deadline=deadline)[0]
                     else:
                         assert not isinstance(part, bytes)
                         seq = send(part, deadline=deadline)
@@ -881,7 +881,7 @@ class SMPPSession:
         """Write the collected bulk-form submits (``bodies[i]`` is ``jobs[i]``'s one part, its
         bookkeeping already done but for the sequence number); empties both lists."""
         try:
-            seqs = self._conn.send_submit_bodies(bodies, deadline)
+            seqs = self._conn.send_encoded(_SUBMIT_SM, bodies, deadline=deadline)
         except LocalProtocolError as exc:  # pragma: no cover - _pump checked state and room
             for job in jobs:
                 job.in_flight = 0
