@@ -1019,8 +1019,11 @@ class Balance:
     credit: Decimal | None = None
 
 
+# Not slotted: an SMPP pool makes one per receipt, and a dict class can be rebuilt from the
+# fields receipts share with one dict copy (smscenter.smpp.receipts.ReceiptReader), where a
+# slotted one costs a descriptor call per field.
 @fast_init
-@attrs.frozen(kw_only=True)
+@attrs.frozen(kw_only=True, slots=False)
 class DeliveryReport:
     """What happened to a sent message: one class whether it came from HTTP status, an SMPP
     ``deliver_sm`` receipt, or a callback.
