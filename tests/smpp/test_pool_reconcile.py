@@ -18,12 +18,12 @@ from smscenter import (
     ReconcilePolicy,
     SendOutcome,
     SMPPPool,
-    SMPPSession,
     SMPPStatusError,
     Timeouts,
     TransportError,
     UnknownOutcomeError,
 )
+from smscenter.smpp import SMPPSession
 from smscenter.smpp.client._jobs import Job
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.smpp.client.reconcile import settle_refusal, take_back

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
-from smscenter.exceptions import LocalProtocolError, Transport, ValidationError
+from smscenter.exceptions import LocalProtocolError, ValidationError
 from smscenter.models import Message
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
 from smscenter.smpp.client.results import SendOutcome
@@ -17,8 +17,6 @@ from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
 
 __all__ = ("check_read_ahead", "send_many")
-
-_SMPP = Transport.SMPP
 
 
 def check_read_ahead(value: int | None) -> int | None:

@@ -92,7 +92,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, Pdu
-from smscenter.smpp.receipts import report_from_deliver_sm
+from smscenter.smpp.receipts import ReceiptReader
 from smscenter.smpp.statuses import status_error
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
@@ -130,8 +130,8 @@ class SMPPSession:
         dropped: ``True`` (they may then be delivered twice), or a
         :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` (only inside the provider's
         duplicate window). Off by default.
-    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
-        :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
+    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default: the
+        session's own :meth:`ReceiptReader.report <smscenter.smpp.receipts.ReceiptReader.report>`).
     :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
         ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
         not block).
@@ -169,7 +169,7 @@ class SMPPSession:
             queue=JobQueue(timeouts.pool),
             limiter=RateLimiter(max_rate),
             reports=ReportBuffer(report_buffer),
-            read_receipt=receipt_reader or report_from_deliver_sm,
+            read_receipt=receipt_reader or ReceiptReader().report,
             owned=True,
         )
         self._init(
