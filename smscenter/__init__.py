@@ -14,6 +14,7 @@ from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
 from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
+from smscenter.config import SMPPOptions as SMPPOptions
 from smscenter.config import Timeouts as Timeouts
 from smscenter.exceptions import APIError as APIError
 from smscenter.exceptions import AuthenticationError as AuthenticationError
@@ -151,7 +152,7 @@ __all__ = (
     "ParameterError", "PoolTimeout", "PriceList", "PriceZone", "ProtocolError", "QueryResult",
     "RateLimitError", "ReceiveNumber", "RecipientResult", "ReconcilePolicy", "ReconnectPolicy",
     "RemoteProtocolError",
-    "ResponseTimeout", "RetryPolicy", "SMPPPool", "SMPPSession", "SMPPStatistics",
+    "ResponseTimeout", "RetryPolicy", "SMPPOptions", "SMPPPool", "SMPPSession", "SMPPStatistics",
     "SMPPStatusError", "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
     "SenderId", "SignatureMismatch", "Spread", "StatisticsRow", "TemplateKind", "ThrottledError",
     "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
