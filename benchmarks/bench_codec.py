@@ -35,7 +35,8 @@ from collections.abc import Callable
 from typing import Any
 
 from smscenter.smpp.constants import Tag
-from smscenter.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp, Tlv, decode_pdu
+from smscenter.smpp.pdu import DeliverSm, SubmitSm, SubmitSmResp, decode_pdu
+from smscenter.smpp.tlv import Tlv
 
 TEXT = "Your code is 1234. Thank you"  # 28 characters, GSM 03.38
 TEXT_BYTES = TEXT.encode("ascii")  # GSM default alphabet: these characters map 1:1

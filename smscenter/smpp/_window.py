@@ -3,8 +3,12 @@
 Every operation is O(1) (amortised): requests live in a dict keyed by sequence number, and
 deadlines in a FIFO queue. With one response timeout per connection, deadlines are handed out
 in increasing order, so the earliest is always at the front; an out-of-order deadline goes to a
-small heap instead. Answered requests are marked dead and dropped lazily when they reach the
-front (no scan proportional to the outstanding requests: docs/performance.md).
+small heap instead. Answered requests are dropped lazily when they reach the front (no scan
+proportional to the outstanding requests: docs/performance.md).
+
+One entry type, :class:`Sent`: the requests queued by one call, sharing a command_id and a
+deadline (a lone request is a group of one). A bulk write of a thousand submits then costs one
+object and one deadline, not a thousand.
 """
 
 from __future__ import annotations
@@ -14,65 +18,33 @@ from collections import deque
 
 from smscenter.smpp.constants import CommandId
 
-__all__ = ("InFlight", "Window")
+__all__ = ("Sent", "Window")
 
 
-class InFlight:
-    """One request waiting for its response."""
+class Sent:
+    """Requests sent together (one call), waiting for their responses: they share a
+    command_id, a deadline and whether they count against the window. The entry is alive while
+    any of them still waits (``left``)."""
 
-    __slots__ = ("alive", "command_id", "counted", "deadline", "sequence_number")
+    __slots__ = ("command_id", "counted", "deadline", "left", "seqs")
 
     def __init__(
-        self, sequence_number: int, command_id: CommandId, deadline: float | None, counted: bool
+        self, seqs: list[int], command_id: CommandId, deadline: float | None, counted: bool
     ) -> None:
-        self.sequence_number = sequence_number
+        self.seqs = seqs
         self.command_id = command_id
         self.deadline = deadline
         self.counted = counted
-        self.alive = True
+        self.left = len(seqs)
 
-    def __lt__(self, other: InFlight | _Batch) -> bool:  # heap order
+    def __lt__(self, other: Sent) -> bool:  # heap order
         return (self.deadline or 0.0) < (other.deadline or 0.0)
 
     def __repr__(self) -> str:
         return (
-            f"InFlight(seq={self.sequence_number}, {self.command_id.name}, "
+            f"Sent({len(self.seqs)} x {self.command_id.name}, left={self.left}, "
             f"deadline={self.deadline})"
         )
-
-
-class _Batch:
-    """Requests sent together with one deadline (the bulk path): one entry shared by all their
-    sequence numbers, so adding a thousand costs one object, not a thousand. It stays alive
-    while any of them is still waiting."""
-
-    __slots__ = ("alive", "command_id", "counted", "deadline", "left", "seqs")
-
-    def __init__(self, seqs: list[int], command_id: CommandId, deadline: float | None) -> None:
-        self.seqs = seqs
-        self.command_id = command_id
-        self.deadline = deadline
-        self.counted = True
-        self.left = len(seqs)
-        self.alive = True
-
-    def __lt__(self, other: InFlight | _Batch) -> bool:  # heap order
-        return (self.deadline or 0.0) < (other.deadline or 0.0)
-
-    def __repr__(self) -> str:
-        return f"_Batch({len(self.seqs)} x {self.command_id.name}, left={self.left})"
-
-
-Entry = InFlight | _Batch
-
-
-def _release(entry: Entry) -> None:
-    """One request of ``entry`` is answered: a batch stays alive while others still wait."""
-    if type(entry) is _Batch:
-        entry.left -= 1
-        if entry.left:
-            return
-    entry.alive = False
 
 
 class Window:
@@ -89,9 +61,9 @@ class Window:
         if capacity < 1:
             raise ValueError("the window capacity must be at least 1")
         self.capacity = capacity
-        self._entries: dict[int, Entry] = {}
-        self._fifo: deque[Entry] = deque()
-        self._heap: list[Entry] = []
+        self._entries: dict[int, Sent] = {}
+        self._fifo: deque[Sent] = deque()
+        self._heap: list[Sent] = []
         self._counted = 0
         self._expired: dict[int, CommandId] = {}
         self._expired_order: deque[int] = deque(maxlen=max(1, remember_expired))
@@ -113,68 +85,60 @@ class Window:
         return self.capacity - self._counted
 
     def add(
-        self, sequence_number: int, command_id: CommandId, deadline: float | None, counted: bool
+        self,
+        sequence_numbers: list[int],
+        command_id: CommandId,
+        deadline: float | None,
+        counted: bool,
     ) -> None:
-        """Track a request about to be sent.
-
-        :raises ValueError: the sequence number is already in flight.
-        """
-        if sequence_number in self._entries:
-            raise ValueError(f"sequence number {sequence_number} is already in flight")
-        entry = InFlight(sequence_number, command_id, deadline, counted)
-        self._entries[sequence_number] = entry
-        if counted:
-            self._counted += 1
-        self._expired.pop(sequence_number, None)
-        if deadline is not None:
-            self._schedule(entry, deadline)
-
-    def _schedule(self, entry: Entry, deadline: float) -> None:
-        fifo = self._fifo
-        # Keep the FIFO sorted: append when not earlier than the last one, else use the heap.
-        if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
-            fifo.append(entry)
-        else:
-            heapq.heappush(self._heap, entry)
-
-    def add_batch(
-        self, sequence_numbers: list[int], command_id: CommandId, deadline: float | None
-    ) -> None:
-        """Track counted requests about to be sent together, all with one deadline (one entry
-        for all of them: the bulk path).
+        """Track requests about to be sent together (one entry for all of them).
 
         :raises ValueError: one of the sequence numbers is already in flight.
         """
-        if not sequence_numbers:
-            return
+        count = len(sequence_numbers)
         entries = self._entries
-        if not entries.keys().isdisjoint(sequence_numbers):
-            raise ValueError("a sequence number of the batch is already in flight")
-        batch = _Batch(sequence_numbers, command_id, deadline)
-        entries.update(dict.fromkeys(sequence_numbers, batch))
-        self._counted += len(sequence_numbers)
+        if count == 1:
+            seq = sequence_numbers[0]
+            if seq in entries:
+                raise ValueError(f"sequence number {seq} is already in flight")
+            entry = Sent(sequence_numbers, command_id, deadline, counted)
+            entries[seq] = entry
+        elif count:
+            if not entries.keys().isdisjoint(sequence_numbers):
+                raise ValueError("a sequence number of the group is already in flight")
+            entry = Sent(sequence_numbers, command_id, deadline, counted)
+            entries.update(dict.fromkeys(sequence_numbers, entry))
+        else:
+            return
+        if counted:
+            self._counted += count
         expired = self._expired
         if expired:
             for seq in sequence_numbers:
                 expired.pop(seq, None)
         if deadline is not None:
-            self._schedule(batch, deadline)
+            fifo = self._fifo
+            # Keep the FIFO sorted: append when not earlier than the last one, else the heap.
+            if not fifo or (fifo[-1].deadline or 0.0) <= deadline:
+                fifo.append(entry)
+            else:
+                heapq.heappush(self._heap, entry)
 
-    def get(self, sequence_number: int) -> Entry | None:
-        """The request waiting under this sequence number, if any (its ``command_id``,
-        ``deadline``, ``counted``)."""
+    def get(self, sequence_number: int) -> Sent | None:
+        """The requests one of which waits under this sequence number, if any (their
+        ``command_id``, ``deadline``, ``counted``)."""
         return self._entries.get(sequence_number)
 
-    def pop(self, sequence_number: int) -> Entry | None:
+    def pop(self, sequence_number: int) -> Sent | None:
         """Stop tracking a request (its response arrived)."""
         entry = self._entries.pop(sequence_number, None)
         if entry is None:
             return None
-        _release(entry)
+        entry.left -= 1
         if entry.counted:
             self._counted -= 1
         fifo = self._fifo
-        while fifo and not fifo[0].alive:
+        while fifo and not fifo[0].left:
             fifo.popleft()
         return entry
 
@@ -183,7 +147,7 @@ class Window:
     ) -> int:
         """Stop tracking the requests answered by ``answers[start:]`` (sequence number first),
         in order, while each is in flight and is a ``command_id``; return the index of the first
-        one that is not (``len(answers)`` when all were). :meth:`pop` for a batch, in one loop.
+        one that is not (``len(answers)`` when all were). :meth:`pop` for a run, in one loop.
         """
         entries = self._entries
         pop = entries.pop
@@ -196,19 +160,12 @@ class Window:
             if entry is None or entry.command_id is not command_id:
                 break
             pop(seq)
-            # _release(entry), inline: this loop runs once per accepted message.
-            if type(entry) is _Batch:
-                entry.left -= 1
-                if not entry.left:
-                    entry.alive = False
-            else:
-                entry.alive = False
-            if entry.counted:
-                counted += 1
+            entry.left -= 1
+            counted += entry.counted
             index += 1
         self._counted -= counted
         fifo = self._fifo
-        while fifo and not fifo[0].alive:
+        while fifo and not fifo[0].left:
             fifo.popleft()
         return index
 
@@ -220,9 +177,9 @@ class Window:
     def next_deadline(self) -> float | None:
         """The earliest deadline of a request still waiting."""
         fifo, heap = self._fifo, self._heap
-        while fifo and not fifo[0].alive:
+        while fifo and not fifo[0].left:
             fifo.popleft()
-        while heap and not heap[0].alive:
+        while heap and not heap[0].left:
             heapq.heappop(heap)
         best: float | None = None
         if fifo:
@@ -231,64 +188,48 @@ class Window:
             best = heap[0].deadline
         return best
 
-    def expire(self, now: float) -> list[InFlight]:
-        """Remove and return every request whose deadline is at or before ``now``."""
-        due: list[Entry] = []
+    def expire(self, now: float) -> list[tuple[int, CommandId]]:
+        """Remove every request whose deadline is at or before ``now``; return their
+        ``(sequence_number, command_id)`` pairs (a group's in sending order)."""
+        due: list[Sent] = []
         fifo, heap = self._fifo, self._heap
-        while fifo and (not fifo[0].alive or (fifo[0].deadline or 0.0) <= now):
+        while fifo and (not fifo[0].left or (fifo[0].deadline or 0.0) <= now):
             entry = fifo.popleft()
-            if entry.alive:
+            if entry.left:
                 due.append(entry)
-        while heap and (not heap[0].alive or (heap[0].deadline or 0.0) <= now):
+        while heap and (not heap[0].left or (heap[0].deadline or 0.0) <= now):
             entry = heapq.heappop(heap)
-            if entry.alive:
+            if entry.left:
                 due.append(entry)
-        out: list[InFlight] = []
+        out: list[tuple[int, CommandId]] = []
+        entries = self._entries
         for entry in due:
-            out.extend(self._split(entry))
-        for request in out:
-            self._forget(request)
-            self._remember_expired(request)
+            entry.left = 0
+            cid = entry.command_id
+            for seq in entry.seqs:
+                if entries.get(seq) is entry:
+                    del entries[seq]
+                    if entry.counted:
+                        self._counted -= 1
+                    self._remember_expired(seq, cid)
+                    out.append((seq, cid))
         return out
 
-    def _split(self, entry: Entry) -> list[InFlight]:
-        """The requests of an entry still waiting, one each (a batch's, in sending order)."""
-        entry.alive = False
-        if type(entry) is not _Batch:
-            assert isinstance(entry, InFlight)
-            return [entry]
-        entries = self._entries
-        return [
-            InFlight(seq, entry.command_id, entry.deadline, entry.counted)
-            for seq in entry.seqs
-            if entries.get(seq) is entry
-        ]
-
-    def drain(self) -> list[InFlight]:
-        """Remove and return everything still waiting (the connection closed)."""
-        out: list[InFlight] = []
-        for seq, entry in self._entries.items():  # in sending order
-            entry.alive = False
-            if type(entry) is _Batch:
-                out.append(InFlight(seq, entry.command_id, entry.deadline, entry.counted))
-            else:
-                assert isinstance(entry, InFlight)
-                out.append(entry)
+    def drain(self) -> list[tuple[int, CommandId]]:
+        """Remove everything still waiting (the connection closed); return the
+        ``(sequence_number, command_id)`` pairs in sending order."""
+        out = [(seq, entry.command_id) for seq, entry in self._entries.items()]
+        for entry in self._entries.values():
+            entry.left = 0
         self._entries.clear()
         self._fifo.clear()
         self._heap.clear()
         self._counted = 0
         return out
 
-    def _forget(self, entry: InFlight) -> None:
-        entry.alive = False
-        del self._entries[entry.sequence_number]
-        if entry.counted:
-            self._counted -= 1
-
-    def _remember_expired(self, entry: InFlight) -> None:
+    def _remember_expired(self, sequence_number: int, command_id: CommandId) -> None:
         order = self._expired_order
         if len(order) == order.maxlen:
             self._expired.pop(order[0], None)
-        order.append(entry.sequence_number)
-        self._expired[entry.sequence_number] = entry.command_id
+        order.append(sequence_number)
+        self._expired[sequence_number] = command_id

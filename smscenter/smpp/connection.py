@@ -7,31 +7,34 @@ clock and no task (the h11 / mqttproto style):
 - :meth:`~SMPPConnection.receive_data` takes bytes as read (``b""`` means EOF) and returns
   events; automatic answers (enquire_link_resp, unbind_resp, generic_nack, error responses to
   PDUs illegal in the current state) are queued at the same time.
-- ``send*`` methods encode and queue a PDU and return its sequence number;
-  :meth:`~SMPPConnection.data_to_send` drains everything queued as one ``bytes`` (one write per
-  batch: small writes with Nagle on are what slows SMPP clients, docs/performance.md).
+- :meth:`~SMPPConnection.send_encoded` is the one request path: it numbers, registers and
+  queues requests whose bodies are already encoded (``send`` and the ``send_*`` helpers
+  encode a PDU and go through it); :meth:`~SMPPConnection.data_to_send` drains everything
+  queued as one ``bytes`` (one write per batch: small writes with Nagle on are what slows SMPP
+  clients, docs/performance.md).
 - Time comes in as ``now`` floats: requests carry deadlines, :meth:`~SMPPConnection.expire`
   reports what ran out, :meth:`~SMPPConnection.timers` says when an enquire_link is due and
   whether the link is dead.
 
-Which PDU may be sent by which side in which state is one table, :data:`LEGAL` (SMPP 3.4 §2.3
-and §2.4); sending an illegal one is a ``LocalProtocolError``, receiving one is answered with
+Which PDU may be sent by which side in which state, and the state after it, is one table,
+``TRANSITIONS`` in :mod:`smscenter.smpp._state` (SMPP 3.4 §2.3 and §2.4; :data:`LEGAL` is derived
+from it); sending an illegal one is a ``LocalProtocolError``, receiving one is answered with
 ``ESME_RINVBNDSTS`` (``ESME_RALYBND`` for a second bind) and reported as
 :class:`~smscenter.smpp.events.ProtocolViolation`.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
 from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.smpp._codec import HEADER, U32, cstr_limit
+from smscenter.smpp._state import ESME, LEGAL, SMSC, Role, State, mode_of, next_state
 from smscenter.smpp._window import Window
-from smscenter.smpp._wire import HEADER, U32, PduDecodeError
 from smscenter.smpp.constants import (
     DEFAULT_MAX_PDU_LENGTH,
     HEADER_LENGTH,
@@ -63,18 +66,17 @@ from smscenter.smpp.events import (
     new_submit_sm_received,
     new_submits_accepted,
 )
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     BindReceiver,
     BindTransceiver,
     BindTransmitter,
-    EnquireLink,
     EnquireLinkResp,
     GenericNack,
     Outbind,
     Pdu,
-    PduFramer,
+    PduDecodeError,
     SubmitSmResp,
-    Unbind,
     UnbindResp,
 )
 
@@ -92,80 +94,14 @@ __all__ = (
 logger = logging.getLogger(__name__)
 
 
-class Role(enum.Enum):
-    """Which end of the link a connection plays."""
-
-    ESME = "esme"
-    SMSC = "smsc"
-
-
-ESME = Role.ESME
-SMSC = Role.SMSC
-
-
-class State(enum.Enum):
-    """Session states (SMPP 3.4 §2.2), plus UNBINDING: while our unbind awaits its answer, or
-    (an ESME) after the SMSC's unbind, while answers to our requests in flight may still come."""
-
-    OPEN = "open"
-    BOUND_TX = "bound_tx"
-    BOUND_RX = "bound_rx"
-    BOUND_TRX = "bound_trx"
-    UNBINDING = "unbinding"
-    CLOSED = "closed"
-
-
 class WindowFull(LocalProtocolError):
     """A request was sent while the window was full; wait for a response first."""
 
 
-C = CommandId
-_ANY_TIME = {C.ENQUIRE_LINK, C.ENQUIRE_LINK_RESP, C.GENERIC_NACK}
-_BOUND = _ANY_TIME | {C.UNBIND, C.UNBIND_RESP}
-_ESME_TX = {C.SUBMIT_SM, C.DATA_SM, C.QUERY_SM, C.CANCEL_SM, C.REPLACE_SM, C.SUBMIT_MULTI}
-_SMSC_TX = {
-    C.SUBMIT_SM_RESP,
-    C.DATA_SM_RESP,
-    C.QUERY_SM_RESP,
-    C.CANCEL_SM_RESP,
-    C.REPLACE_SM_RESP,
-    C.SUBMIT_MULTI_RESP,
-}
-_SMSC_RX = {C.DELIVER_SM, C.DATA_SM, C.ALERT_NOTIFICATION}
-_ESME_RX = {C.DELIVER_SM_RESP, C.DATA_SM_RESP}
-_ALL_RESPONSES = {c for c in CommandId if c & 0x80000000}
-_BIND_REQUESTS = {C.BIND_TRANSMITTER, C.BIND_RECEIVER, C.BIND_TRANSCEIVER}
-_BIND_RESPONSES = {C.BIND_TRANSMITTER_RESP, C.BIND_RECEIVER_RESP, C.BIND_TRANSCEIVER_RESP}
-
-#: state -> sending role -> command_ids that side may send in that state (SMPP 3.4 §2.3, §2.4).
-#: The same table checks what we send (raising LocalProtocolError) and what we receive
-#: (answering ESME_RINVBNDSTS). While UNBINDING only responses, unbind and keepalive pass, so
-#: in-flight answers still land; CLOSED allows nothing.
-LEGAL: dict[State, dict[Role, frozenset[CommandId]]] = {
-    State.OPEN: {
-        ESME: frozenset(_ANY_TIME | _BIND_REQUESTS),
-        SMSC: frozenset(_ANY_TIME | _BIND_RESPONSES | {C.OUTBIND}),
-    },
-    State.BOUND_TX: {
-        ESME: frozenset(_BOUND | _ESME_TX),
-        SMSC: frozenset(_BOUND | _SMSC_TX),
-    },
-    State.BOUND_RX: {
-        ESME: frozenset(_BOUND | _ESME_RX),
-        SMSC: frozenset(_BOUND | _SMSC_RX),
-    },
-    State.BOUND_TRX: {
-        ESME: frozenset(_BOUND | _ESME_TX | _ESME_RX),
-        SMSC: frozenset(_BOUND | _SMSC_TX | _SMSC_RX),
-    },
-    State.UNBINDING: {
-        ESME: frozenset(_ALL_RESPONSES | {C.UNBIND, C.ENQUIRE_LINK}),
-        SMSC: frozenset(_ALL_RESPONSES | {C.UNBIND, C.ENQUIRE_LINK}),
-    },
-    State.CLOSED: {ESME: frozenset(), SMSC: frozenset()},
-}
-del C
-
+_BIND_REQUESTS = frozenset(
+    {CommandId.BIND_TRANSMITTER, CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER}
+)
+_BIND_RESPONSES = frozenset(c | 0x80000000 for c in _BIND_REQUESTS)
 _BIND_CLASSES: dict[BindMode, type[BindTransmitter | BindReceiver | BindTransceiver]] = {
     BindMode.TRANSMITTER: BindTransmitter,
     BindMode.RECEIVER: BindReceiver,
@@ -175,14 +111,6 @@ _MODE_OF: dict[int, BindMode] = {
     CommandId.BIND_TRANSMITTER: BindMode.TRANSMITTER,
     CommandId.BIND_RECEIVER: BindMode.RECEIVER,
     CommandId.BIND_TRANSCEIVER: BindMode.TRANSCEIVER,
-    CommandId.BIND_TRANSMITTER_RESP: BindMode.TRANSMITTER,
-    CommandId.BIND_RECEIVER_RESP: BindMode.RECEIVER,
-    CommandId.BIND_TRANSCEIVER_RESP: BindMode.TRANSCEIVER,
-}
-_BOUND_STATE = {
-    BindMode.TRANSMITTER: State.BOUND_TX,
-    BindMode.RECEIVER: State.BOUND_RX,
-    BindMode.TRANSCEIVER: State.BOUND_TRX,
 }
 # Control requests are tracked (they expire) but never wait for a window slot.
 _UNCOUNTED = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND, *_BIND_REQUESTS})
@@ -194,28 +122,23 @@ _REQUEST_EVENTS: dict[int, Callable[[Any], RequestReceived]] = {
     CommandId.SUBMIT_SM: new_submit_sm_received,
     CommandId.DATA_SM: new_data_sm_received,
 }
-# Encoded field-less responses by (command_id, command_status), sequence number 0 (respond()).
-_TEMPLATES: dict[tuple[int, int], bytes] = {}
-# Plain ints for comparisons on the hot path (an enum attribute lookup costs ~0.2 us each).
-_ENQUIRE_LINK = int(CommandId.ENQUIRE_LINK)
-_UNBIND = int(CommandId.UNBIND)
-_OUTBIND = int(CommandId.OUTBIND)
-_GENERIC_NACK = int(CommandId.GENERIC_NACK)
-_SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
+# How many encoded field-less responses respond() keeps per connection (one per
+# (command_id, command_status) actually answered: a handful).
+_MAX_TEMPLATES = 64
+_ENQUIRE_LINK = CommandId.ENQUIRE_LINK
+_UNBIND = CommandId.UNBIND
+_OUTBIND = CommandId.OUTBIND
+_GENERIC_NACK = CommandId.GENERIC_NACK
+_SUBMIT_SM_RESP = CommandId.SUBMIT_SM_RESP
 _SUBMIT_SM = CommandId.SUBMIT_SM
-_SUBMIT_SM_INT = int(CommandId.SUBMIT_SM)
 _pack_header = HEADER.pack
 # message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
-_MESSAGE_ID_LIMIT = next(limit for name, _, limit in SubmitSmResp._layout if name == "message_id")
+_MESSAGE_ID_LIMIT = cstr_limit(SubmitSmResp, "message_id")
 _ROK = 0
 # Responses whose OK answer must carry the message id the SMSC assigned (SMPP 3.4 §4.4.2,
 # §4.5.2, §4.7.2).
 _ID_RESPONSES = frozenset(
-    {
-        int(CommandId.SUBMIT_SM_RESP),
-        int(CommandId.SUBMIT_MULTI_RESP),
-        int(CommandId.DATA_SM_RESP),
-    }
+    {CommandId.SUBMIT_SM_RESP, CommandId.SUBMIT_MULTI_RESP, CommandId.DATA_SM_RESP}
 )
 
 
@@ -244,9 +167,10 @@ class SMPPConnection:
     :param enquire_link_interval: seconds without anything sent after which an enquire_link is
         due (the provider drops links idle for 2 minutes, smscentre.com/api/smpp).
     :param max_pdu_length: the largest command_length accepted from the peer.
-    :param batch_accepted: (ESME) report successful ``submit_sm_resp`` in one
-        :class:`~smscenter.smpp.events.SubmitsAccepted` per run instead of a
-        :class:`~smscenter.smpp.events.ResponseReceived` each (bulk senders).
+
+    (ESME) Every successful ``submit_sm_resp`` to a ``submit_sm`` of ours is reported in the
+    one :class:`~smscenter.smpp.events.SubmitsAccepted` of its ``receive_data`` call; every
+    other response as a :class:`~smscenter.smpp.events.ResponseReceived`.
     """
 
     def __init__(
@@ -256,13 +180,14 @@ class SMPPConnection:
         window: int = 10,
         enquire_link_interval: float = 30.0,
         max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
-        batch_accepted: bool = False,
     ) -> None:
         if enquire_link_interval <= 0:
             raise ValueError("enquire_link_interval must be positive")
         self.role = role
         self._peer = SMSC if role is ESME else ESME
         self._state = State.OPEN
+        self._legal_out = LEGAL[State.OPEN][role]
+        self._legal_in = LEGAL[State.OPEN][self._peer]
         self._window = Window(window)
         self._framer = PduFramer(max_pdu_length)
         self._out: list[bytes] = []
@@ -280,9 +205,11 @@ class SMPPConnection:
         self._interval = float(enquire_link_interval)
         self._last_activity: float | None = None
         self._sent_since_check = False
-        self._legal_out = LEGAL[State.OPEN][role]
-        self._legal_in = LEGAL[State.OPEN][self._peer]
-        self._batch_accepted = batch_accepted and role is ESME
+        # (ESME) Accepted submits of the current receive_data call, and where their event goes.
+        self._accepted: list[tuple[int, str]] = []
+        self._accepted_at = 0
+        # Encoded field-less responses by (command_id, command_status), sequence number 0.
+        self._templates: dict[tuple[int, int], bytes] = {}
 
     def __repr__(self) -> str:
         return (
@@ -312,28 +239,51 @@ class SMPPConnection:
         """How many more counted requests may be sent now."""
         return self._window.available
 
-    def _set_state(self, state: State) -> None:
+    # --- state --------------------------------------------------------------------------------
+
+    def _apply(self, sender: Role, command_id: CommandId, *, ok: bool = True) -> State:
+        """Move the session as the transition table says for this PDU (sent by ``sender``):
+        the one place a PDU changes the state (only binds, unbinds and their answers can)."""
+        state = next_state(sender, self._state, command_id, ok=ok)
+        if state is not self._state:
+            self._enter(state)
+        return state
+
+    def _enter(self, state: State) -> None:
         self._state = state
         self._legal_out = LEGAL[state][self.role]
         self._legal_in = LEGAL[state][self._peer]
+        mode = mode_of(state)
+        if mode is not None:
+            self._bind_mode = mode
 
     # --- sending ------------------------------------------------------------------------------
 
-    def _allocate_seq(self) -> int:
+    def _allocate(self, count: int) -> list[int]:
+        """``count`` fresh sequence numbers, in order (SMPP 3.4 §3.2: 1..0x7FFFFFFF)."""
         seq = self._next_seq
-        # Skip numbers still in flight after a wrap-around (SMPP 3.4 §3.2: 1..0x7FFFFFFF).
-        while seq in self._window:
-            if seq < MAX_SEQUENCE_NUMBER:
+        end = seq + count
+        if end <= MAX_SEQUENCE_NUMBER and not self._wrapped:
+            # Until the numbers first wrap around, a fresh one cannot be in flight.
+            self._next_seq = end
+            return list(range(seq, end))
+        window = self._window
+        seqs: list[int] = []
+        for _ in range(count):
+            while True:  # skip numbers still in flight after a wrap-around
+                if seq > MAX_SEQUENCE_NUMBER:
+                    seq = 1
+                    self._wrapped = True
+                if seq not in window:
+                    break
                 seq += 1
-            else:
-                seq = 1
-                self._wrapped = True
-        if seq < MAX_SEQUENCE_NUMBER:
-            self._next_seq = seq + 1
-        else:
-            self._next_seq = 1
+            seqs.append(seq)
+            seq += 1
+        if seq > MAX_SEQUENCE_NUMBER:
+            seq = 1
             self._wrapped = True
-        return seq
+        self._next_seq = seq
+        return seqs
 
     def _check_out(self, command_id: CommandId) -> None:
         if command_id not in self._legal_out:
@@ -341,6 +291,63 @@ class SMPPConnection:
                 f"{self.role.name} may not send {command_id.name.lower()} in state "
                 f"{self._state.name}"
             )
+
+    def send_encoded(
+        self, command_id: CommandId, bodies: Sequence[bytes], *, deadline: float | None = None
+    ) -> list[int]:
+        """Queue requests of one kind whose bodies (everything after the header) are already
+        encoded; return their sequence numbers, in order. The one request path: every ``send*``
+        method ends here.
+
+        :param deadline: the ``now`` value after which :meth:`expire` reports them (None:
+            never).
+        :raises LocalProtocolError: a response, or not legal in this state (nothing queued);
+            :class:`WindowFull` when the window has no room for all of them (none is queued).
+        """
+        if command_id not in self._legal_out or command_id & 0x80000000:
+            if command_id & 0x80000000:
+                raise LocalProtocolError(f"{command_id.name.lower()} is a response: use respond()")
+            self._check_out(command_id)
+        count = len(bodies)
+        window = self._window
+        counted = command_id not in _UNCOUNTED
+        if counted:
+            if window.available < count and command_id not in _NO_RESPONSE:
+                raise WindowFull(
+                    f"the window of {window.capacity} outstanding requests has room for "
+                    f"{window.available}, not {count}"
+                )
+        else:
+            # Control requests drive the session: one at a time.
+            if count != 1:
+                raise LocalProtocolError(f"{command_id.name.lower()} goes alone")
+            if command_id in _BIND_REQUESTS and self._bind_seq is not None:
+                raise LocalProtocolError("a bind is already outstanding")
+        seqs = self._allocate(count)
+        # Registered before the bytes can leave (data_to_send), all under one entry.
+        if command_id not in _NO_RESPONSE:
+            window.add(seqs, command_id, deadline, counted)
+        pack = _pack_header
+        if count == 1:
+            body = bodies[0]
+            self._out.append(pack(HEADER_LENGTH + len(body), command_id, 0, seqs[0]) + body)
+        else:
+            append = self._out.append
+            for seq, body in zip(seqs, bodies):  # noqa: B905 - one number per body
+                append(pack(HEADER_LENGTH + len(body), command_id, 0, seq) + body)
+        if count:
+            self._sent_since_check = True
+        if not counted:
+            seq = seqs[0]
+            if command_id == _ENQUIRE_LINK:
+                self._enquire_seq = seq
+                self._enquire_deadline = deadline
+            elif command_id == _UNBIND:
+                self._unbind_seq = seq
+                self._apply(self.role, command_id)
+            else:
+                self._bind_seq = seq
+        return seqs
 
     def send(self, pdu: Pdu, *, deadline: float | None = None) -> int:
         """Queue a request and return the sequence number it was given.
@@ -354,95 +361,9 @@ class SMPPConnection:
         if cid & 0x80000000:
             raise LocalProtocolError(f"{type(pdu).__name__} is a response: use respond()")
         self._check_out(cid)
-        counted = cid not in _UNCOUNTED
-        if counted:
-            if cid not in _NO_RESPONSE and self._window.available <= 0:
-                raise WindowFull(
-                    f"the window of {self._window.capacity} outstanding requests is full"
-                )
-        elif cid in _BIND_REQUESTS and self._bind_seq is not None:
-            raise LocalProtocolError("a bind is already outstanding")
-        seq = self._allocate_seq()
-        # Encode first (it may fail on a bad field), then register, then queue: the request is
-        # tracked before its bytes can leave (register before writing).
-        data = pdu._encode_seq(seq)
-        if cid not in _NO_RESPONSE:
-            self._window.add(seq, cid, deadline, counted)
-        self._out.append(data)
-        self._sent_since_check = True
-        if not counted:
-            # Control requests drive the session, whichever method sent them.
-            if cid == _ENQUIRE_LINK:
-                self._enquire_seq = seq
-                self._enquire_deadline = deadline
-            elif cid == _UNBIND:
-                self._unbind_seq = seq
-                self._set_state(State.UNBINDING)
-            else:
-                self._bind_seq = seq
-        return seq
-
-    def send_submit_body(self, body: bytes, deadline: float | None = None) -> int:
-        """Queue a ``submit_sm`` whose body (everything after the header) is already encoded;
-        return its sequence number. :meth:`send` for the bulk path: the same checks and
-        bookkeeping, no PDU object.
-
-        :raises LocalProtocolError: submit_sm is not legal in this state; :class:`WindowFull`.
-        """
-        if _SUBMIT_SM not in self._legal_out:
-            self._check_out(_SUBMIT_SM)
-        window = self._window
-        if window.available <= 0:
-            raise WindowFull(f"the window of {window.capacity} outstanding requests is full")
-        seq = self._next_seq
-        if seq < MAX_SEQUENCE_NUMBER and not (self._wrapped and seq in window):
-            self._next_seq = seq + 1
-        else:
-            seq = self._allocate_seq()
-        window.add(seq, _SUBMIT_SM, deadline, True)
-        self._out.append(_pack_header(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
-        self._sent_since_check = True
-        return seq
-
-    def send_submit_bodies(self, bodies: list[bytes], deadline: float | None = None) -> list[int]:
-        """:meth:`send_submit_body` for many at once (one check, one loop); returns their
-        sequence numbers in order.
-
-        :raises LocalProtocolError: submit_sm is not legal in this state; :class:`WindowFull`
-            when the window has no room for all of them (then none is queued).
-        """
-        if _SUBMIT_SM not in self._legal_out:
-            self._check_out(_SUBMIT_SM)
-        window = self._window
-        count = len(bodies)
-        if window.available < count:
-            raise WindowFull(
-                f"the window of {window.capacity} outstanding requests has room for "
-                f"{window.available}, not {count}"
-            )
-        seq = self._next_seq
-        append = self._out.append
-        pack = _pack_header
-        seqs: list[int] = []
-        for body in bodies:
-            # Until the numbers first wrap around, a fresh one cannot be in flight.
-            # (Numbers within one batch are distinct: it is far smaller than the number space.)
-            if seq > MAX_SEQUENCE_NUMBER or (self._wrapped and seq in window):
-                self._next_seq = seq if seq <= MAX_SEQUENCE_NUMBER else 1
-                self._wrapped = True
-                seq = self._allocate_seq()
-            append(pack(HEADER_LENGTH + len(body), _SUBMIT_SM_INT, 0, seq) + body)
-            seqs.append(seq)
-            seq += 1
-        if seq > MAX_SEQUENCE_NUMBER:
-            seq = 1
-            self._wrapped = True
-        self._next_seq = seq
-        # Registered before the bytes can leave (data_to_send), all under one entry.
-        window.add_batch(seqs, _SUBMIT_SM, deadline)
-        if count:
-            self._sent_since_check = True
-        return seqs
+        # Encoded first: a bad field fails before anything is numbered or registered.
+        body = pdu.encode()[HEADER_LENGTH:]
+        return self.send_encoded(cid, (body,), deadline=deadline)[0]
 
     def send_bind(
         self,
@@ -478,12 +399,12 @@ class SMPPConnection:
 
     def send_enquire_link(self, *, deadline: float | None = None) -> int:
         """Queue an enquire_link; if it is not answered by ``deadline`` the link is dead."""
-        return self.send(EnquireLink(), deadline=deadline)
+        return self.send_encoded(_ENQUIRE_LINK, (b"",), deadline=deadline)[0]
 
     def send_unbind(self, *, deadline: float | None = None) -> int:
         """Queue an unbind; the connection is UNBINDING until unbind_resp arrives (responses to
         requests still in flight are accepted meanwhile)."""
-        return self.send(Unbind(), deadline=deadline)
+        return self.send_encoded(_UNBIND, (b"",), deadline=deadline)[0]
 
     def send_outbind(self, *, system_id: str, password: str = "") -> int:
         """(SMSC) Ask the ESME to bind."""
@@ -503,13 +424,16 @@ class SMPPConnection:
         cid = cls.command_id
         seq = request.sequence_number
         if not fields and cid not in _BIND_RESPONSES and 0 <= seq <= 0xFFFFFFFF:
-            # Fast path for the answer sent most (deliver_sm_resp to every receipt): a cached
-            # encoding with the sequence number patched in, no PDU object built.
+            # The answer sent most (deliver_sm_resp to every receipt): a cached encoding with
+            # the sequence number patched in, no PDU object built.
             self._check_out(cid)
             key = (cid, command_status)
-            template = _TEMPLATES.get(key)
+            template = self._templates.get(key)
             if template is None:
-                template = _TEMPLATES[key] = cls(command_status=command_status).encode()
+                if len(self._templates) >= _MAX_TEMPLATES:
+                    self._templates.clear()
+                template = cls(command_status=command_status).encode()
+                self._templates[key] = template
             self._out.append(template[:12] + U32.pack(seq) + template[16:])
             self._sent_since_check = True
             return
@@ -528,10 +452,9 @@ class SMPPConnection:
         self._check_out(cid)
         self._out.append(pdu.encode())
         self._sent_since_check = True
-        if cid in _BIND_RESPONSES and pdu.command_status == CommandStatus.ESME_ROK:
-            mode = _MODE_OF[cid]
-            self._bind_mode = mode
-            self._set_state(_BOUND_STATE[mode])
+        if cid in _BIND_RESPONSES:
+            # (unbind_resp is the connection's own answer to an unbind: see _on_pdu.)
+            self._apply(self.role, cid, ok=pdu.command_status == _ROK)
 
     def accept_bind(self, request: Pdu, *, system_id: str) -> None:
         """(SMSC) Accept a bind request: answer ROK and become bound in its mode."""
@@ -561,14 +484,10 @@ class SMPPConnection:
         :class:`~smscenter.smpp.events.LateResponse`.
         """
         events: list[Event] = []
-        for entry in self._window.expire(now):
-            if entry.sequence_number == self._bind_seq:
+        for seq, cid in self._window.expire(now):
+            if seq == self._bind_seq:
                 self._bind_seq = None
-            events.append(
-                RequestExpired(
-                    request_seq=entry.sequence_number, request_command_id=entry.command_id
-                )
-            )
+            events.append(RequestExpired(request_seq=seq, request_command_id=cid))
         if self._peer_unbound:
             self._close_if_drained(events)
         return events
@@ -637,28 +556,23 @@ class SMPPConnection:
             return events
         framer = self._framer
         framer.feed(data)
-        accepted: list[tuple[int, str]] | None = [] if self._batch_accepted else None
-        self._receive(framer, events, accepted)
+        accepted = self._accepted
+        self._receive(framer, events, self.role is ESME)
         if accepted:
-            # One event for every accepted submit of this read, where the first one arrived;
-            # None marks that place (see _take_accepted).
-            at = events.index(None)  # type: ignore[arg-type]
-            events[at] = new_submits_accepted(tuple(accepted))
+            # One event for every accepted submit of this read, where the first one arrived.
+            events.insert(self._accepted_at, new_submits_accepted(tuple(accepted)))
+            accepted.clear()
         if self._peer_unbound:
             self._close_if_drained(events)
         return events
 
-    def _receive(
-        self, framer: PduFramer, events: list[Event], accepted: list[tuple[int, str]] | None
-    ) -> None:
-        """Turn every complete PDU into its events; with ``accepted`` (batch mode), runs of
-        successful submit_sm_resp go through :meth:`_take_accepted` first."""
+    def _receive(self, framer: PduFramer, events: list[Event], scan: bool) -> None:
+        """Turn every complete PDU into its events; with ``scan`` (ESME), runs of successful
+        submit_sm_resp are read by the framer without decoding (:meth:`_take_accepted`)."""
         run: list[tuple[int, str]] = []
         while True:
-            if accepted is not None and framer.take_accepted(
-                _SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run
-            ):
-                self._take_accepted(run, events, accepted)
+            if scan and framer.take_accepted(_SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run):
+                self._take_accepted(run, events)
                 run = []
             try:
                 pdu = framer.next_pdu()
@@ -670,26 +584,21 @@ class SMPPConnection:
             if pdu is None:
                 return
             self._on_pdu(pdu, events)
-            if self._is_closed():
+            if self._state is State.CLOSED:
                 return
 
-    def _take_accepted(
-        self,
-        run: list[tuple[int, str]],
-        events: list[Event],
-        accepted: list[tuple[int, str]],
-    ) -> None:
-        """A run of successful submit_sm_resp: those answering a submit_sm of ours go to
-        ``accepted`` (the first of a read leaves a None in ``events`` where the caller puts
-        the one event); any other (unsolicited, late, answering another request) is reported
-        the usual way, in its place."""
+    def _take_accepted(self, run: list[tuple[int, str]], events: list[Event]) -> None:
+        """A run of successful submit_sm_resp: those answering a submit_sm of ours are
+        accepted; any other (unsolicited, late, answering another request) is reported the
+        usual way, in its place."""
         window = self._window
+        accepted = self._accepted
         index, count = 0, len(run)
         while index < count:
             stop = window.pop_answered(run, index, _SUBMIT_SM)
             if stop > index:
                 if not accepted:
-                    events.append(None)  # type: ignore[arg-type]
+                    self._accepted_at = len(events)
                 accepted.extend(run if stop - index == count else run[index:stop])
             if stop < count:
                 seq, message_id = run[stop]
@@ -697,14 +606,10 @@ class SMPPConnection:
                 stop += 1
             index = stop
 
-    def _is_closed(self) -> bool:
-        return self._state is State.CLOSED
-
     def _close(self, events: list[Event], reason: str) -> None:
-        self._set_state(State.CLOSED)
+        self._enter(State.CLOSED)
         unanswered = tuple(
-            PendingRequest(sequence_number=e.sequence_number, command_id=e.command_id)
-            for e in self._window.drain()
+            PendingRequest(sequence_number=seq, command_id=cid) for seq, cid in self._window.drain()
         )
         events.append(ConnectionClosed(reason=reason, unanswered=unanswered))
 
@@ -763,6 +668,7 @@ class SMPPConnection:
             self._out.append(EnquireLinkResp(sequence_number=seq).encode())
             events.append(new_enquire_link_received(seq))
         elif cid == _UNBIND:
+            self._apply(self._peer, cid)
             self._out.append(UnbindResp(sequence_number=seq).encode())
             events.append(UnbindReceived(sequence_number=seq))
             if self.role is ESME and self._window and self._unbind_seq is None:
@@ -770,8 +676,7 @@ class SMPPConnection:
                 # unbind settle requests of ours that would otherwise end unknown: keep reading
                 # them (UNBINDING lets only responses in) until none is outstanding.
                 self._peer_unbound = True
-                self._set_state(State.UNBINDING)
-            else:
+            elif self._apply(self.role, CommandId.UNBIND_RESP) is State.CLOSED:
                 self._close(events, "unbound by peer")
         elif cid in _BIND_REQUESTS:
             assert isinstance(pdu, BindTransmitter | BindReceiver | BindTransceiver)
@@ -820,25 +725,35 @@ class SMPPConnection:
         if seq == self._enquire_seq:
             self._enquire_seq = None
             self._enquire_deadline = None
+        status = pdu.command_status
         if seq == self._bind_seq:
             self._bind_seq = None
-            if pdu.command_status == _ROK and cid != _GENERIC_NACK:
-                mode = _MODE_OF[cid]
-                self._bind_mode = mode
-                self._set_state(_BOUND_STATE[mode])
+            ok = status == _ROK and cid != _GENERIC_NACK
+            self._apply(self._peer, cid, ok=ok)
+            if ok:
+                mode = _MODE_OF[request_cid]
                 system_id = getattr(pdu, "system_id", "")
                 events.append(BindComplete(mode=mode, system_id=system_id, pdu=pdu))
             else:
-                events.append(BindRefused(command_status=pdu.command_status, pdu=pdu))
+                events.append(BindRefused(command_status=status, pdu=pdu))
             return
         if seq == self._unbind_seq:
             self._unbind_seq = None
             if isinstance(pdu, UnbindResp):
                 events.append(UnbindComplete(pdu=pdu))
-                self._close(events, "unbind")
+                if self._apply(self._peer, cid) is State.CLOSED:
+                    self._close(events, "unbind")
                 return
+        if status == _ROK and type(pdu) is SubmitSmResp and pdu.message_id:
+            # An acceptance that did not come through the framer's scan (TLVs, say): the same
+            # one event for all of this read.
+            accepted = self._accepted
+            if not accepted:
+                self._accepted_at = len(events)
+            accepted.append((seq, pdu.message_id))
+            return
         if (
-            pdu.command_status == _ROK
+            status == _ROK
             and (request_cid | 0x80000000) in _ID_RESPONSES
             and (cid == _GENERIC_NACK or not getattr(pdu, "message_id", ""))
         ):

@@ -157,12 +157,12 @@ class ResponseReceived(Event):
 
 @attrs.frozen(kw_only=True)
 class SubmitsAccepted(Event):
-    """(ESME role, ``SMPPConnection(batch_accepted=True)``) every successful ``submit_sm_resp``
-    to our ``submit_sm`` in one ``receive_data`` call, as one event placed where the first of
-    them arrived: ``accepted`` holds ``(request_seq, message_id)`` pairs in arrival order. (So
-    an acceptance may be reported before other events that arrived ahead of it in the same
-    read, never after.) Any other response, and any ``submit_sm_resp`` with an error status
-    or TLVs or answering nothing of ours, still comes as its usual event in its place.
+    """(ESME role) The success event for ``submit_sm``: every successful ``submit_sm_resp``
+    (status 0, a message id) to our ``submit_sm`` in one ``receive_data`` call, as one event
+    placed where the first of them arrived: ``accepted`` holds ``(request_seq, message_id)``
+    pairs in arrival order. (So an acceptance may be reported before other events that arrived
+    ahead of it in the same read, never after.) Any other response, and any ``submit_sm_resp``
+    with an error status or answering nothing of ours, comes as its usual event in its place.
 
     Why: a bulk sender reads back one response per message; one event per read instead of a
     PDU and an event per message is a good share of its CPU.

@@ -1,4 +1,5 @@
-"""The provider's special ``short_message`` texts (smscentre.com/api/smpp), both ways (pure).
+"""The provider's special ``short_message`` texts (smscentre.com/api/smpp), both ways, and
+what its SMPP interface cannot carry (pure).
 
 Over SMPP the provider reads the kind of a message from its text: ``__MAIL__``, ``__CALL__``,
 ``__VIBER__``, ``__SOC__``, ``__TGM__``, ``__BOT__``, ``__HLR__``, ``__PING__``, and a comment
@@ -12,17 +13,52 @@ from __future__ import annotations
 import attrs
 
 from smscenter.exceptions import ValidationError
-from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind
+from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind, Translit
 
-__all__ = ("ProviderText", "parse_provider_text", "provider_text", "text_affixes")
+__all__ = (
+    "ProviderText",
+    "parse_provider_text",
+    "provider_text",
+    "refuse_unsupported",
+    "text_affixes",
+)
 
-#: The kinds SMPP cannot carry, and why (the submit builder refuses them with this text).
-REFUSED_KINDS = {
+_REFUSED_KINDS = {
     MessageKind.MMS: "MMS cannot be sent over SMPP (the provider's SMPP interface has no MMS); "
     "send it over HTTP",
     MessageKind.WAP_PUSH: "WAP-push cannot be sent over SMPP (the provider documents no way to); "
     "send it over HTTP",
 }
+_NO_COMMENT_KINDS = frozenset(
+    {MessageKind.HLR, MessageKind.PING, MessageKind.BINARY, MessageKind.BINARY_HEX}
+)
+
+
+def refuse_unsupported(message: Message) -> None:
+    """Raise the reason SMPP cannot carry ``message``, if there is one: MMS and WAP-push, the
+    HTTP API's own options (attachments, translit, tinyurl, extra parameters, ``options``), a
+    comment on a kind whose text is fixed or binary.
+
+    :raises ValueError: saying what to do instead (mostly: send it over HTTP).
+    """
+    if message.kind in _REFUSED_KINDS:
+        raise ValidationError(_REFUSED_KINDS[message.kind])
+    if message.attachments:
+        raise ValidationError("attachments cannot be sent over SMPP; send this message over HTTP")
+    if message.translit is not Translit.NONE:
+        raise ValidationError("translit is an HTTP API option; SMPP has no way to ask for it")
+    if message.tinyurl:
+        raise ValidationError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
+    if message.extra:
+        names = ", ".join(key for key, _ in message.extra)
+        raise ValidationError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
+    if message.options is not None:
+        names = ", ".join(message.options.names) or "options"
+        raise ValidationError(
+            f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
+        )
+    if message.comment and message.kind in _NO_COMMENT_KINDS:
+        raise ValidationError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 
 
 def text_affixes(message: Message) -> tuple[str, str] | None:
@@ -35,8 +71,8 @@ def text_affixes(message: Message) -> tuple[str, str] | None:
     :raises ValueError: for kinds that have no text form over SMPP.
     """
     kind = message.kind
-    if kind in REFUSED_KINDS:
-        raise ValidationError(REFUSED_KINDS[kind])
+    if kind in _REFUSED_KINDS:
+        raise ValidationError(_REFUSED_KINDS[kind])
     comment = COMMENT_SEPARATOR + message.comment if message.comment else ""
     if kind is MessageKind.HLR or kind is MessageKind.PING:
         return None

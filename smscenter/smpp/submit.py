@@ -21,11 +21,12 @@ from datetime import timedelta, tzinfo
 
 import attrs
 
+from smscenter._cache import BoundedCache
 from smscenter.exceptions import ValidationError
-from smscenter.models import Message, MessageKind, SendWindow, Translit
+from smscenter.models import Message, MessageKind, SendWindow
 from smscenter.smpp.constants import HEADER_LENGTH, NPI, TON
 from smscenter.smpp.pdu import SubmitSm
-from smscenter.smpp.provider_text import REFUSED_KINDS, provider_text, text_affixes
+from smscenter.smpp.provider_text import provider_text, refuse_unsupported, text_affixes
 from smscenter.smpp.receipts import PROVIDER_TZ
 from smscenter.smpp.text import (
     TextEncoding,
@@ -87,34 +88,10 @@ class SubmitOptions:
 #: The options of a builder given none.
 DEFAULT_OPTIONS = SubmitOptions()
 
-_NO_COMMENT_KINDS = frozenset(
-    {MessageKind.HLR, MessageKind.PING, MessageKind.BINARY, MessageKind.BINARY_HEX}
-)
 _BINARY_KINDS = frozenset({MessageKind.BINARY, MessageKind.BINARY_HEX})
 
 
 # --- the fields of a submit_sm --------------------------------------------------------------------
-
-
-def _refuse_unsupported(message: Message) -> None:
-    if message.kind in REFUSED_KINDS:
-        raise ValidationError(REFUSED_KINDS[message.kind])
-    if message.attachments:
-        raise ValidationError("attachments cannot be sent over SMPP; send this message over HTTP")
-    if message.translit is not Translit.NONE:
-        raise ValidationError("translit is an HTTP API option; SMPP has no way to ask for it")
-    if message.tinyurl:
-        raise ValidationError("tinyurl is an HTTP API option; SMPP has no way to ask for it")
-    if message.extra:
-        names = ", ".join(key for key, _ in message.extra)
-        raise ValidationError(f"extra HTTP parameters ({names}) cannot travel over SMPP")
-    if message.options is not None:
-        names = ", ".join(message.options.names) or "options"
-        raise ValidationError(
-            f"HTTP-only options ({names}) cannot travel over SMPP; use HTTPClient"
-        )
-    if message.comment and message.kind in _NO_COMMENT_KINDS:
-        raise ValidationError(f"a {message.kind.value} message cannot carry a comment over SMPP")
 
 
 def _resolve(message: Message, recipient: str | None, member: frozenset[str] | None) -> str:
@@ -259,7 +236,7 @@ def build_submit_sm(
         tinyurl, extra HTTP parameters, a contact group, a SendWindow, an address too long for
         SMPP, a recipient not in the message), before anything is sent.
     """
-    _refuse_unsupported(message)
+    refuse_unsupported(message)
     return _build(message, _resolve(message, recipient, None), options, reference)
 
 
@@ -331,19 +308,9 @@ class _Shape:
     """The encoded pieces of the bodies of one shape (see the module docstring)."""
 
     __slots__ = (
-        "head",
-        "last_after",
-        "last_wire",
-        "long_tails",
-        "mode",
-        "numbered",
-        "prefix",
-        "priority",
-        "registered",
-        "suffix",
-        "tails",
-        "times",
-    )
+        "head", "last_after", "last_wire", "long_tails", "mode", "numbered", "prefix",
+        "priority", "registered", "suffix", "tails", "times",
+    )  # fmt: skip
 
     def __init__(self, message: Message, options: SubmitOptions) -> None:
         # service_type, source_addr_ton/npi, source_addr (SMPP 3.4 §4.4.1): what precedes
@@ -417,7 +384,7 @@ class SubmitBuilder:
     def __init__(self, options: SubmitOptions = DEFAULT_OPTIONS) -> None:
         self._options = options
         self._iso = options.iso
-        self._shapes: dict[tuple[object, ...], _Shape] = {}
+        self._shapes: BoundedCache[tuple[object, ...], _Shape] = BoundedCache(_MAX_SHAPES)
         self._last_key: tuple[object, ...] | None = None
         self._last_shape: _Shape | None = None
         self._reference = 0
@@ -514,7 +481,7 @@ class SubmitBuilder:
 
     def _encoded(self, message: Message, recipient: str) -> tuple[bytes, ...]:
         """The general way: build_submit_sm's PDUs, encoded (and its errors)."""
-        _refuse_unsupported(message)
+        refuse_unsupported(message)
         to = message.to
         recipient = _resolve(message, recipient, self._set_of(to) if len(to) >= 16 else None)
         reference = (self._reference + 1) & 0xFF
@@ -531,9 +498,7 @@ class SubmitBuilder:
         reference = self._reference
         bodies = self._encoded(message, recipient)  # raises for a message SMPP cannot carry
         shapes = self._shapes
-        if len(shapes) >= _MAX_SHAPES:
-            shapes.clear()
-        shapes[key] = self._last_shape = _Shape(message, self._options)
+        self._last_shape = shapes.put(key, _Shape(message, self._options))
         self._last_key = key
         self._reference, kept = reference, self._reference
         if self.build(message, recipient) != bodies:  # pragma: no cover - a bug: stay correct

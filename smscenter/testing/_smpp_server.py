@@ -51,7 +51,7 @@ from smscenter.smpp.events import (
     SubmitSmReceived,
     UnbindReceived,
 )
-from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm, Tlv
+from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm
 from smscenter.smpp.provider_text import parse_provider_text
 from smscenter.smpp.receipts import PROVIDER_TZ, render_receipt_text
 from smscenter.smpp.system_type import SystemType
@@ -64,6 +64,7 @@ from smscenter.smpp.text import (
     split_encoded,
 )
 from smscenter.smpp.times import absolute_time
+from smscenter.smpp.tlv import Tlv
 from smscenter.testing import _state as st
 from smscenter.testing._state import (
     IncomingRecord,

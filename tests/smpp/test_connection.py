@@ -23,10 +23,12 @@ from smscenter.smpp.events import (
     RequestExpired,
     RequestReceived,
     ResponseReceived,
+    SubmitsAccepted,
     SubmitSmReceived,
     UnbindComplete,
     UnbindReceived,
 )
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     AlertNotification,
     BindReceiver,
@@ -41,7 +43,6 @@ from smscenter.smpp.pdu import (
     EnquireLinkResp,
     GenericNack,
     Pdu,
-    PduFramer,
     QuerySm,
     SubmitSm,
     SubmitSmResp,
@@ -193,13 +194,9 @@ def test_submit_and_response() -> None:
     assert got.pdu.sequence_number == seq
     assert got.pdu.short_message == b"hi"
     pair.smsc.respond(got.pdu, message_id="854019")
+    # An accepted submit_sm comes as the one success event, with its (request_seq, message_id).
     (resp,) = pair.to_esme()
-    assert isinstance(resp, ResponseReceived)
-    assert resp.request_seq == seq
-    assert resp.request_command_id is CommandId.SUBMIT_SM
-    assert resp.ok
-    assert isinstance(resp.pdu, SubmitSmResp)
-    assert resp.pdu.message_id == "854019"
+    assert resp == SubmitsAccepted(accepted=((seq, "854019"),))
     assert pair.esme.in_flight == 0
 
 
@@ -430,7 +427,7 @@ def test_esme_unbinds_with_requests_in_flight() -> None:
     resp_a = SubmitSmResp(sequence_number=a, message_id="m").encode()
     unbind_resp = pair.smsc.data_to_send()
     events = pair.esme.receive_data(resp_a + unbind_resp)
-    assert isinstance(events[0], ResponseReceived) and events[0].request_seq == a
+    assert events[0] == SubmitsAccepted(accepted=((a, "m"),))
     assert isinstance(events[1], UnbindComplete)
     closed = events[2]
     assert isinstance(closed, ConnectionClosed)
@@ -696,7 +693,7 @@ def test_unsolicited_and_mismatched_responses() -> None:
     assert "cannot answer" in str(event.error)
     assert pair.esme.in_flight == 1  # still waiting for the real answer
     (event,) = pair.esme.receive_data(SubmitSmResp(sequence_number=seq, message_id="1").encode())
-    assert isinstance(event, ResponseReceived)
+    assert event == SubmitsAccepted(accepted=((seq, "1"),))
     assert pair.esme.data_to_send() == b""  # responses are never answered
 
 
@@ -746,12 +743,12 @@ def test_fast_built_events_equal_normal_ones() -> None:
     (got,) = pair.to_smsc()
     assert got == SubmitSmReceived(pdu=SubmitSm(sequence_number=seq))
     assert hash(got) == hash(SubmitSmReceived(pdu=SubmitSm(sequence_number=seq)))
-    pair.smsc.respond(got.pdu, message_id="x")
+    pair.smsc.respond(got.pdu, CommandStatus.ESME_RSYSERR)
     (resp,) = pair.to_esme()
     assert resp == ResponseReceived(
         request_seq=seq,
         request_command_id=CommandId.SUBMIT_SM,
-        pdu=SubmitSmResp(sequence_number=seq, message_id="x"),
+        pdu=SubmitSmResp(sequence_number=seq, command_status=CommandStatus.ESME_RSYSERR),
     )
     assert "ResponseReceived(request_seq=" in repr(resp)
 

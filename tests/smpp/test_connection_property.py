@@ -15,6 +15,7 @@ from smscenter.smpp.events import (
     EnquireLinkReceived,
     Event,
     ResponseReceived,
+    SubmitsAccepted,
     SubmitSmReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, SubmitSm
@@ -59,6 +60,8 @@ def test_every_request_answered_once_in_order(actions: list[str], cuts: list[int
                 conn.respond(event.pdu)
             elif isinstance(event, ResponseReceived):
                 answered.append(event.request_seq)
+            elif isinstance(event, SubmitsAccepted):
+                answered.extend(seq for seq, _ in event.accepted)
             else:
                 assert isinstance(event, EnquireLinkReceived), event
 

@@ -1,4 +1,5 @@
-"""The in-flight window: O(1) bookkeeping, deadlines in any order, bounded memory."""
+"""The in-flight window: O(1) bookkeeping, deadlines in any order, bounded memory; one entry
+type, whether one request or many are sent together."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ SUBMIT = CommandId.SUBMIT_SM
 
 def test_capacity_counts_only_counted_requests() -> None:
     window = Window(2)
-    window.add(1, SUBMIT, 10.0, counted=True)
-    window.add(2, CommandId.ENQUIRE_LINK, 10.0, counted=False)
+    window.add([1], SUBMIT, 10.0, counted=True)
+    window.add([2], CommandId.ENQUIRE_LINK, 10.0, counted=False)
     assert (len(window), window.in_flight, window.available) == (2, 1, 1)
     assert 1 in window and 3 not in window
     with pytest.raises(ValueError, match="already in flight"):
-        window.add(1, SUBMIT, None, counted=True)
+        window.add([1], SUBMIT, None, counted=True)
     assert window.pop(1) is not None
     assert window.pop(1) is None
     assert window.available == 2
@@ -32,7 +33,7 @@ def test_answered_requests_do_not_pile_up() -> None:
     # bounded by what is really outstanding (no scan, no growth).
     window = Window(10)
     for seq in range(1, 100_001):
-        window.add(seq, SUBMIT, float(seq), counted=True)
+        window.add([seq], SUBMIT, float(seq), counted=True)
         if seq > 5:
             window.pop(seq - 5)
     assert len(window) == 5
@@ -43,8 +44,8 @@ def test_answered_requests_do_not_pile_up() -> None:
 def test_expired_memory_is_bounded() -> None:
     window = Window(10, remember_expired=3)
     for seq in range(1, 7):
-        window.add(seq, SUBMIT, 1.0, counted=True)
-    assert [e.sequence_number for e in window.expire(1.0)] == [1, 2, 3, 4, 5, 6]
+        window.add([seq], SUBMIT, 1.0, counted=True)
+    assert [seq for seq, _ in window.expire(1.0)] == [1, 2, 3, 4, 5, 6]
     assert window.pop_expired(1) is None  # forgotten: only the last 3 are remembered
     assert window.pop_expired(6) is SUBMIT
     assert window.pop_expired(6) is None  # reported once
@@ -53,9 +54,9 @@ def test_expired_memory_is_bounded() -> None:
 
 def test_drain() -> None:
     window = Window(3)
-    window.add(1, SUBMIT, 5.0, counted=True)
-    window.add(2, SUBMIT, None, counted=True)
-    assert [e.sequence_number for e in window.drain()] == [1, 2]
+    window.add([1], SUBMIT, 5.0, counted=True)
+    window.add([2], SUBMIT, None, counted=True)
+    assert [seq for seq, _ in window.drain()] == [1, 2]
     assert len(window) == 0 and window.available == 3
     assert window.expire(100.0) == []
     assert window.next_deadline() is None
@@ -79,14 +80,14 @@ def test_matches_a_simple_model(ops: list[tuple[str, int, float | None]]) -> Non
         if op == "add":
             if seq in model:
                 continue
-            window.add(seq, SUBMIT, value, counted=True)
+            window.add([seq], SUBMIT, value, counted=True)
             model[seq] = value
         elif op == "pop":
             assert (window.pop(seq) is not None) == (seq in model)
             model.pop(seq, None)
         else:
             now = value if value is not None else 50.0
-            expired = {e.sequence_number for e in window.expire(now)}
+            expired = {seq for seq, _ in window.expire(now)}
             expected = {s for s, d in model.items() if d is not None and d <= now}
             assert expired == expected
             for s in expected:
@@ -111,7 +112,7 @@ def test_matches_a_simple_model(ops: list[tuple[str, int, float | None]]) -> Non
 def test_batches_match_the_same_simple_model(
     ops: list[tuple[str, int, int, float | None]],
 ) -> None:
-    # add_batch (the bulk path: one entry for many requests) behaves as that many add() calls
+    # Many requests added together (one entry for all) behave as that many added one by one
     # with one deadline, whatever else happens to the requests one by one.
     window = Window(1000)
     model: dict[int, float | None] = {}
@@ -119,11 +120,11 @@ def test_batches_match_the_same_simple_model(
         if op == "add":
             if seq in model:
                 continue
-            window.add(seq, SUBMIT, value, counted=True)
+            window.add([seq], SUBMIT, value, counted=True)
             model[seq] = value
         elif op == "batch":
             seqs = [s for s in range(seq, seq + size) if s not in model]
-            window.add_batch(seqs, SUBMIT, value)
+            window.add(seqs, SUBMIT, value, counted=True)
             model.update(dict.fromkeys(seqs, value))
         elif op == "pop":
             entry = window.pop(seq)
@@ -140,12 +141,11 @@ def test_batches_match_the_same_simple_model(
             assert stop == expected_stop
         elif op == "drain":
             drained = window.drain()
-            assert [e.sequence_number for e in drained] == list(model)  # in sending order
-            assert all(e.deadline == model[e.sequence_number] for e in drained)
+            assert drained == [(s, SUBMIT) for s in model]  # in sending order
             model.clear()
         else:
             now = value if value is not None else 50.0
-            expired = [e.sequence_number for e in window.expire(now)]
+            expired = [seq for seq, _ in window.expire(now)]
             expected = {s for s, d in model.items() if d is not None and d <= now}
             assert sorted(expired) == sorted(expected) and len(expired) == len(expected)
             for s in expected:
@@ -159,9 +159,9 @@ def test_batches_match_the_same_simple_model(
 
 def test_a_batch_refuses_numbers_in_flight() -> None:
     window = Window(10)
-    window.add(3, SUBMIT, None, counted=True)
+    window.add([3], SUBMIT, None, counted=True)
     with pytest.raises(ValueError, match="already in flight"):
-        window.add_batch([2, 3, 4], SUBMIT, 1.0)
+        window.add([2, 3, 4], SUBMIT, 1.0, counted=True)
     assert len(window) == 1 and window.in_flight == 1
-    window.add_batch([], SUBMIT, 1.0)
+    window.add([], SUBMIT, 1.0, counted=True)
     assert len(window) == 1

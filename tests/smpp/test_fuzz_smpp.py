@@ -15,6 +15,7 @@ from smscenter.exceptions import SMSCenterError
 from smscenter.smpp.connection import Role, SMPPConnection
 from smscenter.smpp.constants import BindMode
 from smscenter.smpp.events import Event
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     PDU_CLASSES,
     BindTransceiverResp,
@@ -24,14 +25,13 @@ from smscenter.smpp.pdu import (
     Pdu,
     PduDecodeError,
     PduEncodeError,
-    PduFramer,
     SubmitMulti,
     SubmitSm,
     SubmitSmResp,
-    Tlv,
     decode_pdu,
 )
 from smscenter.smpp.pdu import DestAddress as _Dest
+from smscenter.smpp.tlv import Tlv
 
 SEED_PDUS: list[Pdu] = [
     SubmitSm(

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from smscenter.models import ExtraStatus, MessageType
+from smscenter.models import ExtraStatus, MessageFlags, MessageType
 from smscenter.smpp.constants import CommandStatus, MessageState, Tag
 from smscenter.smpp.pdu import (
     AlertNotification,
@@ -42,14 +42,13 @@ from smscenter.smpp.pdu import (
     SubmitMultiResp,
     SubmitSm,
     SubmitSmResp,
-    Tlv,
     Unbind,
     UnbindResp,
     UnsuccessSme,
     decode_pdu,
     encode,
-    typed_value,
 )
+from smscenter.smpp.tlv import Tlv, typed_value
 
 BIND_TRANSMITTER = (
     "00000026"  # command_length 38 = 16 + 22
@@ -557,9 +556,9 @@ def test_receipt_tlvs_are_typed() -> None:
     assert pdu.message_state is MessageState.DELIVERED
     assert pdu.network_error_code == (3, 0)
     assert pdu.cost == Decimal("2.5")
-    assert pdu.flags is not None
-    assert pdu.flags.message_type is MessageType.SMS
-    assert pdu.flags.second_balance is True
+    assert pdu.flags == 0x20  # a plain number: smscenter.models decodes it
+    assert MessageFlags.from_int(pdu.flags).message_type is MessageType.SMS
+    assert MessageFlags.from_int(pdu.flags).second_balance is True
     assert pdu.parts == 1
     assert pdu.mccmnc == "25002"
     assert pdu.extra_status == ExtraStatus.READ

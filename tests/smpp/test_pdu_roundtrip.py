@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscenter.exceptions import LocalProtocolError
+from smscenter.smpp._codec import layout
 from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import (
     PDU_CLASSES,
@@ -22,11 +23,10 @@ from smscenter.smpp.pdu import (
     SubmitMulti,
     SubmitMultiResp,
     SubmitSm,
-    Tlv,
     UnsuccessSme,
     decode_pdu,
-    typed_value,
 )
+from smscenter.smpp.tlv import Tlv, typed_value
 
 
 def _cstring(limit: int) -> st.SearchStrategy[str]:
@@ -64,16 +64,16 @@ def _strategy(cls: type[Pdu]) -> st.SearchStrategy[Pdu]:
         "command_status": _U32 if cls.is_response() else st.just(0),
         "tlvs": _TLVS,
     }
-    for field, kind, limit in cls._layout:
+    for field, kind, limit in layout(cls):
         if kind == "B":
             kwargs[field] = _U8
         elif kind == "c":
             kwargs[field] = _cstring(limit)
         elif kind == "sm":
             kwargs[field] = st.binary(max_size=254)
-        elif kind == "dests":
+        elif field == "dest_addresses":
             kwargs[field] = _DESTS
-        elif kind == "unsucc":
+        elif field == "unsuccess_smes":
             kwargs[field] = _UNSUCC
         else:  # pragma: no cover
             raise AssertionError(kind)
@@ -139,7 +139,8 @@ def test_password_never_in_encode_errors() -> None:
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_typed_tlv_values_round_trip(data: st.DataObject) -> None:
-    from smscenter.smpp.pdu import _CSTRING_TAGS, _INT_SIZES
+    from smscenter.smpp.tlv import CSTRING_TAGS as _CSTRING_TAGS
+    from smscenter.smpp.tlv import INT_SIZES as _INT_SIZES
 
     tag = data.draw(st.sampled_from(sorted(_INT_SIZES)))
     size = _INT_SIZES[tag][0]

@@ -20,7 +20,7 @@ from smscenter.models import (
     TemplateKind,
 )
 from smscenter.smpp.constants import Tag
-from smscenter.smpp.pdu import DeliverSm, Tlv, decode_pdu
+from smscenter.smpp.pdu import DeliverSm, decode_pdu
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import (
     PROVIDER_TZ,
@@ -35,6 +35,7 @@ from smscenter.smpp.receipts import (
     report_from_deliver_sm,
 )
 from smscenter.smpp.text import TextEncoding, concat_udh, split_text
+from smscenter.smpp.tlv import Tlv
 
 MSK = timezone(timedelta(hours=3))
 SEED_RECEIPT = (

@@ -30,7 +30,6 @@ from smscenter.smpp.events import (
     BindRequested,
     ConnectionClosed,
     RequestExpired,
-    ResponseReceived,
     SubmitsAccepted,
     UnbindReceived,
 )
@@ -89,8 +88,8 @@ async def test_stop_and_wait_long_incoming_message_does_not_stall(smsc: FakeSMSC
 # --- an unbind from the SMSC, and our own -------------------------------------------------------
 
 
-def bound_pair(*, batch: bool = False) -> tuple[SMPPConnection, SMPPConnection]:
-    esme = SMPPConnection(Role.ESME, batch_accepted=batch)
+def bound_pair() -> tuple[SMPPConnection, SMPPConnection]:
+    esme = SMPPConnection(Role.ESME)
     smsc = SMPPConnection(Role.SMSC)
     esme.send_bind(BindMode.TRANSCEIVER, system_id="acme", password="pw")
     (request,) = smsc.receive_data(esme.data_to_send())
@@ -101,9 +100,8 @@ def bound_pair(*, batch: bool = False) -> tuple[SMPPConnection, SMPPConnection]:
     return esme, smsc
 
 
-@pytest.mark.parametrize("batch", [False, True])
-def test_core_reads_answers_written_after_the_smscs_unbind(batch: bool) -> None:
-    esme, smsc = bound_pair(batch=batch)
+def test_core_reads_answers_written_after_the_smscs_unbind() -> None:
+    esme, smsc = bound_pair()
     esme.send(SubmitSm(), deadline=10.0)
     esme.send(SubmitSm(), deadline=10.0)
     first, second = (e.pdu for e in smsc.receive_data(esme.data_to_send()))  # type: ignore[attr-defined]
@@ -118,13 +116,13 @@ def test_core_reads_answers_written_after_the_smscs_unbind(batch: bool) -> None:
     events = esme.receive_data(
         SubmitSmResp(sequence_number=first.sequence_number, message_id="a").encode()
     )
-    assert [type(e) for e in events] == [SubmitsAccepted if batch else ResponseReceived]
+    assert [type(e) for e in events] == [SubmitsAccepted]
     assert esme.state is State.UNBINDING
     events = esme.receive_data(
         SubmitSmResp(sequence_number=second.sequence_number, message_id="b").encode()
     )
     assert [type(e) for e in events] == [
-        SubmitsAccepted if batch else ResponseReceived,
+        SubmitsAccepted,
         ConnectionClosed,
     ]
     closed = events[1]

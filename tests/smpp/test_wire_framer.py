@@ -6,18 +6,18 @@ import pytest
 
 from smscenter.exceptions import RemoteProtocolError
 from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.framer import PduFramer
 from smscenter.smpp.pdu import (
     DeliverSm,
     EnquireLink,
     Pdu,
     PduDecodeError,
-    PduFramer,
     SubmitMulti,
     SubmitSm,
     SubmitSmResp,
-    Tlv,
     decode_pdu,
 )
+from smscenter.smpp.tlv import Tlv
 
 SUBMIT = SubmitSm(
     sequence_number=3, source_addr="SMSC", destination_addr="79991234567", short_message=b"hello"

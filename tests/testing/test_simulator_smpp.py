@@ -27,6 +27,7 @@ from smscenter.smpp.events import (
     DeliverSmReceived,
     Event,
     ResponseReceived,
+    SubmitsAccepted,
     UnbindReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, EnquireLink, QuerySm, QuerySmResp, SubmitSm, SubmitSmResp
@@ -42,9 +43,21 @@ TIMEOUT = 5.0
 
 
 class Answer:
-    """A submit_sm_resp as the tests read it."""
+    """A submit_sm_resp as the tests read it: an acceptance (from ``SubmitsAccepted``) or any
+    other answer (a ``ResponseReceived``)."""
 
-    def __init__(self, event: ResponseReceived) -> None:
+    def __init__(
+        self,
+        event: ResponseReceived | None = None,
+        *,
+        accepted: tuple[int, str] | None = None,
+    ) -> None:
+        if accepted is not None:
+            self.request_seq, self.message_id = accepted
+            self.command_status = CommandStatus.ESME_ROK
+            self.ok = True
+            return
+        assert event is not None
         self.request_seq = event.request_seq
         self.command_status = event.command_status
         self.ok = event.ok
@@ -121,18 +134,22 @@ class Esme:
         seqs = [self.conn.send(pdu) for pdu in pdus]
         await self.flush()
         wanted = set(seqs)
-        got: dict[int, ResponseReceived] = {}
+        got: dict[int, Answer] = {}
         with anyio.fail_after(TIMEOUT):
             while wanted - got.keys():
                 for event in list(self.events):
                     if isinstance(event, ResponseReceived) and event.request_seq in wanted:
                         self.events.remove(event)
-                        got[event.request_seq] = event
+                        got[event.request_seq] = Answer(event)
+                    elif isinstance(event, SubmitsAccepted):
+                        self.events.remove(event)
+                        for pair in event.accepted:
+                            got[pair[0]] = Answer(accepted=pair)
                 if wanted - got.keys():
                     if self.closed:
                         raise AssertionError("closed while waiting for responses")
                     await self._read()
-        return [Answer(got[s]) for s in seqs]
+        return [got[s] for s in seqs]
 
     async def submit(self, pdu: SubmitSm) -> Answer:
         return (await self.submit_many([pdu]))[0]

@@ -17,6 +17,7 @@ from smscenter.smpp.events import (
     DeliverSmReceived,
     ProtocolViolation,
     ResponseReceived,
+    SubmitsAccepted,
 )
 from smscenter.smpp.pdu import EnquireLink
 from smscenter.smpp.receipts import report_from_deliver_sm
@@ -37,8 +38,10 @@ async def test_drop_after_pdus(sim: SMSCSimulator) -> None:
         seqs = [client.conn.send(submit(f"m{i}")) for i in range(5)]
         await client.flush()
         closed = await client.wait_for(ConnectionClosed)
-    answered = [e for e in client.events if isinstance(e, ResponseReceived)]
-    assert [e.request_seq for e in answered] == seqs[:2]
+    answered = [
+        seq for e in client.events if isinstance(e, SubmitsAccepted) for seq, _ in e.accepted
+    ]
+    assert answered == seqs[:2]
     assert {p.sequence_number for p in closed.unanswered} == set(seqs[2:])
     assert len(sim.sent) == 2
     assert sim.smpp.counters.drops == 1

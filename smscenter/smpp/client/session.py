@@ -77,7 +77,7 @@ from smscenter.smpp.client.reconcile import (
 from smscenter.smpp.client.reports import ReportBuffer, ReportIntake, ReportStream
 from smscenter.smpp.client.results import QueryResult, SMPPStatistics
 from smscenter.smpp.connection import ESME, SMPPConnection, State
-from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
 from smscenter.smpp.events import (
     BindComplete,
     BindRefused,
@@ -108,6 +108,7 @@ _STARTED = JobState.STARTED
 _DONE = JobState.DONE
 _SMPP = Transport.SMPP
 _ROK = CommandStatus.ESME_ROK
+_SUBMIT_SM = CommandId.SUBMIT_SM
 
 
 class SMPPSession:
@@ -237,7 +238,6 @@ class SMPPSession:
             ESME,
             window=window,
             enquire_link_interval=self._timeouts.enquire_link,
-            batch_accepted=True,
         )
         self._link: Link | None = None
         self._stack: AsyncExitStack | None = None
@@ -824,7 +824,7 @@ class SMPPSession:
                 part = pdus[index]
                 try:
                     if type(part) is bytes:
-                        seq = conn.send_submit_body(part, deadline)
+                        seq = conn.send_encoded(_SUBMIT_SM, (part,), deadline=deadline)[0]
                     else:
                         assert not isinstance(part, bytes)
                         seq = send(part, deadline=deadline)
@@ -864,7 +864,7 @@ class SMPPSession:
         """Write the collected bulk-form submits (``bodies[i]`` is ``jobs[i]``'s one part, its
         bookkeeping already done but for the sequence number); empties both lists."""
         try:
-            seqs = self._conn.send_submit_bodies(bodies, deadline)
+            seqs = self._conn.send_encoded(_SUBMIT_SM, bodies, deadline=deadline)
         except LocalProtocolError as exc:  # pragma: no cover - _pump checked state and room
             for job in jobs:
                 job.in_flight = 0
