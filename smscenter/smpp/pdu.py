@@ -28,9 +28,7 @@ from typing import ClassVar
 import attrs
 
 from smscenter.smpp._codec import (
-    HEADER,
     PDU_CLASSES,
-    U32,
     PduDecodeError,
     PduEncodeError,
     codec,
@@ -50,7 +48,7 @@ from smscenter.smpp._multi import (
     encode_dests,
     encode_unsuccess,
 )
-from smscenter.smpp.constants import HEADER_LENGTH, CommandId, CommandStatus, Tag
+from smscenter.smpp.constants import CommandId, CommandStatus, Tag
 from smscenter.smpp.tlv import MessageTlvs, TlvPair, TlvValue, typed_value
 
 __all__ = (
@@ -129,31 +127,6 @@ class Pdu:
             wrong type; the message names the PDU, the field and the limit.
         """
         return self._encoder()
-
-    def _encode_seq(self, sequence_number: int) -> bytes:
-        """The PDU's bytes with ``sequence_number`` in the header, whatever its own field says
-        (the connection numbers every request it sends).
-
-        A submit_sm copied from a cached template (``smpp._templates``) carries its body
-        already encoded, byte for byte what the encoder would write, in ``__dict__["_body"]``
-        (outside the attrs fields: equality, repr and ``evolve`` never see it). Then only the
-        header is packed: the encoder was a good part of each bulk message's CPU.
-        """
-        body: bytes | None = self.__dict__.get("_body")
-        if body is not None:
-            return (
-                HEADER.pack(
-                    HEADER_LENGTH + len(body),
-                    self.command_id,
-                    self.command_status,
-                    sequence_number,
-                )
-                + body
-            )
-        data = self._encoder()
-        if self.sequence_number != sequence_number:
-            data = data[:12] + U32.pack(sequence_number) + data[16:]
-        return data
 
     def tlv(self, tag: int) -> bytes | None:
         """The raw value of the first TLV with ``tag``, or None."""

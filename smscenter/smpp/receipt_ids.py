@@ -28,7 +28,7 @@ import attrs
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import DeliveryReport
 from smscenter.smpp.pdu import DeliverSm
-from smscenter.smpp.receipts import PROVIDER_TZ, parse_receipt_text, report_from_deliver_sm
+from smscenter.smpp.receipts import PROVIDER_TZ, ReceiptReader, parse_receipt_text
 
 __all__ = ("ReceiptIdMatcher",)
 
@@ -52,6 +52,7 @@ class ReceiptIdMatcher:
 
     def __init__(self, style: ReceiptIdStyle = ReceiptIdStyle.AUTO, *, tz: tzinfo = PROVIDER_TZ):
         self._tz = tz
+        self._reader = ReceiptReader(tz=tz)
         #: The style in force: the one given, or the one detected (``AUTO`` while learning).
         self.style = style
         #: True while AUTO is still finding out (the pool then reports its ids: :meth:`saw`).
@@ -79,8 +80,8 @@ class ReceiptIdMatcher:
         """The :class:`~smscenter.models.DeliveryReport` of a receipt, its id read in the
         style in force."""
         if not self.learning:
-            return report_from_deliver_sm(pdu, tz=self._tz, text_ids=self.style)
-        report = report_from_deliver_sm(pdu, tz=self._tz)
+            return self._reader.report(pdu, text_ids=self.style)
+        report = self._reader.report(pdu)
         tlv = pdu.tlv(_TAG_RECEIPTED_ID)
         if tlv is not None and tlv.partition(b"\0")[0]:
             self._learn_from_tlv(pdu, report.message_id)

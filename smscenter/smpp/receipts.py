@@ -1,4 +1,5 @@
-"""Delivery receipts and incoming messages from ``deliver_sm`` (pure: no I/O, no clock).
+"""Delivery receipts from ``deliver_sm`` (pure: no I/O, no clock); incoming messages are
+:mod:`smscenter.smpp.incoming`.
 
 A receipt ``deliver_sm`` carries the same facts twice: in the standard TLVs
 (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423) and in
@@ -6,7 +7,8 @@ the text ``id:.. sub:.. dlvrd:.. submit date:.. done date:.. stat:.. err:.. text
 Appendix B; smscentre.com/api/smpp). The provider adds its own TLVs 0x2000-0x2004 (cost, flag,
 parts, MCC+MNC, extra status). :func:`report_from_deliver_sm` folds all of it into one
 :class:`~smscenter.models.DeliveryReport`, the same class HTTP status lookups return; where a TLV
-and the text disagree the TLV wins (the order Kannel and Jasmin use).
+and the text disagree the TLV wins (the order Kannel and Jasmin use). A :class:`ReceiptReader`
+does the same for a stream of receipts, remembering what they share.
 
 Receipt dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
 (:data:`PROVIDER_TZ`, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import unquote_plus
 
 import attrs
 
+import smscenter.smpp.tlv as _tlv
+from smscenter._cache import BoundedCache
 from smscenter._fastinit import positional
 from smscenter.exceptions import Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
@@ -30,20 +34,17 @@ from smscenter.models import (
     DeliveryReport,
     ExtraStatus,
     HlrInfo,
-    IncomingMessage,
     MessageFlags,
     MessageStatus,
 )
 from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import DeliverSm
-from smscenter.smpp.reassembly import ExpiredMessage, Fragment, Reassembler
-from smscenter.smpp.text import decode_text, parse_udh
+from smscenter.smpp.tlv import TlvPair
 
 __all__ = (
     "PROVIDER_TZ",
+    "ReceiptReader",
     "ReceiptText",
-    "incoming_from_deliver_sm",
-    "incoming_from_expired",
     "is_receipt",
     "normalize_message_id",
     "parse_receipt_date",
@@ -101,36 +102,6 @@ _KEY = re.compile(
 )
 _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 _HEX_ERR = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
-
-
-# Receipts arriving together share their dates (minute resolution), so a small cache saves the
-# datetime construction on the hot path; it is simply emptied when full.
-_DATE_CACHES: dict[tzinfo, dict[str, datetime | None]] = {}
-_DATE_CACHE_MAX = 1024
-
-
-def _date_cache(tz: tzinfo) -> dict[str, datetime | None]:
-    cache = _DATE_CACHES.get(tz)
-    if cache is None:
-        if len(_DATE_CACHES) >= 16:
-            _DATE_CACHES.clear()
-        cache = _DATE_CACHES[tz] = {}
-    return cache
-
-
-def _date(
-    value: str, tz: tzinfo, cache: dict[str, datetime | None] | None = None
-) -> datetime | None:
-    if cache is None:
-        cache = _date_cache(tz)
-    try:
-        return cache[value]
-    except KeyError:
-        pass
-    if len(cache) >= _DATE_CACHE_MAX:
-        cache.clear()
-    result = cache[value] = parse_receipt_date(value, tz)
-    return result
 
 
 def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
@@ -206,70 +177,45 @@ def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
 
     :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
     """
-    fields = _parse_fast(text, tz)
-    if fields is None:
-        return _parse_lenient(text, tz)
-    return ReceiptText(
-        message_id=fields[0],
-        parts=fields[1],
-        delivered_parts=fields[2],
-        submitted_at=fields[3],
-        done_at=fields[4],
-        stat=fields[5],
-        error=fields[6],
-        text=fields[7],
-    )
+    return _parse(text, tz, None)
 
 
-_Fields = tuple[
-    str | None, int | None, int | None, datetime | None, datetime | None, str | None,
-    int | None, str | None,
-]  # fmt: skip
+_DateCache = BoundedCache[str, "datetime | None"]
 
 
-_Tail = tuple[
-    int | None, int | None, datetime | None, datetime | None, str | None, int | None, str | None
-]
-# Everything after the id ("sub:001 dlvrd:001 submit date:... stat:DELIVRD err:000") repeats
-# across the receipts of a bulk send (same parts, same minute, same outcome), so its parse is
-# cached per zone: a hit costs a find, a slice and a dict lookup instead of the regex.
-_TAIL_CACHES: dict[tzinfo, dict[str, _Tail]] = {}
-_TAIL_CACHE_MAX = 4096
+def _parse(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText:
+    return _parse_standard(text, tz, dates) or _parse_lenient(text, tz, dates)
 
 
-def _parse_fast(text: str, tz: tzinfo) -> _Fields | None:
-    # The hot path for report_from_deliver_sm: a plain tuple, no record to build.
-    cache = _TAIL_CACHES.get(tz)
-    if cache is None:
-        if len(_TAIL_CACHES) >= 16:
-            _TAIL_CACHES.clear()
-        cache = _TAIL_CACHES[tz] = {}
-    space = text.find(" ")
-    if space > 3 and text.startswith("id:"):
-        tail = cache.get(text[space:])
-        if tail is not None:
-            return (text[3:space], *tail)
+def _date(value: str, tz: tzinfo, dates: _DateCache | None) -> datetime | None:
+    # Receipts arriving together share their dates (minute resolution): a reader keeps them.
+    if dates is None:
+        return parse_receipt_date(value, tz)
+    try:
+        return dates[value]
+    except KeyError:
+        return dates.put(value, parse_receipt_date(value, tz))
+
+
+def _parse_standard(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText | None:
+    # The provider's layout, in one regex match.
     m = _STANDARD.fullmatch(text)
     if m is None:
         return None
     msg_id, sub, dlvrd, submit, done, stat, err, body = m.groups()
-    parsed: _Tail = (
-        int(sub) if sub else None,
-        int(dlvrd) if dlvrd else None,
-        _date(submit, tz),
-        _date(done, tz),
-        stat or None,
-        int(err) if (err.isascii() and err.isdigit()) else _parse_err(err),
-        body,
+    return ReceiptText(
+        message_id=msg_id or None,
+        parts=int(sub) if sub else None,
+        delivered_parts=int(dlvrd) if dlvrd else None,
+        submitted_at=_date(submit, tz, dates),
+        done_at=_date(done, tz, dates),
+        stat=stat or None,
+        error=_parse_err(err),
+        text=body,
     )
-    if msg_id and space == 3 + len(msg_id):
-        if len(cache) >= _TAIL_CACHE_MAX:
-            cache.clear()
-        cache[text[space:]] = parsed
-    return (msg_id or None, *parsed)
 
 
-def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
+def _parse_lenient(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText:
     fields: dict[str, str] = {}
     matches = list(_KEY.finditer(text))
     for i, match in enumerate(matches):
@@ -296,8 +242,8 @@ def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
         message_id=get("id") or None,
         parts=_int_or_none(get("sub", "")),
         delivered_parts=_int_or_none(get("dlvrd", "")),
-        submitted_at=_date(get("submit date", ""), tz),
-        done_at=_date(get("done date", ""), tz),
+        submitted_at=_date(get("submit date", ""), tz, dates),
+        done_at=_date(get("done date", ""), tz, dates),
         stat=get("stat") or None,
         error=_parse_err(get("err", "")),
         text=get("text"),
@@ -305,64 +251,29 @@ def _parse_lenient(text: str, tz: tzinfo) -> ReceiptText:
     )
 
 
-# --- deliver_sm -> model --------------------------------------------------------------------------
+# --- deliver_sm -> DeliveryReport -----------------------------------------------------------------
 
 # esm_class bits 2-5 (SMPP 3.4 §5.2.12): 0x04 SMSC delivery receipt, 0x20 intermediate
 # notification. Both report on a message we sent.
 _RECEIPT_TYPES = frozenset({0x04, 0x20})
-_UDHI = 0x40
-
 _TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
-_TAG_PAYLOAD = int(Tag.MESSAGE_PAYLOAD)
-_TAG_SAR_REF = int(Tag.SAR_MSG_REF_NUM)
-_TAG_SAR_TOTAL = int(Tag.SAR_TOTAL_SEGMENTS)
-_TAG_SAR_SEQ = int(Tag.SAR_SEGMENT_SEQNUM)
 
-_EMPTY_FIELDS: _Fields = (None, None, None, None, None, None, None, None)
-_NO_TLVS: dict[int, bytes] = {}
-# Enum members and lookups resolved once: the receipt path runs for every message sent.
-_SMPP = Transport.SMPP
-_UNKNOWN = MessageStatus.UNKNOWN
-_DELIVERED = MessageStatus.DELIVERED
-_NO_ERROR = DeliveryError.NO_ERROR
-_STATE_STATUS = {state: MessageStatus.from_message_state(state) for state in range(10)}
+# DeliveryReport's fields, by name: reports are built with every value at hand through one
+# positional constructor (a keyword call spends most of its time matching 28 names), the order
+# taken from the class, never written out here.
+_FIELDS = tuple(f.name for f in attrs.fields(DeliveryReport))
+_DEFAULTS = tuple(
+    None if f.default is attrs.NOTHING else f.default for f in attrs.fields(DeliveryReport)
+)
+_AT = {name: i for i, name in enumerate(_FIELDS)}
+_ID, _RAW_ID, _PHONE, _SENDER, _TEXT = (
+    _AT[name] for name in ("message_id", "raw_message_id", "phone", "sender", "text")
+)
 _make_report = positional(DeliveryReport)
-_SAME = ReceiptIdStyle.SAME
-_AUTO = ReceiptIdStyle.AUTO
-# report_from_deliver_sm passes the fields positionally: a model change must fail here, loudly.
-_REPORT_FIELDS = (
-    "message_id", "status", "raw_status", "phone", "error", "changed_at", "submitted_at",
-    "parts", "delivered_parts", "cost", "mcc", "mnc", "flags", "message_type", "extra_status",
-    "hlr", "call", "operator_error", "sender", "text", "comment", "status_text", "country",
-    "operator", "region", "client_id", "transport", "raw_message_id",
-)  # fmt: skip
-if tuple(f.name for f in attrs.fields(DeliveryReport)) != _REPORT_FIELDS:  # pragma: no cover
-    raise ImportError("DeliveryReport's fields changed: update report_from_deliver_sm")
-_WORD_STATUS = {
-    word: MessageStatus.from_smpp_word(word)
-    for word in ("DELIVRD", "UNDELIV", "EXPIRED", "ENROUTE", "ACCEPTD", "REJECTD", "DELETED")
-}
-_FLAGS_CACHE: dict[int, MessageFlags] = {}
-_ERROR_CACHE: dict[int, DeliveryError] = {}
-_EXTRA_CACHE: dict[int, ExtraStatus] = {}
-
-
-def _error(code: int) -> DeliveryError:
-    error = _ERROR_CACHE.get(code)
-    if error is None:
-        error = DeliveryError(code)
-        if len(_ERROR_CACHE) < 1024:
-            _ERROR_CACHE[code] = error
-    return error
-
-
-def _extra(value: int) -> ExtraStatus:
-    extra = _EXTRA_CACHE.get(value)
-    if extra is None:
-        extra = ExtraStatus(value)
-        if len(_EXTRA_CACHE) < 1024:
-            _EXTRA_CACHE[value] = extra
-    return extra
+# For a report rebuilt from remembered values: those are what __attrs_post_init__ left (the
+# canonical id, message_type from flags), so it need not run again.
+_remake_report = positional(DeliveryReport, post_init=False)
+_SHARED_MAX = 1024
 
 
 def is_receipt(pdu: DeliverSm) -> bool:
@@ -378,53 +289,176 @@ def is_receipt(pdu: DeliverSm) -> bool:
     return kind == 0 and pdu.tlv(_TAG_RECEIPTED_ID) is not None
 
 
-def _cstr(value: bytes) -> str:
-    # Up to the first NUL; lenient when an SMSC leaves the NUL out.
-    return value.partition(b"\0")[0].decode("latin-1")
+def _receipt_text(pdu: DeliverSm) -> str:
+    # Receipt text is written by the SMSC in ASCII (SMPP 3.4 Appendix B), whatever data_coding
+    # says, except that UCS-2 really is UCS-2; message_payload carries it when short_message is
+    # empty.
+    data = pdu.short_message or pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
+    return data.decode("utf-16-be", "replace") if pdu.data_coding == 8 else data.decode("latin-1")
 
 
-def _network_error(value: bytes) -> int | None:
-    # SMPP 3.4 §5.3.2.31: a network type octet, then a 2-octet error code. Some SMSCs write the
-    # code as three ASCII digits instead (Kannel copes with both).
-    if len(value) == 3:
-        if value.isdigit():
-            return int(value)
-        return (value[1] << 8) | value[2]
-    text = _cstr(value)
-    return int(text) if (text.isascii() and text.isdigit()) else None
+class ReceiptReader:
+    """Turns receipt ``deliver_sm`` PDUs into :class:`~smscenter.models.DeliveryReport`\\ s,
+    remembering what receipts share.
 
+    What :func:`report_from_deliver_sm` does, faster for a stream of receipts: everything but
+    the id, the addresses and the text excerpt repeats across the receipts of a bulk send
+    (the text after the id, "sub:001 dlvrd:001 submit date:... stat:DELIVRD err:000", and the
+    TLVs after ``receipted_message_id``: state, error, the provider's cost, flag, parts,
+    MCC+MNC). The reader reads such a receipt once and keeps its report fields in a bounded
+    cache (:class:`~smscenter._cache.BoundedCache`); the next receipt with the same tail costs
+    a lookup and the report's construction. One reader per session (or pool): what one reads
+    never changes what another returns.
 
-_COST_CACHE: dict[bytes, Decimal] = {}
-_MCCMNC_CACHE: dict[bytes, tuple[str | None, str | None]] = {}
+    :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
+    :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal
+        (in the TLV and the text alike).
+    """
 
+    __slots__ = ("_dates", "_flags", "_shared", "hex_ids", "tz")
 
-def _cost(value: bytes) -> Decimal | None:
-    # smscentre.com/api/smpp: " n.nnnn", a C-string that may start with a space.
-    try:
-        cost = Decimal(_cstr(value).strip())
-    except InvalidOperation:
-        return None
-    if len(_COST_CACHE) < 1024:
-        _COST_CACHE[value] = cost
-    return cost
+    def __init__(self, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False) -> None:
+        self.tz = tz
+        self.hex_ids = hex_ids
+        # (text after the id without the excerpt, TLVs after receipted_message_id) -> the
+        # report's values in field order, the per-receipt ones left empty.
+        # What a miss re-reads otherwise: the dates (minute resolution) and decoded flags.
+        self._dates: _DateCache = BoundedCache(256)
+        self._flags: BoundedCache[int, MessageFlags] = BoundedCache(64)
+        self._shared: BoundedCache[tuple[str, tuple[TlvPair, ...]], list[Any]] = BoundedCache(
+            _SHARED_MAX
+        )
 
+    def report(
+        self, pdu: DeliverSm, *, text_ids: ReceiptIdStyle = ReceiptIdStyle.SAME
+    ) -> DeliveryReport:
+        """The report of a receipt ``deliver_sm``: see :func:`report_from_deliver_sm`.
 
-def _mccmnc(value: bytes) -> tuple[str | None, str | None]:
-    # smscentre.com/api/smpp: MCC+MNC as one digit string; the MCC is always 3 digits (ITU-T E.212).
-    digits = _cstr(value).strip()
-    pair = (digits[:3] or None, digits[3:] or None)
-    if len(_MCCMNC_CACHE) < 1024:
-        _MCCMNC_CACHE[value] = pair
-    return pair
+        :param text_ids: how the SMSC writes the id in the receipt *text*.
+        """
+        text = _receipt_text(pdu)
+        tlvs = pdu.tlvs
+        space = text.find(" ")
+        if space <= 3 or not text.startswith("id:"):
+            return _make_report(*self._read(pdu, text, text_ids))
+        # The receipt's own parts: its id (TLV and text), the text excerpt (always last).
+        tail = text[space:]
+        cut = tail.find("ext:") - 2  # " text:" or " Text:"
+        excerpt = None
+        if cut >= 0 and tail[cut] == " " and tail[cut + 1] in "tT":
+            excerpt = tail[cut + 6 :]
+            tail = tail[:cut]
+        if tlvs and tlvs[0][0] == _TAG_RECEIPTED_ID:
+            receipted = _tlv.receipted_message_id(tlvs[0][1])
+            key = (tail, tlvs[1:])
+        else:
+            receipted = ""
+            key = (tail, tlvs)
+        shared = self._shared.get(key)
+        if shared is None:
+            report = _make_report(*self._read(pdu, text, text_ids))
+            # Kept only when a hit would rebuild this very report (the excerpt and the id cut
+            # where the parse put them; no second receipted_message_id among the shared TLVs).
+            if (
+                report.text == excerpt
+                and report.raw_message_id == (receipted or text[3:space])
+                and not any(tag == _TAG_RECEIPTED_ID for tag, _ in key[1])
+            ):
+                self._shared.put(key, [getattr(report, name) for name in _FIELDS])
+            return report
+        raw_id = receipted or text[3:space]
+        values = shared.copy()
+        values[_ID] = self._message_id(raw_id, bool(receipted), text_ids)
+        values[_RAW_ID] = raw_id
+        values[_PHONE] = pdu.source_addr or None
+        values[_SENDER] = pdu.destination_addr or None
+        values[_TEXT] = excerpt
+        return _remake_report(*values)
 
+    def _message_id(self, raw_id: str, from_tlv: bool, text_ids: ReceiptIdStyle) -> str:
+        # The report's message_id, canonical (as DeliveryReport's post-init would leave it).
+        if not raw_id:
+            return ""
+        if self.hex_ids:
+            return canonical_message_id(normalize_message_id(raw_id, hex_ids=True))
+        if from_tlv or text_ids is ReceiptIdStyle.SAME or text_ids is ReceiptIdStyle.AUTO:
+            if raw_id.isdigit() and raw_id.isascii() and raw_id[0] != "0":
+                return raw_id  # the provider's usual decimal id: canonical already
+            return canonical_message_id(raw_id)
+        # Only the text's id may be in another base; the TLV carries submit_sm_resp's id.
+        return canonical_message_id(receipt_text_id(raw_id, text_ids) or raw_id)
 
-def _flags(value: int) -> MessageFlags:
-    flags = _FLAGS_CACHE.get(value)
-    if flags is None:
-        flags = MessageFlags.from_int(value)
-        if len(_FLAGS_CACHE) < 1024:
-            _FLAGS_CACHE[value] = flags
-    return flags
+    def _flag(self, value: int) -> MessageFlags:
+        return self._flags.put(value, MessageFlags.from_int(value))
+
+    def _read(self, pdu: DeliverSm, text: str, text_ids: ReceiptIdStyle) -> list[Any]:
+        # Every field of the report, in field order, from the PDU alone.
+        # One value per tag (a repeated tag: the last wins).
+        tlvs = {tlv[0]: tlv[1] for tlv in pdu.tlvs}
+        value = tlvs.get(Tag.RECEIPTED_MESSAGE_ID)
+        receipted = _tlv.receipted_message_id(value) if value is not None else ""
+        value = tlvs.get(Tag.MESSAGE_STATE)
+        state = _tlv.message_state(value) if value is not None else None
+        value = tlvs.get(Tag.NETWORK_ERROR_CODE)
+        net_err = _tlv.network_error_code(value) if value is not None else None
+        # The provider's TLVs (smscentre.com/api/smpp).
+        value = tlvs.get(Tag.COST)
+        cost = _tlv.cost(value) if value is not None else None
+        value = tlvs.get(Tag.FLAG)
+        flag = _tlv.flag(value) if value is not None else None
+        value = tlvs.get(Tag.PARTS)
+        parts = _tlv.parts(value) if value is not None else None
+        value = tlvs.get(Tag.MCCMNC)
+        # MCC+MNC as one digit string; the MCC is always 3 digits (ITU-T E.212).
+        digits = _tlv.mccmnc(value).strip() if value is not None else None
+        value = tlvs.get(Tag.EXTRA_STATUS)
+        extra = _tlv.extra_status(value) if value is not None else None
+        rt = _parse(text, self.tz, self._dates) if text else ReceiptText()
+
+        raw_id = receipted or rt.message_id or ""
+        if state is not None:
+            status = MessageStatus.from_message_state(state)
+        elif rt.stat is not None:
+            status = MessageStatus.from_smpp_word(rt.stat)
+        else:
+            status = MessageStatus.UNKNOWN
+        extra_status = None
+        if extra is not None:
+            extra_status = ExtraStatus(extra)
+            if extra and status is MessageStatus.DELIVERED:
+                if extra & ExtraStatus.LINK_CLICKED:
+                    status = MessageStatus.LINK_CLICKED
+                elif extra & ExtraStatus.READ:
+                    status = MessageStatus.READ
+        err = net_err[1] if net_err is not None else rt.error
+        mcc = mnc = None
+        if digits is not None:
+            mcc, mnc = digits[:3] or None, digits[3:] or None
+        if mcc is None and rt.hlr is not None:
+            mcc, mnc = rt.hlr.mcc, rt.hlr.mnc
+        fields: dict[str, Any] = {
+            "message_id": self._message_id(raw_id, bool(receipted), text_ids),
+            "status": status,
+            "raw_status": rt.stat if rt.stat is not None else ("" if state is None else str(state)),
+            "phone": pdu.source_addr or None,
+            "error": DeliveryError(err) if err else DeliveryError.NO_ERROR,
+            "changed_at": rt.done_at,
+            "submitted_at": rt.submitted_at,
+            "parts": parts if parts is not None else rt.parts,
+            "delivered_parts": rt.delivered_parts,
+            "cost": cost,
+            "mcc": mcc,
+            "mnc": mnc,
+            "flags": None if flag is None else self._flags.get(flag) or self._flag(flag),
+            "extra_status": extra_status,
+            "hlr": rt.hlr,
+            "sender": pdu.destination_addr or None,
+            "text": rt.text,
+            # client_id: SMPP has no field for it (SMPP 3.4 §4.6.1)
+            "transport": Transport.SMPP,
+            "raw_message_id": raw_id,
+        }
+        return [fields.get(name, default) for name, default in zip(_FIELDS, _DEFAULTS, strict=True)]
 
 
 def report_from_deliver_sm(
@@ -439,9 +473,10 @@ def report_from_deliver_sm(
     Reads the receipt text (:func:`parse_receipt_text`), the standard TLVs
     (``receipted_message_id`` 0x001E, ``message_state`` 0x0427, ``network_error_code`` 0x0423)
     and the provider's (smscentre.com/api/smpp: cost 0x2000, flag 0x2001, parts 0x2002, MCC+MNC
-    0x2003, extra status 0x2004). Where a TLV and the text both say something, the TLV wins. The id
-    is made canonical (:func:`smscenter.ids.canonical_message_id`). In a receipt ``source_addr``
-    is the recipient of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
+    0x2003, extra status 0x2004; one reader each in :mod:`smscenter.smpp.tlv`). Where a TLV and
+    the text both say something, the TLV wins. The id is made canonical
+    (:func:`smscenter.ids.canonical_message_id`). In a receipt ``source_addr`` is the recipient
+    of the original message (:attr:`~smscenter.models.DeliveryReport.phone`) and
     ``destination_addr`` its sender.
 
     A delivered message whose extra status says "link clicked" or "read" reports
@@ -449,7 +484,8 @@ def report_from_deliver_sm(
     :attr:`~smscenter.models.DeliveryReport.raw_status` keeps the ``stat:`` word (or the
     ``message_state`` number when there is no text).
 
-    Never raises for odd content: missing or malformed fields are simply absent.
+    Never raises for odd content: missing or malformed fields are simply absent. For a stream
+    of receipts use a :class:`ReceiptReader` (what this function makes for each call).
 
     :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
     :param hex_ids: the SMSC writes hexadecimal ids that ``submit_sm_resp`` gave in decimal
@@ -459,194 +495,8 @@ def report_from_deliver_sm(
         ``receipted_message_id`` TLV. ``AUTO`` reads it as ``SAME``: the detection lives in the
         pool, which sees the sends.
     """
-    # One dict lookup per tag instead of an if-chain per TLV (a repeated tag: the last wins).
-    # A comprehension, because dict() takes a slow path for tuple subclasses such as Tlv.
-    tlvs = {tlv[0]: tlv[1] for tlv in pdu.tlvs} if pdu.tlvs else _NO_TLVS
-    data = pdu.short_message or tlvs.get(0x0424, b"")  # message_payload when no short_message
-    value = tlvs.get(0x001E)  # receipted_message_id
-    receipted_id = _cstr(value) if value is not None else None
-    value = tlvs.get(0x0427)  # message_state
-    state = value[0] if value is not None and len(value) == 1 else None
-    value = tlvs.get(0x0423)  # network_error_code
-    net_err = _network_error(value) if value is not None else None
-    cost = flags = parts = extra = None
-    mcc = mnc = None
-    # The provider's TLVs (smscentre.com/api/smpp); their raw values repeat, so the parsed forms are
-    # cached.
-    value = tlvs.get(0x2000)
-    if value is not None:
-        cost = _COST_CACHE.get(value) or _cost(value)
-    value = tlvs.get(0x2001)
-    if value is not None and len(value) == 2:
-        flags = _flags((value[0] << 8) | value[1])
-    value = tlvs.get(0x2002)
-    if value is not None and len(value) == 2:
-        parts = (value[0] << 8) | value[1]
-    value = tlvs.get(0x2003)
-    if value is not None:
-        mcc, mnc = _MCCMNC_CACHE.get(value) or _mccmnc(value)
-    value = tlvs.get(0x2004)
-    if value is not None and len(value) == 2:
-        extra = (value[0] << 8) | value[1]
-    # Receipt text is written by the SMSC in ASCII (SMPP 3.4 Appendix B), whatever data_coding
-    # says, except that UCS-2 really is UCS-2.
-    text = data.decode("utf-16-be", "replace") if pdu.data_coding == 8 else data.decode("latin-1")
-    fields = _parse_fast(text, tz)
-    hlr = None
-    if fields is None:
-        if text:
-            rt = _parse_lenient(text, tz)
-            hlr = rt.hlr
-            fields = (
-                rt.message_id, rt.parts, rt.delivered_parts, rt.submitted_at, rt.done_at,
-                rt.stat, rt.error, rt.text,
-            )  # fmt: skip
-        else:
-            fields = _EMPTY_FIELDS
-    text_id, text_parts, dlvrd, submitted_at, done_at, stat, text_err, excerpt = fields
-
-    raw_id = receipted_id if receipted_id else text_id
-    if not raw_id:
-        message_id = ""
-    elif hex_ids:
-        message_id = normalize_message_id(raw_id, hex_ids=True)
-    elif receipted_id or text_ids is _SAME or text_ids is _AUTO:
-        if raw_id.isdigit() and raw_id.isascii() and raw_id[0] != "0":
-            message_id = raw_id  # the provider's usual decimal id: canonical already
-        else:
-            message_id = canonical_message_id(raw_id)
-    else:
-        # Only the text's id may be in another base; the TLV carries submit_sm_resp's id.
-        message_id = receipt_text_id(raw_id, text_ids) or canonical_message_id(raw_id)
-    if state is not None:
-        status = _STATE_STATUS.get(state, _UNKNOWN)
-    elif stat is not None:
-        status = _WORD_STATUS.get(stat) or MessageStatus.from_smpp_word(stat)
-    else:
-        status = _UNKNOWN
-    raw_status = stat if stat is not None else ("" if state is None else str(state))
-    extra_status = None
-    if extra is not None:
-        extra_status = _extra(extra)
-        if extra and status is _DELIVERED:
-            if extra & 4:  # link clicked
-                status = MessageStatus.LINK_CLICKED
-            elif extra & 2:  # read
-                status = MessageStatus.READ
-    err = net_err if net_err is not None else text_err
-    if mcc is None and hlr is not None:
-        mcc, mnc = hlr.mcc, hlr.mnc
-    # Positional, in field order (checked at import below): a keyword call spends most of
-    # its time matching the 28 keyword arguments, and this runs once per receipt.
-    return _make_report(
-        message_id,  # message_id
-        status,  # status
-        raw_status,  # raw_status
-        pdu.source_addr or None,  # phone
-        _NO_ERROR if not err else _error(err),  # error
-        done_at,  # changed_at
-        submitted_at,  # submitted_at
-        parts if parts is not None else text_parts,  # parts
-        dlvrd,  # delivered_parts
-        cost,  # cost
-        mcc,  # mcc
-        mnc,  # mnc
-        flags,  # flags
-        None,  # message_type (__attrs_post_init__ derives it from flags)
-        extra_status,  # extra_status
-        hlr,  # hlr
-        None,  # call
-        None,  # operator_error
-        pdu.destination_addr or None,  # sender
-        excerpt,  # text
-        None,  # comment
-        None,  # status_text
-        None,  # country
-        None,  # operator
-        None,  # region
-        None,  # client_id: SMPP has no field for it (SMPP 3.4 §4.6.1)
-        _SMPP,  # transport
-        raw_id or "",  # raw_message_id
-    )
-
-
-def incoming_from_deliver_sm(
-    pdu: DeliverSm, *, reassembler: Reassembler | None = None, now: float = 0.0
-) -> IncomingMessage | None:
-    """Turn a mobile-originated ``deliver_sm`` into an :class:`~smscenter.models.IncomingMessage`.
-
-    The text is decoded by ``data_coding`` (:func:`~smscenter.smpp.text.decode_text`; a body in
-    ``message_payload`` is used when ``short_message`` is empty) with its UDH removed. A part of
-    a multi-part message (UDH IEI 0x00/0x08, or the SAR TLVs 0x020C/0x020E/0x020F) goes to
-    ``reassembler``: the result is ``None`` until the last part arrives, then the whole message.
-    Without a reassembler each part comes back as a message of its own.
-
-    :param reassembler: where multi-part messages are joined; the caller owns it and calls its
-        :meth:`~smscenter.smpp.reassembly.Reassembler.expire` (see :func:`incoming_from_expired`).
-    :param now: the caller's clock, in seconds, for the reassembler's timeout.
-    """
-    data = pdu.short_message
-    if not data:
-        data = pdu.tlv(_TAG_PAYLOAD) or b""
-    reference = total = seq = None
-    if pdu.esm_class & _UDHI:
-        udh, data = parse_udh(data)
-        reference, total, seq = udh.reference, udh.total, udh.seq
-    if reference is None:
-        ref_raw, total_raw, seq_raw = (
-            pdu.tlv(_TAG_SAR_REF),
-            pdu.tlv(_TAG_SAR_TOTAL),
-            pdu.tlv(_TAG_SAR_SEQ),
-        )
-        if ref_raw and total_raw and seq_raw:
-            reference = int.from_bytes(ref_raw, "big")
-            total, seq = total_raw[0], seq_raw[0]
-    # A header with an impossible part number is ignored rather than losing the message.
-    if (
-        reassembler is not None
-        and reference is not None
-        and total
-        and seq
-        and total > 1
-        and seq <= total
-    ):
-        done = reassembler.add(
-            Fragment(
-                source=pdu.source_addr,
-                destination=pdu.destination_addr,
-                reference=reference,
-                total=total,
-                seq=seq,
-                payload=data,
-                data_coding=pdu.data_coding,
-            ),
-            now,
-        )
-        if done is None:
-            return None
-        text = done.text
-    else:
-        text = decode_text(data, pdu.data_coding)
-    return IncomingMessage(
-        phone=pdu.source_addr,
-        text=text,
-        to=pdu.destination_addr or None,
-        transport=Transport.SMPP,
-    )
-
-
-def incoming_from_expired(expired: ExpiredMessage) -> IncomingMessage:
-    """The part of a multi-part message that did arrive, as an incoming message.
-
-    For callers who would rather deliver a partial text than drop it; which parts are missing is
-    on ``expired.missing``.
-    """
-    return IncomingMessage(
-        phone=expired.source,
-        text=expired.partial_text,
-        to=expired.destination or None,
-        transport=Transport.SMPP,
-    )
+    reader = ReceiptReader(tz=tz, hex_ids=hex_ids)
+    return _make_report(*reader._read(pdu, _receipt_text(pdu), text_ids))
 
 
 def _receipt_date(value: datetime | None, tz: tzinfo) -> str:

@@ -258,17 +258,7 @@ def test_layering(rule: Rule, module: str, runtime_imports: dict[str, list[str]]
 
 # Module-level containers the core still changes while it works, each with its one-line reason
 # and owner. The test fails on any other, and an entry that no longer changes may simply go.
-KNOWN_STATE: dict[str, str] = {
-    "smscenter.smpp.receipts._DATE_CACHES": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._TAIL_CACHES": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._COST_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._MCCMNC_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._FLAGS_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._ERROR_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.receipts._EXTRA_CACHE": "receipt caches: move into ReceiptReader (#10, core)",
-    "smscenter.smpp.pdu._TLV_TAILS": "the TLV-tail cache: move into the framer (#10, core)",
-    "smscenter.smpp.outgoing._recipient_set": "move into SubmitBuilder (#10, submit)",
-}
+KNOWN_STATE: dict[str, str] = {}
 
 
 def _find(*candidates: str) -> Any:

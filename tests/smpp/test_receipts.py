@@ -20,13 +20,12 @@ from smscenter.models import (
     TemplateKind,
 )
 from smscenter.smpp.constants import Tag
+from smscenter.smpp.incoming import incoming_from_deliver_sm, incoming_from_expired
 from smscenter.smpp.pdu import DeliverSm, decode_pdu
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import (
     PROVIDER_TZ,
     ReceiptText,
-    incoming_from_deliver_sm,
-    incoming_from_expired,
     is_receipt,
     normalize_message_id,
     parse_receipt_date,

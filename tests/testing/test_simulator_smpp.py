@@ -30,9 +30,10 @@ from smscenter.smpp.events import (
     SubmitsAccepted,
     UnbindReceived,
 )
+from smscenter.smpp.incoming import incoming_from_deliver_sm
 from smscenter.smpp.pdu import DeliverSm, EnquireLink, QuerySm, QuerySmResp, SubmitSm, SubmitSmResp
 from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipts import incoming_from_deliver_sm, report_from_deliver_sm
+from smscenter.smpp.receipts import report_from_deliver_sm
 from smscenter.smpp.text import TextEncoding, concat_udh, encode_text, split_text
 from smscenter.testing import SMSCSimulator
 from smscenter.testing._state import HlrResult

@@ -14,7 +14,7 @@ from smscenter.smpp.client.reports import ReportBuffer
 from smscenter.smpp.client.results import Counters
 from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipts import report_from_deliver_sm
+from smscenter.smpp.receipts import ReceiptReader
 
 __all__ = ("Shared",)
 
@@ -39,5 +39,7 @@ class Shared:
     reports: ReportBuffer
     counters: Counters = attrs.field(factory=Counters)
     reassembler: Reassembler = attrs.field(factory=Reassembler)
-    read_receipt: Callable[[DeliverSm], DeliveryReport] = report_from_deliver_sm
+    read_receipt: Callable[[DeliverSm], DeliveryReport] = attrs.field(
+        factory=lambda: ReceiptReader().report
+    )
     owned: bool = False

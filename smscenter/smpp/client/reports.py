@@ -24,9 +24,10 @@ import anyio
 from smscenter.models import DeliveryReport, IncomingMessage
 from smscenter.smpp.client.results import Counters
 from smscenter.smpp.constants import CommandStatus
+from smscenter.smpp.incoming import incoming_from_deliver_sm, incoming_from_expired
 from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.reassembly import Reassembler
-from smscenter.smpp.receipts import incoming_from_deliver_sm, incoming_from_expired, is_receipt
+from smscenter.smpp.receipts import is_receipt
 
 __all__ = ("ReportStream",)
 

@@ -95,7 +95,7 @@ from smscenter.smpp.events import (
     UnbindReceived,
 )
 from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
-from smscenter.smpp.receipts import report_from_deliver_sm
+from smscenter.smpp.receipts import ReceiptReader
 from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
@@ -131,8 +131,8 @@ class SMPPSession:
         throttling, ``resend_unknown``, ``report_buffer`` (default 1000 here),
         ``on_late_answer``; ``read_ahead`` and ``receipt_ids`` are the pool's).
     :param name: how logs and errors name this bind (default ``host:port``).
-    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default:
-        :func:`~smscenter.smpp.receipts.report_from_deliver_sm`).
+    :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default: the
+        session's own :meth:`ReceiptReader.report <smscenter.smpp.receipts.ReceiptReader.report>`).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as
         ``tls`` says); the seam for tests (a memory stream) and unusual networks.
     :raises ValueError: credentials without a plain password.
@@ -164,7 +164,7 @@ class SMPPSession:
             queue=JobQueue(timeouts.pool),
             limiter=RateLimiter(max_rate),
             reports=ReportBuffer(options.report_buffer or 1000),
-            read_receipt=receipt_reader or report_from_deliver_sm,
+            read_receipt=receipt_reader or ReceiptReader().report,
             owned=True,
         )
         self._init(
