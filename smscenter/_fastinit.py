@@ -12,6 +12,8 @@ per-message CPU. The generated constructors store the same values in about half 
   fill ``__dict__`` in one assignment.
 - :func:`positional` returns a private constructor taking every field positionally, for the
   library's own hot paths that construct a small value (an event) once per PDU.
+- :func:`from_fields` makes an instance of a dict class from a complete dict of its fields,
+  without running ``__init__``: for values rebuilt from a remembered instance's fields.
 - :func:`define` compiles one function from source text. The SMPP codec
   (``smscenter.smpp._codec``) builds its per-PDU encoders and decoders with it.
 
@@ -29,7 +31,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ("define", "fast_init", "positional")
+__all__ = ("define", "fast_init", "from_fields", "positional")
 
 _T = TypeVar("_T")
 _C = TypeVar("_C", bound=type[Any])
@@ -122,6 +124,23 @@ def fast_init(cls: _C) -> _C:
     init.__annotations__ = dict(getattr(cls.__init__, "__annotations__", {}))
     cls.__init__ = init
     return cls
+
+
+def from_fields(cls: type[_T], fields: dict[str, Any]) -> _T:
+    """An instance of ``cls`` (an attrs class with ``slots=False``) whose ``__dict__`` is
+    ``fields``, without calling ``__init__``.
+
+    ``fields`` must hold every field, each value what ``__init__`` (converters,
+    ``__attrs_post_init__``) would have stored: typically another instance's ``__dict__``
+    copied with a few fields changed to values of the same kind. The dict is taken, not copied.
+    """
+    instance: _T = _new(cls)
+    _osa(instance, "__dict__", fields)
+    return instance
+
+
+_new = object.__new__
+_osa = object.__setattr__
 
 
 def positional(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:

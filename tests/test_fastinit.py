@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from smscenter._cache import BoundedCache
-from smscenter._fastinit import define, fast_init, positional
+from smscenter._fastinit import define, fast_init, from_fields, positional
 from smscenter.models import DeliveryReport, Message, MessageStatus, SendResult
 from smscenter.smpp.pdu import SubmitSm
 
@@ -111,3 +111,14 @@ def test_bounded_cache_empties_when_full() -> None:
     assert "maxsize=3" in repr(cache)
     with pytest.raises(ValueError):
         BoundedCache(0)
+
+
+def test_from_fields_rebuilds_a_dict_class_instance() -> None:
+    report = DeliveryReport(message_id="0042", status=MessageStatus.DELIVERED, phone="7999")
+    fields = dict(report.__dict__, phone="7000")
+    again = from_fields(DeliveryReport, fields)
+    assert type(again) is DeliveryReport
+    assert again == attrs.evolve(report, phone="7000")
+    assert (again.message_id, again.raw_message_id) == ("42", "0042")  # as __init__ stored them
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        again.phone = "1"  # type: ignore[misc]

@@ -413,11 +413,15 @@ def _generate(cls: type[Pdu]) -> None:
             enc_parts.append("short_message")
         elif kind == "c":
             flush()
-            dec.append("    i = d.find(0, p, end)")
-            dec.append(f"    if i < 0: raise _nonul({field!r}, p)")
-            # Most optional C-strings are empty: skip the slice and decode for those.
-            dec.append(f"    {field} = d[p:i].decode('latin-1') if i != p else ''")
-            dec.append("    p = i + 1")
+            # Most optional C-strings are empty (a lone NUL): no search, slice or decode.
+            dec.append("    if p < end and not d[p]:")
+            dec.append(f"        {field} = ''")
+            dec.append("        p += 1")
+            dec.append("    else:")
+            dec.append("        i = d.find(0, p, end)")
+            dec.append(f"        if i < 0: raise _nonul({field!r}, p)")
+            dec.append(f"        {field} = d[p:i].decode('latin-1')")
+            dec.append("        p = i + 1")
             enc_pre.append(f"    b{i} = self.{field}.encode('latin-1')")
             enc_pre.append(
                 f"    if len(b{i}) >= {extra} or 0 in b{i}: "

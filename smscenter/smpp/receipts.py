@@ -18,7 +18,7 @@ an account set to another zone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -26,8 +26,9 @@ import attrs
 
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
-from smscenter._fastinit import positional
-from smscenter.exceptions import Transport
+from smscenter._fastinit import from_fields, positional
+from smscenter._provider import MOSCOW as PROVIDER_TZ
+from smscenter._provider import Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
@@ -52,10 +53,6 @@ __all__ = (
     "render_receipt_text",
     "report_from_deliver_sm",
 )
-
-#: The provider's clock: Moscow, UTC+3 (smscentre.com/api/smpp gives no zone; the service runs on
-#: Moscow time).
-PROVIDER_TZ: tzinfo = timezone(timedelta(hours=3), "MSK")
 
 
 @attrs.frozen(kw_only=True)
@@ -258,21 +255,14 @@ def _parse_lenient(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptTe
 _RECEIPT_TYPES = frozenset({0x04, 0x20})
 _TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
 
-# DeliveryReport's fields, by name: reports are built with every value at hand through one
+# DeliveryReport's fields in order: a report is built with every value at hand through one
 # positional constructor (a keyword call spends most of its time matching 28 names), the order
 # taken from the class, never written out here.
 _FIELDS = tuple(f.name for f in attrs.fields(DeliveryReport))
 _DEFAULTS = tuple(
     None if f.default is attrs.NOTHING else f.default for f in attrs.fields(DeliveryReport)
 )
-_AT = {name: i for i, name in enumerate(_FIELDS)}
-_ID, _RAW_ID, _PHONE, _SENDER, _TEXT = (
-    _AT[name] for name in ("message_id", "raw_message_id", "phone", "sender", "text")
-)
 _make_report = positional(DeliveryReport)
-# For a report rebuilt from remembered values: those are what __attrs_post_init__ left (the
-# canonical id, message_type from flags), so it need not run again.
-_remake_report = positional(DeliveryReport, post_init=False)
 _SHARED_MAX = 1024
 
 
@@ -320,12 +310,12 @@ class ReceiptReader:
     def __init__(self, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False) -> None:
         self.tz = tz
         self.hex_ids = hex_ids
-        # (text after the id without the excerpt, TLVs after receipted_message_id) -> the
-        # report's values in field order, the per-receipt ones left empty.
         # What a miss re-reads otherwise: the dates (minute resolution) and decoded flags.
         self._dates: _DateCache = BoundedCache(256)
         self._flags: BoundedCache[int, MessageFlags] = BoundedCache(64)
-        self._shared: BoundedCache[tuple[str, tuple[TlvPair, ...]], list[Any]] = BoundedCache(
+        # (text after the id without the excerpt, TLVs after receipted_message_id) -> the
+        # fields of a report with that tail (the per-receipt ones are replaced on a hit).
+        self._shared: BoundedCache[tuple[str, tuple[TlvPair, ...]], dict[str, Any]] = BoundedCache(
             _SHARED_MAX
         )
 
@@ -364,16 +354,18 @@ class ReceiptReader:
                 and report.raw_message_id == (receipted or text[3:space])
                 and not any(tag == _TAG_RECEIPTED_ID for tag, _ in key[1])
             ):
-                self._shared.put(key, [getattr(report, name) for name in _FIELDS])
+                self._shared.put(key, report.__dict__.copy())
             return report
+        # The remembered fields are what DeliveryReport's __init__ stored; the replaced ones
+        # are given as it would store them (a canonical id, the raw one as written).
         raw_id = receipted or text[3:space]
-        values = shared.copy()
-        values[_ID] = self._message_id(raw_id, bool(receipted), text_ids)
-        values[_RAW_ID] = raw_id
-        values[_PHONE] = pdu.source_addr or None
-        values[_SENDER] = pdu.destination_addr or None
-        values[_TEXT] = excerpt
-        return _remake_report(*values)
+        fields = shared.copy()
+        fields["message_id"] = self._message_id(raw_id, bool(receipted), text_ids)
+        fields["raw_message_id"] = raw_id
+        fields["phone"] = pdu.source_addr or None
+        fields["sender"] = pdu.destination_addr or None
+        fields["text"] = excerpt
+        return from_fields(DeliveryReport, fields)
 
     def _message_id(self, raw_id: str, from_tlv: bool, text_ids: ReceiptIdStyle) -> str:
         # The report's message_id, canonical (as DeliveryReport's post-init would leave it).

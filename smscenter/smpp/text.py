@@ -254,10 +254,9 @@ def encode_auto(text: str, iso: bool = False) -> tuple[int, bytes]:
             return 0, out
         # An extension character, or one outside the alphabet: the general way below.
     elif iso:
-        try:
-            return 4, text.encode("latin-1")
-        except UnicodeEncodeError:
-            return 8, _utf_16_be(text)[0]
+        # Dropping what Latin-1 lacks is one C loop; a refusal would cost an exception.
+        raw = text.encode("latin-1", "ignore")
+        return (4, raw) if len(raw) == len(text) else (8, _utf_16_be(text)[0])
     elif not _GSM_CHARS.issuperset(text):
         return 8, _utf_16_be(text)[0]
     gsm = text.translate(_GSM_ENCODE)

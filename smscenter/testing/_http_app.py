@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
 from smscenter.testing import _state as st
 from smscenter.testing._http_base import _OK, _Answer, _limit, _Params, _split_phones
 from smscenter.testing._http_calls import (
@@ -425,7 +426,7 @@ def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
     raw = params.raw.get("mes")
     if raw is None:
         return params.get("mes").encode("utf-8")  # a multipart or JSON body: already text
-    return raw.split(st.COMMENT_SEPARATOR.encode("ascii"))[0]
+    return raw.split(COMMENT_SEPARATOR.encode("ascii"))[0]
 
 
 def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
@@ -712,7 +713,7 @@ def _parse_day(value: str, *, end: bool = False) -> float | None:
     if not value:
         return None
     try:
-        day = datetime.strptime(value.strip(), "%d.%m.%Y").replace(tzinfo=st.MOSCOW)
+        day = datetime.strptime(value.strip(), "%d.%m.%Y").replace(tzinfo=MOSCOW)
     except ValueError:
         raise SimError(1, "invalid date") from None
     return (day + timedelta(days=1)).timestamp() if end else day.timestamp()
@@ -910,7 +911,7 @@ def _handle_info(app: SimulatorApp, account: st.Account, params: _Params) -> _An
 
 def _current_cost(now: float, full: Decimal) -> Decimal:
     """The rent for the rest of the current month (the provider charges the remaining days)."""
-    today = datetime.fromtimestamp(now, st.MOSCOW)
+    today = datetime.fromtimestamp(now, MOSCOW)
     first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     days_in_month = (first_next - timedelta(days=1)).day
     remaining = days_in_month - today.day + 1

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
+
 if TYPE_CHECKING:
     from smscenter.testing._smpp_server import SMPPBehaviour
 
 __all__ = (
-    "MOSCOW",
     "Account",
     "Behaviour",
     "Clock",
@@ -48,9 +49,6 @@ __all__ = (
     "count_parts",
     "format_money",
 )
-
-#: The provider shows dates in the account's time zone; the simulated accounts use Moscow time.
-MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 Clock = Callable[[], float]
 
@@ -428,7 +426,6 @@ _GSM_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXT = frozenset("^{}\\[~]|€\f")
-COMMENT_SEPARATOR = "\n~~~\n"
 
 
 def split_comment(text: str) -> tuple[str, str | None]:

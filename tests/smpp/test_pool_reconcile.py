@@ -18,13 +18,13 @@ from smscenter import (
     ReconcilePolicy,
     SendOutcome,
     SMPPPool,
-    SMPPSession,
     SMPPStatusError,
     Timeouts,
     TransportError,
     UnknownOutcomeError,
 )
 from smscenter.config import SMPPOptions
+from smscenter.smpp import SMPPSession
 from smscenter.smpp.client._jobs import Job
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.smpp.client.reconcile import settle_refusal, take_back

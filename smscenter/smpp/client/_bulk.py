@@ -9,8 +9,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
+from smscenter._provider import Transport
 from smscenter.config import check_read_ahead
-from smscenter.exceptions import LocalProtocolError, Transport
+from smscenter.exceptions import LocalProtocolError
 from smscenter.ids import canonical_message_id
 from smscenter.models import Message, _make_smpp_result
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome

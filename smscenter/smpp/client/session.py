@@ -42,13 +42,13 @@ from typing import Any, Self
 import anyio
 import anyio.abc
 
+from smscenter._provider import Transport
 from smscenter.config import Credentials, SMPPOptions, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
     ConnectionLost,
     LocalProtocolError,
     ResponseTimeout,
-    Transport,
     UnknownOutcomeError,
     ValidationError,
 )
