@@ -16,11 +16,11 @@ from smscenter import (
     RetryPolicy,
     SMPPOptions,
     SMPPPool,
-    SMPPSession,
     ValidationError,
 )
 from smscenter.config import Backoff
 from smscenter.ids import ReceiptIdStyle
+from smscenter.smpp import SMPPSession
 
 CREDS = Credentials("acme", "secret")
 
