@@ -20,6 +20,7 @@ from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
 from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
+from smscenter.config import SMPPOptions as SMPPOptions
 from smscenter.config import Timeouts as Timeouts
 from smscenter.exceptions import APIError as APIError
 from smscenter.exceptions import AuthenticationError as AuthenticationError
@@ -124,8 +125,9 @@ __all__ = (
     "MessageForbiddenError", "MessageKind", "MessageStatus", "NotFoundError",
     "OperationFailedError", "OperationTimeout", "ParameterError", "PoolTimeout", "ProtocolError",
     "RateLimitError", "ReconcilePolicy", "ReconnectPolicy", "RemoteProtocolError",
-    "ResponseTimeout", "RetryPolicy", "SMPPPool", "SMPPStatusError", "SMSCenterError",
-    "SendOptions", "SendOutcome", "SendResult", "SendWindow", "SignatureMismatch", "Spread",
+    "ResponseTimeout", "RetryPolicy", "SMPPOptions", "SMPPPool", "SMPPStatusError",
+    "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
+    "SignatureMismatch", "Spread",
     "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
     "UnknownOutcomeError", "ValidationError", "VerificationCodeError", "ViberButton",
     "WebhookError", "__version__",

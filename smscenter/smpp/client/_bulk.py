@@ -9,25 +9,15 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
-from smscenter.exceptions import LocalProtocolError, ValidationError
+from smscenter.config import check_read_ahead
+from smscenter.exceptions import LocalProtocolError
 from smscenter.models import Message
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
 from smscenter.smpp.client.results import SendOutcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
 
-__all__ = ("check_read_ahead", "send_many")
-
-
-def check_read_ahead(value: int | None) -> int | None:
-    """Check a ``read_ahead``: ``send_many`` waits for room below it, so one under 1 would
-    wait forever."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValidationError(f"read_ahead must be a positive int or None, got {value!r}")
-    return value
-
-
-_check_read_ahead = check_read_ahead
+__all__ = ("send_many",)
 
 
 async def send_many(
@@ -49,7 +39,7 @@ async def send_many(
         that is itself a generator would).
     """
     check_open()
-    cap = _check_read_ahead(read_ahead) or default_read_ahead
+    cap = check_read_ahead(read_ahead) or default_read_ahead
     build = builder.build
     done: deque[Job] = deque()
     early: deque[SendOutcome] = deque()
