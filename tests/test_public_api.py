@@ -175,3 +175,36 @@ def test_the_api_page_lists_every_exported_name(package: str) -> None:
     listed = set(re.findall(r"`(\w+)`", section))
     exported = {n for n in importlib.import_module(package).__all__ if not n.startswith("_")}
     assert exported <= listed, exported - listed
+
+
+def _public_names() -> set[str]:
+    return {n for package in PACKAGES for n in importlib.import_module(package).__all__}
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["smscenter.testing._state", "smscenter.testing._http_app", "smscenter.testing._smpp_server",
+     "smscenter.testing.simulator"],
+)  # fmt: skip
+def test_the_simulator_reuses_no_public_word(module_name: str) -> None:
+    # One word per concept: a simulator class named like a public one (SendOutcome, Contact,
+    # DownloadTask...) reads as the same thing in a traceback or a test, and is not.
+    module = importlib.import_module(module_name)
+    defined = {
+        name
+        for name, value in vars(module).items()
+        if inspect.isclass(value) and value.__module__ == module_name
+    }
+    assert defined, module_name
+    assert not defined & _public_names(), defined & _public_names()
+
+
+def test_the_simulator_download_task_old_name_warns() -> None:
+    import smscenter.testing
+
+    with pytest.warns(DeprecationWarning, match="SimDownloadTask"):
+        old = smscenter.testing.DownloadTask  # type: ignore[attr-defined]
+    assert old is smscenter.testing.SimDownloadTask
+    assert "DownloadTask" not in smscenter.testing.__all__
+    with pytest.raises(AttributeError, match="NoSuchThing"):
+        smscenter.testing.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018

@@ -496,7 +496,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
     ]
 
 
-def _recipient_rows(rows: tuple[st.RecipientOutcome, ...]) -> list[dict[str, object]]:
+def _recipient_rows(rows: tuple[st.SimRecipientOutcome, ...]) -> list[dict[str, object]]:
     return [
         {
             "phone": r.phone,
@@ -523,7 +523,7 @@ def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         total = sum((p.cost for p in priced), Decimal(0))
         if cost_mode != 1 and total > account.balance + (account.credit or Decimal(0)):
             raise SimError(3, "not enough money", priced[0].id)
-    outcomes: list[st.SendOutcome] = []
+    outcomes: list[st.SimSendOutcome] = []
     shared_id: int | None = None
     for req in requests:
         if shared_id is not None and req.client_id is None:
@@ -999,7 +999,7 @@ def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -
         ]
         return _Answer(rows)
     if params.flag("get_file"):
-        task: st.DownloadTask | None = None
+        task: st.SimDownloadTask | None = None
         if params.get("id"):
             task = account.downloads.get(params.int("id", 0))
         elif params.get("name"):
@@ -1016,7 +1016,7 @@ def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -
 # ---- jobs.php --------------------------------------------------------------------------
 
 
-def _job_row(job: st.Job) -> dict[str, object]:
+def _job_row(job: st.SimMailing) -> dict[str, object]:
     return {
         "id": job.id,
         "name": job.name,
@@ -1044,7 +1044,7 @@ def _handle_jobs(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         outcomes = [state.send(account.login, r) for r in requests]
         cost = sum((o.cost for o in outcomes), Decimal(0))
         state.remember(account.login, dup_key)
-        job = st.Job(
+        job = st.SimMailing(
             id=state.next_misc_id(),
             name=name,
             message_id=None if price_only else outcomes[0].id,
