@@ -400,7 +400,7 @@ class SMPPPool:
 
         Each ``deliver_sm`` is acknowledged only after your loop body handled its item.
         """
-        return ReportStream(self._reports)
+        return ReportStream._create(self._reports)
 
     def statistics(self) -> SMPPStatistics:
         """The pool's counters now (a frozen snapshot)."""

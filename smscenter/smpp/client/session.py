@@ -553,7 +553,7 @@ class SMPPSession:
 
     def reports(self) -> ReportStream:
         """The delivery reports and incoming messages this bind receives."""
-        return ReportStream(self._reports)
+        return ReportStream._create(self._reports)
 
     def statistics(self) -> SMPPStatistics:
         """This session's counters now."""
