@@ -98,9 +98,7 @@ async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
         "127.0.0.1",
         cfg["port"],
         Credentials(login=LOGIN, password=PASSWORD),
-        connections=cfg["binds"],
-        window=cfg["window"],
-        limits=Limits(max_rate=None),
+        limits=Limits(max_rate=None, connections=cfg["binds"], window=cfg["window"]),
     )
 
     def messages() -> Iterator[Message]:

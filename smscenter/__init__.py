@@ -1,19 +1,26 @@
 """smscenter: an async client SDK for the SMS Center messaging service (smsc.ru, smscentre.com).
 
 One message model for every transport: a :class:`Message` goes out over HTTP (:class:`HTTPClient`)
-or SMPP, and a :class:`SendResult`, :class:`DeliveryReport` or :class:`IncomingMessage` comes back.
+or SMPP (:class:`SMPPPool`), and a :class:`SendResult`, :class:`DeliveryReport` or
+:class:`IncomingMessage` comes back.
+
+The top level holds what most code names: the clients, the message and the options it is built
+from, the results, the status and error enums, the configuration and every exception. The
+records of the HTTP API's other endpoints are in :mod:`smscenter.http`, the SMPP session and
+its statistics in :mod:`smscenter.smpp`, and the simulator in :mod:`smscenter.testing`.
 """
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from smscenter import _exports
 from smscenter._version import __version__ as __version__
 from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
 from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
+from smscenter.config import SMPPOptions as SMPPOptions
 from smscenter.config import Timeouts as Timeouts
 from smscenter.exceptions import APIError as APIError
 from smscenter.exceptions import AuthenticationError as AuthenticationError
@@ -43,7 +50,6 @@ from smscenter.exceptions import SignatureMismatch as SignatureMismatch
 from smscenter.exceptions import SMPPStatusError as SMPPStatusError
 from smscenter.exceptions import SMSCenterError as SMSCenterError
 from smscenter.exceptions import ThrottledError as ThrottledError
-from smscenter.exceptions import Transport as Transport
 from smscenter.exceptions import TransportError as TransportError
 from smscenter.exceptions import UndeliverableError as UndeliverableError
 from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
@@ -51,87 +57,59 @@ from smscenter.exceptions import ValidationError as ValidationError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
 from smscenter.models import Attachment as Attachment
-from smscenter.models import Balance as Balance
 from smscenter.models import CallConfirmation as CallConfirmation
-from smscenter.models import CallInfo as CallInfo
-from smscenter.models import Cost as Cost
 from smscenter.models import DeliveryError as DeliveryError
 from smscenter.models import DeliveryReport as DeliveryReport
-from smscenter.models import ExtraStatus as ExtraStatus
-from smscenter.models import HlrInfo as HlrInfo
 from smscenter.models import IncomingMessage as IncomingMessage
 from smscenter.models import Message as Message
-from smscenter.models import MessageFlags as MessageFlags
 from smscenter.models import MessageKind as MessageKind
 from smscenter.models import MessageStatus as MessageStatus
-from smscenter.models import MessageType as MessageType
-from smscenter.models import RecipientResult as RecipientResult
 from smscenter.models import SendResult as SendResult
 from smscenter.models import SendWindow as SendWindow
-from smscenter.models import TemplateKind as TemplateKind
 from smscenter.models import Translit as Translit
+from smscenter.models import Transport as Transport
 from smscenter.options import CallSettings as CallSettings
 from smscenter.options import SendOptions as SendOptions
 from smscenter.options import Spread as Spread
 from smscenter.options import ViberButton as ViberButton
 
 # The transports are loaded on first use: `import smscenter` (and the sans-IO SMPP core under it)
-# stays free of httpx, anyio and sockets until an HTTPClient or SMPPPool is asked for.
+# stays free of httpx, anyio and sockets until an HTTPClient or SMPPPool is asked for. Each lazy
+# name is also in the TYPE_CHECKING block below and in __all__; tests/test_public_api.py checks
+# that the three agree.
 _LAZY: dict[str, str] = {
-    "HTTPClient": "smscenter.http.client",
-    "CallToConfirm": "smscenter.http.records",
-    "Contact": "smscenter.http.records",
-    "ContactGroup": "smscenter.http.records",
-    "DownloadStatus": "smscenter.http.records",
-    "DownloadTask": "smscenter.http.records",
-    "Mailing": "smscenter.http.records",
-    "MegafonAccount": "smscenter.http.records",
-    "OperatorInfo": "smscenter.http.records",
-    "OperatorPrice": "smscenter.http.records",
-    "PriceList": "smscenter.http.records",
-    "PriceZone": "smscenter.http.records",
-    "ReceiveNumber": "smscenter.http.records",
-    "SenderId": "smscenter.http.records",
-    "StatisticsRow": "smscenter.http.records",
-    "ReconcilePolicy": "smscenter.smpp.client.reconcile",
-    "SMPPPool": "smscenter.smpp.client.pool",
-    "QueryResult": "smscenter.smpp.client.results",
-    "SendOutcome": "smscenter.smpp.client.results",
-    "SMPPSession": "smscenter.smpp.client.session",
-    "SMPPStatistics": "smscenter.smpp.client.results",
+    "HTTPClient": "smscenter.http",
+    "ReconcilePolicy": "smscenter.smpp",
+    "SMPPPool": "smscenter.smpp",
+    "SendOutcome": "smscenter.smpp",
 }
 
 if typing.TYPE_CHECKING:
-    from smscenter.http.client import HTTPClient as HTTPClient
-    from smscenter.http.records import CallToConfirm as CallToConfirm
-    from smscenter.http.records import Contact as Contact
-    from smscenter.http.records import ContactGroup as ContactGroup
-    from smscenter.http.records import DownloadStatus as DownloadStatus
-    from smscenter.http.records import DownloadTask as DownloadTask
-    from smscenter.http.records import Mailing as Mailing
-    from smscenter.http.records import MegafonAccount as MegafonAccount
-    from smscenter.http.records import OperatorInfo as OperatorInfo
-    from smscenter.http.records import OperatorPrice as OperatorPrice
-    from smscenter.http.records import PriceList as PriceList
-    from smscenter.http.records import PriceZone as PriceZone
-    from smscenter.http.records import ReceiveNumber as ReceiveNumber
-    from smscenter.http.records import SenderId as SenderId
-    from smscenter.http.records import StatisticsRow as StatisticsRow
-    from smscenter.smpp.client.pool import SMPPPool as SMPPPool
-    from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
-    from smscenter.smpp.client.results import QueryResult as QueryResult
-    from smscenter.smpp.client.results import SendOutcome as SendOutcome
-    from smscenter.smpp.client.results import SMPPStatistics as SMPPStatistics
-    from smscenter.smpp.client.session import SMPPSession as SMPPSession
+    from smscenter.http import HTTPClient as HTTPClient
+    from smscenter.smpp import ReconcilePolicy as ReconcilePolicy
+    from smscenter.smpp import SendOutcome as SendOutcome
+    from smscenter.smpp import SMPPPool as SMPPPool
+
+# Names that used to be here, and where they live now: they still resolve (with a
+# DeprecationWarning) so older code keeps working, but are no longer listed.
+_MOVED: dict[str, str] = {
+    **dict.fromkeys(
+        ("Balance", "CallToConfirm", "Contact", "ContactGroup", "Cost", "DownloadStatus",
+         "DownloadTask", "Mailing", "MegafonAccount", "OperatorInfo", "OperatorPrice",
+         "PriceList", "PriceZone", "ReceiveNumber", "SenderId", "StatisticsRow"),
+        "smscenter.http",
+    ),
+    **dict.fromkeys(("QueryResult", "SMPPSession", "SMPPStatistics"), "smscenter.smpp"),
+    **dict.fromkeys(
+        ("CallInfo", "ExtraStatus", "HlrInfo", "MessageFlags", "MessageType", "RecipientResult",
+         "TemplateKind"),
+        "smscenter.models",
+    ),
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> object:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'smscenter' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    return _exports.load(__name__, globals(), name, _LAZY, _MOVED)
 
 
 def __dir__() -> list[str]:
@@ -139,22 +117,20 @@ def __dir__() -> list[str]:
 
 
 __all__ = (
-    "APIError", "Attachment", "AuthenticationError", "Balance", "BindTimeout", "BlacklistedError",
-    "CallConfirmation", "CallInfo", "CallSettings", "CallToConfirm", "ConnectError",
-    "ConnectTimeout", "ConnectionLost", "Contact", "ContactGroup", "Cost", "Credentials",
-    "DeliveryError", "DeliveryReport", "DownloadStatus", "DownloadTask", "DuplicateRequestError",
-    "ExtraStatus", "HTTPClient", "HlrInfo", "IPBlockedError", "IncomingMessage",
-    "InsufficientFundsError", "InvalidRecipientError", "InvalidTimeError", "Limits",
-    "LocalProtocolError", "Mailing", "MalformedCallback", "MegafonAccount", "Message",
-    "MessageFlags", "MessageForbiddenError", "MessageKind", "MessageStatus", "MessageType",
-    "NotFoundError", "OperationFailedError", "OperationTimeout", "OperatorInfo", "OperatorPrice",
-    "ParameterError", "PoolTimeout", "PriceList", "PriceZone", "ProtocolError", "QueryResult",
-    "RateLimitError", "ReceiveNumber", "RecipientResult", "ReconcilePolicy", "ReconnectPolicy",
-    "RemoteProtocolError",
-    "ResponseTimeout", "RetryPolicy", "SMPPPool", "SMPPSession", "SMPPStatistics",
-    "SMPPStatusError", "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
-    "SenderId", "SignatureMismatch", "Spread", "StatisticsRow", "TemplateKind", "ThrottledError",
-    "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
+    "APIError", "Attachment", "AuthenticationError", "BindTimeout", "BlacklistedError",
+    "CallConfirmation", "CallSettings", "ConnectError", "ConnectTimeout", "ConnectionLost",
+    "Credentials", "DeliveryError", "DeliveryReport", "DuplicateRequestError", "HTTPClient",
+    "IPBlockedError", "IncomingMessage", "InsufficientFundsError", "InvalidRecipientError",
+    "InvalidTimeError", "Limits", "LocalProtocolError", "MalformedCallback", "Message",
+    "MessageForbiddenError", "MessageKind", "MessageStatus", "NotFoundError",
+    "OperationFailedError", "OperationTimeout", "ParameterError", "PoolTimeout", "ProtocolError",
+    "RateLimitError", "ReconcilePolicy", "ReconnectPolicy", "RemoteProtocolError",
+    "ResponseTimeout", "RetryPolicy", "SMPPOptions", "SMPPPool", "SMPPStatusError",
+    "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
+    "SignatureMismatch", "Spread",
+    "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
     "UnknownOutcomeError", "ValidationError", "VerificationCodeError", "ViberButton",
     "WebhookError", "__version__",
 )  # fmt: skip
+
+_exports.publish(__name__, globals(), (n for n in __all__ if n not in _LAZY and n[0] != "_"))

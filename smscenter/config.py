@@ -8,13 +8,26 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from smscenter.exceptions import ValidationError
+from smscenter.ids import ReceiptIdStyle
 
-__all__ = ("Credentials", "Limits", "ReconnectPolicy", "RetryPolicy", "Timeouts")
+if TYPE_CHECKING:
+    from smscenter.smpp.client.overdue import LateAnswerHandler
+    from smscenter.smpp.client.reconcile import ReconcilePolicy
+
+__all__ = (
+    "Backoff",
+    "Credentials",
+    "Limits",
+    "ReconnectPolicy",
+    "RetryPolicy",
+    "SMPPOptions",
+    "Timeouts",
+)
 
 _MD5_RE = re.compile(r"[0-9a-f]{32}")
 
@@ -196,54 +209,140 @@ class Limits:
 
 
 @attrs.frozen(kw_only=True)
-class RetryPolicy:
-    """How failed attempts are retried.
+class Backoff:
+    """Exponential backoff with jitter: the one formula behind :class:`RetryPolicy` (HTTP) and
+    :class:`ReconnectPolicy` (SMPP binds).
 
-    Over HTTP only transport failures and empty answers are retried (as the provider's own
-    libraries do), each on the next mirror host, with exponential backoff and jitter.
+    After ``n`` failures in a row the pause is ``initial * 2 ** (n - 1)``, capped at
+    ``maximum``, less a random share of up to ``jitter`` of it (so clients do not retry in step).
 
-    :ivar attempts: total attempts, first one included (the official libraries make 5).
-    :ivar backoff: the first pause, in seconds; doubled each time up to :attr:`max_backoff`.
-    :ivar jitter: a random share (0..1) taken off each pause so clients do not retry in step.
+    :ivar initial: the first pause, in seconds.
+    :ivar maximum: the longest pause, in seconds.
+    :ivar jitter: the random share (0..1) taken off each pause.
     """
 
-    attempts: int = attrs.field(default=5, validator=_in_range(1, 20))
-    backoff: float = 0.5
-    max_backoff: float = 10.0
-    jitter: float = attrs.field(default=0.5)
+    initial: float = 0.5
+    maximum: float = 30.0
+    jitter: float = 0.5
 
     def __attrs_post_init__(self) -> None:
-        if self.backoff < 0 or self.max_backoff < 0:
+        if self.initial < 0 or self.maximum < 0:
             raise ValidationError("backoff values must not be negative")
         if not 0 <= self.jitter <= 1:
             raise ValidationError("jitter must be between 0 and 1")
 
-    def delay(self, retry: int, random_fraction: float) -> float:
-        """The pause before retry number ``retry`` (1-based), given a random value in [0, 1)."""
-        base = min(self.max_backoff, self.backoff * 2.0 ** (retry - 1))
+    def delay(self, failures: int, random_fraction: float) -> float:
+        """The pause after ``failures`` (>= 1) failures in a row, given a random value in
+        [0, 1)."""
+        base = min(self.maximum, self.initial * 2.0 ** max(0, failures - 1))
         return float(base * (1 - self.jitter * random_fraction))
 
 
 @attrs.frozen(kw_only=True)
-class ReconnectPolicy:
-    """How a dropped bind is re-established: exponential backoff with jitter.
+class RetryPolicy(Backoff):
+    """How failed attempts are retried.
 
-    :ivar initial: the first pause in seconds; doubled per failed attempt up to ``maximum``.
-    :ivar maximum: the longest pause.
-    :ivar jitter: the random share (0..1) taken off each pause, so binds do not retry in step.
+    Over HTTP only transport failures and empty answers are retried (as the provider's own
+    libraries do), each on the next mirror host, with exponential backoff and jitter
+    (:class:`Backoff`).
+
+    :ivar attempts: total attempts, first one included (the official libraries make 5).
+    :ivar initial: (argument ``backoff``) the first pause, in seconds; doubled each time up to
+        ``maximum``.
+    :ivar maximum: (argument ``max_backoff``) the longest pause.
+    :ivar jitter: a random share (0..1) taken off each pause so clients do not retry in step.
+    """
+
+    attempts: int = attrs.field(default=5, validator=_in_range(1, 20))
+    initial: float = attrs.field(default=0.5, alias="backoff")
+    maximum: float = attrs.field(default=10.0, alias="max_backoff")
+
+    @property
+    def backoff(self) -> float:
+        """The first pause (:attr:`initial`)."""
+        return self.initial
+
+    @property
+    def max_backoff(self) -> float:
+        """The longest pause (:attr:`maximum`)."""
+        return self.maximum
+
+
+@attrs.frozen(kw_only=True)
+class ReconnectPolicy(Backoff):
+    """How a dropped SMPP bind is re-established: exponential backoff with jitter
+    (:class:`Backoff`: ``initial`` 0.5 s doubling up to ``maximum`` 30 s, ``jitter`` 0.5).
+
     :ivar refused: the shortest pause after the SMSC *refused* a bind (already bound, bind
         failed, bad credentials): retrying at once would only hammer it.
     """
 
-    initial: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    maximum: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(
-        default=0.5, validator=[attrs.validators.ge(0), attrs.validators.le(1)]
-    )
     refused: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
 
-    def delay(self, failures: int, *, refused: bool, random_fraction: float) -> float:
+    def delay(self, failures: int, random_fraction: float, *, refused: bool = False) -> float:
         """The pause before the next attempt after ``failures`` (>= 1) failures in a row."""
-        base = min(self.maximum, self.initial * 2.0 ** max(0, failures - 1))
-        pause = base * (1 - self.jitter * random_fraction)
+        pause = super().delay(failures, random_fraction)
         return max(pause, self.refused) if refused else pause
+
+
+def check_read_ahead(value: int | None) -> int | None:
+    """Check a ``read_ahead`` (options or one ``send_many`` call): ``send_many`` waits for room
+    below it, so one under 1 would wait forever."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValidationError(f"read_ahead must be a positive int or None, got {value!r}")
+    return value
+
+
+def _read_ahead(instance: object, attribute: object, value: int | None) -> None:
+    check_read_ahead(value)
+
+
+def _positive_or_none(
+    instance: object, attribute: attrs.Attribute[int | None], value: int | None
+) -> None:
+    if value is not None and value < 1:
+        raise ValidationError(f"{attribute.name} must be at least 1 or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class SMPPOptions:
+    """The SMPP client's rarely changed knobs, in one value (``SMPPPool(options=...)``,
+    ``SMPPSession(options=...)``); derive variants with :func:`attrs.evolve`.
+
+    :ivar throttle_pause: the most seconds a bind stops sending after a throttle answer: it
+        pauses until the slowed-down rate allows its next part, if that is sooner (the pause
+        doubles on repeated answers, up to 8 times this).
+    :ivar throttle_retries: how often one part is resent after throttle answers before its
+        message fails with :class:`~smscenter.exceptions.ThrottledError`.
+    :ivar resend_unknown: what to do with messages written but unanswered when a bind dropped:
+        ``False`` (default) ends them with :class:`~smscenter.exceptions.UnknownOutcomeError`;
+        a :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` resends them on another bind
+        within the provider's one-minute duplicate window and reads a duplicate refusal as "it
+        went out the first time" (:attr:`~smscenter.models.SendResult.confirmed_by_duplicate`);
+        ``True`` resends them without that protection (they may be delivered twice).
+    :ivar report_buffer: how many reports and incoming messages may wait for the consumer
+        before the binds answer ``deliver_sm`` with "try later" (default: for a pool twice its
+        total window, at least 1000: room for a window's worth of receipts arriving at once;
+        for a lone session 1000).
+    :ivar read_ahead: (pool) how many messages ``send_many`` keeps taken from its input but not
+        yet finished (default: twice the pool's total window, at least 100).
+    :ivar receipt_ids: (pool) how the SMSC writes the id in a receipt's *text* compared with
+        ``submit_sm_resp`` (:class:`~smscenter.ids.ReceiptIdStyle` or its value): ``"same"``,
+        ``"decimal-text"`` (hex ids written in decimal), ``"hex-text"`` (decimal ids written
+        in hex), or ``"auto"`` (default: detected from receipts that also carry the
+        ``receipted_message_id`` TLV and from the ids the pool was given; an id that cannot be
+        matched is logged as a warning, never silently mismatched). Receipts with the TLV are
+        read from the TLV whatever the option.
+    :ivar on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for
+        each ``submit_sm_resp`` that arrives after its request timed out (the caller got
+        ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
+        which id). Runs on a bind's reader: it must not block.
+    """
+
+    throttle_pause: float = attrs.field(default=1.0, validator=attrs.validators.ge(0))
+    throttle_retries: int = attrs.field(default=20, validator=attrs.validators.ge(0))
+    resend_unknown: bool | ReconcilePolicy = False
+    report_buffer: int | None = attrs.field(default=None, validator=_positive_or_none)
+    read_ahead: int | None = attrs.field(default=None, validator=_read_ahead)
+    receipt_ids: ReceiptIdStyle = attrs.field(default=ReceiptIdStyle.AUTO, converter=ReceiptIdStyle)
+    on_late_answer: LateAnswerHandler | None = None

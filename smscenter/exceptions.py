@@ -45,7 +45,7 @@ only in ``args``), and no message ever contains a password or API key.
 
 from __future__ import annotations
 
-from enum import Enum
+from smscenter._provider import Transport
 
 __all__ = (
     "APIError",
@@ -76,7 +76,6 @@ __all__ = (
     "SMSCenterError",
     "SignatureMismatch",
     "ThrottledError",
-    "Transport",
     "TransportError",
     "UndeliverableError",
     "UnknownOutcomeError",
@@ -84,15 +83,6 @@ __all__ = (
     "VerificationCodeError",
     "WebhookError",
 )
-
-
-class Transport(Enum):
-    """Which of the provider's channels a value or an error came through."""
-
-    HTTP = "http"
-    SMPP = "smpp"
-    SMTP = "smtp"
-    WEBHOOK = "webhook"
 
 
 class SMSCenterError(Exception):

@@ -24,7 +24,8 @@ from typing import Any, Self
 import attrs
 
 from smscenter._fastinit import fast_init, positional
-from smscenter.exceptions import Transport, ValidationError
+from smscenter._provider import COMMENT_SEPARATOR, Transport, unknown_member
+from smscenter.exceptions import ValidationError
 from smscenter.ids import canonical_message_id
 from smscenter.options import OPTION_PARAMS, SendOptions
 
@@ -49,6 +50,7 @@ __all__ = (
     "SendWindow",
     "TemplateKind",
     "Translit",
+    "Transport",
 )
 
 # --- limits from the provider's documents ------------------------------------------------------
@@ -72,9 +74,6 @@ _SENDER_NUMERIC_RE = re.compile(r"\+?[0-9]{1,15}")
 _VOICE_RE = re.compile(r"(?:m|m2|m3|m4|w|w2|w3|w4)(?:,[a-z]{2})?")
 _BOT_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|wa:\+?[0-9]{5,15}")
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})*")
-
-#: The separator after which text is a comment kept in history, never sent (smscentre.com/api/smpp).
-COMMENT_SEPARATOR = "\n~~~\n"
 
 
 # --- enums --------------------------------------------------------------------------------------
@@ -151,7 +150,7 @@ class MessageType(enum.IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> MessageType | None:
-        member: MessageType | None = _unknown_member(cls, value)
+        member: MessageType | None = unknown_member(cls, value)
         return member
 
 
@@ -168,20 +167,6 @@ _TYPE_TO_KIND = {
     MessageType.VIBER: MessageKind.VIBER,
     MessageType.SOCIAL: MessageKind.SOCIAL,
 }
-
-
-def _unknown_member(cls: type[Any], value: object) -> Any:
-    """Make a pseudo-member for an int the provider sends that we have no name for.
-
-    Unknown wire values are kept, never fatal: ``DeliveryError(999)`` works and reads
-    ``DeliveryError.UNKNOWN_999``.
-    """
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    member = int.__new__(cls, value)
-    member._name_ = f"UNKNOWN_{value}"
-    member._value_ = value
-    return member
 
 
 class TemplateKind(enum.IntEnum):
@@ -422,7 +407,7 @@ class DeliveryError(enum.IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> DeliveryError | None:
-        member: DeliveryError | None = _unknown_member(cls, value)
+        member: DeliveryError | None = unknown_member(cls, value)
         return member
 
     @property

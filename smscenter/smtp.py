@@ -30,6 +30,7 @@ from typing import Any
 import attrs
 
 from smscenter import exceptions as exc
+from smscenter._provider import Transport
 from smscenter._scrub import scrub_error
 from smscenter.config import Credentials
 from smscenter.http._protocol import encode_time
@@ -241,12 +242,12 @@ class SMTPSender:
             first = error.recipients[0] if error.recipients else None
             code = first.code if first is not None else 0
             return exc.APIError(
-                code, "recipient refused", endpoint="smtp", transport=exc.Transport.SMTP
+                code, "recipient refused", endpoint="smtp", transport=Transport.SMTP
             )
         if isinstance(error, aiosmtplib.SMTPResponseException):
             # A server might echo a line of the body back in its refusal (scrubbed by send).
             return exc.APIError(
-                error.code, error.message, endpoint="smtp", transport=exc.Transport.SMTP
+                error.code, error.message, endpoint="smtp", transport=Transport.SMTP
             )
         if self.start_tls and "STARTTLS" in str(error):
             # RFC 3207 §4: STARTTLS is offered in the EHLO answer; a server (or a man in the

@@ -133,12 +133,3 @@ def test_api_error_carries_facts_and_pickles() -> None:
     copy = pickle.loads(pickle.dumps(err))
     assert type(copy) is DuplicateRequestError and copy.code == 9 and copy.message_id == "42"
     assert isinstance(APIError(1, transport=Transport.SMPP), SMSCenterError)
-
-
-def test_public_all_is_sorted_tuple_and_complete() -> None:
-    assert isinstance(smscenter.__all__, tuple)
-    assert list(smscenter.__all__) == sorted(smscenter.__all__, key=str.lower) or True
-    for name in smscenter.__all__:
-        assert hasattr(smscenter, name), name
-    public = {n for n in dir(smscenter) if not n.startswith("_") and n[0].isupper()}
-    assert public <= set(smscenter.__all__), public - set(smscenter.__all__)

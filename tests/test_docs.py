@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ("index.md", "model.md", "errors.md")
+PAGES = ("index.md", "model.md", "errors.md", "api.md")
 _BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 
 

@@ -30,7 +30,7 @@ def test_top_level_import_pulls_no_transport() -> None:
 
 
 def test_lazy_names_resolve_and_are_listed() -> None:
-    for name in ("HTTPClient", "SMPPPool", "SMPPSession", "SendOutcome", "PriceList"):
+    for name in ("HTTPClient", "SMPPPool", "SendOutcome", "ReconcilePolicy", "ReconnectPolicy"):
         assert name in smscenter.__all__ and name in dir(smscenter)
         assert getattr(smscenter, name).__name__ == name
     try:

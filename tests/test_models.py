@@ -15,18 +15,15 @@ from smscenter import (
     CallConfirmation,
     DeliveryError,
     DeliveryReport,
-    ExtraStatus,
     IncomingMessage,
     Message,
-    MessageFlags,
     MessageKind,
     MessageStatus,
-    MessageType,
     SendResult,
     SendWindow,
-    TemplateKind,
     Translit,
 )
+from smscenter.models import ExtraStatus, MessageFlags, MessageType, TemplateKind
 
 # --- recipients ---------------------------------------------------------------------------------
 

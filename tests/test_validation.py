@@ -16,6 +16,7 @@ from smscenter import (
     Timeouts,
     ValidationError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.testing import SMSCSimulator
 
 # "79991234567" written in other scripts' digits: all are Unicode category Nd.
@@ -75,7 +76,12 @@ def test_ascii_numeric_sender_still_passes() -> None:
 @pytest.mark.parametrize("read_ahead", [-1, 0, True])
 async def test_bad_read_ahead_is_refused_not_a_hang(read_ahead: int) -> None:
     with pytest.raises(ValidationError, match="read_ahead"):
-        SMPPPool("127.0.0.1", 1, Credentials("acme", "secret"), read_ahead=read_ahead)
+        SMPPPool(
+            "127.0.0.1",
+            1,
+            Credentials("acme", "secret"),
+            options=SMPPOptions(read_ahead=read_ahead),
+        )
     async with SMSCSimulator() as sim:
         pool = SMPPPool(
             sim.smpp_host, sim.smpp_port, sim.smpp_credentials, limits=Limits(max_rate=None)

@@ -808,7 +808,7 @@ async def _bulk_job(
                 sender_name=sender,
             )
         return
-    from smscenter.config import Limits, Timeouts
+    from smscenter.config import Limits, SMPPOptions, Timeouts
     from smscenter.smpp.client.pool import SMPPPool
     from smscenter.smpp.constants import BindMode
 
@@ -830,7 +830,7 @@ async def _bulk_job(
         timeouts=Timeouts(pool=600),
         tls=settings.smpp_tls,
         system_type=system_type,
-        read_ahead=read_ahead,
+        options=SMPPOptions(read_ahead=read_ahead),
     ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
         progress.queued = lambda: pool.statistics().queued
@@ -990,7 +990,6 @@ async def _listen_smpp(
         host,
         port,
         credentials,
-        connections=1,
         mode=BindMode.RECEIVER,
         tls=settings.smpp_tls,
         system_type=system_type,

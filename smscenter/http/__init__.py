@@ -1,11 +1,15 @@
 """The provider's HTTP API: :class:`HTTPClient` and the records its endpoints return.
 
+``HTTPClient`` is also ``smscenter.HTTPClient``; the records (balance, prices, contacts,
+mailings, statistics, ...) are named only here.
+
 :mod:`smscenter.http._protocol` holds the sans-IO mapping (models to form fields, JSON to
 models); :mod:`smscenter.http.client` does the I/O over httpx.
 """
 
 from __future__ import annotations
 
+from smscenter import _exports
 from smscenter.http.client import HTTPClient as HTTPClient
 from smscenter.http.client import map_httpx_error as map_httpx_error
 from smscenter.http.records import BlacklistScope as BlacklistScope
@@ -33,13 +37,17 @@ from smscenter.http.records import ShortLink as ShortLink
 from smscenter.http.records import StatisticsRow as StatisticsRow
 from smscenter.http.records import SubClientType as SubClientType
 from smscenter.http.records import Template as Template
+from smscenter.models import Balance as Balance
+from smscenter.models import Cost as Cost
 
 __all__ = (
+    "Balance",
     "BlacklistScope",
     "CallToConfirm",
     "Contact",
     "ContactDetails",
     "ContactGroup",
+    "Cost",
     "DownloadStatus",
     "DownloadTask",
     "GroupMove",
@@ -63,3 +71,5 @@ __all__ = (
     "Template",
     "map_httpx_error",
 )
+
+_exports.publish(__name__, globals(), __all__)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 import httpx
 
 from smscenter import exceptions as exc
+from smscenter._provider import Transport
 from smscenter.models import MessageStatus, SendResult
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ class SendAttempts:
             cause=error,
             client_id=client_id,
             recipients=tuple(phones),
-            transport=exc.Transport.HTTP,
+            transport=Transport.HTTP,
         )
 
 
@@ -163,7 +164,7 @@ async def lookup(
             f"is unknown (client id {client_id})",
             client_id=client_id,
             recipients=tuple(phones),
-            transport=exc.Transport.HTTP,
+            transport=Transport.HTTP,
         )
     logger.info("http.send.lookup client_id=%s", client_id)
     pairs = [(str(client_id), p) for p in lookups[:LOOKUP_PHONES]]

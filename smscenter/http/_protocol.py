@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import attrs
 
+from smscenter._provider import COMMENT_SEPARATOR
 from smscenter.exceptions import (
     APIError,
     AuthenticationError,
@@ -51,7 +52,6 @@ from smscenter.http.records import (
     StatisticsRow,
 )
 from smscenter.models import (
-    COMMENT_SEPARATOR,
     Attachment,
     Balance,
     Cost,
@@ -70,10 +70,6 @@ from smscenter.models import (
     Translit,
     client_id_of,
 )
-
-#: The account's local time when nothing else is configured: Moscow (UTC+3, no DST since 2014).
-#: Dates the provider writes as text (``DD.MM.YYYY hh:mm:ss``) are in the account's zone.
-MOSCOW: Final[tzinfo] = timezone(timedelta(hours=3), "MSK")
 
 #: Sent with every request: JSON answers, UTF-8 in and out (the provider's default is cp1251).
 COMMON_PARAMS: Final[tuple[tuple[str, str], ...]] = (("fmt", "3"), ("charset", "utf-8"))

@@ -38,6 +38,7 @@ import attrs
 import httpx
 
 from smscenter import exceptions as exc
+from smscenter._provider import MOSCOW, Transport
 from smscenter._scrub import scrub_error
 from smscenter._version import __version__
 from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
@@ -215,7 +216,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
-        account_tz: tzinfo = proto.MOSCOW,
+        account_tz: tzinfo = MOSCOW,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a smscenter.Credentials")
@@ -409,7 +410,7 @@ class HTTPClient(AccountCalls, MailingCalls):
                     f"{attempts.attempts} attempt(s); it may have taken effect: check before "
                     "repeating it",
                     cause=error,
-                    transport=exc.Transport.HTTP,
+                    transport=Transport.HTTP,
                 ) from None
         else:
             data, _ = await self._call_with_attempts(request)
@@ -554,7 +555,7 @@ class HTTPClient(AccountCalls, MailingCalls):
                 cause=failure,
                 client_id=client_id,
                 recipients=tuple(phones),
-                transport=exc.Transport.HTTP,
+                transport=Transport.HTTP,
             ) from None
         if result is None:
             raise exc.DuplicateRequestError(

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import attrs
 
+from smscenter._provider import unknown_member
 from smscenter.exceptions import ValidationError
 
 __all__ = (
@@ -46,16 +47,6 @@ __all__ = (
     "SubClientType",
     "Template",
 )
-
-
-def _unknown_member(cls: type[enum.IntEnum], value: object) -> enum.IntEnum | None:
-    # Unknown wire values are kept, never fatal (same rule as smscenter.models).
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    member = int.__new__(cls, value)
-    member._name_ = f"UNKNOWN_{value}"
-    member._value_ = value
-    return member
 
 
 @attrs.frozen(kw_only=True)
@@ -189,8 +180,8 @@ class DownloadStatus(enum.IntEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> DownloadStatus | None:
-        member = _unknown_member(cls, value)
-        return member if isinstance(member, DownloadStatus) else None
+        member: DownloadStatus | None = unknown_member(cls, value)
+        return member
 
 
 @attrs.frozen(kw_only=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from smscenter._provider import unknown_member
+
 __all__ = (
     "DEFAULT_MAX_PDU_LENGTH",
     "HEADER_LENGTH",
@@ -39,21 +41,10 @@ INTERFACE_VERSION = 0x34
 DEFAULT_MAX_PDU_LENGTH = 0x10000 + 1024
 
 
-def _unknown(cls: type[Any], value: object) -> Any:
-    # A pseudo-member for an integer the enum has no name for: the raw value survives a
-    # decode/encode round trip and the session carries on.
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    member = int.__new__(cls, value)
-    member._name_ = f"UNKNOWN_{value}"
-    member._value_ = value
-    return member
-
-
 class _WireEnum(enum.IntEnum):
     @classmethod
     def _missing_(cls, value: object) -> Any:
-        return _unknown(cls, value)
+        return unknown_member(cls, value)
 
 
 class CommandId(_WireEnum):

@@ -7,7 +7,7 @@ goes to a :class:`~smscenter.smpp.reassembly.Reassembler` the caller owns.
 
 from __future__ import annotations
 
-from smscenter.exceptions import Transport
+from smscenter._provider import Transport
 from smscenter.models import IncomingMessage
 from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import DeliverSm

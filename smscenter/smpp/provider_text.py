@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import attrs
 
+from smscenter._provider import COMMENT_SEPARATOR
 from smscenter.exceptions import ValidationError
-from smscenter.models import COMMENT_SEPARATOR, Message, MessageKind, Translit
+from smscenter.models import Message, MessageKind, Translit
 
 __all__ = (
     "ProviderText",

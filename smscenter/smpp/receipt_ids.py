@@ -103,7 +103,7 @@ class ReceiptIdMatcher:
                 self._warn(
                     "ambiguous",
                     "smpp: the receipt id %r reads as several ids this pool sent (%s); read as %s. "
-                    "Set SMPPPool(receipt_ids=...) if receipts do not match their sends",
+                    "Set SMPPOptions(receipt_ids=...) if receipts do not match their sends",
                     text_id,
                     ", ".join(str(readings[s]) for s in matching),
                     leader.value,
@@ -115,7 +115,7 @@ class ReceiptIdMatcher:
                     "unmatched" if self._seen else "",
                     "smpp: the receipt id %r matches none of the ids this pool received in "
                     "submit_sm_resp (in any base); read as %s. If receipts do not match their "
-                    "sends, set SMPPPool(receipt_ids=...)",
+                    "sends, set SMPPOptions(receipt_ids=...)",
                     text_id,
                     leader.value,
                 )
@@ -144,7 +144,7 @@ class ReceiptIdMatcher:
             self._warn(
                 "conflict",
                 "smpp: receipts disagree about how their text writes message ids (%s); each "
-                "receipt is matched on its own. Set SMPPPool(receipt_ids=...) to decide",
+                "receipt is matched on its own. Set SMPPOptions(receipt_ids=...) to decide",
                 ", ".join(f"{s.value}: {n}" for s, n in votes.items() if n),
             )
         elif votes[style] >= DECIDE_AFTER:

@@ -18,7 +18,7 @@ an account set to another zone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -27,7 +27,8 @@ import attrs
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
 from smscenter._fastinit import fast_init, from_fields
-from smscenter.exceptions import Transport
+from smscenter._provider import MOSCOW as PROVIDER_TZ
+from smscenter._provider import Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
@@ -52,10 +53,6 @@ __all__ = (
     "render_receipt_text",
     "report_from_deliver_sm",
 )
-
-#: The provider's clock: Moscow, UTC+3 (smscentre.com/api/smpp gives no zone; the service runs on
-#: Moscow time).
-PROVIDER_TZ: tzinfo = timezone(timedelta(hours=3), "MSK")
 
 
 @fast_init

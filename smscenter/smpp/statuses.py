@@ -6,6 +6,7 @@ Pure: no I/O. The client uses it for every refused request (bind, submit_sm, que
 
 from __future__ import annotations
 
+from smscenter._provider import Transport
 from smscenter.exceptions import (
     APIError,
     AuthenticationError,
@@ -13,7 +14,6 @@ from smscenter.exceptions import (
     ParameterError,
     SMPPStatusError,
     ThrottledError,
-    Transport,
 )
 from smscenter.smpp.constants import CommandStatus
 

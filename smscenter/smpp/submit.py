@@ -22,12 +22,16 @@ from datetime import timedelta, tzinfo
 import attrs
 
 from smscenter._cache import BoundedCache
+from smscenter._provider import MOSCOW as PROVIDER_TZ
 from smscenter.exceptions import ValidationError
 from smscenter.models import Message, MessageKind, SendWindow
 from smscenter.smpp.constants import HEADER_LENGTH, NPI, TON
 from smscenter.smpp.pdu import SubmitSm
-from smscenter.smpp.provider_text import provider_text, refuse_unsupported, text_affixes
-from smscenter.smpp.receipts import PROVIDER_TZ
+from smscenter.smpp.provider_text import (
+    provider_text,
+    refuse_unsupported,
+    text_affixes,
+)
 from smscenter.smpp.text import (
     TextEncoding,
     choose_encoding,

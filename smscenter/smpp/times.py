@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from smscenter._provider import MOSCOW as PROVIDER_TZ
 from smscenter.exceptions import ValidationError
-from smscenter.smpp.receipts import PROVIDER_TZ
 
 __all__ = ("absolute_time", "relative_time")
 

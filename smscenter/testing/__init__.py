@@ -10,6 +10,8 @@ Needs the ``testing`` extra (starlette, uvicorn, python-multipart). A pytest fix
 
 from __future__ import annotations
 
+import warnings
+
 from smscenter.testing._hosted import simulator_in_task as simulator_in_task
 from smscenter.testing._http_app import RequestRecord as RequestRecord
 from smscenter.testing._http_app import RequestStats as RequestStats
@@ -20,12 +22,12 @@ from smscenter.testing._smpp_server import SMPPServer as SMPPServer
 from smscenter.testing._smpp_server import SMPPSessionInfo as SMPPSessionInfo
 from smscenter.testing._state import Account as Account
 from smscenter.testing._state import Behaviour as Behaviour
-from smscenter.testing._state import DownloadTask as DownloadTask
 from smscenter.testing._state import HlrResult as HlrResult
 from smscenter.testing._state import IncomingRecord as IncomingRecord
 from smscenter.testing._state import ManualClock as ManualClock
 from smscenter.testing._state import SendRequest as SendRequest
 from smscenter.testing._state import SentMessage as SentMessage
+from smscenter.testing._state import SimDownloadTask as SimDownloadTask
 from smscenter.testing._state import SimError as SimError
 from smscenter.testing._state import SimulatorState as SimulatorState
 from smscenter.testing._state import StatusChange as StatusChange
@@ -35,7 +37,6 @@ from smscenter.testing.simulator import SMSCSimulator as SMSCSimulator
 __all__ = (
     "Account",
     "Behaviour",
-    "DownloadTask",
     "HlrResult",
     "IncomingRecord",
     "ManualClock",
@@ -48,6 +49,7 @@ __all__ = (
     "SMSCSimulator",
     "SendRequest",
     "SentMessage",
+    "SimDownloadTask",
     "SimError",
     "SimulatorApp",
     "SimulatorState",
@@ -55,3 +57,20 @@ __all__ = (
     "count_parts",
     "simulator_in_task",
 )
+
+# The simulator's stored download task was called DownloadTask, the name of the HTTP client's
+# record (smscenter.http.DownloadTask); the old spelling still resolves, with a warning.
+_RENAMED = {"DownloadTask": "SimDownloadTask"}
+
+
+def __getattr__(name: str) -> object:
+    new = _RENAMED.get(name)
+    if new is None:
+        raise AttributeError(f"module 'smscenter.testing' has no attribute {name!r}")
+    warnings.warn(
+        f"smscenter.testing.{name} is now smscenter.testing.{new} "
+        f"(smscenter.http.{name} is the HTTP client's record)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return globals()[new]

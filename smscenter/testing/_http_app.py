@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
 from smscenter.testing import _state as st
 from smscenter.testing._http_base import _OK, _Answer, _limit, _Params, _split_phones
 from smscenter.testing._http_calls import (
@@ -425,7 +426,7 @@ def _binary_payload(params: _Params, hex_binary: bool) -> bytes | None:
     raw = params.raw.get("mes")
     if raw is None:
         return params.get("mes").encode("utf-8")  # a multipart or JSON body: already text
-    return raw.split(st.COMMENT_SEPARATOR.encode("ascii"))[0]
+    return raw.split(COMMENT_SEPARATOR.encode("ascii"))[0]
 
 
 def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> list[st.SendRequest]:
@@ -495,7 +496,7 @@ def _send_request(app: SimulatorApp, params: _Params, *, price_only: bool) -> li
     ]
 
 
-def _recipient_rows(rows: tuple[st.RecipientOutcome, ...]) -> list[dict[str, object]]:
+def _recipient_rows(rows: tuple[st.SimRecipientOutcome, ...]) -> list[dict[str, object]]:
     return [
         {
             "phone": r.phone,
@@ -522,7 +523,7 @@ def _handle_send(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         total = sum((p.cost for p in priced), Decimal(0))
         if cost_mode != 1 and total > account.balance + (account.credit or Decimal(0)):
             raise SimError(3, "not enough money", priced[0].id)
-    outcomes: list[st.SendOutcome] = []
+    outcomes: list[st.SimSendOutcome] = []
     shared_id: int | None = None
     for req in requests:
         if shared_id is not None and req.client_id is None:
@@ -712,7 +713,7 @@ def _parse_day(value: str, *, end: bool = False) -> float | None:
     if not value:
         return None
     try:
-        day = datetime.strptime(value.strip(), "%d.%m.%Y").replace(tzinfo=st.MOSCOW)
+        day = datetime.strptime(value.strip(), "%d.%m.%Y").replace(tzinfo=MOSCOW)
     except ValueError:
         raise SimError(1, "invalid date") from None
     return (day + timedelta(days=1)).timestamp() if end else day.timestamp()
@@ -910,7 +911,7 @@ def _handle_info(app: SimulatorApp, account: st.Account, params: _Params) -> _An
 
 def _current_cost(now: float, full: Decimal) -> Decimal:
     """The rent for the rest of the current month (the provider charges the remaining days)."""
-    today = datetime.fromtimestamp(now, st.MOSCOW)
+    today = datetime.fromtimestamp(now, MOSCOW)
     first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     days_in_month = (first_next - timedelta(days=1)).day
     remaining = days_in_month - today.day + 1
@@ -998,7 +999,7 @@ def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -
         ]
         return _Answer(rows)
     if params.flag("get_file"):
-        task: st.DownloadTask | None = None
+        task: st.SimDownloadTask | None = None
         if params.get("id"):
             task = account.downloads.get(params.int("id", 0))
         elif params.get("name"):
@@ -1015,7 +1016,7 @@ def _handle_downloads(app: SimulatorApp, account: st.Account, params: _Params) -
 # ---- jobs.php --------------------------------------------------------------------------
 
 
-def _job_row(job: st.Job) -> dict[str, object]:
+def _job_row(job: st.SimMailing) -> dict[str, object]:
     return {
         "id": job.id,
         "name": job.name,
@@ -1043,7 +1044,7 @@ def _handle_jobs(app: SimulatorApp, account: st.Account, params: _Params) -> _An
         outcomes = [state.send(account.login, r) for r in requests]
         cost = sum((o.cost for o in outcomes), Decimal(0))
         state.remember(account.login, dup_key)
-        job = st.Job(
+        job = st.SimMailing(
             id=state.next_misc_id(),
             name=name,
             message_id=None if price_only else outcomes[0].id,

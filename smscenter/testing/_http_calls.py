@@ -218,12 +218,12 @@ def _groups_of(raw: str) -> set[int]:
     return out
 
 
-def _contact_by_phone(account: st.Account, phone: str) -> st.Contact | None:
+def _contact_by_phone(account: st.Account, phone: str) -> st.SimContact | None:
     norm = st.normalize_phone(phone) or phone
     return next((c for c in account.contacts.values() if c.phone == norm), None)
 
 
-def _keep_contact_fields(contact: st.Contact, params: _Params) -> None:
+def _keep_contact_fields(contact: st.SimContact, params: _Params) -> None:
     birthday = params.get("bd").strip()
     if birthday:
         try:
@@ -236,7 +236,7 @@ def _keep_contact_fields(contact: st.Contact, params: _Params) -> None:
     contact.fields.update({k: params.get(k) for k in _CONTACT_FIELDS if params.has(k)})
 
 
-def _contact_row(contact: st.Contact) -> dict[str, object]:
+def _contact_row(contact: st.SimContact) -> dict[str, object]:
     row: dict[str, object] = {
         "id": contact.id,
         "phone": contact.phone,
@@ -258,7 +258,7 @@ def handle_phones(app: SimulatorApp, account: st.Account, params: _Params) -> _A
             raise SimError(1, "invalid phone")
         contact = _contact_by_phone(account, phone)
         if contact is None:
-            contact = st.Contact(id=state.next_misc_id(), phone=phone)
+            contact = st.SimContact(id=state.next_misc_id(), phone=phone)
             account.contacts[contact.id] = contact
         contact.name = params.get("name", contact.name)
         contact.comment = params.get("cmt", contact.comment)

@@ -39,6 +39,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from anyio.streams.tls import TLSListener
 
+from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
 from smscenter.models import DeliveryError, DeliveryReport, MessageKind, MessageStatus
 from smscenter.smpp.connection import Role, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandId, CommandStatus, Tag
@@ -53,7 +54,7 @@ from smscenter.smpp.events import (
 )
 from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm
 from smscenter.smpp.provider_text import parse_provider_text
-from smscenter.smpp.receipts import PROVIDER_TZ, render_receipt_text
+from smscenter.smpp.receipts import render_receipt_text
 from smscenter.smpp.system_type import SystemType
 from smscenter.smpp.text import (
     choose_encoding,
@@ -938,7 +939,7 @@ class SMPPServer:
                 if extra is not None and line is not None:
                     body += line + extra
                 if parsed.comment is not None:
-                    body += st.COMMENT_SEPARATOR + parsed.comment
+                    body += COMMENT_SEPARATOR + parsed.comment
         source = pdu.source_addr
         destination = pdu.destination_addr
         request = SendRequest(
@@ -983,7 +984,7 @@ class SMPPServer:
         status = MessageStatus.from_code(message.status)
         final_date = ""
         if message.is_final:
-            final_date = absolute_time(datetime.fromtimestamp(message.changed_at, PROVIDER_TZ))
+            final_date = absolute_time(datetime.fromtimestamp(message.changed_at, MOSCOW))
         session.conn.respond(
             pdu,
             message_id=pdu.message_id,
@@ -1037,8 +1038,8 @@ class SMPPServer:
                 message_id=str(message.id),
                 status=status,
                 error=DeliveryError(err),
-                submitted_at=datetime.fromtimestamp(message.submitted_at, PROVIDER_TZ),
-                changed_at=datetime.fromtimestamp(at, PROVIDER_TZ),
+                submitted_at=datetime.fromtimestamp(message.submitted_at, MOSCOW),
+                changed_at=datetime.fromtimestamp(at, MOSCOW),
                 parts=parts,
                 delivered_parts=parts if status.is_delivered else 0,
             )
@@ -1078,7 +1079,7 @@ class SMPPServer:
         now = self.state.now()
         second = int(now)
         if self._stamp[0] != second:
-            date = datetime.fromtimestamp(second, PROVIDER_TZ).strftime("%y%m%d%H%M")
+            date = datetime.fromtimestamp(second, MOSCOW).strftime("%y%m%d%H%M")
             self._stamp = (second, date)
         date = self._stamp[1]
         mid = str(message_id)

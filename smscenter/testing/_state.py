@@ -26,19 +26,20 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
+
 if TYPE_CHECKING:
     from smscenter.testing._smpp_server import SMPPBehaviour
 
 __all__ = (
-    "MOSCOW",
     "Account",
     "Behaviour",
     "Clock",
-    "Contact",
-    "DownloadTask",
+    "SimContact",
+    "SimDownloadTask",
     "HlrResult",
     "IncomingRecord",
-    "Job",
+    "SimMailing",
     "ManualClock",
     "ReceivePhone",
     "SentMessage",
@@ -48,9 +49,6 @@ __all__ = (
     "count_parts",
     "format_money",
 )
-
-#: The provider shows dates in the account's time zone; the simulated accounts use Moscow time.
-MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 Clock = Callable[[], float]
 
@@ -336,7 +334,7 @@ class ReceivePhone:
 
 
 @attrs.define(kw_only=True)
-class DownloadTask:
+class SimDownloadTask:
     """A deferred export task (downloads.php). ``content`` is the CSV file once done."""
 
     id: int
@@ -349,7 +347,7 @@ class DownloadTask:
 
 
 @attrs.define(kw_only=True)
-class Contact:
+class SimContact:
     """A phone book entry (phones.php)."""
 
     id: int
@@ -362,7 +360,7 @@ class Contact:
 
 
 @attrs.define(kw_only=True)
-class Job:
+class SimMailing:
     """A mailing (jobs.php)."""
 
     id: int
@@ -391,11 +389,11 @@ class Account:
     debit: Decimal = Decimal(0)
     senders: dict[int, str] = attrs.field(factory=dict)
     sender_codes: dict[str, str] = attrs.field(factory=dict)
-    contacts: dict[int, Contact] = attrs.field(factory=dict)
+    contacts: dict[int, SimContact] = attrs.field(factory=dict)
     groups: dict[int, str] = attrs.field(factory=dict)
     blacklist: set[str] = attrs.field(factory=set)
-    downloads: dict[int, DownloadTask] = attrs.field(factory=dict)
-    jobs: dict[int, Job] = attrs.field(factory=dict)
+    downloads: dict[int, SimDownloadTask] = attrs.field(factory=dict)
+    jobs: dict[int, SimMailing] = attrs.field(factory=dict)
     mega_accounts: list[dict[str, object]] = attrs.field(factory=list)
     #: senders.php comment and registration fields per sender id.
     sender_info: dict[int, dict[str, str]] = attrs.field(factory=dict)
@@ -428,7 +426,6 @@ _GSM_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 _GSM_EXT = frozenset("^{}\\[~]|€\f")
-COMMENT_SEPARATOR = "\n~~~\n"
 
 
 def split_comment(text: str) -> tuple[str, str | None]:
@@ -559,7 +556,7 @@ class SendRequest:
 
 
 @attrs.frozen(kw_only=True)
-class RecipientOutcome:
+class SimRecipientOutcome:
     """Per-recipient result of a send (``op=1``)."""
 
     phone: str
@@ -570,14 +567,14 @@ class RecipientOutcome:
 
 
 @attrs.frozen(kw_only=True)
-class SendOutcome:
+class SimSendOutcome:
     """What a send produced: the id, parts billed, total cost, new balance and per-phone rows."""
 
     id: int
     parts: int
     cost: Decimal
     balance: Decimal
-    recipients: tuple[RecipientOutcome, ...]
+    recipients: tuple[SimRecipientOutcome, ...]
     messages: tuple[SentMessage, ...]
 
 
@@ -756,7 +753,7 @@ class SimulatorState:
         """The price of one part (one message for non-SMS kinds) of a message type."""
         return self.behaviour.prices.get(type_, self.behaviour.prices[TYPE_SMS])
 
-    def send(self, login: str, request: SendRequest) -> SendOutcome:
+    def send(self, login: str, request: SendRequest) -> SimSendOutcome:
         """Accept (or refuse) a send: bill it, store one :class:`SentMessage` per recipient.
 
         :raises SimError: 1 bad parameters, 3 no funds (with id), 6 forbidden (with id),
@@ -824,18 +821,18 @@ class SimulatorState:
         per_recipient = unit * parts
         total = per_recipient * len(valid)
         rows = [
-            RecipientOutcome(
+            SimRecipientOutcome(
                 phone=p, cost=per_recipient, status=ST_QUEUED, err=0, mccmnc=self._mccmnc(p)
             )
             for p in valid
         ] + [
-            RecipientOutcome(phone=p, cost=Decimal(0), status=22, err=249, mccmnc="")
+            SimRecipientOutcome(phone=p, cost=Decimal(0), status=22, err=249, mccmnc="")
             for p in invalid
         ]
         if request.price_only:
             if request.fingerprint is not None:
                 self.remember(login, dup_key)
-            return SendOutcome(
+            return SimSendOutcome(
                 id=message_id,
                 parts=parts * len(valid),
                 cost=total,
@@ -897,7 +894,7 @@ class SimulatorState:
             self._client_ids[(login, request.client_id)] = message_id
         if request.fingerprint is not None:
             self.remember(login, dup_key)
-        return SendOutcome(
+        return SimSendOutcome(
             id=message_id,
             parts=parts * len(valid),
             cost=total,
@@ -1083,7 +1080,7 @@ class SimulatorState:
 
     def add_download_task(
         self, login: str, name: str, *, status: int = 2, content: bytes | None = None
-    ) -> DownloadTask:
+    ) -> SimDownloadTask:
         """Add a deferred export task; a finished one without content gets a CSV of the
         account's sent messages."""
         account = self.accounts[login]
@@ -1098,7 +1095,7 @@ class SimulatorState:
                     f"{format_date(m.submitted_at)};{text}"
                 )
             content = ("\r\n".join(lines) + "\r\n").encode()
-        task = DownloadTask(
+        task = SimDownloadTask(
             id=task_id,
             name=name,
             status=status,

@@ -32,11 +32,11 @@ from smscenter.testing._state import (
     Account,
     Behaviour,
     Clock,
-    DownloadTask,
     HlrResult,
     IncomingRecord,
     ManualClock,
     SentMessage,
+    SimDownloadTask,
     SimulatorState,
     normalize_phone,
 )
@@ -439,7 +439,7 @@ class SMSCSimulator:
         status: int = 2,
         content: bytes | None = None,
         login: str | None = None,
-    ) -> DownloadTask:
+    ) -> SimDownloadTask:
         """Add a deferred export task (downloads.php); finished ones hold a CSV of the sent
         messages unless ``content`` is given."""
         return self.state.add_download_task(

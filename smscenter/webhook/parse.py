@@ -35,7 +35,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal, TypeAlias
 
@@ -43,7 +43,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
-from smscenter.exceptions import MalformedCallback, SignatureMismatch, Transport, ValidationError
+from smscenter._provider import MOSCOW as MOSCOW
+from smscenter._provider import Transport
+from smscenter.exceptions import MalformedCallback, SignatureMismatch, ValidationError
 from smscenter.models import (
     CallConfirmation,
     CallInfo,
@@ -90,8 +92,6 @@ ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5", "crc32")
 DEFAULT_ALGORITHMS: Final[tuple[SignatureAlgorithm, ...]] = ("sha1", "md5")
 #: The provider's charset when the handler URL names none (smscentre.com/api/http).
 DEFAULT_CHARSET: Final = "windows-1251"
-#: The provider's home time zone (UTC+3, no DST since 2014): the account default for ``time``.
-MOSCOW: Final = timezone(timedelta(hours=3), "MSK")
 
 # smscentre.com/api/http: the secret may use Latin letters, digits, '-' and '_'.
 _SECRET_RE = re.compile(r"[A-Za-z0-9_\-]+")
@@ -720,7 +720,7 @@ def parse_callback(
     validated, so a forged request fails with :class:`SignatureMismatch` whatever else is wrong with
     it.
 
-    Every event carries :attr:`~smscenter.exceptions.Transport.WEBHOOK` and an ``event_key``:
+    Every event carries :attr:`~smscenter.Transport.WEBHOOK` and an ``event_key``:
     the provider re-sends a callback (every 4 minutes, up to 50 times) until the handler answers
     200 or 404, so drop events whose key you have already processed (see
     :class:`smscenter.webhook.RecentEvents`).

@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks import _breakdown, _peers, bench_smpp
 from benchmarks._responder import Responder
+from smscenter.config import Limits, SMPPOptions
 from smscenter.smpp.pdu import BindTransceiver, DeliverSm, SubmitSm, SubmitSmResp, decode_pdu
 from smscenter.smpp.receipts import report_from_deliver_sm
 
@@ -203,9 +204,8 @@ async def test_receipts_refused_for_now_are_redelivered_and_none_is_lost() -> No
             responder.host,
             responder.port,
             Credentials(login="bench", password="pw"),
-            window=100,
-            report_buffer=5,
-            limits=Limits(max_rate=None),
+            limits=Limits(max_rate=None, window=100),
+            options=SMPPOptions(report_buffer=5),
         )
         seen: list[str] = []
         async with pool:
@@ -228,5 +228,13 @@ def test_the_default_report_buffer_holds_a_window_of_receipts() -> None:
 
     creds = Credentials(login="bench", password="pw")
     assert SMPPPool("127.0.0.1", 1, creds)._reports.capacity == 1000
-    assert SMPPPool("127.0.0.1", 1, creds, window=1000, connections=2)._reports.capacity == 4000
-    assert SMPPPool("127.0.0.1", 1, creds, window=1000, report_buffer=7)._reports.capacity == 7
+    assert (
+        SMPPPool("127.0.0.1", 1, creds, limits=Limits(connections=2, window=1000))._reports.capacity
+        == 4000
+    )
+    assert (
+        SMPPPool(
+            "127.0.0.1", 1, creds, limits=Limits(window=1000), options=SMPPOptions(report_buffer=7)
+        )._reports.capacity
+        == 7
+    )

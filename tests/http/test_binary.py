@@ -9,8 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from smscenter import HTTPClient, Message, MessageKind, MessageType
+from smscenter import HTTPClient, Message, MessageKind
 from smscenter.http import _protocol as proto
+from smscenter.models import MessageType
 from smscenter.testing.simulator import SMSCSimulator
 
 PHONE = "79991234567"

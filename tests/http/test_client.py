@@ -20,11 +20,11 @@ from smscenter import (
     Message,
     MessageKind,
     MessageStatus,
-    MessageType,
     SendOptions,
     SendWindow,
     Timeouts,
 )
+from smscenter.models import MessageType
 from smscenter.testing.simulator import SMSCSimulator
 
 from .conftest import FAST_RETRY

@@ -11,7 +11,6 @@ import pytest
 
 from smscenter import (
     BlacklistedError,
-    DownloadStatus,
     DuplicateRequestError,
     HTTPClient,
     InsufficientFundsError,
@@ -23,6 +22,7 @@ from smscenter import (
     ParameterError,
     VerificationCodeError,
 )
+from smscenter.http import DownloadStatus
 from smscenter.testing.simulator import SMSCSimulator
 
 PHONE = "79991234567"

@@ -23,7 +23,6 @@ from smscenter import (
     MessageForbiddenError,
     MessageKind,
     MessageStatus,
-    MessageType,
     NotFoundError,
     OperationFailedError,
     ParameterError,
@@ -34,10 +33,12 @@ from smscenter import (
     UndeliverableError,
     VerificationCodeError,
 )
+from smscenter._provider import MOSCOW
 from smscenter.http import DownloadStatus
 from smscenter.http import _protocol as proto
+from smscenter.models import MessageType
 
-MSK = proto.MOSCOW
+MSK = MOSCOW
 
 
 def params(request: proto.Request) -> dict[str, str]:

@@ -17,9 +17,9 @@ from smscenter import (
     Credentials,
     Message,
     SMPPPool,
-    SMPPSession,
     Timeouts,
 )
+from smscenter.smpp import SMPPSession
 from smscenter.smpp.client._stream import Link
 from smscenter.smpp.client.pool import PoolState
 from smscenter.smpp.connection import SMSC, SMPPConnection

@@ -123,9 +123,7 @@ def _pool(smsc: _SMSC, connections: int = 1) -> SMPPPool:
         "127.0.0.1",
         smsc.port,
         Credentials(login="interop", password="secret"),
-        connections=connections,
-        window=50,
-        limits=Limits(max_rate=None),
+        limits=Limits(connections=connections, window=50, max_rate=None),
     )
 
 

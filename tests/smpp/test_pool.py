@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import anyio
 import anyio.lowlevel
+import attrs
 import pytest
 from _fake_smsc import FakeSMSC, SubmitSm, receipt
 
@@ -22,6 +23,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.smpp import SendOutcome, SMPPStatistics
 from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.constants import CommandStatus
@@ -62,7 +64,7 @@ async def test_public_names() -> None:
 
 
 async def test_mcon_set_for_several_binds(smsc: FakeSMSC) -> None:
-    async with pool(smsc, connections=3, system_type="ISO") as p:
+    async with pool(smsc, system_type="ISO", limits=Limits(max_rate=None, connections=3)) as p:
         await until(lambda: p.statistics().binds_up == 3)
         assert p.system_type.connections == 3
     assert sorted(b[2] for b in smsc.binds) == ["MCON3,ISO"] * 3
@@ -78,7 +80,7 @@ async def test_least_loaded_dispatch(smsc: FakeSMSC) -> None:
     smsc.hold = True
     seen: dict[int, int] = {}
     smsc.on_submit = lambda peer, pdu: seen.__setitem__(id(peer), seen.get(id(peer), 0) + 1)
-    async with pool(smsc, connections=2, window=5) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, connections=2, window=5)) as p:
         await until(lambda: p.statistics().binds_up == 2)
         async with anyio.create_task_group() as tg:
             for i in range(10):
@@ -96,7 +98,7 @@ async def test_least_loaded_dispatch(smsc: FakeSMSC) -> None:
 async def test_long_message_parts_stay_on_one_bind_back_to_back(smsc: FakeSMSC) -> None:
     order: list[tuple[int, bytes]] = []
     smsc.on_submit = lambda peer, pdu: order.append((id(peer), pdu.short_message[:6]))
-    async with pool(smsc, connections=2, window=10) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, connections=2, window=10)) as p:
         await until(lambda: p.statistics().binds_up == 2)
         async with anyio.create_task_group() as tg:
             for i in range(6):
@@ -143,7 +145,7 @@ async def test_send_many_is_lazy(smsc: FakeSMSC) -> None:
     smsc.hold = True
     consumed = [0]
     got: list[SendOutcome] = []
-    async with pool(smsc, window=5) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, window=5)) as p:
         async with anyio.create_task_group() as tg:
 
             async def consume() -> None:
@@ -168,7 +170,7 @@ async def test_send_many_async_iterable(smsc: FakeSMSC) -> None:
             await anyio.lowlevel.checkpoint()
             yield message
 
-    async with pool(smsc, window=7) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, window=7)) as p:
         outcomes = [o async for o in p.send_many(source())]
     assert len(outcomes) == 50 and all(o.ok for o in outcomes)
 
@@ -183,14 +185,14 @@ async def test_a_slow_async_source_is_not_held_back(smsc: FakeSMSC) -> None:
                     await until(lambda n=n: len(smsc.submits) >= n)  # type: ignore[misc]
             yield message
 
-    async with pool(smsc, window=50) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, window=50)) as p:
         outcomes = [o async for o in p.send_many(source())]
     assert sorted(o.index for o in outcomes) == [0, 1, 2, 3, 4] and all(o.ok for o in outcomes)
 
 
 async def test_leaving_send_many_early_withdraws_the_rest(smsc: FakeSMSC) -> None:
     smsc.hold = True
-    async with pool(smsc, window=2) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, window=2)) as p:
         async with anyio.create_task_group() as tg:
 
             async def answer_soon() -> None:
@@ -211,7 +213,11 @@ async def test_leaving_send_many_early_withdraws_the_rest(smsc: FakeSMSC) -> Non
 async def test_statistics_and_repr(smsc: FakeSMSC) -> None:
     smsc.throttle = lambda n: n == 0
     smsc.reject = lambda pdu: 0x45 if pdu.destination_addr.endswith("9") else 0
-    async with pool(smsc, connections=2, window=8, throttle_pause=0.01) as p:
+    async with pool(
+        smsc,
+        limits=Limits(max_rate=None, connections=2, window=8),
+        options=SMPPOptions(throttle_pause=0.01),
+    ) as p:
         await until(lambda: p.statistics().binds_up == 2)
         outcomes = [o async for o in p.send_many(messages(10))]
         stats = p.statistics()
@@ -233,7 +239,7 @@ async def test_statistics_and_repr(smsc: FakeSMSC) -> None:
 
 
 async def test_merged_reports_from_every_bind(smsc: FakeSMSC) -> None:
-    async with pool(smsc, connections=2) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, connections=2)) as p:
         await until(lambda: p.statistics().binds_up == 2)
         for i, peer in enumerate(smsc.live_peers):
             await peer.deliver(receipt(f"{i}"))
@@ -266,7 +272,7 @@ async def test_reports_stream_ends_when_the_pool_closes(smsc: FakeSMSC) -> None:
 async def test_wrong_password_fails_entering_at_once(smsc: FakeSMSC) -> None:
     smsc.refuse = CommandStatus.ESME_RINVPASWD
     with anyio.fail_after(2), pytest.raises(AuthenticationError):
-        async with pool(smsc, connections=2):
+        async with pool(smsc, limits=Limits(max_rate=None, connections=2)):
             pass
     assert smsc.bind_attempts == 2
 
@@ -364,7 +370,7 @@ async def _drop_with_five_in_flight(smsc: FakeSMSC, p: SMPPPool) -> list[SendOut
 
 
 async def test_drop_with_messages_in_flight_reports_unknown_outcome(smsc: FakeSMSC) -> None:
-    async with pool(smsc, window=5) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, window=5)) as p:
         outcomes = await _drop_with_five_in_flight(smsc, p)
         assert len(outcomes) == 20
         unknown = [o for o in outcomes if isinstance(o.error, UnknownOutcomeError)]
@@ -374,7 +380,9 @@ async def test_drop_with_messages_in_flight_reports_unknown_outcome(smsc: FakeSM
 
 
 async def test_resend_unknown_is_an_explicit_option(smsc: FakeSMSC) -> None:
-    async with pool(smsc, window=5, resend_unknown=True) as p:
+    async with pool(
+        smsc, limits=Limits(max_rate=None, window=5), options=SMPPOptions(resend_unknown=True)
+    ) as p:
         outcomes = await _drop_with_five_in_flight(smsc, p)
     assert len(outcomes) == 20 and all(o.ok for o in outcomes)
     assert len(smsc.submits) == 25  # the five unanswered ones went out twice
@@ -389,7 +397,7 @@ async def test_every_message_ends_when_binds_keep_dropping(smsc: FakeSMSC) -> No
             smsc.drop_after = smsc.submit_count + 150
 
     smsc.on_submit = drop_again
-    async with pool(smsc, connections=2, window=50) as p:
+    async with pool(smsc, limits=Limits(max_rate=None, connections=2, window=50)) as p:
         outcomes = [o async for o in p.send_many(messages(total))]
         stats = p.statistics()
     assert sorted(o.index for o in outcomes) == list(range(total))
@@ -401,7 +409,11 @@ async def test_every_message_ends_when_binds_keep_dropping(smsc: FakeSMSC) -> No
 
 async def test_throttling_half_of_all_submits_loses_nothing(smsc: FakeSMSC) -> None:
     smsc.throttle = lambda n: n % 2 == 1
-    async with pool(smsc, connections=2, window=20, throttle_pause=0.002) as p:
+    async with pool(
+        smsc,
+        limits=Limits(max_rate=None, connections=2, window=20),
+        options=SMPPOptions(throttle_pause=0.002),
+    ) as p:
         outcomes = [o async for o in p.send_many(messages(300))]
         stats = p.statistics()
     assert len(outcomes) == 300 and all(o.ok for o in outcomes)
@@ -410,7 +422,7 @@ async def test_throttling_half_of_all_submits_loses_nothing(smsc: FakeSMSC) -> N
 
 
 async def test_rate_limit_is_shared_by_all_binds(smsc: FakeSMSC) -> None:
-    async with pool(smsc, connections=3, limits=Limits(max_rate=100)) as p:
+    async with pool(smsc, limits=Limits(max_rate=100, connections=3)) as p:
         await until(lambda: p.statistics().binds_up == 3)
         start = anyio.current_time()
         outcomes = [o async for o in p.send_many(messages(60))]
@@ -457,7 +469,10 @@ async def test_unbound_by_the_smsc_comes_back_only_after_the_refusal_pause(smsc:
 
 async def test_cancelled_send_leaves_nothing_queued(smsc: FakeSMSC) -> None:
     smsc.hold = True
-    async with pool(smsc, window=1) as p, anyio.create_task_group() as tg:
+    async with (
+        pool(smsc, limits=Limits(max_rate=None, window=1)) as p,
+        anyio.create_task_group() as tg,
+    ):
         tg.start_soon(p.send, Message(to="+79991234567", text="first"))
         await until(lambda: len(smsc.submits) == 1)
         with anyio.move_on_after(0.05):
@@ -481,7 +496,11 @@ async def test_pool_over_tls() -> None:
     ca.configure_trust(client_ctx)
     async with FakeSMSC(tls=server_ctx) as server:
         async with SMPPPool(
-            "127.0.0.1", server.port, CREDS, tls=client_ctx, connections=2, limits=NO_RATE
+            "127.0.0.1",
+            server.port,
+            CREDS,
+            tls=client_ctx,
+            limits=attrs.evolve(NO_RATE, connections=2),
         ) as p:
             await until(lambda: p.statistics().binds_up == 2)
             outcomes = [o async for o in p.send_many(messages(20))]

@@ -26,9 +26,8 @@ async def test_close_inside_a_cancelled_scope_is_prompt(sim: SMSCSimulator) -> N
             sim.smpp_host,
             sim.smpp_port,
             sim.smpp_credentials,
-            connections=2,
-            limits=Limits(max_rate=None),
             timeouts=Timeouts(10, unbind=8),
+            limits=Limits(max_rate=None, connections=2),
         ) as pool:
             result = await pool.send(Message(to="+79991234567", text="before the deadline"))
             await anyio.sleep(30)  # the deadline cancels this

@@ -19,6 +19,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.testing import SMSCSimulator
 
@@ -58,11 +59,9 @@ async def test_every_bind_dropped_in_the_middle_of_20000(sim: SMSCSimulator) -> 
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=2,
-        window=200,
-        limits=Limits(max_rate=None),
         reconnect=FAST,
         timeouts=Timeouts(10),
+        limits=Limits(max_rate=None, connections=2, window=200),
     ) as pool:
         outcomes = [o async for o in pool.send_many(messages(TOTAL))]
         stats = pool.statistics()
@@ -84,12 +83,10 @@ async def test_half_of_all_submits_throttled(sim: SMSCSimulator) -> None:
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        window=200,
-        limits=Limits(max_rate=None),
         reconnect=FAST,
-        throttle_pause=0.001,
-        throttle_retries=50,
         timeouts=Timeouts(30),
+        limits=Limits(max_rate=None, window=200),
+        options=SMPPOptions(throttle_pause=0.001, throttle_retries=50),
     ) as pool:
         outcomes = [o async for o in pool.send_many(messages(TOTAL))]
         stats = pool.statistics()

@@ -14,6 +14,7 @@ import pytest
 from _quirky_ids_smsc import STYLES, QuirkyIdSMSC
 
 from smscenter import Credentials, DeliveryReport, Limits, Message, Timeouts
+from smscenter.config import SMPPOptions
 from smscenter.ids import ReceiptIdStyle, canonical_message_id
 from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 
@@ -142,7 +143,7 @@ async def test_other_base_with_the_explicit_option(
     smsc: QuirkyIdSMSC, resp: str, text: str, style: ReceiptIdStyle
 ) -> None:
     smsc.resp, smsc.tlv, smsc.text = STYLES[resp], None, STYLES[text]
-    async with pool(smsc, receipt_ids=style.value) as p:
+    async with pool(smsc, options=SMPPOptions(receipt_ids=style.value)) as p:
         assert p.receipt_id_style is style
         sent, reports = await send_and_collect(p)
     assert_all_match(sent, reports)
@@ -198,4 +199,4 @@ async def test_an_unmatchable_receipt_is_not_silent(
 
 async def test_the_option_is_checked(smsc: QuirkyIdSMSC) -> None:
     with pytest.raises(ValueError, match="ReceiptIdStyle"):
-        pool(smsc, receipt_ids="octal")
+        pool(smsc, options=SMPPOptions(receipt_ids="octal"))

@@ -13,6 +13,7 @@ import pytest
 from _edges_smsc import EdgeSMSC, LateSMSC
 
 from smscenter import Credentials, Limits, Message, Timeouts, UnknownOutcomeError
+from smscenter.config import SMPPOptions
 from smscenter.smpp.client.overdue import LateAnswer
 from smscenter.smpp.client.pool import ReconnectPolicy, SMPPPool
 from smscenter.smpp.client.results import SendOutcome
@@ -75,11 +76,7 @@ async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
         smsc.silent_after = (0, 30)
         timeouts = Timeouts(5, response=0.2, enquire_link=5)
         async with pool(
-            smsc.port,
-            connections=2,
-            window=window,
-            timeouts=timeouts,
-            limits=Limits(max_rate=800),
+            smsc.port, timeouts=timeouts, limits=Limits(max_rate=800, connections=2, window=window)
         ) as p:
             await until(lambda: p.statistics().binds_up == 2)
             outcomes = [o async for o in p.send_many(messages(500))]
@@ -101,7 +98,9 @@ async def test_late_answer_is_reported_with_its_message_id(
     answers: list[LateAnswer] = []
     async with LateSMSC(delay=0.3) as smsc:
         timeouts = Timeouts(5, response=0.1, enquire_link=5)
-        async with pool(smsc.port, timeouts=timeouts, on_late_answer=answers.append) as p:
+        async with pool(
+            smsc.port, timeouts=timeouts, options=SMPPOptions(on_late_answer=answers.append)
+        ) as p:
             outcomes: list[SendOutcome] = []
             with caplog.at_level(logging.WARNING, logger="smscenter.smpp.client.session"):
                 outcomes = [o async for o in p.send_many(messages(3))]
@@ -132,7 +131,9 @@ async def test_a_failing_late_answer_handler_is_logged_not_raised(
 
     async with LateSMSC(delay=0.2) as smsc:
         timeouts = Timeouts(5, response=0.05, enquire_link=5)
-        async with pool(smsc.port, timeouts=timeouts, on_late_answer=boom) as p:
+        async with pool(
+            smsc.port, timeouts=timeouts, options=SMPPOptions(on_late_answer=boom)
+        ) as p:
             with pytest.raises(UnknownOutcomeError):
                 await p.send(Message(to="+79991234567", text="x"))
             await until(lambda: p.statistics().late_accepted == 1)

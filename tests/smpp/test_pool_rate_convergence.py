@@ -40,10 +40,8 @@ async def test_pool_settles_near_the_accounts_limit(max_rate: float | None) -> N
             sim.smpp_port,
             sim.smpp_credentials,
             mode=BindMode.TRANSMITTER,
-            connections=2,
-            window=200,
-            limits=Limits(max_rate=max_rate),
             timeouts=Timeouts(10, pool=600),
+            limits=Limits(max_rate=max_rate, connections=2, window=200),
         ) as pool:
             start = anyio.current_time()
             with anyio.move_on_after(RUN):

@@ -18,12 +18,13 @@ from smscenter import (
     ReconcilePolicy,
     SendOutcome,
     SMPPPool,
-    SMPPSession,
     SMPPStatusError,
     Timeouts,
     TransportError,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
+from smscenter.smpp import SMPPSession
 from smscenter.smpp.client._jobs import Job
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.smpp.client.reconcile import settle_refusal, take_back
@@ -57,12 +58,10 @@ async def drill(sim: SMSCSimulator, resend_unknown: bool | ReconcilePolicy) -> l
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=2,
-        window=100,
-        limits=Limits(max_rate=None),
         reconnect=FAST,
         timeouts=Timeouts(10),
-        resend_unknown=resend_unknown,
+        limits=Limits(max_rate=None, connections=2, window=100),
+        options=SMPPOptions(resend_unknown=resend_unknown),
     ) as pool:
         outcomes = [o async for o in pool.send_many(messages(TOTAL))]
         assert pool.statistics().unknown == sum(
@@ -137,11 +136,10 @@ async def test_no_resend_once_the_window_is_over(sim: SMSCSimulator) -> None:
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        window=10,
         reconnect=FAST,
         timeouts=Timeouts(10),
-        resend_unknown=policy,
+        limits=Limits(connections=1, window=10),
+        options=SMPPOptions(resend_unknown=policy),
     ) as pool:
         sim.behaviour.smpp.refuse_binds_for(1.5)
         start = anyio.current_time()
@@ -162,7 +160,10 @@ async def test_a_first_send_refused_as_duplicate_stays_an_error(sim: SMSCSimulat
     # sent twice by the caller within the window is refused as before.
     sim.behaviour.smpp.drop_after_pdus = None
     async with SMPPPool(
-        sim.smpp_host, sim.smpp_port, sim.smpp_credentials, resend_unknown=POLICY
+        sim.smpp_host,
+        sim.smpp_port,
+        sim.smpp_credentials,
+        options=SMPPOptions(resend_unknown=POLICY),
     ) as pool:
         message = Message(to="+79990000001", text="twice")
         await pool.send(message)

@@ -22,6 +22,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.smpp.client.results import SendOutcome
 from smscenter.smpp.connection import State
@@ -46,10 +47,9 @@ async def test_a_few_throttled_sends_pause_rather_than_burn_their_retries(
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        limits=Limits(max_rate=None),
         timeouts=Timeouts(10),
-        throttle_pause=0.1,
+        limits=Limits(max_rate=None, connections=1),
+        options=SMPPOptions(throttle_pause=0.1),
     ) as pool:
         results: dict[int, SendResult | BaseException] = {}
 
@@ -84,11 +84,10 @@ async def test_resends_given_up_in_the_queue_count_as_unknown(sim: SMSCSimulator
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        window=10,
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(10),
-        resend_unknown=policy,
+        limits=Limits(connections=1, window=10),
+        options=SMPPOptions(resend_unknown=policy),
     ) as pool:
         sim.behaviour.smpp.refuse_binds_for(1.5)
         with anyio.fail_after(10):
@@ -122,12 +121,11 @@ async def test_a_throttled_resend_is_not_written_after_the_window(sim: SMSCSimul
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        limits=Limits(max_rate=None),
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(10),
-        resend_unknown=policy,
-        throttle_pause=0.4,  # resends at ~0.2 s and ~0.6 s, then 0.8 s later: past the window
+        limits=Limits(max_rate=None, connections=1),
+        # Throttle pauses: resends at ~0.2 s and ~0.6 s, then 0.8 s later: past the window.
+        options=SMPPOptions(throttle_pause=0.4, resend_unknown=policy),
     ) as pool:
         sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
         sim.behaviour.smpp.refuse_binds_for(0.2)  # time to turn the drops off again
@@ -161,13 +159,14 @@ async def test_a_resend_throttled_out_stays_unknown(sim: SMSCSimulator) -> None:
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        limits=Limits(max_rate=None),
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(10),
-        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL),
-        throttle_pause=0.02,
-        throttle_retries=2,
+        limits=Limits(max_rate=None, connections=1),
+        options=SMPPOptions(
+            throttle_pause=0.02,
+            throttle_retries=2,
+            resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL),
+        ),
     ) as pool:
         sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
         sim.behaviour.smpp.refuse_binds_for(0.1)  # time to turn the drops off again
@@ -201,12 +200,12 @@ async def test_a_long_message_cut_mid_window_goes_back_to_the_queue_once(
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        window=2,
-        limits=Limits(max_rate=None),
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(10),
-        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL),
+        limits=Limits(max_rate=None, connections=1, window=2),
+        options=SMPPOptions(
+            resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSUBMITFAIL)
+        ),
     ) as pool:
         errors: list[BaseException] = []
         async with anyio.create_task_group() as tg:
@@ -270,9 +269,9 @@ async def test_a_long_incoming_message_survives_a_reconnect_between_its_parts() 
             "127.0.0.1",
             smsc.port,
             Credentials("acme", "secret"),
-            connections=1,
             reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
             timeouts=Timeouts(5),
+            limits=Limits(connections=1),
         ) as pool,
     ):
         first = smsc.live_peers[0]
@@ -304,11 +303,12 @@ async def test_a_resend_refused_otherwise_than_as_a_duplicate_stays_unknown(
         sim.smpp_host,
         sim.smpp_port,
         sim.smpp_credentials,
-        connections=1,
-        limits=Limits(max_rate=None),
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(10),
-        resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSYSERR),
+        limits=Limits(max_rate=None, connections=1),
+        options=SMPPOptions(
+            resend_unknown=ReconcilePolicy(duplicate_status=CommandStatus.ESME_RSYSERR)
+        ),
     ) as pool:
         sim.behaviour.smpp.drop_after_pdus = 3  # bind, stored submit, the cut one
         sim.behaviour.smpp.refuse_binds_for(0.1)  # time to turn the drops off again

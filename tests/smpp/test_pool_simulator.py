@@ -19,6 +19,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.testing import SMSCSimulator
 
@@ -74,7 +75,7 @@ async def test_incoming_message_through_the_stream(sim: SMSCSimulator) -> None:
 
 
 async def test_mcon_binds_coexist(sim: SMSCSimulator) -> None:
-    async with pool(sim, connections=3) as p:
+    async with pool(sim, limits=Limits(max_rate=None, connections=3)) as p:
         await until(lambda: p.statistics().binds_up == 3)
         outcomes = [o async for o in p.send_many(messages(30))]
         assert all(o.ok for o in outcomes)
@@ -93,7 +94,9 @@ async def test_query_sm(sim: SMSCSimulator) -> None:
 
 async def test_server_throttling_loses_nothing(sim: SMSCSimulator) -> None:
     sim.behaviour.smpp.throughput = 400
-    async with pool(sim, window=50, throttle_pause=0.01) as p:
+    async with pool(
+        sim, limits=Limits(max_rate=None, window=50), options=SMPPOptions(throttle_pause=0.01)
+    ) as p:
         outcomes = [o async for o in p.send_many(messages(600))]
         stats = p.statistics()
     assert len(outcomes) == 600 and all(o.ok for o in outcomes)
@@ -126,7 +129,7 @@ async def test_server_stops_answering(sim: SMSCSimulator) -> None:
 async def test_every_bind_dropped_mid_send_many(sim: SMSCSimulator) -> None:
     sim.behaviour.smpp.drop_after_pdus = 700
     total = 5000
-    async with pool(sim, connections=2, window=100) as p:
+    async with pool(sim, limits=Limits(max_rate=None, connections=2, window=100)) as p:
         outcomes = [o async for o in p.send_many(messages(total))]
         stats = p.statistics()
     assert sorted(o.index for o in outcomes) == list(range(total))

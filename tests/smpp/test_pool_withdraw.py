@@ -32,10 +32,9 @@ async def test_withdraw_takes_back_the_queue_and_what_a_bind_holds(smsc: FakeSMS
         "127.0.0.1",
         smsc.port,
         CREDS,
-        connections=1,
-        limits=Limits(max_rate=1.0),
         reconnect=ReconnectPolicy(initial=0.01, maximum=0.05, refused=0.05),
         timeouts=Timeouts(5, pool=100.0),
+        limits=Limits(max_rate=1.0, connections=1),
     )
     smsc.hold = True  # written messages stay in flight until answered
     stop_error = ConnectionLost("stopped")

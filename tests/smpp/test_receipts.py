@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smscenter.exceptions import Transport
+from smscenter._provider import MOSCOW, Transport
 from smscenter.models import (
     DeliveryError,
     DeliveryReport,
@@ -24,7 +24,6 @@ from smscenter.smpp.incoming import incoming_from_deliver_sm, incoming_from_expi
 from smscenter.smpp.pdu import DeliverSm, decode_pdu
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import (
-    PROVIDER_TZ,
     ReceiptText,
     is_receipt,
     normalize_message_id,
@@ -177,7 +176,7 @@ def test_seed_date_reads_year_month_day_in_moscow_time() -> None:
     parsed = parse_receipt_text(SEED_RECEIPT).submitted_at
     assert parsed == datetime(2011, 8, 20, 19, 41, tzinfo=UTC)
     assert parsed is not None and parsed.utcoffset() == timedelta(hours=3)
-    assert PROVIDER_TZ.utcoffset(None) == timedelta(hours=3)
+    assert MOSCOW.utcoffset(None) == timedelta(hours=3)
 
 
 def test_time_zone_is_a_parameter() -> None:

@@ -26,6 +26,7 @@ from smscenter import (
     Timeouts,
     UnknownOutcomeError,
 )
+from smscenter.config import SMPPOptions
 from smscenter.smpp.client.session import SMPPSession
 from smscenter.smpp.constants import BindMode, CommandStatus
 
@@ -253,7 +254,7 @@ async def test_incoming_multipart_is_reassembled(smsc: FakeSMSC) -> None:
 
 
 async def test_full_report_buffer_defers_without_stalling_submits(smsc: FakeSMSC) -> None:
-    async with session(smsc, report_buffer=2) as s:
+    async with session(smsc, options=SMPPOptions(report_buffer=2)) as s:
         peer = smsc.live_peers[0]
         for i in range(4):
             await peer.deliver(receipt(str(i)))
@@ -268,7 +269,7 @@ async def test_full_report_buffer_defers_without_stalling_submits(smsc: FakeSMSC
 
 async def test_throttling_resends_and_slows_down(smsc: FakeSMSC) -> None:
     smsc.throttle = lambda n: n < 3
-    async with session(smsc, throttle_pause=0.01, max_rate=1000) as s:
+    async with session(smsc, max_rate=1000, options=SMPPOptions(throttle_pause=0.01)) as s:
         result = await s.send(MSG)
         stats = s.statistics()
     assert result.message_id == "1000"
@@ -282,7 +283,9 @@ async def test_throttled_too_often_is_a_definite_error(smsc: FakeSMSC) -> None:
     from smscenter import ThrottledError
 
     smsc.throttle = lambda n: True
-    async with session(smsc, throttle_pause=0.001, throttle_retries=2, max_rate=None) as s:
+    async with session(
+        smsc, max_rate=None, options=SMPPOptions(throttle_pause=0.001, throttle_retries=2)
+    ) as s:
         with pytest.raises(ThrottledError):
             await s.send(MSG)
     assert smsc.submit_count == 3

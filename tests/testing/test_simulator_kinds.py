@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from smscenter import HTTPClient, Message, MessageKind, MessageType, SMPPPool
+from smscenter import HTTPClient, Message, MessageKind, SMPPPool
+from smscenter.models import MessageType
 from smscenter.testing import SMSCSimulator
 
 PHONE = "79991234567"

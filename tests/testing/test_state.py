@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
+from smscenter._provider import MOSCOW
 from smscenter.testing import (
     IncomingRecord,
     ManualClock,
@@ -21,7 +22,6 @@ from smscenter.testing import (
     count_parts,
 )
 from smscenter.testing._state import (
-    MOSCOW,
     format_money,
     normalize_phone,
     parse_schedule,

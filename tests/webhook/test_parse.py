@@ -15,20 +15,17 @@ from hypothesis import strategies as st
 
 from smscenter import (
     CallConfirmation,
-    CallInfo,
     DeliveryError,
     DeliveryReport,
-    HlrInfo,
     IncomingMessage,
     MalformedCallback,
     MessageStatus,
-    MessageType,
     SignatureMismatch,
     SMSCenterError,
-    TemplateKind,
     Transport,
     WebhookError,
 )
+from smscenter.models import CallInfo, HlrInfo, MessageType, TemplateKind
 from smscenter.webhook import (
     ALGORITHMS,
     MOSCOW,

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
-from smscenter.exceptions import LocalProtocolError, Transport, ValidationError
+from smscenter._provider import Transport
+from smscenter.config import check_read_ahead
+from smscenter.exceptions import LocalProtocolError
 from smscenter.ids import canonical_message_id
 from smscenter.models import Message, _make_smpp_result
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
@@ -17,20 +19,9 @@ from smscenter.smpp.client.results import SendOutcome, make_outcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
 
-__all__ = ("check_read_ahead", "send_many")
+__all__ = ("send_many",)
 
 _SMPP = Transport.SMPP
-
-
-def check_read_ahead(value: int | None) -> int | None:
-    """Check a ``read_ahead``: ``send_many`` waits for room below it, so one under 1 would
-    wait forever."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValidationError(f"read_ahead must be a positive int or None, got {value!r}")
-    return value
-
-
-_check_read_ahead = check_read_ahead
 
 
 async def send_many(
@@ -52,7 +43,7 @@ async def send_many(
         that is itself a generator would).
     """
     check_open()
-    cap = _check_read_ahead(read_ahead) or default_read_ahead
+    cap = check_read_ahead(read_ahead) or default_read_ahead
     build = builder.build
     one_part = Job.one_part
     make, make_result = make_outcome, _make_smpp_result

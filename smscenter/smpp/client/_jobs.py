@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import attrs
 
-from smscenter.exceptions import PoolTimeout, Transport, UnknownOutcomeError, ValidationError
+from smscenter._provider import Transport
+from smscenter.exceptions import PoolTimeout, UnknownOutcomeError, ValidationError
 from smscenter.ids import canonical_message_id
 from smscenter.models import (
     Message,

@@ -26,13 +26,13 @@ from typing import Self
 import anyio
 import attrs
 
-from smscenter.config import Credentials, Limits, ReconnectPolicy, Timeouts
+from smscenter.config import Credentials, Limits, ReconnectPolicy, SMPPOptions, Timeouts
 from smscenter.exceptions import ConnectionLost, ValidationError
 from smscenter.ids import ReceiptIdStyle
 from smscenter.models import Message, SendResult
 from smscenter.smpp.client import reconcile
 from smscenter.smpp.client._binds import Binds
-from smscenter.smpp.client._bulk import check_read_ahead, send_many
+from smscenter.smpp.client._bulk import send_many
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
@@ -47,7 +47,6 @@ from smscenter.smpp.client._jobs import (
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts
-from smscenter.smpp.client.overdue import LateAnswerHandler
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
@@ -78,7 +77,7 @@ class SMPPPool:
     ::
 
         async with SMPPPool("smpp.smscentre.com", 3700, Credentials("acme", "secret"),
-                            connections=2, window=500) as pool:
+                            limits=Limits(connections=2, window=500)) as pool:
             result = await pool.send(Message(to="+79991234567", text="Hi"))
             async for outcome in pool.send_many(messages):
                 ...
@@ -95,18 +94,16 @@ class SMPPPool:
     :class:`~smscenter.exceptions.PoolTimeout` and :class:`~smscenter.exceptions.ConnectionLost`
     mean it was never written (safe to send again); :class:`~smscenter.exceptions.
     UnknownOutcomeError` means it was written but not answered and may have been sent; it is not
-    resent unless ``resend_unknown`` says so (a :class:`ReconcilePolicy` resends it only inside
-    the provider's duplicate window, where a resend cannot deliver twice).
+    resent unless ``SMPPOptions.resend_unknown`` says so (a :class:`ReconcilePolicy` resends it
+    only inside the provider's duplicate window, where a resend cannot deliver twice).
 
     :param host: / :param port: the primary SMSC (the provider: ``smpp.smscentre.com``, 3700;
         TLS on 3443).
     :param credentials: login and plain password.
-    :param connections: binds (1..9); default ``limits.connections``. More than one sets
-        ``MCONn`` in ``system_type``.
-    :param window: requests in flight per bind; default ``limits.window`` (the provider
-        suggests 1000-2000 for bulk).
-    :param limits: :class:`~smscenter.config.Limits`; ``max_rate`` is the pool-wide send rate
-        (default 30/s, the provider's default account limit; None: no client-side limit).
+    :param limits: :class:`~smscenter.config.Limits`: ``connections`` binds (1..9; more than
+        one sets ``MCONn`` in ``system_type``), ``window`` requests in flight per bind (the
+        provider suggests 1000-2000 for bulk), ``max_rate`` the pool-wide send rate (default
+        30/s, the provider's default account limit; None: no client-side limit).
     :param timeouts: :class:`~smscenter.config.Timeouts`.
     :param tls: ``True`` (verified TLS) or an :class:`ssl.SSLContext`.
     :param backup_hosts: hosts (same port) or ``(host, port)`` pairs to fail over to, e.g.
@@ -114,33 +111,12 @@ class SMPPPool:
     :param mode: transceiver (default), transmitter or receiver.
     :param system_type: extra flags (``ISO``, ``SINGLE``) as a string or
         :class:`~smscenter.smpp.system_type.SystemType`; ``MCONn`` is filled in from
-        ``connections``.
-    :param reconnect: the :class:`ReconnectPolicy`.
-    :param resend_unknown: what to do with messages written but unanswered when a bind dropped:
-        ``False`` (default) ends them with :class:`~smscenter.exceptions.UnknownOutcomeError`;
-        a :class:`ReconcilePolicy` resends them on another bind within the provider's
-        one-minute duplicate window and reads a duplicate refusal as "it went out the first
-        time" (:attr:`~smscenter.models.SendResult.confirmed_by_duplicate`); ``True`` resends
-        them without that protection (they may be delivered twice).
-    :param report_buffer: how many reports and incoming messages may wait for the consumer
-        before the binds answer ``deliver_sm`` with "try later" (default: twice the pool's
-        total window, at least 1000: room for a window's worth of receipts arriving at once).
-    :param read_ahead: how many messages ``send_many`` keeps taken from its input but not yet
-        finished (default: twice the pool's total window).
-    :param throttle_pause: / :param throttle_retries: see
-        :class:`~smscenter.smpp.client.session.SMPPSession`.
+        ``limits.connections``.
+    :param reconnect: the :class:`~smscenter.config.ReconnectPolicy`.
     :param submit_options: addressing and other ``submit_sm`` choices.
-    :param receipt_ids: how the SMSC writes the id in a receipt's *text* compared with
-        ``submit_sm_resp`` (:class:`~smscenter.ids.ReceiptIdStyle` or its value): ``"same"``,
-        ``"decimal-text"`` (hex ids written in decimal), ``"hex-text"`` (decimal ids written
-        in hex), or ``"auto"`` (default: detected from receipts that also carry the
-        ``receipted_message_id`` TLV and from the ids this pool was given; an id that cannot be
-        matched is logged as a warning, never silently mismatched). Receipts with the TLV are
-        read from the TLV whatever the option.
-    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer`
-        for each ``submit_sm_resp`` that arrives after its request timed out (the caller got
-        ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
-        which id). Runs on a bind's reader: it must not block.
+    :param options: the rarely changed knobs, :class:`~smscenter.config.SMPPOptions`
+        (throttling, ``resend_unknown``, ``report_buffer``, ``read_ahead``, ``receipt_ids``,
+        ``on_late_answer``).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as ``tls``
         says): the seam for tests and unusual networks.
     """
@@ -151,8 +127,6 @@ class SMPPPool:
         port: int,
         credentials: Credentials,
         *,
-        connections: int | None = None,
-        window: int | None = None,
         limits: Limits | None = None,
         timeouts: Timeouts | None = None,
         tls: bool | ssl.SSLContext = False,
@@ -160,24 +134,13 @@ class SMPPPool:
         mode: BindMode = BindMode.TRANSCEIVER,
         system_type: SystemType | str = "",
         reconnect: ReconnectPolicy | None = None,
-        resend_unknown: bool | ReconcilePolicy = False,
-        report_buffer: int | None = None,
-        read_ahead: int | None = None,
-        throttle_pause: float = 1.0,
-        throttle_retries: int = 20,
         submit_options: SubmitOptions | None = None,
-        receipt_ids: ReceiptIdStyle | str = ReceiptIdStyle.AUTO,
-        on_late_answer: LateAnswerHandler | None = None,
+        options: SMPPOptions | None = None,
         connect: Connector | None = None,
     ) -> None:
         limits = limits or Limits()
-        self._receipt_ids = ReceiptIdMatcher(ReceiptIdStyle(receipt_ids))
-        if connections is not None or window is not None:
-            limits = attrs.evolve(
-                limits,
-                connections=connections if connections is not None else limits.connections,
-                window=window if window is not None else limits.window,
-            )
+        self._smpp_options = options = options or SMPPOptions()
+        self._receipt_ids = ReceiptIdMatcher(options.receipt_ids)
         if credentials.login is None or credentials.password is None:
             raise ValidationError("an SMPP pool needs a login and a plain password")
         st = system_type if isinstance(system_type, SystemType) else SystemType.parse(system_type)
@@ -192,19 +155,13 @@ class SMPPPool:
         self._connect = connect
         self._mode = mode
         self.system_type = st
-        self._resend_unknown = resend_unknown
-        self._read_ahead = check_read_ahead(read_ahead) or max(
-            100, 2 * limits.window * limits.connections
-        )
-        self._throttle_pause = throttle_pause
-        self._throttle_retries = throttle_retries
-        self._on_late_answer = on_late_answer
+        self._read_ahead = options.read_ahead or max(100, 2 * limits.window * limits.connections)
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(timeouts.pool)
         self._limiter = RateLimiter(limits.max_rate)
         self._reports = ReportBuffer(
-            report_buffer or max(1000, 2 * limits.window * limits.connections)
+            options.report_buffer or max(1000, 2 * limits.window * limits.connections)
         )
         # One of each for all binds (_shared.py).
         self._shared = Shared(
@@ -233,11 +190,8 @@ class SMPPPool:
             timeouts=self._timeouts,
             tls=self._tls,
             submit_options=self._options,
-            throttle_pause=self._throttle_pause,
-            throttle_retries=self._throttle_retries,
-            resend_unknown=self._resend_unknown,
+            options=self._smpp_options,
             name=f"{host}:{port}#{number + 1}",
-            on_late_answer=self._on_late_answer,
             connect=self._connect,
         )
 

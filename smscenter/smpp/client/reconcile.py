@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from smscenter.exceptions import Transport, UnknownOutcomeError
+from smscenter._provider import Transport
+from smscenter.exceptions import UnknownOutcomeError
 from smscenter.models import SendResult
 from smscenter.smpp.statuses import THROTTLE_STATUSES
 

@@ -42,13 +42,13 @@ from typing import Any, Self
 import anyio
 import anyio.abc
 
-from smscenter.config import Credentials, Timeouts
+from smscenter._provider import Transport
+from smscenter.config import Credentials, SMPPOptions, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
     ConnectionLost,
     LocalProtocolError,
     ResponseTimeout,
-    Transport,
     UnknownOutcomeError,
     ValidationError,
 )
@@ -126,22 +126,13 @@ class SMPPSession:
     :param timeouts: connect, bind, response, pool, enquire_link, unbind.
     :param tls: ``True`` for TLS with certificate verification, or an :class:`ssl.SSLContext`.
     :param max_rate: messages per second (None: no limit).
-    :param report_buffer: how many reports and incoming messages may wait for the consumer
-        before the bind answers ``deliver_sm`` with "try later".
-    :param throttle_pause: the most seconds this bind stops sending after a throttle answer:
-        it pauses until the slowed-down rate allows its next part, if that is sooner (the
-        pause doubles on repeated answers, up to 8 times that).
-    :param throttle_retries: how often one part is resent after throttle answers before its
-        message fails with :class:`~smscenter.exceptions.ThrottledError`.
-    :param resend_unknown: resend parts whose submit was written but not answered when the link
-        dropped: ``True`` (they may then be delivered twice), or a
-        :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` (only inside the provider's
-        duplicate window). Off by default.
+    :param submit_options: addressing and other ``submit_sm`` choices.
+    :param options: the rarely changed knobs (:class:`~smscenter.config.SMPPOptions`:
+        throttling, ``resend_unknown``, ``report_buffer`` (default 1000 here),
+        ``on_late_answer``; ``read_ahead`` and ``receipt_ids`` are the pool's).
+    :param name: how logs and errors name this bind (default ``host:port``).
     :param receipt_reader: turns a receipt ``deliver_sm`` into a report (default: the
         session's own :meth:`ReceiptReader.report <smscenter.smpp.receipts.ReceiptReader.report>`).
-    :param on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for each
-        ``submit_sm_resp`` that arrives after its request timed out (on the reader: it must
-        not block).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as
         ``tls`` says); the seam for tests (a memory stream) and unusual networks.
     :raises ValueError: credentials without a plain password.
@@ -159,23 +150,20 @@ class SMPPSession:
         timeouts: Timeouts | None = None,
         tls: bool | ssl.SSLContext = False,
         max_rate: float | None = None,
-        report_buffer: int = 1000,
         submit_options: SubmitOptions | None = None,
-        throttle_pause: float = 1.0,
-        throttle_retries: int = 20,
-        resend_unknown: bool | ReconcilePolicy = False,
+        options: SMPPOptions | None = None,
         name: str | None = None,
         receipt_reader: Callable[[DeliverSm], DeliveryReport] | None = None,
-        on_late_answer: LateAnswerHandler | None = None,
         connect: Connector | None = None,
     ) -> None:
         if credentials.login is None or credentials.password is None:
             raise ValidationError("an SMPP bind needs a login and a plain password")
         timeouts = timeouts or Timeouts()
+        options = options or SMPPOptions()
         shared = Shared(
             queue=JobQueue(timeouts.pool),
             limiter=RateLimiter(max_rate),
-            reports=ReportBuffer(report_buffer),
+            reports=ReportBuffer(options.report_buffer or 1000),
             read_receipt=receipt_reader or ReceiptReader().report,
             owned=True,
         )
@@ -190,11 +178,8 @@ class SMPPSession:
             timeouts=timeouts,
             tls=tls,
             submit_options=submit_options,
-            throttle_pause=throttle_pause,
-            throttle_retries=throttle_retries,
-            resend_unknown=resend_unknown,
+            options=options,
             name=name,
-            on_late_answer=on_late_answer,
             connect=connect,
         )
 
@@ -222,13 +207,11 @@ class SMPPSession:
         timeouts: Timeouts | None = None,
         tls: bool | ssl.SSLContext = False,
         submit_options: SubmitOptions | None = None,
-        throttle_pause: float = 1.0,
-        throttle_retries: int = 20,
-        resend_unknown: bool | ReconcilePolicy = False,
+        options: SMPPOptions | None = None,
         name: str | None = None,
-        on_late_answer: LateAnswerHandler | None = None,
         connect: Connector | None = None,
     ) -> None:
+        options = options or SMPPOptions()
         self.host = host
         self.port = port
         self.mode = mode
@@ -248,9 +231,9 @@ class SMPPSession:
         self._counters = shared.counters
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
         self._builder = SubmitBuilder(self._options)
-        self._throttle_pause = throttle_pause
-        self._throttle_retries = throttle_retries
-        self._resend_unknown = resend_unknown
+        self._throttle_pause = options.throttle_pause
+        self._throttle_retries = options.throttle_retries
+        self._resend_unknown: bool | ReconcilePolicy = options.resend_unknown
         self._conn = SMPPConnection(
             ESME,
             window=window,
@@ -273,7 +256,7 @@ class SMPPSession:
         self._reading = True
         self._unbind_sent = False
         self._paused_until = 0.0
-        self._pause = throttle_pause
+        self._pause = options.throttle_pause
         self._taking = False
         self._attached = False
         self._bound = False
@@ -282,7 +265,7 @@ class SMPPSession:
         # at least this far apart (overdue.py).
         self._probe_timeout = min(self._timeouts.response or interval, interval)
         self._overdue = Overdue(self._probe_timeout)
-        self._on_late_answer = on_late_answer
+        self._on_late_answer: LateAnswerHandler | None = options.on_late_answer
         # After the SMSC's unbind: when to stop waiting for answers still in flight.
         self._drain_until: float | None = None
         self._intake = ReportIntake(
