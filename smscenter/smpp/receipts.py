@@ -11,7 +11,7 @@ and the text disagree the TLV wins (the order Kannel and Jasmin use). A :class:`
 does the same for a stream of receipts, remembering what they share.
 
 Receipt dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
-(:data:`PROVIDER_TZ`, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
+(``MOSCOW``, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
 an account set to another zone.
 """
 
@@ -27,8 +27,7 @@ import attrs
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
 from smscenter._fastinit import fast_init, from_fields
-from smscenter._provider import MOSCOW as PROVIDER_TZ
-from smscenter._provider import Transport
+from smscenter._provider import MOSCOW, Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
@@ -43,7 +42,6 @@ from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.tlv import TlvPair
 
 __all__ = (
-    "PROVIDER_TZ",
     "ReceiptReader",
     "ReceiptText",
     "is_receipt",
@@ -102,7 +100,7 @@ _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 _HEX_ERR = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
 
 
-def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
+def parse_receipt_date(value: str, tz: tzinfo = MOSCOW) -> datetime | None:
     """Read a receipt date: ``YYMMDDhhmm``, ``YYMMDDhhmmss`` or ``YYYYMMDDhhmmss``.
 
     SMPP 3.4 Appendix B orders the digits year-month-day; smscentre.com/api/smpp's example
@@ -164,7 +162,7 @@ def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
     return canonical_message_id(value)
 
 
-def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
+def parse_receipt_text(text: str, *, tz: tzinfo = MOSCOW) -> ReceiptText:
     """Parse a receipt's text leniently.
 
     Fields may come in any order and any case, any may be missing, dates may have 10, 12 or 14
@@ -300,7 +298,7 @@ class ReceiptReader:
 
     __slots__ = ("_dates", "_flags", "_shared", "hex_ids", "tz")
 
-    def __init__(self, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False) -> None:
+    def __init__(self, *, tz: tzinfo = MOSCOW, hex_ids: bool = False) -> None:
         self.tz = tz
         self.hex_ids = hex_ids
         # What a miss re-reads otherwise: the dates (minute resolution) and decoded flags.
@@ -448,7 +446,7 @@ class ReceiptReader:
 def report_from_deliver_sm(
     pdu: DeliverSm,
     *,
-    tz: tzinfo = PROVIDER_TZ,
+    tz: tzinfo = MOSCOW,
     hex_ids: bool = False,
     text_ids: ReceiptIdStyle = ReceiptIdStyle.SAME,
 ) -> DeliveryReport:
@@ -487,7 +485,7 @@ def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
     return "" if value is None else value.astimezone(tz).strftime("%y%m%d%H%M")
 
 
-def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = PROVIDER_TZ) -> str:
+def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = MOSCOW) -> str:
     """The receipt text an SMSC writes for ``report`` (smscentre.com/api/smpp's layout; for the
     simulator).
 

@@ -79,3 +79,12 @@ def test_one_backoff_formula_for_http_retries_and_smpp_reconnects() -> None:
     for bad in ({"jitter": 2.0}, {"initial": -1.0}):
         with pytest.raises(ValidationError):
             ReconnectPolicy(**bad)  # type: ignore[arg-type]
+
+
+def test_a_report_stream_comes_from_the_pool_only() -> None:
+    from smscenter.smpp import ReportStream
+
+    with pytest.raises(TypeError, match="no public constructor"):
+        ReportStream()
+    pool = SMPPPool("127.0.0.1", 1, CREDS)
+    assert isinstance(pool.reports(), ReportStream)

@@ -3,7 +3,9 @@ mapping of the stream's errors, and a session and a pool run over an in-memory S
 
 from __future__ import annotations
 
+import socket
 import ssl
+import struct
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -16,6 +18,7 @@ from smscenter import (
     ConnectTimeout,
     Credentials,
     Message,
+    ReconnectPolicy,
     SMPPPool,
     Timeouts,
 )
@@ -192,3 +195,34 @@ async def test_connect_errors_and_timeouts_are_mapped() -> None:
             "smsc.invalid", 1, CREDS, connect=hang, timeouts=Timeouts(5, connect=0.05)
         ):
             pass
+
+
+async def test_a_pool_against_an_smsc_that_resets_every_connection() -> None:
+    # A real socket on 127.0.0.1 whose listener accepts and at once resets the connection (RST,
+    # SO_LINGER 0): whatever the OS raises for that is mapped in the session (_stream.py), so
+    # the pool's supervisor retries with backoff and the start-up ends with ConnectionLost.
+    accepted = 0
+
+    async def reset(stream: anyio.abc.SocketStream) -> None:
+        nonlocal accepted
+        accepted += 1
+        sock = stream.extra(anyio.abc.SocketAttribute.raw_socket)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        await stream.aclose()
+
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, reset)
+        pool = SMPPPool(
+            "127.0.0.1",
+            port,
+            CREDS,
+            timeouts=Timeouts(5, connect=0.3, bind=0.3),
+            reconnect=ReconnectPolicy(initial=0.01, maximum=0.02, refused=0.02),
+        )
+        with pytest.raises(ConnectionLost):
+            async with pool:
+                pass
+        tg.cancel_scope.cancel()
+    assert accepted >= 2  # retried, not crashed on the first reset

@@ -8,7 +8,6 @@ import pytest
 from smscenter import PoolTimeout, ReconnectPolicy
 from smscenter.smpp.client._jobs import Job, JobQueue, JobState
 from smscenter.smpp.client._ratelimit import RateLimiter
-from smscenter.smpp.pdu import SubmitSm
 
 
 def drain(limiter: RateLimiter, start: float, seconds: float, step: float = 0.001) -> int:
@@ -146,7 +145,7 @@ def test_reconnect_policy() -> None:
 
 def _job(urgent: bool = False) -> tuple[Job, list[Job]]:
     finished: list[Job] = []
-    return Job((SubmitSm(),), callback=finished.append, urgent=urgent), finished
+    return Job((b"body",), callback=finished.append, urgent=urgent), finished
 
 
 def test_queue_urgent_first_and_pool_timeout() -> None:
@@ -192,42 +191,22 @@ def test_a_partly_written_job_given_up_in_the_queue_is_an_unknown_outcome() -> N
     assert partly_done == [partly] and fresh_done == [fresh]
 
 
-def test_one_part_job_is_the_same_as_the_constructors() -> None:
-    from smscenter import Message
-
-    message = Message(to="+79991234567", text="x")
-    finished: list[Job] = []
-    fast = Job.one_part(b"body", finished.append, True, 5.0, message, "+79991234567", 7)
-    slow = Job(
-        (b"body",),
-        callback=finished.append,
-        urgent=True,
-        deadline=5.0,
-        message=message,
-        recipient="+79991234567",
-        index=7,
-    )
-    for name in Job.__slots__:
-        a, b = getattr(fast, name), getattr(slow, name)
-        assert a == b, name
-    assert fast.todo is not slow.todo and fast.responses is not slow.responses
-
-
-def test_push_many_and_withdraw_by() -> None:
+def test_push_many_and_withdraw() -> None:
     queue = JobQueue(pool_timeout=1.0)
     woken: list[int] = []
     queue.set_watchdog(lambda: woken.append(1))
     mine: list[Job] = []
     other: list[Job] = []
-    jobs = [Job((SubmitSm(),), callback=mine.append, deadline=1.0) for _ in range(3)]
-    theirs = Job((SubmitSm(),), callback=other.append)
+    jobs = [Job((b"body",), callback=mine.append, deadline=1.0) for _ in range(3)]
+    theirs = Job((b"body",), callback=other.append)
     queue.push_many(jobs[:2], urgent=False)
     queue.push(theirs, 0.0, wake=False)
     queue.push_many(jobs[2:], urgent=True)
     queue.push_many([], urgent=True)
     assert woken == [1] and len(queue) == 4  # the watchdog hears of a queue no longer empty
     assert queue.pop(0.5) is jobs[2]  # urgent first
-    assert queue.withdraw_by(mine.append) == 2  # the started one stays its bind's
+    taken = queue.withdraw(lambda job: job.callback == mine.append)
+    assert taken == jobs[:2]  # the started one stays its bind's
     assert [job.state for job in jobs] == [JobState.CANCELLED] * 2 + [JobState.STARTED]
     assert queue.pop(0.5) is theirs and len(queue) == 0
     assert mine == [] and other == []  # withdrawn jobs are not finished: their caller left

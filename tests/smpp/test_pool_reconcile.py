@@ -220,7 +220,7 @@ async def test_smpp_never_written_and_written_no_answer_are_told_apart(
 
 
 def resent_job(policy: ReconcilePolicy, taken_at: float = 100.0) -> Job:
-    job = Job((SubmitSm(destination_addr="79990000003", short_message=b"x"),), callback=noop)
+    job = Job((SubmitSm(destination_addr="79990000003", short_message=b"x").encode()[16:],), noop)
     job.taken_at = taken_at
     job.in_flight = 0
     return job

@@ -9,19 +9,15 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 
 import anyio
 
-from smscenter._provider import Transport
 from smscenter.config import check_read_ahead
 from smscenter.exceptions import LocalProtocolError
-from smscenter.ids import canonical_message_id
-from smscenter.models import Message, _make_smpp_result
+from smscenter.models import Message
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
-from smscenter.smpp.client.results import SendOutcome, make_outcome
+from smscenter.smpp.client.results import SendOutcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
 
 __all__ = ("send_many",)
-
-_SMPP = Transport.SMPP
 
 
 async def send_many(
@@ -45,9 +41,6 @@ async def send_many(
     check_open()
     cap = check_read_ahead(read_ahead) or default_read_ahead
     build = builder.build
-    one_part = Job.one_part
-    make, make_result = make_outcome, _make_smpp_result
-    canonical = canonical_message_id
     done: deque[Job] = deque()
     early: deque[SendOutcome] = deque()
     waiter: list[anyio.Event | None] = [None]
@@ -102,7 +95,7 @@ async def send_many(
                         break
                     for recipient in message.to:
                         try:
-                            pdus = build(message, recipient)
+                            parts = build(message, recipient)
                         except (ValueError, LocalProtocolError) as exc:  # nothing was sent
                             early.append(
                                 SendOutcome(
@@ -113,20 +106,9 @@ async def send_many(
                                 )
                             )
                             continue
-                        if len(pdus) == 1:
-                            job = one_part(
-                                pdus[0], finished, urgent, deadline, message, recipient, index
-                            )
-                        else:
-                            job = Job(
-                                pdus,
-                                callback=finished,
-                                urgent=urgent,
-                                deadline=deadline,
-                                message=message,
-                                recipient=recipient,
-                                index=index,
-                            )
+                        job = Job(
+                            parts, finished, urgent, deadline, True, message, recipient, index
+                        )
                         batch.append(job)
                     index += 1
                 taken += len(batch)
@@ -136,39 +118,7 @@ async def send_many(
                 yield early.popleft()
             while done:
                 given += 1
-                job = done.popleft()
-                # _outcome's usual case inline: a one-part message accepted.
-                responses = job.responses
-                raw_id = responses[0]
-                if (
-                    job.error is None
-                    and type(raw_id) is str
-                    and len(responses) == 1
-                    and job.context is None
-                ):
-                    sent = job.message
-                    assert sent is not None and job.recipient is not None
-                    message_id = canonical(raw_id)
-                    yield make(
-                        job.index,
-                        sent,
-                        job.recipient,
-                        make_result(
-                            message_id,
-                            1,
-                            None,
-                            None,
-                            (),
-                            (message_id,),
-                            sent.client_id,
-                            False,
-                            _SMPP,
-                            raw_id,
-                        ),
-                        None,
-                    )
-                else:
-                    yield outcome(job)
+                yield outcome(done.popleft())
             if exhausted and taken == given and not early:
                 return
             if done or early or (not exhausted and taken - given < limit):
@@ -177,4 +127,4 @@ async def send_many(
             await event.wait()
     finally:
         # What is still queued is withdrawn; what was written ends on its bind, unheard.
-        queue.withdraw_by(finished)
+        queue.withdraw(lambda job: job.callback == finished)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -37,6 +37,7 @@ from smscenter.models import (
 )
 from smscenter.smpp.client import reconcile
 from smscenter.smpp.client.results import QueryResult, SendOutcome, make_outcome
+from smscenter.smpp.constants import HEADER_LENGTH, CommandId
 from smscenter.smpp.pdu import QuerySm, QuerySmResp
 
 if TYPE_CHECKING:
@@ -57,18 +58,21 @@ class JobState(enum.Enum):
 
 
 class Job:
-    """One unit of work for one bind: the PDUs of one message to one recipient (or a query).
+    """One unit of work for one bind: the parts of one message to one recipient, or one other
+    request (a query).
 
-    A part is a request PDU, or (the template cache's bulk form) a ``submit_sm`` body already
-    encoded, as ``bytes``.
+    Every part is an encoded request body (the ``submit_sm`` bodies
+    :meth:`~smscenter.smpp.submit.SubmitBuilder.build` gives, one per part; a query's
+    ``query_sm`` body), sent as :attr:`command_id`.
 
-    The bind fills :attr:`responses` (one per PDU), or sets :attr:`error`; when nothing of it is
-    outstanding any more it calls :attr:`callback` exactly once.
+    The bind fills :attr:`responses` (one per part), or sets :attr:`error`; when nothing of it
+    is outstanding any more it calls :attr:`callback` exactly once.
     """
 
     __slots__ = (
         "attempts",
         "callback",
+        "command_id",
         "context",
         "counts_rate",
         "deadline",
@@ -76,7 +80,7 @@ class Job:
         "in_flight",
         "index",
         "message",
-        "pdus",
+        "parts",
         "recipient",
         "responses",
         "state",
@@ -89,8 +93,7 @@ class Job:
 
     def __init__(
         self,
-        pdus: Sequence[Pdu | bytes],
-        *,
+        parts: tuple[bytes, ...],
         callback: Callable[[Job], None],
         urgent: bool = False,
         deadline: float | None = None,
@@ -99,8 +102,11 @@ class Job:
         recipient: str | None = None,
         index: int = 0,
         context: Any = None,
+        command_id: CommandId = CommandId.SUBMIT_SM,
     ) -> None:
-        self.pdus = pdus = pdus if type(pdus) is tuple else tuple(pdus)
+        # (Positional arguments are welcome: send_many builds one job per message.)
+        self.parts = parts
+        self.command_id = command_id
         self.callback = callback
         self.urgent = urgent
         self.deadline = deadline
@@ -109,12 +115,10 @@ class Job:
         self.recipient = recipient
         self.index = index
         self.context = context
-        count = len(pdus)
+        count = len(parts)
         #: Per part: the submit's message id, or (query_sm) the response PDU.
         self.responses: list[str | Pdu | None] = [None] * count
         #: Part indices still to be written (refused parts come back here).
-        # (A one-part job, nearly every bulk job, skips building a range.)
-        # (A list: a message has a few parts at most, and a list is the cheaper to build.)
         self.todo: list[int] = [0] if count == 1 else list(range(count))
         self.in_flight = 0
         #: Whether any part was ever written (then the job may not move to another bind).
@@ -126,43 +130,9 @@ class Job:
         self.throttles = 0
         self.attempts = 0
 
-    @classmethod
-    def one_part(
-        cls,
-        part: Pdu | bytes,
-        callback: Callable[[Job], None],
-        urgent: bool,
-        deadline: float | None,
-        message: Message,
-        recipient: str,
-        index: int,
-    ) -> Job:
-        """A one-part submit job, positionally: ``Job((part,), callback=..., ...)`` as the bulk
-        path builds one per message, without matching keyword arguments."""
-        job = _new(cls)
-        job.pdus = (part,)
-        job.callback = callback
-        job.urgent = urgent
-        job.deadline = deadline
-        job.counts_rate = True
-        job.message = message
-        job.recipient = recipient
-        job.index = index
-        job.context = None
-        job.responses = [None]
-        job.todo = [0]
-        job.in_flight = 0
-        job.written = False
-        job.taken_at = None
-        job.error = None
-        job.state = _QUEUED
-        job.throttles = 0
-        job.attempts = 0
-        return job
-
     def __repr__(self) -> str:
         return (
-            f"<Job {self.state.value} parts={len(self.pdus)} todo={len(self.todo)} "
+            f"<Job {self.state.value} parts={len(self.parts)} todo={len(self.todo)} "
             f"in_flight={self.in_flight} error={type(self.error).__name__ if self.error else None}>"
         )
 
@@ -195,10 +165,6 @@ class Job:
         self.todo.clear()
         self.state = JobState.DONE
         self.callback(self)
-
-
-_new = object.__new__
-_QUEUED = JobState.QUEUED
 
 
 class JobQueue:
@@ -317,32 +283,21 @@ class JobQueue:
         job.state = JobState.CANCELLED
         return True
 
-    def withdraw(self, jobs: Iterable[Job]) -> int:
-        """Take many jobs back out at once (their caller left); returns how many were still
-        queued. One pass over the queue, not one per job."""
-        count = 0
-        for job in jobs:
-            if job.state is JobState.QUEUED:
-                job.state = JobState.CANCELLED
-                count += 1
-        if count:
+    def withdraw(self, which: Callable[[Job], bool]) -> list[Job]:
+        """Take back out every queued job ``which`` picks (its caller left, or is stopping);
+        returns them, in queue order, marked cancelled. One pass over the queue."""
+        taken = [
+            job
+            for dq in (self.urgent, self.bulk)
+            for job in dq
+            if job.state is JobState.QUEUED and which(job)
+        ]
+        for job in taken:
+            job.state = JobState.CANCELLED
+        if taken:
             self.urgent = deque(j for j in self.urgent if j.state is JobState.QUEUED)
             self.bulk = deque(j for j in self.bulk if j.state is JobState.QUEUED)
-        return count
-
-    def withdraw_by(self, callback: Callable[[Job], None]) -> int:
-        """Take back out every queued job whose callback is ``callback`` (its caller left);
-        returns how many. One pass over the queue."""
-        count = 0
-        for dq in (self.urgent, self.bulk):
-            for job in dq:
-                if job.callback == callback and job.state is JobState.QUEUED:
-                    job.state = JobState.CANCELLED
-                    count += 1
-        if count:
-            self.urgent = deque(j for j in self.urgent if j.state is JobState.QUEUED)
-            self.bulk = deque(j for j in self.bulk if j.state is JobState.QUEUED)
-        return count
+        return taken
 
     def expire(self, now: float) -> float | None:
         """Fail every job past its deadline; return the next deadline (None: none)."""
@@ -406,27 +361,32 @@ def _pool_timeout(timeout: float | None, job: Job) -> PoolTimeout:
 
 
 def send_result(job: Job) -> SendResult:
-    """The ids of an accepted submit job."""
+    """The ids of an accepted submit job: the one place a :class:`~smscenter.SendResult` is
+    made of SMPP message ids."""
     responses = job.responses
-    if len(responses) == 1 and type(responses[0]) is str:
-        ids: tuple[str, ...] = (responses[0],)
-    else:
-        ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
     message = job.message
+    client_id = message.client_id if message is not None else None
+    if job.context is not None and reconcile.confirmed(job):
+        # Some part shown accepted by a duplicate refusal: its id may be unknown ("").
+        ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
+        return SendResult(
+            message_id=ids[0] or None,
+            parts=len(ids),
+            part_ids=ids,
+            client_id=client_id,
+            transport=_SMPP,
+            confirmed_by_duplicate=True,
+        )
     # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
+    if len(responses) == 1 and type(raw_id := responses[0]) is str:  # the usual message
+        message_id = canonical_message_id(raw_id)
+        return _make_smpp_result(
+            message_id, 1, None, None, (), (message_id,), client_id, False, _SMPP, raw_id
+        )
+    ids = tuple(mid if isinstance(mid, str) else "" for mid in responses)
     # __attrs_post_init__ makes the ids canonical and keeps the first one as written.
     return _make_send_result(
-        ids[0],  # message_id
-        len(ids),  # parts
-        None,  # cost
-        None,  # balance
-        (),  # recipients
-        ids,  # part_ids
-        message.client_id if message is not None else None,  # client_id
-        False,  # confirmed_by_status
-        _SMPP,  # transport
-        "",  # raw_message_id
-        False,  # confirmed_by_duplicate
+        ids[0], len(ids), None, None, (), ids, client_id, False, _SMPP, "", False
     )
 
 
@@ -452,25 +412,13 @@ def query_result(job: Job) -> QueryResult:
 
 
 def outcome(job: Job) -> SendOutcome:
-    """How a finished ``send_many`` job ended, as its outcome."""
+    """How a finished ``send_many`` job ended: the one place a
+    :class:`~smscenter.smpp.client.results.SendOutcome` is made of a job."""
     message = job.message
     assert message is not None and job.recipient is not None
-    # Positional constructors (make_outcome, models._make_smpp_result): this runs
-    # once per message.
+    # Positional (make_outcome): this runs once per message.
     if job.error is not None or job.state is not JobState.DONE:
         return make_outcome(job.index, message, job.recipient, None, job.error)
-    if job.context is not None and reconcile.confirmed(job):
-        return make_outcome(job.index, message, job.recipient, reconcile.result(job), None)
-    responses = job.responses
-    if len(responses) == 1:
-        raw_id = responses[0]
-        if type(raw_id) is str:  # the usual one-part message
-            message_id = canonical_message_id(raw_id)
-            result = _make_smpp_result(
-                message_id, 1, None, None, (), (message_id,), message.client_id, False, _SMPP,
-                raw_id,
-            )  # fmt: skip
-            return make_outcome(job.index, message, job.recipient, result, None)
     return make_outcome(job.index, message, job.recipient, send_result(job), None)
 
 
@@ -518,14 +466,11 @@ def check_single(message: Message) -> str:
 async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> QueryResult:
     """Send ``query_sm`` through whichever bind of ``queue`` takes it first (urgent, outside
     the rate limit) and return its answer."""
+    query = QuerySm(message_id=message_id, source_addr=source_addr)
+    # Encoded now: a bad field fails here, before anything is queued.
+    body = query.encode()[HEADER_LENGTH:]
     job = await run_job(
-        queue,
-        Job(
-            (QuerySm(message_id=message_id, source_addr=source_addr),),
-            callback=noop,
-            urgent=True,
-            counts_rate=False,
-        ),
+        queue, Job((body,), noop, True, counts_rate=False, command_id=CommandId.QUERY_SM)
     )
     if job.error is not None:
         raise job.error

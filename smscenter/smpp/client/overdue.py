@@ -160,7 +160,7 @@ class Overdue:
             recipient=job.recipient,
             index=job.index,
             part=part,
-            parts=len(job.pdus),
+            parts=len(job.parts),
             message_id=canonical_message_id(getattr(pdu, "message_id", ""))
             if status == CommandStatus.ESME_ROK
             else "",

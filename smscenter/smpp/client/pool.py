@@ -30,13 +30,11 @@ from smscenter.config import Credentials, Limits, ReconnectPolicy, SMPPOptions, 
 from smscenter.exceptions import ConnectionLost, ValidationError
 from smscenter.ids import ReceiptIdStyle
 from smscenter.models import Message, SendResult
-from smscenter.smpp.client import reconcile
 from smscenter.smpp.client._binds import Binds
 from smscenter.smpp.client._bulk import send_many
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
-    JobState,
     check_single,
     noop,
     outcome,
@@ -285,10 +283,8 @@ class SMPPPool:
             raise RuntimeError("a receiver-only pool cannot send")
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
-        pdus = self._builder.build(message, recipient)
-        return Job(
-            pdus, callback=noop, urgent=urgent, message=message, recipient=recipient, index=index
-        )
+        parts = self._builder.build(message, recipient)
+        return Job(parts, noop, urgent, message=message, recipient=recipient, index=index)
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
         """Send a message to its one recipient and return its ids (all parts).
@@ -309,8 +305,6 @@ class SMPPPool:
         job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
-        if job.context is not None and reconcile.confirmed(job):
-            return reconcile.result(job)
         return send_result(job)
 
     def _saw(self, job: Job) -> None:
@@ -367,13 +361,7 @@ class SMPPPool:
         :returns: the outcomes of the withdrawn messages, now (``send_many`` yields them later).
         """
         queue = self._queue
-        jobs = [
-            job
-            for dq in (queue.urgent, queue.bulk)
-            for job in dq
-            if job.state is JobState.QUEUED and job.message is not None
-        ]
-        queue.withdraw(jobs)
+        jobs = queue.withdraw(_is_a_message)
         # A bind holding a message back for the rate limit has not written it either.
         for session in self._binds.sessions():
             held = session.take_back_unwritten()
@@ -412,7 +400,7 @@ class SMPPPool:
 
         Each ``deliver_sm`` is acknowledged only after your loop body handled its item.
         """
-        return ReportStream(self._reports)
+        return ReportStream._create(self._reports)
 
     def statistics(self) -> SMPPStatistics:
         """The pool's counters now (a frozen snapshot)."""
@@ -434,3 +422,7 @@ class SMPPPool:
             late_accepted=c.late_accepted,
             late_refused=c.late_refused,
         )
+
+
+def _is_a_message(job: Job) -> bool:
+    return job.message is not None  # (not a query)

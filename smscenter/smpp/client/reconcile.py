@@ -23,7 +23,6 @@ import attrs
 
 from smscenter._provider import Transport
 from smscenter.exceptions import UnknownOutcomeError
-from smscenter.models import SendResult
 from smscenter.smpp.statuses import THROTTLE_STATUSES
 
 if TYPE_CHECKING:
@@ -176,19 +175,3 @@ def confirmed(job: Job) -> bool:
     """Whether the job's message went out as shown by a duplicate refusal."""
     record = job.context
     return type(record) is Resent and record.confirmed
-
-
-def result(job: Job) -> SendResult:
-    """The result of a job accepted with at least one part shown by a duplicate refusal:
-    ``message_id`` is the first part's id when known, else None (``part_ids`` has ``""`` for
-    each part whose id is unknown)."""
-    ids = tuple(mid if isinstance(mid, str) else "" for mid in job.responses)
-    message = job.message
-    return SendResult(
-        message_id=ids[0] or None,
-        parts=len(ids),
-        part_ids=ids,
-        client_id=message.client_id if message is not None else None,
-        transport=Transport.SMPP,
-        confirmed_by_duplicate=True,
-    )

@@ -83,11 +83,26 @@ class ReportStream:
     Iteration ends when the pool or session closes.
 
     Use one consumer: two would share the items between them.
+
+    Get one from :meth:`SMPPPool.reports <smscenter.smpp.client.pool.SMPPPool.reports>` or
+    :meth:`SMPPSession.reports <smscenter.smpp.client.session.SMPPSession.reports>`; it has no
+    public constructor (its buffer is the client's plumbing).
     """
 
-    def __init__(self, buffer: ReportBuffer) -> None:
+    __slots__ = ("_buffer", "_unacked")
+    _buffer: ReportBuffer
+    _unacked: _Ack | None
+
+    def __init__(self) -> None:
+        raise TypeError("ReportStream has no public constructor: use pool.reports()")
+
+    @classmethod
+    def _create(cls, buffer: ReportBuffer) -> ReportStream:
+        """The stream over ``buffer`` (for the pool and the session)."""
+        self = cls.__new__(cls)
         self._buffer = buffer
-        self._unacked: _Ack | None = None
+        self._unacked = None
+        return self
 
     async def __aenter__(self) -> Self:
         return self

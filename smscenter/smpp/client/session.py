@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections import deque
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -42,7 +41,6 @@ from typing import Any, Self
 import anyio
 import anyio.abc
 
-from smscenter._provider import Transport
 from smscenter.config import Credentials, SMPPOptions, Timeouts
 from smscenter.exceptions import (
     BindTimeout,
@@ -53,6 +51,7 @@ from smscenter.exceptions import (
     ValidationError,
 )
 from smscenter.models import DeliveryReport, Message, SendResult
+from smscenter.smpp.client._inflight import InFlight, Settled
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
@@ -69,8 +68,6 @@ from smscenter.smpp.client._stream import Connector, Link, tcp_connector
 from smscenter.smpp.client.overdue import LateAnswerHandler, Overdue
 from smscenter.smpp.client.reconcile import (
     ReconcilePolicy,
-    resend_refused,
-    settle_refusal,
     take_back,
     too_late,
 )
@@ -94,9 +91,9 @@ from smscenter.smpp.events import (
     UnbindComplete,
     UnbindReceived,
 )
-from smscenter.smpp.pdu import DeliverSm, SubmitSmResp
+from smscenter.smpp.pdu import DeliverSm, Pdu
 from smscenter.smpp.receipts import ReceiptReader
-from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
+from smscenter.smpp.statuses import status_error
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
 
@@ -104,10 +101,6 @@ __all__ = ("SMPPSession",)
 
 logger = logging.getLogger(__name__)
 
-_STARTED = JobState.STARTED
-_DONE = JobState.DONE
-_SMPP = Transport.SMPP
-_ROK = CommandStatus.ESME_ROK
 _SUBMIT_SM = CommandId.SUBMIT_SM
 
 
@@ -232,7 +225,6 @@ class SMPPSession:
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
         self._builder = SubmitBuilder(self._options)
         self._throttle_pause = options.throttle_pause
-        self._throttle_retries = options.throttle_retries
         self._resend_unknown: bool | ReconcilePolicy = options.resend_unknown
         self._conn = SMPPConnection(
             ESME,
@@ -241,10 +233,9 @@ class SMPPSession:
         )
         self._link: Link | None = None
         self._stack: AsyncExitStack | None = None
-        self._pending: dict[int, tuple[Job, int]] = {}
+        self._inflight = InFlight(self._counters, options.throttle_retries)
         self._current: Job | None = None
         self._current_paid = False
-        self._retry: deque[Job] = deque()
         self._wake_event = anyio.Event()
         self._timer_event = anyio.Event()
         self._timer_at: float | None = None
@@ -286,7 +277,7 @@ class SMPPSession:
         state = "bound" if self._bound else ("closed" if self._closed_event.is_set() else "open")
         return (
             f"<SMPPSession {self.name} {self.mode.value} {state} "
-            f"in_flight={self._conn.in_flight}/{self._window_size} pending={len(self._pending)}>"
+            f"in_flight={self._conn.in_flight}/{self._window_size} pending={len(self._inflight)}>"
         )
 
     # --- for the queue ------------------------------------------------------------------------
@@ -301,7 +292,7 @@ class SMPPSession:
     @property
     def in_flight(self) -> int:
         """Requests awaiting their response."""
-        return len(self._pending)
+        return len(self._inflight)
 
     @property
     def bound(self) -> bool:
@@ -422,7 +413,7 @@ class SMPPSession:
             return
         budget = self._timeouts.unbind
         with anyio.move_on_after(budget):
-            while self._pending or self._current is not None or self._retry:
+            while self._inflight.pending or self._current is not None or self._inflight.retry:
                 if self._closed_event.is_set() or not self._reading:
                     return
                 self._idle_event = anyio.Event()
@@ -432,9 +423,9 @@ class SMPPSession:
                 self._unbind_sent = True
                 self.wake()
                 await self._unbound_event.wait()
-        if self._pending:
+        if self._inflight.pending:
             logger.warning(
-                "smpp %s: closing with %d requests unanswered", self.name, len(self._pending)
+                "smpp %s: closing with %d requests unanswered", self.name, len(self._inflight)
             )
 
     async def _unbind_without_reader(self) -> None:
@@ -483,30 +474,23 @@ class SMPPSession:
 
     def _finish_all(self) -> None:
         lost = self.error or ConnectionLost(f"the bind to {self.name} closed", host=self.name)
-        pending, self._pending = self._pending, {}
-        resend: list[Job] = []
         now = anyio.current_time()
-        for job, index in pending.values():
-            job.in_flight -= 1
-            if job.error is None and take_back(self._resend_unknown, job, index, now):
-                job.todo.insert(0, index)
-                if job not in resend:
-                    resend.append(job)
-                continue
-            self._counters.unknown += 1
-            job.fail(
-                UnknownOutcomeError(
-                    f"the link to {self.name} closed before the SMSC answered; the message may "
-                    "have been sent",
-                    cause=lost,
-                )
-            )
+        setting = self._resend_unknown
+        resend, answered_never = self._inflight.fail_all(
+            lambda: UnknownOutcomeError(
+                f"the link to {self.name} closed before the SMSC answered; the message may "
+                "have been sent",
+                cause=lost,
+            ),
+            lambda job, index: take_back(setting, job, index, now),
+        )
         leftovers: list[Job] = []
         if self._current is not None:
             leftovers.append(self._current)
             self._current = None
-        leftovers.extend(self._retry)
-        self._retry.clear()
+        retry = self._inflight.retry
+        leftovers.extend(retry)
+        retry.clear()
         # A long message cut mid-window is both a leftover and a resend: back once, not twice.
         leftovers.extend(job for job in resend if job not in leftovers)
         for job in leftovers:
@@ -519,7 +503,7 @@ class SMPPSession:
                 self._queue.push_back(job)
             else:
                 job.finish_if_done()
-        for job, _ in pending.values():
+        for job in answered_never:
             if job.state is not JobState.QUEUED:
                 job.finish_if_done()
         if resend or leftovers:
@@ -533,7 +517,7 @@ class SMPPSession:
         if job is None or job.written or job.in_flight or job.state is not JobState.STARTED:
             return None
         self._current, self._current_paid = None, False
-        if self._idle_event is not None and not self._pending and not self._retry:
+        if self._idle_event is not None and not self._inflight.pending and not self._inflight.retry:
             self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
         return job
 
@@ -569,7 +553,7 @@ class SMPPSession:
 
     def reports(self) -> ReportStream:
         """The delivery reports and incoming messages this bind receives."""
-        return ReportStream(self._reports)
+        return ReportStream._create(self._reports)
 
     def statistics(self) -> SMPPStatistics:
         """This session's counters now."""
@@ -580,7 +564,7 @@ class SMPPSession:
             rejected=c.rejected,
             throttled=c.throttled,
             unknown=c.unknown + (self._queue.unknown if self._own_queue else 0),
-            in_flight=len(self._pending),
+            in_flight=len(self._inflight),
             queued=len(self._queue),
             binds_up=1 if self.bound else 0,
             binds=1,
@@ -671,7 +655,7 @@ class SMPPSession:
                 if drain_until is not None and now >= drain_until:
                     self._die(
                         ConnectionLost(
-                            f"{self.name} unbound and did not answer {len(self._pending)} "
+                            f"{self.name} unbound and did not answer {len(self._inflight)} "
                             f"requests in flight within {self._timeouts.unbind} s",
                             host=self.name,
                         )
@@ -742,24 +726,22 @@ class SMPPSession:
     # --- the writer's work --------------------------------------------------------------------
 
     def _pump(self, now: float) -> float | None:
-        """Move work into the connection. Returns how long to wait before trying again when a
-        throttle pause or the rate limit holds it back (None: wait for a wake-up)."""
+        """Move work into the connection: the parts of every job the window has room for,
+        written through one ``send_encoded`` call per run of jobs of one kind (one write).
+        Returns how long to wait before trying again when a throttle pause or the rate limit
+        holds it back (None: wait for a wake-up)."""
         if self._paused_until > now:
             return self._paused_until - now
         if self._overdue.stalled:
             return None  # an answer is overdue: nothing new until the probe answers
-        conn = self._conn
-        if conn.state not in (State.BOUND_TX, State.BOUND_TRX, State.UNBINDING):
-            return None
-        if conn.state is State.UNBINDING:
-            return None
+        if self._conn.state not in (State.BOUND_TX, State.BOUND_TRX):
+            return None  # (nor while unbinding)
         limiter = self._limiter
         queue = self._queue
-        pending = self._pending
+        retry = self._inflight.retry
         counters = self._counters
         response = self._timeouts.response
         deadline = now + response if response is not None else None
-        send = conn.send
         job = self._current
         paid = self._current_paid
         sent = False
@@ -767,14 +749,15 @@ class SMPPSession:
         # once for the whole batch.
         unlimited = limiter.rate is None
         counted = 0
-        # Every job PDU (submit_sm, query_sm) takes one window slot: count locally.
-        room = conn.window_available
+        # Every part (submit_sm, query_sm) takes one window slot: count locally.
+        room = self._conn.window_available
+        command_id = _SUBMIT_SM
         bodies: list[bytes] = []
-        bulk: list[Job] = []
+        parts: list[tuple[Job, int]] = []
         while room > 0:
             if job is None:
-                if self._retry:
-                    job = self._retry.popleft()
+                if retry:
+                    job = retry.popleft()
                 elif self._taking:
                     job = queue.pop(now)
                     if job is None:
@@ -784,69 +767,53 @@ class SMPPSession:
                     break
                 paid = False
             if job.context is not None and too_late(job, now):
-                # A resend that a pause held past its duplicate window (ReconcilePolicy).
+                # A resend that a pause held past its duplicate window (ReconcilePolicy):
+                # too_late failed it, unwritten.
                 counters.unknown += 1
-                if not job.in_flight:
+            todo = job.todo
+            if not todo:  # failed while waiting: nothing left to write
+                if not job.in_flight:  # (else its last answer finishes it)
                     job.finish_if_done()
                 job = None
                 continue
             if not paid and job.counts_rate:
                 if unlimited:
-                    counted += len(job.todo)
+                    counted += len(todo)
                 else:
-                    wait = limiter.take(len(job.todo), now)
+                    wait = limiter.take(len(todo), now)
                     if wait > 0:
                         if bodies:
-                            self._send_bodies(bodies, bulk, deadline)
+                            self._write(command_id, bodies, parts, deadline)
                             self._timer_event.set()  # their deadline: let the timer see it
                         self._current, self._current_paid = job, False
                         return wait
             paid = True
-            todo = job.todo
-            pdus = job.pdus
-            if len(pdus) == 1 and todo and type(pdus[0]) is bytes:
-                # The bulk form: a one-part submit_sm whose body the template cache encoded.
-                # Collected, and written with the others in one call below.
-                del todo[0]
-                room -= 1
-                bodies.append(pdus[0])
-                bulk.append(job)
-                job.in_flight = 1
-                job.written = True
-                job = None
-                continue
-            if bodies:  # keep the order: what was collected goes first
-                self._send_bodies(bodies, bulk, deadline)
-                sent = True
-            is_submit = job.counts_rate
-            while todo and room > 0:
-                index = todo[0]
-                part = pdus[index]
-                try:
-                    if type(part) is bytes:
-                        seq = conn.send_encoded(_SUBMIT_SM, (part,), deadline=deadline)[0]
-                    else:
-                        assert not isinstance(part, bytes)
-                        seq = send(part, deadline=deadline)
-                except LocalProtocolError as exc:
-                    job.fail(exc)
-                    todo.clear()
-                    break
-                del todo[0]
-                room -= 1
-                pending[seq] = (job, index)
+            if job.command_id is not command_id:
+                if bodies:  # keep the order: what was collected goes first
+                    self._write(command_id, bodies, parts, deadline)
+                    sent = True
+                command_id = job.command_id
+            job_parts = job.parts
+            if len(todo) == 1:  # nearly every job: one part
+                index = todo.pop()
+                bodies.append(job_parts[index])
+                parts.append((job, index))
                 job.in_flight += 1
-                job.written = True
-                sent = True
-                if is_submit:
-                    counters.submitted += 1
-            if todo and job.error is None:
+                room -= 1
+            else:
+                take = todo[:room]
+                del todo[:room]
+                for index in take:
+                    bodies.append(job_parts[index])
+                    parts.append((job, index))
+                job.in_flight += len(take)
+                room -= len(take)
+            job.written = True
+            if todo:
                 break  # window full in the middle of a long message: finish it first next time
-            if not job.in_flight:  # (else its last answer finishes it)
-                job.finish_if_done()
             job = None
         if bodies:
-            self._send_bodies(bodies, bulk, deadline)
+            self._write(command_id, bodies, parts, deadline)
             sent = True
         self._current, self._current_paid = job, paid
         if counted:
@@ -860,200 +827,124 @@ class SMPPSession:
             self._timer_event.set()
         return None
 
-    def _send_bodies(self, bodies: list[bytes], jobs: list[Job], deadline: float | None) -> None:
-        """Write the collected bulk-form submits (``bodies[i]`` is ``jobs[i]``'s one part, its
-        bookkeeping already done but for the sequence number); empties both lists."""
+    def _write(
+        self,
+        command_id: CommandId,
+        bodies: list[bytes],
+        parts: list[tuple[Job, int]],
+        deadline: float | None,
+    ) -> None:
+        """Queue the collected parts (``bodies[i]`` is part ``parts[i]``, its job's bookkeeping
+        done but for the sequence number) in the connection; empties both lists."""
         try:
-            seqs = self._conn.send_encoded(_SUBMIT_SM, bodies, deadline=deadline)
+            seqs = self._conn.send_encoded(command_id, bodies, deadline=deadline)
         except LocalProtocolError as exc:  # pragma: no cover - _pump checked state and room
-            for job in jobs:
-                job.in_flight = 0
+            for job, _index in parts:
+                job.in_flight -= 1
                 job.fail(exc)
+                job.todo.clear()
+            for job, _index in parts:
                 job.finish_if_done()
         else:
-            pending = self._pending
-            for seq, job in zip(seqs, jobs, strict=True):
-                pending[seq] = (job, 0)
-            self._counters.submitted += len(seqs)
+            self._inflight.written(seqs, parts)
+            if command_id is _SUBMIT_SM:
+                self._counters.submitted += len(seqs)
         bodies.clear()
-        jobs.clear()
+        parts.clear()
 
     # --- the reader's work --------------------------------------------------------------------
 
     def _handle(self, events: list[Event]) -> None:
-        pending = self._pending
-        counters = self._counters
+        inflight = self._inflight
         freed = False
         for event in events:
-            cls = type(event)
-            if cls is SubmitsAccepted:
-                assert isinstance(event, SubmitsAccepted)
-                # The bulk path: a run of accepted submit_sm, settled in one loop.
-                freed = True
-                # The writer first: it refills the window (and the SMSC gets to work on it)
-                # before the callers woken below take their turn with the outcomes.
-                self.wake()
-                acknowledged = 0
-                pop = pending.pop
-                for seq, message_id in event.accepted:
-                    entry = pop(seq, None)
-                    if entry is None:  # pragma: no cover - the window knew it: so do we
-                        continue
-                    job, index = entry
-                    acknowledged += 1
-                    if job.error is None:
-                        job.responses[index] = message_id
-                    job.in_flight -= 1
-                    if not job.in_flight:
-                        if not job.todo and job.state is _STARTED:
-                            # Job.finish_if_done inline: a whole message answered.
-                            job.state = _DONE
-                            job.callback(job)
-                        elif job.error is not None:
-                            job.finish_if_done()
-                counters.acknowledged += acknowledged
-            elif cls is ResponseReceived:
-                assert isinstance(event, ResponseReceived)
-                entry = pending.pop(event.request_seq, None)
-                if entry is None:
-                    if self._overdue.answered(event.request_seq):
-                        # The link answers: feed it again.
-                        logger.info("smpp %s: the SMSC answers again", self.name)
-                        freed = True
-                    continue
-                freed = True
-                job, index = entry
-                job.in_flight -= 1
-                pdu = event.pdu
-                status = pdu.command_status
-                if status != _ROK and job.context is not None:
-                    # A resend under ReconcilePolicy: a duplicate refusal means "accepted".
-                    settled = settle_refusal(job, index, pdu, anyio.current_time())
-                    if settled is not None:
-                        if settled:
-                            counters.acknowledged += 1
-                        else:
-                            counters.unknown += 1
-                        job.finish_if_done()
-                        continue
-                if status == _ROK and job.error is None:
-                    # A submit's message id, or (query_sm) the whole answer.
-                    job.responses[index] = pdu.message_id if isinstance(pdu, SubmitSmResp) else pdu
-                    if job.counts_rate:
-                        counters.acknowledged += 1
-                elif status in THROTTLE_STATUSES:
-                    counters.throttled += 1
-                    self._throttled()
-                    job.throttles += 1
-                    if job.throttles > self._throttle_retries:
-                        error: BaseException = status_error(status, "submit_sm")
-                        if job.context is not None:  # a resend may have gone out before
-                            error = resend_refused(job, index, error)
-                            if isinstance(error, UnknownOutcomeError):
-                                counters.unknown += 1
-                        job.fail(error)
-                        job.todo.clear()
-                    elif job.error is None:
-                        if not job.todo and job is not self._current:
-                            self._retry.append(job)
-                        job.todo.append(index)
-                        continue
-                elif status != _ROK:
-                    error = status_error(status, pdu.command_id.name.lower())
-                    if job.context is not None:  # a resend may have gone out before
-                        error = resend_refused(job, index, error)
-                    if job.counts_rate:
-                        if isinstance(error, UnknownOutcomeError):
-                            counters.unknown += 1
-                        else:
-                            counters.rejected += 1
-                    job.fail(error)
-                    job.todo.clear()
-                else:  # accepted, but another part already failed
-                    if job.counts_rate:
-                        counters.acknowledged += 1
-                job.finish_if_done()
-            elif cls is DeliverSmReceived:
-                assert isinstance(event, DeliverSmReceived)
-                self._on_deliver(event.pdu)
-            elif cls is RequestExpired:
-                assert isinstance(event, RequestExpired)
-                entry = pending.pop(event.request_seq, None)
-                if entry is None:
-                    continue
-                freed = True
-                job, index = entry
-                job.in_flight -= 1
-                if job.counts_rate:
-                    counters.unknown += 1
-                if not self._overdue.stalled:
-                    logger.warning(
-                        "smpp %s: an answer is overdue; no new work on this bind until it "
-                        "answers enquire_link",
-                        self.name,
-                    )
-                    self._queue.wake_one()  # what this bind would have taken goes elsewhere
-                self._overdue.expired(event.request_seq, job, index)
-                timeout = self._timeouts.response
-                job.fail(
-                    UnknownOutcomeError(
-                        f"{self.name} did not answer within {timeout} s; the message may have "
-                        "been sent",
-                        cause=ResponseTimeout(f"no response within {timeout} s", host=self.name),
-                    )
-                )
-                job.todo.clear()
-                job.finish_if_done()
-            elif cls is LateResponse:
-                assert isinstance(event, LateResponse)
-                self._late(event)
-            elif cls is EnquireLinkReceived:
-                freed = True  # enquire_link_resp is queued: let the writer send it
-            elif cls is UnbindComplete:
-                self._unbound_event.set()
-            elif cls is UnbindReceived:
-                self.unbound_by_peer = True
-                freed = True
-                self._peer_unbound()
-            elif cls is ConnectionClosed:
-                assert isinstance(event, ConnectionClosed)
-                if event.reason == "unbind":
-                    self._die(None)
-                elif event.reason == "eof" and self._unbind_sent:
-                    # Some SMSCs (smpp34's server among them) close at once on unbind without
-                    # an unbind_resp: that is the goodbye we asked for, not a lost link.
-                    logger.info("smpp %s: closed after our unbind (no unbind_resp)", self.name)
-                    self._die(None)
-                else:
-                    self._die(
-                        ConnectionLost(
-                            f"the link to {self.name} closed ({event.reason})", host=self.name
-                        )
-                    )
-            elif cls is ProtocolViolation:
-                assert isinstance(event, ProtocolViolation)
-                logger.warning("smpp %s: protocol violation: %s", self.name, event.error)
-                freed = True
-                broken = event.request_seq
-                if broken is not None and broken in pending:
-                    job, _index = pending.pop(broken)
-                    job.in_flight -= 1
-                    if job.counts_rate:
-                        counters.unknown += 1  # like a lost answer: it may have been sent
-                    job.fail(UnknownOutcomeError("the answer was malformed", cause=event.error))
-                    job.todo.clear()
-                    job.finish_if_done()
-            elif isinstance(event, RequestReceived):
-                pdu = event.pdu
-                if pdu.response_class is not None:
+            match event:
+                case SubmitsAccepted(accepted=accepted):
+                    # The writer first: it refills the window (and the SMSC gets to work on it)
+                    # before the callers woken below take their turn with the outcomes.
+                    self.wake()
+                    inflight.settle_accepted(accepted)
+                    freed = True
+                case ResponseReceived(request_seq=seq, pdu=pdu):
+                    freed = self._answered(seq, pdu) or freed
+                case DeliverSmReceived(pdu=pdu):
+                    self._on_deliver(pdu)
+                case RequestExpired(request_seq=seq):
+                    freed = self._expired(seq) or freed
+                case LateResponse():
+                    self._late(event)
+                case EnquireLinkReceived():
+                    freed = True  # enquire_link_resp is queued: let the writer send it
+                case UnbindComplete():
+                    self._unbound_event.set()
+                case UnbindReceived():
+                    self.unbound_by_peer = True
+                    freed = True
+                    self._peer_unbound()
+                case ConnectionClosed(reason=reason):
+                    self._closed(reason)
+                case ProtocolViolation(error=error, request_seq=broken):
+                    logger.warning("smpp %s: protocol violation: %s", self.name, error)
+                    freed = True
+                    if broken is not None:  # like a lost answer: it may have been sent
+                        inflight.expire(broken, _malformed(error))
+                case RequestReceived(pdu=pdu) if pdu.response_class is not None:
                     self._conn.respond(pdu, CommandStatus.ESME_RINVCMDID)
                     freed = True
-            else:  # BindComplete etc. after bind: nothing to do
-                logger.debug("smpp %s: %r", self.name, event)
+                case _:  # BindComplete etc. after bind: nothing to do
+                    logger.debug("smpp %s: %r", self.name, event)
         if freed:
             self.wake()
-        if self._idle_event is not None and not pending:
+        if self._idle_event is not None and not inflight.pending:
             self._idle_event.set()
+
+    def _answered(self, seq: int, pdu: Pdu) -> bool:
+        """Any answer but an acceptance of a submit; True when the writer should look again."""
+        settled = self._inflight.settle_response(seq, pdu, anyio.current_time(), self._current)
+        if settled is Settled.NOT_OURS:
+            if self._overdue.answered(seq):
+                # The link answers: feed it again.
+                logger.info("smpp %s: the SMSC answers again", self.name)
+                return True
+            return False
+        if settled is Settled.THROTTLED:
+            self._throttled()
+        return True
+
+    def _expired(self, seq: int) -> bool:
+        """No answer to ``seq`` in time: its message may have been sent."""
+        timeout = self._timeouts.response
+
+        def unknown() -> BaseException:
+            return UnknownOutcomeError(
+                f"{self.name} did not answer within {timeout} s; the message may have been sent",
+                cause=ResponseTimeout(f"no response within {timeout} s", host=self.name),
+            )
+
+        entry = self._inflight.expire(seq, unknown)
+        if entry is None:
+            return False
+        if not self._overdue.stalled:
+            logger.warning(
+                "smpp %s: an answer is overdue; no new work on this bind until it answers "
+                "enquire_link",
+                self.name,
+            )
+            self._queue.wake_one()  # what this bind would have taken goes elsewhere
+        job, index = entry
+        self._overdue.expired(seq, job, index)
+        return True
+
+    def _closed(self, reason: str) -> None:
+        if reason == "unbind":
+            self._die(None)
+        elif reason == "eof" and self._unbind_sent:
+            # Some SMSCs (smpp34's server among them) close at once on unbind without an
+            # unbind_resp: that is the goodbye we asked for, not a lost link.
+            logger.info("smpp %s: closed after our unbind (no unbind_resp)", self.name)
+            self._die(None)
+        else:
+            self._die(ConnectionLost(f"the link to {self.name} closed ({reason})", host=self.name))
 
     def _peer_unbound(self) -> None:
         """The SMSC sent unbind (answered already). With requests in flight the connection
@@ -1068,7 +959,7 @@ class SMPPSession:
             "smpp %s: the SMSC unbound; reading the answers to %d requests in flight (at most "
             "%s s)",
             self.name,
-            len(self._pending),
+            len(self._inflight),
             budget,
         )
         if budget is not None:
@@ -1140,3 +1031,7 @@ class SMPPSession:
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
+
+
+def _malformed(error: BaseException) -> Callable[[], BaseException]:
+    return lambda: UnknownOutcomeError("the answer was malformed", cause=error)
