@@ -25,10 +25,11 @@ from datetime import tzinfo
 
 import attrs
 
+from smscenter._provider import MOSCOW
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import DeliveryReport
 from smscenter.smpp.pdu import DeliverSm
-from smscenter.smpp.receipts import PROVIDER_TZ, ReceiptReader, parse_receipt_text
+from smscenter.smpp.receipts import ReceiptReader, parse_receipt_text
 
 __all__ = ("ReceiptIdMatcher",)
 
@@ -50,7 +51,7 @@ class ReceiptIdMatcher:
     :param tz: the zone receipt dates are written in.
     """
 
-    def __init__(self, style: ReceiptIdStyle = ReceiptIdStyle.AUTO, *, tz: tzinfo = PROVIDER_TZ):
+    def __init__(self, style: ReceiptIdStyle = ReceiptIdStyle.AUTO, *, tz: tzinfo = MOSCOW):
         self._tz = tz
         self._reader = ReceiptReader(tz=tz)
         #: The style in force: the one given, or the one detected (``AUTO`` while learning).

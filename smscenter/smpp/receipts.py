@@ -11,7 +11,7 @@ and the text disagree the TLV wins (the order Kannel and Jasmin use). A :class:`
 does the same for a stream of receipts, remembering what they share.
 
 Receipt dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
-(:data:`PROVIDER_TZ`, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
+(``MOSCOW``, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
 an account set to another zone.
 """
 
@@ -26,9 +26,8 @@ import attrs
 
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
-from smscenter._fastinit import from_fields, positional
-from smscenter._provider import MOSCOW as PROVIDER_TZ
-from smscenter._provider import Transport
+from smscenter._fastinit import fast_init, from_fields
+from smscenter._provider import MOSCOW, Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
@@ -43,7 +42,6 @@ from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.tlv import TlvPair
 
 __all__ = (
-    "PROVIDER_TZ",
     "ReceiptReader",
     "ReceiptText",
     "is_receipt",
@@ -55,6 +53,7 @@ __all__ = (
 )
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class ReceiptText:
     """The fields of a receipt's text, as written (nothing mapped to the model yet).
@@ -101,7 +100,7 @@ _HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
 _HEX_ERR = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
 
 
-def parse_receipt_date(value: str, tz: tzinfo = PROVIDER_TZ) -> datetime | None:
+def parse_receipt_date(value: str, tz: tzinfo = MOSCOW) -> datetime | None:
     """Read a receipt date: ``YYMMDDhhmm``, ``YYMMDDhhmmss`` or ``YYYYMMDDhhmmss``.
 
     SMPP 3.4 Appendix B orders the digits year-month-day; smscentre.com/api/smpp's example
@@ -163,7 +162,7 @@ def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
     return canonical_message_id(value)
 
 
-def parse_receipt_text(text: str, *, tz: tzinfo = PROVIDER_TZ) -> ReceiptText:
+def parse_receipt_text(text: str, *, tz: tzinfo = MOSCOW) -> ReceiptText:
     """Parse a receipt's text leniently.
 
     Fields may come in any order and any case, any may be missing, dates may have 10, 12 or 14
@@ -255,14 +254,6 @@ def _parse_lenient(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptTe
 _RECEIPT_TYPES = frozenset({0x04, 0x20})
 _TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
 
-# DeliveryReport's fields in order: a report is built with every value at hand through one
-# positional constructor (a keyword call spends most of its time matching 28 names), the order
-# taken from the class, never written out here.
-_FIELDS = tuple(f.name for f in attrs.fields(DeliveryReport))
-_DEFAULTS = tuple(
-    None if f.default is attrs.NOTHING else f.default for f in attrs.fields(DeliveryReport)
-)
-_make_report = positional(DeliveryReport)
 _SHARED_MAX = 1024
 
 
@@ -307,7 +298,7 @@ class ReceiptReader:
 
     __slots__ = ("_dates", "_flags", "_shared", "hex_ids", "tz")
 
-    def __init__(self, *, tz: tzinfo = PROVIDER_TZ, hex_ids: bool = False) -> None:
+    def __init__(self, *, tz: tzinfo = MOSCOW, hex_ids: bool = False) -> None:
         self.tz = tz
         self.hex_ids = hex_ids
         # What a miss re-reads otherwise: the dates (minute resolution) and decoded flags.
@@ -330,7 +321,7 @@ class ReceiptReader:
         tlvs = pdu.tlvs
         space = text.find(" ")
         if space <= 3 or not text.startswith("id:"):
-            return _make_report(*self._read(pdu, text, text_ids))
+            return DeliveryReport(**self._read(pdu, text, text_ids))
         # The receipt's own parts: its id (TLV and text), the text excerpt (always last).
         tail = text[space:]
         cut = tail.find("ext:") - 2  # " text:" or " Text:"
@@ -346,7 +337,7 @@ class ReceiptReader:
             key = (tail, tlvs)
         shared = self._shared.get(key)
         if shared is None:
-            report = _make_report(*self._read(pdu, text, text_ids))
+            report = DeliveryReport(**self._read(pdu, text, text_ids))
             # Kept only when a hit would rebuild this very report (the excerpt and the id cut
             # where the parse put them; no second receipted_message_id among the shared TLVs).
             if (
@@ -383,8 +374,8 @@ class ReceiptReader:
     def _flag(self, value: int) -> MessageFlags:
         return self._flags.put(value, MessageFlags.from_int(value))
 
-    def _read(self, pdu: DeliverSm, text: str, text_ids: ReceiptIdStyle) -> list[Any]:
-        # Every field of the report, in field order, from the PDU alone.
+    def _read(self, pdu: DeliverSm, text: str, text_ids: ReceiptIdStyle) -> dict[str, Any]:
+        # The report's fields (as DeliveryReport's keyword arguments), from the PDU alone.
         # One value per tag (a repeated tag: the last wins).
         tlvs = {tlv[0]: tlv[1] for tlv in pdu.tlvs}
         value = tlvs.get(Tag.RECEIPTED_MESSAGE_ID)
@@ -428,7 +419,7 @@ class ReceiptReader:
             mcc, mnc = digits[:3] or None, digits[3:] or None
         if mcc is None and rt.hlr is not None:
             mcc, mnc = rt.hlr.mcc, rt.hlr.mnc
-        fields: dict[str, Any] = {
+        return {
             "message_id": self._message_id(raw_id, bool(receipted), text_ids),
             "status": status,
             "raw_status": rt.stat if rt.stat is not None else ("" if state is None else str(state)),
@@ -450,13 +441,12 @@ class ReceiptReader:
             "transport": Transport.SMPP,
             "raw_message_id": raw_id,
         }
-        return [fields.get(name, default) for name, default in zip(_FIELDS, _DEFAULTS, strict=True)]
 
 
 def report_from_deliver_sm(
     pdu: DeliverSm,
     *,
-    tz: tzinfo = PROVIDER_TZ,
+    tz: tzinfo = MOSCOW,
     hex_ids: bool = False,
     text_ids: ReceiptIdStyle = ReceiptIdStyle.SAME,
 ) -> DeliveryReport:
@@ -488,14 +478,14 @@ def report_from_deliver_sm(
         pool, which sees the sends.
     """
     reader = ReceiptReader(tz=tz, hex_ids=hex_ids)
-    return _make_report(*reader._read(pdu, _receipt_text(pdu), text_ids))
+    return DeliveryReport(**reader._read(pdu, _receipt_text(pdu), text_ids))
 
 
 def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
     return "" if value is None else value.astimezone(tz).strftime("%y%m%d%H%M")
 
 
-def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = PROVIDER_TZ) -> str:
+def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = MOSCOW) -> str:
     """The receipt text an SMSC writes for ``report`` (smscentre.com/api/smpp's layout; for the
     simulator).
 

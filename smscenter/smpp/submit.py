@@ -22,7 +22,7 @@ from datetime import timedelta, tzinfo
 import attrs
 
 from smscenter._cache import BoundedCache
-from smscenter._provider import MOSCOW as PROVIDER_TZ
+from smscenter._provider import MOSCOW
 from smscenter.exceptions import ValidationError
 from smscenter.models import Message, MessageKind, SendWindow
 from smscenter.smpp.constants import HEADER_LENGTH, NPI, TON
@@ -85,7 +85,7 @@ class SubmitOptions:
     priority: int = attrs.field(
         default=0, validator=[attrs.validators.ge(0), attrs.validators.le(3)]
     )
-    local_tz: tzinfo = PROVIDER_TZ
+    local_tz: tzinfo = MOSCOW
     binary_has_udh: bool = False
 
 

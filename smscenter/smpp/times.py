@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from smscenter._provider import MOSCOW as PROVIDER_TZ
+from smscenter._provider import MOSCOW
 from smscenter.exceptions import ValidationError
 
 __all__ = ("absolute_time", "relative_time")
 
 
-def absolute_time(when: datetime, *, local_tz: tzinfo = PROVIDER_TZ) -> str:
+def absolute_time(when: datetime, *, local_tz: tzinfo = MOSCOW) -> str:
     """``YYMMDDhhmmsstnnp`` for an instant: written in UTC (``nn`` = 00, ``p`` = ``+``).
 
     A naive ``when`` is read in ``local_tz``.
