@@ -4,7 +4,8 @@ SMPPConnection` with a socket, a clock and three tasks.
 Shape (mqttproto's, with its gaps fixed):
 
 - **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
-  events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
+  events (what an answer does to its job is decided in _inflight.py; reads and writes go
+  through _stream.py): a response completes its job part, a throttle answer
   pauses the bind and puts the part back for resending, a ``deliver_sm`` is converted and handed
   to the report buffer (reports.py). The reader never awaits user code.
 - **writer**: on each wake-up moves as much queued work into the connection as the window, the
