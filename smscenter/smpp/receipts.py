@@ -26,7 +26,7 @@ import attrs
 
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
-from smscenter._fastinit import from_fields, positional
+from smscenter._fastinit import fast_init, from_fields
 from smscenter._provider import MOSCOW, Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
@@ -53,6 +53,7 @@ __all__ = (
 )
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class ReceiptText:
     """The fields of a receipt's text, as written (nothing mapped to the model yet).
@@ -253,14 +254,6 @@ def _parse_lenient(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptTe
 _RECEIPT_TYPES = frozenset({0x04, 0x20})
 _TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
 
-# DeliveryReport's fields in order: a report is built with every value at hand through one
-# positional constructor (a keyword call spends most of its time matching 28 names), the order
-# taken from the class, never written out here.
-_FIELDS = tuple(f.name for f in attrs.fields(DeliveryReport))
-_DEFAULTS = tuple(
-    None if f.default is attrs.NOTHING else f.default for f in attrs.fields(DeliveryReport)
-)
-_make_report = positional(DeliveryReport)
 _SHARED_MAX = 1024
 
 
@@ -328,7 +321,7 @@ class ReceiptReader:
         tlvs = pdu.tlvs
         space = text.find(" ")
         if space <= 3 or not text.startswith("id:"):
-            return _make_report(*self._read(pdu, text, text_ids))
+            return DeliveryReport(**self._read(pdu, text, text_ids))
         # The receipt's own parts: its id (TLV and text), the text excerpt (always last).
         tail = text[space:]
         cut = tail.find("ext:") - 2  # " text:" or " Text:"
@@ -344,7 +337,7 @@ class ReceiptReader:
             key = (tail, tlvs)
         shared = self._shared.get(key)
         if shared is None:
-            report = _make_report(*self._read(pdu, text, text_ids))
+            report = DeliveryReport(**self._read(pdu, text, text_ids))
             # Kept only when a hit would rebuild this very report (the excerpt and the id cut
             # where the parse put them; no second receipted_message_id among the shared TLVs).
             if (
@@ -381,8 +374,8 @@ class ReceiptReader:
     def _flag(self, value: int) -> MessageFlags:
         return self._flags.put(value, MessageFlags.from_int(value))
 
-    def _read(self, pdu: DeliverSm, text: str, text_ids: ReceiptIdStyle) -> list[Any]:
-        # Every field of the report, in field order, from the PDU alone.
+    def _read(self, pdu: DeliverSm, text: str, text_ids: ReceiptIdStyle) -> dict[str, Any]:
+        # The report's fields (as DeliveryReport's keyword arguments), from the PDU alone.
         # One value per tag (a repeated tag: the last wins).
         tlvs = {tlv[0]: tlv[1] for tlv in pdu.tlvs}
         value = tlvs.get(Tag.RECEIPTED_MESSAGE_ID)
@@ -426,7 +419,7 @@ class ReceiptReader:
             mcc, mnc = digits[:3] or None, digits[3:] or None
         if mcc is None and rt.hlr is not None:
             mcc, mnc = rt.hlr.mcc, rt.hlr.mnc
-        fields: dict[str, Any] = {
+        return {
             "message_id": self._message_id(raw_id, bool(receipted), text_ids),
             "status": status,
             "raw_status": rt.stat if rt.stat is not None else ("" if state is None else str(state)),
@@ -448,7 +441,6 @@ class ReceiptReader:
             "transport": Transport.SMPP,
             "raw_message_id": raw_id,
         }
-        return [fields.get(name, default) for name, default in zip(_FIELDS, _DEFAULTS, strict=True)]
 
 
 def report_from_deliver_sm(
@@ -486,7 +478,7 @@ def report_from_deliver_sm(
         pool, which sees the sends.
     """
     reader = ReceiptReader(tz=tz, hex_ids=hex_ids)
-    return _make_report(*reader._read(pdu, _receipt_text(pdu), text_ids))
+    return DeliveryReport(**reader._read(pdu, _receipt_text(pdu), text_ids))
 
 
 def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
