@@ -29,11 +29,20 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import attrs
-
-from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.exceptions import LocalProtocolError
 from smscenter.smpp._codec import HEADER, U32, cstr_limit
-from smscenter.smpp._state import ESME, LEGAL, SMSC, Role, State, mode_of, next_state
+from smscenter.smpp._keepalive import Keepalive, Timers
+from smscenter.smpp._refusals import broken_answer, cut_short, illegal, malformed, unsolicited
+from smscenter.smpp._state import (
+    BOUND_STATES,
+    ESME,
+    LEGAL,
+    SMSC,
+    Role,
+    State,
+    mode_of,
+    next_state,
+)
 from smscenter.smpp._window import Window
 from smscenter.smpp.constants import (
     DEFAULT_MAX_PDU_LENGTH,
@@ -53,7 +62,6 @@ from smscenter.smpp.events import (
     LateResponse,
     OutbindReceived,
     PendingRequest,
-    ProtocolViolation,
     RequestExpired,
     RequestReceived,
     UnbindComplete,
@@ -72,7 +80,6 @@ from smscenter.smpp.pdu import (
     BindTransceiver,
     BindTransmitter,
     EnquireLinkResp,
-    GenericNack,
     Outbind,
     Pdu,
     PduDecodeError,
@@ -135,27 +142,6 @@ _pack_header = HEADER.pack
 # message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
 _MESSAGE_ID_LIMIT = cstr_limit(SubmitSmResp, "message_id")
 _ROK = 0
-# Responses whose OK answer must carry the message id the SMSC assigned (SMPP 3.4 §4.4.2,
-# §4.5.2, §4.7.2).
-_ID_RESPONSES = frozenset(
-    {CommandId.SUBMIT_SM_RESP, CommandId.SUBMIT_MULTI_RESP, CommandId.DATA_SM_RESP}
-)
-
-
-@attrs.frozen(kw_only=True)
-class Timers:
-    """What :meth:`SMPPConnection.timers` found at ``now``.
-
-    :ivar enquire_link_due: nothing was sent for an interval and no enquire_link is out: send
-        one (:meth:`SMPPConnection.send_enquire_link`).
-    :ivar link_dead: an enquire_link went unanswered past its deadline: close the link.
-    :ivar next_check: when to call :meth:`~SMPPConnection.timers` / ``expire`` again at the
-        latest (None: nothing scheduled).
-    """
-
-    enquire_link_due: bool
-    link_dead: bool
-    next_check: float | None
 
 
 class SMPPConnection:
@@ -181,8 +167,7 @@ class SMPPConnection:
         enquire_link_interval: float = 30.0,
         max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
     ) -> None:
-        if enquire_link_interval <= 0:
-            raise ValueError("enquire_link_interval must be positive")
+        self._keepalive = Keepalive(enquire_link_interval)
         self.role = role
         self._peer = SMSC if role is ESME else ESME
         self._state = State.OPEN
@@ -200,11 +185,6 @@ class SMPPConnection:
         # (ESME) The SMSC unbound while requests of ours were in flight: their answers are still
         # read, and the connection closes once none is left (or the caller gives up).
         self._peer_unbound = False
-        self._enquire_seq: int | None = None
-        self._enquire_deadline: float | None = None
-        self._interval = float(enquire_link_interval)
-        self._last_activity: float | None = None
-        self._sent_since_check = False
         # (ESME) Accepted submits of the current receive_data call, and where their event goes.
         self._accepted: list[tuple[int, str]] = []
         self._accepted_at = 0
@@ -336,12 +316,11 @@ class SMPPConnection:
             for seq, body in zip(seqs, bodies):  # noqa: B905 - one number per body
                 append(pack(HEADER_LENGTH + len(body), command_id, 0, seq) + body)
         if count:
-            self._sent_since_check = True
+            self._keepalive.sent = True
         if not counted:
             seq = seqs[0]
             if command_id == _ENQUIRE_LINK:
-                self._enquire_seq = seq
-                self._enquire_deadline = deadline
+                self._keepalive.probe_sent(seq, deadline)
             elif command_id == _UNBIND:
                 self._unbind_seq = seq
                 self._apply(self.role, command_id)
@@ -435,7 +414,7 @@ class SMPPConnection:
                 template = cls(command_status=command_status).encode()
                 self._templates[key] = template
             self._out.append(template[:12] + U32.pack(seq) + template[16:])
-            self._sent_since_check = True
+            self._keepalive.sent = True
             return
         self.send_response(cls(sequence_number=seq, command_status=command_status, **fields))
 
@@ -451,7 +430,7 @@ class SMPPConnection:
             raise LocalProtocolError(f"{type(pdu).__name__} is a request: use send()")
         self._check_out(cid)
         self._out.append(pdu.encode())
-        self._sent_since_check = True
+        self._keepalive.sent = True
         if cid in _BIND_RESPONSES:
             # (unbind_resp is the connection's own answer to an unbind: see _on_pdu.)
             self._apply(self.role, cid, ok=pdu.command_status == _ROK)
@@ -498,32 +477,9 @@ class SMPPConnection:
             self._close(events, "unbound by peer")
 
     def timers(self, now: float) -> Timers:
-        """Keepalive bookkeeping at ``now``.
-
-        The interval counts from the last time anything was *sent* (seen at the previous call):
-        the provider drops a link on which the client stays silent for 2 minutes
-        (smscentre.com/api/smpp).
-        """
-        if self._sent_since_check or self._last_activity is None:
-            self._last_activity = now
-            self._sent_since_check = False
-        bound = self._state in (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
-        due_at = self._last_activity + self._interval
-        enquire_out = self._enquire_seq is not None
-        link_dead = (
-            enquire_out and self._enquire_deadline is not None and now >= self._enquire_deadline
-        )
-        due = bound and not enquire_out and now >= due_at
-        candidates = [
-            t for t in (self._window.next_deadline(), self._enquire_deadline) if t is not None
-        ]
-        if bound and not enquire_out:
-            candidates.append(due_at)
-        return Timers(
-            enquire_link_due=due,
-            link_dead=link_dead,
-            next_check=min(candidates) if candidates else None,
-        )
+        """Keepalive bookkeeping at ``now`` (:class:`~smscenter.smpp._keepalive.Timers`)."""
+        bound = self._state in BOUND_STATES
+        return self._keepalive.timers(now, bound=bound, next_deadline=self._window.next_deadline())
 
     def next_timer(self, now: float) -> float | None:
         """When :meth:`timers` / :meth:`expire` should next be called (None: nothing pending)."""
@@ -544,14 +500,7 @@ class SMPPConnection:
         events: list[Event] = []
         if not data:
             if self._framer.buffered:
-                events.append(
-                    ProtocolViolation(
-                        error=RemoteProtocolError(
-                            f"connection closed in the middle of a PDU "
-                            f"({self._framer.buffered} bytes buffered)"
-                        )
-                    )
-                )
+                events.append(cut_short(self._framer.buffered))
             self._close(events, "eof")
             return events
         framer = self._framer
@@ -613,24 +562,16 @@ class SMPPConnection:
         )
         events.append(ConnectionClosed(reason=reason, unanswered=unanswered))
 
-    def _nack(self, seq: int, status: int) -> None:
-        self._out.append(GenericNack(sequence_number=seq, command_status=status).encode())
-
     def _on_decode_error(self, exc: PduDecodeError, events: list[Event]) -> None:
         cid = exc.command_id
         seq = exc.sequence_number or 0
-        is_response = cid is not None and bool(cid & 0x80000000)
-        request_seq: int | None = None
-        answered: int | None = None
-        if is_response:
-            # Never answer a response; but its request is over.
-            if self._window.pop(seq) is not None:
-                request_seq = seq
-        elif seq <= 0xFFFFFFFF:
-            answered = exc.status
-            self._nack(seq, exc.status)
+        # A broken response is never answered, but the request it answers is over.
+        ended = cid is not None and bool(cid & 0x80000000) and self._window.pop(seq) is not None
+        answer, violation = malformed(exc, seq if ended else None)
+        if answer is not None:
+            self._out.append(answer)
         logger.warning("smpp: malformed PDU from peer: %s", exc)
-        events.append(ProtocolViolation(error=exc, answered_with=answered, request_seq=request_seq))
+        events.append(violation)
         if exc.fatal:
             self._close(events, "protocol error")
 
@@ -641,28 +582,10 @@ class SMPPConnection:
             return
         seq = pdu.sequence_number
         if cid not in self._legal_in:
-            if cid in _BIND_REQUESTS and self._state is not State.OPEN:
-                status = CommandStatus.ESME_RALYBND
-            else:
-                status = CommandStatus.ESME_RINVBNDSTS
-            answered: int | None = None
-            cls = pdu.response_class
-            if cls is not None:
-                self._out.append(cls(sequence_number=seq, command_status=status).encode())
-                answered = status
-            elif self._state is not State.CLOSED:
-                self._nack(seq, status)
-                answered = status
-            events.append(
-                ProtocolViolation(
-                    error=RemoteProtocolError(
-                        f"{self._peer.name} sent {cid.name.lower()} (sequence {seq}) in state "
-                        f"{self._state.name}"
-                    ),
-                    pdu=pdu,
-                    answered_with=answered,
-                )
-            )
+            answer, violation = illegal(pdu, self._state, self._peer)
+            if answer is not None:
+                self._out.append(answer)
+            events.append(violation)
             return
         if cid == _ENQUIRE_LINK:
             self._out.append(EnquireLinkResp(sequence_number=seq).encode())
@@ -697,34 +620,21 @@ class SMPPConnection:
             late = window.pop_expired(seq)
             if late is not None:
                 events.append(LateResponse(request_seq=seq, request_command_id=late, pdu=pdu))
-                return
-            events.append(
-                ProtocolViolation(
-                    error=RemoteProtocolError(
-                        f"{cid.name.lower()} (sequence {seq}) answers no request of ours"
-                    ),
-                    pdu=pdu,
-                )
-            )
+            else:
+                events.append(unsolicited(pdu))
             return
         request_cid = entry.command_id
-        if cid != (request_cid | 0x80000000) and cid != _GENERIC_NACK:
-            events.append(
-                ProtocolViolation(
-                    error=RemoteProtocolError(
-                        f"{cid.name.lower()} (sequence {seq}) cannot answer "
-                        f"{request_cid.name.lower()}"
-                    ),
-                    pdu=pdu,
-                )
-            )
+        broken = broken_answer(pdu, request_cid)
+        if broken is not None and broken.request_seq is None:
+            events.append(broken)  # not an answer to that request: it still waits
             return
         window.pop(seq)
+        if broken is not None:
+            events.append(broken)  # the request is over, its outcome unknown
+            return
         # A response to a request we really sent is accepted in any state (the state may have
         # moved on, e.g. to UNBINDING); unsolicited ones were reported above.
-        if seq == self._enquire_seq:
-            self._enquire_seq = None
-            self._enquire_deadline = None
+        self._keepalive.answered(seq)
         status = pdu.command_status
         if seq == self._bind_seq:
             self._bind_seq = None
@@ -751,24 +661,5 @@ class SMPPConnection:
             if not accepted:
                 self._accepted_at = len(events)
             accepted.append((seq, pdu.message_id))
-            return
-        if (
-            status == _ROK
-            and (request_cid | 0x80000000) in _ID_RESPONSES
-            and (cid == _GENERIC_NACK or not getattr(pdu, "message_id", ""))
-        ):
-            # Neither is an acceptance with an id: a generic_nack is a negative answer whatever
-            # its status (SMPP 3.4 §4.3.1), and an OK submit_sm_resp carries the id the SMSC
-            # assigned (§4.4.2). Reported as a broken answer: the request's outcome is unknown.
-            what = "generic_nack with status 0" if cid == _GENERIC_NACK else "an empty message_id"
-            events.append(
-                ProtocolViolation(
-                    error=RemoteProtocolError(
-                        f"{request_cid.name.lower()} (sequence {seq}) was answered with {what}"
-                    ),
-                    pdu=pdu,
-                    request_seq=seq,
-                )
-            )
             return
         events.append(new_response_received(seq, request_cid, pdu))

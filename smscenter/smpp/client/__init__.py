@@ -2,11 +2,16 @@
 and :class:`~smscenter.smpp.client.session.SMPPSession` (one bind) on top of the sans-IO core in
 :mod:`smscenter.smpp`.
 
-- ``session.py``: one bind: connect, bind, and its reader, writer and timer tasks;
-- ``pool.py``: the binds of one login, supervised, sharing one queue, rate limit and report
-  stream; ``send`` / ``send_many`` / ``query``;
+- ``session.py``: one bind: connect, bind, and its reader, writer and timer tasks (started with
+  ``tg.start`` in an ``AsyncExitStack``);
+- ``_stream.py``: connecting (TCP/TLS, ``TCP_NODELAY``), the ``connect=`` seam, and the one place
+  where the stream's errors become the library's;
+- ``_inflight.py``: pure settlement: what each answer, expiry or lost link does to the jobs;
+- ``pool.py``: the binds of one login sharing one queue, rate limit and report stream;
+  ``send`` / ``send_many`` / ``query``; ``_binds.py`` keeps the binds up (backoff, fail-over),
+  ``_bulk.py`` is ``send_many``'s bounded read-ahead, ``_shared.py`` what the binds share;
 - ``_jobs.py``: the work (one message to one recipient, or a query) and the queue binds pull it
-  from; ``_ratelimit.py``: the pool-wide send rate;
+  from; ``_ratelimit.py``: the pool-wide send rate and a bind's throttle pause;
 - ``reports.py``: delivery reports and incoming messages on their way to the application;
 - ``results.py``: :class:`SendOutcome`, :class:`QueryResult`, :class:`SMPPStatistics`;
 - ``overdue.py``: requests past their response timeout, and answers that come after all;

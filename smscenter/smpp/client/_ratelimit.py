@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 
-__all__ = ("RateLimiter",)
+__all__ = ("RateLimiter", "ThrottlePause")
 
 # The lowest rate a throttled bucket falls to (messages per second).
 _MIN_RATE = 1.0
@@ -227,3 +227,41 @@ class RateLimiter:
         self._stamp = now
         assert self.rate is not None
         return 1.0 / self.rate
+
+
+class ThrottlePause:
+    """One bind's pause after throttle answers (pure: the caller passes ``now``).
+
+    A throttle answer means "try later" (SMPP 3.4 §5.1.3): the bind stops sending for a while
+    instead of resending at once, which would spend ``throttle_retries`` in a few round trips.
+    The pause is at most ``limit`` (``SMPPOptions.throttle_pause``), shorter when the shared
+    :class:`RateLimiter`'s new rate allows the next part sooner, and doubles (up to 8 times
+    that base) while throttle answers keep coming right after a pause.
+
+    :param limit: the longest first pause, in seconds.
+    """
+
+    __slots__ = ("limit", "pause", "until")
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        #: The current pause length.
+        self.pause = limit
+        #: When the current pause ends (in the past: none).
+        self.until = 0.0
+
+    def left(self, now: float) -> float:
+        """Seconds of pause left at ``now`` (0: the bind may send)."""
+        return self.until - now if self.until > now else 0.0
+
+    def throttled(self, now: float, wait: float) -> float | None:
+        """A throttle answer at ``now``; ``wait`` is how long the limiter's new rate takes to
+        allow the next part (0: it set none). Returns the pause that starts now, or None when
+        one is running already (answers to parts written before it began)."""
+        if self.until > now:
+            return None
+        base = min(self.limit, wait) if wait > 0 else self.limit
+        again = now - self.until < self.pause * 2
+        self.pause = min(self.pause * 2, base * 8) if again else base
+        self.until = now + self.pause
+        return self.pause

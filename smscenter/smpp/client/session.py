@@ -4,7 +4,8 @@ SMPPConnection` with a socket, a clock and three tasks.
 Shape (mqttproto's, with its gaps fixed):
 
 - **reader**: reads big chunks, feeds them to the connection (many PDUs per read), reacts to the
-  events: a response completes its job part (O(1) lookup by sequence number), a throttle answer
+  events (what an answer does to its job is decided in _inflight.py; reads and writes go
+  through _stream.py): a response completes its job part, a throttle answer
   pauses the bind and puts the part back for resending, a ``deliver_sm`` is converted and handed
   to the report buffer (reports.py). The reader never awaits user code.
 - **writer**: on each wake-up moves as much queued work into the connection as the window, the
@@ -62,7 +63,7 @@ from smscenter.smpp.client._jobs import (
     run_job,
     send_result,
 )
-from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client._ratelimit import RateLimiter, ThrottlePause
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, Link, tcp_connector
 from smscenter.smpp.client.overdue import LateAnswerHandler, Overdue
@@ -224,7 +225,6 @@ class SMPPSession:
         self._counters = shared.counters
         self._options = submit_options or SubmitOptions(iso=self.system_type.iso)
         self._builder = SubmitBuilder(self._options)
-        self._throttle_pause = options.throttle_pause
         self._resend_unknown: bool | ReconcilePolicy = options.resend_unknown
         self._conn = SMPPConnection(
             ESME,
@@ -246,8 +246,7 @@ class SMPPSession:
         # scope): nothing can be read any more, so a graceful unbind must not wait for answers.
         self._reading = True
         self._unbind_sent = False
-        self._paused_until = 0.0
-        self._pause = options.throttle_pause
+        self._throttle = ThrottlePause(options.throttle_pause)
         self._taking = False
         self._attached = False
         self._bound = False
@@ -730,8 +729,9 @@ class SMPPSession:
         written through one ``send_encoded`` call per run of jobs of one kind (one write).
         Returns how long to wait before trying again when a throttle pause or the rate limit
         holds it back (None: wait for a wake-up)."""
-        if self._paused_until > now:
-            return self._paused_until - now
+        paused = self._throttle.left(now)
+        if paused:
+            return paused
         if self._overdue.stalled:
             return None  # an answer is overdue: nothing new until the probe answers
         if self._conn.state not in (State.BOUND_TX, State.BOUND_TRX):
@@ -1000,19 +1000,10 @@ class SMPPSession:
         # When the limiter sets no new rate (too few sends to learn one, or refusals it found
         # not to depend on speed) the full pause applies: "try later" (SMPP 3.4 §5.1.3), not
         # at once, which would spend throttle_retries in a few round trips.
-        wait = self._limiter.throttled(now)
-        base = min(self._throttle_pause, wait) if wait > 0 else self._throttle_pause
-        if self._paused_until <= now:
-            self._pause = (
-                min(self._pause * 2, base * 8)
-                if now - self._paused_until < self._pause * 2
-                else base
-            )
-            self._paused_until = now + self._pause
+        pause = self._throttle.throttled(now, self._limiter.throttled(now))
+        if pause is not None:
             logger.warning(
-                "smpp %s: throttled by the SMSC; pausing %.2f s and slowing down",
-                self.name,
-                self._pause,
+                "smpp %s: throttled by the SMSC; pausing %.2f s and slowing down", self.name, pause
             )
 
     def _on_deliver(self, pdu: DeliverSm) -> None:
