@@ -1,4 +1,5 @@
-"""Configuration values: credentials, timeouts, limits and the retry policy.
+"""Configuration values: credentials, timeouts, limits, the backoff of HTTP retries and SMPP
+reconnects (one formula, :class:`Backoff`), and the SMPP client's rarely changed options.
 
 All are frozen attrs classes; derive variants with :func:`attrs.evolve`.
 """
