@@ -13,8 +13,10 @@ subpackage also exports it.
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import types
+import typing
 import warnings
 from collections.abc import Iterable, Mapping
 
@@ -29,8 +31,36 @@ def publish(package: str, namespace: Mapping[str, object], names: Iterable[str])
     top_names = frozenset(getattr(top, "__all__", ())) if top is not None else frozenset()
     for name in names:
         value = namespace[name]
+        if isinstance(value, type):
+            _resolve_annotations(value)
         if isinstance(value, (type, types.FunctionType)):
             value.__module__ = _TOP if name in top_names else package
+
+
+def _resolve_annotations(cls: type) -> None:
+    # A class's string annotations (``from __future__ import annotations``) are evaluated in
+    # the namespace of the module ``__module__`` names: once that is the package, names like
+    # ``datetime`` would no longer resolve, and ``typing.get_type_hints`` / ``attrs.resolve_types``
+    # (cattrs, FastAPI) would fail. So each is evaluated first, where the class was written; one
+    # naming a type imported only for the type checker stays a string, as it always failed.
+    own = inspect.get_annotations(cls)
+    if not any(isinstance(value, str) for value in own.values()):
+        return
+    module = sys.modules.get(cls.__module__)
+    # The module's names first, then the class's, as get_type_hints does for a class (a field
+    # named like a type, ``date: date``, must not shadow it).
+    first = dict(vars(module)) if module is not None else {}
+    then = dict(vars(cls))
+    resolved: dict[str, object] = {}
+    for key, value in own.items():
+        if isinstance(value, str):
+            try:
+                one = types.SimpleNamespace(__annotations__={key: value})
+                value = typing.get_type_hints(one, then, first, include_extras=True)[key]
+            except Exception:  # left as written (see above)
+                pass
+        resolved[key] = value
+    cls.__annotations__ = resolved
 
 
 def load(

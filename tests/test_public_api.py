@@ -16,10 +16,13 @@ import re
 import subprocess
 import sys
 import types
+import typing
 import warnings
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 import smscenter
@@ -208,3 +211,49 @@ def test_the_simulator_download_task_old_name_warns() -> None:
     assert "DownloadTask" not in smscenter.testing.__all__
     with pytest.raises(AttributeError, match="NoSuchThing"):
         smscenter.testing.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+
+
+# Annotations naming a type their module imports only for the type checker (to avoid an import
+# cycle) never resolved at runtime, before or after the __module__ rewrite.
+_TYPE_CHECKING_ONLY = {"SMPPOptions", "LateAnswer"}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_type_hints_still_resolve_after_the_module_rewrite(package: str) -> None:
+    # get_type_hints evaluates string annotations in sys.modules[cls.__module__]: once that is
+    # the package, `datetime` or `Decimal` would not be found there (cattrs, FastAPI and
+    # attrs.resolve_types all go through it).
+    module = importlib.import_module(package)
+    classes = [getattr(module, n) for n in module.__all__ if inspect.isclass(getattr(module, n))]
+    for cls in classes:
+        if cls.__name__ in _TYPE_CHECKING_ONLY:
+            continue
+        hints = typing.get_type_hints(cls)
+        assert not any(isinstance(v, str) for v in hints.values()), cls
+        if attrs.has(cls):
+            attrs.resolve_types(cls)
+    assert typing.get_type_hints(smscenter.DeliveryReport)["changed_at"] == datetime | None
+
+
+def test_annotations_resolve_module_names_before_class_attributes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from smscenter import _exports
+
+    (tmp_path / "surface_shadow_probe.py").write_text(
+        "from __future__ import annotations\n"
+        "from datetime import date\n\n\n"
+        "class Row:\n"
+        "    date: date | None = None  # the field's default shadows the type in the class\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("surface_shadow_probe")
+    try:
+        _exports.publish("smscenter.http", vars(module), ["Row"])
+        assert module.Row.__module__ == "smscenter.http"
+        assert typing.get_type_hints(module.Row)["date"] == date | None
+    finally:
+        sys.modules.pop("surface_shadow_probe", None)
