@@ -534,10 +534,10 @@ class SMPPSession:
         if not self.mode.can_send:
             raise RuntimeError("a receiver bind cannot send")
         recipient = check_single(message)
-        pdus = self._builder.build(message, recipient)
+        parts = self._builder.build(message, recipient)
         job = await run_job(
             self._queue,
-            Job(pdus, callback=noop, urgent=urgent, message=message, recipient=recipient),
+            Job(parts, noop, urgent, message=message, recipient=recipient),
         )
         if job.error is not None:
             raise job.error
