@@ -232,6 +232,44 @@ def _results(number: int) -> Timed:
     )
 
 
+def _settlement(number: int) -> Timed:
+    """What the client does per message around the connection: a job made of the body, its
+    part recorded as written, its accepted answer settled, and its ``SendOutcome`` built (the
+    one place outcomes are made)."""
+    job_cls, _ = find("smscenter.smpp.client._jobs:Job")
+    inflight_cls, where = find("smscenter.smpp.client._inflight:InFlight")
+    counters_cls, _ = find("smscenter.smpp.client.results:Counters")
+    outcome, _ = find("smscenter.smpp.client._jobs:outcome")
+    builder, _ = _builder()
+    message = _message_cls()(to=RECIPIENT, text=SAME_TEXT)
+    parts = _bodies(builder, message, RECIPIENT)
+    inflight = inflight_cls(counters_cls(), 3)
+    outcomes: list[object] = []
+    seqs = list(range(1, ROUND + 1))
+    pairs = [(seq, f"{seq:010d}") for seq in seqs]
+
+    def done(job: Any) -> None:
+        outcomes.append(outcome(job))
+
+    def one_round() -> object:
+        jobs = [
+            job_cls(parts, done, False, None, True, message, RECIPIENT, n) for n in range(ROUND)
+        ]
+        for job in jobs:  # what the writer does as it writes a part
+            job.todo.pop()
+            job.in_flight += 1
+            job.written = True
+        inflight.written(seqs, [(job, 0) for job in jobs])
+        inflight.settle_accepted(pairs)
+        settled = len(outcomes)
+        outcomes.clear()
+        return settled
+
+    if one_round() != ROUND or len(inflight):
+        raise RuntimeError("the round did not settle every job")
+    return Timed(one_round, ROUND, where + " + _jobs.outcome")
+
+
 _RECEIPT: list[bytes] = []  # the responder's receipt PDU, fetched once per process
 
 
@@ -320,6 +358,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("  of which: accepted-run scan, per submit_sm_resp", _accepted_scan),
     Stage("decode_pdu(submit_sm_resp) (a response off the scan)", _decode),
     Stage("SendResult + SendOutcome, public constructors", _results),
+    Stage("client: job, written, settled, its SendOutcome; per message", _settlement),
     Stage("framer: a receipt deliver_sm off the wire, decoded", _framer_receipt),
     Stage("receipt deliver_sm -> DeliveryReport (each for its own id)", _report),
 )
