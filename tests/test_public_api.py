@@ -30,6 +30,12 @@ import smscenter.http
 import smscenter.smpp
 
 PACKAGES = ("smscenter", "smscenter.http", "smscenter.smpp")
+# Every package users import from: the three above (listed on docs/api.md) and these.
+ALL_PACKAGES = (*PACKAGES, "smscenter.webhook", "smscenter.testing")
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
 
 
 def _source(package: str) -> ast.Module:
@@ -59,12 +65,13 @@ def _lists(package: str) -> tuple[set[str], dict[str, str], dict[str, str]]:
     return eager, lazy, typing_only
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("package", ALL_PACKAGES)
 def test_all_is_sorted_and_is_exactly_the_eager_and_lazy_names(package: str) -> None:
     module = importlib.import_module(package)
     exported = module.__all__
     assert isinstance(exported, tuple)
-    assert list(exported) == sorted(exported)
+    # Sorted as ruff's RUF022 sorts: CONSTANTS, then Classes, then functions.
+    assert list(exported) == sorted(exported, key=_isort_key)
     assert len(set(exported)) == len(exported)
     eager, lazy, typing_only = _lists(package)
     assert set(exported) == eager | set(lazy), set(exported) ^ (eager | set(lazy))
@@ -73,7 +80,7 @@ def test_all_is_sorted_and_is_exactly_the_eager_and_lazy_names(package: str) -> 
     assert typing_only == lazy
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("package", ALL_PACKAGES)
 def test_every_listed_name_resolves_and_is_in_dir(package: str) -> None:
     module = importlib.import_module(package)
     for name in module.__all__:
@@ -89,7 +96,7 @@ def _home(package: str, name: str) -> str:
     return "smscenter" if name in smscenter.__all__ else package
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("package", ALL_PACKAGES)
 def test_exported_classes_and_functions_name_their_package(package: str) -> None:
     module = importlib.import_module(package)
     checked = 0
@@ -98,7 +105,7 @@ def test_exported_classes_and_functions_name_their_package(package: str) -> None
         if isinstance(value, (type, types.FunctionType)):
             assert value.__module__ == _home(package, name), (name, value.__module__)
             checked += 1
-    assert checked >= 10
+    assert checked >= 5
 
 
 def test_the_same_object_under_both_homes() -> None:
@@ -196,7 +203,7 @@ def test_the_simulator_reuses_no_public_word(module_name: str) -> None:
     defined = {
         name
         for name, value in vars(module).items()
-        if inspect.isclass(value) and value.__module__ == module_name
+        if inspect.isclass(value) and value.__module__.startswith("smscenter.testing")
     }
     assert defined, module_name
     assert not defined & _public_names(), defined & _public_names()
@@ -218,7 +225,7 @@ def test_the_simulator_download_task_old_name_warns() -> None:
 _TYPE_CHECKING_ONLY = {"SMPPOptions", "LateAnswer"}
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("package", ALL_PACKAGES)
 def test_type_hints_still_resolve_after_the_module_rewrite(package: str) -> None:
     # get_type_hints evaluates string annotations in sys.modules[cls.__module__]: once that is
     # the package, `datetime` or `Decimal` would not be found there (cattrs, FastAPI and

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from smscenter import _exports
 from smscenter.testing._hosted import simulator_in_task as simulator_in_task
 from smscenter.testing._http_app import RequestRecord as RequestRecord
 from smscenter.testing._http_app import RequestStats as RequestStats
@@ -57,6 +58,8 @@ __all__ = (
     "count_parts",
     "simulator_in_task",
 )
+
+_exports.publish(__name__, globals(), __all__)
 
 # The simulator's stored download task was called DownloadTask, the name of the HTTP client's
 # record (smscenter.http.DownloadTask); the old spelling still resolves, with a warning.

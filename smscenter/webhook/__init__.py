@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from smscenter import _exports
 from smscenter.webhook.dedupe import DEFAULT_TTL as DEFAULT_TTL
 from smscenter.webhook.dedupe import RecentEvents as RecentEvents
 from smscenter.webhook.dedupe import callback_key as callback_key
@@ -42,3 +43,5 @@ __all__ = (
     "signature_base",
     "verify_signature",
 )
+
+_exports.publish(__name__, globals(), __all__)

@@ -101,6 +101,7 @@ def test_benchmark_main_prints_tables_and_targets(
     out_file = tmp_path / "bench.json"
     bench_smpp.main(
         [
+            "--quick",  # which changes the defaults, not the counts given here
             "--count",
             "300",
             "--million",
@@ -131,6 +132,7 @@ def test_benchmark_main_prints_tables_and_targets(
             assert row["rate"] > 0 and row["cpu_us"] > 0 and row["maxrss_mb"] > 0
             assert row["server_busy"] >= 0
     assert figures["million"]["ok"] and figures["million"]["messages"] == 3000
+    assert figures["settings"]["count"] == 300
     targets = {t["target"]: t for t in figures["targets"]}
     assert len(targets) == 8
     receipt_target = next(t for name, t in targets.items() if "receipt per message" in name)
