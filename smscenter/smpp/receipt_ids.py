@@ -20,6 +20,7 @@ logged once as a warning naming the ``receipt_ids`` option.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import tzinfo
 
@@ -58,7 +59,9 @@ class ReceiptIdMatcher:
         self.style = style
         #: True while AUTO is still finding out (the pool then reports its ids: :meth:`saw`).
         self.learning = style is ReceiptIdStyle.AUTO
-        self._seen: dict[str, None] = {}
+        # An OrderedDict: dropping the oldest id is O(1) (popitem), where deleting a plain
+        # dict's first key again and again costs a scan over the deleted slots each time.
+        self._seen: OrderedDict[str, None] = OrderedDict()
         self._votes = dict.fromkeys(_READINGS, 0)
         self._warned: set[str] = set()
         #: TLV-less receipts whose id matched none of the recent sends (AUTO, still learning).
@@ -73,7 +76,7 @@ class ReceiptIdMatcher:
             if type(raw) is str and raw:
                 seen[canonical_message_id(raw)] = None
         while len(seen) > MEMORY:
-            del seen[next(iter(seen))]
+            seen.popitem(last=False)
 
     # --- reading ------------------------------------------------------------------------------
 
