@@ -10,7 +10,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = False
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = ".[testing,cli,fastapi,smtp]"
+EXTRAS = ".[testing,cli,fastapi,smtp,redis]"
 
 
 @nox.session
