@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from smscenter.store._redis_codec import LOST
 
-__all__ = ("PREPARE", "PURGE", "REAP", "RECORD", "SETTLE")
+__all__ = ("ENQUEUE", "PREPARE", "PURGE", "REAP", "RECORD", "SETTLE")
 
 # Shared helpers (Lua 5.1 as embedded in Redis; cjson is built in).
 _PRELUDE = r"""
@@ -280,5 +280,40 @@ for _, id in ipairs(old) do
 end
 if stop and #old < limit then return {n, 0} end
 return {n, 1}
+"""
+)
+
+#: ARGV: prefix, stream key suffix, requeue failed (0/1), then per message: cid, recipient,
+#: entry JSON. A message whose client id has no record gets a QUEUED record and a stream entry
+#: in one step (so enqueuing twice queues nothing twice); a FAILED one (it never reached the
+#: provider) is queued again when asked. Returns per message 1 (queued) or 0 (already known).
+ENQUEUE = (
+    _PRELUDE
+    + r"""
+local stream, retry = P .. ARGV[2], ARGV[3] == '1'
+local out = {}
+for i = 4, #ARGV, 3 do
+  local cid, rcp, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local mk = P .. 'msg:' .. cid
+  local old = redis.call('HGET', mk, 'st')
+  local go = false
+  if not old then
+    local seq = redis.call('INCR', P .. 'ver')
+    redis.call('HSET', mk, 'cid', cid, 'rcp', rcp, 'att', 0, 'seq', seq, 'ca', NOW)
+    redis.call('ZADD', P .. 'recs', seq, cid)
+    go = true
+  elseif old == 'failed' and retry then
+    go = true
+  end
+  if go then
+    move(cid, mk, old or nil, 'queued')
+    bump(cid, mk)
+    redis.call('XADD', stream, '*', 'c', cid, 'm', entry)
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
 """
 )
