@@ -52,6 +52,9 @@ IO_SIDE = (
     "smscenter.http._outcome",  # retries and settling around HTTPClient calls
     "smscenter.webhook",  # the package re-exports the FastAPI router lazily
     "smscenter.webhook.fastapi",
+    "smscenter.fleet",  # fleet mode on Redis: the work queue, leases, rate on the server clock
+    "smscenter.fleet.",
+    "smscenter.store.redis",  # RedisStore: a network client
 )
 # HTTPClient's call wrappers (``_account_calls`` ...) sit beside the pure ``*_protocol`` ones.
 IO_SUFFIXES = ("_calls",)
