@@ -46,7 +46,7 @@ def from_micros(value: str | int) -> datetime:
 def encode_report(report: DeliveryReport, received_at: datetime) -> str:
     """The JSON entry of ``report``: what the history keeps, and what the scripts read
     (``k`` event key, ``t`` the state it moves a record to, ``s`` status, ``e`` delivery error,
-    ``c`` cost, ``p`` parts, ``m`` message id)."""
+    ``c`` cost, ``p`` parts, ``m`` message id, ``cl`` the client id it names)."""
     entry: dict[str, object] = {
         "k": report.event_key,
         "t": TrackedState.for_report(report.status).value,
@@ -64,6 +64,8 @@ def encode_report(report: DeliveryReport, received_at: datetime) -> str:
         entry["p"] = report.parts
     if report.raw_status:
         entry["r"] = report.raw_status
+    if report.client_id:
+        entry["cl"] = report.client_id
     return json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from smscenter.store._redis_codec import LOST
 
-__all__ = ("ENQUEUE", "PREPARE", "PURGE", "REAP", "RECORD", "SETTLE")
+__all__ = ("ENQUEUE", "PREPARE", "PURGE", "REAP", "RECORD", "RENEW", "SETTLE")
 
 # Shared helpers (Lua 5.1 as embedded in Redis; cjson is built in).
 _PRELUDE = r"""
@@ -197,6 +197,9 @@ for i = 4, #ARGV do
     if changed then bump(cid, mk) end
     for _, id in ipairs(s.i) do match_pending(cid, id, ttl) end
     match_pending(cid, cid, ttl)
+    local pk = P .. 'pcl:' .. cid
+    for _, id in ipairs(redis.call('SMEMBERS', pk)) do match_pending(cid, id, ttl) end
+    redis.call('DEL', pk)
   end
 end
 return out
@@ -221,6 +224,8 @@ for i = 3, #ARGV, 3 do
     local k = cjson.decode(blob).k
     redis.call('HSETNX', P .. 'pend:' .. id, k, blob)
     redis.call('ZADD', P .. 'pendidx', 'NX', NOW, id)
+    -- Its client id (a callback's) ties it to its record too, if the send ends without ids.
+    if cl ~= '' then redis.call('SADD', P .. 'pcl:' .. cl, id) end
     out[#out + 1] = 2
   end
 end
@@ -275,6 +280,10 @@ end
 if #cids < limit then stop = true end
 local old = redis.call('ZRANGEBYSCORE', P .. 'pendidx', '-inf', '(' .. ARGV[2], 'LIMIT', 0, limit)
 for _, id in ipairs(old) do
+  for _, blob in ipairs(redis.call('HVALS', P .. 'pend:' .. id)) do
+    local cl = cjson.decode(blob).cl
+    if cl then redis.call('SREM', P .. 'pcl:' .. cl, id) end
+  end
   redis.call('DEL', P .. 'pend:' .. id)
   redis.call('ZREM', P .. 'pendidx', id)
 end
@@ -317,3 +326,10 @@ end
 return out
 """
 )
+
+#: KEYS: the liveness key; ARGV: lease ms. Renews it with the server's time (us) as its value:
+#: when the sender last showed it was connected to this server.
+RENEW = r"""
+local t = redis.call('TIME')
+return redis.call('SET', KEYS[1], t[1] .. string.format('%06d', tonumber(t[2])), 'PX', ARGV[1])
+"""

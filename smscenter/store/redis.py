@@ -58,7 +58,7 @@ from smscenter.store._model import (
     TrackedState,
     store_key,
 )
-from smscenter.store._redis_codec import decode_record, encode_report, encode_settlement
+from smscenter.store._redis_codec import LOST, decode_record, encode_report, encode_settlement
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -67,6 +67,8 @@ if TYPE_CHECKING:
 __all__ = ("RedisStore",)
 
 _log = logging.getLogger("smscenter.store")
+#: Client name prefix of a store's connections (``CLIENT LIST`` shows who is connected).
+_PRESENCE = "smsc-owner:"
 _T = TypeVar("_T")
 
 #: Messages per script call: a batch bigger than this is split, so that one call does not hold
@@ -98,7 +100,10 @@ class RedisStore:
     :param wait_timeout: how long to wait for them.
     :param check_config: read the server's persistence and eviction settings on open and warn
         when they are weaker than the durability contract needs.
+    :param max_connections: connections to the server at most (calls beyond wait their turn).
     :param owner: this instance's sender name (default: host, pid and a random part).
+    :param poll_interval: seconds between looks at the change feed in :meth:`changes` when
+        nothing new came (this instance's own writes wake it at once).
 
     Use it as an async context manager (``async with RedisStore(url, login="x") as store``).
     """
@@ -114,6 +119,8 @@ class RedisStore:
         wait_timeout: timedelta = timedelta(seconds=1),
         check_config: bool = True,
         owner: str | None = None,
+        poll_interval: float = 0.2,
+        max_connections: int = 50,
     ) -> None:
         self._url = url
         self.login = _check_login(login)
@@ -129,10 +136,17 @@ class RedisStore:
         self._wait_ms = int(wait_timeout.total_seconds() * 1000)
         self._check_config = check_config
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        if any(c.isspace() for c in self.owner) or not self.owner:
+            raise ValueError("owner must be a non-empty name without spaces")
+        self._max_connections = max_connections
+        # False once the server refused CLIENT LIST (managed servers may): leases alone then.
+        self._presence_ok = True
         self._redis: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._closed = False
+        self._poll = poll_interval
+        self._changed: asyncio.Event | None = None
 
     def __repr__(self) -> str:
         # The URL may carry a password: never shown.
@@ -157,7 +171,18 @@ class RedisStore:
             from redis.asyncio import Redis
         except ImportError as exc:  # pragma: no cover - the extra is installed in tests
             raise ImportError("RedisStore needs redis-py: pip install 'smscenter[redis]'") from exc
-        client: Redis = Redis.from_url(self._url, decode_responses=True)
+        from redis.asyncio import BlockingConnectionPool
+
+        # A blocking pool: many concurrent calls wait for a connection instead of failing. Every
+        # connection carries the owner's name: while any is open, the owner is alive.
+        pool = BlockingConnectionPool.from_url(
+            self._url,
+            decode_responses=True,
+            max_connections=self._max_connections,
+            timeout=20,
+            client_name=_PRESENCE + self.owner,
+        )
+        client: Redis = Redis.from_pool(pool)
         self._redis = client
         self._scripts = {
             "prepare": client.register_script(lua.PREPARE),
@@ -165,6 +190,7 @@ class RedisStore:
             "record": client.register_script(lua.RECORD),
             "reap": client.register_script(lua.REAP),
             "purge": client.register_script(lua.PURGE),
+            "renew": client.register_script(lua.RENEW),
         }
         await self._call(client.ping())
         if self._check_config:
@@ -176,6 +202,8 @@ class RedisStore:
         """Stop the heartbeat, give up this sender's liveness (its unsettled ``SENDING`` records
         read as ``UNKNOWN`` from now on) and close the connection. Idempotent."""
         self._closed = True
+        if self._changed is not None:
+            self._changed.set()  # a waiting change feed sees the close at once
         task, self._heartbeat = self._heartbeat, None
         if task is not None:
             task.cancel()
@@ -227,6 +255,8 @@ class RedisStore:
 
     def _client(self) -> Redis:
         if self._redis is None:
+            if self._closed:
+                raise StoreError("the store is closed")
             raise StoreError("the store is not open (use it as an async context manager)")
         return self._redis
 
@@ -243,6 +273,8 @@ class RedisStore:
         result = await self._call(
             self._scripts[name](keys=[self._key("ver")], args=[self.prefix, *args])
         )
+        if self._changed is not None:
+            self._changed.set()
         if self._wait_replicas:
             acked = await self._call(client.wait(self._wait_replicas, self._wait_ms))
             if acked < self._wait_replicas:
@@ -267,8 +299,27 @@ class RedisStore:
             flags = await self._script("prepare", args)
             held = [send.client_id for send, flag in zip(chunk, flags, strict=True) if flag]
             records = dict(zip(held, await self._fetch(held), strict=True))
+            # Held by a sender found stopped just now: ask again (the script then writes them
+            # UNKNOWN, and sends them if resend_unknown).
+            again = [
+                send
+                for send in chunk
+                if (r := records.get(send.client_id)) is not None
+                and r.state is TrackedState.UNKNOWN
+                and r.error == LOST
+            ]
+            if again:
+                retry: list[Any] = [self.owner, self._lease_ms, int(resend_unknown)]
+                for send in again:
+                    retry += (send.client_id, send.recipient, send.transport.value)
+                reflags = await self._script("prepare", retry)
+                for send, flag in zip(again, reflags, strict=True):
+                    if flag:
+                        (records[send.client_id],) = await self._fetch([send.client_id])
+                    else:
+                        records.pop(send.client_id, None)
             for send, flag in zip(chunk, flags, strict=True):
-                answers.append(records[send.client_id] if flag else None)
+                answers.append(records.get(send.client_id) if flag else None)
         return answers
 
     async def settle(self, settlements: Sequence[Settlement]) -> None:
@@ -315,19 +366,9 @@ class RedisStore:
             raw = await self._call(pipe.execute())
         step = 2 if history else 1
         hashes: list[dict[str, str]] = raw[::step]
-        owners = {
-            h["own"]
-            for h in hashes
-            if h.get("st") == "sending" and h.get("own") and h["own"] != self.owner
-        }
-        dead: set[str] = set()
-        if owners:
-            ordered = sorted(owners)
-            async with client.pipeline(transaction=False) as pipe:
-                for own in ordered:
-                    pipe.exists(self._key("live:" + own))
-                alive = await self._call(pipe.execute())
-            dead = {own for own, ok in zip(ordered, alive, strict=True) if not ok}
+        dead = await self._dead(
+            {h["own"] for h in hashes if h.get("st") == "sending" and h.get("own")}
+        )
         out: list[TrackedMessage | None] = []
         for i, fields in enumerate(hashes):
             if not fields:
@@ -360,8 +401,70 @@ class RedisStore:
         (found,) = await self._fetch([str(cid)], history=True)
         return found
 
+    async def _dead(self, owners: set[str]) -> set[str]:
+        """Which of ``owners`` (senders holding ``SENDING`` records) stopped.
+
+        Stopped is: its liveness key expired (no renewal for ``lease``), or none of its
+        connections is open any more (a killed process's sockets close at once). The second
+        is read from ``CLIENT LIST`` and trusted only for a sender that renewed its liveness
+        since the server started (after a server restart the senders need a moment to
+        reconnect); the liveness keys of senders found gone this way are deleted, so that the
+        scripts read them as stopped too.
+        """
+        owners = owners - {self.owner}
+        if not owners:
+            return set()
+        client = self._client()
+        ordered = sorted(owners)
+        async with client.pipeline(transaction=False) as pipe:
+            for own in ordered:
+                pipe.exists(self._key("live:" + own))
+            alive = await self._call(pipe.execute())
+        dead = {own for own, ok in zip(ordered, alive, strict=True) if not ok}
+        rest = owners - dead
+        if not rest or not self._presence_ok:
+            return dead
+        from redis.exceptions import ResponseError
+
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.info("server")
+                pipe.time()
+                for own in sorted(rest):
+                    pipe.get(self._key("live:" + own))
+                info, (seconds, _), *renewed = await pipe.execute()
+            clients = await client.client_list(_type="normal")
+        except ResponseError:  # no CLIENT / INFO for this user: leases alone decide
+            self._presence_ok = False
+            return dead
+        except Exception as exc:
+            raise StoreError(f"Redis: {type(exc).__name__}: {exc}") from exc
+        # Only a sender that renewed since this server started had a connection to it: one
+        # that did not may just not have reconnected yet after a server restart.
+        started = int(seconds) - int(info.get("uptime_in_seconds", 0))
+        rest = {
+            own
+            for own, at in zip(sorted(rest), renewed, strict=True)
+            if at is not None and int(at) // 1_000_000 >= started
+        }
+        connected = {str(c.get("name", "")) for c in clients}
+        gone = sorted(own for own in rest if _PRESENCE + own not in connected)
+        if gone:
+            await self._call(client.delete(*(self._key("live:" + own) for own in gone)))
+        return dead | set(gone)
+
     async def _reap(self) -> None:
         """Write the ``SENDING`` records of senders that stopped as ``UNKNOWN``."""
+        client = self._client()
+        cids = await self._call(client.zrange(self._key("st:sending"), 0, _CHUNK - 1))
+        if not cids:
+            return
+        async with client.pipeline(transaction=False) as pipe:
+            for cid in cids:
+                pipe.hget(self._key("msg:" + str(cid)), "own")
+            owners = await self._call(pipe.execute())
+        if not await self._dead({str(o) for o in owners if o}):
+            return
         while True:
             looked, _ = await self._script("reap", [self.owner, _CHUNK])
             if looked < _CHUNK:
@@ -380,22 +483,27 @@ class RedisStore:
 
     async def changes(self, *, since: int = 0) -> AsyncIterator[TrackedMessage]:
         """Records as they change, in version order, after version ``since``, until the store
-        closes (polls the feed: every 50 ms while busy, backing off to 0.5 s when idle)."""
-        delay = 0.05
+        closes (reads the feed again at once after this instance's own writes, and every
+        ``poll_interval`` for other processes' ones)."""
         while self._redis is not None:
-            client = self._client()
-            batch: Any = await self._call(
-                client.zrangebyscore(
-                    self._key("feed"), f"({since}", "+inf", start=0, num=_CHUNK, withscores=True
-                )
-            )  # withscores: (member, score) pairs
+            changed = self._changed = self._changed or asyncio.Event()
+            changed.clear()
+            try:
+                batch: Any = await self._call(
+                    self._client().zrangebyscore(
+                        self._key("feed"), f"({since}", "+inf", start=0, num=_CHUNK, withscores=True
+                    )
+                )  # withscores: (member, score) pairs
+                records = await self._fetch([str(cid) for cid, _ in batch])
+            except StoreError:
+                if self._closed:  # closed while reading: the feed ends
+                    return
+                raise
             if not batch:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 0.5)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), self._poll)
                 continue
-            delay = 0.05
-            cids = [str(cid) for cid, _ in batch]
-            for (_, score), record in zip(batch, await self._fetch(cids), strict=True):
+            for (_, score), record in zip(batch, records, strict=True):
                 since = int(score)
                 # Changed again since the feed was read: it comes later, at its new version.
                 if record is not None and record.version == since:

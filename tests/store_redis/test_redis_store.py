@@ -239,3 +239,20 @@ def test_bad_logins_and_no_password_in_repr() -> None:
             RedisStore("redis://x", login=bad)
     store = RedisStore("redis://:s3cret@127.0.0.1:1/0", login="acme")
     assert "s3cret" not in repr(store)
+
+
+async def test_a_killed_senders_records_read_unknown_at_once(redis_url: str) -> None:
+    # Its lease has long to run, but its connections closed (the kernel closes a killed
+    # process's sockets): the server's client list shows it gone.
+    dead = RedisStore(redis_url, login=LOGIN, owner="killed", lease=timedelta(minutes=5))
+    await dead.open()
+    await dead.prepare(planned(1, 2))
+    async with RedisStore(redis_url, login=LOGIN) as other:
+        (held,) = await other.prepare(planned(1))
+        assert held is not None and held.state is TrackedState.SENDING  # alive: its own
+        await die(dead)
+        assert (await other.get(1)).state is TrackedState.UNKNOWN
+        assert await other.prepare(planned(1), resend_unknown=True) == [None]
+        assert await other.counts() == {TrackedState.SENDING: 1, TrackedState.UNKNOWN: 1}
+        with redis.Redis.from_url(redis_url) as client:
+            assert not client.exists("smsc:{acme}:live:killed")
