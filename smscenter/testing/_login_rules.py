@@ -98,6 +98,10 @@ class LoginWatch:
 
     # --- for tests ------------------------------------------------------------------------------
 
+    def arrivals(self, login: str) -> list[float]:
+        """When each submit_sm of ``login`` arrived (:func:`time.monotonic`), oldest first."""
+        return list(self._arrivals.get(login, ()))
+
     def submits(self, login: str) -> int:
         """submit_sm (message parts) received for ``login``."""
         return len(self._arrivals.get(login, ()))
