@@ -52,7 +52,7 @@ IO_SIDE = (
     "smscenter.http._outcome",  # retries and settling around HTTPClient calls
     "smscenter.webhook",  # the package re-exports the FastAPI router lazily
     "smscenter.webhook.fastapi",
-    "smscenter.fleet",  # fleet mode on Redis: the work queue, leases, rate on the server clock
+    "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
     "smscenter.fleet.",
     "smscenter.store.redis",  # RedisStore: a network client
 )
