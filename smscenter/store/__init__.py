@@ -12,26 +12,48 @@ comes, and moved on by its delivery reports, in a file (or server) that outlives
 
 from __future__ import annotations
 
-from smscenter.store._model import (
-    NotTrackedError,
-    PlannedSend,
-    ReportEntry,
-    Settlement,
-    StoreError,
-    TrackedMessage,
-    TrackedState,
-    store_key,
-)
-from smscenter.store._protocol import MessageStore
+import typing
+
+from smscenter import _exports
+from smscenter.store._model import NotTrackedError as NotTrackedError
+from smscenter.store._model import PlannedSend as PlannedSend
+from smscenter.store._model import ReportEntry as ReportEntry
+from smscenter.store._model import Settlement as Settlement
+from smscenter.store._model import StoreError as StoreError
+from smscenter.store._model import TrackedMessage as TrackedMessage
+from smscenter.store._model import TrackedState as TrackedState
+from smscenter.store._model import store_key as store_key
+from smscenter.store._protocol import MessageStore as MessageStore
+
+# The backends load on first use: `import smscenter.store` (the transports import it for the
+# protocol and the values) does not pull aiosqlite or asyncio.
+_LAZY: dict[str, str] = {
+    "SQLiteStore": "smscenter.store.sqlite",
+}
+
+if typing.TYPE_CHECKING:
+    from smscenter.store.sqlite import SQLiteStore as SQLiteStore
+
+
+def __getattr__(name: str) -> object:
+    return _exports.load(__name__, globals(), name, _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = (
     "MessageStore",
     "NotTrackedError",
     "PlannedSend",
     "ReportEntry",
+    "SQLiteStore",
     "Settlement",
     "StoreError",
     "TrackedMessage",
     "TrackedState",
     "store_key",
 )
+
+_exports.publish(__name__, globals(), (n for n in __all__ if n not in _LAZY and n[0] != "_"))
