@@ -52,6 +52,8 @@ IO_SIDE = (
     "smscenter.http._outcome",  # retries and settling around HTTPClient calls
     "smscenter.webhook",  # the package re-exports the FastAPI router lazily
     "smscenter.webhook.fastapi",
+    "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
+    "smscenter.fleet.",
     # the message store's backends: files, threads, the event loop and the process table
     "smscenter.store.sqlite",
     "smscenter.store._sqlite_batch",
