@@ -56,6 +56,7 @@ from smscenter.store._sqlite_schema import (
     UPSERT_MESSAGES,
     dump_cost,
     dump_ids,
+    load_ids,
     to_micros,
     tracked,
 )
@@ -83,17 +84,19 @@ class PrepareCall:
 
 
 class SettleCall:
-    __slots__ = ("settlements",)
+    __slots__ = ("ids", "settlements")
 
     def __init__(self, settlements: Sequence[Settlement]) -> None:
         self.settlements = settlements
+        self.ids = [_settled_ids(s) for s in settlements]  # each settlement's canonical ids
 
 
 class RecordCall:
-    __slots__ = ("reports",)
+    __slots__ = ("keys", "reports")
 
     def __init__(self, reports: Sequence[DeliveryReport]) -> None:
         self.reports = reports
+        self.keys = [r.event_key for r in reports]
 
 
 Call = PrepareCall | SettleCall | RecordCall
@@ -139,13 +142,13 @@ class Batch:
             if isinstance(call, PrepareCall):
                 client_ids.update(s.client_id for s in call.sends)
             elif isinstance(call, SettleCall):
-                for settlement in call.settlements:
-                    settled_clients.add(settlement.client_id)
-                    settled_ids.update(_settled_ids(settlement))
+                settled_clients.update(s.client_id for s in call.settlements)
+                for ids in call.ids:
+                    settled_ids.update(ids)
             else:
+                keys.update(call.keys)
                 for report in call.reports:
                     report_ids.add(report.message_id)
-                    keys.add(report.event_key)
                     if report.client_id is not None:
                         client_ids.add(report.client_id)
         client_ids |= settled_clients
@@ -196,11 +199,11 @@ class Batch:
         if isinstance(call, PrepareCall):
             self._prepare(call)
         elif isinstance(call, SettleCall):
-            for settlement in call.settlements:
-                self._settle(settlement)
+            for settlement, ids in zip(call.settlements, call.ids, strict=True):
+                self._settle(settlement, ids)
         else:
-            for report in call.reports:
-                self._record(report)
+            for report, key in zip(call.reports, call.keys, strict=True):
+                self._record(report, key)
 
     def next_version(self) -> int:
         self.version += 1
@@ -249,7 +252,7 @@ class Batch:
                 self._answers.append((call, len(call.result), list(row)))
                 call.result.append(None)  # filled in by answers() once versions are known
 
-    def _settle(self, settlement: Settlement) -> None:
+    def _settle(self, settlement: Settlement, ids: list[str]) -> None:
         key = settlement.client_id
         self.in_flight.discard(key)
         row = self.rows.get(key)
@@ -264,7 +267,6 @@ class Batch:
         before = list(row)
         state = row[C_STATE]
         if settlement.state is TrackedState.ACCEPTED:
-            ids = _settled_ids(settlement)
             if state not in _ACCEPTED_VALUES:
                 row[C_STATE] = _ACCEPTED
                 row[C_ERROR] = row[C_ERROR_CODE] = None
@@ -296,7 +298,7 @@ class Batch:
     def _match_pending(self, key: str, row: list[Any]) -> None:
         found = self.pending_by_client.pop(key, [])
         part_ids = row[C_PART_IDS]
-        for message_id in json.loads(part_ids) if part_ids else ():
+        for message_id in load_ids(part_ids):
             found += self.pending_by_id.pop(message_id, [])
         for report in sorted(found, key=lambda r: r[R_SEQ]):
             if report[R_CLIENT_ID] is None:
@@ -308,8 +310,7 @@ class Batch:
         if report[R_REPORT_CLIENT_ID] is not None:
             self.pending_by_client.setdefault(report[R_REPORT_CLIENT_ID], []).append(report)
 
-    def _record(self, report: DeliveryReport) -> None:
-        key = report.event_key
+    def _record(self, report: DeliveryReport, key: str) -> None:
         if key in self.seen_keys:
             return
         self.seen_keys.add(key)

@@ -133,8 +133,21 @@ def _time(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
+# Part ids are stored comma-separated when no id holds a comma or starts the text with "[" (the
+# provider's ids are numbers), else as a JSON list: cheap for the common case, exact for all.
 def dump_ids(part_ids: Sequence[str]) -> str | None:
-    return json.dumps(list(part_ids), ensure_ascii=False) if part_ids else None
+    if not part_ids:
+        return None
+    text = ",".join(part_ids)
+    if text and text.count(",") == len(part_ids) - 1 and text[0] != "[":
+        return text
+    return json.dumps(list(part_ids), ensure_ascii=False)
+
+
+def load_ids(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    return tuple(json.loads(text)) if text[0] == "[" else tuple(text.split(","))
 
 
 def dump_cost(cost: Decimal | None) -> str | None:
@@ -145,14 +158,13 @@ def tracked(row: Sequence[Any], state: TrackedState | None = None) -> TrackedMes
     """A ``messages`` row as a :class:`TrackedMessage` (``state`` overrides the stored one)."""
     transport, status = row[C_TRANSPORT], row[C_STATUS]
     error, cost = row[C_DELIVERY_ERROR], row[C_COST]
-    part_ids = row[C_PART_IDS]
     return TrackedMessage(
         client_id=row[C_CLIENT_ID],
         recipient=row[C_RECIPIENT],
         state=state if state is not None else STATES[row[C_STATE]],
         transport=None if transport is None else _TRANSPORTS[transport],
         message_id=row[C_MESSAGE_ID],
-        part_ids=tuple(json.loads(part_ids)) if part_ids else (),
+        part_ids=load_ids(row[C_PART_IDS]),
         parts=row[C_PARTS],
         status=None if status is None else STATUSES[status],
         error=row[C_ERROR],

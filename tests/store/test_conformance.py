@@ -368,6 +368,26 @@ async def test_find_by_any_spelling_of_an_id(
     assert (await store.get("a")).state is TrackedState.DELIVERED
 
 
+@pytest.mark.parametrize(
+    "part_ids", [("1", "2"), ("a,b", "[x]", "Zz-9"), ("[1]",), ("x y", "ид-1")]
+)
+async def test_any_part_ids_round_trip(store: MessageStore, part_ids: tuple[str, ...]) -> None:
+    await store.prepare([send("a")])
+    await store.settle(
+        [
+            Settlement(
+                client_id="a", state=TrackedState.ACCEPTED, message_id=part_ids[0],
+                part_ids=part_ids,
+            )
+        ]
+    )  # fmt: skip
+    record = await store.get("a")
+    assert (record.message_id, record.part_ids) == (part_ids[0], part_ids)
+    for part in part_ids:
+        found = await store.find(part)
+        assert found is not None and found.part_ids == part_ids
+
+
 async def test_counts_and_records(store: MessageStore) -> None:
     assert await store.counts() == {}
     await _in_state(store, TrackedState.ACCEPTED, "1")
