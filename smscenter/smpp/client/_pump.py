@@ -34,7 +34,7 @@ from smscenter.smpp.constants import CommandId
 if TYPE_CHECKING:
     from smscenter.smpp.client._inflight import InFlight
     from smscenter.smpp.client._jobs import JobQueue
-    from smscenter.smpp.client._ratelimit import RateLimiter, ThrottlePause
+    from smscenter.smpp.client._ratelimit import SendRate, ThrottlePause
     from smscenter.smpp.client.overdue import Overdue
     from smscenter.smpp.client.results import Counters
     from smscenter.smpp.connection import SMPPConnection
@@ -66,6 +66,7 @@ class Pump:
         "conn",
         "counters",
         "current",
+        "halted",
         "inflight",
         "limiter",
         "overdue",
@@ -79,7 +80,7 @@ class Pump:
         self,
         conn: SMPPConnection,
         queue: JobQueue,
-        limiter: RateLimiter,
+        limiter: SendRate,
         inflight: InFlight,
         counters: Counters,
         throttle: ThrottlePause,
@@ -104,6 +105,8 @@ class Pump:
         self.paid = False
         #: Whether the bind takes new work from the queue (not while closing).
         self.taking = False
+        #: Nothing more is written (:meth:`halt`).
+        self.halted = False
 
     @property
     def busy(self) -> bool:
@@ -116,6 +119,8 @@ class Pump:
         written through one ``send_encoded`` call per run of jobs of one kind (one write).
         Returns how long to wait before trying again when a throttle pause or the rate limit
         holds it back (None: wait for a wake-up)."""
+        if self.halted:
+            return None
         paused = self.throttle.left(now)
         if paused:
             return paused
@@ -246,6 +251,21 @@ class Pump:
             return None
         self.current, self.paid = None, False
         return job
+
+    def halt(self) -> None:
+        """Write nothing more (the bind's fleet lease ends): the job taken and not written yet,
+        and the jobs waiting to write throttled parts again with nothing in flight, go back to
+        the queue for the other binds."""
+        self.halted = True
+        queue = self.queue
+        held = self.take_back_unwritten()
+        if held is not None:
+            queue.push_back(held)
+        retry = self.inflight.retry
+        for job in [job for job in retry if not job.in_flight]:
+            retry.remove(job)
+            queue.push_back(job)
+        queue.wake_one()
 
     def settle_all(
         self, unknown: Callable[[], BaseException], take_back: Callable[[Job, int], bool]

@@ -462,6 +462,16 @@ class SMPPSession:
             self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
         return job
 
+    def stop_sending(self) -> None:
+        """Write no more requests (the fleet lease of this bind ends): the messages this bind
+        holds unwritten go back to the queue for the other binds; answers in flight are still
+        read, and :meth:`aclose` then unbinds."""
+        self._detach()
+        self._pump.halt()
+        inflight = self._inflight
+        if self._idle_event is not None and not inflight.pending and not inflight.retry:
+            self._idle_event.set()
+
     # --- public operations --------------------------------------------------------------------
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
