@@ -54,6 +54,7 @@ IO_SIDE = (
     "smscenter.webhook.fastapi",
     "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
     "smscenter.fleet.",
+    "smscenter.store.redis",  # RedisStore: a network client
 )
 # HTTPClient's call wrappers (``_account_calls`` ...) sit beside the pure ``*_protocol`` ones.
 IO_SUFFIXES = ("_calls",)
