@@ -7,6 +7,8 @@ comes, and moved on by its delivery reports, in a file (or server) that outlives
 
 - :class:`MessageStore`: the protocol every backend implements (and its durability contract).
 - :class:`SQLiteStore`: the embedded default (one file, WAL).
+- :class:`RedisStore`: one store for a fleet of workers on a Redis server (the ``redis`` extra;
+  loaded on first use).
 - :class:`TrackedMessage` / :class:`TrackedState`: what a store hands back.
 """
 
@@ -26,12 +28,14 @@ from smscenter.store._model import store_key as store_key
 from smscenter.store._protocol import MessageStore as MessageStore
 
 # The backends load on first use: `import smscenter.store` (the transports import it for the
-# protocol and the values) does not pull aiosqlite or asyncio.
+# protocol and the values) pulls neither aiosqlite nor redis, nor asyncio.
 _LAZY: dict[str, str] = {
+    "RedisStore": "smscenter.store.redis",
     "SQLiteStore": "smscenter.store.sqlite",
 }
 
 if typing.TYPE_CHECKING:
+    from smscenter.store.redis import RedisStore as RedisStore
     from smscenter.store.sqlite import SQLiteStore as SQLiteStore
 
 
@@ -47,6 +51,7 @@ __all__ = (
     "MessageStore",
     "NotTrackedError",
     "PlannedSend",
+    "RedisStore",
     "ReportEntry",
     "SQLiteStore",
     "Settlement",
