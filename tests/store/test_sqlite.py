@@ -196,3 +196,22 @@ async def test_a_full_disk_fails_the_whole_batch(tmp_path: Path) -> None:
         # The store keeps working for what fits (reads, small writes after a purge).
         assert await store.purge(older_than=timedelta(0)) == recorded * 50
         assert await store.prepare([send("after")]) == [None]
+
+
+async def test_retention_applies_when_the_store_opens(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path) as store:
+        await store.prepare([send("old")])
+        await store.record(
+            DeliveryReport(message_id="77", status=MessageStatus.DELIVERED, phone="1")
+        )  # never matched
+    async with SQLiteStore(path, retention=timedelta(days=1)) as store:
+        assert (await store.get("old")).state is TrackedState.UNKNOWN  # young enough
+    async with SQLiteStore(path, retention=timedelta(microseconds=1)) as store:
+        assert await store.counts() == {}
+        await store.prepare([send("new")])
+        await store.settle([])
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+    async with SQLiteStore(path, retention=None) as store:
+        assert list(await store.counts()) == [TrackedState.UNKNOWN]
