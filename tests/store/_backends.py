@@ -1,7 +1,7 @@
 """The store backends the conformance suite runs against, by name.
 
 A test process and its child processes open the same store from a (name, location) pair: a
-file path for SQLite (a server address and a key prefix for server backends, once they come).
+file path for SQLite, ``<redis url>#<login>`` for Redis.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 from smscenter.store import MessageStore, SQLiteStore
 
-BACKENDS = ("sqlite",)
+BACKENDS = ("sqlite", "redis")
 
 
 def open_store(name: str, location: str, **options: Any) -> MessageStore:
@@ -20,4 +20,9 @@ def open_store(name: str, location: str, **options: Any) -> MessageStore:
     """
     if name == "sqlite":
         return SQLiteStore(location, **options)
+    if name == "redis":
+        from smscenter.store.redis import RedisStore
+
+        url, _, login = location.partition("#")
+        return RedisStore(url, login=login, **options)
     raise ValueError(f"no store backend {name!r}")

@@ -28,6 +28,9 @@ class Backend:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     name = request.param
     assert isinstance(name, str)
+    if name == "redis":
+        url = request.getfixturevalue("redis_url")  # a real redis-server, emptied
+        return Backend(name, f"{url}#acme")
     return Backend(name, str(tmp_path / "store.sqlite3"))
 
 
