@@ -265,6 +265,10 @@ class SQLiteStore:
         )
 
     @property
+    def _where(self) -> str:
+        return f"message store {self._path}"
+
+    @property
     def _ms(self) -> int:
         return int(self._busy_timeout * 1000)
 
@@ -373,14 +377,20 @@ class SQLiteStore:
             taken = self._take()
             try:
                 result = await self._transaction(taken)
-            except BaseException as exc:
-                error = self._error(exc) if isinstance(exc, sqlite3.Error) else exc
+            except Exception as exc:
+                # Every caller gets its own exception (one instance raised in several tasks
+                # would mix their tracebacks); none of the batch was committed.
                 for pending in taken:
                     if not pending.future.done():
+                        error = self._error(exc)
+                        error.__cause__ = exc
                         pending.future.set_exception(error)
-                if not isinstance(exc, Exception):
-                    raise
                 continue
+            except BaseException:
+                for pending in taken:
+                    if not pending.future.done():
+                        pending.future.set_exception(StoreError(f"{self._where}: closed"))
+                raise
             self._commits += 1
             for pending in taken:
                 if not pending.future.done():
@@ -592,6 +602,8 @@ class SQLiteStore:
             why = f"another process held the file locked past busy_timeout ({exc})"
         elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
             why = f"not a valid SQLite database ({exc})"
+        elif not isinstance(exc, sqlite3.Error):
+            why = f"the write failed: {type(exc).__name__}: {exc}"
         return StoreError(f"message store {self._path}: {why}")
 
 
