@@ -269,3 +269,19 @@ async def test_a_report_refused_by_a_full_disk_is_recorded_when_it_comes_again(
         await store.record(report)
         record = await store.get("a")
         assert len(record.reports) == 1 and record.state is TrackedState.DELIVERED
+
+
+async def test_a_queued_record_goes(tmp_path: Path) -> None:
+    # QUEUED records come from a queue that records messages before any transport has them;
+    # here one is written as such a queue would.
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path) as store:
+        await store.prepare([send("q")])
+        await store.settle([])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET state = 'queued', attempts = 0, owner = NULL")
+    async with SQLiteStore(path) as store:
+        assert (await store.get("q")).state is TrackedState.QUEUED
+        assert await store.prepare([send("q")]) == [None]
+        record = await store.get("q")
+        assert (record.state, record.attempts) == (TrackedState.SENDING, 1)
