@@ -45,6 +45,7 @@ from smscenter.smpp.client._jobs import (
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts
+from smscenter.smpp.client._tracking import ReceiptRecorder, SendTracker, check_tracked
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
@@ -53,6 +54,7 @@ from smscenter.smpp.constants import BindMode
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
+from smscenter.store._protocol import MessageStore
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -117,6 +119,11 @@ class SMPPPool:
         ``on_late_answer``).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as ``tls``
         says): the seam for tests and unusual networks.
+    :param store: a :class:`~smscenter.store.MessageStore` (opened by you, e.g.
+        ``SQLiteStore(path)``) that tracks every message: each needs a ``client_id`` and one
+        recipient; it is recorded ``sending`` before its bytes go out and settled when its
+        answer comes; each receipt is written to the store before it is acknowledged to the
+        SMSC. ``send_many`` over a store resumes a campaign: see its ``resend_unknown``.
     """
 
     def __init__(
@@ -135,6 +142,7 @@ class SMPPPool:
         submit_options: SubmitOptions | None = None,
         options: SMPPOptions | None = None,
         connect: Connector | None = None,
+        store: MessageStore | None = None,
     ) -> None:
         limits = limits or Limits()
         self._smpp_options = options = options or SMPPOptions()
@@ -169,6 +177,15 @@ class SMPPPool:
             read_receipt=self._receipt_ids.read,
         )
         self._counters = self._shared.counters
+        self._store = store
+        self._tracker: SendTracker | None = None
+        self._recorder: ReceiptRecorder | None = None
+        if store is not None:
+            self._tracker = SendTracker(store, self._counters)
+            # The binds' intakes hand receipts to the recorder (set before any bind starts).
+            self._reports.recorder = self._recorder = ReceiptRecorder(
+                store, self._reports.capacity, self._counters, self._reports
+            )
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
             limits.connections, self._hosts, self._new_session, reconnect or ReconnectPolicy()
@@ -218,6 +235,9 @@ class SMPPPool:
                 stack.callback(tg.cancel_scope.cancel)
                 stack.callback(binds.closing.set)
                 await tg.start(self._watchdog)
+                if self._tracker is not None and self._recorder is not None:
+                    await tg.start(self._tracker.run)
+                    await tg.start(self._recorder.run)
                 binds.start(tg)
                 # Wait for the first bind; a refusal "for a while" is retried with backoff, but
                 # not past the connect + bind deadlines, and not at all for bad credentials.
@@ -254,11 +274,21 @@ class SMPPPool:
         try:
             with anyio.CancelScope(shield=True):
                 await self._binds.done.wait()
+                await self._drain_store()
             await stack.aclose()
         finally:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
             self._reports.close()
             self._state = PoolState.CLOSED
+
+    async def _drain_store(self) -> None:
+        """With a store: settle and record what the binds left, before the tasks stop."""
+        tracker, recorder = self._tracker, self._recorder
+        if tracker is None or recorder is None:
+            return
+        self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
+        await tracker.drain()
+        await recorder.drain()
 
     async def _watchdog(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -286,22 +316,39 @@ class SMPPPool:
         parts = self._builder.build(message, recipient)
         return Job(parts, noop, urgent, message=message, recipient=recipient, index=index)
 
-    async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
+    async def send(
+        self, message: Message, *, urgent: bool = False, resend_unknown: bool = False
+    ) -> SendResult:
         """Send a message to its one recipient and return its ids (all parts).
 
         A message with several recipients is refused here (``ValueError``): use
         :meth:`send_many`, which yields one outcome per recipient.
 
+        With a store, the message is recorded before it goes out and settled before this
+        returns. One the store holds as sent before is not sent again: an accepted one returns
+        its stored ids; a refused one raises its :class:`~smscenter.exceptions.APIError`; one of
+        unknown outcome raises :class:`~smscenter.exceptions.UnknownOutcomeError` unless
+        ``resend_unknown``.
+
         :param urgent: overtake queued bulk messages (the provider sends such single messages
             first, smscentre.com/api/smpp).
-        :raises ValueError: several recipients, or SMPP cannot carry the message.
+        :param resend_unknown: (with a store) send it even if the store holds it as ``unknown``
+            (an earlier send was written and never answered: it may then arrive twice).
+        :raises ValueError: several recipients, or SMPP cannot carry the message (with a store:
+            no ``client_id``; a :class:`~smscenter.exceptions.ValidationError`).
         :raises APIError: the SMSC refused it (:class:`~smscenter.exceptions.ThrottledError`
             after all resends).
         :raises PoolTimeout: no bind took it within ``Timeouts.pool``.
         :raises UnknownOutcomeError: written but never answered; it may have been sent.
+        :raises StoreError: (with a store) it could not be recorded, so it was not sent; or it
+            was accepted and its ids could not be recorded (the error says them).
         """
         self._check_open()
         recipient = check_single(message)
+        if self._tracker is not None:
+            check_tracked(message)
+            job = self._job(message, recipient, urgent)
+            return await self._tracker.send(self._queue, job, resend_unknown, self._saw)
         job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
@@ -324,6 +371,7 @@ class SMPPPool:
         *,
         urgent: bool = False,
         read_ahead: int | None = None,
+        resend_unknown: bool = False,
     ) -> AsyncIterator[SendOutcome]:
         """Send many messages; yield one :class:`~smscenter.smpp.client.results.SendOutcome` per
         message and recipient, in completion order.
@@ -334,6 +382,22 @@ class SMPPPool:
         messages do not time out just because the pool paces them. Failures are outcome
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
+
+        **With a store** (``SMPPPool(..., store=)``), running it again over the same input
+        resumes it without sending anything twice. Each batch read ahead is recorded in one
+        store call before any of it goes out, and an outcome is yielded only once the store has
+        its settlement (so progress you keep elsewhere never gets ahead of the store). A
+        message the store holds as sent before is not sent; its outcome carries the record
+        (:attr:`SendOutcome.tracked <smscenter.smpp.client.results.SendOutcome.tracked>`) and
+        its stored ids, or the error that says why not (``unknown``: an
+        :class:`~smscenter.exceptions.UnknownOutcomeError`). A message without a ``client_id``
+        or with several recipients gets a :class:`~smscenter.exceptions.ValidationError`
+        outcome and is neither sent nor recorded. If the store cannot record a batch,
+        :class:`~smscenter.store.StoreError` is raised: nothing of that batch was sent.
+
+        :param resend_unknown: (with a store) send again the messages the store holds as
+            ``unknown``: written by an earlier run and never answered, so they may arrive
+            twice. Off by default: they are reported, not sent.
         """
         return send_many(
             messages,
@@ -345,6 +409,8 @@ class SMPPPool:
             builder=self._builder,
             matcher=self._receipt_ids,
             check_open=self._check_open,
+            tracker=self._tracker,
+            resend_unknown=resend_unknown,
         )
 
     def withdraw_queued(self, error: BaseException) -> list[SendOutcome]:
@@ -399,6 +465,11 @@ class SMPPPool:
                     ...
 
         Each ``deliver_sm`` is acknowledged only after your loop body handled its item.
+
+        With a store, receipts are acknowledged once the store has them, whether anyone reads
+        this stream or not; the stream gets a copy of each, as a live view that leaves copies
+        out when it is full (``SMPPOptions.report_buffer`` items): read ``store.changes()`` for
+        a feed that misses nothing. Incoming messages work as without a store.
         """
         return ReportStream._create(self._reports)
 
@@ -421,6 +492,8 @@ class SMPPPool:
             rate=self._limiter.rate,
             late_accepted=c.late_accepted,
             late_refused=c.late_refused,
+            reports_recorded=c.reports_recorded,
+            store_errors=c.store_errors,
         )
 
 

@@ -1012,13 +1012,16 @@ class SMPPSession:
             self._conn.respond(pdu, status)
             self.wake()
 
-    def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
-        """The application took the item made of ``pdus``: answer them (if the link lives)."""
+    def _acknowledge(
+        self, pdus: tuple[DeliverSm, ...], status: CommandStatus = CommandStatus.ESME_ROK
+    ) -> None:
+        """The application took the item made of ``pdus``: answer them (if the link lives).
+        A store that failed to record a receipt answers ``status`` "try later" instead."""
         if self._closed_event.is_set():
             return
         try:
             for pdu in pdus:
-                self._conn.respond(pdu)
+                self._conn.respond(pdu, status)
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
