@@ -9,16 +9,43 @@ anything else as an error.
 from __future__ import annotations
 
 from smscenter._provider import Transport
-from smscenter.exceptions import APIError, SMSCenterError, UnknownOutcomeError
-from smscenter.models import SendResult
+from smscenter.exceptions import (
+    APIError,
+    SMSCenterError,
+    UnknownOutcomeError,
+    ValidationError,
+)
+from smscenter.models import Message, SendResult
 from smscenter.store._model import TrackedMessage, TrackedState
 
-__all__ = ("error_from_record", "result_from_record")
+__all__ = ("check_tracked", "error_from_record", "result_from_record")
 
 
-def result_from_record(record: TrackedMessage) -> SendResult | None:
+def check_tracked(message: Message) -> int | str:
+    """The client id of a message a store can track: it needs one (the record's key) and one
+    recipient (one record per client id).
+
+    :raises ValidationError: either is missing.
+    """
+    cid = message.client_id
+    if cid is None:
+        raise ValidationError(
+            "with a store, every message needs a client_id (the key of its record)"
+        )
+    if len(message.to) != 1:
+        raise ValidationError(
+            f"with a store, every message goes to one recipient (one record per client id); "
+            f"client id {cid} has {len(message.to)}"
+        )
+    return cid
+
+
+def result_from_record(
+    record: TrackedMessage, client_id: int | str | None = None
+) -> SendResult | None:
     """The :class:`~smscenter.SendResult` of a record the provider accepted (``None`` for any
-    other record): its ids, parts and cost as the store holds them."""
+    other record): its ids, parts and cost as the store holds them. ``client_id``: the
+    message's own (an int stays an int; the record keeps it as text)."""
     if not record.state.was_accepted:
         return None
     return SendResult(
@@ -26,7 +53,7 @@ def result_from_record(record: TrackedMessage) -> SendResult | None:
         parts=record.parts or max(1, len(record.part_ids)),
         cost=record.cost,
         part_ids=record.part_ids,
-        client_id=record.client_id,
+        client_id=record.client_id if client_id is None else client_id,
         transport=record.transport or Transport.HTTP,
         # A record accepted without a known id (confirmed by a duplicate refusal) has none.
         confirmed_by_duplicate=record.message_id is None,

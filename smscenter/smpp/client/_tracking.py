@@ -26,14 +26,14 @@ import anyio
 import anyio.abc
 
 from smscenter._provider import Transport
-from smscenter.exceptions import ConnectionLost, ValidationError
-from smscenter.models import DeliveryReport, Message, SendResult
+from smscenter.exceptions import ConnectionLost
+from smscenter.models import DeliveryReport, SendResult
 from smscenter.smpp.client._jobs import Job, JobQueue, JobState, _not_sent, send_result
 from smscenter.smpp.client.results import Counters, SendOutcome, make_outcome
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import DeliverSm
 from smscenter.store._model import PlannedSend, Settlement, StoreError, TrackedMessage
-from smscenter.store._outcome import error_from_record, result_from_record
+from smscenter.store._outcome import check_tracked, error_from_record, result_from_record
 from smscenter.store._protocol import MessageStore
 
 if TYPE_CHECKING:
@@ -54,26 +54,10 @@ def _ignore(job: Job, result: SendResult | None, error: BaseException | None) ->
     """The continuation of a job whose caller left (its settlement still happens)."""
 
 
-def check_tracked(message: Message) -> None:
-    """A message a store can track: a client id (the record's key) and one recipient.
-
-    :raises ValidationError: either is missing.
-    """
-    if message.client_id is None:
-        raise ValidationError(
-            "with a store, every message needs a client_id (the key of its record)"
-        )
-    if len(message.to) != 1:
-        raise ValidationError(
-            f"with a store, every message goes to one recipient (one record per client id); "
-            f"client id {message.client_id} has {len(message.to)}"
-        )
-
-
 def outcome_from_record(job: Job, record: TrackedMessage) -> SendOutcome:
     """The outcome of a ``send_many`` message the store said not to send (it was sent before)."""
     assert job.message is not None and job.recipient is not None
-    result = result_from_record(record)
+    result = result_from_record(record, job.message.client_id)
     error = None if result is not None else error_from_record(record)
     return make_outcome(job.index, job.message, job.recipient, result, error, record)
 
@@ -139,7 +123,8 @@ class SendTracker:
         """
         (record,) = await self.claim([job], resend_unknown)
         if record is not None:
-            result = result_from_record(record)
+            assert job.message is not None
+            result = result_from_record(record, job.message.client_id)
             if result is None:
                 raise error_from_record(record)
             return result
