@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from datetime import date, tzinfo
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlencode
 
 import anyio
@@ -66,6 +66,9 @@ from smscenter.models import (
     SendResult,
 )
 from smscenter.store._protocol import MessageStore
+
+if TYPE_CHECKING:
+    from smscenter.fleet import Fleet
 
 __all__ = ("HTTPClient", "map_httpx_error")
 
@@ -198,6 +201,9 @@ class HTTPClient(AccountCalls, MailingCalls):
         ``sending`` before its request goes out and settled with the answer (or ``unknown``
         when none came; :meth:`settle` settles it once the provider tells). Callbacks update
         the same store through the FastAPI router's ``store=``.
+    :param fleet: a :class:`~smscenter.fleet.Fleet` (entered; asyncio) shared with the login's
+        other workers: every request also holds one of the fleet's HTTP slots, so fewer than 15
+        are in flight across all of them (waiting for one counts against ``Timeouts.pool``).
     """
 
     _credentials: Credentials
@@ -209,6 +215,7 @@ class HTTPClient(AccountCalls, MailingCalls):
     _account_tz: tzinfo
     _client: httpx.AsyncClient
     _slots: anyio.Semaphore
+    _fleet: Any  # a smscenter.fleet.Fleet or None (its module needs redis: not named here)
     _state: ClientState
     _random: random.Random
     _store: MessageStore | None
@@ -226,6 +233,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         verify: ssl.SSLContext | str | bool = True,
         account_tz: tzinfo = MOSCOW,
         store: MessageStore | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a smscenter.Credentials")
@@ -242,6 +250,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         self._account_tz = account_tz
         self._store = store
         self._slots = anyio.Semaphore(self._limits.max_concurrent_requests)
+        self._fleet: Fleet | None = fleet
         self._state = ClientState.UNOPENED
         self._random = random.Random()
         t = self._timeouts
@@ -336,17 +345,28 @@ class HTTPClient(AccountCalls, MailingCalls):
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
+        fleet = self._fleet
+        lease = None
         try:
             with anyio.fail_after(self._timeouts.pool):
                 await self._slots.acquire()
+                if fleet is not None:  # and one of the login's slots, fleet-wide
+                    try:
+                        lease = await fleet.http_slots.acquire()
+                    except BaseException:
+                        self._slots.release()
+                        raise
         except TimeoutError:
             raise exc.PoolTimeout(
                 f"no free request slot within {self._timeouts.pool} s "
-                f"({self._limits.max_concurrent_requests} requests in flight)"
+                f"({self._limits.max_concurrent_requests} requests in flight"
+                + (", or every fleet slot held)" if fleet is not None else ")")
             ) from None
         try:
             yield
         finally:
+            if lease is not None:
+                await lease.release()
             self._slots.release()
 
     async def _attempt(

@@ -21,7 +21,7 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import anyio
 import attrs
@@ -55,6 +55,9 @@ from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
 from smscenter.store._protocol import MessageStore
+
+if TYPE_CHECKING:
+    from smscenter.fleet import Fleet, FleetRate
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -124,6 +127,11 @@ class SMPPPool:
         recipient; it is recorded ``sending`` before its bytes go out and settled when its
         answer comes; each receipt is written to the store before it is acknowledged to the
         SMSC. ``send_many`` over a store resumes a campaign: see its ``resend_unknown``.
+    :param fleet: a :class:`~smscenter.fleet.Fleet` (entered) shared with other workers of the
+        login: the send rate and the 0x58 pause become fleet-wide (``max_rate`` stays this
+        pool's own ceiling), and each bind holds one of the fleet's ``mcon`` bind slots while
+        bound (``MCONn`` with the fleet's n). Entering then also succeeds while every slot is
+        held elsewhere: the binds come up as slots free.
     """
 
     def __init__(
@@ -143,6 +151,7 @@ class SMPPPool:
         options: SMPPOptions | None = None,
         connect: Connector | None = None,
         store: MessageStore | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         limits = limits or Limits()
         self._smpp_options = options = options or SMPPOptions()
@@ -154,6 +163,11 @@ class SMPPPool:
             # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous
             # one.
             st = attrs.evolve(st, connections=max(limits.connections, st.connections or 1))
+        if fleet is not None:
+            # Every bind of the login, in every worker, declares the account's MCONn.
+            if limits.connections > fleet.mcon:
+                raise ValidationError(f"{limits.connections} binds exceed the fleet's mcon")
+            st = attrs.evolve(st, connections=fleet.mcon)
         self._credentials = credentials
         self._limits = limits
         self._timeouts = timeouts = timeouts or Timeouts()
@@ -165,7 +179,9 @@ class SMPPPool:
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(timeouts.pool)
-        self._limiter = RateLimiter(limits.max_rate)
+        self._limiter: RateLimiter | FleetRate = RateLimiter(limits.max_rate)
+        if fleet is not None:  # the fleet's rate on Redis first, then this pool's own
+            self._limiter = fleet.send_rate(self._limiter, self._wake_binds)
         self._reports = ReportBuffer(
             options.report_buffer or max(1000, 2 * limits.window * limits.connections)
         )
@@ -188,10 +204,18 @@ class SMPPPool:
             )
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
-            limits.connections, self._hosts, self._new_session, reconnect or ReconnectPolicy()
+            limits.connections,
+            self._hosts,
+            self._new_session,
+            reconnect or ReconnectPolicy(),
+            leases=None if fleet is None else fleet.bind_slots,
         )
         self._stack: AsyncExitStack | None = None
         self._state = PoolState.NEW
+
+    def _wake_binds(self) -> None:
+        for session in self._binds.sessions():
+            session.wake()
 
     def _new_session(self, host: str, port: int, number: int) -> SMPPSession:
         return SMPPSession._create(
@@ -238,13 +262,16 @@ class SMPPPool:
                 if self._tracker is not None and self._recorder is not None:
                     await tg.start(self._tracker.run)
                     await tg.start(self._recorder.run)
+                if not isinstance(self._limiter, RateLimiter):  # a fleet's: ask Redis
+                    tg.start_soon(self._limiter.run)
+                    stack.callback(self._limiter.close)
                 binds.start(tg)
                 # Wait for the first bind; a refusal "for a while" is retried with backoff, but
                 # not past the connect + bind deadlines, and not at all for bad credentials.
                 startup = (self._timeouts.connect or 10.0) + (self._timeouts.bind or 10.0)
                 with anyio.move_on_after(startup):
                     await binds.ready.wait()
-                if binds.up():
+                if binds.up() or binds.waiting():  # (waiting: for a fleet bind slot)
                     self._stack = stack.pop_all()
             if self._stack is None:  # the task group is gone: say why nothing came up
                 raise binds.first_error() or ConnectionLost("no bind came up")

@@ -248,6 +248,8 @@ class SMPPSession:
         self._unbind_sent = False
         self._throttle = ThrottlePause(options.throttle_pause)
         self._taking = False
+        # Set by stop_sending (a fleet lease ends): nothing more is written but the goodbye.
+        self._halted = False
         self._attached = False
         self._bound = False
         interval = self._timeouts.enquire_link
@@ -520,6 +522,23 @@ class SMPPSession:
             self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
         return job
 
+    def stop_sending(self) -> None:
+        """Write no more requests (the fleet lease of this bind ends): the messages this bind
+        holds unwritten go back to the queue for the other binds; answers in flight are still
+        read, and :meth:`aclose` then unbinds."""
+        self._halted = True
+        self._detach()
+        held = self.take_back_unwritten()
+        if held is not None:
+            self._queue.push_back(held)
+        retry = self._inflight.retry
+        for job in [job for job in retry if not job.in_flight]:
+            retry.remove(job)
+            self._queue.push_back(job)
+        self._queue.wake_one()
+        if self._idle_event is not None and not self._inflight.pending and not retry:
+            self._idle_event.set()
+
     # --- public operations --------------------------------------------------------------------
 
     async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
@@ -729,6 +748,8 @@ class SMPPSession:
         written through one ``send_encoded`` call per run of jobs of one kind (one write).
         Returns how long to wait before trying again when a throttle pause or the rate limit
         holds it back (None: wait for a wake-up)."""
+        if self._halted:
+            return None
         paused = self._throttle.left(now)
         if paused:
             return paused
