@@ -39,7 +39,7 @@ from smscenter.store._protocol import MessageStore
 if TYPE_CHECKING:
     from smscenter.smpp.client.reports import ReportBuffer
 
-__all__ = ("ReceiptRecorder", "SendTracker", "check_tracked")
+__all__ = ("ReceiptRecorder", "SendTracker", "Tracking", "check_tracked")
 
 logger = logging.getLogger(__name__)
 
@@ -335,3 +335,29 @@ class ReceiptRecorder:
                 respond((pdu,))
             offer(report)
         return True
+
+
+class Tracking:
+    """A pool's store side: its :class:`SendTracker` and :class:`ReceiptRecorder`, their tasks
+    and their last flush. Made before any bind starts (the binds' intakes find the recorder on
+    the report buffer).
+
+    :ivar sends: the send tracker. :ivar recorder: the receipt recorder.
+    """
+
+    __slots__ = ("recorder", "sends")
+
+    def __init__(self, store: MessageStore, counters: Counters, reports: ReportBuffer) -> None:
+        self.sends = SendTracker(store, counters)
+        self.recorder = ReceiptRecorder(store, reports.capacity, counters, reports)
+        reports.recorder = self.recorder
+
+    async def start(self, tg: anyio.abc.TaskGroup) -> None:
+        """Start both tasks in the pool's task group."""
+        await tg.start(self.sends.run)
+        await tg.start(self.recorder.run)
+
+    async def drain(self) -> None:
+        """Settle and record what is left (the pool is closing, its binds are done)."""
+        await self.sends.drain()
+        await self.recorder.drain()

@@ -45,7 +45,7 @@ from smscenter.smpp.client._jobs import (
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts
-from smscenter.smpp.client._tracking import ReceiptRecorder, SendTracker, check_tracked
+from smscenter.smpp.client._tracking import Tracking, check_tracked
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
@@ -193,15 +193,8 @@ class SMPPPool:
             read_receipt=self._receipt_ids.read,
         )
         self._counters = self._shared.counters
-        self._store = store
-        self._tracker: SendTracker | None = None
-        self._recorder: ReceiptRecorder | None = None
-        if store is not None:
-            self._tracker = SendTracker(store, self._counters)
-            # The binds' intakes hand receipts to the recorder (set before any bind starts).
-            self._reports.recorder = self._recorder = ReceiptRecorder(
-                store, self._reports.capacity, self._counters, self._reports
-            )
+        # With a store: its send tracker and receipt recorder (_tracking.py).
+        self._tracking = None if store is None else Tracking(store, self._counters, self._reports)
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
             limits.connections,
@@ -259,9 +252,8 @@ class SMPPPool:
                 stack.callback(tg.cancel_scope.cancel)
                 stack.callback(binds.closing.set)
                 await tg.start(self._watchdog)
-                if self._tracker is not None and self._recorder is not None:
-                    await tg.start(self._tracker.run)
-                    await tg.start(self._recorder.run)
+                if self._tracking is not None:
+                    await self._tracking.start(tg)
                 if not isinstance(self._limiter, RateLimiter):  # a fleet's: ask Redis
                     tg.start_soon(self._limiter.run)
                     stack.callback(self._limiter.close)
@@ -301,21 +293,14 @@ class SMPPPool:
         try:
             with anyio.CancelScope(shield=True):
                 await self._binds.done.wait()
-                await self._drain_store()
+                if self._tracking is not None:  # settle and record what the binds left
+                    self._queue.fail_all(ConnectionLost("the pool closed before it was sent"))
+                    await self._tracking.drain()
             await stack.aclose()
         finally:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
             self._reports.close()
             self._state = PoolState.CLOSED
-
-    async def _drain_store(self) -> None:
-        """With a store: settle and record what the binds left, before the tasks stop."""
-        tracker, recorder = self._tracker, self._recorder
-        if tracker is None or recorder is None:
-            return
-        self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
-        await tracker.drain()
-        await recorder.drain()
 
     async def _watchdog(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -351,11 +336,9 @@ class SMPPPool:
         A message with several recipients is refused here (``ValueError``): use
         :meth:`send_many`, which yields one outcome per recipient.
 
-        With a store, the message is recorded before it goes out and settled before this
-        returns. One the store holds as sent before is not sent again: an accepted one returns
-        its stored ids; a refused one raises its :class:`~smscenter.exceptions.APIError`; one of
-        unknown outcome raises :class:`~smscenter.exceptions.UnknownOutcomeError` unless
-        ``resend_unknown``.
+        With a store, it is recorded before it goes out and settled before this returns; one
+        sent before is not sent again: its stored ids are returned, or its refusal or
+        :class:`~smscenter.exceptions.UnknownOutcomeError` raised (see ``resend_unknown``).
 
         :param urgent: overtake queued bulk messages (the provider sends such single messages
             first, smscentre.com/api/smpp).
@@ -372,10 +355,10 @@ class SMPPPool:
         """
         self._check_open()
         recipient = check_single(message)
-        if self._tracker is not None:
+        if self._tracking is not None:
             check_tracked(message)
             job = self._job(message, recipient, urgent)
-            return await self._tracker.send(self._queue, job, resend_unknown, self._saw)
+            return await self._tracking.sends.send(self._queue, job, resend_unknown, self._saw)
         job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
@@ -410,17 +393,14 @@ class SMPPPool:
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
 
-        **With a store** (``SMPPPool(..., store=)``), running it again over the same input
-        resumes it without sending anything twice. Each batch read ahead is recorded in one
-        store call before any of it goes out, and an outcome is yielded only once the store has
-        its settlement (so progress you keep elsewhere never gets ahead of the store). A
-        message the store holds as sent before is not sent; its outcome carries the record
-        (:attr:`SendOutcome.tracked <smscenter.smpp.client.results.SendOutcome.tracked>`) and
-        its stored ids, or the error that says why not (``unknown``: an
-        :class:`~smscenter.exceptions.UnknownOutcomeError`). A message without a ``client_id``
-        or with several recipients gets a :class:`~smscenter.exceptions.ValidationError`
-        outcome and is neither sent nor recorded. If the store cannot record a batch,
-        :class:`~smscenter.store.StoreError` is raised: nothing of that batch was sent.
+        **With a store**, running it again over the same input resumes it, sending nothing
+        twice: each batch read ahead is recorded in one store call before any of it goes out;
+        an outcome is yielded once the store has its settlement; a message sent before is not
+        sent, its outcome carries the record (:attr:`SendOutcome.tracked
+        <smscenter.smpp.client.results.SendOutcome.tracked>`). A message without a
+        ``client_id`` or with several recipients gets a
+        :class:`~smscenter.exceptions.ValidationError` outcome. If the store cannot record a
+        batch, :class:`~smscenter.store.StoreError` is raised: nothing of it was sent.
 
         :param resend_unknown: (with a store) send again the messages the store holds as
             ``unknown``: written by an earlier run and never answered, so they may arrive
@@ -436,7 +416,7 @@ class SMPPPool:
             builder=self._builder,
             matcher=self._receipt_ids,
             check_open=self._check_open,
-            tracker=self._tracker,
+            tracker=None if self._tracking is None else self._tracking.sends,
             resend_unknown=resend_unknown,
         )
 
