@@ -5,6 +5,7 @@ receipts recorded before they are acknowledged, and a store that fails."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
 from pathlib import Path
 
 import anyio
@@ -324,3 +325,44 @@ async def test_a_receipt_for_an_id_not_known_yet_is_kept_and_matched(
     record = await store.get("late")
     assert record.state is TrackedState.DELIVERED
     assert [r.message_id for r in record.reports] == [early]
+
+
+async def test_leaving_send_many_early_leaves_no_record_sending(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    n = 300
+    async with (
+        pool(sim, store, limits=Limits(max_rate=None, window=5)) as p,
+        aclosing(p.send_many(messages(n), read_ahead=100)) as outcomes,
+    ):
+        async for outcome in outcomes:
+            assert outcome.ok
+            break
+    # Claimed but never written: failed (safe to send again); written: settled on the bind.
+    counts = await store.counts()
+    assert TrackedState.SENDING not in counts
+    assert counts.get(TrackedState.FAILED, 0) > 0
+    assert counts.get(TrackedState.ACCEPTED, 0) == len(sim.sent)
+    assert sum(counts.values()) <= 100 + 5
+
+
+async def test_incoming_messages_still_reach_a_stream_full_of_receipt_copies(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    async with pool(sim, store, options=SMPPOptions(report_buffer=3)) as p:
+        async for outcome in p.send_many(messages(6)):
+            assert outcome.ok
+        sim.advance(10)
+        await until(lambda: sim.smpp.counters.receipts_acked == 6)
+        assert p.statistics().reports == 6
+        sim.inject_incoming("+79990001122", "STOP")
+        # Taken at once, before anyone reads: the oldest copies made room for it.
+        await until(lambda: p.statistics().reports == 7, limit=3)
+        texts = []
+        async with p.reports() as stream:
+            async for event in stream:
+                if not isinstance(event, DeliveryReport):
+                    texts.append(event.text)
+                    break
+        assert texts == ["STOP"]
+        await until(lambda: sim.smpp.counters.incoming_acked == 1)
