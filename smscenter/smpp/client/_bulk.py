@@ -115,10 +115,14 @@ async def send_many(
     # Jobs queued so far, and outcomes yielded: the difference is what this call holds
     # (queued, in flight, or finished and not yet yielded), bounded by the read-ahead.
     taken = given = 0
+    # With a store every batch costs a commit: refill only once half the read-ahead is free
+    # (fewer, bigger batches); without one, as soon as there is room.
+    half = tracker is not None
     try:
         while True:
             limit = read_ahead_now(cap)
-            if not exhausted and taken - given < limit:
+            step = (limit >> 1) or 1 if half else 1
+            if not exhausted and limit - (taken - given) >= step:
                 timeout = queue.pool_timeout
                 deadline = None if timeout is None else anyio.current_time() + timeout
                 batch: list[Job] = []
@@ -190,7 +194,7 @@ async def send_many(
                 yield settled.popleft()
             if exhausted and taken == given and not early:
                 return
-            if done or early or settled or (not exhausted and taken - given < limit):
+            if done or early or settled or (not exhausted and limit - (taken - given) >= step):
                 continue
             event = waiter[0] = anyio.Event()
             await event.wait()

@@ -39,11 +39,16 @@ from smscenter.store._protocol import MessageStore
 if TYPE_CHECKING:
     from smscenter.smpp.client.reports import ReportBuffer
 
-__all__ = ("ReceiptRecorder", "SendTracker", "Tracking", "check_tracked")
+__all__ = ("STORE_READ_AHEAD", "ReceiptRecorder", "SendTracker", "Tracking", "check_tracked")
 
 logger = logging.getLogger(__name__)
 
 _SMPP = Transport.SMPP
+
+#: ``send_many``'s default read-ahead with a store (at least): each batch read ahead costs a
+#: store commit, and its messages wait for it, so the batches must be large to keep the binds
+#: busy (each message holds a job of a few hundred bytes: a few MB at most).
+STORE_READ_AHEAD = 4096
 
 #: What a tracked job's caller does once its settlement is durable: the job, its result (if
 #: accepted) and its error (the job's, or a StoreError when the settlement was not recorded).
@@ -342,14 +347,18 @@ class Tracking:
     and their last flush. Made before any bind starts (the binds' intakes find the recorder on
     the report buffer).
 
+    :param backlog: the most receipts waiting for the store (``SMPPOptions.report_buffer``,
+        or by default at least :data:`STORE_READ_AHEAD`: receipts come as fast as the sends).
     :ivar sends: the send tracker. :ivar recorder: the receipt recorder.
     """
 
     __slots__ = ("recorder", "sends")
 
-    def __init__(self, store: MessageStore, counters: Counters, reports: ReportBuffer) -> None:
+    def __init__(
+        self, store: MessageStore, counters: Counters, reports: ReportBuffer, backlog: int
+    ) -> None:
         self.sends = SendTracker(store, counters)
-        self.recorder = ReceiptRecorder(store, reports.capacity, counters, reports)
+        self.recorder = ReceiptRecorder(store, backlog, counters, reports)
         reports.recorder = self.recorder
 
     async def start(self, tg: anyio.abc.TaskGroup) -> None:

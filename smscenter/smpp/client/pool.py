@@ -45,7 +45,7 @@ from smscenter.smpp.client._jobs import (
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts
-from smscenter.smpp.client._tracking import Tracking, check_tracked
+from smscenter.smpp.client._tracking import STORE_READ_AHEAD, Tracking, check_tracked
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
@@ -175,7 +175,9 @@ class SMPPPool:
         self._connect = connect
         self._mode = mode
         self.system_type = st
-        self._read_ahead = options.read_ahead or max(100, 2 * limits.window * limits.connections)
+        self._read_ahead = options.read_ahead or max(
+            100 if store is None else STORE_READ_AHEAD, 2 * limits.window * limits.connections
+        )
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(timeouts.pool)
@@ -194,7 +196,10 @@ class SMPPPool:
         )
         self._counters = self._shared.counters
         # With a store: its send tracker and receipt recorder (_tracking.py).
-        self._tracking = None if store is None else Tracking(store, self._counters, self._reports)
+        self._tracking = None
+        if store is not None:
+            backlog = options.report_buffer or max(self._reports.capacity, STORE_READ_AHEAD)
+            self._tracking = Tracking(store, self._counters, self._reports, backlog)
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
             limits.connections,
