@@ -7,6 +7,8 @@ through Redis (``pip install smscenter[redis]``; asyncio only).
   ``SMPPPool(..., fleet=fleet)`` and ``HTTPClient(..., fleet=fleet)``.
 - :class:`Lease` / :class:`SlotLeases`: one slot held with expiry and renewal.
 - :class:`FleetKeys`: where it all lives in Redis.
+- :class:`WorkQueue`: a campaign's messages on a Redis Stream, handed out to the workers
+  (:class:`WorkItem`, :class:`QueueProgress`, :class:`EnqueueResult`).
 
 See the "Scaling out" page of the documentation.
 """
@@ -17,7 +19,18 @@ from smscenter import _exports
 from smscenter.fleet._fleet import Fleet, FleetKeys
 from smscenter.fleet._leases import Lease, SlotLeases
 from smscenter.fleet._rate import FleetRate
+from smscenter.fleet.queue import EnqueueResult, QueueProgress, WorkItem, WorkQueue
 
-__all__ = ("Fleet", "FleetKeys", "FleetRate", "Lease", "SlotLeases")
+__all__ = (
+    "EnqueueResult",
+    "Fleet",
+    "FleetKeys",
+    "FleetRate",
+    "Lease",
+    "QueueProgress",
+    "SlotLeases",
+    "WorkItem",
+    "WorkQueue",
+)
 
 _exports.publish(__name__, globals(), __all__)

@@ -41,6 +41,7 @@ from smscenter.smpp.client._jobs import (
     query_through,
     run_job,
     send_result,
+    watch_queue,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
@@ -256,7 +257,7 @@ class SMPPPool:
                 # Leaving: the supervisors unbind, the tasks are cancelled, then awaited.
                 stack.callback(tg.cancel_scope.cancel)
                 stack.callback(binds.closing.set)
-                await tg.start(self._watchdog)
+                await tg.start(watch_queue, self._queue)
                 if self._tracking is not None:
                     await self._tracking.start(tg)
                 if not isinstance(self._limiter, RateLimiter):  # a fleet's: ask Redis
@@ -306,20 +307,6 @@ class SMPPPool:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
             self._reports.close()
             self._state = PoolState.CLOSED
-
-    async def _watchdog(
-        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Fail queued messages that wait past ``Timeouts.pool`` (also while no bind is up)."""
-        queue = self._queue
-        task_status.started()
-        while True:
-            event = anyio.Event()
-            queue.set_watchdog(event.set)
-            now = anyio.current_time()
-            nxt = queue.expire(now)
-            with anyio.move_on_after(None if nxt is None else max(0.0, nxt - now)):
-                await event.wait()
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -487,25 +474,14 @@ class SMPPPool:
 
     def statistics(self) -> SMPPStatistics:
         """The pool's counters now (a frozen snapshot)."""
-        c = self._counters
-        return SMPPStatistics(
-            submitted=c.submitted,
-            acknowledged=c.acknowledged,
-            rejected=c.rejected,
-            throttled=c.throttled,
-            unknown=c.unknown + self._queue.unknown,
+        return self._counters.snapshot(
+            unknown=self._queue.unknown,
             in_flight=sum(session.in_flight for session in self._binds.sessions()),
             queued=len(self._queue),
             binds_up=self._binds.up(),
             binds=len(self._binds),
             reconnects=self._binds.reconnects,
-            reports=c.reports,
-            reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
-            late_accepted=c.late_accepted,
-            late_refused=c.late_refused,
-            reports_recorded=c.reports_recorded,
-            store_errors=c.store_errors,
         )
 
 
