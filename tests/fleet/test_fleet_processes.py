@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+import redis
 
 from smscenter.testing import SMSCSimulator
 from tests.redis_server import RedisServer
@@ -124,3 +126,51 @@ async def test_redis_restarted_mid_run_workers_pause_and_resume(
     assert sum(1 for t in watch.arrivals(login) if t > up) >= 20  # and they resumed
     assert watch.max_binds[login] <= 2
     assert watch.throttled[login] == 0
+
+
+async def test_a_worker_frozen_past_its_lease_sends_nothing_on_waking_then_unbinds(
+    sim: SMSCSimulator, redis_url: str, tmp_path: Path
+) -> None:
+    # SIGSTOP the bind's holder for longer than its lease: another worker leases the slot (its
+    # bind is refused by the SMSC's MCON1 while the frozen one is still bound); on SIGCONT the
+    # frozen worker writes nothing more on that bind, unbinds, and the other binds.
+    login, password = sim.smpp_credentials.login, sim.smpp_credentials.password
+    assert login is not None and password is not None
+    watch = sim.smpp.logins
+    base = [sys.executable, "-m", "tests.fleet._worker", redis_url, sim.smpp_host]
+    base += [str(sim.smpp_port), login, password, "--mcon", "1", "--rate", "10"]
+    base += ["--lease-ttl", "2", "--margin", "0.8", "--unbind", "0.5"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    logs = [(tmp_path / f"{name}.err").open("wb") for name in ("a", "b")]
+    with anyio.fail_after(50):
+        a = await anyio.open_process(
+            [*base, "--name", "a", "--count", "40"], env=env, cwd=ROOT, stderr=logs[0]
+        )
+        await until(lambda: watch.submits(login) >= 8)
+        a.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        b = await anyio.open_process(
+            [*base, "--name", "b", "--count", "10"], env=env, cwd=ROOT, stderr=logs[1]
+        )
+        with redis.Redis.from_url(redis_url) as client:
+            await until(
+                lambda: str(b.pid).encode() in (client.get(f"smsc:{{{login}}}:bind:1") or b"")
+            )
+        await anyio.sleep(0.3)  # b tries to bind: the SMSC still has a's bind
+        resumed = time.monotonic()
+        a.send_signal(signal.SIGCONT)
+        outputs = []
+        for process in (a, b):
+            assert await process.wait() == 0
+            assert process.stdout is not None
+            outputs.append(json.loads(b"".join([c async for c in process.stdout]).decode()))
+    for log in logs:
+        log.close()
+    assert resumed - stopped >= 2.0  # longer than the lease
+    assert [o["accepted"] for o in outputs] == [40, 10]
+    assert all(o["errors"] == [] for o in outputs)
+    frozen = watch.connections[0]
+    assert frozen.last_submit_at is not None and frozen.last_submit_at < stopped
+    assert frozen.unbind_at is not None and frozen.unbind_at > resumed  # it said goodbye
+    assert watch.max_binds[login] == 1
+    assert sim.smpp.counters.accepted == 50 == watch.submits(login)
