@@ -462,6 +462,12 @@ class SMPPSession:
             self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
         return job
 
+    def hold_until(self, stop_at: Callable[[], float]) -> None:
+        """Write nothing once ``stop_at()`` (monotonic, moved on by each lease renewal) has
+        passed, checked before every write: a worker frozen past it sends nothing on waking,
+        even before its lease task has run."""
+        self._halt_at = stop_at
+
     def stop_sending(self) -> None:
         """Write no more requests (the fleet lease of this bind ends): the messages this bind
         holds unwritten go back to the queue for the other binds; answers in flight are still
