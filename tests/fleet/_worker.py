@@ -19,7 +19,7 @@ def main() -> None:
         parser.add_argument(name)
     parser.add_argument("--name", default="w")
     parser.add_argument("--count", type=int, default=30)
-    parser.add_argument("--rate", type=float, default=27.0)
+    parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--burst", type=int, default=3)
     parser.add_argument("--mcon", type=int, default=2)
     parser.add_argument("--binds", type=int, default=1)

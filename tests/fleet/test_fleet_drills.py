@@ -78,12 +78,13 @@ async def test_one_workers_throttle_answer_pauses_every_worker(
 
 
 async def test_the_rate_counts_message_parts(sim: SMSCSimulator, redis_url: str) -> None:
-    # Three-part messages at 9 messages/s would be 27 parts/s; the fleet's 27 parts/s sends
-    # them at 9 messages/s, and the SMSC (30 parts/s) never throttles.
+    # The fleet's 24 parts/s sends three-part messages at 8 messages/s, and the SMSC (30
+    # parts/s) never throttles; counted per message it would send 24 messages (72 parts) a
+    # second.
     sim.behaviour.smpp.throughput = 30
     login = sim.login
     text = "x" * 400  # three GSM parts
-    async with Fleet(redis_url, login=login, rate=27, burst=3) as fleet, pool(sim, fleet) as p:
+    async with Fleet(redis_url, login=login, rate=24, burst=3) as fleet, pool(sim, fleet) as p:
         errors: list[BaseException] = []
         await send_all(p, [Message(to=f"+7999{i:07d}", text=text) for i in range(20)], errors)
     watch = sim.smpp.logins
@@ -92,4 +93,4 @@ async def test_the_rate_counts_message_parts(sim: SMSCSimulator, redis_url: str)
     assert watch.throttled[login] == 0
     assert watch.peak(login) <= 30
     arrivals = watch.arrivals(login)
-    assert arrivals[-1] - arrivals[0] >= (60 - 3) / 27 - 0.2  # paced by parts, not messages
+    assert arrivals[-1] - arrivals[0] >= (60 - 3) / 24 - 0.2  # paced by parts, not messages

@@ -68,12 +68,14 @@ async def nothing() -> None:
 async def test_three_processes_share_the_rate_and_the_binds_even_with_skewed_clocks(
     sim: SMSCSimulator, redis_url: str
 ) -> None:
-    # Fleet: 27 parts/s, burst 3 (under the account's 30, as the docs advise), 2 bind slots
-    # for 3 workers; two of them run an hour ahead and an hour behind on the wall clock.
+    # Fleet: 25 parts/s, burst 3 (under the account's 30 with room for jitter, as the docs
+    # advise), 2 bind slots for 3 workers; two of them run an hour ahead and an hour behind on
+    # the wall clock.
+    fleet = ["--rate", "25", "--burst", "3"]
     workers = [
-        ["--name", "w1", "--count", "30"],
-        ["--name", "w2", "--count", "30", "--skew", "3600"],
-        ["--name", "w3", "--count", "30", "--skew", "-3600"],
+        ["--name", "w1", "--count", "30", *fleet],
+        ["--name", "w2", "--count", "30", "--skew", "3600", *fleet],
+        ["--name", "w3", "--count", "30", "--skew", "-3600", *fleet],
     ]
     started = time.monotonic()
     outputs = await run_workers(sim, redis_url, workers, nothing)
@@ -87,9 +89,9 @@ async def test_three_processes_share_the_rate_and_the_binds_even_with_skewed_clo
     assert watch.seconds_over(login, CAP) == 0
     assert watch.max_binds[login] == 2  # at most the fleet's MCONn, at any moment
     assert sim.smpp.counters.bind_refusals[login] == 0
-    # 90 parts at 27/s (plus the burst): not faster, and not serialised to a crawl.
+    # 90 parts at 25/s (plus the burst): not faster.
     arrivals = watch.arrivals(login)
-    assert arrivals[-1] - arrivals[0] >= (90 - 3) / 27 - 0.1
+    assert arrivals[-1] - arrivals[0] >= (90 - 3) / 25 - 0.1
     assert time.monotonic() - started < 45
 
 
@@ -112,7 +114,7 @@ async def test_redis_restarted_mid_run_workers_pause_and_resume(
         with own_redis_server.client() as client:
             assert sorted(client.keys("smsc:*:bind:*")) == leases_before  # AOF kept them
 
-    workers = [["--name", f"r{n}", "--count", "45"] for n in (1, 2)]  # 27/s, burst 3
+    workers = [["--name", f"r{n}", "--count", "45"] for n in (1, 2)]  # 25/s, burst 3
     outputs = await run_workers(sim, own_redis_server.url, workers, crash_redis_mid_run)
     assert sorted(o["accepted"] for o in outputs) == [45, 45]
     assert all(o["errors"] == [] for o in outputs)

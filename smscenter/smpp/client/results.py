@@ -125,7 +125,7 @@ class SMPPStatistics:
     :ivar rate: the send rate limit in force (messages per second; None: none).
     :ivar late_accepted: / :ivar late_refused: submit_sm answered after their response
         timeout (their callers got ``UnknownOutcomeError``), accepted / refused after all
-        (see :class:`~smscenter.smpp.client.overdue.LateAnswer`).
+        (see :class:`~smscenter.smpp.LateAnswer`).
     """
 
     submitted: int = 0
