@@ -61,7 +61,7 @@ def test_every_option_is_documented() -> None:
 @pytest.mark.parametrize(
     "module_name",
     ["smscenter.cli", "smscenter.cli.app", "smscenter.cli.bulk", "smscenter.cli.settings",
-     "smscenter.demo", "smscenter.__main__"],
+     "smscenter.cli.demo", "smscenter.__main__"],
 )  # fmt: skip
 def test_all_lists_every_public_class_and_function(module_name: str) -> None:
     import importlib
