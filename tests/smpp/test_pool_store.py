@@ -367,3 +367,24 @@ async def test_incoming_messages_still_reach_a_stream_full_of_receipt_copies(
                     break
         assert texts == ["STOP"]
         await until(lambda: sim.smpp.counters.incoming_acked == 1)
+
+
+async def test_an_async_source_is_claimed_as_it_comes(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    watched = Watched(store)
+
+    async def source() -> AsyncIterator[Message]:
+        for i, message in enumerate(messages(30)):
+            if i % 10 == 0:
+                await anyio.sleep(0.01)  # a slow source: what came so far goes out meanwhile
+            yield message
+
+    async with pool(sim, watched) as p:
+        outcomes = [o async for o in p.send_many(source())]
+        again = [o async for o in p.send_many(source())]
+    assert all(o.ok and o.tracked is None for o in outcomes)
+    assert all(o.ok and o.tracked is not None for o in again)
+    assert len(sim.sent) == 30
+    assert sum(map(len, watched.prepares)) == 60
+    assert len(watched.prepares) >= 6  # at least one claim per pause of the source
