@@ -123,6 +123,14 @@ class Fleet:
 
         return anyio.run(read, backend="asyncio")
 
+    def redis_calls(self) -> Counter[str]:
+        """Calls of each Redis command so far (those run inside scripts included)."""
+        import redis
+
+        with redis.Redis.from_url(self.redis_url) as client:
+            stats = client.info("commandstats")
+        return Counter({k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items()})
+
     def remaining(self) -> int:
         async def read() -> int:
             async with RedisStore(self.redis_url, login=self.login) as store:
