@@ -418,3 +418,21 @@ async def test_links_dropping_mid_run_leave_every_record_truthful(
             assert isinstance(outcome.error, UnknownOutcomeError)
     assert states.count(TrackedState.ACCEPTED) >= n // 2
     assert sim.smpp.counters.drops >= 2
+
+
+async def test_receipts_after_a_restart_land_on_their_records(
+    sim: SMSCSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "restart.db"
+    async with SQLiteStore(path) as store, pool(sim, store) as p:
+        outcomes = [o async for o in p.send_many(messages(50))]
+    assert all(o.ok for o in outcomes)
+    sim.advance(10)  # delivered while nobody is bound: the SMSC keeps the receipts
+    async with SQLiteStore(path) as store:
+        async with pool(sim, store) as p:
+            await until(lambda: p.statistics().reports_recorded == 50)
+        for outcome in outcomes:
+            record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
+            assert record.state is TrackedState.DELIVERED
+            assert record.message_id == outcome.message_id
+    assert sim.smpp.counters.receipts_acked == 50
