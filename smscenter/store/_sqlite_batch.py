@@ -54,7 +54,6 @@ from smscenter.store._sqlite_schema import (
     STATES,
     UPSERT_MESSAGES,
     dump_ids,
-    load_ids,
     to_micros,
     tracked,
 )
@@ -166,9 +165,8 @@ class Batch:
                     if report.client_id is not None:
                         client_ids.add(report.client_id)
         client_ids |= settled_clients
-        async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:
-            found = await cursor.fetchone()
-        self.version = found[0] if found is not None else 0
+        found = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'version'")
+        self.version = next(iter(found))[0] if found else 0
         if report_ids:
             rows = await db.execute_fetchall(
                 f"SELECT message_id, client_id FROM ids WHERE message_id {_IN}",
@@ -321,14 +319,18 @@ class Batch:
             row[C_UPDATED_AT] = self.now
             self.dirty[key] = row
         if self.pending_by_id or self.pending_by_client:
-            self._match_pending(key, row)
+            self._match_pending(key, row, ids)
 
-    def _match_pending(self, key: str, row: list[Any]) -> None:
+    def _match_pending(self, key: str, row: list[Any], ids: list[str]) -> None:
         found = self.pending_by_client.pop(key, [])
-        part_ids = row[C_PART_IDS]
-        for message_id in load_ids(part_ids):
-            found += self.pending_by_id.pop(message_id, [])
-        for report in sorted(found, key=lambda r: r[R_SEQ]):
+        by_id = self.pending_by_id
+        for message_id in ids:
+            more = by_id.pop(message_id, None)
+            if more:
+                found += more
+        if len(found) > 1:
+            found.sort(key=_seq)
+        for report in found:
             if report[R_CLIENT_ID] is None:
                 report[R_CLIENT_ID] = key
                 self._apply_report(row, report)
@@ -417,8 +419,12 @@ class Batch:
 
 
 async def _any_pending(db: aiosqlite.Connection) -> bool:
-    async with db.execute("SELECT 1 FROM reports WHERE client_id IS NULL LIMIT 1") as cursor:
-        return await cursor.fetchone() is not None
+    return bool(await db.execute_fetchall("SELECT 1 FROM reports WHERE client_id IS NULL LIMIT 1"))
+
+
+def _seq(report: list[Any]) -> int:
+    seq: int = report[R_SEQ]
+    return seq
 
 
 def _json(values: Iterable[str]) -> str:
