@@ -302,6 +302,7 @@ class SQLiteStore(SQLiteReads):
         returned (do not send) carries no report history."""
         if not sends:
             return []
+        _check_items(sends, PlannedSend, "prepare")
         call = PrepareCall(sends, resend_unknown)
         await self._submit(call, len(sends))
         return call.result
@@ -309,11 +310,13 @@ class SQLiteStore(SQLiteReads):
     async def settle(self, settlements: Sequence[Settlement]) -> None:
         """See :meth:`MessageStore.settle <smscenter.store.MessageStore.settle>`."""
         if settlements:
+            _check_items(settlements, Settlement, "settle")
             await self._submit(SettleCall(settlements), len(settlements))
 
     async def record(self, *reports: DeliveryReport) -> None:
         """See :meth:`MessageStore.record <smscenter.store.MessageStore.record>`."""
         if reports:
+            _check_items(reports, DeliveryReport, "record")
             await self._submit(RecordCall(reports), len(reports))
 
     async def purge(self, *, older_than: timedelta) -> int:
@@ -442,6 +445,14 @@ class SQLiteStore(SQLiteReads):
             if job.kind == "release" or not self._owners.alive(row[C_OWNER]):
                 batch.mark_dead(row)
         return None
+
+
+def _check_items(items: Sequence[object], kind: type, method: str) -> None:
+    # Checked before the call joins a transaction: a wrong item fails its own call, not the
+    # batch of every caller it would have been committed with.
+    for item in items:
+        if type(item) is not kind and not isinstance(item, kind):
+            raise TypeError(f"{method}() takes {kind.__name__} items, not {type(item).__name__}")
 
 
 def _now() -> int:

@@ -285,3 +285,21 @@ async def test_a_queued_record_goes(tmp_path: Path) -> None:
         assert await store.prepare([send("q")]) == [None]
         record = await store.get("q")
         assert (record.state, record.attempts) == (TrackedState.SENDING, 1)
+
+
+async def test_wrong_items_fail_their_own_call_not_the_batch(tmp_path: Path) -> None:
+    async with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        results = await asyncio.gather(
+            store.prepare(["a"]),  # type: ignore[list-item]
+            store.prepare([send("b")]),
+            store.settle([send("b")]),  # type: ignore[list-item]
+            store.record(send("b")),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert [type(r).__name__ for r in results] == [
+            "TypeError",
+            "list",
+            "TypeError",
+            "TypeError",
+        ]
+        assert (await store.get("b")).state is TrackedState.SENDING
