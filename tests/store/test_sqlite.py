@@ -303,3 +303,19 @@ async def test_wrong_items_fail_their_own_call_not_the_batch(tmp_path: Path) -> 
             "TypeError",
         ]
         assert (await store.get("b")).state is TrackedState.SENDING
+
+
+async def test_retention_runs_again_while_the_store_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smscenter.store.sqlite as module
+
+    monkeypatch.setattr(module, "_RETENTION_EVERY", 0.05)  # an hour, shortened
+    async with SQLiteStore(tmp_path / "s.sqlite3", retention=timedelta(milliseconds=1)) as store:
+        await store.prepare([send("a")])
+        for _ in range(500):  # bounded: 10 s at most
+            if not await store.counts():
+                break
+            await anyio.sleep(0.02)
+        with pytest.raises(NotTrackedError):
+            await store.get("a")
