@@ -586,6 +586,13 @@ _mcon_option = click.option(
 )
 @click.option("--sender", help="Registered sender name for every message.")
 @click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Queue the campaign on this Redis server for fleet workers (`smscenter worker`) "
+    "instead of sending it; queuing it again queues nothing twice.",
+)
+@click.option(
     "--resend-unknown",
     is_flag=True,
     help="Also resend rows whose outcome is unknown (they may be delivered twice).",
@@ -626,6 +633,7 @@ def bulk(
     template: str | None,
     via: str,
     sender: str | None,
+    redis_url: str | None,
     resend_unknown: bool,
     binds: int,
     mcon: int | None,
@@ -641,11 +649,19 @@ def bulk(
     again to resume: acknowledged rows are skipped, and so are rows whose outcome is unknown
     unless --resend-unknown. Ctrl-C stops taking new messages and lets those in flight finish.
 
+    With --redis URL nothing is sent here: the campaign is queued for `smscenter worker
+    --redis URL` processes (any machine; each row's client id is SOURCE-ROW).
+
     Exit status: 0 all acknowledged, 3 some failed or unknown (see the result file),
     1 error, 130 interrupted.
     """
     state = _state()
     name = getattr(source, "name", "-")
+    if redis_url is not None:
+        from smscenter.cli.fleet_cmd import enqueue_campaign, source_messages
+
+        enqueue_campaign(redis_url, source_messages(source, name, template, sender))
+        return
     if out_path is None:
         if name in ("-", "<stdin>"):
             raise click.UsageError("reading from stdin: name the result file with --out")
@@ -1212,3 +1228,9 @@ def demo(
     )
     if not summary.consistent:
         _fail("the demo's numbers do not add up")
+
+
+# Fleet mode: the worker verb (bulk --redis and report --redis call into the same module).
+from smscenter.cli.fleet_cmd import worker as _worker  # noqa: E402
+
+cli.add_command(_worker)
