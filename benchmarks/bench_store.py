@@ -85,7 +85,7 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
             cfg["port"],
             Credentials(login="bench", password="bench"),
             limits=Limits(max_rate=None, connections=cfg["binds"], window=cfg["window"]),
-            **({} if store is None else {"store": store}),
+            store=store,
         )
         async with pool:
             wall, cpu = time.perf_counter(), time.process_time()

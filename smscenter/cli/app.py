@@ -39,6 +39,7 @@ from smscenter.cli.bulk_store import (
     export_results,
     plan_from_store,
     read_records,
+    settle_unknown_http,
     with_client_ids,
 )
 from smscenter.cli.errors import Target, explain, primary_error
@@ -51,6 +52,7 @@ from smscenter.models import (
     MessageKind,
     MessageStatus,
 )
+from smscenter.store import MessageStore, StoreError, TrackedState
 
 __all__ = ("cli",)
 
@@ -206,7 +208,8 @@ def _console() -> Console:
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: a message line stays one line (a long store path is not cut), for logs and grep.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _jsonable(value: object) -> object:
@@ -708,6 +711,16 @@ def bulk(
     recipients = bulk_mod.read_recipients(source, template=template)
     results = bulk_mod.ResultFile(out_path)
     err = _err_console()
+    if store_path is not None and not store_path.exists() and results.read():
+        # A run started without a store (or before stores existed): the result file is all
+        # that knows what went out; starting a store now would send those rows again.
+        if store_opt is not None:
+            raise bulk_mod.BulkError(
+                f"{out_path} holds an earlier run made without the message store {store_path}; "
+                "resume it with --no-store, or choose another --out to start afresh"
+            )
+        err.print(f"{out_path} holds a run started without a message store: resuming it from there")
+        store_path = None
     refused_before = 0
     if store_path is None:
         previous = results.read()
@@ -715,7 +728,7 @@ def bulk(
         planned = bulk_mod.plan(recipients, previous, resend_unknown=resend_unknown)
     else:
         recipients, planned, refused_before = _plan_over_store(
-            recipients, name, store_path, resend_unknown, err
+            recipients, name, store_path, resend_unknown, err, (via, settings, credentials)
         )
     state.target = _target(settings, via)
     progress = bulk_mod.BulkProgress(
@@ -823,7 +836,7 @@ class _Tracking:
     """The message store of a bulk run (``None``: none), and whether messages of unknown
     outcome are to be sent again."""
 
-    store: Any
+    store: MessageStore | None
     resend_unknown: bool
 
 
@@ -833,19 +846,41 @@ def _plan_over_store(
     store_path: Path,
     resend_unknown: bool,
     err: Console,
+    transport: tuple[str, Settings, Any],
 ) -> tuple[list[bulk_mod.Recipient], bulk_mod.Plan, int]:
-    """Give every row a client id and plan the run from the store's records."""
+    """Give every row a client id, settle the HTTP sends of unknown outcome through
+    status.php, and plan the run from the store's records."""
     recipients = with_client_ids(recipients, source_name)
     existed = store_path.exists()
     err.print(f"message store: {store_path}" + ("" if existed else " (new)"))
+    via, settings, credentials = transport
 
     async def read() -> dict[str, Any]:
         if not existed:
             return {}
+        from smscenter.http.client import HTTPClient
         from smscenter.store import SQLiteStore
 
         async with SQLiteStore(store_path) as store:
-            return await read_records(store)
+            records = await read_records(store)
+            if via != "http" or not any(r.state is TrackedState.UNKNOWN for r in records.values()):
+                return records
+            _state().target = _target(settings, "http")
+            async with HTTPClient(credentials, base_url=settings.base_url) as api:
+                try:
+                    went, not_gone = await settle_unknown_http(api, store, records)
+                except SMSCenterError as error:
+                    if isinstance(error, StoreError):
+                        raise
+                    text = scrub(f"{type(error).__name__}: {error}", _state().secrets)
+                    err.print(f"could not settle the messages of unknown outcome ({text})")
+                    return records
+            if went or not_gone:
+                err.print(
+                    f"settled {went + not_gone} messages of unknown outcome through status.php: "
+                    f"{went} had gone out, {not_gone} had not (they are sent now)"
+                )
+            return records
 
     planned = plan_from_store(recipients, _run(read), resend_unknown=resend_unknown)
     plan = bulk_mod.Plan(
@@ -933,11 +968,10 @@ async def _bulk_job(
 ) -> None:
     # With a store, the transports record every send before its bytes go out and settle it
     # when its answer comes.
-    store_kw: dict[str, Any] = {} if tracking.store is None else {"store": tracking.store}
     if via == "http":
         from smscenter.http.client import HTTPClient
 
-        async with HTTPClient(credentials, base_url=settings.base_url, **store_kw) as api:
+        async with HTTPClient(credentials, base_url=settings.base_url, store=tracking.store) as api:
             http_sender = bulk_mod.HTTPBulkSender(
                 api, concurrency=concurrency, resend_unknown=tracking.resend_unknown
             )
@@ -975,7 +1009,7 @@ async def _bulk_job(
         tls=settings.smpp_tls,
         system_type=system_type,
         options=SMPPOptions(read_ahead=read_ahead),
-        **store_kw,
+        store=tracking.store,
     ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
         progress.queued = lambda: pool.statistics().queued
@@ -1156,7 +1190,7 @@ async def _listen_smpp(
             mode=BindMode.RECEIVER,
             tls=settings.smpp_tls,
             system_type=system_type,
-            **({} if store is None else {"store": store}),
+            store=store,
         )
         await _consume_reports(pool, printer, duration)
 

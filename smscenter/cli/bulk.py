@@ -452,10 +452,7 @@ class HTTPBulkSender:
             async with inbox:
                 async for recipient, message in inbox:
                     try:
-                        if self.resend_unknown:
-                            result = await self.client.send(message, resend_unknown=True)
-                        else:
-                            result = await self.client.send(message)
+                        result = await self.client.send(message, resend_unknown=self.resend_unknown)
                     except (exc.SMSCenterError, ValueError) as error:
                         failed = _row(recipient, http_outcome(error), error=_describe(error))
                         on_result(recipient, failed, error)
@@ -547,9 +544,9 @@ class SMPPBulkSender:
                 if stop is not None:
                     group.start_soon(withdraw_on_stop, stop)
                 # send_many is an async generator: closed here, not whenever it is collected.
-                extra: dict[str, bool] = {"resend_unknown": True} if self.resend_unknown else {}
                 sending = cast(
-                    AsyncGenerator[SendOutcome, None], self.pool.send_many(messages(), **extra)
+                    AsyncGenerator[SendOutcome, None],
+                    self.pool.send_many(messages(), resend_unknown=self.resend_unknown),
                 )
                 async with aclosing(sending) as outcomes:
                     async for outcome in outcomes:

@@ -8,6 +8,8 @@ rerun resumes from, not the result file:
   the same on every run of the same file. Editing the file so that rows move makes a row's id
   name another phone: the run refuses (:func:`plan_from_store`), as it does for a result file
   of another list;
+* over HTTP, :func:`settle_unknown_http` first asks the provider (status.php, by client id)
+  about the sends the store has as of unknown outcome;
 * :func:`plan_from_store` skips what the store has as accepted (or reported on), refused, or of
   unknown outcome (unless asked to resend those), and sends the rest; the transports given
   ``store=`` record every send before it goes out, so a kill at any point leaves the store
@@ -29,8 +31,19 @@ from typing import Final
 
 import attrs
 
-from smscenter.cli.bulk import RESULT_HEADER, BulkError, Outcome, Recipient, ResultRow
-from smscenter.store import MessageStore, TrackedMessage, TrackedState, store_key
+from smscenter._provider import Transport
+from smscenter.cli.bulk import (
+    RESULT_HEADER,
+    SETTLE_LIMIT,
+    BulkError,
+    Outcome,
+    Recipient,
+    ResultRow,
+)
+from smscenter.exceptions import SMSCenterError
+from smscenter.http.client import HTTPClient
+from smscenter.models import MessageStatus
+from smscenter.store import MessageStore, Settlement, TrackedMessage, TrackedState, store_key
 
 __all__ = (
     "STORE_SUFFIX",
@@ -41,6 +54,7 @@ __all__ = (
     "outcome_of",
     "plan_from_store",
     "read_records",
+    "settle_unknown_http",
     "with_client_ids",
 )
 
@@ -95,6 +109,57 @@ def with_client_ids(recipients: Iterable[Recipient], source_name: str) -> list[R
 async def read_records(store: MessageStore) -> dict[str, TrackedMessage]:
     """Every record of the store, by client id (one pass, without report history)."""
     return {record.client_id: record async for record in store.records()}
+
+
+async def settle_unknown_http(
+    api: HTTPClient, store: MessageStore, records: dict[str, TrackedMessage]
+) -> tuple[int, int]:
+    """Ask status.php, by client id, about the HTTP sends the store has as unknown, and settle
+    their records: one the provider has becomes accepted (with its id), one it has not becomes
+    failed (it never went out: the run sends it). At most :data:`SETTLE_LIMIT` in one request;
+    ``records`` is updated in place.
+
+    :returns: how many had gone out, and how many had not.
+    :raises smscenter.SMSCenterError: the status request failed (nothing is settled).
+    :raises smscenter.store.StoreError: the store could not record it.
+    """
+    open_records = [
+        r
+        for r in records.values()
+        if r.state is TrackedState.UNKNOWN and r.transport is Transport.HTTP
+    ][:SETTLE_LIMIT]
+    if not open_records:
+        return 0, 0
+    pairs = [(r.client_id, _digits(r.recipient)) for r in open_records]
+    reports = await api.status_many(pairs, detail=1)
+    settlements: list[Settlement] = []
+    for record, report in zip(open_records, reports, strict=False):
+        if report.status is MessageStatus.NOT_FOUND:
+            gone = SMSCenterError(
+                f"the provider holds no message with client id {record.client_id}: it was not sent"
+            )
+            settlements.append(Settlement.failed(record.client_id, gone))
+        else:
+            settlements.append(
+                Settlement(
+                    client_id=record.client_id,
+                    state=TrackedState.ACCEPTED,
+                    message_id=report.message_id,
+                    parts=report.parts,
+                    cost=report.cost,
+                )
+            )
+    await store.settle(settlements)
+    for settlement in settlements:
+        records[settlement.client_id] = attrs.evolve(
+            records[settlement.client_id],
+            state=settlement.state,
+            message_id=settlement.message_id,
+            parts=settlement.parts,
+            error=settlement.error,
+        )
+    went = sum(1 for s in settlements if s.state is TrackedState.ACCEPTED)
+    return went, len(settlements) - went
 
 
 @attrs.frozen(kw_only=True)

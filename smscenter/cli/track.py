@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
@@ -152,6 +153,10 @@ async def summarize(store: MessageStore, *, failures: int = 10) -> CampaignSumma
     )
 
 
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _state_text(state: TrackedState) -> str:
     style = _STATE_STYLE.get(state)
     return f"[{style}]{state.value}[/]" if style else state.value
@@ -227,9 +232,9 @@ def render_record(record: TrackedMessage) -> RenderableType:
         ("cost", record.cost),
         ("error", _why(record) if record.state in PROBLEM_STATES else None),
         ("attempts", record.attempts),
-        ("recorded at", record.created_at),
-        ("accepted at", record.accepted_at),
-        ("finished at", record.finished_at),
+        ("recorded at", _when(record.created_at)),
+        ("accepted at", _when(record.accepted_at)),
+        ("finished at", _when(record.finished_at)),
     ]
     table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
     table.add_column(style="bold")
@@ -245,7 +250,7 @@ def render_record(record: TrackedMessage) -> RenderableType:
     for report in record.reports:
         error = report.error.name.lower() if int(report.error) else ""
         history.add_row(
-            str(report.received_at), report.status.value, error, report.message_id or "-"
+            _when(report.received_at), report.status.value, error, report.message_id or "-"
         )
     return Group(table, history)
 

@@ -69,8 +69,8 @@ async def run(cfg: dict[str, Any]) -> dict[str, Any]:
 
             async with anyio.create_task_group() as group:
                 group.start_soon(drain)
-                extra = {"resend_unknown": True} if cfg.get("resend_unknown") else {}
-                async for outcome in pool.send_many(messages(), **extra):
+                resend = bool(cfg.get("resend_unknown"))
+                async for outcome in pool.send_many(messages(), resend_unknown=resend):
                     per_client[str(outcome.message.client_id)] += 1
                     kind = "ok" if outcome.error is None else type(outcome.error).__name__
                     outcomes[kind] += 1
