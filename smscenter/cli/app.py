@@ -898,7 +898,7 @@ def _export(
     from smscenter.store import SQLiteStore
 
     async def read() -> dict[str, Any]:
-        async with SQLiteStore(store_path) as store:
+        async with SQLiteStore(store_path, read_only=True) as store:
             return await read_records(store)
 
     try:

@@ -95,7 +95,8 @@ def open_store(path: Path) -> AbstractAsyncContextManager[MessageStore]:
 async def _opened(path: Path) -> AsyncIterator[MessageStore]:
     from smscenter.store import SQLiteStore
 
-    async with SQLiteStore(path) as store:
+    # Read-only: a report changes nothing (no recovery, no retention run).
+    async with SQLiteStore(path, read_only=True) as store:
         yield store
 
 
