@@ -850,9 +850,19 @@ def _plan_over_store(
 ) -> tuple[list[bulk_mod.Recipient], bulk_mod.Plan, int]:
     """Give every row a client id, settle the HTTP sends of unknown outcome through
     status.php, and plan the run from the store's records."""
+    own_ids = sum(1 for r in recipients if r.client_id)
     recipients = with_client_ids(recipients, source_name)
     existed = store_path.exists()
-    err.print(f"message store: {store_path}" + ("" if existed else " (new)"))
+    if own_ids == len(recipients):
+        ids = "the id column"
+    else:
+        example = next((r.client_id for r in recipients), "")
+        ids = f"<file name>-<row>, e.g. {example}" + (
+            f" ({own_ids} rows have their own id)" if own_ids else ""
+        )
+    err.print(
+        f"message store: {store_path}" + ("" if existed else " (new)") + f"; client ids: {ids}"
+    )
     via, settings, credentials = transport
 
     async def read() -> dict[str, Any]:
