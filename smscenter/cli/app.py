@@ -36,10 +36,11 @@ from smscenter._version import __version__
 from smscenter.cli import bulk as bulk_mod
 from smscenter.cli.bulk_store import (
     default_store_path,
+    describe_client_ids,
     export_results,
+    load_records,
     plan_from_store,
-    read_records,
-    settle_unknown_http,
+    read_store,
     with_client_ids,
 )
 from smscenter.cli.errors import Target, explain, primary_error
@@ -52,7 +53,7 @@ from smscenter.models import (
     MessageKind,
     MessageStatus,
 )
-from smscenter.store import MessageStore, StoreError, TrackedState
+from smscenter.store import MessageStore
 
 __all__ = ("cli",)
 
@@ -853,46 +854,25 @@ def _plan_over_store(
     own_ids = sum(1 for r in recipients if r.client_id)
     recipients = with_client_ids(recipients, source_name)
     existed = store_path.exists()
-    if own_ids == len(recipients):
-        ids = "the id column"
-    else:
-        example = next((r.client_id for r in recipients), "")
-        ids = f"<file name>-<row>, e.g. {example}" + (
-            f" ({own_ids} rows have their own id)" if own_ids else ""
-        )
-    err.print(
-        f"message store: {store_path}" + ("" if existed else " (new)") + f"; client ids: {ids}"
-    )
+    ids = describe_client_ids(recipients, own_ids)
+    err.print(f"message store: {store_path}{'' if existed else ' (new)'}; client ids: {ids}")
     via, settings, credentials = transport
+    records: dict[str, Any] = {}
+    if existed:
+        open_http = None
+        if via == "http":
+            from smscenter.http.client import HTTPClient
 
-    async def read() -> dict[str, Any]:
-        if not existed:
-            return {}
-        from smscenter.http.client import HTTPClient
-        from smscenter.store import SQLiteStore
-
-        async with SQLiteStore(store_path) as store:
-            records = await read_records(store)
-            if via != "http" or not any(r.state is TrackedState.UNKNOWN for r in records.values()):
-                return records
             _state().target = _target(settings, "http")
-            async with HTTPClient(credentials, base_url=settings.base_url) as api:
-                try:
-                    went, not_gone = await settle_unknown_http(api, store, records)
-                except SMSCenterError as error:
-                    if isinstance(error, StoreError):
-                        raise
-                    text = scrub(f"{type(error).__name__}: {error}", _state().secrets)
-                    err.print(f"could not settle the messages of unknown outcome ({text})")
-                    return records
-            if went or not_gone:
-                err.print(
-                    f"settled {went + not_gone} messages of unknown outcome through status.php: "
-                    f"{went} had gone out, {not_gone} had not (they are sent now)"
-                )
-            return records
 
-    planned = plan_from_store(recipients, _run(read), resend_unknown=resend_unknown)
+            def open_http() -> HTTPClient:
+                return HTTPClient(credentials, base_url=settings.base_url)
+
+        def say(line: str) -> None:
+            err.print(scrub(line, _state().secrets))
+
+        records = _run(load_records, store_path, open_http, say)
+    planned = plan_from_store(recipients, records, resend_unknown=resend_unknown)
     plan = bulk_mod.Plan(
         todo=planned.todo,
         already_sent=planned.already_sent,
@@ -905,15 +885,9 @@ def _export(
     store_path: Path, recipients: list[bulk_mod.Recipient], results: bulk_mod.ResultFile
 ) -> None:
     """Rewrite the result file from the store (its view of every row)."""
-    from smscenter.store import SQLiteStore
-
-    async def read() -> dict[str, Any]:
-        async with SQLiteStore(store_path, read_only=True) as store:
-            return await read_records(store)
-
     try:
-        written = results.read()
-        export_results(results.path, recipients, _run(read), written)
+        records = _run(read_store, store_path)
+        export_results(results.path, recipients, records, results.read())
     except (OSError, bulk_mod.BulkError, SMSCenterError) as error:
         # The store has it all: a result file that could not be rewritten is no loss.
         click.echo(f"warning: the result file was not exported from the store: {error}", err=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -39,21 +39,32 @@ from smscenter.cli.bulk import (
     Outcome,
     Recipient,
     ResultRow,
+    _describe,
 )
 from smscenter.exceptions import SMSCenterError
 from smscenter.http.client import HTTPClient
 from smscenter.models import MessageStatus
-from smscenter.store import MessageStore, Settlement, TrackedMessage, TrackedState, store_key
+from smscenter.store import (
+    MessageStore,
+    Settlement,
+    StoreError,
+    TrackedMessage,
+    TrackedState,
+    store_key,
+)
 
 __all__ = (
     "STORE_SUFFIX",
     "StorePlan",
     "default_store_path",
     "derived_client_id",
+    "describe_client_ids",
     "export_results",
+    "load_records",
     "outcome_of",
     "plan_from_store",
     "read_records",
+    "read_store",
     "settle_unknown_http",
     "with_client_ids",
 )
@@ -109,6 +120,57 @@ def with_client_ids(recipients: Iterable[Recipient], source_name: str) -> list[R
 async def read_records(store: MessageStore) -> dict[str, TrackedMessage]:
     """Every record of the store, by client id (one pass, without report history)."""
     return {record.client_id: record async for record in store.records()}
+
+
+async def read_store(path: Path) -> dict[str, TrackedMessage]:
+    """:func:`read_records` of the SQLite store at ``path``, opened read-only."""
+    from smscenter.store import SQLiteStore
+
+    async with SQLiteStore(path, read_only=True) as store:
+        return await read_records(store)
+
+
+async def load_records(
+    path: Path,
+    open_http: Callable[[], HTTPClient] | None,
+    say: Callable[[str], None],
+) -> dict[str, TrackedMessage]:
+    """The records of the SQLite store at ``path`` for planning a run; with ``open_http`` (an
+    HTTP run), the sends of unknown outcome are settled through status.php first
+    (:func:`settle_unknown_http`), and ``say`` tells what came of it.
+
+    :raises smscenter.store.StoreError: the store cannot be read or written.
+    """
+    from smscenter.store import SQLiteStore
+
+    async with SQLiteStore(path) as store:
+        records = await read_records(store)
+        if open_http is None or not any(r.state is TrackedState.UNKNOWN for r in records.values()):
+            return records
+        async with open_http() as api:
+            try:
+                went, not_gone = await settle_unknown_http(api, store, records)
+            except SMSCenterError as error:
+                if isinstance(error, StoreError):
+                    raise
+                say(f"could not settle the messages of unknown outcome ({_describe(error)})")
+                return records
+        if went or not_gone:
+            say(
+                f"settled {went + not_gone} messages of unknown outcome through status.php: "
+                f"{went} had gone out, {not_gone} had not (they are sent now)"
+            )
+        return records
+
+
+def describe_client_ids(recipients: list[Recipient], own: int) -> str:
+    """How the rows got their client ids, for the run's first line (``own``: how many rows
+    had an id column's value)."""
+    if recipients and own == len(recipients):
+        return "the id column"
+    example = next((r.client_id for r in recipients if r.client_id), "")
+    text = f"<file name>-<row>, e.g. {example}" if example else "<file name>-<row>"
+    return text + (f" ({own} rows have their own id)" if own else "")
 
 
 async def settle_unknown_http(
