@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
+# A real redis-server for the fleet and Redis store tests (fixtures redis_server, redis_url,
+# own_redis_server).
+pytest_plugins = ["tests.redis_server"]
+
 # Property tests explore the same examples on every run: a CI run is never red by luck. (A
 # developer can still search afresh: pytest --hypothesis-profile=explore.)
 settings.register_profile("ci", derandomize=True)

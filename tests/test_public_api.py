@@ -31,7 +31,7 @@ import smscenter.smpp
 
 PACKAGES = ("smscenter", "smscenter.http", "smscenter.smpp")
 # Every package users import from: the three above (listed on docs/api.md) and these.
-ALL_PACKAGES = (*PACKAGES, "smscenter.webhook", "smscenter.testing")
+ALL_PACKAGES = (*PACKAGES, "smscenter.webhook", "smscenter.testing", "smscenter.store")
 
 
 def _isort_key(name: str) -> tuple[int, str]:

@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from datetime import date, tzinfo
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlencode
 
 import anyio
@@ -64,6 +64,9 @@ from smscenter.models import (
     Message,
     SendResult,
 )
+
+if TYPE_CHECKING:
+    from smscenter.fleet import Fleet
 
 __all__ = ("HTTPClient", "map_httpx_error")
 
@@ -191,6 +194,9 @@ class HTTPClient(AccountCalls, MailingCalls):
         :class:`ssl.SSLContext`.
     :param account_tz: the time zone of the account's settings, used for the dates the provider
         writes as text (Moscow unless the account says otherwise).
+    :param fleet: a :class:`~smscenter.fleet.Fleet` (entered; asyncio) shared with the login's
+        other workers: every request also holds one of the fleet's HTTP slots, so fewer than 15
+        are in flight across all of them (waiting for one counts against ``Timeouts.pool``).
     """
 
     _credentials: Credentials
@@ -202,6 +208,7 @@ class HTTPClient(AccountCalls, MailingCalls):
     _account_tz: tzinfo
     _client: httpx.AsyncClient
     _slots: anyio.Semaphore
+    _fleet: Any  # a smscenter.fleet.Fleet or None (its module needs redis: not named here)
     _state: ClientState
     _random: random.Random
 
@@ -217,6 +224,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         account_tz: tzinfo = MOSCOW,
+        fleet: Fleet | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a smscenter.Credentials")
@@ -232,6 +240,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         self._retry = retry if retry is not None else RetryPolicy()
         self._account_tz = account_tz
         self._slots = anyio.Semaphore(self._limits.max_concurrent_requests)
+        self._fleet: Fleet | None = fleet
         self._state = ClientState.UNOPENED
         self._random = random.Random()
         t = self._timeouts
@@ -326,17 +335,28 @@ class HTTPClient(AccountCalls, MailingCalls):
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:
+        fleet = self._fleet
+        lease = None
         try:
             with anyio.fail_after(self._timeouts.pool):
                 await self._slots.acquire()
+                if fleet is not None:  # and one of the login's slots, fleet-wide
+                    try:
+                        lease = await fleet.http_slots.acquire()
+                    except BaseException:
+                        self._slots.release()
+                        raise
         except TimeoutError:
             raise exc.PoolTimeout(
                 f"no free request slot within {self._timeouts.pool} s "
-                f"({self._limits.max_concurrent_requests} requests in flight)"
+                f"({self._limits.max_concurrent_requests} requests in flight"
+                + (", or every fleet slot held)" if fleet is not None else ")")
             ) from None
         try:
             yield
         finally:
+            if lease is not None:
+                await lease.release()
             self._slots.release()
 
     async def _attempt(

@@ -99,12 +99,14 @@ class RequestStats:
     :ivar requests: requests per endpoint (``"send"``, ``"status"``, ...), faults included.
     :ivar in_flight: requests of each login being handled right now.
     :ivar max_in_flight: the most requests of each login ever in flight at once.
+    :ivar refused_concurrency: requests of each login refused for too many at once (error 9).
     :ivar records: the last requests received (bounded to ``max_records``), oldest first.
     """
 
     requests: Counter[str] = attrs.field(factory=Counter)
     in_flight: Counter[str] = attrs.field(factory=Counter)
     max_in_flight: Counter[str] = attrs.field(factory=Counter)
+    refused_concurrency: Counter[str] = attrs.field(factory=Counter)
     max_records: int = 10_000
     records: deque[RequestRecord] = attrs.field(init=False)
 
@@ -115,6 +117,7 @@ class RequestStats:
         """Forget every counter and record (in-flight counts stay, they are live)."""
         self.requests.clear()
         self.max_in_flight.clear()
+        self.refused_concurrency.clear()
         self.records.clear()
 
     def for_endpoint(self, endpoint: str) -> list[RequestRecord]:
@@ -295,6 +298,7 @@ class SimulatorApp:
                 await anyio.sleep(behaviour.latency)
             try:
                 if too_many:
+                    stats.refused_concurrency[key] += 1
                     raise SimError(9, "too many concurrent requests")
                 handler = _HANDLERS.get(name)
                 if handler is None:

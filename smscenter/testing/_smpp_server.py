@@ -67,6 +67,7 @@ from smscenter.smpp.text import (
 from smscenter.smpp.times import absolute_time
 from smscenter.smpp.tlv import Tlv
 from smscenter.testing import _state as st
+from smscenter.testing._login_rules import ConnectionRecord, LoginWatch
 from smscenter.testing._state import (
     IncomingRecord,
     SendRequest,
@@ -384,6 +385,7 @@ class _Session:
             Role.SMSC, window=max(1, server.behaviour.receipt_window), enquire_link_interval=1e9
         )
         self.login: str | None = None
+        self.record: ConnectionRecord | None = None
         self.system_type = SystemType()
         self.pdus = 0
         self.unanswered = 0
@@ -544,6 +546,8 @@ class SMPPServer:
         self.state = state
         self._behaviour = behaviour
         self.counters = SMPPCounters()
+        #: Per-login counters across all connections (binds at once, rate, connections).
+        self.logins = LoginWatch()
         #: SMPP access passwords per login (SMPP 3.4 §5.2.2 allows at most 8 characters, so
         #: the provider has separate "passwords for access", smscentre.com/api/smpp).
         self.passwords: dict[str, str] = {}
@@ -618,6 +622,8 @@ class SMPPServer:
             logger.exception("smpp simulator: connection of %r failed", session.login)
         finally:
             self._sessions.discard(session)
+            if session.record is not None:
+                self.logins.closed(session.record, time.monotonic())
             self._session_ended(session)
             await anyio.aclose_forcefully(stream)
 
@@ -678,6 +684,8 @@ class SMPPServer:
                     return False
             if kind is SubmitSmReceived:
                 counters.submits += 1
+                if session.record is not None:
+                    self.logins.submitted(session.record, time.monotonic())
                 if behaviour.swallow_submits:
                     counters.swallowed += 1
                     session.unanswered += 1
@@ -694,6 +702,8 @@ class SMPPServer:
                 self._on_bind(session, event, behaviour)
             elif kind is UnbindReceived:
                 counters.unbinds += 1
+                if session.record is not None:
+                    self.logins.unbind(session.record, time.monotonic())
             elif kind is ConnectionClosed:
                 pass
             elif isinstance(event, RequestReceived):
@@ -757,6 +767,7 @@ class SMPPServer:
             return
         session.conn.accept_bind(pdu, system_id=behaviour.system_id)
         session.login = login
+        session.record = self.logins.bound(login, pdu.system_type, time.monotonic())
         session.system_type = system_type
         counters.binds[login] += 1
         if session.can_receive:
@@ -795,6 +806,7 @@ class SMPPServer:
         every = behaviour.throttle_every
         if every is not None and every > 0 and self.counters.submits % every == 0:
             self.counters.throttled += 1
+            self.logins.throttled[login] += 1
             session.conn.respond(pdu, S.ESME_RTHROTTLED)
             return
         overrides = behaviour.throughput_by_login
@@ -806,6 +818,7 @@ class SMPPServer:
                 bucket = self._throttles[login] = _Throttle(rate, now)
             if not bucket.take(rate, now):
                 self.counters.throttled += 1
+                self.logins.throttled[login] += 1
                 session.conn.respond(pdu, S.ESME_RTHROTTLED)
                 return
         if not behaviour.record:

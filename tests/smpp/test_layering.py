@@ -52,6 +52,13 @@ IO_SIDE = (
     "smscenter.http._outcome",  # retries and settling around HTTPClient calls
     "smscenter.webhook",  # the package re-exports the FastAPI router lazily
     "smscenter.webhook.fastapi",
+    "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
+    "smscenter.fleet.",
+    "smscenter.store.redis",  # RedisStore: a network client
+    # the message store's backends: files, threads, the event loop and the process table
+    "smscenter.store.sqlite",
+    "smscenter.store._sqlite_batch",
+    "smscenter.store._owner",
 )
 # HTTPClient's call wrappers (``_account_calls`` ...) sit beside the pure ``*_protocol`` ones.
 IO_SUFFIXES = ("_calls",)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
@@ -15,6 +16,9 @@ from smscenter.config import ReconnectPolicy
 from smscenter.exceptions import APIError, ConnectError, SMSCenterError
 from smscenter.smpp.client.session import SMPPSession
 from smscenter.smpp.constants import CommandStatus
+
+if TYPE_CHECKING:
+    from smscenter.fleet import Lease, SlotLeases
 
 __all__ = ("Binds",)
 
@@ -41,6 +45,8 @@ class _Slot:
     binds: int = 0
     last_error: BaseException | None = None
     first_round_done: bool = False
+    #: Waiting for a fleet bind slot (every slot is held elsewhere).
+    waiting: bool = False
 
 
 def _permanent(error: BaseException | None) -> bool:
@@ -55,6 +61,14 @@ def _permanent(error: BaseException | None) -> bool:
     )
 
 
+async def _hold(lease: Lease, session: SMPPSession, scope: anyio.CancelScope) -> None:
+    """Renew the bind's fleet lease; when it cannot be renewed in time, stop sending on the
+    bind at once, then leave (the session unbinds) before another worker could take the slot."""
+    await lease.keep()
+    session.stop_sending()
+    scope.cancel()
+
+
 async def _wait_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> None:
     await event.wait()
     scope.cancel()
@@ -67,6 +81,8 @@ class Binds:
     :param hosts: the primary and the backup hosts, in failover order.
     :param new_session: ``(host, port, slot number) -> SMPPSession``, not yet entered.
     :param reconnect: the backoff between rounds of failed attempts.
+    :param leases: the fleet's bind slots: each bind holds one while it is bound (and binds
+        only with one); losing it stops the bind's sending, then unbinds.
     """
 
     def __init__(
@@ -75,8 +91,10 @@ class Binds:
         hosts: tuple[tuple[str, int], ...],
         new_session: Callable[[str, int, int], SMPPSession],
         reconnect: ReconnectPolicy,
+        leases: SlotLeases | None = None,
     ) -> None:
         self.slots = [_Slot(number=n) for n in range(count)]
+        self._leases = leases
         self._hosts = hosts
         self._new_session = new_session
         self._reconnect = reconnect
@@ -100,6 +118,10 @@ class Binds:
         """How many binds are bound now."""
         return sum(1 for session in self.sessions() if session.bound)
 
+    def waiting(self) -> int:
+        """How many binds wait for a fleet bind slot."""
+        return sum(1 for slot in self.slots if slot.waiting)
+
     def first_error(self) -> BaseException | None:
         """The first bind's last error (why start-up failed)."""
         return next((s.last_error for s in self.slots if s.last_error is not None), None)
@@ -111,8 +133,10 @@ class Binds:
             tg.start_soon(self._supervise, slot)
 
     def _check_ready(self) -> None:
-        if self.up() or all(
-            slot.first_round_done and _permanent(slot.last_error) for slot in self.slots
+        if (
+            self.up()
+            or all(slot.first_round_done and _permanent(slot.last_error) for slot in self.slots)
+            or all(slot.waiting for slot in self.slots)
         ):
             self.ready.set()
 
@@ -128,6 +152,11 @@ class Binds:
         hosts = self._hosts
         tried = 0
         while not self.closing.is_set():
+            lease = None
+            if self._leases is not None:
+                lease = await self._lease(slot)
+                if lease is None:
+                    return  # closing
             host, port = hosts[slot.host_index]
             session = self._new_session(host, port, slot.number)
             refused = False
@@ -143,6 +172,8 @@ class Binds:
                     self.ready.set()
                     async with anyio.create_task_group() as tg:
                         tg.start_soon(_wait_then_cancel, self.closing, tg.cancel_scope)
+                        if lease is not None:
+                            tg.start_soon(_hold, lease, session, tg.cancel_scope)
                         await session.wait_closed()
                         tg.cancel_scope.cancel()
                 if session.error is not None:
@@ -170,6 +201,8 @@ class Binds:
                 self._check_ready()
             finally:
                 slot.session = None
+                if lease is not None:  # (after the unbind)
+                    await lease.release()
             if self.closing.is_set():
                 return
             pause = self._reconnect.delay(
@@ -178,3 +211,27 @@ class Binds:
             logger.info("smpp pool: bind %d reconnects in %.2f s", slot.number + 1, pause)
             with anyio.move_on_after(pause):
                 await self.closing.wait()
+
+    async def _lease(self, slot: _Slot) -> Lease | None:
+        """A fleet bind slot for ``slot`` (waiting while every one is held); None if the pool
+        closes meanwhile."""
+        leases = self._leases
+        assert leases is not None
+        try:
+            lease = await leases.try_acquire()
+        except Exception as exc:  # Redis away: wait below, like for a held slot
+            logger.warning("smpp pool: bind %d: no fleet slot: %s", slot.number + 1, exc)
+            lease = None
+        if lease is not None:
+            return lease
+        slot.waiting = True
+        self._check_ready()
+        try:
+            with anyio.CancelScope() as scope:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_wait_then_cancel, self.closing, scope)
+                    lease = await leases.acquire()
+                    scope.cancel()
+        finally:
+            slot.waiting = False
+        return lease

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.abc
 import attrs
 
 from smscenter._provider import Transport
@@ -451,6 +452,20 @@ async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | No
             job.callback = noop
         raise
     return job
+
+
+async def watch_queue(
+    queue: JobQueue, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """(A task) fail queued jobs that wait past ``Timeouts.pool``, also while no bind is up."""
+    task_status.started()
+    while True:
+        event = anyio.Event()
+        queue.set_watchdog(event.set)
+        now = anyio.current_time()
+        nxt = queue.expire(now)
+        with anyio.move_on_after(None if nxt is None else max(0.0, nxt - now)):
+            await event.wait()
 
 
 def check_single(message: Message) -> str:

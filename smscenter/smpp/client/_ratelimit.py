@@ -21,8 +21,9 @@ the configured rate) and the adaptation the second:
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
-__all__ = ("RateLimiter", "ThrottlePause")
+__all__ = ("RateLimiter", "SendRate", "ThrottlePause")
 
 # The lowest rate a throttled bucket falls to (messages per second).
 _MIN_RATE = 1.0
@@ -39,6 +40,28 @@ _PROBE = 0.03
 _EVIDENCE = 20
 # How long refusals found not to depend on speed are only resent, not acted on.
 _IGNORE = 10.0
+
+
+class SendRate(Protocol):
+    """What the binds of a pool ask before they write: a :class:`RateLimiter`, or in fleet mode
+    ``smscenter.fleet.FleetRate`` (the fleet's rate on Redis in front of a RateLimiter)."""
+
+    @property
+    def rate(self) -> float | None:
+        """The rate in force (None: no limit; then only :meth:`note` is called)."""
+        ...
+
+    def take(self, n: int, now: float) -> float:
+        """0.0 when ``n`` parts may go now (taken), else seconds to wait."""
+        ...
+
+    def note(self, n: int, now: float) -> None:
+        """Count ``n`` parts sent without asking (no limit in force)."""
+        ...
+
+    def throttled(self, now: float) -> float:
+        """A throttle answer (0x58) came; returns how long the bind should pause."""
+        ...
 
 
 class RateLimiter:

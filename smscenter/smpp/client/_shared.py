@@ -9,7 +9,7 @@ import attrs
 
 from smscenter.models import DeliveryReport
 from smscenter.smpp.client._jobs import JobQueue
-from smscenter.smpp.client._ratelimit import RateLimiter
+from smscenter.smpp.client._ratelimit import SendRate
 from smscenter.smpp.client.reports import ReportBuffer
 from smscenter.smpp.client.results import Counters
 from smscenter.smpp.pdu import DeliverSm
@@ -24,7 +24,7 @@ class Shared:
     """The pool's plumbing handed to each of its binds (``SMPPSession._create``).
 
     :ivar queue: the jobs the binds pull from.
-    :ivar limiter: the pool-wide send rate.
+    :ivar limiter: the pool-wide send rate (fleet-wide with a ``Fleet``).
     :ivar reports: the hand-off to the one report stream.
     :ivar counters: the pool's counters.
     :ivar reassembler: joins multi-part incoming messages whose parts arrive on different binds
@@ -35,7 +35,7 @@ class Shared:
     """
 
     queue: JobQueue
-    limiter: RateLimiter
+    limiter: SendRate
     reports: ReportBuffer
     counters: Counters = attrs.field(factory=Counters)
     reassembler: Reassembler = attrs.field(factory=Reassembler)

@@ -21,7 +21,7 @@ import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import anyio
 import attrs
@@ -41,6 +41,7 @@ from smscenter.smpp.client._jobs import (
     query_through,
     run_job,
     send_result,
+    watch_queue,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
@@ -53,6 +54,9 @@ from smscenter.smpp.constants import BindMode
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
+
+if TYPE_CHECKING:
+    from smscenter.fleet import Fleet, FleetRate
 
 __all__ = ("ReconcilePolicy", "ReconnectPolicy", "SMPPPool")
 
@@ -117,6 +121,11 @@ class SMPPPool:
         ``on_late_answer``).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as ``tls``
         says): the seam for tests and unusual networks.
+    :param fleet: a :class:`~smscenter.fleet.Fleet` (entered) shared with other workers of the
+        login: the send rate and the 0x58 pause become fleet-wide (``max_rate`` stays this
+        pool's own ceiling), and each bind holds one of the fleet's ``mcon`` bind slots while
+        bound (``MCONn`` with the fleet's n). Entering then also succeeds while every slot is
+        held elsewhere: the binds come up as slots free.
     """
 
     def __init__(
@@ -135,6 +144,7 @@ class SMPPPool:
         submit_options: SubmitOptions | None = None,
         options: SMPPOptions | None = None,
         connect: Connector | None = None,
+        fleet: Fleet | None = None,
     ) -> None:
         limits = limits or Limits()
         self._smpp_options = options = options or SMPPOptions()
@@ -146,6 +156,11 @@ class SMPPPool:
             # smscentre.com/api/smpp: without MCONn a new bind of the same login closes the previous
             # one.
             st = attrs.evolve(st, connections=max(limits.connections, st.connections or 1))
+        if fleet is not None:
+            # Every bind of the login, in every worker, declares the account's MCONn.
+            if limits.connections > fleet.mcon:
+                raise ValidationError(f"{limits.connections} binds exceed the fleet's mcon")
+            st = attrs.evolve(st, connections=fleet.mcon)
         self._credentials = credentials
         self._limits = limits
         self._timeouts = timeouts = timeouts or Timeouts()
@@ -157,7 +172,9 @@ class SMPPPool:
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(timeouts.pool)
-        self._limiter = RateLimiter(limits.max_rate)
+        self._limiter: RateLimiter | FleetRate = RateLimiter(limits.max_rate)
+        if fleet is not None:  # the fleet's rate on Redis first, then this pool's own
+            self._limiter = fleet.send_rate(self._limiter, self._wake_binds)
         self._reports = ReportBuffer(
             options.report_buffer or max(1000, 2 * limits.window * limits.connections)
         )
@@ -171,10 +188,18 @@ class SMPPPool:
         self._counters = self._shared.counters
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
-            limits.connections, self._hosts, self._new_session, reconnect or ReconnectPolicy()
+            limits.connections,
+            self._hosts,
+            self._new_session,
+            reconnect or ReconnectPolicy(),
+            leases=None if fleet is None else fleet.bind_slots,
         )
         self._stack: AsyncExitStack | None = None
         self._state = PoolState.NEW
+
+    def _wake_binds(self) -> None:
+        for session in self._binds.sessions():
+            session.wake()
 
     def _new_session(self, host: str, port: int, number: int) -> SMPPSession:
         return SMPPSession._create(
@@ -217,14 +242,17 @@ class SMPPPool:
                 # Leaving: the supervisors unbind, the tasks are cancelled, then awaited.
                 stack.callback(tg.cancel_scope.cancel)
                 stack.callback(binds.closing.set)
-                await tg.start(self._watchdog)
+                await tg.start(watch_queue, self._queue)
+                if not isinstance(self._limiter, RateLimiter):  # a fleet's: ask Redis
+                    tg.start_soon(self._limiter.run)
+                    stack.callback(self._limiter.close)
                 binds.start(tg)
                 # Wait for the first bind; a refusal "for a while" is retried with backoff, but
                 # not past the connect + bind deadlines, and not at all for bad credentials.
                 startup = (self._timeouts.connect or 10.0) + (self._timeouts.bind or 10.0)
                 with anyio.move_on_after(startup):
                     await binds.ready.wait()
-                if binds.up():
+                if binds.up() or binds.waiting():  # (waiting: for a fleet bind slot)
                     self._stack = stack.pop_all()
             if self._stack is None:  # the task group is gone: say why nothing came up
                 raise binds.first_error() or ConnectionLost("no bind came up")
@@ -259,20 +287,6 @@ class SMPPPool:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
             self._reports.close()
             self._state = PoolState.CLOSED
-
-    async def _watchdog(
-        self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
-        """Fail queued messages that wait past ``Timeouts.pool`` (also while no bind is up)."""
-        queue = self._queue
-        task_status.started()
-        while True:
-            event = anyio.Event()
-            queue.set_watchdog(event.set)
-            now = anyio.current_time()
-            nxt = queue.expire(now)
-            with anyio.move_on_after(None if nxt is None else max(0.0, nxt - now)):
-                await event.wait()
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -404,23 +418,14 @@ class SMPPPool:
 
     def statistics(self) -> SMPPStatistics:
         """The pool's counters now (a frozen snapshot)."""
-        c = self._counters
-        return SMPPStatistics(
-            submitted=c.submitted,
-            acknowledged=c.acknowledged,
-            rejected=c.rejected,
-            throttled=c.throttled,
-            unknown=c.unknown + self._queue.unknown,
+        return self._counters.snapshot(
+            unknown=self._queue.unknown,
             in_flight=sum(session.in_flight for session in self._binds.sessions()),
             queued=len(self._queue),
             binds_up=self._binds.up(),
             binds=len(self._binds),
             reconnects=self._binds.reconnects,
-            reports=c.reports,
-            reports_deferred=c.reports_deferred,
             rate=self._limiter.rate,
-            late_accepted=c.late_accepted,
-            late_refused=c.late_refused,
         )
 
 

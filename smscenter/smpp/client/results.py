@@ -146,3 +146,34 @@ class Counters:
         self.submitted = self.acknowledged = self.rejected = self.throttled = 0
         self.unknown = self.reports = self.reports_deferred = 0
         self.late_accepted = self.late_refused = 0
+
+    def snapshot(
+        self,
+        *,
+        unknown: int,
+        in_flight: int,
+        queued: int,
+        binds_up: int,
+        binds: int,
+        rate: float | None,
+        reconnects: int = 0,
+    ) -> SMPPStatistics:
+        """These counts now, with ``unknown`` more unknown outcomes (counted by the queue) and
+        what the session or pool knows (``in_flight`` ... ``reconnects``)."""
+        return SMPPStatistics(
+            submitted=self.submitted,
+            acknowledged=self.acknowledged,
+            rejected=self.rejected,
+            throttled=self.throttled,
+            unknown=self.unknown + unknown,
+            in_flight=in_flight,
+            queued=queued,
+            binds_up=binds_up,
+            binds=binds,
+            reconnects=reconnects,
+            reports=self.reports,
+            reports_deferred=self.reports_deferred,
+            rate=rate,
+            late_accepted=self.late_accepted,
+            late_refused=self.late_refused,
+        )

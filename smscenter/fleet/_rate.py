@@ -1,0 +1,190 @@
+"""The fleet-wide send rate: GCRA on the Redis server's clock, and the shared throttle pause.
+
+Every worker asks Redis before it sends: one Lua script (atomic on the server) reads the pause
+key, reads the server's ``TIME`` and moves the login's theoretical arrival time (GCRA) by the
+message's parts. No client ever sends a timestamp: waits come back *relative* ("in 12 ms"), so
+clocks that disagree between machines cannot make the fleet send faster (GCRA: the ATM
+Forum's Generic Cell Rate Algorithm, ITU-T I.371).
+
+The binds' writers are synchronous (they run between reads of the socket), so :class:`FleetRate`
+keeps a small local *credit*: parts Redis granted a moment ago. ``take`` spends it or asks the
+background loop for more and returns a wait; the grant wakes the binds. Credit is spent within
+milliseconds or dropped after :data:`CREDIT_LIFE`, so a grant can never be saved up for a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import anyio
+from redis.exceptions import RedisError
+
+from smscenter.smpp.client._ratelimit import RateLimiter
+
+if TYPE_CHECKING:
+    from smscenter.fleet._fleet import Fleet
+
+__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "FleetRate")
+
+logger = logging.getLogger("smscenter.fleet")
+
+#: How long (s) parts granted by Redis may wait locally before they are dropped unspent.
+CREDIT_LIFE = 0.1
+# Backoff while Redis cannot be reached: no grant, so nothing is sent.
+_DOWN_FIRST, _DOWN_MAX = 0.05, 1.0
+
+# KEYS[1] the login's arrival time (microseconds, server clock), KEYS[2] the pause key.
+# ARGV[1] emission interval (us per part), ARGV[2] tolerance (us), ARGV[3] parts.
+# Returns {granted (0/1), wait in us}. A message of more parts than the burst still goes (its
+# parts belong together); the debt delays the next ones.
+GCRA_SCRIPT = """
+local pause = redis.call('PTTL', KEYS[2])
+if pause > 0 then return {0, pause * 1000} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+if tat - now > tolerance then return {0, math.ceil(tat - now - tolerance)} end
+local new = tat + tonumber(ARGV[3]) * interval
+redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1000)
+return {1, 0}
+"""
+
+
+class FleetRate:
+    """A pool's send rate in fleet mode: the fleet's GCRA on Redis first, then the pool's own
+    :class:`~smscenter.smpp.client._ratelimit.RateLimiter` (``Limits.max_rate``).
+
+    It has the interface the binds use (``take``, ``note``, ``throttled``, ``rate``). Made by
+    :meth:`Fleet.send_rate`; the pool runs its loop (:meth:`run`) in its task group.
+
+    :param fleet: the fleet (Redis client, keys, rate, burst).
+    :param local: the pool's own limiter, a second gate (and the one that adapts to 0x58).
+    :param wake: wakes the binds (a grant arrived or a pause ended).
+    :param throttle_pause: how long a 0x58 pauses the whole fleet.
+    """
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        local: RateLimiter,
+        wake: Callable[[], None],
+        *,
+        throttle_pause: float,
+    ) -> None:
+        self._fleet = fleet
+        self._local = local
+        self._wake = wake
+        self._pause_ms = max(1, int(throttle_pause * 1000))
+        self._credit = 0
+        self._credit_until = 0.0
+        self._demand = 0
+        self._paused_until = 0.0
+        self._asked = anyio.Event()
+        self._closed = False
+        #: How many 0x58 answers this process reported to the fleet.
+        self.throttles = 0
+        #: Grants and refusals from Redis (for statistics and tests).
+        self.grants = 0
+        self.denials = 0
+
+    def __repr__(self) -> str:
+        return f"<FleetRate {self._fleet.rate:g}/s burst={self._fleet.burst} credit={self._credit}>"
+
+    @property
+    def rate(self) -> float:
+        """The rate in force: the lower of the fleet's and the pool's own."""
+        local = self._local.rate
+        return self._fleet.rate if local is None else min(local, self._fleet.rate)
+
+    @property
+    def limited(self) -> bool:
+        return True
+
+    # --- what the binds call (synchronous) ----------------------------------------------------
+
+    def take(self, n: int, now: float) -> float:
+        """Ask to send ``n`` parts now: 0.0 when they may go, else seconds to wait (the binds
+        are woken sooner when Redis grants them)."""
+        if now < self._paused_until:
+            return self._paused_until - now
+        if self._credit and now >= self._credit_until:
+            self._credit = 0  # granted too long ago: not saved up for a burst
+        if self._credit < n:
+            self._demand = max(self._demand, n - self._credit)
+            self._asked.set()
+            return CREDIT_LIFE
+        wait = self._local.take(n, now)
+        if wait > 0:
+            return wait
+        self._credit -= n
+        return 0.0
+
+    def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
+        self._local.note(n, now)
+
+    def throttled(self, now: float) -> float:
+        """A 0x58 on one of this pool's binds: drop the local credit, pause the whole fleet
+        (the shared key, set once per pause) and let the pool's limiter slow down."""
+        self.throttles += 1
+        self._credit = 0
+        pause = self._pause_ms / 1000
+        if now >= self._paused_until:
+            self._paused_until = now + pause
+            self._fleet.spawn(self._fleet.pause, pause)
+        return max(self._local.throttled(now), self._paused_until - now)
+
+    # --- the loop that talks to Redis -----------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the loop (the pool closed)."""
+        self._closed = True
+        self._asked.set()
+
+    async def run(self) -> None:
+        """Grant what the binds ask for, one GCRA call at a time (in the pool's task group)."""
+        fleet = self._fleet
+        keys = [fleet.keys.rate, fleet.keys.pause]
+        interval = 1_000_000 / fleet.rate
+        tolerance = max(0.0, (fleet.burst - 1) * interval)
+        down = 0.0
+        while not self._closed:
+            if not self._demand:
+                await self._asked.wait()
+                self._asked = anyio.Event()
+                continue
+            want = self._demand
+            try:
+                granted, wait_us = await fleet.script(
+                    "gcra", GCRA_SCRIPT, keys, [f"{interval:.3f}", f"{tolerance:.0f}", want]
+                )
+            except (RedisError, OSError) as exc:
+                # Redis is away: nothing is granted, so nothing is sent, until it answers.
+                down = min(_DOWN_MAX, down * 2 if down else _DOWN_FIRST)
+                logger.warning("fleet: no send rate from Redis (%s); retrying in %.2f s", exc, down)
+                await anyio.sleep(down)
+                continue
+            if down:
+                logger.info("fleet: Redis answers again; sending resumes")
+                down = 0.0
+            now = anyio.current_time()
+            if granted:
+                self.grants += 1
+                self._demand = max(0, self._demand - want)
+                fresh = self._credit if now < self._credit_until else 0
+                self._credit = fresh + want
+                self._credit_until = now + CREDIT_LIFE
+                self._wake()
+            else:
+                self.denials += 1
+                await anyio.sleep(int(wait_us) / 1_000_000)
+
+
+def burst_for(rate: float) -> int:
+    """The default burst: a tenth of a second's worth of parts, at least 1."""
+    return max(1, math.floor(rate / 10))

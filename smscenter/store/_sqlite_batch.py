@@ -1,0 +1,395 @@
+"""One write transaction of the SQLite store: the calls that queued up while the previous
+transaction ran, applied together (group commit).
+
+A :class:`Batch` runs in four steps: it reads every row its calls touch with a handful of
+queries (``json_each`` turns a list into a table, so a batch of any size is one query per
+table), decides each call in Python on those rows in the order the calls came, then writes all
+changed rows with one ``executemany`` per table and commits once. Rows are lists indexed by
+the ``C_*`` / ``R_*`` constants of :mod:`._sqlite_schema`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from smscenter.ids import canonical_message_id
+from smscenter.models import DeliveryReport
+from smscenter.store._model import PlannedSend, Settlement, TrackedMessage, TrackedState
+from smscenter.store._owner import OwnerCheck
+from smscenter.store._sqlite_schema import (
+    C_ACCEPTED_AT,
+    C_ATTEMPTS,
+    C_CLIENT_ID,
+    C_COST,
+    C_DELIVERY_ERROR,
+    C_ERROR,
+    C_ERROR_CODE,
+    C_FINISHED_AT,
+    C_MESSAGE_ID,
+    C_OWNER,
+    C_PART_IDS,
+    C_PARTS,
+    C_RECIPIENT,
+    C_STATE,
+    C_STATUS,
+    C_TRANSPORT,
+    C_UPDATED_AT,
+    C_VERSION,
+    INSERT_REPORTS,
+    R_CLIENT_ID,
+    R_COST,
+    R_ERROR,
+    R_EVENT_KEY,
+    R_MESSAGE_ID,
+    R_PARTS,
+    R_REPORT_CLIENT_ID,
+    R_SEQ,
+    R_STATUS,
+    SELECT_MESSAGES,
+    SELECT_REPORTS,
+    STATES,
+    STATUSES,
+    UPSERT_MESSAGES,
+    dump_cost,
+    dump_ids,
+    load_ids,
+    to_micros,
+    tracked,
+)
+
+__all__ = ("DEAD_OWNER", "Batch", "PrepareCall", "RecordCall", "SettleCall")
+
+#: The error text of a record whose sender stopped mid-send (read as ``UNKNOWN``).
+DEAD_OWNER = "the sending process stopped before the answer came: it may have been sent"
+
+_SENDING = TrackedState.SENDING.value
+_UNKNOWN = TrackedState.UNKNOWN.value
+_ACCEPTED = TrackedState.ACCEPTED.value
+_IN = "IN (SELECT value FROM json_each(?))"
+_FINAL_VALUES = frozenset(s.value for s in TrackedState if s.is_final)
+_ACCEPTED_VALUES = frozenset(s.value for s in TrackedState if s.was_accepted)
+
+
+class PrepareCall:
+    __slots__ = ("resend_unknown", "result", "sends")
+
+    def __init__(self, sends: Sequence[PlannedSend], resend_unknown: bool) -> None:
+        self.sends = sends
+        self.resend_unknown = resend_unknown
+        self.result: list[TrackedMessage | None] = []
+
+
+class SettleCall:
+    __slots__ = ("ids", "settlements")
+
+    def __init__(self, settlements: Sequence[Settlement]) -> None:
+        self.settlements = settlements
+        self.ids = [_settled_ids(s) for s in settlements]  # each settlement's canonical ids
+
+
+class RecordCall:
+    __slots__ = ("keys", "reports")
+
+    def __init__(self, reports: Sequence[DeliveryReport]) -> None:
+        self.reports = reports
+        self.keys = [r.event_key for r in reports]
+
+
+Call = PrepareCall | SettleCall | RecordCall
+
+
+def _settled_ids(settlement: Settlement) -> list[str]:
+    ids = [canonical_message_id(i) for i in settlement.part_ids]
+    if settlement.message_id is not None:
+        first = canonical_message_id(settlement.message_id)
+        if first not in ids:
+            ids.insert(0, first)
+    return ids
+
+
+class Batch:
+    """The state of one transaction (see the module docstring)."""
+
+    def __init__(self, now: int, owners: OwnerCheck, in_flight: set[str]) -> None:
+        self.now = now
+        self.owners = owners
+        self.in_flight = in_flight  # client ids this store claimed and has not settled
+        self.rows: dict[str, list[Any]] = {}
+        self.dirty: dict[str, list[Any]] = {}
+        self.ids: dict[str, str] = {}
+        self.new_ids: list[tuple[str, str]] = []
+        self.seen_keys: set[str] = set()
+        self.new_reports: list[list[Any]] = []
+        self.matched: list[list[Any]] = []  # pending rows of the table, now matched
+        self.pending_by_id: dict[str, list[list[Any]]] = {}
+        self.pending_by_client: dict[str, list[list[Any]]] = {}
+        self.version = 0
+        self._answers: list[tuple[PrepareCall, int, list[Any]]] = []
+
+    # --- step 1: read -----------------------------------------------------------------------
+
+    async def load(self, db: aiosqlite.Connection, calls: Sequence[Call]) -> None:
+        client_ids: set[str] = set()
+        report_ids: set[str] = set()
+        keys: set[str] = set()
+        settled_ids: set[str] = set()
+        settled_clients: set[str] = set()
+        for call in calls:
+            if isinstance(call, PrepareCall):
+                client_ids.update(s.client_id for s in call.sends)
+            elif isinstance(call, SettleCall):
+                settled_clients.update(s.client_id for s in call.settlements)
+                for ids in call.ids:
+                    settled_ids.update(ids)
+            else:
+                keys.update(call.keys)
+                for report in call.reports:
+                    report_ids.add(report.message_id)
+                    if report.client_id is not None:
+                        client_ids.add(report.client_id)
+        client_ids |= settled_clients
+        async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:
+            found = await cursor.fetchone()
+        self.version = found[0] if found is not None else 0
+        if report_ids:
+            rows = await db.execute_fetchall(
+                f"SELECT message_id, client_id FROM ids WHERE message_id {_IN}",
+                (_json(report_ids),),
+            )
+            for message_id, client_id in rows:
+                self.ids[message_id] = client_id
+                client_ids.add(client_id)
+        if keys:
+            rows = await db.execute_fetchall(
+                f"SELECT event_key FROM reports WHERE event_key {_IN}", (_json(keys),)
+            )
+            self.seen_keys.update(key for (key,) in rows)
+        if settled_clients and await _any_pending(db):
+            pending = list(
+                await db.execute_fetchall(
+                    f"{SELECT_REPORTS} WHERE client_id IS NULL AND message_id {_IN}",
+                    (_json(settled_ids),),
+                )
+            )
+            pending += await db.execute_fetchall(
+                f"{SELECT_REPORTS} WHERE client_id IS NULL AND report_client_id {_IN}",
+                (_json(settled_clients),),
+            )
+            seen: set[str] = set()
+            for found_row in pending:
+                if found_row[R_EVENT_KEY] not in seen:
+                    seen.add(found_row[R_EVENT_KEY])
+                    row = list(found_row)
+                    self.matched.append(row)  # written back only if it gets a client id
+                    self._add_pending(row)
+        if client_ids:
+            rows = await db.execute_fetchall(
+                f"{SELECT_MESSAGES} WHERE client_id {_IN}", (_json(client_ids),)
+            )
+            for message_row in rows:
+                self.rows[message_row[C_CLIENT_ID]] = list(message_row)
+
+    # --- step 2: decide ---------------------------------------------------------------------
+
+    def apply(self, call: Call) -> None:
+        if isinstance(call, PrepareCall):
+            self._prepare(call)
+        elif isinstance(call, SettleCall):
+            for settlement, ids in zip(call.settlements, call.ids, strict=True):
+                self._settle(settlement, ids)
+        else:
+            for report, key in zip(call.reports, call.keys, strict=True):
+                self._record(report, key)
+
+    def next_version(self) -> int:
+        self.version += 1
+        return self.version
+
+    def _touch(self, row: list[Any]) -> None:
+        row[C_UPDATED_AT] = self.now
+        self.dirty[row[C_CLIENT_ID]] = row
+
+    def mark_dead(self, row: list[Any]) -> None:
+        row[C_STATE] = _UNKNOWN
+        row[C_ERROR] = DEAD_OWNER
+        row[C_ERROR_CODE] = None
+        self._touch(row)
+
+    def _prepare(self, call: PrepareCall) -> None:
+        owner = self.owners.own_token
+        for send in call.sends:
+            key = send.client_id
+            row = self.rows.get(key)
+            if row is None:
+                row = [
+                    key, send.recipient, _SENDING, send.transport.value, None, None, None,
+                    None, None, None, None, None, 1, owner, self.now, self.now, None, None, 0,
+                ]  # fmt: skip
+                self.rows[key] = row
+                self.dirty[key] = row
+                self.in_flight.add(key)
+                call.result.append(None)
+                continue
+            state = row[C_STATE]
+            if state == _SENDING and not self.owners.alive(row[C_OWNER]):
+                self.mark_dead(row)
+                state = _UNKNOWN
+            if STATES[state].may_send or (state == _UNKNOWN and call.resend_unknown):
+                row[C_STATE] = _SENDING
+                row[C_ATTEMPTS] += 1
+                row[C_OWNER] = owner
+                row[C_RECIPIENT] = send.recipient
+                row[C_TRANSPORT] = send.transport.value
+                row[C_ERROR] = row[C_ERROR_CODE] = row[C_FINISHED_AT] = None
+                self._touch(row)
+                self.in_flight.add(key)
+                call.result.append(None)
+            else:
+                self._answers.append((call, len(call.result), list(row)))
+                call.result.append(None)  # filled in by answers() once versions are known
+
+    def _settle(self, settlement: Settlement, ids: list[str]) -> None:
+        key = settlement.client_id
+        self.in_flight.discard(key)
+        row = self.rows.get(key)
+        if row is None:
+            # Settled without a prepare (another writer's record was purged, or a transport
+            # that does not prepare): keep what is known rather than drop it.
+            row = [
+                key, "", TrackedState.QUEUED.value, None, None, None, None, None, None, None,
+                None, None, 0, None, self.now, self.now, None, None, 0,
+            ]  # fmt: skip
+            self.rows[key] = row
+        before = list(row)
+        state = row[C_STATE]
+        if settlement.state is TrackedState.ACCEPTED:
+            if state not in _ACCEPTED_VALUES:
+                row[C_STATE] = _ACCEPTED
+                row[C_ERROR] = row[C_ERROR_CODE] = None
+            if ids:
+                row[C_MESSAGE_ID] = ids[0]
+                row[C_PART_IDS] = dump_ids(ids)
+            if settlement.parts is not None:
+                row[C_PARTS] = settlement.parts
+            if settlement.cost is not None:
+                row[C_COST] = dump_cost(settlement.cost)
+            if row[C_ACCEPTED_AT] is None:
+                row[C_ACCEPTED_AT] = self.now
+            for message_id in ids:
+                if self.ids.get(message_id) != key:
+                    self.ids[message_id] = key
+                    self.new_ids.append((message_id, key))
+        elif state not in _ACCEPTED_VALUES:
+            # A report already showed the provider has it: a late failure does not undo that.
+            row[C_STATE] = settlement.state.value
+            row[C_ERROR] = settlement.error
+            row[C_ERROR_CODE] = settlement.error_code
+            if settlement.state.is_final and row[C_FINISHED_AT] is None:
+                row[C_FINISHED_AT] = self.now
+        if row != before or row[C_VERSION] == 0:
+            self._touch(row)
+        if self.pending_by_id or self.pending_by_client:
+            self._match_pending(key, row)
+
+    def _match_pending(self, key: str, row: list[Any]) -> None:
+        found = self.pending_by_client.pop(key, [])
+        part_ids = row[C_PART_IDS]
+        for message_id in load_ids(part_ids):
+            found += self.pending_by_id.pop(message_id, [])
+        for report in sorted(found, key=lambda r: r[R_SEQ]):
+            if report[R_CLIENT_ID] is None:
+                report[R_CLIENT_ID] = key
+                self._apply_report(row, report)
+
+    def _add_pending(self, report: list[Any]) -> None:
+        self.pending_by_id.setdefault(report[R_MESSAGE_ID], []).append(report)
+        if report[R_REPORT_CLIENT_ID] is not None:
+            self.pending_by_client.setdefault(report[R_REPORT_CLIENT_ID], []).append(report)
+
+    def _record(self, report: DeliveryReport, key: str) -> None:
+        if key in self.seen_keys:
+            return
+        self.seen_keys.add(key)
+        message_id = report.message_id
+        client_id = self.ids.get(message_id)
+        row = None if client_id is None else self.rows.get(client_id)
+        if row is None and report.client_id is not None:
+            row = self.rows.get(report.client_id)
+            if row is not None and message_id not in self.ids:
+                # Learn the id, so that later reports naming only the id match too.
+                self.ids[message_id] = report.client_id
+                self.new_ids.append((message_id, report.client_id))
+        changed = report.changed_at
+        entry = [
+            key, None if row is None else row[C_CLIENT_ID], self.next_version(), message_id,
+            report.client_id, report.status.value, int(report.error),
+            None if changed is None else to_micros(changed), self.now, report.transport.value,
+            dump_cost(report.cost), report.parts, report.raw_status,
+        ]  # fmt: skip
+        self.new_reports.append(entry)
+        if row is None:
+            self._add_pending(entry)
+        else:
+            self._apply_report(row, entry)
+
+    def _apply_report(self, row: list[Any], report: list[Any]) -> None:
+        status = STATUSES[report[R_STATUS]]
+        current = STATES[row[C_STATE]]
+        new = current.after_report(status)
+        # Reports only move a record forward: the status of a late "transmitted" is kept in the
+        # history but does not replace a "delivered" on the record.
+        if new is not current or TrackedState.for_report(status) is current:
+            row[C_STATUS] = report[R_STATUS]
+            row[C_DELIVERY_ERROR] = report[R_ERROR]
+            if new is not current:
+                row[C_STATE] = new.value
+                if current is not TrackedState.ACCEPTED and row[C_ERROR] is not None:
+                    row[C_ERROR] = row[C_ERROR_CODE] = None  # the unknown is known now
+        if report[R_COST] is not None:
+            row[C_COST] = report[R_COST]
+        if report[R_PARTS] is not None:
+            row[C_PARTS] = report[R_PARTS]
+        if row[C_ACCEPTED_AT] is None:
+            row[C_ACCEPTED_AT] = self.now
+        if row[C_STATE] in _FINAL_VALUES and row[C_FINISHED_AT] is None:
+            row[C_FINISHED_AT] = self.now
+        self._touch(row)
+
+    # --- step 3: write ----------------------------------------------------------------------
+
+    async def write(self, db: aiosqlite.Connection) -> None:
+        if self.dirty:
+            for row in self.dirty.values():
+                row[C_VERSION] = self.next_version()
+            await db.executemany(UPSERT_MESSAGES, self.dirty.values())
+        if self.new_ids:
+            await db.executemany(
+                "INSERT OR REPLACE INTO ids (message_id, client_id) VALUES (?, ?)", self.new_ids
+            )
+        if self.new_reports:
+            await db.executemany(INSERT_REPORTS, self.new_reports)
+        matched = [(r[R_CLIENT_ID], r[R_EVENT_KEY]) for r in self.matched if r[R_CLIENT_ID]]
+        if matched:
+            await db.executemany("UPDATE reports SET client_id = ? WHERE event_key = ?", matched)
+        await db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (self.version,))
+
+    def answers(self) -> None:
+        """Fill the prepare answers ("do not send: here is the record") once versions are known
+        (a record changed in this batch shows its new version)."""
+        for call, index, snapshot in self._answers:
+            current = self.rows[snapshot[C_CLIENT_ID]]
+            snapshot[C_VERSION] = current[C_VERSION]
+            call.result[index] = tracked(snapshot)
+
+
+async def _any_pending(db: aiosqlite.Connection) -> bool:
+    async with db.execute("SELECT 1 FROM reports WHERE client_id IS NULL LIMIT 1") as cursor:
+        return await cursor.fetchone() is not None
+
+
+def _json(values: Iterable[str]) -> str:
+    return json.dumps(list(values), ensure_ascii=False)

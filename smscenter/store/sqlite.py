@@ -1,0 +1,622 @@
+"""The embedded message store: one SQLite file, on aiosqlite.
+
+See :class:`SQLiteStore`. The tables are described in :mod:`._sqlite_schema`, one write
+transaction (group commit) in :mod:`._sqlite_batch`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sqlite3
+import time
+import urllib.parse
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosqlite
+import attrs
+
+from smscenter.ids import canonical_message_id
+from smscenter.models import DeliveryReport
+from smscenter.store._model import (
+    NotTrackedError,
+    PlannedSend,
+    ReportEntry,
+    Settlement,
+    StoreError,
+    TrackedMessage,
+    TrackedState,
+    store_key,
+)
+from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_batch import (
+    DEAD_OWNER,
+    Batch,
+    Call,
+    PrepareCall,
+    RecordCall,
+    SettleCall,
+)
+from smscenter.store._sqlite_schema import (
+    C_CLIENT_ID,
+    C_OWNER,
+    C_STATE,
+    C_VERSION,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SELECT_MESSAGES,
+    SELECT_REPORTS,
+    STATES,
+    report_entry,
+    tracked,
+)
+
+__all__ = ("SQLiteStore",)
+
+_SENDING = TrackedState.SENDING.value
+# The most rows one write transaction takes on (calls beyond it wait for the next one): a
+# bounded transaction keeps the file's write lock short for other processes.
+_MAX_BATCH_ROWS = 20_000
+# How often retention runs in a long-lived store (besides at open).
+_RETENTION_EVERY = 3600.0
+_PAGE = 500
+
+
+class _Pending:
+    __slots__ = ("call", "future", "size")
+
+    def __init__(self, call: Call | _Maintenance, size: int) -> None:
+        self.call = call
+        self.size = size
+        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+
+class _Maintenance:
+    """A write that runs in a transaction of its own (purge, recovery, release)."""
+
+    __slots__ = ("kind", "older_than")
+
+    def __init__(self, kind: str, older_than: timedelta | None = None) -> None:
+        self.kind = kind
+        self.older_than = older_than
+
+
+class SQLiteStore:
+    """The embedded :class:`~smscenter.store.MessageStore`: one SQLite file (WAL mode).
+
+    ::
+
+        async with SQLiteStore("campaign.sqlite3") as store:
+            async with SMPPPool(..., store=store) as pool:
+                ...
+
+    :param path: the database file (created, with its tables, if missing).
+    :param retention: records that have not changed for this long, and unmatched reports as
+        old, are deleted when the store opens and then about once an hour while it is open;
+        ``None`` keeps everything (call :meth:`purge` yourself). Default 30 days: longer than
+        a receipt can come (the provider's message validity is at most a few days).
+    :param synchronous: SQLite's ``synchronous`` setting. ``"FULL"`` (default) makes every
+        commit durable through a power loss; ``"NORMAL"`` survives a crash of the process but
+        may lose the last commits on a power loss or OS crash, for fewer disk flushes.
+    :param busy_timeout: seconds a write waits for another process's transaction on the same
+        file before it fails with :class:`StoreError`.
+    :param poll_interval: seconds between looks at the file for changes made by other
+        processes, in :meth:`changes` (this process's own writes wake it at once).
+    :param read_only: open the file read-only (a report viewer): writes raise
+        :class:`StoreError`. The file must exist.
+    :param max_bytes: a cap on the file's size (SQLite's ``max_page_count``): past it writes
+        fail with :class:`StoreError`, as on a full disk.
+
+    Writes are group-committed: the ``prepare`` / ``settle`` / ``record`` calls that arrive
+    while a transaction runs are applied together in the next one, with one commit (and one
+    disk flush) for all of them; each call returns once its transaction committed. When a
+    transaction fails (a full disk, a read-only file, a lock held too long by another process)
+    every call in it raises :class:`StoreError` and none of it is recorded.
+
+    One file serves one host: several processes on the host may share it (SQLite serialises
+    their writes; each sees the others' changes), but WAL mode needs shared memory, so never
+    put it on a network filesystem; a fleet of hosts uses a server store. A record left in
+    ``SENDING`` by a process that stopped (checked by its process id and start time) is read
+    as ``UNKNOWN``; one held by a live process stays ``SENDING`` and :meth:`prepare` will not
+    hand it out again.
+
+    Asyncio only (aiosqlite runs each connection in a thread).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        retention: timedelta | None = timedelta(days=30),
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        busy_timeout: float = 5.0,
+        poll_interval: float = 0.2,
+        read_only: bool = False,
+        max_bytes: int | None = None,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError('synchronous must be "FULL" or "NORMAL"')
+        if retention is not None and retention <= timedelta(0):
+            raise ValueError("retention must be positive (or None to keep everything)")
+        self._path = Path(path)
+        self._retention = retention
+        self._synchronous = synchronous
+        self._busy_timeout = busy_timeout
+        self._poll_interval = poll_interval
+        self._read_only = read_only
+        self._max_bytes = max_bytes
+        self._owners = OwnerCheck(new_owner_token())
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._queue: list[_Pending] = []
+        self._work = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._writer_task: asyncio.Task[None] | None = None
+        self._in_flight: set[str] = set()
+        self._commits = 0
+        self._opened = False
+        self._closed = False
+        self._open_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self._path)!r})"
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    @property
+    def commits(self) -> int:
+        """How many write transactions this store committed (a measure of group commit: far
+        fewer than the calls when many writers wait at once)."""
+        return self._commits
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` ran."""
+        return self._closed
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def open(self) -> SQLiteStore:
+        """Open the file (creating tables as needed), read records of stopped senders as
+        ``UNKNOWN``, apply retention. ``async with`` calls it; calling it again does nothing.
+
+        :raises StoreError: the file cannot be opened or written (the message says why).
+        """
+        async with self._open_lock:
+            if self._closed:
+                raise StoreError(f"message store {self._path}: closed")
+            if self._opened:
+                return self
+            try:
+                await self._connect()
+            except BaseException:
+                await self._close_connections()
+                raise
+            self._opened = True
+            if self._writer is not None:
+                self._writer_task = asyncio.create_task(self._write_loop())
+        if self._writer is not None:
+            await self._submit(_Maintenance("recover"), 1)
+            if self._retention is not None:
+                await self._submit(_Maintenance("purge", self._retention), 1)
+        return self
+
+    async def _connect(self) -> None:
+        try:
+            if self._read_only:
+                if not self._path.exists():
+                    raise StoreError(f"message store {self._path}: no such file")
+                uri = f"file:{urllib.parse.quote(str(self._path.absolute()))}?mode=ro"
+                self._reader = await self._connect_one(uri, uri=True)
+                await self._reader.execute(f"PRAGMA busy_timeout = {self._ms}")
+                await self._check_schema(self._reader)
+                return
+            writer = self._writer = await self._connect_one(str(self._path))
+            await writer.execute(f"PRAGMA busy_timeout = {self._ms}")
+            async with writer.execute("PRAGMA journal_mode = WAL") as cursor:
+                mode = await cursor.fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise StoreError(
+                    f"message store {self._path}: cannot use WAL mode (journal mode "
+                    f"{mode[0] if mode else '?'}): is the file on a filesystem without "
+                    "shared memory, or read-only?"
+                )
+            await writer.execute(f"PRAGMA synchronous = {self._synchronous}")
+            if self._max_bytes is not None:
+                async with writer.execute("PRAGMA page_size") as cursor:
+                    page = await cursor.fetchone()
+                pages = max(1, self._max_bytes // (page[0] if page else 4096))
+                await writer.execute(f"PRAGMA max_page_count = {pages}")
+            # One transaction, so that processes opening a new file at once create it once.
+            await writer.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        await writer.execute(statement)
+                await self._check_schema(writer, create=True)
+                await writer.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await writer.execute("ROLLBACK")
+                raise
+            self._reader = await self._connect_one(str(self._path))
+            await self._reader.execute(f"PRAGMA busy_timeout = {self._ms}")
+            await self._reader.execute("PRAGMA query_only = 1")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    async def _connect_one(self, target: str, *, uri: bool = False) -> aiosqlite.Connection:
+        # Opened once in a plain thread first: when aiosqlite's own open fails it leaves its
+        # worker thread to finish after the call returned, which may outlive the event loop.
+        def probe() -> None:
+            sqlite3.connect(target, uri=uri, timeout=self._busy_timeout).close()
+
+        await asyncio.to_thread(probe)
+        return await aiosqlite.connect(
+            target, uri=uri, isolation_level=None, timeout=self._busy_timeout
+        )
+
+    @property
+    def _ms(self) -> int:
+        return int(self._busy_timeout * 1000)
+
+    async def _check_schema(self, db: aiosqlite.Connection, *, create: bool = False) -> None:
+        if create:
+            await db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+        async with db.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
+            found = await cursor.fetchone()
+        if found is None or found[0] > SCHEMA_VERSION:
+            raise StoreError(
+                f"message store {self._path}: not a message store of this smscenter version "
+                f"(schema {found[0] if found else 'missing'}, this version reads "
+                f"{SCHEMA_VERSION})"
+            )
+
+    async def __aenter__(self) -> SQLiteStore:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Finish the queued writes, mark this store's unsettled sends ``UNKNOWN`` (they were
+        handed out and never settled: they may have gone out), stop :meth:`changes` feeds and
+        close the file (idempotent)."""
+        if self._closed:
+            return
+        if self._opened and self._writer is not None and self._in_flight:
+            with contextlib.suppress(StoreError):
+                await self._submit(_Maintenance("release"), 1)
+        self._closed = True
+        self._work.set()
+        self._changed.set()
+        if self._writer_task is not None:
+            with contextlib.suppress(Exception):
+                await self._writer_task
+        await self._close_connections()
+
+    async def _close_connections(self) -> None:
+        for connection in (self._reader, self._writer):
+            if connection is not None:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await connection.close()
+        self._reader = self._writer = None
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def prepare(
+        self, sends: Sequence[PlannedSend], *, resend_unknown: bool = False
+    ) -> list[TrackedMessage | None]:
+        """See :meth:`MessageStore.prepare <smscenter.store.MessageStore.prepare>`. A record
+        returned (do not send) carries no report history."""
+        if not sends:
+            return []
+        call = PrepareCall(sends, resend_unknown)
+        await self._submit(call, len(sends))
+        return call.result
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """See :meth:`MessageStore.settle <smscenter.store.MessageStore.settle>`."""
+        if settlements:
+            await self._submit(SettleCall(settlements), len(settlements))
+
+    async def record(self, *reports: DeliveryReport) -> None:
+        """See :meth:`MessageStore.record <smscenter.store.MessageStore.record>`."""
+        if reports:
+            await self._submit(RecordCall(reports), len(reports))
+
+    async def purge(self, *, older_than: timedelta) -> int:
+        """See :meth:`MessageStore.purge <smscenter.store.MessageStore.purge>`."""
+        if older_than < timedelta(0):
+            raise ValueError("older_than must not be negative")
+        result: int = await self._submit(_Maintenance("purge", older_than), 1)
+        return result
+
+    async def _submit(self, call: Call | _Maintenance, size: int) -> Any:
+        if self._closed or not self._opened:
+            state = "closed" if self._closed else "not open (use async with, or await open())"
+            raise StoreError(f"message store {self._path}: {state}")
+        if self._writer is None:
+            raise StoreError(f"message store {self._path}: opened read-only")
+        pending = _Pending(call, size)
+        self._queue.append(pending)
+        self._work.set()
+        return await pending.future
+
+    async def _write_loop(self) -> None:
+        last_retention = time.monotonic()
+        while True:
+            if not self._queue:
+                if self._closed:
+                    return
+                self._work.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._work.wait(), _RETENTION_EVERY)
+                if (
+                    not self._queue
+                    and self._retention is not None
+                    and time.monotonic() - last_retention >= _RETENTION_EVERY
+                ):
+                    last_retention = time.monotonic()
+                    self._queue.append(_Pending(_Maintenance("purge", self._retention), 1))
+                continue
+            taken = self._take()
+            try:
+                result = await self._transaction(taken)
+            except BaseException as exc:
+                error = self._error(exc) if isinstance(exc, sqlite3.Error) else exc
+                for pending in taken:
+                    if not pending.future.done():
+                        pending.future.set_exception(error)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self._commits += 1
+            for pending in taken:
+                if not pending.future.done():
+                    pending.future.set_result(result)
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    def _take(self) -> list[_Pending]:
+        """The calls of the next transaction: a maintenance call alone, else the data calls
+        in the queue, in order, up to about :data:`_MAX_BATCH_ROWS` rows."""
+        queue = self._queue
+        if isinstance(queue[0].call, _Maintenance):
+            return [queue.pop(0)]
+        count = size = 0
+        for pending in queue:
+            if isinstance(pending.call, _Maintenance) or (count and size >= _MAX_BATCH_ROWS):
+                break
+            count += 1
+            size += pending.size
+        taken = queue[:count]
+        del queue[:count]
+        return taken
+
+    async def _transaction(self, taken: list[_Pending]) -> Any:
+        db = self._writer
+        assert db is not None
+        batch = Batch(_now(), self._owners, self._in_flight)
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            first = taken[0].call
+            if isinstance(first, _Maintenance):
+                result = await self._maintain(db, batch, first)
+            else:
+                calls = [
+                    pending.call
+                    for pending in taken
+                    if not isinstance(pending.call, _Maintenance) and not pending.future.cancelled()
+                ]
+                await batch.load(db, calls)
+                for call in calls:
+                    batch.apply(call)
+                result = None
+            await batch.write(db)
+            await db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await db.execute("ROLLBACK")
+            raise
+        batch.answers()
+        return result
+
+    async def _maintain(self, db: aiosqlite.Connection, batch: Batch, job: _Maintenance) -> Any:
+        async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:
+            found = await cursor.fetchone()
+        batch.version = found[0] if found is not None else 0
+        if job.kind == "purge":
+            assert job.older_than is not None
+            return await _purge(db, to_micros_ago(batch.now, job.older_than))
+        if job.kind == "recover":
+            rows = await db.execute_fetchall(f"{SELECT_MESSAGES} WHERE state = ?", (_SENDING,))
+        else:  # release: this store's own unsettled sends
+            keys = json.dumps(sorted(self._in_flight), ensure_ascii=False)
+            rows = await db.execute_fetchall(
+                f"{SELECT_MESSAGES} WHERE state = ? AND owner = ? AND client_id IN "
+                "(SELECT value FROM json_each(?))",
+                (_SENDING, self._owners.own_token, keys),
+            )
+            self._in_flight.clear()
+        for found_row in rows:
+            row = list(found_row)
+            if job.kind == "release" or not self._owners.alive(row[C_OWNER]):
+                batch.mark_dead(row)
+        return None
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def _db(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            state = "closed" if self._closed else "not open (use async with, or await open())"
+            raise StoreError(f"message store {self._path}: {state}")
+        return self._reader
+
+    async def _fetch(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        try:
+            return list(await self._db().execute_fetchall(sql, parameters))
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        except ValueError as exc:  # aiosqlite: the connection closed under the call
+            raise StoreError(f"message store {self._path}: closed") from exc
+
+    def _present(self, row: Sequence[Any]) -> TrackedMessage:
+        """A row as a record; one in ``SENDING`` whose sender stopped reads as ``UNKNOWN``."""
+        if row[C_STATE] == _SENDING and not self._owners.alive(row[C_OWNER]):
+            message = tracked(row, TrackedState.UNKNOWN)
+            return _with_error(message, DEAD_OWNER)
+        return tracked(row)
+
+    async def get(self, client_id: int | str) -> TrackedMessage:
+        """See :meth:`MessageStore.get <smscenter.store.MessageStore.get>`."""
+        key = store_key(client_id)
+        rows = await self._fetch(f"{SELECT_MESSAGES} WHERE client_id = ?", (key,))
+        if not rows:
+            raise NotTrackedError(f"no record for client id {key!r} in {self._path}")
+        return await self._with_history(rows[0])
+
+    async def _with_history(self, row: Sequence[Any]) -> TrackedMessage:
+        reports = await self._fetch(
+            f"{SELECT_REPORTS} WHERE client_id = ? ORDER BY seq", (row[C_CLIENT_ID],)
+        )
+        message = self._present(row)
+        return _with_reports(message, tuple(report_entry(r) for r in reports))
+
+    async def find(self, message_id: str) -> TrackedMessage | None:
+        """See :meth:`MessageStore.find <smscenter.store.MessageStore.find>`: any part's id, in
+        any spelling :func:`~smscenter.ids.canonical_message_id` makes equal (letter case,
+        zero padding)."""
+        rows = await self._fetch(
+            f"{SELECT_MESSAGES} WHERE client_id = (SELECT client_id FROM ids WHERE message_id = ?)",
+            (canonical_message_id(message_id),),
+        )
+        return await self._with_history(rows[0]) if rows else None
+
+    async def counts(self) -> Mapping[TrackedState, int]:
+        """See :meth:`MessageStore.counts <smscenter.store.MessageStore.counts>`. Records of
+        stopped senders count as ``UNKNOWN``."""
+        counts: dict[TrackedState, int] = {}
+        for state, owner, count in await self._fetch(
+            "SELECT state, CASE WHEN state = ? THEN owner END, count(*) FROM messages "
+            "GROUP BY 1, 2",
+            (_SENDING,),
+        ):
+            tracked_state = STATES[state]
+            if state == _SENDING and not self._owners.alive(owner):
+                tracked_state = TrackedState.UNKNOWN
+            counts[tracked_state] = counts.get(tracked_state, 0) + count
+        return counts
+
+    async def records(
+        self, *, states: Iterable[TrackedState] | None = None, limit: int | None = None
+    ) -> AsyncIterator[TrackedMessage]:
+        """See :meth:`MessageStore.records <smscenter.store.MessageStore.records>` (in the
+        order they were first recorded; read a page at a time)."""
+        wanted = None if states is None else frozenset(states)
+        stored = None if wanted is None else sorted(s.value for s in wanted)
+        if wanted is not None and TrackedState.UNKNOWN in wanted and stored is not None:
+            stored.append(_SENDING)  # a stopped sender's record reads as unknown
+        left = limit
+        after = 0
+        while left is None or left > 0:
+            where = "rowid > ?"
+            parameters: list[Any] = [after]
+            if stored is not None:
+                where += " AND state IN (SELECT value FROM json_each(?))"
+                parameters.append(json.dumps(stored))
+            rows = await self._fetch(
+                f"SELECT rowid, {SELECT_MESSAGES[7:]} WHERE {where} ORDER BY rowid LIMIT {_PAGE}",
+                parameters,
+            )
+            if not rows:
+                return
+            for row in rows:
+                after = row[0]
+                message = self._present(row[1:])
+                if wanted is not None and message.state not in wanted:
+                    continue
+                yield message
+                if left is not None:
+                    left -= 1
+                    if left <= 0:
+                        return
+
+    async def changes(self, *, since: int = 0) -> AsyncIterator[TrackedMessage]:
+        """See :meth:`MessageStore.changes <smscenter.store.MessageStore.changes>`. Writes of
+        this store wake the feed at once; those of other processes are seen within
+        ``poll_interval``. The feed ends when the store closes. Records come without history."""
+        last = since
+        while not self._closed:
+            changed = self._changed
+            try:
+                rows = await self._fetch(
+                    f"{SELECT_MESSAGES} WHERE version > ? ORDER BY version LIMIT {_PAGE}",
+                    (last,),
+                )
+            except StoreError:
+                if self.closed:
+                    return
+                raise
+            for row in rows:
+                last = row[C_VERSION]
+                yield self._present(row)
+            if not rows:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(changed.wait(), self._poll_interval)
+
+    # --- errors -----------------------------------------------------------------------------
+
+    def _error(self, exc: BaseException) -> StoreError:
+        name = getattr(exc, "sqlite_errorname", "")
+        why = str(exc)
+        if name.startswith("SQLITE_FULL"):
+            limit = f" or the store's max_bytes={self._max_bytes}" if self._max_bytes else ""
+            why = f"the disk{limit} is full ({exc})"
+        elif name.startswith("SQLITE_READONLY"):
+            why = f"the file (or its directory) is read-only ({exc})"
+        elif name.startswith("SQLITE_CANTOPEN"):
+            why = f"cannot open the file: does its directory exist and may we write there? ({exc})"
+        elif name.startswith("SQLITE_BUSY"):
+            why = f"another process held the file locked past busy_timeout ({exc})"
+        elif name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+            why = f"not a valid SQLite database ({exc})"
+        return StoreError(f"message store {self._path}: {why}")
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+def to_micros_ago(now: int, span: timedelta) -> int:
+    return now - span // timedelta(microseconds=1)
+
+
+async def _purge(db: aiosqlite.Connection, cutoff: int) -> int:
+    old = "SELECT client_id FROM messages WHERE updated_at < ?"
+    await db.execute(f"DELETE FROM reports WHERE client_id IN ({old})", (cutoff,))
+    await db.execute(f"DELETE FROM ids WHERE client_id IN ({old})", (cutoff,))
+    cursor = await db.execute("DELETE FROM messages WHERE updated_at < ?", (cutoff,))
+    deleted = cursor.rowcount
+    await cursor.close()
+    await db.execute("DELETE FROM reports WHERE client_id IS NULL AND received_at < ?", (cutoff,))
+    return deleted
+
+
+def _with_reports(message: TrackedMessage, reports: tuple[ReportEntry, ...]) -> TrackedMessage:
+    return attrs.evolve(message, reports=reports)
+
+
+def _with_error(message: TrackedMessage, error: str) -> TrackedMessage:
+    return attrs.evolve(message, error=error, error_code=None)
