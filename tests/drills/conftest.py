@@ -85,7 +85,7 @@ class Drill:
 
     def accepted_count(self) -> int:
         """How many messages the simulator has accepted so far."""
-        return self.call(lambda: len(self.sim.state.messages))  # type: ignore[no-any-return]
+        return self.call(lambda: len(self.sim.sent))  # type: ignore[no-any-return]
 
     def accepts(self) -> dict[str, list[str]]:
         """Client id (from the text) -> the ids the simulator accepted it under, in order."""

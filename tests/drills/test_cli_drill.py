@@ -20,7 +20,7 @@ from tests.drills.conftest import ROOT, SEED, Drill
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL to a child process")
 
-ROWS = 2000
+ROWS = 1000
 
 
 def _env(drill: Drill) -> dict[str, str]:
