@@ -18,6 +18,7 @@ from smscenter import _exports
 from smscenter._version import __version__ as __version__
 from smscenter.config import Credentials as Credentials
 from smscenter.config import Limits as Limits
+from smscenter.config import ReconcilePolicy as ReconcilePolicy
 from smscenter.config import ReconnectPolicy as ReconnectPolicy
 from smscenter.config import RetryPolicy as RetryPolicy
 from smscenter.config import SMPPOptions as SMPPOptions
@@ -79,14 +80,12 @@ from smscenter.options import ViberButton as ViberButton
 # that the three agree.
 _LAZY: dict[str, str] = {
     "HTTPClient": "smscenter.http",
-    "ReconcilePolicy": "smscenter.smpp",
     "SMPPPool": "smscenter.smpp",
     "SendOutcome": "smscenter.smpp",
 }
 
 if typing.TYPE_CHECKING:
     from smscenter.http import HTTPClient as HTTPClient
-    from smscenter.smpp import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp import SendOutcome as SendOutcome
     from smscenter.smpp import SMPPPool as SMPPPool
 

@@ -9,21 +9,21 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import attrs
 
+# (Imported for real, not for the type checker only: SMPPOptions' annotations name it, and
+# typing.get_type_hints must resolve them.)
+from smscenter._late import LateAnswerHandler
 from smscenter.exceptions import ValidationError
 from smscenter.ids import ReceiptIdStyle
-
-if TYPE_CHECKING:
-    from smscenter.smpp.client.overdue import LateAnswerHandler
-    from smscenter.smpp.client.reconcile import ReconcilePolicy
 
 __all__ = (
     "Backoff",
     "Credentials",
     "Limits",
+    "ReconcilePolicy",
     "ReconnectPolicy",
     "RetryPolicy",
     "SMPPOptions",
@@ -306,6 +306,49 @@ def _positive_or_none(
 
 
 @attrs.frozen(kw_only=True)
+class ReconcilePolicy:
+    """Resend messages left unanswered by a dropped bind, inside the provider's duplicate
+    window, and read a duplicate refusal as "it went out the first time".
+
+    **The assumption this rests on**: the SMSC refuses a ``submit_sm`` identical to one it
+    accepted less than :attr:`window` seconds before, with ``command_status``
+    :attr:`duplicate_status`, and uses that status for nothing else a resend could meet. The
+    provider documents the refusal (one minute) but not its status: find it once on a test
+    account (send one message twice within a minute and read the refusal's code) or ask
+    support. The simulator answers ``ESME_RSUBMITFAIL`` (0x45) by default
+    (``sim.behaviour.smpp.error_statuses[9]``), which it also gives for "no funds": a resend
+    refused for that would be read as a duplicate.
+
+    **The time limit**: a resend is written only while less than ``window - margin`` seconds
+    have passed since the message was first taken for sending (which is before it was first
+    written); one still waiting for a bind then ends with
+    :class:`~smscenter.exceptions.UnknownOutcomeError`, as without the policy.
+
+    A message refused as a duplicate ends *accepted*: a
+    :class:`~smscenter.models.SendResult` with ``confirmed_by_duplicate=True`` whose
+    ``message_id`` is None unless the refusal carried the id (or the first part was answered).
+    A resend refused with any other status (throttling included, once ``throttle_retries`` is
+    spent) ends :class:`~smscenter.exceptions.UnknownOutcomeError`: that refusal says nothing
+    about the first write.
+
+    :ivar duplicate_status: the ``command_status`` of the SMSC's duplicate refusal.
+    :ivar window: the SMSC's duplicate window in seconds (the provider: one minute).
+    :ivar margin: seconds kept in hand before the window closes (a slow reconnect, a rate-limit
+        wait, clock differences).
+    :ivar resends: how often one part may be resent after a bind dropped.
+    """
+
+    duplicate_status: int = attrs.field(validator=attrs.validators.gt(0))
+    window: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    margin: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+    resends: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+
+    def __attrs_post_init__(self) -> None:
+        if self.margin >= self.window:
+            raise ValueError("the margin must be shorter than the duplicate window")
+
+
+@attrs.frozen(kw_only=True)
 class SMPPOptions:
     """The SMPP client's rarely changed knobs, in one value (``SMPPPool(options=...)``,
     ``SMPPSession(options=...)``); derive variants with :func:`attrs.evolve`.
@@ -317,7 +360,7 @@ class SMPPOptions:
         message fails with :class:`~smscenter.exceptions.ThrottledError`.
     :ivar resend_unknown: what to do with messages written but unanswered when a bind dropped:
         ``False`` (default) ends them with :class:`~smscenter.exceptions.UnknownOutcomeError`;
-        a :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy` resends them on another bind
+        a :class:`~smscenter.ReconcilePolicy` resends them on another bind
         within the provider's one-minute duplicate window and reads a duplicate refusal as "it
         went out the first time" (:attr:`~smscenter.models.SendResult.confirmed_by_duplicate`);
         ``True`` resends them without that protection (they may be delivered twice).
@@ -334,7 +377,7 @@ class SMPPOptions:
         ``receipted_message_id`` TLV and from the ids the pool was given; an id that cannot be
         matched is logged as a warning, never silently mismatched). Receipts with the TLV are
         read from the TLV whatever the option.
-    :ivar on_late_answer: called with a :class:`~smscenter.smpp.client.overdue.LateAnswer` for
+    :ivar on_late_answer: called with a :class:`~smscenter.smpp.LateAnswer` for
         each ``submit_sm_resp`` that arrives after its request timed out (the caller got
         ``UnknownOutcomeError``; this tells whether the SMSC accepted it after all, and with
         which id). Runs on a bind's reader: it must not block.

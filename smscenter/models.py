@@ -964,7 +964,7 @@ class SendResult:
     :ivar raw_message_id: :attr:`message_id` exactly as the wire carried it (for logs and
         support tickets).
     :ivar transport: the channel it was sent through.
-    :ivar confirmed_by_duplicate: (SMPP, :class:`~smscenter.smpp.client.reconcile.ReconcilePolicy`)
+    :ivar confirmed_by_duplicate: (SMPP, :class:`~smscenter.ReconcilePolicy`)
         True when the answer was lost with a dropped bind and a resend within the provider's
         duplicate window was refused as a duplicate: the first attempt went out.
     """

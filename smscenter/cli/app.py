@@ -1242,9 +1242,9 @@ async def _poll(api: Any, printer: _Printer, interval: float) -> None:
 
 
 def _import_demo() -> Any:
-    """smscenter.demo, or an install hint when the simulator's extra is missing."""
+    """smscenter.cli.demo, or an install hint when the simulator's extra is missing."""
     try:
-        import smscenter.demo as demo_module
+        import smscenter.cli.demo as demo_module
     except ImportError as error:
         _fail(
             "the simulator needs the 'testing' extra: pip install 'smscenter[cli,testing]' "

@@ -254,6 +254,24 @@ class WorkQueue:
             claimed=claimed,
         )
 
+    @property
+    def claim_idle(self) -> timedelta:
+        """How long an entry may sit with one worker before others take it over."""
+        return timedelta(milliseconds=self._claim_idle_ms)
+
+    async def touch(self, items: Iterable[WorkItem | str]) -> None:
+        """Tell the group this worker is still on these entries (``XCLAIM`` to itself resets
+        their idle time), so that others do not take them over while it waits for their
+        answers. A worker holding entries longer than ``claim_idle`` calls it (``run_worker``
+        does, every third of ``claim_idle``)."""
+        ids = [i if isinstance(i, str) else i.entry_id for i in items]
+        if not ids:
+            return
+        client = await self._client()
+        await self.store._call(
+            client.xclaim(self.key, self.group, self.consumer, 0, ids, justid=True)
+        )
+
     async def done(self, items: Iterable[WorkItem | str]) -> None:
         """Acknowledge and delete entries (one round trip): call it only once their outcomes
         are in the store."""

@@ -47,6 +47,7 @@ from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
 from smscenter.http._mailing_calls import MailingCalls
 from smscenter.http._outcome import SendAttempts, lookup, maybe_written
+from smscenter.http._tracked_calls import send_tracked, settle_tracked
 from smscenter.http.records import (
     CallToConfirm,
     DownloadTask,
@@ -64,6 +65,7 @@ from smscenter.models import (
     Message,
     SendResult,
 )
+from smscenter.store._protocol import MessageStore
 
 if TYPE_CHECKING:
     from smscenter.fleet import Fleet
@@ -194,6 +196,11 @@ class HTTPClient(AccountCalls, MailingCalls):
         :class:`ssl.SSLContext`.
     :param account_tz: the time zone of the account's settings, used for the dates the provider
         writes as text (Moscow unless the account says otherwise).
+    :param store: a :class:`~smscenter.store.MessageStore` (opened by you) that tracks every
+        :meth:`send`: each message then needs a ``client_id`` and one recipient; it is recorded
+        ``sending`` before its request goes out and settled with the answer (or ``unknown``
+        when none came; :meth:`settle` settles it once the provider tells). Callbacks update
+        the same store through the FastAPI router's ``store=``.
     :param fleet: a :class:`~smscenter.fleet.Fleet` (entered; asyncio) shared with the login's
         other workers: every request also holds one of the fleet's HTTP slots, so fewer than 15
         are in flight across all of them (waiting for one counts against ``Timeouts.pool``).
@@ -211,6 +218,7 @@ class HTTPClient(AccountCalls, MailingCalls):
     _fleet: Any  # a smscenter.fleet.Fleet or None (its module needs redis: not named here)
     _state: ClientState
     _random: random.Random
+    _store: MessageStore | None
 
     def __init__(
         self,
@@ -224,6 +232,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         account_tz: tzinfo = MOSCOW,
+        store: MessageStore | None = None,
         fleet: Fleet | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
@@ -239,6 +248,7 @@ class HTTPClient(AccountCalls, MailingCalls):
         self._limits = limits if limits is not None else Limits()
         self._retry = retry if retry is not None else RetryPolicy()
         self._account_tz = account_tz
+        self._store = store
         self._slots = anyio.Semaphore(self._limits.max_concurrent_requests)
         self._fleet: Fleet | None = fleet
         self._state = ClientState.UNOPENED
@@ -490,7 +500,9 @@ class HTTPClient(AccountCalls, MailingCalls):
             return message
         return attrs.evolve(message, client_id=self._new_client_id())
 
-    async def send(self, message: Message, *, per_recipient: bool = False) -> SendResult:
+    async def send(
+        self, message: Message, *, per_recipient: bool = False, resend_unknown: bool = False
+    ) -> SendResult:
         """Send a message (send.php with ``cost=3``, so the result has cost and balance).
 
         Every send carries a client id (yours, or a random one added here). A retried send is
@@ -499,9 +511,21 @@ class HTTPClient(AccountCalls, MailingCalls):
         (error 9), status.php is asked by client id whether the first attempt got through; if it
         did, the result has :attr:`SendResult.confirmed_by_status` set.
 
+        With a store (``HTTPClient(..., store=)``), the message needs a ``client_id`` and one
+        recipient; it is recorded before the request and settled with its outcome. One the
+        store holds as sent before is not sent again: an accepted one returns its stored ids, a
+        refused one raises its :class:`~smscenter.APIError`, one of unknown outcome raises
+        :class:`~smscenter.UnknownOutcomeError` unless ``resend_unknown``.
+
         :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
+        :param resend_unknown: (with a store) send it even if the store holds it as
+            ``unknown`` (written before and never answered: it may then arrive twice).
         :raises TypeError: the message is not a :class:`Message` (its own validation happens
             when it is built, before any request).
+        :raises smscenter.ValidationError: (with a store) no ``client_id``, or several
+            recipients.
+        :raises smscenter.store.StoreError: (with a store) it could not be recorded, so it was
+            not sent; or its outcome could not be recorded (the error says it).
         :raises smscenter.APIError: the provider refused (a subclass per error code).
         :raises smscenter.TransportError: the request never reached the provider whole (no
             connection, not written): nothing was sent, and sending again is safe.
@@ -511,6 +535,15 @@ class HTTPClient(AccountCalls, MailingCalls):
         """
         if not isinstance(message, Message):
             raise TypeError("send() takes a smscenter.Message")
+        if self._store is not None:
+            tracked = message
+            request = proto.send_request(tracked, per_recipient=per_recipient)
+            return await send_tracked(
+                self._store,
+                tracked,
+                lambda: self._send(request, tracked.client_id, tracked.to),
+                resend_unknown=resend_unknown,
+            )
         message = self._with_client_id(message)
         request = proto.send_request(message, per_recipient=per_recipient)
         return await self._send(request, message.client_id, message.to)
@@ -522,8 +555,15 @@ class HTTPClient(AccountCalls, MailingCalls):
 
         All messages share kind, sender and options; only recipients, text and comment differ.
 
-        :raises ValueError: for an empty list or messages whose options differ.
+        :raises ValueError: for an empty list or messages whose options differ; with a store
+            (a list send goes out under one client id, and a store keeps one record per client
+            id and recipient: use :meth:`send` per message).
         """
+        if self._store is not None:
+            raise exc.ValidationError(
+                "send_list() cannot be tracked by a store: the whole list goes out under one "
+                "client id; send each message with send()"
+            )
         messages = list(messages)
         if not messages or not all(isinstance(m, Message) for m in messages):
             raise exc.ValidationError("send_list() takes a non-empty sequence of smscenter.Message")
@@ -606,13 +646,20 @@ class HTTPClient(AccountCalls, MailingCalls):
         :raises ValueError: the error carries no client id (it did not come from an HTTP send).
         :raises smscenter.UnknownOutcomeError: the send went to contact groups only, which
             status.php cannot look up.
+        With a store, the record of that client id is settled with what the provider said
+        (accepted, or failed and safe to send again); a lookup that fails leaves it unknown.
+
         :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
+        :raises smscenter.store.StoreError: (with a store) the answer could not be recorded.
         """
         if error.client_id is None or not error.recipients:
             raise exc.ValidationError(
                 "this unknown outcome carries no client id and recipients to look up"
             )
-        return await lookup(self, error.client_id, error.recipients)
+        result = await lookup(self, error.client_id, error.recipients)
+        if self._store is not None:
+            await settle_tracked(self._store, error.client_id, result)
+        return result
 
     async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
         """What sending ``message`` would cost (send.php ``cost=1``); nothing is sent."""

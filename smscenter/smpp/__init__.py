@@ -22,11 +22,11 @@ from smscenter import _exports
 _LAZY: dict[str, str] = {
     "BindMode": "smscenter.smpp.constants",
     "CommandStatus": "smscenter.smpp.constants",
-    "LateAnswer": "smscenter.smpp.client.overdue",
-    "LateAnswerHandler": "smscenter.smpp.client.overdue",
+    "LateAnswer": "smscenter._late",
+    "LateAnswerHandler": "smscenter._late",
     "QueryResult": "smscenter.smpp.client.results",
     "ReceiptIdStyle": "smscenter.ids",
-    "ReconcilePolicy": "smscenter.smpp.client.reconcile",
+    "ReconcilePolicy": "smscenter.config",
     "ReconnectPolicy": "smscenter.config",
     "ReportStream": "smscenter.smpp.client.reports",
     "SMPPPool": "smscenter.smpp.client.pool",
@@ -38,12 +38,12 @@ _LAZY: dict[str, str] = {
 }
 
 if typing.TYPE_CHECKING:
+    from smscenter._late import LateAnswer as LateAnswer
+    from smscenter._late import LateAnswerHandler as LateAnswerHandler
+    from smscenter.config import ReconcilePolicy as ReconcilePolicy
     from smscenter.config import ReconnectPolicy as ReconnectPolicy
     from smscenter.ids import ReceiptIdStyle as ReceiptIdStyle
-    from smscenter.smpp.client.overdue import LateAnswer as LateAnswer
-    from smscenter.smpp.client.overdue import LateAnswerHandler as LateAnswerHandler
     from smscenter.smpp.client.pool import SMPPPool as SMPPPool
-    from smscenter.smpp.client.reconcile import ReconcilePolicy as ReconcilePolicy
     from smscenter.smpp.client.reports import ReportStream as ReportStream
     from smscenter.smpp.client.results import QueryResult as QueryResult
     from smscenter.smpp.client.results import SendOutcome as SendOutcome

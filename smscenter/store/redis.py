@@ -42,6 +42,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -74,6 +75,8 @@ _T = TypeVar("_T")
 #: Messages per script call: a batch bigger than this is split, so that one call does not hold
 #: the (single-threaded) server for long.
 _CHUNK = 500
+#: Seconds between retention runs of a long-lived store (besides at open).
+_PURGE_EVERY = 3600.0
 
 
 def _check_login(login: str) -> str:
@@ -93,6 +96,9 @@ class RedisStore:
         ``smsc:{<login>}:``.
     :param id_ttl: how long the id index keeps a provider id (receipts later than that are kept
         as unmatched until purged). Default 72 hours.
+    :param retention: records unchanged for this long, and unmatched reports as old, are
+        deleted when the store opens and about once an hour while it is open (by whichever
+        worker's store does it first). ``None`` keeps everything. Default 30 days.
     :param lease: how long a store's ``SENDING`` records stay its own after its last sign of
         life (renewed every ``lease / 3``). Default 15 seconds.
     :param wait_replicas: wait for this many replicas to confirm each write (``WAIT``); ``0``
@@ -114,6 +120,7 @@ class RedisStore:
         *,
         login: str,
         id_ttl: timedelta = timedelta(hours=72),
+        retention: timedelta | None = timedelta(days=30),
         lease: timedelta = timedelta(seconds=15),
         wait_replicas: int = 0,
         wait_timeout: timedelta = timedelta(seconds=1),
@@ -130,6 +137,9 @@ class RedisStore:
         if lease < timedelta(seconds=1):
             raise ValueError("lease must be at least a second")
         self._id_ttl = int(id_ttl.total_seconds())
+        if retention is not None and retention <= timedelta(0):
+            raise ValueError("retention must be positive (or None to keep everything)")
+        self._retention = retention
         self._lease = lease
         self._lease_ms = int(lease.total_seconds() * 1000)
         self._wait_replicas = wait_replicas
@@ -196,6 +206,8 @@ class RedisStore:
         if self._check_config:
             await self._warn_on_config(client)
         await self._renew()
+        if self._retention is not None:
+            await self.purge(older_than=self._retention)
         self._heartbeat = asyncio.create_task(self._beat(), name="smscenter-store-heartbeat")
 
     async def aclose(self) -> None:
@@ -238,11 +250,15 @@ class RedisStore:
 
     async def _beat(self) -> None:
         period = self._lease.total_seconds() / 3
+        last_purge = time.monotonic()
         while True:
             await asyncio.sleep(period)
             try:
                 await self._renew()
                 await self._reap()
+                if self._retention is not None and time.monotonic() - last_purge > _PURGE_EVERY:
+                    last_purge = time.monotonic()
+                    await self.purge(older_than=self._retention)
             except StoreError as exc:
                 # Keep trying: once the lease runs out the fleet reads our SENDING records as
                 # UNKNOWN, which is the safe reading of a sender nobody can see.

@@ -46,7 +46,8 @@ class LoginWatch:
 
     :ivar binds_now: binds of each login up now.
     :ivar max_binds: the most binds of each login up at the same moment.
-    :ivar throttled: submit_sm answered ESME_RTHROTTLED, per login.
+    :ivar throttled: submit_sm answered ESME_RTHROTTLED, per login (and
+        :attr:`throttled_at` when).
     :ivar connections: a :class:`ConnectionRecord` per bound connection, in bind order.
     """
 
@@ -54,6 +55,8 @@ class LoginWatch:
         self.binds_now: Counter[str] = Counter()
         self.max_binds: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
+        #: When each ESME_RTHROTTLED answer was given, per login (monotonic).
+        self.throttled_at: dict[str, list[float]] = {}
         self.connections: list[ConnectionRecord] = []
         self._arrivals: dict[str, deque[float]] = {}
         self._ids = itertools.count(1)
@@ -62,6 +65,7 @@ class LoginWatch:
         """Forget everything but the binds up now (they are live)."""
         self.max_binds = Counter(self.binds_now)
         self.throttled.clear()
+        self.throttled_at.clear()
         self._arrivals.clear()
         self.connections = [c for c in self.connections if c.closed_at is None]
 
@@ -82,6 +86,10 @@ class LoginWatch:
         if arrivals is None:
             arrivals = self._arrivals[record.login] = deque(maxlen=_KEEP)
         arrivals.append(now)
+
+    def throttle(self, login: str, now: float) -> None:
+        self.throttled[login] += 1
+        self.throttled_at.setdefault(login, []).append(now)
 
     def unbind(self, record: ConnectionRecord, now: float) -> None:
         # An unbound connection is no bind any more, even before it closes.

@@ -806,7 +806,7 @@ class SMPPServer:
         every = behaviour.throttle_every
         if every is not None and every > 0 and self.counters.submits % every == 0:
             self.counters.throttled += 1
-            self.logins.throttled[login] += 1
+            self.logins.throttle(login, time.monotonic())
             session.conn.respond(pdu, S.ESME_RTHROTTLED)
             return
         overrides = behaviour.throughput_by_login
@@ -818,7 +818,7 @@ class SMPPServer:
                 bucket = self._throttles[login] = _Throttle(rate, now)
             if not bucket.take(rate, now):
                 self.counters.throttled += 1
-                self.logins.throttled[login] += 1
+                self.logins.throttle(login, time.monotonic())
                 session.conn.respond(pdu, S.ESME_RTHROTTLED)
                 return
         if not behaviour.record:

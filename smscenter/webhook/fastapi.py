@@ -26,6 +26,8 @@ Answer codes, chosen around the provider's retry rule (smscentre.com/api/http: a
   logged at WARNING.
 * **500** ``on_event`` raised: a transient failure, so the provider's retry is wanted; the event
   is not recorded as seen.
+* **503** (with ``store=``) the store could not record a status callback; the provider retries
+  it (every 4 minutes, up to 50 times), and the store ignores a repeat it already holds.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.background import BackgroundTask
 
 from smscenter.exceptions import MalformedCallback, SignatureMismatch, ValidationError
+from smscenter.models import DeliveryReport
+from smscenter.store._protocol import MessageStore
 from smscenter.webhook.dedupe import RecentEvents, callback_key
 from smscenter.webhook.parse import (
     DEFAULT_ALGORITHMS,
@@ -65,7 +69,8 @@ def callback_router(
     path: str = "/smsc/callback",
     *,
     secret: str | None,
-    on_event: EventHandler,
+    on_event: EventHandler | None = None,
+    store: MessageStore | None = None,
     dedupe: bool | RecentEvents = True,
     algorithms: Collection[SignatureAlgorithm] = DEFAULT_ALGORITHMS,
     account_tz: tzinfo = MOSCOW,
@@ -83,7 +88,11 @@ def callback_router(
     :param on_event: an async callable given each new
         :class:`~smscenter.models.DeliveryReport`, :class:`~smscenter.models.IncomingMessage` or
         :class:`~smscenter.models.CallConfirmation`. If it raises, the answer is 500 and the
-        provider will retry.
+        provider will retry. Required unless ``store`` is given.
+    :param store: a :class:`~smscenter.store.MessageStore` (opened by you, e.g. in the app's
+        lifespan) that each status callback's :class:`~smscenter.models.DeliveryReport` is
+        recorded in before the 200 (and before ``on_event``). If the store fails, the answer
+        is 503 and the provider retries; the store ignores repeats.
     :param dedupe: ``True`` drops re-deliveries with an in-memory :class:`RecentEvents`; pass
         your own instance to size it or share it, or ``False`` to see every delivery. Keys are
         :func:`~smscenter.webhook.callback_key` (signed fields only).
@@ -100,8 +109,11 @@ def callback_router(
     :param clock: monotonic seconds for the dedupe memory (inject in tests).
     :param max_body: the largest body read, in bytes; a larger one is answered 413 as soon as
         its declared length or the bytes streamed so far pass it.
-    :raises ValueError: an invalid ``secret`` or ``max_body``.
+    :raises ValueError: an invalid ``secret`` or ``max_body``, or neither ``on_event`` nor
+        ``store``.
     """
+    if on_event is None and store is None:
+        raise ValidationError("callback_router needs on_event=, store=, or both")
     if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
         raise ValidationError(f"max_body must be a positive int, got {max_body!r}")
     if secret is not None:
@@ -114,6 +126,7 @@ def callback_router(
     router = APIRouter()
 
     async def run_in_background(event: CallbackEvent) -> None:
+        assert on_event is not None
         try:
             await on_event(event)
         except Exception:
@@ -145,6 +158,16 @@ def callback_router(
         key = callback_key(event)
         if recent is not None and recent.seen(key, now=clock()):
             logger.debug("webhook.duplicate key=%s", key)
+            return PlainTextResponse("OK")
+        if store is not None and isinstance(event, DeliveryReport):
+            try:
+                await store.record(event)
+            except Exception as exc:  # a StoreError, or the backend's own failure
+                if recent is not None:
+                    recent.forget(key)
+                logger.error("webhook.store_failed key=%s (answered 503): %s", key, exc)
+                return PlainTextResponse("store unavailable", status_code=503)
+        if on_event is None:
             return PlainTextResponse("OK")
         if background:
             return PlainTextResponse("OK", background=BackgroundTask(run_in_background, event))

@@ -19,7 +19,7 @@ from click.testing import Result
 from rich.console import Console
 
 from smscenter import Credentials, Message
-from smscenter.demo import run_demo
+from smscenter.cli.demo import run_demo
 from smscenter.smpp.client.pool import SMPPPool
 from tests.cli.conftest import SECRET, SimThread
 

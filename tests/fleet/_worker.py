@@ -19,11 +19,14 @@ def main() -> None:
         parser.add_argument(name)
     parser.add_argument("--name", default="w")
     parser.add_argument("--count", type=int, default=30)
-    parser.add_argument("--rate", type=float, default=27.0)
+    parser.add_argument("--rate", type=float, default=25.0)
     parser.add_argument("--burst", type=int, default=3)
     parser.add_argument("--mcon", type=int, default=2)
     parser.add_argument("--binds", type=int, default=1)
     parser.add_argument("--skew", type=float, default=0.0)
+    parser.add_argument("--lease-ttl", type=float, default=30.0)
+    parser.add_argument("--margin", type=float, default=None)
+    parser.add_argument("--unbind", type=float, default=2.0)
     args = parser.parse_args()
     if args.skew:
         real_time, real_ns = time.time, time.time_ns
@@ -38,7 +41,13 @@ def main() -> None:
 
     async def run() -> dict[str, object]:
         fleet = Fleet(
-            args.redis_url, login=args.login, rate=args.rate, burst=args.burst, mcon=args.mcon
+            args.redis_url,
+            login=args.login,
+            rate=args.rate,
+            burst=args.burst,
+            mcon=args.mcon,
+            lease_ttl=args.lease_ttl,
+            lease_margin=args.margin,
         )
         errors: list[str] = []
         ids = 0
@@ -49,7 +58,7 @@ def main() -> None:
                 int(args.port),
                 Credentials(args.login, args.password),
                 limits=Limits(connections=args.binds, max_rate=None),
-                timeouts=Timeouts(10, pool=60, unbind=2),
+                timeouts=Timeouts(10, pool=60, unbind=args.unbind),
                 reconnect=ReconnectPolicy(initial=0.05, maximum=0.2, refused=0.2),
                 fleet=fleet,
             ) as pool,

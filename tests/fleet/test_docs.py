@@ -7,13 +7,13 @@ from pathlib import Path
 
 from smscenter.testing import SMSCSimulator
 
-PAGE = Path(__file__).resolve().parents[2] / "docs" / "scaling.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "scaling-out.md"
 
 
 async def test_the_worker_example_runs(redis_url: str) -> None:
     (code,) = re.findall(r"```python\n(.*?)```", PAGE.read_text("utf-8"), re.S)
     namespace: dict[str, object] = {"__name__": "docs_scaling"}
-    exec(compile(code, "scaling.md", "exec"), namespace)
+    exec(compile(code, "scaling-out.md", "exec"), namespace)
     async with SMSCSimulator(seed=1, balance=10_000, login="acme") as sim:
         sim.behaviour.smpp.throughput = 30
         worker = namespace["worker"]

@@ -41,7 +41,8 @@ def test_options_are_one_frozen_value_with_checked_fields() -> None:
 
 def test_the_pool_takes_about_a_dozen_parameters() -> None:
     params = inspect.signature(SMPPPool.__init__).parameters
-    assert len(params) - 1 <= 13, list(params)  # self aside
+    # self aside; the two plug-ins of many-process setups (store=, fleet=) on top of 13
+    assert len(params) - 1 <= 15, list(params)
     for gone in ("connections", "window", "throttle_pause", "read_ahead", "receipt_ids"):
         assert gone not in params
     with pytest.raises(TypeError, match="connections"):

@@ -1,16 +1,17 @@
 """The store backends the conformance suite runs against, by name.
 
 A test process and its child processes open the same store from a (name, location) pair: a
-file path for SQLite (a server address and a key prefix for server backends, once they come).
+file path for SQLite; for Redis, the server's URL and the login that names the keys, as
+``redis://127.0.0.1:<port>/0#<login>`` (a real redis-server: the ``redis_url`` fixture).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from smscenter.store import MessageStore, SQLiteStore
+from smscenter.store import MessageStore, RedisStore, SQLiteStore
 
-BACKENDS = ("sqlite",)
+BACKENDS = ("sqlite", "redis")
 
 
 def open_store(name: str, location: str, **options: Any) -> MessageStore:
@@ -20,4 +21,7 @@ def open_store(name: str, location: str, **options: Any) -> MessageStore:
     """
     if name == "sqlite":
         return SQLiteStore(location, **options)
+    if name == "redis":
+        url, login = location.rsplit("#", 1)
+        return RedisStore(url, login=login, **options)
     raise ValueError(f"no store backend {name!r}")

@@ -28,6 +28,10 @@ class Backend:
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     name = request.param
     assert isinstance(name, str)
+    if name == "redis":
+        # A real redis-server (tests/redis_server.py), emptied for each test.
+        url = request.getfixturevalue("redis_url")
+        return Backend(name, f"{url}#conformance")
     return Backend(name, str(tmp_path / "store.sqlite3"))
 
 

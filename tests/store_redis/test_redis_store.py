@@ -256,3 +256,17 @@ async def test_a_killed_senders_records_read_unknown_at_once(redis_url: str) -> 
         assert await other.counts() == {TrackedState.SENDING: 1, TrackedState.UNKNOWN: 1}
         with redis.Redis.from_url(redis_url) as client:
             assert not client.exists("smsc:{acme}:live:killed")
+
+
+async def test_retention_runs_when_a_store_opens(redis_url: str) -> None:
+    async with RedisStore(redis_url, login=LOGIN) as store:
+        await store.prepare(planned(1, 2))
+        await store.record(receipt("never-settled"))
+    async with RedisStore(redis_url, login=LOGIN, retention=None) as store:
+        assert sum((await store.counts()).values()) == 2  # None keeps everything
+    async with RedisStore(redis_url, login=LOGIN, retention=timedelta(microseconds=1)) as store:
+        assert await store.counts() == {}
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        assert not [k for k in client.keys("*") if ":pend" in k or ":msg:" in k]
+    with pytest.raises(ValueError):
+        RedisStore(redis_url, login=LOGIN, retention=timedelta(0))

@@ -64,6 +64,7 @@ def _permanent(error: BaseException | None) -> bool:
 async def _hold(lease: Lease, session: SMPPSession, scope: anyio.CancelScope) -> None:
     """Renew the bind's fleet lease; when it cannot be renewed in time, stop sending on the
     bind at once, then leave (the session unbinds) before another worker could take the slot."""
+    session.hold_until(lambda: lease.stop_at)
     await lease.keep()
     session.stop_sending()
     scope.cancel()

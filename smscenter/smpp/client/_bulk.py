@@ -1,6 +1,11 @@
 """``SMPPPool.send_many``: many messages through the pool's queue, with a bounded read-ahead,
 one :class:`~smscenter.smpp.client.results.SendOutcome` per message and recipient in completion
-order (pure scheduling around the queue; the binds do the I/O)."""
+order (pure scheduling around the queue; the binds do the I/O).
+
+With a store (``tracker``), each batch read ahead is claimed in the store in one call before it
+is queued; messages the store says were sent before are reported from their records, not sent;
+an outcome is yielded once the tracker has settled it in the store (_tracking.py).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,15 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 import anyio
 
 from smscenter.config import check_read_ahead
-from smscenter.exceptions import LocalProtocolError
-from smscenter.models import Message
+from smscenter.exceptions import ConnectionLost, LocalProtocolError
+from smscenter.models import Message, SendResult
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
-from smscenter.smpp.client.results import SendOutcome
+from smscenter.smpp.client._tracking import (
+    SendTracker,
+    check_tracked,
+    outcome_from_record,
+)
+from smscenter.smpp.client.results import SendOutcome, make_outcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
 
@@ -31,12 +41,16 @@ async def send_many(
     builder: SubmitBuilder,
     matcher: ReceiptIdMatcher,
     check_open: Callable[[], None],
+    tracker: SendTracker | None = None,
+    resend_unknown: bool = False,
 ) -> AsyncIterator[SendOutcome]:
     """The generator behind ``SMPPPool.send_many`` (its docstring says what it does).
 
     :param read_ahead_now: the read-ahead allowed now, given the cap (less under a rate limit).
     :param check_open: raises when the pool cannot send (run at the first step, as a method
         that is itself a generator would).
+    :param tracker: the pool's store side, if it has a store.
+    :param resend_unknown: (with a store) send records of unknown outcome again.
     """
     check_open()
     cap = check_read_ahead(read_ahead) or default_read_ahead
@@ -54,6 +68,42 @@ async def send_many(
             waiter[0] = None
             event.set()
 
+    # With a store: a job that ends is settled first; its outcome waits in `settled`.
+    settled: deque[SendOutcome] = deque()
+
+    def settled_one(job: Job, result: SendResult | None, error: BaseException | None) -> None:
+        assert job.message is not None and job.recipient is not None
+        settled.append(make_outcome(job.index, job.message, job.recipient, result, error))
+        event = waiter[0]
+        if event is not None:
+            waiter[0] = None
+            event.set()
+
+    def ended(job: Job) -> None:
+        if matcher.learning:
+            matcher.saw(job.responses)
+        assert tracker is not None
+        tracker.ended(job, settled_one)
+
+    callback = finished if tracker is None else ended
+
+    async def claim(jobs: list[Job]) -> list[Job]:
+        """The jobs the store lets go out (the others' outcomes go to `early`)."""
+        assert tracker is not None
+        try:
+            records = await tracker.claim(jobs, resend_unknown)
+        except anyio.get_cancelled_exc_class():
+            # Claimed or not, none of them goes out: the store must not keep them 'sending'.
+            tracker.withdrawn(jobs, ConnectionLost("send_many was cancelled before sending it"))
+            raise
+        go = []
+        for job, record in zip(jobs, records, strict=True):
+            if record is None:
+                go.append(job)
+            else:
+                early.append(outcome_from_record(job, record))
+        return go
+
     if isinstance(messages, AsyncIterable):
         async_it: AsyncIterator[Message] | None = aiter(messages)
         sync_it = None
@@ -65,10 +115,14 @@ async def send_many(
     # Jobs queued so far, and outcomes yielded: the difference is what this call holds
     # (queued, in flight, or finished and not yet yielded), bounded by the read-ahead.
     taken = given = 0
+    # With a store every batch costs a commit: refill only once half the read-ahead is free
+    # (fewer, bigger batches); without one, as soon as there is room.
+    half = tracker is not None
     try:
         while True:
             limit = read_ahead_now(cap)
-            if not exhausted and taken - given < limit:
+            step = (limit >> 1) or 1 if half else 1
+            if not exhausted and limit - (taken - given) >= step:
                 timeout = queue.pool_timeout
                 deadline = None if timeout is None else anyio.current_time() + timeout
                 batch: list[Job] = []
@@ -82,6 +136,8 @@ async def send_many(
                             if batch:
                                 # What the source gave so far goes out before waiting for
                                 # more (a slow source must not hold messages back).
+                                if tracker is not None:
+                                    batch = await claim(batch)
                                 taken += len(batch)
                                 room -= len(batch)
                                 queue.push_many(batch, urgent)
@@ -93,6 +149,18 @@ async def send_many(
                     except (StopIteration, StopAsyncIteration):
                         exhausted = True
                         break
+                    if tracker is not None:
+                        try:
+                            check_tracked(message)
+                        except ValueError as exc:  # nothing was sent or recorded
+                            early.extend(
+                                SendOutcome(
+                                    index=index, message=message, recipient=recipient, error=exc
+                                )
+                                for recipient in message.to
+                            )
+                            index += 1
+                            continue
                     for recipient in message.to:
                         try:
                             parts = build(message, recipient)
@@ -107,10 +175,12 @@ async def send_many(
                             )
                             continue
                         job = Job(
-                            parts, finished, urgent, deadline, True, message, recipient, index
+                            parts, callback, urgent, deadline, True, message, recipient, index
                         )
                         batch.append(job)
                     index += 1
+                if tracker is not None and batch:
+                    batch = await claim(batch)
                 taken += len(batch)
                 queue.push_many(batch, urgent)
                 queue.wake_all()
@@ -119,12 +189,20 @@ async def send_many(
             while done:
                 given += 1
                 yield outcome(done.popleft())
+            while settled:
+                given += 1
+                yield settled.popleft()
             if exhausted and taken == given and not early:
                 return
-            if done or early or (not exhausted and taken - given < limit):
+            if done or early or settled or (not exhausted and limit - (taken - given) >= step):
                 continue
             event = waiter[0] = anyio.Event()
             await event.wait()
     finally:
-        # What is still queued is withdrawn; what was written ends on its bind, unheard.
-        queue.withdraw(lambda job: job.callback == finished)
+        # What is still queued is withdrawn; what was written ends on its bind, unheard (with
+        # a store, settled all the same).
+        withdrawn = queue.withdraw(lambda job: job.callback == callback)
+        if tracker is not None:
+            tracker.withdrawn(
+                withdrawn, ConnectionLost("send_many was left before the message was written")
+            )

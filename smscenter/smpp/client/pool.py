@@ -46,6 +46,7 @@ from smscenter.smpp.client._jobs import (
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts
+from smscenter.smpp.client._tracking import STORE_READ_AHEAD, Tracking, check_tracked
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics
@@ -54,6 +55,7 @@ from smscenter.smpp.constants import BindMode
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
+from smscenter.store._protocol import MessageStore
 
 if TYPE_CHECKING:
     from smscenter.fleet import Fleet, FleetRate
@@ -121,6 +123,11 @@ class SMPPPool:
         ``on_late_answer``).
     :param connect: opens the byte stream to ``(host, port)`` (default: TCP, or TLS as ``tls``
         says): the seam for tests and unusual networks.
+    :param store: a :class:`~smscenter.store.MessageStore` (opened by you, e.g.
+        ``SQLiteStore(path)``) that tracks every message: each needs a ``client_id`` and one
+        recipient; it is recorded ``sending`` before its bytes go out and settled when its
+        answer comes; each receipt is written to the store before it is acknowledged to the
+        SMSC. ``send_many`` over a store resumes a campaign: see its ``resend_unknown``.
     :param fleet: a :class:`~smscenter.fleet.Fleet` (entered) shared with other workers of the
         login: the send rate and the 0x58 pause become fleet-wide (``max_rate`` stays this
         pool's own ceiling), and each bind holds one of the fleet's ``mcon`` bind slots while
@@ -144,6 +151,7 @@ class SMPPPool:
         submit_options: SubmitOptions | None = None,
         options: SMPPOptions | None = None,
         connect: Connector | None = None,
+        store: MessageStore | None = None,
         fleet: Fleet | None = None,
     ) -> None:
         limits = limits or Limits()
@@ -168,7 +176,9 @@ class SMPPPool:
         self._connect = connect
         self._mode = mode
         self.system_type = st
-        self._read_ahead = options.read_ahead or max(100, 2 * limits.window * limits.connections)
+        self._read_ahead = options.read_ahead or max(
+            100 if store is None else STORE_READ_AHEAD, 2 * limits.window * limits.connections
+        )
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
         self._queue = JobQueue(timeouts.pool)
@@ -186,6 +196,11 @@ class SMPPPool:
             read_receipt=self._receipt_ids.read,
         )
         self._counters = self._shared.counters
+        # With a store: its send tracker and receipt recorder (_tracking.py).
+        self._tracking = None
+        if store is not None:
+            backlog = options.report_buffer or max(self._reports.capacity, STORE_READ_AHEAD)
+            self._tracking = Tracking(store, self._counters, self._reports, backlog)
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
             limits.connections,
@@ -243,6 +258,8 @@ class SMPPPool:
                 stack.callback(tg.cancel_scope.cancel)
                 stack.callback(binds.closing.set)
                 await tg.start(watch_queue, self._queue)
+                if self._tracking is not None:
+                    await self._tracking.start(tg)
                 if not isinstance(self._limiter, RateLimiter):  # a fleet's: ask Redis
                     tg.start_soon(self._limiter.run)
                     stack.callback(self._limiter.close)
@@ -282,6 +299,9 @@ class SMPPPool:
         try:
             with anyio.CancelScope(shield=True):
                 await self._binds.done.wait()
+                if self._tracking is not None:  # settle and record what the binds left
+                    self._queue.fail_all(ConnectionLost("the pool closed before it was sent"))
+                    await self._tracking.drain()
             await stack.aclose()
         finally:
             self._queue.fail_all(ConnectionLost("the pool closed before the message was sent"))
@@ -300,22 +320,37 @@ class SMPPPool:
         parts = self._builder.build(message, recipient)
         return Job(parts, noop, urgent, message=message, recipient=recipient, index=index)
 
-    async def send(self, message: Message, *, urgent: bool = False) -> SendResult:
+    async def send(
+        self, message: Message, *, urgent: bool = False, resend_unknown: bool = False
+    ) -> SendResult:
         """Send a message to its one recipient and return its ids (all parts).
 
         A message with several recipients is refused here (``ValueError``): use
         :meth:`send_many`, which yields one outcome per recipient.
 
+        With a store, it is recorded before it goes out and settled before this returns; one
+        sent before is not sent again: its stored ids are returned, or its refusal or
+        :class:`~smscenter.exceptions.UnknownOutcomeError` raised (see ``resend_unknown``).
+
         :param urgent: overtake queued bulk messages (the provider sends such single messages
             first, smscentre.com/api/smpp).
-        :raises ValueError: several recipients, or SMPP cannot carry the message.
+        :param resend_unknown: (with a store) send it even if the store holds it as ``unknown``
+            (an earlier send was written and never answered: it may then arrive twice).
+        :raises ValueError: several recipients, or SMPP cannot carry the message (with a store:
+            no ``client_id``; a :class:`~smscenter.exceptions.ValidationError`).
         :raises APIError: the SMSC refused it (:class:`~smscenter.exceptions.ThrottledError`
             after all resends).
         :raises PoolTimeout: no bind took it within ``Timeouts.pool``.
         :raises UnknownOutcomeError: written but never answered; it may have been sent.
+        :raises StoreError: (with a store) it could not be recorded, so it was not sent; or it
+            was accepted and its ids could not be recorded (the error says them).
         """
         self._check_open()
         recipient = check_single(message)
+        if self._tracking is not None:
+            check_tracked(message)
+            job = self._job(message, recipient, urgent)
+            return await self._tracking.sends.send(self._queue, job, resend_unknown, self._saw)
         job = await run_job(self._queue, self._job(message, recipient, urgent), self._saw)
         if job.error is not None:
             raise job.error
@@ -338,6 +373,7 @@ class SMPPPool:
         *,
         urgent: bool = False,
         read_ahead: int | None = None,
+        resend_unknown: bool = False,
     ) -> AsyncIterator[SendOutcome]:
         """Send many messages; yield one :class:`~smscenter.smpp.client.results.SendOutcome` per
         message and recipient, in completion order.
@@ -348,6 +384,19 @@ class SMPPPool:
         messages do not time out just because the pool paces them. Failures are outcome
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
+
+        **With a store**, running it again over the same input resumes it, sending nothing
+        twice: each batch read ahead is recorded in one store call before any of it goes out;
+        an outcome is yielded once the store has its settlement; a message sent before is not
+        sent, its outcome carries the record (:attr:`SendOutcome.tracked
+        <smscenter.smpp.client.results.SendOutcome.tracked>`). A message without a
+        ``client_id`` or with several recipients gets a
+        :class:`~smscenter.exceptions.ValidationError` outcome. If the store cannot record a
+        batch, :class:`~smscenter.store.StoreError` is raised: nothing of it was sent.
+
+        :param resend_unknown: (with a store) send again the messages the store holds as
+            ``unknown``: written by an earlier run and never answered, so they may arrive
+            twice. Off by default: they are reported, not sent.
         """
         return send_many(
             messages,
@@ -359,6 +408,8 @@ class SMPPPool:
             builder=self._builder,
             matcher=self._receipt_ids,
             check_open=self._check_open,
+            tracker=None if self._tracking is None else self._tracking.sends,
+            resend_unknown=resend_unknown,
         )
 
     def withdraw_queued(self, error: BaseException) -> list[SendOutcome]:
@@ -413,6 +464,11 @@ class SMPPPool:
                     ...
 
         Each ``deliver_sm`` is acknowledged only after your loop body handled its item.
+
+        With a store, receipts are acknowledged once the store has them, whether anyone reads
+        this stream or not; the stream gets a copy of each, as a live view that leaves copies
+        out when it is full (``SMPPOptions.report_buffer`` items): read ``store.changes()`` for
+        a feed that misses nothing. Incoming messages work as without a store.
         """
         return ReportStream._create(self._reports)
 

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import attrs
-
 from smscenter._provider import Transport
+from smscenter.config import ReconcilePolicy
 from smscenter.exceptions import UnknownOutcomeError
 from smscenter.smpp.statuses import THROTTLE_STATUSES
 
@@ -30,49 +29,6 @@ if TYPE_CHECKING:
     from smscenter.smpp.pdu import Pdu
 
 __all__ = ("ReconcilePolicy",)
-
-
-@attrs.frozen(kw_only=True)
-class ReconcilePolicy:
-    """Resend messages left unanswered by a dropped bind, inside the provider's duplicate
-    window, and read a duplicate refusal as "it went out the first time".
-
-    **The assumption this rests on**: the SMSC refuses a ``submit_sm`` identical to one it
-    accepted less than :attr:`window` seconds before, with ``command_status``
-    :attr:`duplicate_status`, and uses that status for nothing else a resend could meet. The
-    provider documents the refusal (one minute) but not its status: find it once on a test
-    account (send one message twice within a minute and read the refusal's code) or ask
-    support. The simulator answers ``ESME_RSUBMITFAIL`` (0x45) by default
-    (``sim.behaviour.smpp.error_statuses[9]``), which it also gives for "no funds": a resend
-    refused for that would be read as a duplicate.
-
-    **The time limit**: a resend is written only while less than ``window - margin`` seconds
-    have passed since the message was first taken for sending (which is before it was first
-    written); one still waiting for a bind then ends with
-    :class:`~smscenter.exceptions.UnknownOutcomeError`, as without the policy.
-
-    A message refused as a duplicate ends *accepted*: a
-    :class:`~smscenter.models.SendResult` with ``confirmed_by_duplicate=True`` whose
-    ``message_id`` is None unless the refusal carried the id (or the first part was answered).
-    A resend refused with any other status (throttling included, once ``throttle_retries`` is
-    spent) ends :class:`~smscenter.exceptions.UnknownOutcomeError`: that refusal says nothing
-    about the first write.
-
-    :ivar duplicate_status: the ``command_status`` of the SMSC's duplicate refusal.
-    :ivar window: the SMSC's duplicate window in seconds (the provider: one minute).
-    :ivar margin: seconds kept in hand before the window closes (a slow reconnect, a rate-limit
-        wait, clock differences).
-    :ivar resends: how often one part may be resent after a bind dropped.
-    """
-
-    duplicate_status: int = attrs.field(validator=attrs.validators.gt(0))
-    window: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
-    margin: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
-    resends: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-
-    def __attrs_post_init__(self) -> None:
-        if self.margin >= self.window:
-            raise ValueError("the margin must be shorter than the duplicate window")
 
 
 class Resent:

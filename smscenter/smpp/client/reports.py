@@ -10,6 +10,14 @@
 Back-pressure: the buffer is bounded. When it is full the bind answers ``ESME_RX_T_APPN``
 (SMPP 3.4 §5.1.3, temporary application error: the SMSC keeps the message and delivers it again
 later) instead of blocking, so submit responses keep flowing whatever the consumer does.
+
+With a message store (``SMPPPool(..., store=)``) receipts take another road: the intake hands
+each one to the pool's :class:`~smscenter.smpp.client._tracking.ReceiptRecorder`, which writes
+them to the store in batches and acknowledges them once written. The stream then gets a copy of
+each recorded receipt, already acknowledged: a live view that never holds an acknowledgement
+back. It keeps at most the buffer's capacity; a copy that finds it full is left out (the store
+has it: ``store.changes()`` is the feed that misses nothing), and an incoming message that
+finds it full pushes out the oldest copies first. Incoming messages keep the road above.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import anyio
 
@@ -29,6 +37,9 @@ from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import is_receipt
 
+if TYPE_CHECKING:
+    from smscenter.smpp.client._tracking import ReceiptRecorder, Respond
+
 __all__ = ("ReportStream",)
 
 logger = logging.getLogger(__name__)
@@ -37,10 +48,22 @@ logger = logging.getLogger(__name__)
 _Ack = tuple[Callable[[tuple[DeliverSm, ...]], None], tuple[DeliverSm, ...]]
 
 
-class ReportBuffer:
-    """Bounded hand-off from the binds' readers to the application (one consumer)."""
+def _nothing_to_answer(pdus: tuple[DeliverSm, ...]) -> None:
+    """A recorded receipt's copy was acknowledged when the store had it."""
 
-    __slots__ = ("_event", "capacity", "closed", "items")
+
+#: The "acknowledgement" of a recorded receipt's copy (it also marks copies in the buffer).
+RECORDED: _Ack = (_nothing_to_answer, ())
+
+
+class ReportBuffer:
+    """Bounded hand-off from the binds' readers to the application (one consumer).
+
+    :ivar recorder: with a store, where the binds hand receipts instead (set by the pool
+        before any bind starts).
+    """
+
+    __slots__ = ("_event", "capacity", "closed", "items", "recorder")
 
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -49,6 +72,7 @@ class ReportBuffer:
         self.items: deque[tuple[DeliveryReport | IncomingMessage, _Ack | None]] = deque()
         self._event: anyio.Event | None = None
         self.closed = False
+        self.recorder: ReceiptRecorder | None = None
 
     @property
     def full(self) -> bool:
@@ -60,6 +84,24 @@ class ReportBuffer:
         if event is not None:
             self._event = None
             event.set()
+
+    def offer(self, item: DeliveryReport) -> bool:
+        """Add the copy of a recorded (and acknowledged) receipt if there is room; False: left
+        out (the store has it)."""
+        if self.closed or len(self.items) >= self.capacity:
+            return False
+        self.put(item, RECORDED)
+        return True
+
+    def make_room(self) -> bool:
+        """Drop the oldest recorded receipts' copies at the head until one item fits; False
+        when the head holds something else (an item waiting for its acknowledgement)."""
+        items = self.items
+        while len(items) >= self.capacity:
+            if not items or items[0][1] is not RECORDED:
+                return False
+            items.popleft()
+        return True
 
     def close(self) -> None:
         self.closed = True
@@ -158,7 +200,15 @@ class ReportIntake:
     :param name: the bind's name, for the log.
     """
 
-    __slots__ = ("_acknowledge", "_buffer", "_counters", "_name", "_read_receipt", "reassembler")
+    __slots__ = (
+        "_acknowledge",
+        "_buffer",
+        "_counters",
+        "_name",
+        "_read_receipt",
+        "_recorder",
+        "reassembler",
+    )
 
     def __init__(
         self,
@@ -166,7 +216,7 @@ class ReportIntake:
         counters: Counters,
         reassembler: Reassembler,
         read_receipt: Callable[[DeliverSm], DeliveryReport],
-        acknowledge: Callable[[tuple[DeliverSm, ...]], None],
+        acknowledge: Respond,
         name: str,
     ) -> None:
         self._buffer = buffer
@@ -175,10 +225,14 @@ class ReportIntake:
         self._read_receipt = read_receipt
         self._acknowledge = acknowledge
         self._name = name
+        self._recorder = buffer.recorder
 
     def deliver(self, pdu: DeliverSm, now: float) -> CommandStatus | None:
         """Take one ``deliver_sm``. Returns the status to answer it with now, or None: its item
-        was handed over and is answered when the application takes it."""
+        was handed over and is answered when the application takes it (with a store: when the
+        store has recorded it)."""
+        if self._recorder is not None:
+            return self._deliver_tracked(pdu, now)
         buffer = self._buffer
         if buffer.full or buffer.closed:
             # Back-pressure: "not now" (SMPP 3.4 §5.1.3 ESME_RX_T_APPN); the SMSC redelivers.
@@ -199,6 +253,38 @@ class ReportIntake:
             # only: if the process stops before the message is complete they are gone (the
             # SMSC has its answer). The completing part is answered after the hand-off below.
             return CommandStatus.ESME_ROK
+        self._counters.reports += 1
+        buffer.put(item, (self._acknowledge, (pdu,)))
+        return None
+
+    def _deliver_tracked(self, pdu: DeliverSm, now: float) -> CommandStatus | None:
+        """:meth:`deliver` with a store: a receipt goes to the recorder, which answers it once
+        the store has it; an incoming message goes to the stream as without a store."""
+        recorder = self._recorder
+        assert recorder is not None
+        if is_receipt(pdu):
+            if recorder.full:
+                # The store is behind (or failed a moment ago): "not now", as a full buffer.
+                self._counters.reports_deferred += 1
+                return CommandStatus.ESME_RX_T_APPN
+            try:
+                report = self._read_receipt(pdu)
+            except Exception:  # pragma: no cover - the reader does not raise on odd content
+                logger.exception("smpp %s: could not read a receipt", self._name)
+                return CommandStatus.ESME_RX_P_APPN
+            recorder.put(report, self._acknowledge, pdu)
+            return None
+        buffer = self._buffer
+        if (buffer.full and not buffer.make_room()) or buffer.closed:
+            self._counters.reports_deferred += 1
+            return CommandStatus.ESME_RX_T_APPN
+        try:
+            item = incoming_from_deliver_sm(pdu, reassembler=self.reassembler, now=now)
+        except Exception:  # pragma: no cover - the converters do not raise on odd content
+            logger.exception("smpp %s: could not read a deliver_sm", self._name)
+            return CommandStatus.ESME_RX_P_APPN
+        if item is None:
+            return CommandStatus.ESME_ROK  # a held part (see deliver)
         self._counters.reports += 1
         buffer.put(item, (self._acknowledge, (pdu,)))
         return None

@@ -8,6 +8,7 @@ import attrs
 from smscenter._fastinit import fast_init, positional
 from smscenter.ids import canonical_message_id
 from smscenter.models import Message, MessageStatus, SendResult
+from smscenter.store._model import TrackedMessage
 
 __all__ = ("QueryResult", "SMPPStatistics", "SendOutcome")
 
@@ -26,7 +27,16 @@ class SendOutcome:
         :class:`~smscenter.exceptions.PoolTimeout` / :class:`~smscenter.exceptions.ConnectionLost`
         (never written: safe to resend), :class:`~smscenter.exceptions.UnknownOutcomeError`
         (written, never answered: it may have been sent), or a ``ValueError`` (SMPP cannot
-        carry it).
+        carry it). With a store: a :class:`~smscenter.exceptions.ValidationError` (no client id,
+        or several recipients), a :class:`~smscenter.store.StoreError` (accepted, see
+        ``result``, but the store could not record it), or the error rebuilt from ``tracked``.
+    :ivar tracked: with a store (``SMPPPool(..., store=)``): the record of a message the store
+        said not to send again, because an earlier run sent it; it was not sent this time.
+        ``result`` then holds its ids if it was accepted before (not sent twice), and ``error``
+        says why not otherwise: an :class:`~smscenter.exceptions.UnknownOutcomeError` for a
+        record whose outcome is unknown (send it again with ``resend_unknown=True``), an
+        :class:`~smscenter.exceptions.APIError` for one refused before. ``None`` for a message
+        sent now.
     """
 
     index: int
@@ -34,6 +44,7 @@ class SendOutcome:
     recipient: str
     result: SendResult | None = None
     error: BaseException | None = None
+    tracked: TrackedMessage | None = None
 
     @property
     def ok(self) -> bool:
@@ -56,6 +67,7 @@ if tuple(f.name for f in attrs.fields(SendOutcome)) != (
     "recipient",
     "result",
     "error",
+    "tracked",
 ):  # pragma: no cover
     raise ImportError("SendOutcome's fields changed: update make_outcome's callers")
 
@@ -103,11 +115,17 @@ class SMPPStatistics:
     :ivar binds_up: binds bound now; :ivar binds: binds configured.
     :ivar reconnects: binds re-established after a drop.
     :ivar reports: delivery reports and incoming messages handed to the stream.
-    :ivar reports_deferred: deliver_sm answered "try later" because the stream was full.
+    :ivar reports_deferred: deliver_sm answered "try later" because the stream was full (with
+        a store: because the receipts waiting to be recorded filled ``report_buffer``, or the
+        store failed a moment ago).
+    :ivar reports_recorded: (with a store) receipts written to the store, then acknowledged.
+    :ivar store_errors: (with a store) batches the store failed to write: receipts left
+        unacknowledged (the SMSC delivers them again), sends whose settlement was not recorded
+        (their outcomes carry a :class:`~smscenter.store.StoreError`). Each is logged.
     :ivar rate: the send rate limit in force (messages per second; None: none).
     :ivar late_accepted: / :ivar late_refused: submit_sm answered after their response
         timeout (their callers got ``UnknownOutcomeError``), accepted / refused after all
-        (see :class:`~smscenter.smpp.client.overdue.LateAnswer`).
+        (see :class:`~smscenter.smpp.LateAnswer`).
     """
 
     submitted: int = 0
@@ -125,6 +143,8 @@ class SMPPStatistics:
     rate: float | None = None
     late_accepted: int = 0
     late_refused: int = 0
+    reports_recorded: int = 0
+    store_errors: int = 0
 
 
 class Counters:
@@ -137,6 +157,8 @@ class Counters:
         "rejected",
         "reports",
         "reports_deferred",
+        "reports_recorded",
+        "store_errors",
         "submitted",
         "throttled",
         "unknown",
@@ -146,6 +168,7 @@ class Counters:
         self.submitted = self.acknowledged = self.rejected = self.throttled = 0
         self.unknown = self.reports = self.reports_deferred = 0
         self.late_accepted = self.late_refused = 0
+        self.reports_recorded = self.store_errors = 0
 
     def snapshot(
         self,
@@ -176,4 +199,6 @@ class Counters:
             rate=rate,
             late_accepted=self.late_accepted,
             late_refused=self.late_refused,
+            reports_recorded=self.reports_recorded,
+            store_errors=self.store_errors,
         )

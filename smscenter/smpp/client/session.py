@@ -60,7 +60,7 @@ from smscenter.smpp.client.reconcile import ReconcilePolicy, take_back
 from smscenter.smpp.client.reports import ReportBuffer, ReportIntake, ReportStream
 from smscenter.smpp.client.results import QueryResult, SMPPStatistics
 from smscenter.smpp.connection import ESME, SMPPConnection, State
-from smscenter.smpp.constants import BindMode
+from smscenter.smpp.constants import BindMode, CommandStatus
 from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.receipts import ReceiptReader
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
@@ -462,6 +462,12 @@ class SMPPSession:
             self._idle_event.set()  # a graceful unbind waiting for it need not wait longer
         return job
 
+    def hold_until(self, stop_at: Callable[[], float]) -> None:
+        """Write nothing once ``stop_at()`` (monotonic, moved on by each lease renewal) has
+        passed, checked before every write: a worker frozen past it sends nothing on waking,
+        even before its lease task has run."""
+        self._halt_at = stop_at
+
     def stop_sending(self) -> None:
         """Write no more requests (the fleet lease of this bind ends): the messages this bind
         holds unwritten go back to the queue for the other binds; answers in flight are still
@@ -606,13 +612,16 @@ class SMPPSession:
 
     # --- the reports' acknowledgements -------------------------------------------------------
 
-    def _acknowledge(self, pdus: tuple[DeliverSm, ...]) -> None:
-        """The application took the item made of ``pdus``: answer them (if the link lives)."""
+    def _acknowledge(
+        self, pdus: tuple[DeliverSm, ...], status: CommandStatus = CommandStatus.ESME_ROK
+    ) -> None:
+        """The application took the item made of ``pdus``: answer them (if the link lives).
+        A store that failed to record a receipt answers ``status`` "try later" instead."""
         if self._closed_event.is_set():
             return
         try:
             for pdu in pdus:
-                self._conn.respond(pdu)
+                self._conn.respond(pdu, status)
         except LocalProtocolError:  # pragma: no cover - closed meanwhile
             return
         self.wake()
