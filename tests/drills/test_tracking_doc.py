@@ -19,17 +19,21 @@ def test_the_example_runs_and_prints_what_the_page_says(capsys: pytest.CaptureFi
     exec(compile(code, str(DOC), "exec"), {"__name__": "docs_tracking"})
     out = capsys.readouterr().out.splitlines()
     lines = dict(line.split(":", 1) for line in out if ":" in line and line[0] != "s")
+    # (eval: the printed dicts are our own output)
     first, after_first = eval(lines["first run"]), eval(out[1])
-    assert first == {"sent": 100}
-    unknown = after_first["unknown"]
-    assert unknown > 0 and after_first["accepted"] == 100
-    # Only what the pool had read ahead is recorded; the rest was never taken.
-    assert sum(after_first.values()) < 300
+    count = 1000
+    sent = first["sent"]
+    assert 200 <= sent < count and after_first["accepted"] == sent
+    unknown = after_first["unknown"]  # on the wire when the SMSC went silent
+    assert unknown > 0
+    assert set(after_first) <= {"accepted", "unknown", "failed"}
     resumed = eval(lines["resumed"])
-    assert resumed["accepted before"] == 100 and resumed["UnknownOutcomeError"] == unknown
-    assert resumed["sent"] == 300 - 100 - unknown
-    assert eval(lines["resent"]) == {"accepted before": 300 - unknown, "sent": unknown}
-    assert eval(lines["at the end"]) == {"delivered": 300}
+    assert resumed == {
+        "accepted before": sent, "UnknownOutcomeError": unknown, "sent": count - sent - unknown,
+    }  # fmt: skip
+    resent = eval(lines["resent"])
+    assert resent == {"accepted before": count - unknown, "sent": unknown}
+    assert eval(lines["at the end"]) == {"delivered": count}
     records = [line.split(" ", 4) for line in out if line.startswith("sale-")]
     assert [(r[0], r[1], r[3]) for r in records][0] == ("sale-0", "delivered", "1")
     assert records[1][1:4:2] == ["delivered", "2"]  # resent: two attempts, delivered once
