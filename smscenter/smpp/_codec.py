@@ -1,4 +1,5 @@
-"""The SMPP codec: wire structs, decode errors, and the encoder/decoder generated per PDU class.
+"""The SMPP codec: wire structs and the encoder/decoder generated per PDU class (what it raises is
+:mod:`smscenter.smpp._codec_errors`).
 
 A PDU class declares each body field once, with its wire kind in the attrs metadata (the
 helpers :func:`u8`, :func:`cstr`, :func:`short_message`, :func:`listed`); :func:`codec` reads
@@ -23,7 +24,15 @@ import attrs
 
 from smscenter._cache import BoundedCache
 from smscenter._fastinit import define, fast_init
-from smscenter.exceptions import LocalProtocolError, RemoteProtocolError
+from smscenter.smpp._codec_errors import (
+    DecodeFail,
+    PduDecodeError,
+    PduEncodeError,
+    no_nul,
+    sm_limit,
+    too_long,
+    truncated,
+)
 from smscenter.smpp.constants import HEADER_LENGTH, CommandStatus
 from smscenter.smpp.tlv import TlvPair
 
@@ -49,71 +58,6 @@ HEADER = struct.Struct(">IIII")
 #: TLV header: tag u16, length u16 (§3.3).
 TLV_HEADER = struct.Struct(">HH")
 U32 = struct.Struct(">I")
-
-
-class PduDecodeError(RemoteProtocolError):
-    """The peer sent bytes that are not a valid PDU; says what and where.
-
-    :ivar offset: byte offset of the problem, counted from the start of the PDU.
-    :ivar command_id: the PDU's command_id, when the header could be read.
-    :ivar sequence_number: the PDU's sequence_number, when the header could be read.
-    :ivar field: the field being read (``"command_length"``, ``"destination_addr"``, ``"tlv"``).
-    :ivar fatal: True when framing is lost (a bad command_length): nothing after it can be
-        trusted and the connection must close. False when only this PDU was skipped.
-    :ivar status: the ``command_status`` to answer with (in a generic_nack or the response).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        offset: int = 0,
-        command_id: int | None = None,
-        sequence_number: int | None = None,
-        field: str | None = None,
-        fatal: bool = False,
-        status: int = 0x02,
-    ) -> None:
-        super().__init__(message)
-        self.offset = offset
-        self.command_id = command_id
-        self.sequence_number = sequence_number
-        self.field = field
-        self.fatal = fatal
-        self.status = status
-
-
-class PduEncodeError(LocalProtocolError):
-    """A PDU could not be encoded: a field is over its limit or has the wrong type.
-
-    :ivar pdu: the PDU class name; :ivar field: the field; :ivar limit: its limit, when one.
-    """
-
-    def __init__(self, message: str, *, pdu: str, field: str, limit: int | None = None) -> None:
-        super().__init__(message)
-        self.pdu = pdu
-        self.field = field
-        self.limit = limit
-
-
-class DecodeFail(Exception):
-    """Internal: raised by generated decoders, turned into :class:`PduDecodeError` by the caller
-    (which knows the PDU start, command_id and sequence_number)."""
-
-    def __init__(self, field: str, pos: int, what: str, status: int = 0x02) -> None:
-        super().__init__(what)
-        self.field = field
-        self.pos = pos
-        self.what = what
-        self.status = status
-
-
-def truncated(field: str, pos: int) -> DecodeFail:
-    return DecodeFail(field, pos, f"truncated {field}")
-
-
-def no_nul(field: str, pos: int) -> DecodeFail:
-    return DecodeFail(field, pos, f"C-string {field} has no terminating NUL")
 
 
 def read_cstr(d: bytes, p: int, end: int, field: str) -> tuple[str, int]:
@@ -168,25 +112,7 @@ def cstr_limit(cls: type[Any], field: str) -> int:
     return limit
 
 
-# --- errors named after the field ---------------------------------------------------------------
-
-
-def too_long(name: str, field: str, limit: int, value: bytes) -> PduEncodeError:
-    """The error for a C-string over its limit (or holding a NUL), naming the PDU and field."""
-    if 0 in value:
-        return PduEncodeError(
-            f"{name}.{field} contains a NUL octet, which would end the C-string early",
-            pdu=name,
-            field=field,
-            limit=limit,
-        )
-    return PduEncodeError(
-        f"{name}.{field} is {len(value)} octets; the limit is {limit - 1} "
-        f"({limit} with the terminating NUL)",
-        pdu=name,
-        field=field,
-        limit=limit - 1,
-    )
+# --- the encoder's slow path ---------------------------------------------------------------------
 
 
 def encode_cstr(pdu: str, field: str, value: str, limit: int) -> bytes:
@@ -195,16 +121,6 @@ def encode_cstr(pdu: str, field: str, value: str, limit: int) -> bytes:
     if len(raw) >= limit or 0 in raw:
         raise too_long(pdu, field, limit, raw)
     return raw + b"\0"
-
-
-def _sm_limit(cls: type[Any], length: int) -> PduEncodeError:
-    return PduEncodeError(
-        f"{cls.__name__}.short_message is {length} octets; the limit is 254 "
-        "(use the message_payload TLV or split the text)",
-        pdu=cls.__name__,
-        field="short_message",
-        limit=254,
-    )
 
 
 def _diagnose(pdu: Any, exc: Exception) -> PduEncodeError:
@@ -356,7 +272,7 @@ def _generate(cls: type[Pdu]) -> None:
         "_trunc": truncated,
         "_nonul": no_nul,
         "_too_long": too_long,
-        "_sm_limit": _sm_limit,
+        "_sm_limit": sm_limit,
         "_diagnose": _diagnose,
         "_dec_tlvs": decode_tlvs,
         "_enc_tlvs": encode_tlvs,

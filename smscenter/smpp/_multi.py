@@ -7,14 +7,8 @@ import struct
 
 import attrs
 
-from smscenter.smpp._codec import (
-    DecodeFail,
-    PduEncodeError,
-    encode_cstr,
-    read_cstr,
-    status,
-    truncated,
-)
+from smscenter.smpp._codec import encode_cstr, read_cstr, status
+from smscenter.smpp._codec_errors import DecodeFail, PduEncodeError, truncated
 from smscenter.smpp.constants import CommandStatus
 
 __all__ = ("DestAddress", "DistributionList", "UnsuccessSme")

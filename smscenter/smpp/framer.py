@@ -9,14 +9,8 @@ bulk send's receipts; ``smscenter.smpp._codec.decode_tlvs``).
 from __future__ import annotations
 
 from smscenter._cache import BoundedCache
-from smscenter.smpp._codec import (
-    DECODERS,
-    HEADER,
-    STATUS_MAP,
-    DecodeFail,
-    PduDecodeError,
-    decode_at,
-)
+from smscenter.smpp._codec import DECODERS, HEADER, STATUS_MAP, decode_at
+from smscenter.smpp._codec_errors import DecodeFail, PduDecodeError
 from smscenter.smpp.constants import DEFAULT_MAX_PDU_LENGTH, HEADER_LENGTH, CommandStatus
 from smscenter.smpp.pdu import Pdu
 from smscenter.smpp.tlv import TlvPair

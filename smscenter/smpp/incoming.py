@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from smscenter._provider import Transport
 from smscenter.models import IncomingMessage
-from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import DeliverSm
-from smscenter.smpp.reassembly import ExpiredMessage, Fragment, Reassembler
-from smscenter.smpp.text import decode_text, parse_udh
+from smscenter.smpp.reassembly import ExpiredMessage, Fragment, Reassembler, split_user_data
+from smscenter.smpp.text import decode_text
 
 __all__ = ("incoming_from_deliver_sm", "incoming_from_expired")
-
-# esm_class bit 6 (SMPP 3.4 §5.2.12): short_message starts with a user data header.
-_UDHI = 0x40
 
 
 def incoming_from_deliver_sm(
@@ -35,38 +31,16 @@ def incoming_from_deliver_sm(
         :meth:`~smscenter.smpp.reassembly.Reassembler.expire` (see :func:`incoming_from_expired`).
     :param now: the caller's clock, in seconds, for the reassembler's timeout.
     """
-    data = pdu.short_message
-    if not data:
-        data = pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
-    reference = total = seq = None
-    if pdu.esm_class & _UDHI:
-        udh, data = parse_udh(data)
-        reference, total, seq = udh.reference, udh.total, udh.seq
-    if reference is None:
-        ref_raw, total_raw, seq_raw = (
-            pdu.tlv(Tag.SAR_MSG_REF_NUM),
-            pdu.tlv(Tag.SAR_TOTAL_SEGMENTS),
-            pdu.tlv(Tag.SAR_SEGMENT_SEQNUM),
-        )
-        if ref_raw and total_raw and seq_raw:
-            reference = int.from_bytes(ref_raw, "big")
-            total, seq = total_raw[0], seq_raw[0]
+    data, part = split_user_data(pdu)
     # A header with an impossible part number is ignored rather than losing the message.
-    if (
-        reassembler is not None
-        and reference is not None
-        and total
-        and seq
-        and total > 1
-        and seq <= total
-    ):
+    if reassembler is not None and part is not None and part.total > 1 and part.seq <= part.total:
         done = reassembler.add(
             Fragment(
                 source=pdu.source_addr,
                 destination=pdu.destination_addr,
-                reference=reference,
-                total=total,
-                seq=seq,
+                reference=part.reference,
+                total=part.total,
+                seq=part.seq,
                 payload=data,
                 data_coding=pdu.data_coding,
             ),

@@ -11,19 +11,65 @@ silently: a partial that times out, or is evicted to respect the caps, comes bac
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import attrs
 
-from smscenter.smpp.text import decode_text
+from smscenter.smpp.constants import Tag
+from smscenter.smpp.pdu import DeliverSm, SubmitSm
+from smscenter.smpp.text import decode_text, parse_udh
 
-__all__ = ("AssembledMessage", "ExpiredMessage", "Fragment", "Reassembler")
+__all__ = (
+    "AssembledMessage",
+    "Concatenation",
+    "ExpiredMessage",
+    "Fragment",
+    "Reassembler",
+    "split_user_data",
+)
 
 logger = logging.getLogger(__name__)
 
 #: (source_addr, destination_addr, reference, total): the identity of one multi-part message.
 #: The total is part of it so a reused reference with a different size never mixes two messages.
 GroupKey = tuple[str, str, int, int]
+
+
+# esm_class bit 6 (SMPP 3.4 §5.2.12): short_message starts with a user data header.
+_UDHI = 0x40
+
+
+class Concatenation(NamedTuple):
+    """Which part of which multi-part message a PDU carries."""
+
+    #: The message's reference (8- or 16-bit), shared by its parts.
+    reference: int
+    #: How many parts the message has (not 0).
+    total: int
+    #: This part's number, from 1 (not 0; it may exceed ``total`` if the sender is wrong).
+    seq: int
+
+
+def split_user_data(pdu: SubmitSm | DeliverSm) -> tuple[bytes, Concatenation | None]:
+    """The user data of a ``submit_sm`` or ``deliver_sm`` (``message_payload`` when
+    ``short_message`` is empty) without its UDH, and which part of a multi-part message it is:
+    from the UDH (IEI 0x00 or 0x08, TS 23.040 §9.2.3.24.1) when it has a usable element, else
+    from the SAR TLVs (SMPP 3.4 §5.3.2.22-24), else None (a message of its own).
+
+    The one reader of these facts: the client's incoming messages and the simulator's submits
+    both use it."""
+    data = pdu.short_message or pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
+    if pdu.esm_class & _UDHI:
+        udh, data = parse_udh(data)
+        if udh.is_concatenated:
+            assert udh.reference is not None and udh.total and udh.seq
+            return data, Concatenation(udh.reference, udh.total, udh.seq)
+    ref_raw = pdu.tlv(Tag.SAR_MSG_REF_NUM)
+    total_raw = pdu.tlv(Tag.SAR_TOTAL_SEGMENTS)
+    seq_raw = pdu.tlv(Tag.SAR_SEGMENT_SEQNUM)
+    if ref_raw and total_raw and seq_raw and total_raw[0] and seq_raw[0]:
+        return data, Concatenation(int.from_bytes(ref_raw, "big"), total_raw[0], seq_raw[0])
+    return data, None
 
 
 @attrs.frozen(kw_only=True)

@@ -10,35 +10,39 @@ parts, MCC+MNC, extra status). :func:`report_from_deliver_sm` folds all of it in
 and the text disagree the TLV wins (the order Kannel and Jasmin use). A :class:`ReceiptReader`
 does the same for a stream of receipts, remembering what they share.
 
-Receipt dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
+The text itself is read by :mod:`smscenter.smpp.receipt_text` (its names are here too). Receipt
+dates carry no time zone. The provider is in Moscow, so they are read as UTC+3 by default
 (``MOSCOW``, a fixed offset: Moscow has kept UTC+3 all year since 2014); pass ``tz`` for
 an account set to another zone.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
-from urllib.parse import unquote_plus
-
-import attrs
 
 import smscenter.smpp.tlv as _tlv
 from smscenter._cache import BoundedCache
-from smscenter._fastinit import fast_init, from_fields
+from smscenter._fastinit import from_fields
 from smscenter._provider import MOSCOW, Transport
 from smscenter.ids import ReceiptIdStyle, canonical_message_id, receipt_text_id
 from smscenter.models import (
     DeliveryError,
     DeliveryReport,
     ExtraStatus,
-    HlrInfo,
     MessageFlags,
     MessageStatus,
 )
 from smscenter.smpp.constants import Tag
 from smscenter.smpp.pdu import DeliverSm
+from smscenter.smpp.receipt_text import (
+    DateCache,
+    ReceiptText,
+    parse_receipt_date,
+    parse_receipt_text,
+    read_text,
+    render_receipt_text,
+)
 from smscenter.smpp.tlv import TlvPair
 
 __all__ = (
@@ -51,100 +55,6 @@ __all__ = (
     "render_receipt_text",
     "report_from_deliver_sm",
 )
-
-
-@fast_init
-@attrs.frozen(kw_only=True)
-class ReceiptText:
-    """The fields of a receipt's text, as written (nothing mapped to the model yet).
-
-    :ivar message_id: ``id:`` as written (not normalised).
-    :ivar parts: ``sub:``, the number of parts submitted.
-    :ivar delivered_parts: ``dlvrd:``.
-    :ivar submitted_at: ``submit date:`` as an aware datetime.
-    :ivar done_at: ``done date:``, when the status last changed.
-    :ivar stat: the ``stat:`` word as written (``DELIVRD``, ``undeliv``...).
-    :ivar error: ``err:`` as a number (decimal, or hex when it has hex letters or ``0x``).
-    :ivar text: ``text:``/``Text:``, the start of the message; always the last field.
-    :ivar hlr: the HLR fields (``imsi:``, ``msc:``, ``mcc:``... smscentre.com/api/smpp), when
-    present.
-    """
-
-    message_id: str | None = None
-    parts: int | None = None
-    delivered_parts: int | None = None
-    submitted_at: datetime | None = None
-    done_at: datetime | None = None
-    stat: str | None = None
-    error: int | None = None
-    text: str | None = None
-    hlr: HlrInfo | None = None
-
-
-# The exact layout of smscentre.com/api/smpp's example (plus the optional text): one regex match, no
-# loop.
-_STANDARD = re.compile(
-    r"id:(\S*) sub:(\d*) dlvrd:(\d*) submit date:(\d*) done date:(\d*) stat:(\S*) err:(\S*)"
-    r"(?: [Tt]ext:(.*))?",
-    re.DOTALL,
-)
-# Everything else: find each known key at the start of the string or after whitespace, in any
-# order and any case; a value runs to the next key. ``text:`` ends the scan, because the text
-# may itself contain "id:" or spaces.
-_KEY = re.compile(
-    r"(?:^|(?<=\s))(id|sub|dlvrd|submit[ _]date|done[ _]date|stat|err|text|imsi|msc|mcc|mnc|cn"
-    r"|net|rcn|rnet):",
-    re.IGNORECASE,
-)
-_HLR_KEYS = ("imsi", "msc", "mcc", "mnc", "cn", "net", "rcn", "rnet")
-_HEX_ERR = re.compile(r"(?:0[xX])?([0-9A-Fa-f]+)")
-
-
-def parse_receipt_date(value: str, tz: tzinfo = MOSCOW) -> datetime | None:
-    """Read a receipt date: ``YYMMDDhhmm``, ``YYMMDDhhmmss`` or ``YYYYMMDDhhmmss``.
-
-    SMPP 3.4 Appendix B orders the digits year-month-day; smscentre.com/api/smpp's example
-    ``1108202241`` therefore is 2011-08-20 22:41 Moscow time, a plausible date for a page whose
-    examples date from the service's early years (day-first would also parse, as 11 Aug 2020,
-    but nothing on smscentre.com/api/smpp or in the spec suggests the provider departs from the
-    standard order). Two-digit years are 20YY. Any other length, or an impossible date, gives
-    ``None``.
-
-    :param tz: the zone the digits are in (the provider's: UTC+3).
-    """
-    n = len(value)
-    if not (value.isascii() and value.isdigit()):
-        return None
-    try:
-        if n == 10:
-            return datetime(
-                2000 + int(value[0:2]), int(value[2:4]), int(value[4:6]),
-                int(value[6:8]), int(value[8:10]), tzinfo=tz,
-            )  # fmt: skip
-        if n == 12:
-            return datetime(
-                2000 + int(value[0:2]), int(value[2:4]), int(value[4:6]),
-                int(value[6:8]), int(value[8:10]), int(value[10:12]), tzinfo=tz,
-            )  # fmt: skip
-        if n == 14:
-            return datetime(
-                int(value[0:4]), int(value[4:6]), int(value[6:8]),
-                int(value[8:10]), int(value[10:12]), int(value[12:14]), tzinfo=tz,
-            )  # fmt: skip
-    except ValueError:
-        return None
-    return None
-
-
-def _int_or_none(value: str) -> int | None:
-    return int(value) if (value.isascii() and value.isdigit()) else None
-
-
-def _parse_err(value: str) -> int | None:
-    if value.isascii() and value.isdigit():
-        return int(value)
-    match = _HEX_ERR.fullmatch(value)
-    return int(match[1], 16) if match else None
 
 
 def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
@@ -162,91 +72,6 @@ def normalize_message_id(value: str, *, hex_ids: bool = False) -> str:
     return canonical_message_id(value)
 
 
-def parse_receipt_text(text: str, *, tz: tzinfo = MOSCOW) -> ReceiptText:
-    """Parse a receipt's text leniently.
-
-    Fields may come in any order and any case, any may be missing, dates may have 10, 12 or 14
-    digits, ``err`` may be hex, and ``text:``/``Text:`` is always taken as the last field. The
-    provider's HLR result (``imsi: msc: mcc: mnc: cn: net: rcn: rnet:``, names urlencoded with
-    ``+`` for spaces; smscentre.com/api/smpp) fills :attr:`ReceiptText.hlr`. Text that is no receipt
-    at all gives a record with every field ``None``; this never raises.
-
-    :param tz: the zone receipt dates are written in (default: the provider's, UTC+3).
-    """
-    return _parse(text, tz, None)
-
-
-_DateCache = BoundedCache[str, "datetime | None"]
-
-
-def _parse(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText:
-    return _parse_standard(text, tz, dates) or _parse_lenient(text, tz, dates)
-
-
-def _date(value: str, tz: tzinfo, dates: _DateCache | None) -> datetime | None:
-    # Receipts arriving together share their dates (minute resolution): a reader keeps them.
-    if dates is None:
-        return parse_receipt_date(value, tz)
-    try:
-        return dates[value]
-    except KeyError:
-        return dates.put(value, parse_receipt_date(value, tz))
-
-
-def _parse_standard(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText | None:
-    # The provider's layout, in one regex match.
-    m = _STANDARD.fullmatch(text)
-    if m is None:
-        return None
-    msg_id, sub, dlvrd, submit, done, stat, err, body = m.groups()
-    return ReceiptText(
-        message_id=msg_id or None,
-        parts=int(sub) if sub else None,
-        delivered_parts=int(dlvrd) if dlvrd else None,
-        submitted_at=_date(submit, tz, dates),
-        done_at=_date(done, tz, dates),
-        stat=stat or None,
-        error=_parse_err(err),
-        text=body,
-    )
-
-
-def _parse_lenient(text: str, tz: tzinfo, dates: _DateCache | None) -> ReceiptText:
-    fields: dict[str, str] = {}
-    matches = list(_KEY.finditer(text))
-    for i, match in enumerate(matches):
-        key = match[1].lower().replace("_", " ")
-        if key == "text":
-            fields["text"] = text[match.end() :]
-            break
-        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        fields.setdefault(key, text[match.end() : end].strip())
-    get = fields.get
-    hlr = None
-    if any(key in fields for key in ("imsi", "msc", "cn", "net", "rcn", "rnet")):
-        hlr = HlrInfo(
-            imsi=get("imsi") or None,
-            msc=get("msc") or None,
-            mcc=get("mcc") or None,
-            mnc=get("mnc") or None,
-            country=unquote_plus(get("cn", "")) or None,
-            operator=unquote_plus(get("net", "")) or None,
-            roaming_country=unquote_plus(get("rcn", "")) or None,
-            roaming_operator=unquote_plus(get("rnet", "")) or None,
-        )
-    return ReceiptText(
-        message_id=get("id") or None,
-        parts=_int_or_none(get("sub", "")),
-        delivered_parts=_int_or_none(get("dlvrd", "")),
-        submitted_at=_date(get("submit date", ""), tz, dates),
-        done_at=_date(get("done date", ""), tz, dates),
-        stat=get("stat") or None,
-        error=_parse_err(get("err", "")),
-        text=get("text"),
-        hlr=hlr,
-    )
-
-
 # --- deliver_sm -> DeliveryReport -----------------------------------------------------------------
 
 # esm_class bits 2-5 (SMPP 3.4 §5.2.12): 0x04 SMSC delivery receipt, 0x20 intermediate
@@ -255,6 +80,8 @@ _RECEIPT_TYPES = frozenset({0x04, 0x20})
 _TAG_RECEIPTED_ID = int(Tag.RECEIPTED_MESSAGE_ID)
 
 _SHARED_MAX = 1024
+# The text_ids styles that read a decimal text id as it is written.
+_PLAIN_TEXT_IDS = (ReceiptIdStyle.SAME, ReceiptIdStyle.AUTO)
 
 
 def is_receipt(pdu: DeliverSm) -> bool:
@@ -302,12 +129,12 @@ class ReceiptReader:
         self.tz = tz
         self.hex_ids = hex_ids
         # What a miss re-reads otherwise: the dates (minute resolution) and decoded flags.
-        self._dates: _DateCache = BoundedCache(256)
+        self._dates: DateCache = BoundedCache(256)
         self._flags: BoundedCache[int, MessageFlags] = BoundedCache(64)
         # (text after the id without the excerpt, TLVs after receipted_message_id) -> the
         # fields of a report with that tail (the per-receipt ones are replaced on a hit).
-        self._shared: BoundedCache[tuple[str, tuple[TlvPair, ...]], dict[str, Any]] = BoundedCache(
-            _SHARED_MAX
+        self._shared: BoundedCache[tuple[bytes, tuple[TlvPair, ...]], dict[str, Any]] = (
+            BoundedCache(_SHARED_MAX)
         )
 
     def report(
@@ -317,46 +144,70 @@ class ReceiptReader:
 
         :param text_ids: how the SMSC writes the id in the receipt *text*.
         """
-        text = _receipt_text(pdu)
-        tlvs = pdu.tlvs
-        space = text.find(" ")
-        if space <= 3 or not text.startswith("id:"):
-            return DeliveryReport(**self._read(pdu, text, text_ids))
+        # The usual receipt is read on its bytes: its text is in short_message, in a one-octet
+        # coding (Latin-1 and ASCII keep every offset; UCS-2 and message_payload take _read).
+        sm = pdu.short_message
+        space = sm.find(32)  # the space after "id:..."
+        if space <= 3 or sm[:3] != b"id:" or pdu.data_coding == 8:
+            return DeliveryReport(**self._read(pdu, _receipt_text(pdu), text_ids))
         # The receipt's own parts: its id (TLV and text), the text excerpt (always last).
-        tail = text[space:]
-        cut = tail.find("ext:") - 2  # " text:" or " Text:"
+        tail = sm[space:]
+        cut = tail.find(b"ext:") - 2  # " text:" or " Text:"
         excerpt = None
-        if cut >= 0 and tail[cut] == " " and tail[cut + 1] in "tT":
-            excerpt = tail[cut + 6 :]
+        if cut >= 0 and tail[cut] == 32 and tail[cut + 1] in b"tT":
+            excerpt = tail[cut + 6 :].decode("latin-1")
             tail = tail[:cut]
+        tlvs = pdu.tlvs
         if tlvs and tlvs[0][0] == _TAG_RECEIPTED_ID:
-            receipted = _tlv.receipted_message_id(tlvs[0][1])
+            value = tlvs[0][1]
+            nul = value.find(0)  # _tlv.receipted_message_id, inline (one call per receipt)
+            receipted = (value if nul < 0 else value[:nul]).decode("latin-1")
             key = (tail, tlvs[1:])
         else:
             receipted = ""
             key = (tail, tlvs)
+        raw_id = receipted or sm[3:space].decode("latin-1")
         shared = self._shared.get(key)
         if shared is None:
-            report = DeliveryReport(**self._read(pdu, text, text_ids))
-            # Kept only when a hit would rebuild this very report (the excerpt and the id cut
-            # where the parse put them; no second receipted_message_id among the shared TLVs).
-            if (
-                report.text == excerpt
-                and report.raw_message_id == (receipted or text[3:space])
-                and not any(tag == _TAG_RECEIPTED_ID for tag, _ in key[1])
-            ):
-                self._shared.put(key, report.__dict__.copy())
-            return report
+            return self._first(pdu, key, excerpt, raw_id, text_ids)
         # The remembered fields are what DeliveryReport's __init__ stored; the replaced ones
         # are given as it would store them (a canonical id, the raw one as written).
-        raw_id = receipted or text[3:space]
         fields = shared.copy()
-        fields["message_id"] = self._message_id(raw_id, bool(receipted), text_ids)
+        if (
+            raw_id.isdigit()
+            and raw_id.isascii()
+            and raw_id[0] != "0"
+            and not self.hex_ids
+            and (receipted or text_ids in _PLAIN_TEXT_IDS)
+        ):
+            fields["message_id"] = raw_id  # the provider's usual decimal id: canonical already
+        else:
+            fields["message_id"] = self._message_id(raw_id, bool(receipted), text_ids)
         fields["raw_message_id"] = raw_id
         fields["phone"] = pdu.source_addr or None
         fields["sender"] = pdu.destination_addr or None
         fields["text"] = excerpt
         return from_fields(DeliveryReport, fields)
+
+    def _first(
+        self,
+        pdu: DeliverSm,
+        key: tuple[bytes, tuple[TlvPair, ...]],
+        excerpt: str | None,
+        raw_id: str,
+        text_ids: ReceiptIdStyle,
+    ) -> DeliveryReport:
+        # A tail not seen yet: read the whole receipt, and remember its fields only when a hit
+        # would rebuild this very report (the excerpt and the id cut where the parse put them;
+        # no second receipted_message_id among the shared TLVs).
+        report = DeliveryReport(**self._read(pdu, _receipt_text(pdu), text_ids))
+        if (
+            report.text == excerpt
+            and report.raw_message_id == raw_id
+            and not any(tag == _TAG_RECEIPTED_ID for tag, _ in key[1])
+        ):
+            self._shared.put(key, report.__dict__.copy())
+        return report
 
     def _message_id(self, raw_id: str, from_tlv: bool, text_ids: ReceiptIdStyle) -> str:
         # The report's message_id, canonical (as DeliveryReport's post-init would leave it).
@@ -396,7 +247,7 @@ class ReceiptReader:
         digits = _tlv.mccmnc(value).strip() if value is not None else None
         value = tlvs.get(Tag.EXTRA_STATUS)
         extra = _tlv.extra_status(value) if value is not None else None
-        rt = _parse(text, self.tz, self._dates) if text else ReceiptText()
+        rt = read_text(text, self.tz, self._dates) if text else ReceiptText()
 
         raw_id = receipted or rt.message_id or ""
         if state is not None:
@@ -479,26 +330,3 @@ def report_from_deliver_sm(
     """
     reader = ReceiptReader(tz=tz, hex_ids=hex_ids)
     return DeliveryReport(**reader._read(pdu, _receipt_text(pdu), text_ids))
-
-
-def _receipt_date(value: datetime | None, tz: tzinfo) -> str:
-    return "" if value is None else value.astimezone(tz).strftime("%y%m%d%H%M")
-
-
-def render_receipt_text(report: DeliveryReport, *, tz: tzinfo = MOSCOW) -> str:
-    """The receipt text an SMSC writes for ``report`` (smscentre.com/api/smpp's layout; for the
-    simulator).
-
-    ``text:`` is added only when the report has a text (its first 20 characters).
-    """
-    err = int(report.error)
-    out = (
-        f"id:{report.message_id} sub:{report.parts or 1:03d} "
-        f"dlvrd:{report.delivered_parts if report.delivered_parts is not None else 0:03d} "
-        f"submit date:{_receipt_date(report.submitted_at, tz)} "
-        f"done date:{_receipt_date(report.changed_at, tz)} "
-        f"stat:{report.status.smpp_word} err:{err:03d}"
-    )
-    if report.text is not None:
-        out += f" text:{report.text[:20]}"
-    return out

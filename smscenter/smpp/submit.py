@@ -2,8 +2,9 @@
 
 :func:`build_submit_sm` is the one definition of how a ``Message`` becomes ``submit_sm`` PDUs:
 the provider's special texts (:mod:`smscenter.smpp.provider_text`), the choice of encoding,
-segmentation with a concatenation UDH, addressing, receipts, validity and scheduling. Kinds
-SMPP cannot carry raise :class:`ValueError` before anything is sent.
+segmentation with a concatenation UDH, addressing, receipts, validity and scheduling (each
+field read from the message by :mod:`smscenter.smpp._submit_fields`). Kinds SMPP cannot carry
+raise :class:`ValueError` before anything is sent.
 
 :class:`SubmitBuilder` is what a session sends with: the encoded ``submit_sm`` bodies, byte for
 byte those of :func:`build_submit_sm`'s PDUs, made without building a PDU. Everything in a body
@@ -15,48 +16,23 @@ so a new text costs its encoding (one table translation for an ASCII text) and a
 
 from __future__ import annotations
 
-import re
 import zlib
-from datetime import timedelta, tzinfo
+from datetime import tzinfo
 
 import attrs
 
 from smscenter._cache import BoundedCache
 from smscenter._provider import MOSCOW
-from smscenter.exceptions import ValidationError
-from smscenter.models import Message, MessageKind, SendWindow
+from smscenter.models import Message, MessageKind
+from smscenter.smpp import _submit_fields as _fields
+from smscenter.smpp._submit_fields import ADDRESS_MAX, BINARY_KINDS, DC_CLASS0, ESM_UDHI
 from smscenter.smpp.constants import HEADER_LENGTH, NPI, TON
 from smscenter.smpp.pdu import SubmitSm
-from smscenter.smpp.provider_text import (
-    provider_text,
-    refuse_unsupported,
-    text_affixes,
-)
-from smscenter.smpp.text import (
-    TextEncoding,
-    choose_encoding,
-    concat_udh,
-    encode_auto,
-    split_encoded,
-    split_text,
-    truncate_to_parts,
-)
-from smscenter.smpp.times import absolute_time, relative_time
+from smscenter.smpp.provider_text import provider_text, refuse_unsupported, text_affixes
+from smscenter.smpp.text import TextEncoding, concat_udh, encode_auto, split_encoded
+from smscenter.smpp.times import relative_time
 
 __all__ = ("DEFAULT_OPTIONS", "SubmitBuilder", "SubmitOptions", "build_submit_sm")
-
-# SMPP 3.4 §5.2.8/§5.2.9: source_addr / destination_addr in submit_sm, 21 octets with the NUL.
-_ADDRESS_MAX = 20
-_DIGITS_RE = re.compile(r"\+?[0-9]{1,20}")
-
-# esm_class (SMPP 3.4 §5.2.12): 0x40 = short_message starts with a UDH.
-_ESM_UDHI = 0x40
-# data_coding (TS 23.038 §4, general group): 0x10 says bits 0-1 are a message class, and class 0
-# is the "flash" SMS shown immediately and not stored. The alphabet bits 2-3 stay the provider's
-# ``coding * 4``, so a flash GSM text is 0x10, flash Latin-1 0x14, flash UCS-2 0x18.
-_DC_CLASS0 = 0x10
-# The provider's 8-bit coding (smscentre.com/api/smpp: coding 1 "for Latin text or binary data").
-_DC_BINARY = 0x04
 
 
 @attrs.frozen(kw_only=True)
@@ -91,116 +67,6 @@ class SubmitOptions:
 
 #: The options of a builder given none.
 DEFAULT_OPTIONS = SubmitOptions()
-
-_BINARY_KINDS = frozenset({MessageKind.BINARY, MessageKind.BINARY_HEX})
-
-
-# --- the fields of a submit_sm --------------------------------------------------------------------
-
-
-def _resolve(message: Message, recipient: str | None, member: frozenset[str] | None) -> str:
-    """``recipient`` as :attr:`Message.to` writes it (``member``: the recipients as a set, for
-    a long list), or the error saying why it is not one of them."""
-    to = message.to
-    if recipient is None:
-        if len(to) != 1:
-            raise ValidationError(
-                f"the message has {len(to)} recipients; say which one this PDU is for"
-            )
-        return to[0]
-    recipients = to if member is None else member
-    if recipient in recipients:
-        return recipient
-    normalized = message.for_recipient(recipient).to[0]
-    if normalized not in recipients:
-        raise ValidationError(f"{recipient!r} is not one of the message's recipients")
-    return normalized
-
-
-def _source(message: Message, options: SubmitOptions) -> tuple[str, int, int]:
-    sender = message.sender or ""
-    if sender == ".":
-        sender = ""  # the HTTP API's "no default sender": over SMPP simply none
-    if not sender:
-        ton, npi = TON.UNKNOWN, NPI.UNKNOWN
-    elif _DIGITS_RE.fullmatch(sender):
-        sender = sender.lstrip("+")
-        ton, npi = TON.INTERNATIONAL, NPI.ISDN
-    else:
-        ton, npi = TON.ALPHANUMERIC, NPI.UNKNOWN
-    if len(sender) > _ADDRESS_MAX:
-        raise ValidationError(
-            f"sender {sender!r} is {len(sender)} characters; SMPP source_addr holds at most "
-            f"{_ADDRESS_MAX}"
-        )
-    return (
-        sender,
-        ton if options.source_ton is None else options.source_ton,
-        npi if options.source_npi is None else options.source_npi,
-    )
-
-
-def _destination(recipient: str, options: SubmitOptions) -> tuple[str, int, int]:
-    if recipient.startswith("G") and recipient[1:].isdigit():
-        raise ValidationError(
-            f"{recipient!r} is a contact group; SMPP sends to one address at a time (use HTTP)"
-        )
-    if len(recipient.lstrip("+")) > _ADDRESS_MAX:
-        raise ValidationError(
-            f"recipient {recipient!r} is longer than the {_ADDRESS_MAX} characters SMPP "
-            "destination_addr holds"
-        )
-    if _DIGITS_RE.fullmatch(recipient):
-        return recipient.lstrip("+"), options.dest_ton, options.dest_npi
-    # e-mail addresses, Telegram @nick / #id: not numbers
-    return recipient, TON.ALPHANUMERIC, NPI.UNKNOWN
-
-
-def _schedule(message: Message, options: SubmitOptions) -> str:
-    when = message.send_at
-    if when is None:
-        return ""
-    if isinstance(when, SendWindow):
-        raise ValidationError(
-            "a SendWindow (send only between given hours) cannot be expressed in SMPP; give an "
-            "exact send_at or send over HTTP"
-        )
-    if isinstance(when, timedelta):
-        return relative_time(when)
-    return absolute_time(when, local_tz=options.local_tz)
-
-
-def _payloads(message: Message, options: SubmitOptions) -> tuple[tuple[bytes, ...], int, int]:
-    """The short messages of the parts (no UDH yet), the data_coding and the esm_class."""
-    if message.kind in _BINARY_KINDS:
-        data = _binary_payload(message)
-        if options.binary_has_udh:
-            if len(data) > 140:
-                raise ValidationError("a binary message with its own UDH must fit 140 octets")
-            return (data,), _DC_BINARY, _ESM_UDHI
-        return split_encoded(data, TextEncoding.LATIN1), _DC_BINARY, 0
-    text = message.text
-    if message.max_parts is not None:
-        text = truncate_to_parts(text, choose_encoding(text, iso=options.iso), message.max_parts)
-    wire = provider_text(message, text=text)
-    encoding = choose_encoding(wire, iso=options.iso)
-    data_coding = encoding.data_coding
-    if message.kind is MessageKind.FLASH:
-        data_coding |= _DC_CLASS0
-    return split_text(wire, encoding), data_coding, 0
-
-
-def _binary_payload(message: Message) -> bytes:
-    if message.kind is MessageKind.BINARY_HEX:
-        return bytes.fromhex(message.text)
-    try:
-        return message.text.encode("latin-1")
-    except UnicodeEncodeError:
-        raise ValidationError(
-            "a binary message's text must hold one byte per character (U+0000..U+00FF); use "
-            "Message.binary(to, data) for raw bytes"
-        ) from None
-
 
 # --- the PDUs -------------------------------------------------------------------------------------
 
@@ -241,15 +107,15 @@ def build_submit_sm(
         SMPP, a recipient not in the message), before anything is sent.
     """
     refuse_unsupported(message)
-    return _build(message, _resolve(message, recipient, None), options, reference)
+    return _build(message, _fields.resolve(message, recipient, None), options, reference)
 
 
 def _build(
     message: Message, recipient: str, options: SubmitOptions, reference: int | None
 ) -> tuple[SubmitSm, ...]:
-    dest, dest_ton, dest_npi = _destination(recipient, options)
-    source, source_ton, source_npi = _source(message, options)
-    payloads, data_coding, esm_class = _payloads(message, options)
+    dest, dest_ton, dest_npi = _fields.destination(recipient, options)
+    source, source_ton, source_npi = _fields.source(message, options)
+    payloads, data_coding, esm_class = _fields.payloads(message, options)
     first = SubmitSm(
         service_type=options.service_type,
         source_addr_ton=source_ton,
@@ -260,7 +126,7 @@ def _build(
         destination_addr=dest,
         esm_class=esm_class,
         priority_flag=options.priority,
-        schedule_delivery_time=_schedule(message, options),
+        schedule_delivery_time=_fields.schedule(message, options),
         validity_period=relative_time(message.validity) if message.validity else "",
         registered_delivery=1 if message.report else 0,
         data_coding=data_coding,
@@ -276,7 +142,7 @@ def _build(
     return tuple(
         attrs.evolve(
             first,
-            esm_class=esm_class | _ESM_UDHI,
+            esm_class=esm_class | ESM_UDHI,
             short_message=concat_udh(reference, total, seq) + payload,
         )
         for seq, payload in enumerate(payloads, 1)
@@ -319,7 +185,7 @@ class _Shape:
     def __init__(self, message: Message, options: SubmitOptions) -> None:
         # service_type, source_addr_ton/npi, source_addr (SMPP 3.4 §4.4.1): what precedes
         # dest_addr_ton.
-        source, ton, npi = _source(message, options)
+        source, ton, npi = _fields.source(message, options)
         self.head = b"%s\0%s%s\0" % (
             options.service_type.encode("latin-1"),
             bytes((ton, npi)),
@@ -331,16 +197,16 @@ class _Shape:
         self.numbered = self.head + bytes((ton, npi)) if 0 <= ton < 256 and 0 <= npi < 256 else None
         validity = relative_time(message.validity) if message.validity else ""
         self.times = b"%s\0%s\0" % (
-            _schedule(message, options).encode("latin-1"),
+            _fields.schedule(message, options).encode("latin-1"),
             validity.encode("latin-1"),
         )
         self.priority = options.priority
         self.registered = 1 if message.report else 0
-        flash = _DC_CLASS0 if message.kind is MessageKind.FLASH else 0
+        flash = DC_CLASS0 if message.kind is MessageKind.FLASH else 0
         self.tails = tuple(self.tail(0, coding | flash) for coding in (0, 4, 8))
-        self.long_tails = tuple(self.tail(_ESM_UDHI, coding | flash) for coding in (0, 4, 8))
+        self.long_tails = tuple(self.tail(ESM_UDHI, coding | flash) for coding in (0, 4, 8))
         self.prefix = self.suffix = ""
-        if message.kind in _BINARY_KINDS or message.max_parts is not None:
+        if message.kind in BINARY_KINDS or message.max_parts is not None:
             self.mode = _GENERAL
         elif (affixes := text_affixes(message)) is None:
             self.mode, self.prefix = _FIXED, provider_text(message)
@@ -429,13 +295,13 @@ class SubmitBuilder:
         if raw[:1] == b"+":
             raw = raw[1:]
         start = shape.numbered
-        if start is None or not raw.isdigit() or len(raw) > _ADDRESS_MAX:
-            dest, ton, npi = _destination(recipient, self._options)
+        if start is None or not raw.isdigit() or len(raw) > ADDRESS_MAX:
+            dest, ton, npi = _fields.destination(recipient, self._options)
             try:
                 raw = dest.encode("latin-1")
             except UnicodeEncodeError:
                 return self._encoded(message, recipient)  # the encoder's error
-            if len(raw) > _ADDRESS_MAX or 0 in raw or not (0 <= ton < 256 and 0 <= npi < 256):
+            if len(raw) > ADDRESS_MAX or 0 in raw or not (0 <= ton < 256 and 0 <= npi < 256):
                 return self._encoded(message, recipient)
             start = shape.head + bytes((ton, npi))
         mode = shape.mode
@@ -470,9 +336,9 @@ class SubmitBuilder:
 
     def _general(self, shape: _Shape, start: bytes, message: Message) -> tuple[bytes, ...]:
         # Binary payloads and texts cut to max_parts: the parts as build_submit_sm makes them.
-        payloads, data_coding, esm_class = _payloads(message, self._options)
+        payloads, data_coding, esm_class = _fields.payloads(message, self._options)
         if len(payloads) > 1:
-            return self._parts(start, shape.tail(esm_class | _ESM_UDHI, data_coding), payloads)
+            return self._parts(start, shape.tail(esm_class | ESM_UDHI, data_coding), payloads)
         data = payloads[0]
         return (b"%s%s%s%s" % (start, shape.tail(esm_class, data_coding), _OCTET[len(data)], data),)
 
@@ -487,7 +353,7 @@ class SubmitBuilder:
         """The general way: build_submit_sm's PDUs, encoded (and its errors)."""
         refuse_unsupported(message)
         to = message.to
-        recipient = _resolve(message, recipient, self._set_of(to) if len(to) >= 16 else None)
+        recipient = _fields.resolve(message, recipient, self._set_of(to) if len(to) >= 16 else None)
         reference = (self._reference + 1) & 0xFF
         pdus = _build(message, recipient, self._options, reference)
         if len(pdus) > 1:

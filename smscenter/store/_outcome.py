@@ -77,7 +77,10 @@ def error_from_record(record: TrackedMessage) -> SMSCenterError:
             transport=record.transport or Transport.HTTP,
         )
     if record.state is TrackedState.SENDING:
-        why = "is being sent by another sender right now (or one that stopped mid-send)"
+        why = (
+            "is being sent right now (by another sender, or as an earlier message with the "
+            "same client id: client ids must be unique)"
+        )
     else:
         why = "was sent before and its outcome is unknown: it may have gone out"
     return UnknownOutcomeError(

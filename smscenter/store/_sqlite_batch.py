@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 
 from smscenter.ids import canonical_message_id
-from smscenter.models import DeliveryReport
+from smscenter.models import DeliveryReport, MessageStatus
 from smscenter.store._model import PlannedSend, Settlement, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_schema import (
@@ -52,11 +52,8 @@ from smscenter.store._sqlite_schema import (
     SELECT_MESSAGES,
     SELECT_REPORTS,
     STATES,
-    STATUSES,
     UPSERT_MESSAGES,
-    dump_cost,
     dump_ids,
-    load_ids,
     to_micros,
     tracked,
 )
@@ -72,6 +69,22 @@ _ACCEPTED = TrackedState.ACCEPTED.value
 _IN = "IN (SELECT value FROM json_each(?))"
 _FINAL_VALUES = frozenset(s.value for s in TrackedState if s.is_final)
 _ACCEPTED_VALUES = frozenset(s.value for s in TrackedState if s.was_accepted)
+
+
+def _report_moves() -> dict[str, dict[str, tuple[str, bool]]]:
+    """For each (record state, report status): the state after the report, and whether the
+    report's status and error replace the record's (see :meth:`TrackedState.after_report`).
+    A table of strings, so applying a report costs two dict lookups."""
+    moves: dict[str, dict[str, tuple[str, bool]]] = {}
+    for state in TrackedState:
+        for status in MessageStatus:
+            new = state.after_report(status)
+            take = new is not state or TrackedState.for_report(status) is state
+            moves.setdefault(state.value, {})[status.value] = (new.value, take)
+    return moves
+
+
+_REPORT_MOVES = _report_moves()
 
 
 class PrepareCall:
@@ -152,9 +165,8 @@ class Batch:
                     if report.client_id is not None:
                         client_ids.add(report.client_id)
         client_ids |= settled_clients
-        async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:
-            found = await cursor.fetchone()
-        self.version = found[0] if found is not None else 0
+        found = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'version'")
+        self.version = next(iter(found))[0] if found else 0
         if report_ids:
             rows = await db.execute_fetchall(
                 f"SELECT message_id, client_id FROM ids WHERE message_id {_IN}",
@@ -171,12 +183,15 @@ class Batch:
         if settled_clients and await _any_pending(db):
             pending = list(
                 await db.execute_fetchall(
-                    f"{SELECT_REPORTS} WHERE client_id IS NULL AND message_id {_IN}",
+                    f"{SELECT_REPORTS} INDEXED BY pending_by_id "
+                    f"WHERE client_id IS NULL AND message_id {_IN}",
                     (_json(settled_ids),),
                 )
             )
             pending += await db.execute_fetchall(
-                f"{SELECT_REPORTS} WHERE client_id IS NULL AND report_client_id {_IN}",
+                f"{SELECT_REPORTS} INDEXED BY pending_by_client "
+                f"WHERE client_id IS NULL AND report_client_id IS NOT NULL "
+                f"AND report_client_id {_IN}",
                 (_json(settled_clients),),
             )
             seen: set[str] = set()
@@ -264,43 +279,58 @@ class Batch:
                 None, None, 0, None, self.now, self.now, None, None, 0,
             ]  # fmt: skip
             self.rows[key] = row
-        before = list(row)
         state = row[C_STATE]
+        changed = row[C_VERSION] == 0  # new in this batch: written whatever comes
         if settlement.state is TrackedState.ACCEPTED:
             if state not in _ACCEPTED_VALUES:
                 row[C_STATE] = _ACCEPTED
                 row[C_ERROR] = row[C_ERROR_CODE] = None
+                changed = True
             if ids:
-                row[C_MESSAGE_ID] = ids[0]
-                row[C_PART_IDS] = dump_ids(ids)
-            if settlement.parts is not None:
-                row[C_PARTS] = settlement.parts
-            if settlement.cost is not None:
-                row[C_COST] = dump_cost(settlement.cost)
+                part_ids = dump_ids(ids)
+                if row[C_PART_IDS] != part_ids:
+                    row[C_MESSAGE_ID] = ids[0]
+                    row[C_PART_IDS] = part_ids
+                    changed = True
+                    for message_id in ids:
+                        if self.ids.get(message_id) != key:
+                            self.ids[message_id] = key
+                            self.new_ids.append((message_id, key))
+            parts, cost = settlement.parts, settlement.cost
+            if parts is not None and row[C_PARTS] != parts:
+                row[C_PARTS] = parts
+                changed = True
+            if cost is not None and row[C_COST] != (text := str(cost)):
+                row[C_COST] = text
+                changed = True
             if row[C_ACCEPTED_AT] is None:
                 row[C_ACCEPTED_AT] = self.now
-            for message_id in ids:
-                if self.ids.get(message_id) != key:
-                    self.ids[message_id] = key
-                    self.new_ids.append((message_id, key))
+                changed = True
         elif state not in _ACCEPTED_VALUES:
             # A report already showed the provider has it: a late failure does not undo that.
-            row[C_STATE] = settlement.state.value
-            row[C_ERROR] = settlement.error
-            row[C_ERROR_CODE] = settlement.error_code
+            new = (settlement.state.value, settlement.error, settlement.error_code)
+            if (state, row[C_ERROR], row[C_ERROR_CODE]) != new:
+                row[C_STATE], row[C_ERROR], row[C_ERROR_CODE] = new
+                changed = True
             if settlement.state.is_final and row[C_FINISHED_AT] is None:
                 row[C_FINISHED_AT] = self.now
-        if row != before or row[C_VERSION] == 0:
-            self._touch(row)
+                changed = True
+        if changed:
+            row[C_UPDATED_AT] = self.now
+            self.dirty[key] = row
         if self.pending_by_id or self.pending_by_client:
-            self._match_pending(key, row)
+            self._match_pending(key, row, ids)
 
-    def _match_pending(self, key: str, row: list[Any]) -> None:
+    def _match_pending(self, key: str, row: list[Any], ids: list[str]) -> None:
         found = self.pending_by_client.pop(key, [])
-        part_ids = row[C_PART_IDS]
-        for message_id in load_ids(part_ids):
-            found += self.pending_by_id.pop(message_id, [])
-        for report in sorted(found, key=lambda r: r[R_SEQ]):
+        by_id = self.pending_by_id
+        for message_id in ids:
+            more = by_id.pop(message_id, None)
+            if more:
+                found += more
+        if len(found) > 1:
+            found.sort(key=_seq)
+        for report in found:
             if report[R_CLIENT_ID] is None:
                 report[R_CLIENT_ID] = key
                 self._apply_report(row, report)
@@ -311,9 +341,10 @@ class Batch:
             self.pending_by_client.setdefault(report[R_REPORT_CLIENT_ID], []).append(report)
 
     def _record(self, report: DeliveryReport, key: str) -> None:
-        if key in self.seen_keys:
+        seen = self.seen_keys
+        if key in seen:
             return
-        self.seen_keys.add(key)
+        seen.add(key)
         message_id = report.message_id
         client_id = self.ids.get(message_id)
         row = None if client_id is None else self.rows.get(client_id)
@@ -323,12 +354,13 @@ class Batch:
                 # Learn the id, so that later reports naming only the id match too.
                 self.ids[message_id] = report.client_id
                 self.new_ids.append((message_id, report.client_id))
-        changed = report.changed_at
+        changed, cost = report.changed_at, report.cost
+        self.version += 1
         entry = [
-            key, None if row is None else row[C_CLIENT_ID], self.next_version(), message_id,
-            report.client_id, report.status.value, int(report.error),
-            None if changed is None else to_micros(changed), self.now, report.transport.value,
-            dump_cost(report.cost), report.parts, report.raw_status,
+            key, None if row is None else row[C_CLIENT_ID], self.version, message_id,
+            report.client_id, report.status._value_, report.error._value_,
+            None if changed is None else to_micros(changed), self.now, report.transport._value_,
+            None if cost is None else str(cost), report.parts, report.raw_status,
         ]  # fmt: skip
         self.new_reports.append(entry)
         if row is None:
@@ -337,27 +369,27 @@ class Batch:
             self._apply_report(row, entry)
 
     def _apply_report(self, row: list[Any], report: list[Any]) -> None:
-        status = STATUSES[report[R_STATUS]]
-        current = STATES[row[C_STATE]]
-        new = current.after_report(status)
+        new, take_status = _REPORT_MOVES[row[C_STATE]][report[R_STATUS]]
         # Reports only move a record forward: the status of a late "transmitted" is kept in the
         # history but does not replace a "delivered" on the record.
-        if new is not current or TrackedState.for_report(status) is current:
+        if take_status:
             row[C_STATUS] = report[R_STATUS]
             row[C_DELIVERY_ERROR] = report[R_ERROR]
-            if new is not current:
-                row[C_STATE] = new.value
-                if current is not TrackedState.ACCEPTED and row[C_ERROR] is not None:
+            if new != row[C_STATE]:
+                if row[C_STATE] != _ACCEPTED and row[C_ERROR] is not None:
                     row[C_ERROR] = row[C_ERROR_CODE] = None  # the unknown is known now
+                row[C_STATE] = new
         if report[R_COST] is not None:
             row[C_COST] = report[R_COST]
         if report[R_PARTS] is not None:
             row[C_PARTS] = report[R_PARTS]
+        now = self.now
         if row[C_ACCEPTED_AT] is None:
-            row[C_ACCEPTED_AT] = self.now
-        if row[C_STATE] in _FINAL_VALUES and row[C_FINISHED_AT] is None:
-            row[C_FINISHED_AT] = self.now
-        self._touch(row)
+            row[C_ACCEPTED_AT] = now
+        if row[C_FINISHED_AT] is None and new in _FINAL_VALUES:
+            row[C_FINISHED_AT] = now
+        row[C_UPDATED_AT] = now
+        self.dirty[row[C_CLIENT_ID]] = row
 
     # --- step 3: write ----------------------------------------------------------------------
 
@@ -387,8 +419,12 @@ class Batch:
 
 
 async def _any_pending(db: aiosqlite.Connection) -> bool:
-    async with db.execute("SELECT 1 FROM reports WHERE client_id IS NULL LIMIT 1") as cursor:
-        return await cursor.fetchone() is not None
+    return bool(await db.execute_fetchall("SELECT 1 FROM reports WHERE client_id IS NULL LIMIT 1"))
+
+
+def _seq(report: list[Any]) -> int:
+    seq: int = report[R_SEQ]
+    return seq
 
 
 def _json(values: Iterable[str]) -> str:

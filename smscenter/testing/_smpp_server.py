@@ -54,6 +54,7 @@ from smscenter.smpp.events import (
 )
 from smscenter.smpp.pdu import DeliverSm, QuerySm, SubmitSm
 from smscenter.smpp.provider_text import parse_provider_text
+from smscenter.smpp.reassembly import split_user_data
 from smscenter.smpp.receipts import render_receipt_text
 from smscenter.smpp.system_type import SystemType
 from smscenter.smpp.text import (
@@ -61,7 +62,6 @@ from smscenter.smpp.text import (
     concat_udh,
     decode_text,
     encode_text,
-    parse_udh,
     split_encoded,
 )
 from smscenter.smpp.times import absolute_time
@@ -853,21 +853,7 @@ class SMPPServer:
         return self._accepted_id
 
     def _handle_submit(self, session: _Session, pdu: SubmitSm) -> None:
-        data = pdu.short_message or pdu.tlv(Tag.MESSAGE_PAYLOAD) or b""
-        reference = total = seq = None
-        if pdu.esm_class & _ESM_UDHI:
-            udh, data = parse_udh(data)
-            if udh.is_concatenated:
-                reference, total, seq = udh.reference, udh.total, udh.seq
-        if reference is None:
-            ref_raw, total_raw, seq_raw = (
-                pdu.tlv(Tag.SAR_MSG_REF_NUM),
-                pdu.tlv(Tag.SAR_TOTAL_SEGMENTS),
-                pdu.tlv(Tag.SAR_SEGMENT_SEQNUM),
-            )
-            if ref_raw and total_raw and seq_raw:
-                reference = int.from_bytes(ref_raw, "big")
-                total, seq = total_raw[0], seq_raw[0]
+        data, part = split_user_data(pdu)
         coding = pdu.data_coding
         binary = coding == 2 or 0xF4 <= coding <= 0xF7
         if binary:
@@ -876,12 +862,12 @@ class SMPPServer:
             # smscentre.com/api/smpp: with system_type ISO the default alphabet is ISO-8859-1, not
             # GSM.
             text = decode_text(data, 4 if coding == 0 and session.system_type.iso else coding)
-        if total is not None and total > 1 and seq is not None and reference is not None:
+        if part is not None and part.total > 1:
             if session.system_type.single:
                 # SINGLE: every part is a message of its own, with its own id and receipt.
-                self._store(session, pdu, text, binary, part=(reference, seq))
+                self._store(session, pdu, text, binary, part=(part.reference, part.seq))
             else:
-                self._on_part(session, pdu, text, binary, reference, total, seq)
+                self._on_part(session, pdu, text, binary, part.reference, part.total, part.seq)
             return
         self._store(session, pdu, text, binary)
 

@@ -10,6 +10,7 @@ import pytest
 
 from smscenter import Limits, Message, SMPPPool, Timeouts
 from smscenter.fleet import Fleet
+from smscenter.smpp import SMPPSession
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.testing import SMSCSimulator
 
@@ -94,3 +95,26 @@ async def test_the_rate_counts_message_parts(sim: SMSCSimulator, redis_url: str)
     assert watch.peak(login) <= 30
     arrivals = watch.arrivals(login)
     assert arrivals[-1] - arrivals[0] >= (60 - 3) / 24 - 0.2  # paced by parts, not messages
+
+
+async def test_a_bind_past_its_lease_stop_time_writes_nothing_even_before_it_is_told(
+    sim: SMSCSimulator,
+) -> None:
+    # A worker waking from a freeze: its lease's stop time has passed, and the lease task has
+    # not run yet. The write path itself checks the time, so the message waits unwritten.
+    sim.behaviour.smpp.throughput = None
+    stop_at = [0.0]  # long past
+    async with SMPPSession(sim.smpp_host, sim.smpp_port, sim.smpp_credentials) as session:
+        session.hold_until(lambda: stop_at[0])
+        result: list[object] = []
+
+        async def send() -> None:
+            result.append(await session.send(Message(to="+79990000001", text="hi")))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send)
+            await anyio.sleep(0.3)
+            assert sim.smpp.counters.submits == 0 and result == []
+            stop_at[0] = float("inf")  # renewed: it may write again
+            session.wake()
+    assert sim.smpp.counters.submits == 1 and len(result) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
 
 from smscenter import (
@@ -161,3 +162,14 @@ async def test_a_store_that_cannot_record_stops_the_send(
         with pytest.raises(StoreError):
             await api.send(Message(to=PHONE, text="x", client_id=1))
     assert sim.requests.get("send", 0) == 0
+
+
+async def test_a_send_cancelled_in_flight_is_left_unknown(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    sim.behaviour.latency = 5.0  # the provider sits on the request
+    async with tracked_client(sim, store) as api:
+        with anyio.move_on_after(0.3):
+            await api.send(Message(to=PHONE, text="slow", client_id="c1"))
+    record = await store.get("c1")
+    assert record.state is TrackedState.UNKNOWN  # it may have gone out: not safe to resend

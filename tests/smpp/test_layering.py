@@ -57,6 +57,7 @@ IO_SIDE = (
     # the message store's backends: files, threads, the event loop and the process table
     "smscenter.store.sqlite",
     "smscenter.store._sqlite_batch",
+    "smscenter.store._sqlite_reads",
     "smscenter.store._owner",
 )
 # HTTPClient's call wrappers (``_account_calls`` ...) sit beside the pure ``*_protocol`` ones.

@@ -367,3 +367,54 @@ async def test_incoming_messages_still_reach_a_stream_full_of_receipt_copies(
                     break
         assert texts == ["STOP"]
         await until(lambda: sim.smpp.counters.incoming_acked == 1)
+
+
+async def test_an_async_source_is_claimed_as_it_comes(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    watched = Watched(store)
+
+    async def source() -> AsyncIterator[Message]:
+        for i, message in enumerate(messages(30)):
+            if i % 10 == 0:
+                await anyio.sleep(0.01)  # a slow source: what came so far goes out meanwhile
+            yield message
+
+    async with pool(sim, watched) as p:
+        outcomes = [o async for o in p.send_many(source())]
+        again = [o async for o in p.send_many(source())]
+    assert all(o.ok and o.tracked is None for o in outcomes)
+    assert all(o.ok and o.tracked is not None for o in again)
+    assert len(sim.sent) == 30
+    assert sum(map(len, watched.prepares)) == 60
+    assert len(watched.prepares) >= 6  # at least one claim per pause of the source
+
+
+async def test_links_dropping_mid_run_leave_every_record_truthful(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    # Each link is cut after 120 PDUs, with the answers of its last read lost: the SMSC has
+    # messages whose answers the pool never saw.
+    sim.behaviour.smpp.drop_after_pdus = 120
+    sim.behaviour.smpp.drop_loses_answers = True
+    n = 400
+    async with pool(sim, store, limits=Limits(max_rate=None, window=20)) as p:
+        outcomes = [o async for o in p.send_many(messages(n))]
+    assert len(outcomes) == n
+    held = {m.phone.lstrip("+") for m in sim.sent}
+    states = []
+    for outcome in outcomes:
+        record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
+        states.append(record.state)
+        phone = outcome.recipient.lstrip("+")
+        # The store never says more than it knows: accepted only what the SMSC holds, failed
+        # (safe to send again) only what it does not, and nothing left 'sending'.
+        assert record.state in (TrackedState.ACCEPTED, TrackedState.FAILED, TrackedState.UNKNOWN)
+        if record.state is TrackedState.ACCEPTED:
+            assert phone in held and record.message_id == outcome.message_id
+        elif record.state is TrackedState.FAILED:
+            assert phone not in held
+        else:
+            assert isinstance(outcome.error, UnknownOutcomeError)
+    assert states.count(TrackedState.ACCEPTED) >= n // 2
+    assert sim.smpp.counters.drops >= 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sqlite3
 import subprocess
@@ -196,3 +197,91 @@ async def test_a_full_disk_fails_the_whole_batch(tmp_path: Path) -> None:
         # The store keeps working for what fits (reads, small writes after a purge).
         assert await store.purge(older_than=timedelta(0)) == recorded * 50
         assert await store.prepare([send("after")]) == [None]
+
+
+async def test_retention_applies_when_the_store_opens(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path) as store:
+        await store.prepare([send("old")])
+        await store.record(
+            DeliveryReport(message_id="77", status=MessageStatus.DELIVERED, phone="1")
+        )  # never matched
+    async with SQLiteStore(path, retention=timedelta(days=1)) as store:
+        assert (await store.get("old")).state is TrackedState.UNKNOWN  # young enough
+    async with SQLiteStore(path, retention=timedelta(microseconds=1)) as store:
+        assert await store.counts() == {}
+        await store.prepare([send("new")])
+        await store.settle([])
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM reports").fetchone() == (0,)
+    async with SQLiteStore(path, retention=None) as store:
+        assert list(await store.counts()) == [TrackedState.UNKNOWN]
+
+
+async def test_a_lock_held_past_busy_timeout_fails_the_batch_whole(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path, busy_timeout=0.2) as store:
+        await store.prepare([send("a")])
+        other = sqlite3.connect(path, isolation_level=None)  # another process's writer
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            failed = await asyncio.gather(
+                store.prepare([send("b")]),
+                store.record(DeliveryReport(message_id="1", status=DONE)),
+                return_exceptions=True,
+            )
+            for error in failed:
+                assert isinstance(error, StoreError)
+                assert str(path) in str(error) and "busy_timeout" in str(error)
+            assert failed[0] is not failed[1]  # each caller its own exception
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+        with pytest.raises(NotTrackedError):
+            await store.get("b")
+        # Free again: the same calls now go through.
+        assert await store.prepare([send("b")]) == [None]
+
+
+DONE = MessageStatus.DELIVERED
+
+
+async def test_a_report_refused_by_a_full_disk_is_recorded_when_it_comes_again(
+    tmp_path: Path,
+) -> None:
+    async with SQLiteStore(tmp_path / "s.sqlite3", max_bytes=64 * 1024) as store:
+        await store.prepare([send("a")])
+        await store.settle([])
+        with pytest.raises(StoreError, match="full"):
+            for filler in range(1000):
+                await store.prepare([send(f"fill-{filler}-{i}-{'x' * 60}") for i in range(40)])
+        report = DeliveryReport(message_id="5", status=DONE, client_id="a", phone="1")
+        big = [
+            DeliveryReport(message_id=f"{n}", status=DONE, phone="1" * 60) for n in range(6, 400)
+        ]
+        with pytest.raises(StoreError, match="full"):
+            await store.record(report, *big)
+        record = await store.get("a")
+        assert record.reports == () and record.state is TrackedState.SENDING
+        await store.purge(older_than=timedelta(0))
+        await store.prepare([send("a")])
+        await store.record(report)  # the SMSC sends it again: now it lands, once
+        await store.record(report)
+        record = await store.get("a")
+        assert len(record.reports) == 1 and record.state is TrackedState.DELIVERED
+
+
+async def test_a_queued_record_goes(tmp_path: Path) -> None:
+    # QUEUED records come from a queue that records messages before any transport has them;
+    # here one is written as such a queue would.
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path) as store:
+        await store.prepare([send("q")])
+        await store.settle([])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET state = 'queued', attempts = 0, owner = NULL")
+    async with SQLiteStore(path) as store:
+        assert (await store.get("q")).state is TrackedState.QUEUED
+        assert await store.prepare([send("q")]) == [None]
+        record = await store.get("q")
+        assert (record.state, record.attempts) == (TrackedState.SENDING, 1)

@@ -143,3 +143,22 @@ async def test_a_callback_for_a_send_not_settled_yet_is_kept(store: SQLiteStore)
 def test_a_router_needs_a_store_or_a_handler() -> None:
     with pytest.raises(ValidationError, match="on_event"):
         callback_router(secret=SECRET)
+
+
+async def test_background_handlers_still_see_the_report_recorded_first(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    message_id = await sent_and_tracked(sim, store, "c3")
+    seen: list[TrackedState] = []
+
+    async def on_event(event: CallbackEvent) -> None:
+        seen.append((await store.get("c3")).state)
+
+    async with client_for(app_with(store=store, on_event=on_event, background=True)) as client:
+        response = await client.post(
+            "/smsc/callback", content=status_body(message_id), headers={"content-type": FORM}
+        )
+    assert response.status_code == 200
+    # Recorded before the 200, even though the handler runs after it.
+    assert (await store.get("c3")).state is TrackedState.DELIVERED
+    assert seen == [TrackedState.DELIVERED]

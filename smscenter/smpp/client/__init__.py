@@ -16,7 +16,10 @@ and :class:`~smscenter.smpp.client.session.SMPPSession` (one bind) on top of the
 - ``results.py``: :class:`SendOutcome`, :class:`QueryResult`, :class:`SMPPStatistics`;
 - ``overdue.py``: requests past their response timeout, and answers that come after all;
 - ``reconcile.py``: resending what a dropped bind left unanswered inside the provider's
-  duplicate window.
+  duplicate window;
+- ``_tracking.py``: with a message store (``SMPPPool(..., store=)``), sends claimed before they
+  are queued and settled before their caller hears of them, receipts recorded before they are
+  acknowledged, both in batches.
 """
 
 from __future__ import annotations

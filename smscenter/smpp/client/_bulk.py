@@ -90,12 +90,10 @@ async def send_many(
     async def claim(jobs: list[Job]) -> list[Job]:
         """The jobs the store lets go out (the others' outcomes go to `early`)."""
         assert tracker is not None
-        try:
-            records = await tracker.claim(jobs, resend_unknown)
-        except anyio.get_cancelled_exc_class():
-            # Claimed or not, none of them goes out: the store must not keep them 'sending'.
-            tracker.withdrawn(jobs, ConnectionLost("send_many was cancelled before sending it"))
-            raise
+        # Cancelled while claiming: whether the store claimed them is not known, so nothing is
+        # settled (a record of unknown outcome must not become "failed", safe to resend); a
+        # claimed one stays 'sending', which a later run reads as unknown.
+        records = await tracker.claim(jobs, resend_unknown)
         go = []
         for job, record in zip(jobs, records, strict=True):
             if record is None:

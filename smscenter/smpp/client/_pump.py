@@ -66,6 +66,7 @@ class Pump:
         "conn",
         "counters",
         "current",
+        "halt_at",
         "halted",
         "inflight",
         "limiter",
@@ -107,6 +108,9 @@ class Pump:
         self.taking = False
         #: Nothing more is written (:meth:`halt`).
         self.halted = False
+        #: A fleet lease's stop time (``now`` on the same clock), asked before every run:
+        #: from then on nothing is written, even before :meth:`halt` is called.
+        self.halt_at: Callable[[], float] | None = None
 
     @property
     def busy(self) -> bool:
@@ -119,7 +123,7 @@ class Pump:
         written through one ``send_encoded`` call per run of jobs of one kind (one write).
         Returns how long to wait before trying again when a throttle pause or the rate limit
         holds it back (None: wait for a wake-up)."""
-        if self.halted:
+        if self.halted or (self.halt_at is not None and now >= self.halt_at()):
             return None
         paused = self.throttle.left(now)
         if paused:

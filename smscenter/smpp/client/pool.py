@@ -423,7 +423,8 @@ class SMPPPool:
         written finish as usual, and queries are left alone. ``send_many`` goes on taking
         messages from its input: stop that input too.
 
-        :returns: the outcomes of the withdrawn messages, now (``send_many`` yields them later).
+        :returns: the outcomes of the withdrawn messages, now (``send_many`` yields them later;
+            with a store, once they are settled there as failed, safe to send again).
         """
         queue = self._queue
         jobs = queue.withdraw(_is_a_message)

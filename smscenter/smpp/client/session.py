@@ -466,7 +466,7 @@ class SMPPSession:
         """Write nothing once ``stop_at()`` (monotonic, moved on by each lease renewal) has
         passed, checked before every write: a worker frozen past it sends nothing on waking,
         even before its lease task has run."""
-        self._halt_at = stop_at
+        self._pump.halt_at = stop_at
 
     def stop_sending(self) -> None:
         """Write no more requests (the fleet lease of this bind ends): the messages this bind
