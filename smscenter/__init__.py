@@ -57,7 +57,6 @@ from smscenter.exceptions import UnknownOutcomeError as UnknownOutcomeError
 from smscenter.exceptions import ValidationError as ValidationError
 from smscenter.exceptions import VerificationCodeError as VerificationCodeError
 from smscenter.exceptions import WebhookError as WebhookError
-from smscenter.models import Attachment as Attachment
 from smscenter.models import CallConfirmation as CallConfirmation
 from smscenter.models import DeliveryError as DeliveryError
 from smscenter.models import DeliveryReport as DeliveryReport
@@ -67,12 +66,8 @@ from smscenter.models import MessageKind as MessageKind
 from smscenter.models import MessageStatus as MessageStatus
 from smscenter.models import SendResult as SendResult
 from smscenter.models import SendWindow as SendWindow
-from smscenter.models import Translit as Translit
 from smscenter.models import Transport as Transport
-from smscenter.options import CallSettings as CallSettings
 from smscenter.options import SendOptions as SendOptions
-from smscenter.options import Spread as Spread
-from smscenter.options import ViberButton as ViberButton
 
 # The transports are loaded on first use: `import smscenter` (and the sans-IO SMPP core under it)
 # stays free of httpx, anyio and sockets until an HTTPClient or SMPPPool is asked for. Each lazy
@@ -100,10 +95,11 @@ _MOVED: dict[str, str] = {
     ),
     **dict.fromkeys(("QueryResult", "SMPPSession", "SMPPStatistics"), "smscenter.smpp"),
     **dict.fromkeys(
-        ("CallInfo", "ExtraStatus", "HlrInfo", "MessageFlags", "MessageType", "RecipientResult",
-         "TemplateKind"),
+        ("Attachment", "CallInfo", "ExtraStatus", "HlrInfo", "MessageFlags", "MessageType",
+         "RecipientResult", "TemplateKind", "Translit"),
         "smscenter.models",
     ),
+    **dict.fromkeys(("CallSettings", "Spread", "ViberButton"), "smscenter.options"),
 }  # fmt: skip
 
 
@@ -116,8 +112,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = (
-    "APIError", "Attachment", "AuthenticationError", "BindTimeout", "BlacklistedError",
-    "CallConfirmation", "CallSettings", "ConnectError", "ConnectTimeout", "ConnectionLost",
+    "APIError", "AuthenticationError", "BindTimeout", "BlacklistedError",
+    "CallConfirmation", "ConnectError", "ConnectTimeout", "ConnectionLost",
     "Credentials", "DeliveryError", "DeliveryReport", "DuplicateRequestError", "HTTPClient",
     "IPBlockedError", "IncomingMessage", "InsufficientFundsError", "InvalidRecipientError",
     "InvalidTimeError", "Limits", "LocalProtocolError", "MalformedCallback", "Message",
@@ -126,9 +122,9 @@ __all__ = (
     "RateLimitError", "ReconcilePolicy", "ReconnectPolicy", "RemoteProtocolError",
     "ResponseTimeout", "RetryPolicy", "SMPPOptions", "SMPPPool", "SMPPStatusError",
     "SMSCenterError", "SendOptions", "SendOutcome", "SendResult", "SendWindow",
-    "SignatureMismatch", "Spread",
-    "ThrottledError", "Timeouts", "Translit", "Transport", "TransportError", "UndeliverableError",
-    "UnknownOutcomeError", "ValidationError", "VerificationCodeError", "ViberButton",
+    "SignatureMismatch",
+    "ThrottledError", "Timeouts", "Transport", "TransportError", "UndeliverableError",
+    "UnknownOutcomeError", "ValidationError", "VerificationCodeError",
     "WebhookError", "__version__",
 )  # fmt: skip
 

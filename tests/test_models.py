@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smscenter import (
-    Attachment,
     CallConfirmation,
     DeliveryError,
     DeliveryReport,
@@ -21,9 +20,15 @@ from smscenter import (
     MessageStatus,
     SendResult,
     SendWindow,
+)
+from smscenter.models import (
+    Attachment,
+    ExtraStatus,
+    MessageFlags,
+    MessageType,
+    TemplateKind,
     Translit,
 )
-from smscenter.models import ExtraStatus, MessageFlags, MessageType, TemplateKind
 
 # --- recipients ---------------------------------------------------------------------------------
 

@@ -636,6 +636,13 @@ _mcon_option = click.option(
 )
 @click.option("--sender", help="Registered sender name for every message.")
 @click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Queue the campaign on this Redis server for fleet workers (`smscenter worker`) "
+    "instead of sending it; queuing it again queues nothing twice.",
+)
+@click.option(
     "--resend-unknown",
     is_flag=True,
     help="Also resend rows whose outcome is unknown (they may be delivered twice).",
@@ -678,6 +685,7 @@ def bulk(
     template: str | None,
     via: str,
     sender: str | None,
+    redis_url: str | None,
     resend_unknown: bool,
     binds: int,
     mcon: int | None,
@@ -695,11 +703,19 @@ def bulk(
     are rows whose outcome is unknown unless --resend-unknown. Ctrl-C stops taking new messages
     and lets those in flight finish. `smscenter report --store PATH` summarises the campaign.
 
+    With --redis URL nothing is sent here: the campaign is queued for `smscenter worker
+    --redis URL` processes (any machine; each row's client id is SOURCE-ROW).
+
     Exit status: 0 all acknowledged, 3 some failed or unknown (see the result file),
     1 error, 130 interrupted.
     """
     state = _state()
     name = getattr(source, "name", "-")
+    if redis_url is not None:
+        from smscenter.cli.fleet_cmd import enqueue_campaign, source_messages
+
+        enqueue_campaign(redis_url, source_messages(source, name, template, sender))
+        return
     if out_path is None:
         if name in ("-", "<stdin>"):
             raise click.UsageError("reading from stdin: name the result file with --out")
@@ -1401,6 +1417,9 @@ def demo(
 
 # --- commands kept in their own modules (they import the helpers above) -----------------------
 
+# Fleet mode: the worker verb (bulk --redis and report --redis call into the same module).
+from smscenter.cli.fleet_cmd import worker as _worker  # noqa: E402
 from smscenter.cli.report_cmd import report as _report  # noqa: E402
 
 cli.add_command(_report)
+cli.add_command(_worker)

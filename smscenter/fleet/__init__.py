@@ -8,7 +8,8 @@ through Redis (``pip install smscenter[redis]``; asyncio only).
 - :class:`Lease` / :class:`SlotLeases`: one slot held with expiry and renewal.
 - :class:`FleetKeys`: where it all lives in Redis.
 - :class:`WorkQueue`: a campaign's messages on a Redis Stream, handed out to the workers
-  (:class:`WorkItem`, :class:`QueueProgress`, :class:`EnqueueResult`).
+  (:class:`WorkItem`, :class:`QueueProgress`, :class:`EnqueueResult`); :func:`run_worker`
+  runs one worker on it (:class:`WorkerStats`).
 
 See the "Scaling out" page of the documentation.
 """
@@ -20,6 +21,7 @@ from smscenter.fleet._fleet import Fleet, FleetKeys
 from smscenter.fleet._leases import Lease, SlotLeases
 from smscenter.fleet._rate import FleetRate
 from smscenter.fleet.queue import EnqueueResult, QueueProgress, WorkItem, WorkQueue
+from smscenter.fleet.worker import WorkerStats, run_worker
 
 __all__ = (
     "EnqueueResult",
@@ -31,6 +33,8 @@ __all__ = (
     "SlotLeases",
     "WorkItem",
     "WorkQueue",
+    "WorkerStats",
+    "run_worker",
 )
 
 _exports.publish(__name__, globals(), __all__)

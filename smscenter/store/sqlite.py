@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sqlite3
 import time
@@ -45,6 +46,8 @@ from smscenter.store._sqlite_schema import (
 )
 
 __all__ = ("SQLiteStore",)
+
+logger = logging.getLogger(__name__)
 
 _SENDING = TrackedState.SENDING.value
 # The most rows one write transaction takes on (calls beyond it wait for the next one): a
@@ -302,6 +305,7 @@ class SQLiteStore(SQLiteReads):
         returned (do not send) carries no report history."""
         if not sends:
             return []
+        _check_items(sends, PlannedSend, "prepare")
         call = PrepareCall(sends, resend_unknown)
         await self._submit(call, len(sends))
         return call.result
@@ -309,11 +313,13 @@ class SQLiteStore(SQLiteReads):
     async def settle(self, settlements: Sequence[Settlement]) -> None:
         """See :meth:`MessageStore.settle <smscenter.store.MessageStore.settle>`."""
         if settlements:
+            _check_items(settlements, Settlement, "settle")
             await self._submit(SettleCall(settlements), len(settlements))
 
     async def record(self, *reports: DeliveryReport) -> None:
         """See :meth:`MessageStore.record <smscenter.store.MessageStore.record>`."""
         if reports:
+            _check_items(reports, DeliveryReport, "record")
             await self._submit(RecordCall(reports), len(reports))
 
     async def purge(self, *, older_than: timedelta) -> int:
@@ -337,19 +343,22 @@ class SQLiteStore(SQLiteReads):
     async def _write_loop(self) -> None:
         last_retention = time.monotonic()
         while True:
+            if (
+                self._retention is not None
+                and not self._closed
+                and time.monotonic() - last_retention >= _RETENTION_EVERY
+            ):
+                # Due even when the writer never idles; a failed purge is retried next time.
+                last_retention = time.monotonic()
+                purge = _Pending(_Maintenance("purge", self._retention), 1)
+                purge.future.add_done_callback(self._log_purge)
+                self._queue.append(purge)
             if not self._queue:
                 if self._closed:
                     return
                 self._work.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._work.wait(), _RETENTION_EVERY)
-                if (
-                    not self._queue
-                    and self._retention is not None
-                    and time.monotonic() - last_retention >= _RETENTION_EVERY
-                ):
-                    last_retention = time.monotonic()
-                    self._queue.append(_Pending(_Maintenance("purge", self._retention), 1))
                 continue
             taken = self._take()
             try:
@@ -374,6 +383,12 @@ class SQLiteStore(SQLiteReads):
                     pending.future.set_result(result)
             self._changed.set()
             self._changed = asyncio.Event()
+
+    def _log_purge(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and (error := future.exception()) is not None:
+            logger.warning("%s: retention could not purge old records: %s", self._where, error)
+        elif not future.cancelled() and future.result():
+            logger.info("%s: retention purged %d old record(s)", self._where, future.result())
 
     def _take(self) -> list[_Pending]:
         """The calls of the next transaction: a maintenance call alone, else the data calls
@@ -442,6 +457,14 @@ class SQLiteStore(SQLiteReads):
             if job.kind == "release" or not self._owners.alive(row[C_OWNER]):
                 batch.mark_dead(row)
         return None
+
+
+def _check_items(items: Sequence[object], kind: type, method: str) -> None:
+    # Checked before the call joins a transaction: a wrong item fails its own call, not the
+    # batch of every caller it would have been committed with.
+    for item in items:
+        if type(item) is not kind and not isinstance(item, kind):
+            raise TypeError(f"{method}() takes {kind.__name__} items, not {type(item).__name__}")
 
 
 def _now() -> int:

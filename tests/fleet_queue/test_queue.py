@@ -159,3 +159,18 @@ async def test_a_dead_workers_entries_are_taken_over_and_its_sends_end_unknown(
     assert sum(a is None for a in answers) == 3  # the three never written: sent now
     progress = await other.progress()
     assert progress.consumers == {"other": 6} and progress.waiting == 4
+
+
+async def test_a_worker_keeps_what_it_touches(store: RedisStore) -> None:
+    await WorkQueue(store).enqueue(campaign(4))
+    idle = timedelta(milliseconds=500)
+    mine = WorkQueue(store, consumer="busy", claim_idle=idle)
+    other = WorkQueue(store, consumer="other", claim_idle=idle)
+    items = await mine.take(4)
+    await anyio.sleep(0.6)  # idle past claim_idle: any worker could take them now ...
+    await mine.touch(items)  # ... but their holder says it is still on them
+    assert await other.take(4) == []
+    await anyio.sleep(0.6)  # no word from it since: taken over
+    taken = await other.take(4)
+    assert [i.client_id for i in taken] == [i.client_id for i in items]
+    assert all(i.claimed for i in taken)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from smscenter import (
-    Attachment,
     AuthenticationError,
     Credentials,
     DeliveryError,
@@ -24,7 +23,7 @@ from smscenter import (
     SendWindow,
     Timeouts,
 )
-from smscenter.models import MessageType
+from smscenter.models import Attachment, MessageType
 from smscenter.testing.simulator import SMSCSimulator
 
 from .conftest import FAST_RETRY

@@ -10,7 +10,6 @@ import pytest
 
 from smscenter import (
     APIError,
-    Attachment,
     AuthenticationError,
     BlacklistedError,
     DeliveryError,
@@ -29,14 +28,13 @@ from smscenter import (
     RemoteProtocolError,
     SendOptions,
     SendWindow,
-    Translit,
     UndeliverableError,
     VerificationCodeError,
 )
 from smscenter._provider import MOSCOW
 from smscenter.http import DownloadStatus
 from smscenter.http import _protocol as proto
-from smscenter.models import MessageType
+from smscenter.models import Attachment, MessageType, Translit
 
 MSK = MOSCOW
 

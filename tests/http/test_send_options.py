@@ -10,18 +10,16 @@ import httpx
 import pytest
 
 from smscenter import (
-    CallSettings,
     Credentials,
     HTTPClient,
     Message,
     MessageKind,
     ParameterError,
     SendOptions,
-    Spread,
     VerificationCodeError,
-    ViberButton,
 )
 from smscenter.http import _protocol as proto
+from smscenter.options import CallSettings, Spread, ViberButton
 from smscenter.smpp.submit import build_submit_sm
 from smscenter.smtp import smtp_body
 from smscenter.testing.simulator import SMSCSimulator

@@ -15,7 +15,6 @@ from aiosmtpd.controller import Controller
 
 from smscenter import (
     APIError,
-    Attachment,
     ConnectError,
     Credentials,
     Message,
@@ -24,6 +23,7 @@ from smscenter import (
     SendWindow,
     Transport,
 )
+from smscenter.models import Attachment
 from smscenter.smtp import SMTPSender, smtp_body
 
 CREDS = Credentials("acme", "s3cret-pw")

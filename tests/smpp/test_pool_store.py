@@ -18,7 +18,7 @@ from smscenter.config import ReconnectPolicy, SMPPOptions
 from smscenter.exceptions import UnknownOutcomeError, ValidationError
 from smscenter.models import DeliveryReport
 from smscenter.smpp.client.pool import SMPPPool
-from smscenter.store import StoreError, TrackedState
+from smscenter.store import RedisStore, StoreError, TrackedState
 from smscenter.store.sqlite import SQLiteStore
 from smscenter.testing import SMSCSimulator
 
@@ -418,3 +418,38 @@ async def test_links_dropping_mid_run_leave_every_record_truthful(
             assert isinstance(outcome.error, UnknownOutcomeError)
     assert states.count(TrackedState.ACCEPTED) >= n // 2
     assert sim.smpp.counters.drops >= 2
+
+
+async def test_receipts_after_a_restart_land_on_their_records(
+    sim: SMSCSimulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "restart.db"
+    async with SQLiteStore(path) as store, pool(sim, store) as p:
+        outcomes = [o async for o in p.send_many(messages(50))]
+    assert all(o.ok for o in outcomes)
+    sim.advance(10)  # delivered while nobody is bound: the SMSC keeps the receipts
+    async with SQLiteStore(path) as store:
+        async with pool(sim, store) as p:
+            await until(lambda: p.statistics().reports_recorded == 50)
+        for outcome in outcomes:
+            record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
+            assert record.state is TrackedState.DELIVERED
+            assert record.message_id == outcome.message_id
+    assert sim.smpp.counters.receipts_acked == 50
+
+
+async def test_the_pool_tracks_through_redis_too(sim: SMSCSimulator, redis_url: str) -> None:
+    # The transport depends on the MessageStore protocol only: the fleet's backend works alike.
+    async with RedisStore(redis_url, login="wire") as store:
+        async with pool(sim, store) as p:
+            first = [o async for o in p.send_many(messages(60))]
+            sim.advance(10)
+            await until(lambda: p.statistics().reports_recorded == 60)
+            again = [o async for o in p.send_many(messages(80))]
+        assert all(o.ok for o in first + again)
+        assert len(sim.sent) == 80
+        assert sum(o.tracked is not None for o in again) == 60
+        for outcome in first:
+            record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
+            assert record.state is TrackedState.DELIVERED
+            assert record.message_id == outcome.message_id

@@ -285,3 +285,37 @@ async def test_a_queued_record_goes(tmp_path: Path) -> None:
         assert await store.prepare([send("q")]) == [None]
         record = await store.get("q")
         assert (record.state, record.attempts) == (TrackedState.SENDING, 1)
+
+
+async def test_wrong_items_fail_their_own_call_not_the_batch(tmp_path: Path) -> None:
+    async with SQLiteStore(tmp_path / "s.sqlite3") as store:
+        results = await asyncio.gather(
+            store.prepare(["a"]),  # type: ignore[list-item]
+            store.prepare([send("b")]),
+            store.settle([send("b")]),  # type: ignore[list-item]
+            store.record(send("b")),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert [type(r).__name__ for r in results] == [
+            "TypeError",
+            "list",
+            "TypeError",
+            "TypeError",
+        ]
+        assert (await store.get("b")).state is TrackedState.SENDING
+
+
+async def test_retention_runs_again_while_the_store_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smscenter.store.sqlite as module
+
+    monkeypatch.setattr(module, "_RETENTION_EVERY", 0.05)  # an hour, shortened
+    async with SQLiteStore(tmp_path / "s.sqlite3", retention=timedelta(milliseconds=1)) as store:
+        await store.prepare([send("a")])
+        for _ in range(500):  # bounded: 10 s at most
+            if not await store.counts():
+                break
+            await anyio.sleep(0.02)
+        with pytest.raises(NotTrackedError):
+            await store.get("a")
