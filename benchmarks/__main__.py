@@ -1,7 +1,9 @@
-"""``python -m benchmarks [codec] [http] [smpp] [-- smpp options]``: run the benchmarks in turn.
+"""``python -m benchmarks [codec] [http] [smpp] [fleet] [-- options]``: run the benchmarks in turn.
 
-With no names, all three run with their defaults (the SMPP one takes a few minutes). Options
-after ``--`` go to the SMPP benchmark, e.g. ``python -m benchmarks smpp -- --quick``.
+With no names, all four run with their defaults (the SMPP one takes a few minutes; the fleet
+one, about a minute, needs a ``redis-server``). Options after ``--`` go to the SMPP benchmark
+(the fleet one takes ``--quick`` from them), e.g. ``python -m benchmarks smpp -- --quick``; run
+``python -m benchmarks.bench_fleet --help`` for the fleet one's own.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ def main(argv: list[str]) -> int:
         names, smpp_args = argv[:split], argv[split + 1 :]
     else:
         names, smpp_args = argv, []
-    unknown = [name for name in names if name not in ("codec", "http", "smpp")]
+    known = ("codec", "http", "smpp", "fleet")
+    unknown = [name for name in names if name not in known]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from codec, http, smpp")
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(known)}")
         return 2
-    chosen = names or ["codec", "http", "smpp"]
+    chosen = names or list(known)
     status = 0
     for name in chosen:
         print(f"\n######## benchmarks.bench_{name} ########\n", flush=True)
@@ -32,6 +35,11 @@ def main(argv: list[str]) -> int:
             from benchmarks import bench_http
 
             bench_http.main([])
+        elif name == "fleet":
+            from benchmarks import bench_fleet
+
+            # Of the options, only --quick means the same to both.
+            status = status or bench_fleet.main([a for a in smpp_args if a == "--quick"])
         else:
             from benchmarks import bench_smpp
 
