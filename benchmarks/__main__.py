@@ -1,14 +1,17 @@
-"""``python -m benchmarks [codec] [http] [smpp] [fleet] [-- options]``: run the benchmarks in turn.
+"""``python -m benchmarks [codec] [http] [smpp] [store] [fleet] [-- options]``: run them in turn.
 
-With no names, all four run with their defaults (the SMPP one takes a few minutes; the fleet
-one, about a minute, needs a ``redis-server``). Options after ``--`` go to the SMPP benchmark
-(the fleet one takes ``--quick`` from them), e.g. ``python -m benchmarks smpp -- --quick``; run
-``python -m benchmarks.bench_fleet --help`` for the fleet one's own.
+With no names, all five run with their defaults (the SMPP and store ones take a few minutes
+each; the fleet one about a minute, with a ``redis-server`` of its own). Options after ``--``
+go to the SMPP benchmark, e.g. ``python -m benchmarks smpp -- --quick``, or to the store or
+fleet benchmark when it is the only one named (``python -m benchmarks fleet -- --quick``); with
+others, the fleet benchmark takes only ``--quick`` from them.
 """
 
 from __future__ import annotations
 
 import sys
+
+NAMES = ("codec", "http", "smpp", "store", "fleet")
 
 
 def main(argv: list[str]) -> int:
@@ -18,12 +21,13 @@ def main(argv: list[str]) -> int:
         names, smpp_args = argv[:split], argv[split + 1 :]
     else:
         names, smpp_args = argv, []
-    known = ("codec", "http", "smpp", "fleet")
-    unknown = [name for name in names if name not in known]
+    unknown = [name for name in names if name not in NAMES]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(known)}")
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(NAMES)}")
         return 2
-    chosen = names or list(known)
+    chosen = names or list(NAMES)
+    store_args = smpp_args if "smpp" not in chosen else []
+    fleet_args = smpp_args if chosen == ["fleet"] else [a for a in smpp_args if a == "--quick"]
     status = 0
     for name in chosen:
         print(f"\n######## benchmarks.bench_{name} ########\n", flush=True)
@@ -35,15 +39,18 @@ def main(argv: list[str]) -> int:
             from benchmarks import bench_http
 
             bench_http.main([])
-        elif name == "fleet":
-            from benchmarks import bench_fleet
-
-            # Of the options, only --quick means the same to both.
-            status = status or bench_fleet.main([a for a in smpp_args if a == "--quick"])
-        else:
+        elif name == "smpp":
             from benchmarks import bench_smpp
 
             status = status or bench_smpp.main(smpp_args)
+        elif name == "fleet":
+            from benchmarks import bench_fleet
+
+            status = status or bench_fleet.main(fleet_args)
+        else:
+            from benchmarks import bench_store
+
+            status = status or bench_store.main(store_args)
     return status
 
 
