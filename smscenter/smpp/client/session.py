@@ -41,7 +41,9 @@ class SMPPSession(Bind):
     """One bind to an SMSC, as an async context manager.
 
     Most applications use :class:`~smscenter.smpp.client.pool.SMPPPool` (which runs one or more of
-    these and reconnects them); a session is one bind and ends when its link does.
+    these and reconnects them); a session is one bind and ends when its link does. Entering
+    connects and binds; leaving (or :meth:`aclose`) unbinds; :meth:`wait_closed` waits for the
+    link to end (these and the tasks are its base class's, _bind.py).
 
     :param host: / :param port: the SMSC (the provider: ``smpp.smscentre.com`` 3700, TLS 3443).
     :param credentials: login and plain password (SMPP passwords are at most 8 characters).
