@@ -1,0 +1,88 @@
+"""The ``report`` command, and the ``--store`` side of ``status``: a campaign read from its
+message store (:mod:`smscenter.cli.track` does the reading and the tables).
+
+Registered on the ``smscenter`` group by :mod:`smscenter.cli.app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from smscenter.cli import track
+from smscenter.cli.app import _console, _print_json, _reports_errors, _run
+from smscenter.store import TrackedMessage
+
+__all__ = ("report", "show_store_status")
+
+
+_store_path = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command()
+@click.option(
+    "--store",
+    "store_path",
+    type=_store_path,
+    required=True,
+    help="The message store file (bulk writes SOURCE.smsc.db by default).",
+)
+@click.option(
+    "--failures",
+    type=click.IntRange(0),
+    default=10,
+    show_default=True,
+    help="How many failed, refused or unknown messages to list.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_reports_errors
+def report(store_path: Path, failures: int, as_json: bool) -> None:
+    """Summarise a campaign from its message store: messages by state, cost, failures.
+
+    Reads the store that `bulk --store` (or a program given `store=`) wrote; sends nothing.
+    The failures listed are the first (oldest) messages refused, failed, of unknown outcome,
+    expired or undeliverable, with their client id, recipient and error.
+    """
+
+    opened = track.open_store(store_path)
+
+    async def main() -> track.CampaignSummary:
+        async with opened as store:
+            return await track.summarize(store, failures=failures)
+
+    summary = _run(main)
+    if as_json:
+        _print_json(track.summary_json(summary, store_path))
+        return
+    _console().print(track.render_summary(summary, title=f"campaign in {store_path}"))
+
+
+def show_store_status(store_path: Path, client_id: str | None, as_json: bool) -> None:
+    """``status --store PATH [CLIENT_ID]``: one record with its reports, or the counts by
+    state (without the failures list: ``report`` has it)."""
+    opened = track.open_store(store_path)
+    if client_id is None:
+
+        async def counts() -> track.CampaignSummary:
+            async with opened as store:
+                return await track.summarize(store, failures=0)
+
+        summary = _run(counts)
+        if as_json:
+            data = track.summary_json(summary, store_path)
+            del data["first_failures"]
+            _print_json(data)
+            return
+        _console().print(track.render_summary(summary, title=f"{store_path}", with_failures=False))
+        return
+
+    async def one() -> TrackedMessage:
+        async with opened as store:
+            return await store.get(client_id)
+
+    record = _run(one)
+    if as_json:
+        _print_json(track.record_json(record))
+        return
+    _console().print(track.render_record(record))
