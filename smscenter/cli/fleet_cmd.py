@@ -9,11 +9,11 @@ Every machine points at the same Redis server; the provider login (``--login``) 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import click
@@ -31,10 +31,16 @@ from smscenter.cli.app import (
 )
 from smscenter.models import Message
 
-__all__ = ("enqueue_campaign", "queue_rows", "redis_option", "source_messages", "worker")
+__all__ = (
+    "display_url",
+    "enqueue_campaign",
+    "queue_rows",
+    "redis_option",
+    "show_redis_report",
+    "source_messages",
+    "worker",
+)
 
-# A client id is 1 to 40 of these (send.php ``id``; Message.client_id checks them).
-_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 #: ``--redis URL`` (also ``$SMSC_REDIS_URL``), shared by the fleet verbs.
 redis_option = click.option(
@@ -65,15 +71,15 @@ def _login() -> str:
 def source_messages(
     source: TextIO, name: str, template: str | None, sender: str | None
 ) -> list[Message]:
-    """The messages of a bulk SOURCE, each with its client id: ``<file name>-<row>`` (the same
-    on every run of the same file, so enqueuing it again queues nothing twice)."""
+    """The messages of a bulk SOURCE, each with its client id: the row's ``id`` (or
+    ``client_id``) column, else ``<file name>-<row>`` (the same on every run of the same file,
+    so enqueuing it again queues nothing twice), as ``bulk --store`` gives them."""
     from smscenter.cli.bulk import read_recipients
+    from smscenter.cli.bulk_store import with_client_ids
 
-    stem = "stdin" if name in ("-", "<stdin>") else _ID_CHARS.sub("_", Path(name).stem)
-    stem = stem.strip("._-")[:30] or "row"
+    recipients = with_client_ids(read_recipients(source, template=template), name)
     return [
-        Message(to=r.phone, text=r.text, sender=sender, client_id=f"{stem}-{r.row}")
-        for r in read_recipients(source, template=template)
+        Message(to=r.phone, text=r.text, sender=sender, client_id=r.client_id) for r in recipients
     ]
 
 
@@ -100,6 +106,47 @@ def enqueue_campaign(redis_url: str, messages: Iterable[Message], queue_name: st
     ]
     _console().print(_summary_table(f"enqueued to {queue_name}", rows))
     _err_console().print("start workers with: smscenter worker --redis URL (any machine)")
+
+
+def display_url(url: str) -> str:
+    """``url`` without its password (``redis://user:secret@host`` -> ``redis://user@host``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}@" if parts.username else ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+def show_redis_report(redis_url: str, failures: int, as_json: bool) -> None:
+    """``report --redis URL``: the fleet's campaign, from its Redis store, and its work queue
+    (any machine; reads only: no retention run, nothing queued or claimed)."""
+    from smscenter.cli import track
+    from smscenter.fleet import WorkQueue
+    from smscenter.store.redis import RedisStore
+
+    login = _login()
+
+    async def main() -> tuple[track.CampaignSummary, Any]:
+        async with RedisStore(redis_url, login=login, retention=None, check_config=False) as store:
+            summary = await track.summarize(store, failures=failures)
+            return summary, await WorkQueue(store, name=QUEUE).progress()
+
+    summary, progress = _run(main)
+    where = f"{display_url(redis_url)} (login {login})"
+    if as_json:
+        data = track.summary_json(summary, Path())
+        data["store"] = where
+        data["queue"] = {
+            "waiting": progress.waiting,
+            "taken": progress.taken,
+            "workers": progress.consumers,
+        }
+        _print_json(data)
+        return
+    _console().print(track.render_summary(summary, title=f"campaign in {where}"))
+    _console().print(_summary_table(f"work queue {QUEUE}", queue_rows(progress)))
 
 
 def queue_rows(progress: Any) -> list[tuple[str, object]]:

@@ -25,8 +25,14 @@ _store_path = click.Path(dir_okay=False, path_type=Path)
     "--store",
     "store_path",
     type=_store_path,
-    required=True,
     help="The message store file (bulk writes SOURCE.smsc.db by default).",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Instead of a file: the fleet's Redis store and work queue (bulk --redis, worker); "
+    "the keys are the --login's.",
 )
 @click.option(
     "--failures",
@@ -37,14 +43,22 @@ _store_path = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_reports_errors
-def report(store_path: Path, failures: int, as_json: bool) -> None:
+def report(store_path: Path | None, redis_url: str | None, failures: int, as_json: bool) -> None:
     """Summarise a campaign from its message store: messages by state, cost, failures.
 
     Reads the store that `bulk --store` (or a program given `store=`) wrote; sends nothing.
     The failures listed are the first (oldest) messages refused, failed, of unknown outcome,
     expired or undeliverable, with their client id, recipient and error.
+    With --redis URL, the campaign of a fleet of workers, from any machine, and its queue.
     """
+    if (store_path is None) == (redis_url is None):
+        raise click.UsageError("give one of --store PATH and --redis URL")
+    if redis_url is not None:
+        from smscenter.cli.fleet_cmd import show_redis_report
 
+        show_redis_report(redis_url, failures, as_json)
+        return
+    assert store_path is not None
     opened = track.open_store(store_path)
 
     async def main() -> track.CampaignSummary:

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 from click.testing import Result
 
+from smscenter.cli.fleet_cmd import display_url
 from smscenter.fleet import WorkQueue
 from smscenter.store import TrackedState
 from smscenter.store.redis import RedisStore
@@ -71,3 +72,25 @@ def test_worker_sends_the_queue_and_records_every_outcome(
     again = run(*args, env=env)
     assert json.loads(again.output.strip().splitlines()[-1])["taken"] == 0
     assert sim_thread.call(lambda: len(sim_thread.sim.sent)) == 40
+    # The campaign's progress, from any machine: the store's states and the queue.
+    report = run("report", "--redis", redis_url, "--json", env=env)
+    assert report.exit_code == 0, report.output
+    data = json.loads(report.output)
+    assert data["total"] == 40 and data["accepted"] == 40 and data["failures"] == 0
+    assert data["queue"] == {"waiting": 0, "taken": 0, "workers": {}}
+    table = run("report", "--redis", redis_url, env=env)
+    assert table.exit_code == 0 and "work queue" in table.output and "40" in table.output
+
+
+def test_report_redis_needs_one_source_and_hides_a_password(
+    run: Callable[..., Result], redis_url: str
+) -> None:
+    env = {"SMSC_LOGIN": "acme"}
+    both = run("report", "--redis", redis_url, "--store", "x.db", env=env)
+    assert both.exit_code != 0 and "one of --store PATH and --redis URL" in both.output
+    empty = run("report", "--redis", redis_url, "--json", env=env)
+    assert empty.exit_code == 0, empty.output
+    assert json.loads(empty.output)["total"] == 0  # nothing queued: an empty campaign
+    assert display_url("redis://me:s3cret@host:6380/1") == "redis://me@host:6380/1"
+    assert display_url("rediss://:s3cret@host/0") == "rediss://host/0"
+    assert display_url("redis://host:6379/0") == "redis://host:6379/0"
