@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import click
@@ -32,11 +30,9 @@ from smscenter.cli.app import (
 from smscenter.models import Message
 
 __all__ = (
-    "display_url",
     "enqueue_campaign",
     "queue_rows",
     "redis_option",
-    "show_redis_report",
     "source_messages",
     "worker",
 )
@@ -106,47 +102,6 @@ def enqueue_campaign(redis_url: str, messages: Iterable[Message], queue_name: st
     ]
     _console().print(_summary_table(f"enqueued to {queue_name}", rows))
     _err_console().print("start workers with: smscenter worker --redis URL (any machine)")
-
-
-def display_url(url: str) -> str:
-    """``url`` without its password (``redis://user:secret@host`` -> ``redis://user@host``)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = f"{parts.username}@" if parts.username else ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
-
-
-def show_redis_report(redis_url: str, failures: int, as_json: bool) -> None:
-    """``report --redis URL``: the fleet's campaign, from its Redis store, and its work queue
-    (any machine; reads only: no retention run, nothing queued or claimed)."""
-    from smscenter.cli import track
-    from smscenter.fleet import WorkQueue
-    from smscenter.store.redis import RedisStore
-
-    login = _login()
-
-    async def main() -> tuple[track.CampaignSummary, Any]:
-        async with RedisStore(redis_url, login=login, retention=None, check_config=False) as store:
-            summary = await track.summarize(store, failures=failures)
-            return summary, await WorkQueue(store, name=QUEUE).progress()
-
-    summary, progress = _run(main)
-    where = f"{display_url(redis_url)} (login {login})"
-    if as_json:
-        data = track.summary_json(summary, Path())
-        data["store"] = where
-        data["queue"] = {
-            "waiting": progress.waiting,
-            "taken": progress.taken,
-            "workers": progress.consumers,
-        }
-        _print_json(data)
-        return
-    _console().print(track.render_summary(summary, title=f"campaign in {where}"))
-    _console().print(_summary_table(f"work queue {QUEUE}", queue_rows(progress)))
 
 
 def queue_rows(progress: Any) -> list[tuple[str, object]]:

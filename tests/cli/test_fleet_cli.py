@@ -10,7 +10,6 @@ from pathlib import Path
 import anyio
 from click.testing import Result
 
-from smscenter.cli.fleet_cmd import display_url
 from smscenter.fleet import WorkQueue
 from smscenter.store import TrackedState
 from smscenter.store.redis import RedisStore
@@ -82,15 +81,10 @@ def test_worker_sends_the_queue_and_records_every_outcome(
     assert table.exit_code == 0 and "work queue" in table.output and "40" in table.output
 
 
-def test_report_redis_needs_one_source_and_hides_a_password(
-    run: Callable[..., Result], redis_url: str
-) -> None:
+def test_report_redis_needs_one_source(run: Callable[..., Result], redis_url: str) -> None:
     env = {"SMSC_LOGIN": "acme"}
     both = run("report", "--redis", redis_url, "--store", "x.db", env=env)
-    assert both.exit_code != 0 and "one of --store PATH and --redis URL" in both.output
+    assert both.exit_code != 0 and "--store PATH or --redis URL (one)" in both.output
     empty = run("report", "--redis", redis_url, "--json", env=env)
     assert empty.exit_code == 0, empty.output
     assert json.loads(empty.output)["total"] == 0  # nothing queued: an empty campaign
-    assert display_url("redis://me:s3cret@host:6380/1") == "redis://me@host:6380/1"
-    assert display_url("rediss://:s3cret@host/0") == "rediss://host/0"
-    assert display_url("redis://host:6379/0") == "redis://host:6379/0"
