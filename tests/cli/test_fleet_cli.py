@@ -78,7 +78,7 @@ def test_worker_sends_the_queue_and_records_every_outcome(
     assert data["total"] == 40 and data["accepted"] == 40 and data["failures"] == 0
     assert data["queue"] == {"waiting": 0, "taken": 0, "workers": {}}
     table = run("report", "--redis", redis_url, env=env)
-    assert table.exit_code == 0 and "work queue" in table.output and "40" in table.output
+    assert table.exit_code == 0 and "waiting in the queue" in table.output and "40" in table.output
 
 
 def test_report_redis_needs_one_source(run: Callable[..., Result], redis_url: str) -> None:
