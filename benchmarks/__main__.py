@@ -1,12 +1,16 @@
-"""``python -m benchmarks [codec] [http] [smpp] [-- smpp options]``: run the benchmarks in turn.
+"""``python -m benchmarks [codec] [http] [smpp] [store] [-- options]``: run the benchmarks in turn.
 
-With no names, all three run with their defaults (the SMPP one takes a few minutes). Options
-after ``--`` go to the SMPP benchmark, e.g. ``python -m benchmarks smpp -- --quick``.
+With no names, all four run with their defaults (the SMPP and store ones take a few minutes
+each). Options after ``--`` go to the SMPP benchmark, e.g. ``python -m benchmarks smpp --
+--quick``, or to the store benchmark when it is named without smpp
+(``python -m benchmarks store -- --quick``).
 """
 
 from __future__ import annotations
 
 import sys
+
+NAMES = ("codec", "http", "smpp", "store")
 
 
 def main(argv: list[str]) -> int:
@@ -16,11 +20,12 @@ def main(argv: list[str]) -> int:
         names, smpp_args = argv[:split], argv[split + 1 :]
     else:
         names, smpp_args = argv, []
-    unknown = [name for name in names if name not in ("codec", "http", "smpp")]
+    unknown = [name for name in names if name not in NAMES]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from codec, http, smpp")
+        print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(NAMES)}")
         return 2
-    chosen = names or ["codec", "http", "smpp"]
+    chosen = names or list(NAMES)
+    store_args = smpp_args if "smpp" not in chosen else []
     status = 0
     for name in chosen:
         print(f"\n######## benchmarks.bench_{name} ########\n", flush=True)
@@ -32,10 +37,14 @@ def main(argv: list[str]) -> int:
             from benchmarks import bench_http
 
             bench_http.main([])
-        else:
+        elif name == "smpp":
             from benchmarks import bench_smpp
 
             status = status or bench_smpp.main(smpp_args)
+        else:
+            from benchmarks import bench_store
+
+            status = status or bench_store.main(store_args)
     return status
 
 

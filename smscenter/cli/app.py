@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,15 @@ from rich.table import Table
 
 from smscenter._version import __version__
 from smscenter.cli import bulk as bulk_mod
+from smscenter.cli.bulk_store import (
+    default_store_path,
+    describe_client_ids,
+    export_results,
+    load_records,
+    plan_from_store,
+    read_store,
+    with_client_ids,
+)
 from smscenter.cli.errors import Target, explain, primary_error
 from smscenter.cli.settings import ConfigError, Settings, resolve_settings, scrub
 from smscenter.exceptions import SMSCenterError
@@ -43,6 +53,7 @@ from smscenter.models import (
     MessageKind,
     MessageStatus,
 )
+from smscenter.store import MessageStore
 
 __all__ = ("cli",)
 
@@ -198,7 +209,8 @@ def _console() -> Console:
 
 
 def _err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    # soft_wrap: a message line stays one line (a long store path is not cut), for logs and grep.
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _jsonable(value: object) -> object:
@@ -414,8 +426,8 @@ def _report_rows(report: DeliveryReport) -> list[tuple[str, object]]:
 
 
 @cli.command()
-@click.argument("message_id")
-@click.argument("phone")
+@click.argument("message_id", required=False)
+@click.argument("phone", required=False)
 @click.option(
     "--detail",
     type=click.IntRange(0, 2),
@@ -423,10 +435,36 @@ def _report_rows(report: DeliveryReport) -> list[tuple[str, object]]:
     show_default=True,
     help="1: also text, cost, sender; 2: also country and operator.",
 )
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read a message store instead of asking the provider: its counts by state, or the "
+    "record of one client id (status --store PATH [CLIENT_ID]).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_reports_errors
-def status(message_id: str, phone: str, detail: int, as_json: bool) -> None:
-    """The delivery status of message MESSAGE_ID to PHONE."""
+def status(
+    message_id: str | None,
+    phone: str | None,
+    detail: int,
+    store_path: Path | None,
+    as_json: bool,
+) -> None:
+    """The delivery status of message MESSAGE_ID to PHONE (asked over HTTP).
+
+    With --store PATH, nothing is asked: the store's counts by state, or with a CLIENT_ID
+    (in the place of MESSAGE_ID) that message's record and report history.
+    """
+    if store_path is not None:
+        if phone is not None:
+            raise click.UsageError("with --store, give at most one CLIENT_ID")
+        from smscenter.cli.report_cmd import show_store_status
+
+        show_store_status(store_path, message_id, as_json)
+        return
+    if message_id is None or phone is None:
+        raise click.UsageError("give MESSAGE_ID and PHONE (or --store PATH)")
     settings = _state().settings()
 
     async def main() -> DeliveryReport:
@@ -576,6 +614,18 @@ _mcon_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Result file; a run with an existing one resumes [default: SOURCE.results.csv].",
 )
+@click.option(
+    "--store",
+    "store_opt",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Message store that tracks every message and lets a rerun resume "
+    "[default: SOURCE.smsc.db; from stdin, OUT.smsc.db].",
+)
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="No message store: resume from the result file alone (the older way).",
+)
 @click.option("--text", "template", help="Text for rows without one; {phone}, {column} filled in.")
 @click.option(
     "--via",
@@ -630,6 +680,8 @@ _mcon_option = click.option(
 def bulk(
     source: Any,
     out_path: Path | None,
+    store_opt: Path | None,
+    no_store: bool,
     template: str | None,
     via: str,
     sender: str | None,
@@ -644,13 +696,15 @@ def bulk(
     """Send to every recipient in SOURCE (a CSV file, or '-' for stdin).
 
     Rows are `phone,text`, or `phone` only with --text. A header row names the columns
-    (`phone`, `text`, and any others the --text template uses as {name}). Every message gets
-    one row in the result file (row, phone, outcome, message id or error). Run the same command
-    again to resume: acknowledged rows are skipped, and so are rows whose outcome is unknown
-    unless --resend-unknown. Ctrl-C stops taking new messages and lets those in flight finish.
+    (`phone`, `text`, `id` or `client_id`, and any others the --text template uses as {name}).
+    Every message is tracked in the message store (--store; each row's client id is its `id`
+    column, else SOURCE-ROW) and gets one row in the result file (row, phone, outcome, message
+    id or error). Run the same command again to resume: acknowledged rows are skipped, and so
+    are rows whose outcome is unknown unless --resend-unknown. Ctrl-C stops taking new messages
+    and lets those in flight finish. `smscenter report --store PATH` summarises the campaign.
 
-    With --redis URL nothing is sent here: the campaign is queued for `smscenter worker
-    --redis URL` processes (any machine; each row's client id is SOURCE-ROW).
+    With --redis URL nothing is sent here: the campaign is queued (client ids as above) for
+    `smscenter worker --redis URL` processes on any machine; `report --redis URL` follows it.
 
     Exit status: 0 all acknowledged, 3 some failed or unknown (see the result file),
     1 error, 130 interrupted.
@@ -666,25 +720,45 @@ def bulk(
         if name in ("-", "<stdin>"):
             raise click.UsageError("reading from stdin: name the result file with --out")
         out_path = Path(name).with_name(Path(name).name + ".results.csv")
+    if no_store and store_opt is not None:
+        raise click.UsageError("--store and --no-store exclude each other")
+    store_path = None if no_store else store_opt or default_store_path(name, out_path)
     settings = state.settings()
     credentials = settings.require_credentials()
     recipients = bulk_mod.read_recipients(source, template=template)
     results = bulk_mod.ResultFile(out_path)
-    previous = results.read()
     err = _err_console()
-    _settle(previous, results, settings, credentials, err)
+    if store_path is not None and not store_path.exists() and results.read():
+        # A run started without a store (or before stores existed): the result file is all
+        # that knows what went out; starting a store now would send those rows again.
+        if store_opt is not None:
+            raise bulk_mod.BulkError(
+                f"{out_path} holds an earlier run made without the message store {store_path}; "
+                "resume it with --no-store, or choose another --out to start afresh"
+            )
+        err.print(f"{out_path} holds a run started without a message store: resuming it from there")
+        store_path = None
+    refused_before = 0
+    if store_path is None:
+        previous = results.read()
+        _settle(previous, results, settings, credentials, err)
+        planned = bulk_mod.plan(recipients, previous, resend_unknown=resend_unknown)
+    else:
+        recipients, planned, refused_before = _plan_over_store(
+            recipients, name, store_path, resend_unknown, err, (via, settings, credentials)
+        )
     state.target = _target(settings, via)
-    planned = bulk_mod.plan(recipients, previous, resend_unknown=resend_unknown)
     progress = bulk_mod.BulkProgress(
         total=len(planned.todo),
         already_sent=planned.already_sent,
         skipped_unknown=planned.skipped_unknown,
     )
-    if planned.already_sent or planned.skipped_unknown:
+    if planned.already_sent or planned.skipped_unknown or refused_before:
+        refused = f", {refused_before} refused earlier skipped" if refused_before else ""
         err.print(
-            f"resuming {out_path}: {planned.already_sent} already sent, "
-            f"{planned.skipped_unknown} of unknown outcome skipped"
-            + ("" if resend_unknown else " (--resend-unknown sends them)")
+            f"resuming {store_path or out_path}: {planned.already_sent} already sent, "
+            f"{planned.skipped_unknown} of unknown outcome skipped{refused}"
+            + ("" if resend_unknown else " (--resend-unknown sends those of unknown outcome)")
         )
     interrupts = _Interrupts(anyio.Event())
 
@@ -692,33 +766,44 @@ def bulk(
         view = _ProgressView(progress, err, f"bulk via {via}")
         results.open()
         try:
-            with view.ui, anyio.CancelScope() as abort:
-                async with anyio.create_task_group() as group:
-                    await group.start(interrupts.watch, abort)
-                    if view.enabled:
-                        group.start_soon(view.refresh_forever)
-                    await _bulk_job(
-                        progress,
-                        planned.todo,
-                        results,
-                        interrupts,
-                        via,
-                        settings,
-                        credentials,
-                        sender,
-                        binds,
-                        mcon,
-                        window,
-                        rate,
-                        concurrency,
-                    )
-                    group.cancel_scope.cancel()
-                view.update()
+            async with AsyncExitStack() as stack:
+                store = None
+                if store_path is not None:
+                    from smscenter.store import SQLiteStore
+
+                    store = await stack.enter_async_context(SQLiteStore(store_path))
+                with view.ui, anyio.CancelScope() as abort:
+                    async with anyio.create_task_group() as group:
+                        await group.start(interrupts.watch, abort)
+                        if view.enabled:
+                            group.start_soon(view.refresh_forever)
+                        await _bulk_job(
+                            progress,
+                            planned.todo,
+                            results,
+                            interrupts,
+                            via,
+                            settings,
+                            credentials,
+                            sender,
+                            binds,
+                            mcon,
+                            window,
+                            rate,
+                            concurrency,
+                            _Tracking(store, resend_unknown),
+                        )
+                        group.cancel_scope.cancel()
+                    view.update()
         finally:
             results.close()
 
     started = time.monotonic()
-    _run(main)
+    try:
+        _run(main)
+    finally:
+        if store_path is not None and store_path.exists():
+            _export(store_path, recipients, results)
     interrupted = progress.fatal is None and (progress.stopped or interrupts.count > 0)
     # The rows add up: recipients = skipped + to send, and to send = acknowledged + failed +
     # unknown + invalid + not sent (+ pending: only after an abort over HTTP, settled by the
@@ -729,6 +814,7 @@ def bulk(
         ("recipients", len(recipients)),
         ("already sent (skipped)", planned.already_sent),
         ("unknown outcome (skipped)", planned.skipped_unknown),
+        *([("refused earlier (skipped)", refused_before)] if refused_before else []),
         ("to send", len(planned.todo)),
         ("  acknowledged", progress.acknowledged),
         ("  failed", progress.failed),
@@ -740,6 +826,7 @@ def bulk(
         ("rate", f"{progress.rate:,.1f}/s"),
         ("time", f"{time.monotonic() - started:.1f} s"),
         ("result file", out_path),
+        *([("message store", store_path)] if store_path is not None else []),
     ]
     _console().print(_summary_table(f"bulk via {via}", rows))
     for kind, count in sorted(progress.errors.items(), key=lambda kv: -kv[1])[:5]:
@@ -749,9 +836,77 @@ def bulk(
     if interrupted:
         click.echo("interrupted; run the same command again to resume", err=True)
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
-    if progress.failed or progress.unknown or progress.invalid or planned.skipped_unknown:
-        # Rows skipped for an unknown outcome are not done either: say so in the status.
+    if (
+        progress.failed
+        or progress.unknown
+        or progress.invalid
+        or planned.skipped_unknown
+        or refused_before
+    ):
+        # Rows skipped for an unknown outcome (or refused earlier) are not done either: say so
+        # in the status.
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
+
+
+@attrs.frozen
+class _Tracking:
+    """The message store of a bulk run (``None``: none), and whether messages of unknown
+    outcome are to be sent again."""
+
+    store: MessageStore | None
+    resend_unknown: bool
+
+
+def _plan_over_store(
+    recipients: list[bulk_mod.Recipient],
+    source_name: str,
+    store_path: Path,
+    resend_unknown: bool,
+    err: Console,
+    transport: tuple[str, Settings, Any],
+) -> tuple[list[bulk_mod.Recipient], bulk_mod.Plan, int]:
+    """Give every row a client id, settle the HTTP sends of unknown outcome through
+    status.php, and plan the run from the store's records."""
+    own_ids = sum(1 for r in recipients if r.client_id)
+    recipients = with_client_ids(recipients, source_name)
+    existed = store_path.exists()
+    ids = describe_client_ids(recipients, own_ids)
+    err.print(f"message store: {store_path}{'' if existed else ' (new)'}; client ids: {ids}")
+    via, settings, credentials = transport
+    records: dict[str, Any] = {}
+    if existed:
+        open_http = None
+        if via == "http":
+            from smscenter.http.client import HTTPClient
+
+            _state().target = _target(settings, "http")
+
+            def open_http() -> HTTPClient:
+                return HTTPClient(credentials, base_url=settings.base_url)
+
+        def say(line: str) -> None:
+            err.print(scrub(line, _state().secrets))
+
+        records = _run(load_records, store_path, open_http, say)
+    planned = plan_from_store(recipients, records, resend_unknown=resend_unknown)
+    plan = bulk_mod.Plan(
+        todo=planned.todo,
+        already_sent=planned.already_sent,
+        skipped_unknown=planned.skipped_unknown,
+    )
+    return recipients, plan, planned.skipped_refused
+
+
+def _export(
+    store_path: Path, recipients: list[bulk_mod.Recipient], results: bulk_mod.ResultFile
+) -> None:
+    """Rewrite the result file from the store (its view of every row)."""
+    try:
+        records = _run(read_store, store_path)
+        export_results(results.path, recipients, records, results.read())
+    except (OSError, bulk_mod.BulkError, SMSCenterError) as error:
+        # The store has it all: a result file that could not be rewritten is no loss.
+        click.echo(f"warning: the result file was not exported from the store: {error}", err=True)
 
 
 def _settle(
@@ -809,12 +964,17 @@ async def _bulk_job(
     window: int,
     rate: float,
     concurrency: int,
+    tracking: _Tracking,
 ) -> None:
+    # With a store, the transports record every send before its bytes go out and settle it
+    # when its answer comes.
     if via == "http":
         from smscenter.http.client import HTTPClient
 
-        async with HTTPClient(credentials, base_url=settings.base_url) as api:
-            http_sender = bulk_mod.HTTPBulkSender(api, concurrency=concurrency)
+        async with HTTPClient(credentials, base_url=settings.base_url, store=tracking.store) as api:
+            http_sender = bulk_mod.HTTPBulkSender(
+                api, concurrency=concurrency, resend_unknown=tracking.resend_unknown
+            )
             await bulk_mod.run_bulk(
                 todo,
                 http_sender,
@@ -835,22 +995,25 @@ async def _bulk_job(
     # seconds' worth there (more only adds waiting), and let one wait up to 10 minutes: if the
     # SMSC throttles the pool far below --rate, they are late, not failed.
     read_ahead = max(100, min(int(rate * 20), 2 * window * binds))
-    # Transmitter binds: the receipts are left to a receiving bind (`smscenter listen`, or the
-    # provider keeps them until one binds) instead of piling up unread here.
+    # Without a store, transmitter binds: the receipts are left to a receiving bind
+    # (`smscenter listen`, or the provider keeps them until one binds) instead of piling up
+    # unread here. With one, transceivers: the pool writes each receipt to the store before
+    # acknowledging it, whether anything reads them or not.
     async with SMPPPool(
         host,
         port,
         credentials,
-        mode=BindMode.TRANSMITTER,
+        mode=BindMode.TRANSMITTER if tracking.store is None else BindMode.TRANSCEIVER,
         limits=limits,
         timeouts=Timeouts(pool=600),
         tls=settings.smpp_tls,
         system_type=system_type,
         options=SMPPOptions(read_ahead=read_ahead),
+        store=tracking.store,
     ) as pool:
         progress.throttled = lambda: pool.statistics().throttled
         progress.queued = lambda: pool.statistics().queued
-        smpp_sender = bulk_mod.SMPPBulkSender(pool)
+        smpp_sender = bulk_mod.SMPPBulkSender(pool, resend_unknown=tracking.resend_unknown)
         interrupts.on_stop = smpp_sender.withdraw
         try:
             await bulk_mod.run_bulk(
@@ -936,6 +1099,13 @@ class _Printer:
     help="HTTP: seconds between polls (get.php allows 3 identical requests a minute).",
 )
 @_mcon_option
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SMPP: also record every receipt in this message store (bulk's SOURCE.smsc.db), "
+    "before it is acknowledged.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @_reports_errors
 def listen(
@@ -944,6 +1114,7 @@ def listen(
     count: int | None,
     interval: float,
     mcon: int | None,
+    store_path: Path | None,
     as_json: bool,
 ) -> None:
     """Print delivery receipts and incoming messages as they arrive, until Ctrl-C.
@@ -954,6 +1125,8 @@ def listen(
     incoming messages (get_answers) and the statuses of the 100 most recent messages
     (get_messages) and prints what changed.
     """
+    if store_path is not None and via != "smpp":
+        raise click.UsageError("--store records the receipts of an SMPP listen (--via smpp)")
     settings = _state().settings()
     credentials = settings.require_credentials()
     _state().target = _target(settings, via)
@@ -966,7 +1139,7 @@ def listen(
         async with anyio.create_task_group() as group:
             group.start_soon(_stop_on_signal, done)
             if via == "smpp":
-                await _listen_smpp(settings, credentials, printer, mcon, duration)
+                await _listen_smpp(settings, credentials, printer, mcon, duration, store_path)
             else:
                 await _listen_http(settings, credentials, printer, interval, duration)
             group.cancel_scope.cancel()
@@ -996,21 +1169,33 @@ async def _listen_smpp(
     printer: _Printer,
     mcon: int | None,
     duration: float | None,
+    store_path: Path | None = None,
 ) -> None:
     from smscenter.smpp.client.pool import SMPPPool
     from smscenter.smpp.constants import BindMode
 
-    host, port = settings.smpp_address()
-    system_type = f"MCON{mcon}" if mcon is not None else ""
-    pool = SMPPPool(
-        host,
-        port,
-        credentials,
-        mode=BindMode.RECEIVER,
-        tls=settings.smpp_tls,
-        system_type=system_type,
-    )
+    async with AsyncExitStack() as stack:
+        store = None
+        if store_path is not None:
+            from smscenter.store import SQLiteStore
 
+            # The pool writes each receipt here before acknowledging it to the SMSC.
+            store = await stack.enter_async_context(SQLiteStore(store_path))
+        host, port = settings.smpp_address()
+        system_type = f"MCON{mcon}" if mcon is not None else ""
+        pool = SMPPPool(
+            host,
+            port,
+            credentials,
+            mode=BindMode.RECEIVER,
+            tls=settings.smpp_tls,
+            system_type=system_type,
+            store=store,
+        )
+        await _consume_reports(pool, printer, duration)
+
+
+async def _consume_reports(pool: Any, printer: _Printer, duration: float | None) -> None:
     async def consume() -> None:
         async with pool.reports() as stream:
             async for event in stream:
@@ -1230,7 +1415,11 @@ def demo(
         _fail("the demo's numbers do not add up")
 
 
+# --- commands kept in their own modules (they import the helpers above) -----------------------
+
 # Fleet mode: the worker verb (bulk --redis and report --redis call into the same module).
 from smscenter.cli.fleet_cmd import worker as _worker  # noqa: E402
+from smscenter.cli.report_cmd import report as _report  # noqa: E402
 
+cli.add_command(_report)
 cli.add_command(_worker)

@@ -2,7 +2,8 @@
 
 Input is CSV: ``phone[,text]`` rows, or phone-only rows with a text template. A first row whose
 first cell has no digit is a header; then the columns are found by name (``phone``; ``text`` or
-``message``) and every column can be used in the template as ``{column}``.
+``message``; ``client_id`` or ``id``: the row's own client id) and every column can be used in
+the template as ``{column}``.
 
 The result file is CSV too, appended to as the job runs and flushed row by row::
 
@@ -75,6 +76,8 @@ __all__ = (
 logger = logging.getLogger(__name__)
 
 RESULT_HEADER: Final = ("row", "phone", "outcome", "message_id", "parts", "client_id", "error")
+#: Header names of an input column holding each row's own client id.
+ID_COLUMNS: Final = ("client_id", "id")
 
 # Errors after which every further message would fail the same way: the job stops. A
 # ConnectError comes after the client tried every host it knows: nothing of it went out, and a
@@ -107,11 +110,13 @@ class Outcome(enum.Enum):
 
 @attrs.frozen(kw_only=True)
 class Recipient:
-    """One input row: its 1-based data row number, the phone and the text to send."""
+    """One input row: its 1-based data row number, the phone and the text to send, and its
+    own client id when the input has an ``id`` (or ``client_id``) column."""
 
     row: int
     phone: str
     text: str
+    client_id: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -145,7 +150,7 @@ def read_recipients(source: TextIO | Iterable[str], *, template: str | None) -> 
         unknown column.
     """
     reader = csv.reader(source)
-    phone_col, text_col = 0, 1
+    phone_col, text_col, id_col = 0, 1, -1
     names: list[str] | None = None
     out: list[Recipient] = []
     number = 0
@@ -157,9 +162,11 @@ def read_recipients(source: TextIO | Iterable[str], *, template: str | None) -> 
             names = [c.lower() for c in cells]
             phone_col = names.index("phone") if "phone" in names else 0
             text_col = next((names.index(n) for n in ("text", "message") if n in names), -1)
+            id_col = next((names.index(n) for n in ID_COLUMNS if n in names), -1)
             continue
         number += 1
         phone = cells[phone_col] if phone_col < len(cells) else ""
+        client_id = cells[id_col] if 0 <= id_col < len(cells) and cells[id_col] else None
         text = cells[text_col] if 0 <= text_col < len(cells) else ""
         if not text:
             if template is None:
@@ -174,7 +181,7 @@ def read_recipients(source: TextIO | Iterable[str], *, template: str | None) -> 
                 text = template.format_map(fields)
             except (ValueError, IndexError) as error:
                 raise BulkError(f"the text template is malformed: {error}") from None
-        out.append(Recipient(row=number, phone=phone, text=text))
+        out.append(Recipient(row=number, phone=phone, text=text, client_id=client_id))
     return out
 
 
@@ -418,6 +425,9 @@ class HTTPBulkSender:
 
     client: HTTPClient
     concurrency: int = 5
+    #: With a store: send messages the store has as of unknown outcome again (the client's
+    #: store refuses them otherwise).
+    resend_unknown: bool = False
     #: Makes this run's client ids unique: ``b<tag>-<row>`` (send.php ``id``: up to 40 of
     #: ``[A-Za-z0-9._-]``).
     tag: str = attrs.field(factory=lambda: secrets.token_hex(4))
@@ -442,7 +452,7 @@ class HTTPBulkSender:
             async with inbox:
                 async for recipient, message in inbox:
                     try:
-                        result = await self.client.send(message)
+                        result = await self.client.send(message, resend_unknown=self.resend_unknown)
                     except (exc.SMSCenterError, ValueError) as error:
                         failed = _row(recipient, http_outcome(error), error=_describe(error))
                         on_result(recipient, failed, error)
@@ -472,6 +482,9 @@ class SMPPBulkSender:
     """
 
     pool: SMPPPool
+    #: With a store: send messages the store has as of unknown outcome again (the pool's
+    #: store skips them otherwise).
+    resend_unknown: bool = False
     # send_many numbers the messages it takes from its input 0, 1, 2 ...: index -> the row
     # and the message handed over, until its outcome is recorded.
     _waiting: dict[int, tuple[Recipient, Message]] = attrs.field(factory=dict, init=False)
@@ -531,7 +544,10 @@ class SMPPBulkSender:
                 if stop is not None:
                     group.start_soon(withdraw_on_stop, stop)
                 # send_many is an async generator: closed here, not whenever it is collected.
-                sending = cast(AsyncGenerator[SendOutcome, None], self.pool.send_many(messages()))
+                sending = cast(
+                    AsyncGenerator[SendOutcome, None],
+                    self.pool.send_many(messages(), resend_unknown=self.resend_unknown),
+                )
                 async with aclosing(sending) as outcomes:
                     async for outcome in outcomes:
                         self._settle(outcome)
@@ -592,7 +608,7 @@ async def run_bulk(
             if stop.is_set():
                 progress.stopped = progress.fatal is None
                 return
-            cid = sender.client_id(recipient)
+            cid = recipient.client_id or sender.client_id(recipient)
             try:
                 message = Message(
                     to=recipient.phone, text=recipient.text, sender=sender_name, client_id=cid

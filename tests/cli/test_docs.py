@@ -61,6 +61,7 @@ def test_every_option_is_documented() -> None:
 @pytest.mark.parametrize(
     "module_name",
     ["smscenter.cli", "smscenter.cli.app", "smscenter.cli.bulk", "smscenter.cli.settings",
+     "smscenter.cli.bulk_store", "smscenter.cli.track", "smscenter.cli.report_cmd",
      "smscenter.cli.demo", "smscenter.__main__"],
 )  # fmt: skip
 def test_all_lists_every_public_class_and_function(module_name: str) -> None:
