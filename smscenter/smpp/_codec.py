@@ -192,7 +192,7 @@ def decode_tlvs(
             tail_key = data[nxt:end]
             cached = tails.get(tail_key)
             if cached is not None:
-                return ((tag, data[start:nxt]), *cached)
+                return ((tag, data[start:nxt]),) + cached
     out: list[TlvPair] = []
     append = out.append
     try:
@@ -293,7 +293,7 @@ def _generate(cls: type[Pdu]) -> None:
         dec.append("        return CLS(sequence_number=seq, command_status=st)")
     enc_pre: list[str] = []
     enc_parts: list[str] = []
-    group: list[str] = []  # consecutive one-octet fields, read and written as one struct
+    group: list[str] = []  # consecutive one-octet fields, read (and written) together
 
     def flush(length_too: bool = False) -> None:
         # Read (and write) the pending octets, plus sm_length when ``length_too``.
@@ -303,8 +303,11 @@ def _generate(cls: type[Pdu]) -> None:
         size = len(names)
         sname = struct_name("B" * size)
         dec.append(f"    if p + {size} > end: raise _trunc({names[0]!r}, p)")
-        if size == 1:
-            dec.append(f"    {names[0]} = d[p]")
+        if size <= 3:  # a few octets: indexing is cheaper than a struct call
+            dec.extend(
+                f"    {name} = d[p + {k}]" if k else f"    {name} = d[p]"
+                for k, name in enumerate(names)
+            )
         else:
             dec.append(f"    {', '.join(names)}, = {sname}.unpack_from(d, p)")
         dec.append(f"    p += {size}")

@@ -25,8 +25,12 @@ import attrs
 from smscenter._provider import Transport
 from smscenter.exceptions import (
     APIError,
+    AuthenticationError,
+    DuplicateRequestError,
+    InsufficientFundsError,
+    IPBlockedError,
+    RateLimitError,
     SMSCenterError,
-    ThrottledError,
     UnknownOutcomeError,
 )
 from smscenter.models import DeliveryError, MessageStatus, SendResult
@@ -135,6 +139,11 @@ _RANK: Mapping[TrackedState, int] = {
     TrackedState.DELIVERED: 3,
     TrackedState.READ: 4,
 }
+
+
+# Refusals of the account, not of the message: the message itself may go once the account is
+# put right (or the rate allows), so a resume sends it.
+_ACCOUNT_REFUSALS = (AuthenticationError, InsufficientFundsError, IPBlockedError, RateLimitError)
 
 
 def store_key(client_id: int | str) -> str:
@@ -246,14 +255,23 @@ class Settlement:
 
     @classmethod
     def failed(cls, client_id: int | str, error: BaseException) -> Settlement:
-        """It did not end with ids: ``UNKNOWN`` when it may have gone out
-        (:class:`~smscenter.exceptions.UnknownOutcomeError`), ``REFUSED`` for the provider's
-        definite refusal, ``FAILED`` for everything that never reached the provider (safe to
-        send again: not written, invalid, throttled until the client gave up)."""
+        """It did not end with ids. The state, decided here for every transport:
+
+        - ``UNKNOWN`` when it may have gone out: :class:`~smscenter.exceptions.
+          UnknownOutcomeError`, and a duplicate refusal
+          (:class:`~smscenter.exceptions.DuplicateRequestError`: the provider holds an equal
+          message from the last minute, maybe this one).
+        - ``FAILED`` (safe to send again) when nothing reached the provider, or the provider
+          refused the *account* rather than the message: not written, invalid, throttled until
+          the client gave up, a wrong password, a blocked IP, no money left (a resume after a
+          top-up sends it).
+        - ``REFUSED`` (final) for the provider's refusal of this message: a bad number, a
+          forbidden text, a blacklisted recipient, a bad parameter or time.
+        """
         code = getattr(error, "code", None)
-        if isinstance(error, UnknownOutcomeError):
+        if isinstance(error, UnknownOutcomeError | DuplicateRequestError):
             state = TrackedState.UNKNOWN
-        elif isinstance(error, APIError) and not isinstance(error, ThrottledError):
+        elif isinstance(error, APIError) and not isinstance(error, _ACCOUNT_REFUSALS):
             state = TrackedState.REFUSED
         else:
             state = TrackedState.FAILED

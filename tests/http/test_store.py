@@ -70,21 +70,26 @@ async def test_untrackable_messages_are_refused_before_any_request(
     assert await store.counts() == {}
 
 
-async def test_a_refusal_is_recorded_and_reported_again_without_a_request(
+async def test_a_refusal_of_the_account_is_failed_and_sent_again_after_a_top_up(
     sim: SMSCSimulator, store: SQLiteStore
 ) -> None:
+    # "No money" refuses the account, not the message: nothing went out, so a resume sends it.
     sim.set_balance(None, 0)
     message = Message(to=PHONE, text="no money", client_id=9)
     async with tracked_client(sim, store) as api:
         with pytest.raises(APIError) as first:
             await api.send(message)
         record = await store.get(9)
-        assert record.state is TrackedState.REFUSED
+        assert record.state is TrackedState.FAILED
         assert record.error_code == first.value.code
-        requests = sim.requests.get("send", 0)
-        with pytest.raises(APIError):
-            await api.send(message)
-        assert sim.requests.get("send", 0) == requests == 1
+        assert sim.requests.get("send", 0) == 1
+        sim.set_balance(None, 100)
+        result = await api.send(message)
+        assert sim.requests.get("send", 0) == 2
+        record = await store.get(9)
+        assert record.state is TrackedState.ACCEPTED
+        assert record.message_id == result.message_id
+        assert record.attempts == 2
 
 
 async def test_an_unknown_send_is_settled_by_settle(sim: SMSCSimulator, store: SQLiteStore) -> None:
