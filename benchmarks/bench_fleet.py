@@ -121,7 +121,11 @@ async def run_phase(
         with anyio.fail_after(60):
             for n in range(workers):
                 processes.append(
-                    await anyio.open_process([*base, "--name", f"r{tag}w{n}"], env=env, cwd=ROOT)
+                    # stderr: this process's own (a worker's warnings are seen, and never
+                    # fill a pipe nobody reads).
+                    await anyio.open_process(
+                        [*base, "--name", f"r{tag}w{n}"], env=env, cwd=ROOT, stderr=None
+                    )
                 )
             for process in processes:
                 line = await _read_line(process)
