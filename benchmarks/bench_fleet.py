@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--capped-workers", type=int, default=4, help="workers under a cap")
     parser.add_argument("--json", default=None, help="write the figures to this file")
     args = parser.parse_args(argv)
-    args.caps = [float(c) for c in (args.caps or "30,300").split(",") if c]
+    args.caps = [
+        float(c) for c in (args.caps if args.caps is not None else "30,300").split(",") if c
+    ]
     args.workers = [int(w) for w in args.workers.split(",") if w]
     if args.seconds is None:
         args.seconds = 4.0 if args.quick else 10.0
