@@ -703,8 +703,8 @@ def bulk(
     are rows whose outcome is unknown unless --resend-unknown. Ctrl-C stops taking new messages
     and lets those in flight finish. `smscenter report --store PATH` summarises the campaign.
 
-    With --redis URL nothing is sent here: the campaign is queued for `smscenter worker
-    --redis URL` processes (any machine; each row's client id is SOURCE-ROW).
+    With --redis URL nothing is sent here: the campaign is queued (client ids as above) for
+    `smscenter worker --redis URL` processes on any machine; `report --redis URL` follows it.
 
     Exit status: 0 all acknowledged, 3 some failed or unknown (see the result file),
     1 error, 130 interrupted.

@@ -9,10 +9,8 @@ Every machine points at the same Redis server; the provider login (``--login``) 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
@@ -31,10 +29,14 @@ from smscenter.cli.app import (
 )
 from smscenter.models import Message
 
-__all__ = ("enqueue_campaign", "queue_rows", "redis_option", "source_messages", "worker")
+__all__ = (
+    "enqueue_campaign",
+    "queue_rows",
+    "redis_option",
+    "source_messages",
+    "worker",
+)
 
-# A client id is 1 to 40 of these (send.php ``id``; Message.client_id checks them).
-_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 #: ``--redis URL`` (also ``$SMSC_REDIS_URL``), shared by the fleet verbs.
 redis_option = click.option(
@@ -65,15 +67,15 @@ def _login() -> str:
 def source_messages(
     source: TextIO, name: str, template: str | None, sender: str | None
 ) -> list[Message]:
-    """The messages of a bulk SOURCE, each with its client id: ``<file name>-<row>`` (the same
-    on every run of the same file, so enqueuing it again queues nothing twice)."""
+    """The messages of a bulk SOURCE, each with its client id: the row's ``id`` (or
+    ``client_id``) column, else ``<file name>-<row>`` (the same on every run of the same file,
+    so enqueuing it again queues nothing twice), as ``bulk --store`` gives them."""
     from smscenter.cli.bulk import read_recipients
+    from smscenter.cli.bulk_store import with_client_ids
 
-    stem = "stdin" if name in ("-", "<stdin>") else _ID_CHARS.sub("_", Path(name).stem)
-    stem = stem.strip("._-")[:30] or "row"
+    recipients = with_client_ids(read_recipients(source, template=template), name)
     return [
-        Message(to=r.phone, text=r.text, sender=sender, client_id=f"{stem}-{r.row}")
-        for r in read_recipients(source, template=template)
+        Message(to=r.phone, text=r.text, sender=sender, client_id=r.client_id) for r in recipients
     ]
 
 

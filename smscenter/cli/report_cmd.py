@@ -58,11 +58,12 @@ def report(store_path: Path | None, redis_url: str | None, failures: int, as_jso
     listed are the first (oldest) messages refused, failed, of unknown outcome, expired or
     undeliverable, with their client id, recipient and error.
     """
-    if store_path is None:
-        if redis_url is None:
-            raise click.UsageError("give the store to read: --store PATH or --redis URL")
+    if (store_path is None) == (redis_url is None):
+        raise click.UsageError("give the store to read: --store PATH or --redis URL (one)")
+    if redis_url is not None:
         _report_fleet(redis_url, failures, as_json)
         return
+    assert store_path is not None
     opened = track.open_store(store_path)
 
     async def main() -> track.CampaignSummary:
@@ -84,7 +85,8 @@ def _report_fleet(redis_url: str, failures: int, as_json: bool) -> None:
         from smscenter.fleet import WorkQueue
         from smscenter.store.redis import RedisStore
 
-        async with RedisStore(redis_url, login=login) as store:
+        # A report changes nothing: no retention run (nor the settings check's warnings).
+        async with RedisStore(redis_url, login=login, retention=None, check_config=False) as store:
             summary = await track.summarize(store, failures=failures)
             return summary, await WorkQueue(store, name=QUEUE).progress()
 

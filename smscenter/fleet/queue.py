@@ -296,7 +296,11 @@ class WorkQueue:
                 )
 
     async def progress(self) -> QueueProgress:
-        """How many entries wait, how many workers hold, and who holds them."""
+        """How many entries wait, how many workers hold, and who holds them (reads only: a
+        queue nobody enqueued to yet is empty)."""
+        client = self.store._client()
+        if not await self.store._call(client.exists(self.key)):
+            return QueueProgress(waiting=0, taken=0, consumers={})
         client = await self._client()
         async with client.pipeline(transaction=False) as pipe:
             pipe.xlen(self.key)

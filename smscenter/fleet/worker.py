@@ -159,22 +159,33 @@ async def _send_batch(
             while True:
                 await anyio.sleep(period)
                 held = [i for ids in by_cid.values() for i in ids]
-                await queue.touch(held)
+                try:
+                    await queue.touch(held)
+                except StoreError as exc:  # Redis away: others may claim them; the store decides
+                    _log.warning("worker: could not keep its entries: %s", exc)
 
-    async with anyio.create_task_group() as group:
-        toucher = anyio.CancelScope()
-        group.start_soon(keep_mine, toucher)
-        async with aclosing(pool.send_many(unique, resend_unknown=resend_unknown)) as outcomes:
-            async for outcome in outcomes:
-                _count(stats, outcome)
-                if on_outcome is not None:
-                    on_outcome(outcome)
-                acks += by_cid.pop(str(outcome.message.client_id), [])
-                if len(acks) >= 50:
-                    await queue.done(acks)
-                    stats.acknowledged += len(acks)
-                    acks = []
-        toucher.cancel()
+    try:
+        async with anyio.create_task_group() as group:
+            toucher = anyio.CancelScope()
+            group.start_soon(keep_mine, toucher)
+            outcomes = pool.send_many(unique, resend_unknown=resend_unknown)
+            async with aclosing(outcomes):
+                async for outcome in outcomes:
+                    _count(stats, outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+                    acks += by_cid.pop(str(outcome.message.client_id), [])
+                    if len(acks) >= 50:
+                        await queue.done(acks)
+                        stats.acknowledged += len(acks)
+                        acks = []
+            toucher.cancel()
+    except BaseExceptionGroup as group_error:
+        # The task group wraps what the batch raised: hand a lone error on as itself (the lane
+        # retries after a StoreError), anything more as the group.
+        if len(group_error.exceptions) == 1:
+            raise group_error.exceptions[0] from None
+        raise
     await queue.done(acks)
     stats.acknowledged += len(acks)
 

@@ -71,3 +71,20 @@ def test_worker_sends_the_queue_and_records_every_outcome(
     again = run(*args, env=env)
     assert json.loads(again.output.strip().splitlines()[-1])["taken"] == 0
     assert sim_thread.call(lambda: len(sim_thread.sim.sent)) == 40
+    # The campaign's progress, from any machine: the store's states and the queue.
+    report = run("report", "--redis", redis_url, "--json", env=env)
+    assert report.exit_code == 0, report.output
+    data = json.loads(report.output)
+    assert data["total"] == 40 and data["accepted"] == 40 and data["failures"] == 0
+    assert data["queue"] == {"waiting": 0, "taken": 0, "workers": {}}
+    table = run("report", "--redis", redis_url, env=env)
+    assert table.exit_code == 0 and "waiting in the queue" in table.output and "40" in table.output
+
+
+def test_report_redis_needs_one_source(run: Callable[..., Result], redis_url: str) -> None:
+    env = {"SMSC_LOGIN": "acme"}
+    both = run("report", "--redis", redis_url, "--store", "x.db", env=env)
+    assert both.exit_code != 0 and "--store PATH or --redis URL (one)" in both.output
+    empty = run("report", "--redis", redis_url, "--json", env=env)
+    assert empty.exit_code == 0, empty.output
+    assert json.loads(empty.output)["total"] == 0  # nothing queued: an empty campaign

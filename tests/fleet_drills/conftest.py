@@ -25,6 +25,7 @@ from smscenter.fleet import WorkQueue
 from smscenter.store import TrackedMessage
 from smscenter.store.redis import RedisStore
 from smscenter.testing import SMSCSimulator
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Seeds the simulator's delivery outcomes: a run is repeatable.
@@ -139,8 +140,7 @@ class Fleet:
         return anyio.run(read, backend="asyncio")
 
 
-@pytest.fixture
-def fleet(redis_url: str) -> Iterator[Fleet]:
+def _fleet(redis_url: str) -> Iterator[Fleet]:
     with ExitStack() as stack:
         portal = stack.enter_context(start_blocking_portal(backend="asyncio"))
         # Real time: receipts come on their own, a fraction of a second after each accept.
@@ -160,3 +160,16 @@ def fleet(redis_url: str) -> Iterator[Fleet]:
                 if child.poll() is None:
                     child.kill()
                     child.communicate()
+
+
+@pytest.fixture
+def fleet(redis_url: str) -> Iterator[Fleet]:
+    """The drill on the session's redis-server."""
+    yield from _fleet(redis_url)
+
+
+@pytest.fixture
+def fleet_own_redis(own_redis_server: RedisServer) -> Iterator[tuple[Fleet, RedisServer]]:
+    """The drill on a redis-server of its own, to crash and restart."""
+    for drill in _fleet(own_redis_server.url):
+        yield drill, own_redis_server

@@ -10,6 +10,7 @@ import pytest
 
 from smscenter.store import TrackedState
 from tests.fleet_drills.conftest import Fleet
+from tests.redis_server import RedisServer
 
 # Worker processes start in about a second each; on a loaded 2-core machine a campaign of a
 # couple of thousand messages takes some 20-30 s.
@@ -85,3 +86,36 @@ def test_a_worker_killed_mid_window_is_taken_over(fleet: Fleet) -> None:
     assert counts["unknown"] == unknown and counts["elsewhere"] == 0
     assert fleet.remaining() == 0
     assert fleet.max_binds() <= 2
+
+
+def test_redis_crashes_mid_run_and_the_worker_resumes(
+    fleet_own_redis: tuple[Fleet, RedisServer],
+) -> None:
+    fleet, server = fleet_own_redis
+    total = 600
+    fleet.enqueue(total)
+    worker = fleet.start_worker("--rate", "300", "--claim-idle", "2", "--until-empty", "--json")
+    deadline = time.monotonic() + 60
+    while fleet.accepted() < 100:
+        assert worker.poll() is None, worker.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the worker did not get going"
+        time.sleep(0.005)
+    server.stop(crash=True)  # SIGKILL: what it acknowledged is in its AOF (fsync always)
+    during = fleet.accepted()
+    time.sleep(1.0)
+    # Nothing can be granted or claimed while Redis is down: at most what was in flight.
+    assert fleet.accepted() - during <= 100
+    server.start()
+    counts = fleet.finish(worker)
+    assert counts["store_errors"] > 0  # it saw the outage, waited, went on
+
+    accepts = fleet.accepts()
+    records = fleet.records()
+    assert len(records) == total and fleet.remaining() == 0
+    assert max(accepts.values()) == 1  # nothing accepted twice
+    for cid, record in records.items():
+        if record.state.was_accepted:
+            assert accepts[cid] == 1, cid
+        else:
+            # In flight when Redis went away, its answer not recorded: may have gone out.
+            assert record.state is TrackedState.UNKNOWN, (cid, record.state)
