@@ -68,6 +68,7 @@ redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - no
 return {grant, 0}
 """
 
+
 class FleetRate:
     """A pool's send rate in fleet mode: the fleet's GCRA on Redis first, then the pool's own
     :class:`~smscenter.smpp.client._ratelimit.RateLimiter` (``Limits.max_rate``).
