@@ -2,8 +2,9 @@
 and :class:`~smscenter.smpp.client.session.SMPPSession` (one bind) on top of the sans-IO core in
 :mod:`smscenter.smpp`.
 
-- ``session.py``: one bind: connect, bind, and its reader, writer and timer tasks (started with
-  ``tg.start`` in an ``AsyncExitStack``);
+- ``session.py``: one bind, its public constructor and operations; ``_bind.py`` its base class:
+  connect, bind, unbind, and its reader, writer and timer tasks (started with ``tg.start`` in an
+  ``AsyncExitStack``), whose decisions are ``_pump.py``'s and ``_dispatch.py``'s;
 - ``_stream.py``: connecting (TCP/TLS, ``TCP_NODELAY``), the ``connect=`` seam, and the one place
   where the stream's errors become the library's;
 - ``_inflight.py``: pure settlement: what each answer, expiry or lost link does to the jobs;

@@ -21,7 +21,8 @@ __all__ = ("Shared",)
 
 @attrs.frozen(kw_only=True)
 class Shared:
-    """The pool's plumbing handed to each of its binds (``SMPPSession._create``).
+    """The pool's plumbing handed to each of its binds (``SMPPSession._create``; how they bind is
+    ``BindSettings``, _bind.py).
 
     :ivar queue: the jobs the binds pull from.
     :ivar limiter: the pool-wide send rate (fleet-wide with a ``Fleet``).

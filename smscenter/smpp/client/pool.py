@@ -30,6 +30,7 @@ from smscenter.config import Credentials, Limits, ReconnectPolicy, SMPPOptions, 
 from smscenter.exceptions import ConnectionLost, ValidationError
 from smscenter.ids import ReceiptIdStyle
 from smscenter.models import Message, SendResult
+from smscenter.smpp.client._bind import BindSettings
 from smscenter.smpp.client._binds import Binds
 from smscenter.smpp.client._bulk import send_many
 from smscenter.smpp.client._jobs import (
@@ -45,7 +46,7 @@ from smscenter.smpp.client._jobs import (
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
-from smscenter.smpp.client._stream import Connector, hosts
+from smscenter.smpp.client._stream import Connector, hosts, tcp_connector
 from smscenter.smpp.client._tracking import STORE_READ_AHEAD, Tracking, check_tracked
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
@@ -172,8 +173,6 @@ class SMPPPool:
         self._credentials = credentials
         self._limits = limits
         self._timeouts = timeouts = timeouts or Timeouts()
-        self._tls = tls
-        self._connect = connect
         self._mode = mode
         self.system_type = st
         self._read_ahead = options.read_ahead or max(
@@ -181,6 +180,17 @@ class SMPPPool:
         )
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
+        # How every bind of the pool binds (_bind.py).
+        self._bind_settings = BindSettings(
+            credentials=credentials,
+            mode=mode,
+            system_type=st,
+            window=limits.window,
+            timeouts=timeouts,
+            connect=connect or tcp_connector(tls),
+            submit_options=self._options,
+            options=options,
+        )
         self._queue = JobQueue(timeouts.pool)
         self._limiter: RateLimiter | FleetRate = RateLimiter(limits.max_rate)
         if fleet is not None:  # the fleet's rate on Redis first, then this pool's own
@@ -218,19 +228,7 @@ class SMPPPool:
 
     def _new_session(self, host: str, port: int, number: int) -> SMPPSession:
         return SMPPSession._create(
-            host,
-            port,
-            self._credentials,
-            self._shared,
-            mode=self._mode,
-            system_type=self.system_type,
-            window=self._limits.window,
-            timeouts=self._timeouts,
-            tls=self._tls,
-            submit_options=self._options,
-            options=self._smpp_options,
-            name=f"{host}:{port}#{number + 1}",
-            connect=self._connect,
+            host, port, self._bind_settings, self._shared, f"{host}:{port}#{number + 1}"
         )
 
     def __repr__(self) -> str:
