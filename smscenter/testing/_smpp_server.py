@@ -182,7 +182,9 @@ class SMPPBehaviour:
         decode error the client can attribute to the request); ``"frame"``: a header claiming a
         command_length of 8, which breaks the framing (the client must close the link).
     :ivar throttle_every: answer every n-th submit_sm (counted per server) with
-        ESME_RTHROTTLED whatever the rate: ``2`` throttles half of them. ``None``: off.
+        ESME_RTHROTTLED whatever the rate: ``2`` throttles half of them. ``None``: off. With
+        ``n > 1`` a message throttled on its last attempt is let through on the next, so a
+        resend cannot fall in step with the count and be throttled forever.
     :ivar refuse_binds: refuse the next this-many bind attempts with
         :attr:`bind_refusal_status`.
     :ivar refuse_binds_until: refuse binds until this :func:`time.monotonic` instant (see
@@ -555,6 +557,8 @@ class SMPPServer:
         self._pending: dict[str, deque[_Delivery]] = {}
         self._groups: dict[tuple[str, str, str, int, int], _PartGroup] = {}
         self._throttles: dict[str, _Throttle] = {}
+        # Messages throttle_every refused last time (login, destination, text): let through next.
+        self._just_throttled: set[tuple[str, str, bytes]] = set()
         self._rr = 0
         self._batching = False
         self._dirty: set[str] = set()
@@ -800,11 +804,26 @@ class SMPPServer:
             data = _SUBMIT_RESP_HEADER.pack(19, _SUBMIT_SM_RESP, 0, seq) + b"123"
         session.push_raw(data)
 
+    def _throttle_again(self, login: str, pdu: SubmitSm) -> bool:
+        key = (login, pdu.destination_addr, pdu.short_message)
+        if key in self._just_throttled:
+            self._just_throttled.discard(key)
+            return False
+        if len(self._just_throttled) >= 100_000:  # resends that never came: forget them
+            self._just_throttled.clear()
+        self._just_throttled.add(key)
+        return True
+
     def _on_submit(self, session: _Session, pdu: SubmitSm, behaviour: SMPPBehaviour) -> None:
         login = session.login
         assert login is not None  # only bound sessions get submit_sm events
         every = behaviour.throttle_every
-        if every is not None and every > 0 and self.counters.submits % every == 0:
+        if (
+            every is not None
+            and every > 0
+            and self.counters.submits % every == 0
+            and (every == 1 or self._throttle_again(login, pdu))
+        ):
             self.counters.throttled += 1
             self.logins.throttle(login, time.monotonic())
             session.conn.respond(pdu, S.ESME_RTHROTTLED)

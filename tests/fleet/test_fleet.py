@@ -49,7 +49,7 @@ def message(i: int) -> Message:
 async def test_gcra_grants_rate_plus_burst_per_second_on_the_server_clock(redis_url: str) -> None:
     async with Fleet(redis_url, login="acme", rate=50, burst=5) as fleet:
         keys = [fleet.keys.rate, fleet.keys.pause]
-        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}", 1]
+        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}", 1, 1]
         granted = 0
         with anyio.move_on_after(1.0):
             while True:
@@ -68,9 +68,28 @@ async def test_a_long_message_goes_whole_and_its_debt_delays_the_next(redis_url:
     async with Fleet(redis_url, login="acme", rate=10, burst=1) as fleet:
         keys = [fleet.keys.rate, fleet.keys.pause]
         args = [f"{1e5:.3f}", "0"]
-        assert (await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 5]))[0] == 1
-        ok, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 1])
+        assert (await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 5, 5]))[0] == 5
+        ok, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 1, 1])
         assert ok == 0 and 250_000 < wait <= 500_000  # five parts at 10/s: half a second
+
+
+async def test_one_round_trip_grants_many_parts_but_never_past_the_burst(redis_url: str) -> None:
+    # A busy worker asks for many messages' worth at once: it gets what fits in the burst now
+    # (never more, so the fleet stays under rate + burst), then what the rate frees.
+    async with Fleet(redis_url, login="acme", rate=50, burst=5) as fleet:
+        keys = [fleet.keys.rate, fleet.keys.pause]
+        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}"]
+        granted, _ = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 100, 1])
+        assert granted == 5
+        granted, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 100, 1])
+        assert granted == 0 and 0 < wait <= 20_000
+        # A message needing 3 parts waits until 3 fit, not 1.
+        await anyio.sleep(wait / 1e6)
+        granted, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 3, 3])
+        assert granted == 0 and 20_000 < wait <= 60_000
+        await anyio.sleep(wait / 1e6)
+        granted, _ = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 3, 3])
+        assert granted == 3
 
 
 async def test_the_shared_pause_stops_every_worker(redis_url: str) -> None:
@@ -80,7 +99,7 @@ async def test_the_shared_pause_stops_every_worker(redis_url: str) -> None:
         left = await two.paused_for()
         assert 0.1 < left <= 0.5
         keys = [two.keys.rate, two.keys.pause]
-        ok, wait = await two.script("gcra", GCRA_SCRIPT, keys, ["33333", "0", 1])
+        ok, wait = await two.script("gcra", GCRA_SCRIPT, keys, ["33333", "0", 1, 1])
         assert ok == 0 and 100_000 < wait <= 500_000
 
 
@@ -183,7 +202,7 @@ async def test_a_lost_lease_stops_sending_on_the_bind_then_unbinds(
     sim: SMSCSimulator, redis_url: str
 ) -> None:
     async with Fleet(
-        redis_url, login=sim.login, rate=200, lease_ttl=1.0, lease_margin=0.5
+        redis_url, login=sim.login, rate=200, lease_ttl=3.0, lease_margin=1.0
     ) as fleet:
         async with pool(sim, fleet) as p:
             await until(lambda: p.statistics().binds_up == 1)
@@ -205,7 +224,9 @@ async def test_a_lost_lease_stops_sending_on_the_bind_then_unbinds(
                 await until(lambda: len(sim.smpp.logins.connections) >= 2, 5)
         assert first.unbind_at is not None and first.last_submit_at is not None
         assert first.last_submit_at <= first.unbind_at  # stopped sending, then unbound
-        assert first.unbind_at - lost_at < 1.0  # before the lease could have expired
+        # Renewed every 0.75 s: the first renewal after the loss fails, and the bind is gone
+        # before the lease (3 s from its last renewal) could have expired.
+        assert first.unbind_at - lost_at < 3.0
         assert sim.smpp.logins.max_binds[sim.login] == 1
         assert all(o.error is None for o in outcomes) and len(outcomes) == 600
 
@@ -213,7 +234,8 @@ async def test_a_lost_lease_stops_sending_on_the_bind_then_unbinds(
 async def test_http_clients_of_a_fleet_stay_under_the_providers_concurrency(
     sim: SMSCSimulator, redis_url: str
 ) -> None:
-    sim.behaviour.latency = 0.05
+    # Slow answers: the 36 requests overlap even when a busy machine starts them slowly.
+    sim.behaviour.latency = 0.3
     fleets = [Fleet(redis_url, login=sim.login, http_concurrency=14) for _ in range(3)]
     async with fleets[0] as f0, fleets[1] as f1, fleets[2] as f2:
         clients = [
