@@ -460,12 +460,11 @@ class SQLiteStore(SQLiteReads):
         self._data_version = None
 
     def _remember(self, rows: dict[str, list[Any]]) -> None:
-        """Keep the rows a transaction committed (as written), the newest last, at most
-        :data:`_KNOWN_ROWS` of them."""
+        """Keep the rows a transaction committed (as written), at most :data:`_KNOWN_ROWS` of
+        them: the first kept go first (a row written again keeps its place: at worst it is
+        read from the file again)."""
         known = self._known
-        for client_id, row in rows.items():
-            known.pop(client_id, None)
-            known[client_id] = row
+        known.update(rows)
         excess = len(known) - _KNOWN_ROWS
         if excess > 0:
             for client_id in list(itertools.islice(known, excess)):
