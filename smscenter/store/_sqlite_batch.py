@@ -155,6 +155,7 @@ class Batch:
     # --- step 1: read -----------------------------------------------------------------------
 
     async def load(self, db: aiosqlite.Connection, calls: Sequence[Call]) -> None:
+        """Read the rows the calls touch (``version`` is read before, with the transaction)."""
         client_ids: set[str] = set()
         report_ids: set[str] = set()
         keys: set[str] = set()
@@ -174,8 +175,6 @@ class Batch:
                     if report.client_id is not None:
                         client_ids.add(report.client_id)
         client_ids |= settled_clients
-        found = await db.execute_fetchall("SELECT value FROM meta WHERE key = 'version'")
-        self.version = next(iter(found))[0] if found else 0
         if report_ids:
             rows = await db.execute_fetchall(
                 f"SELECT message_id, client_id FROM ids WHERE message_id {_IN}",

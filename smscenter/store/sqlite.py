@@ -59,6 +59,9 @@ _RETENTION_EVERY = 3600.0
 # The most rows the store keeps as it last wrote them (see SQLiteStore._known): more than a
 # pool's read-ahead, so that a send's settle and its receipt find the row its prepare wrote.
 _KNOWN_ROWS = 10_000
+_VERSIONS = (
+    "SELECT value, (SELECT data_version FROM pragma_data_version()) FROM meta WHERE key = 'version'"
+)
 
 
 class _Pending:
@@ -427,8 +430,10 @@ class SQLiteStore(SQLiteReads):
                 self._forget()  # (a purge deletes rows)
                 result = await self._maintain(db, batch, first)
             else:
-                found = await db.execute_fetchall("PRAGMA data_version")
-                version = next(iter(found))[0] if found else None
+                # One query: the store's version counter and the file's data_version.
+                found = list(await db.execute_fetchall(_VERSIONS))
+                batch.version = found[0][0] if found else 0
+                version = found[0][1] if found else None
                 if version is None or version != self._data_version:
                     self._forget()  # another connection wrote: the file says what is true
                 self._data_version = version
