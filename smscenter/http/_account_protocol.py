@@ -1,10 +1,11 @@
 """The account's own data without I/O: senders.php, phones.php, templates.php, users.php and
-the e-mail history of get.php. Arguments in, :class:`~smscenter.http._protocol.Request` out;
+the e-mail history of get.php. Arguments in, :class:`~smscenter.http._request.Request` out;
 fmt=3 JSON in, records out.
 
 Parameter names follow https://smscentre.com/api/http/ (sections "Sender IDs", "Contacts",
 "Message templates", "Clients", "Getting data") as summarised in the provider's public API
-pages; :mod:`smscenter.http._protocol` holds the shared request type and value decoders.
+pages; :mod:`smscenter.http._request` holds the shared request type and
+:mod:`smscenter.http._answer` the value decoders.
 """
 
 from __future__ import annotations
@@ -15,15 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from smscenter.exceptions import RemoteProtocolError, ValidationError
-from smscenter.http._protocol import (
-    Request,
-    _mapping,
-    _opt,
-    _rows,
-    _str,
-    encode_date,
-    history_request,
-)
+from smscenter.http._answer import _mapping, _rows, _str
+from smscenter.http._builders import history_request
+from smscenter.http._request import Request, _opt, encode_date
 from smscenter.http.records import (
     BlacklistScope,
     Contact,
