@@ -138,7 +138,8 @@ class Fleet:
         self._scripts: dict[str, AsyncScript] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: AsyncExitStack | None = None
-        #: Redis commands sent (for the cost per message).
+        #: Redis commands sent (for the cost per message): rate scripts, pause sets and reads,
+        #: lease attempts, renewals and releases.
         self.round_trips = 0
 
     def __repr__(self) -> str:

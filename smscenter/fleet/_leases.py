@@ -47,8 +47,17 @@ class Lease:
     :ivar why: why it was lost.
     """
 
-    def __init__(self, lock: Lock, slot: int, ttl: float, margin: float, since: float) -> None:
+    def __init__(
+        self,
+        lock: Lock,
+        slot: int,
+        ttl: float,
+        margin: float,
+        since: float,
+        fleet: Fleet | None = None,
+    ) -> None:
         self._lock = lock
+        self._fleet = fleet  # counts the renewals and the release in its round_trips
         self.slot = slot
         self.name = lock.name if isinstance(lock.name, str) else bytes(lock.name).decode()
         self.ttl = ttl
@@ -83,6 +92,8 @@ class Lease:
                 await anyio.sleep(min(next_try, self.stop_at) - now)
                 continue
             sent = anyio.current_time()
+            if self._fleet is not None:
+                self._fleet.round_trips += 1
             try:
                 with anyio.fail_after(max(0.001, self.stop_at - sent)):
                     await self._lock.extend(self.ttl, replace_ttl=True)
@@ -101,6 +112,8 @@ class Lease:
     async def release(self) -> None:
         """Give the slot back (quietly if it is gone already or Redis is away: it expires)."""
         with anyio.move_on_after(2, shield=True):
+            if self._fleet is not None:
+                self._fleet.round_trips += 1
             try:
                 await self._lock.release()
             except (LockError, RedisError, OSError) as exc:
@@ -147,7 +160,7 @@ class SlotLeases:
             since = anyio.current_time()
             self._fleet.round_trips += 1
             if await lock.acquire(token=f"{self._token}:{slot}"):
-                return Lease(lock, slot, self.ttl, self.margin, since)
+                return Lease(lock, slot, self.ttl, self.margin, since, self._fleet)
         return None
 
     async def acquire(self) -> Lease:

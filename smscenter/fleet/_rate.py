@@ -37,9 +37,12 @@ CREDIT_LIFE = 0.1
 _DOWN_FIRST, _DOWN_MAX = 0.05, 1.0
 
 # KEYS[1] the login's arrival time (microseconds, server clock), KEYS[2] the pause key.
-# ARGV[1] emission interval (us per part), ARGV[2] tolerance (us), ARGV[3] parts.
-# Returns {granted (0/1), wait in us}. A message of more parts than the burst still goes (its
-# parts belong together); the debt delays the next ones.
+# ARGV[1] emission interval (us per part), ARGV[2] tolerance (us), ARGV[3] parts wanted,
+# ARGV[4] parts needed (the least worth granting: the rest of the message at hand).
+# Grants as many parts as fit in the burst now, up to the parts wanted, so one round trip
+# can serve many messages without ever letting the fleet past rate + burst. A message of more
+# parts than the burst goes whole once the allowance is full (its parts belong together; the
+# debt delays the next ones). Returns {parts granted, wait in us}.
 GCRA_SCRIPT = """
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return {0, pause * 1000} end
@@ -47,12 +50,22 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local need = tonumber(ARGV[4])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-if tat - now > tolerance then return {0, math.ceil(tat - now - tolerance)} end
-local new = tat + tonumber(ARGV[3]) * interval
+local fit = math.floor((now + tolerance + interval - tat) / interval)
+local grant = math.min(want, fit)
+local burst = math.floor(tolerance / interval) + 1
+if need > burst then
+  if tat > now then return {0, math.ceil(tat - now)} end
+  grant = need
+elseif grant < need then
+  return {0, math.ceil(tat + need * interval - now - tolerance - interval)}
+end
+local new = tat + grant * interval
 redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1000)
-return {1, 0}
+return {grant, 0}
 """
 
 
@@ -84,6 +97,12 @@ class FleetRate:
         self._credit = 0
         self._credit_until = 0.0
         self._demand = 0
+        self._need = 0
+        # Parts spent in the current and the previous CREDIT_LIFE window: what to ask for next,
+        # so a busy worker gets many messages' worth per round trip and an idle one little.
+        self._spent = 0
+        self._spent_before = 0
+        self._window_end = 0.0
         self._paused_until = 0.0
         self._asked = anyio.Event()
         self._closed = False
@@ -116,13 +135,20 @@ class FleetRate:
         if self._credit and now >= self._credit_until:
             self._credit = 0  # granted too long ago: not saved up for a burst
         if self._credit < n:
-            self._demand = max(self._demand, n - self._credit)
+            short = n - self._credit
+            if now >= self._window_end:
+                self._spent_before, self._spent = self._spent, 0
+                self._window_end = now + CREDIT_LIFE
+            want = max(short, min(self._fleet.burst, self._spent_before))
+            self._need = max(self._need, short)
+            self._demand = max(self._demand, want)
             self._asked.set()
             return CREDIT_LIFE
         wait = self._local.take(n, now)
         if wait > 0:
             return wait
         self._credit -= n
+        self._spent += n
         return 0.0
 
     def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
@@ -158,10 +184,13 @@ class FleetRate:
                 await self._asked.wait()
                 self._asked = anyio.Event()
                 continue
-            want = self._demand
+            want, need = self._demand, min(self._need, self._demand) or 1
             try:
                 granted, wait_us = await fleet.script(
-                    "gcra", GCRA_SCRIPT, keys, [f"{interval:.3f}", f"{tolerance:.0f}", want]
+                    "gcra",
+                    GCRA_SCRIPT,
+                    keys,
+                    [f"{interval:.3f}", f"{tolerance:.0f}", want, need],
                 )
             except (RedisError, OSError) as exc:
                 # Redis is away: nothing is granted, so nothing is sent, until it answers.
@@ -174,10 +203,12 @@ class FleetRate:
                 down = 0.0
             now = anyio.current_time()
             if granted:
+                granted = int(granted)
                 self.grants += 1
-                self._demand = max(0, self._demand - want)
+                self._demand = max(0, self._demand - granted)
+                self._need = 0
                 fresh = self._credit if now < self._credit_until else 0
-                self._credit = fresh + want
+                self._credit = fresh + granted
                 self._credit_until = now + CREDIT_LIFE
                 self._wake()
             else:

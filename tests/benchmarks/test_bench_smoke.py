@@ -240,3 +240,39 @@ def test_the_default_report_buffer_holds_a_window_of_receipts() -> None:
         )._reports.capacity
         == 7
     )
+
+
+def test_fleet_benchmark_runs_tiny_and_prints_its_table_and_targets(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The fleet benchmark end to end at a tiny size: real worker processes, the simulator and
+    a redis-server of its own; figures are checked for being there, never for speed."""
+    from benchmarks import bench_fleet
+    from benchmarks._redis import find_redis_server
+
+    if find_redis_server() is None:
+        pytest.skip("no redis-server")
+    out_file = tmp_path / "fleet.json"
+    args = ["--quick", "--caps", "200", "--seconds", "0.5", "--total", "200", "--workers", "1"]
+    bench_fleet.main([*args, "--capped-workers", "2", "--json", str(out_file)])
+    out = capsys.readouterr().out
+    assert f"| {bench_fleet.TARGETS_TITLE} | verdict | figures |" in out
+    figures = json.loads(out_file.read_text())
+    rows = figures["rows"]
+    assert [(r["label"], r["workers"], r["fleet"]) for r in rows] == [
+        ("cap 200/s", 2, True),
+        ("no cap", 1, False),
+        ("no cap", 1, True),
+    ]
+    for row in rows:
+        # Every message reached the SMSC once, over one bind per worker.
+        assert row["messages"] == row["smsc_accepted"] == (100 if row["cap"] else 200)
+        assert row["max_binds"] == row["workers"]
+        assert row["rate"] > 0 and row["worker_cpu_us"] > 0
+        assert len(row["cpu_pct"]["workers"]) == row["workers"]
+    # The fleet counts its Redis round trips: at least the rate grants of every message.
+    assert all(r["round_trips_per_msg"] >= 0.99 for r in rows if r["fleet"])
+    assert rows[1]["round_trips_per_msg"] is None
+    verdicts = [t["passed"] for t in figures["targets"]]
+    # cap; 4 workers vs 1 (not run: n/a); the coordination cost (reported).
+    assert len(verdicts) == 3 and verdicts[1] is None and verdicts[2] is True

@@ -49,7 +49,7 @@ def message(i: int) -> Message:
 async def test_gcra_grants_rate_plus_burst_per_second_on_the_server_clock(redis_url: str) -> None:
     async with Fleet(redis_url, login="acme", rate=50, burst=5) as fleet:
         keys = [fleet.keys.rate, fleet.keys.pause]
-        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}", 1]
+        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}", 1, 1]
         granted = 0
         with anyio.move_on_after(1.0):
             while True:
@@ -68,9 +68,28 @@ async def test_a_long_message_goes_whole_and_its_debt_delays_the_next(redis_url:
     async with Fleet(redis_url, login="acme", rate=10, burst=1) as fleet:
         keys = [fleet.keys.rate, fleet.keys.pause]
         args = [f"{1e5:.3f}", "0"]
-        assert (await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 5]))[0] == 1
-        ok, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 1])
+        assert (await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 5, 5]))[0] == 5
+        ok, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 1, 1])
         assert ok == 0 and 250_000 < wait <= 500_000  # five parts at 10/s: half a second
+
+
+async def test_one_round_trip_grants_many_parts_but_never_past_the_burst(redis_url: str) -> None:
+    # A busy worker asks for many messages' worth at once: it gets what fits in the burst now
+    # (never more, so the fleet stays under rate + burst), then what the rate frees.
+    async with Fleet(redis_url, login="acme", rate=50, burst=5) as fleet:
+        keys = [fleet.keys.rate, fleet.keys.pause]
+        args = [f"{1e6 / 50:.3f}", f"{4 * 1e6 / 50:.0f}"]
+        granted, _ = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 100, 1])
+        assert granted == 5
+        granted, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 100, 1])
+        assert granted == 0 and 0 < wait <= 20_000
+        # A message needing 3 parts waits until 3 fit, not 1.
+        await anyio.sleep(wait / 1e6)
+        granted, wait = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 3, 3])
+        assert granted == 0 and 20_000 < wait <= 60_000
+        await anyio.sleep(wait / 1e6)
+        granted, _ = await fleet.script("gcra", GCRA_SCRIPT, keys, [*args, 3, 3])
+        assert granted == 3
 
 
 async def test_the_shared_pause_stops_every_worker(redis_url: str) -> None:
@@ -80,7 +99,7 @@ async def test_the_shared_pause_stops_every_worker(redis_url: str) -> None:
         left = await two.paused_for()
         assert 0.1 < left <= 0.5
         keys = [two.keys.rate, two.keys.pause]
-        ok, wait = await two.script("gcra", GCRA_SCRIPT, keys, ["33333", "0", 1])
+        ok, wait = await two.script("gcra", GCRA_SCRIPT, keys, ["33333", "0", 1, 1])
         assert ok == 0 and 100_000 < wait <= 500_000
 
 
