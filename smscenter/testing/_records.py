@@ -14,7 +14,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 import attrs
 
@@ -35,9 +34,7 @@ from smscenter.testing._formats import (
     TYPE_VIBER,
     UNTYPED_KINDS,
 )
-
-if TYPE_CHECKING:
-    from smscenter.testing._smpp_server import SMPPBehaviour
+from smscenter.testing._smpp_knobs import SMPPBehaviour
 
 Clock = Callable[[], float]
 
@@ -126,7 +123,7 @@ class Behaviour:
     drop_connections: int = 0
     lose_answers: int = 0
     fault_endpoint: str | None = None
-    smpp: SMPPBehaviour = attrs.field(factory=lambda: _smpp_behaviour())
+    smpp: SMPPBehaviour = attrs.field(factory=SMPPBehaviour)
 
     def fault_applies(self, endpoint: str) -> bool:
         """Whether the counted faults apply to a request of ``endpoint``."""
@@ -147,13 +144,6 @@ class Behaviour:
             if queue:
                 return queue.popleft()
         return None
-
-
-def _smpp_behaviour() -> SMPPBehaviour:
-    # Imported late: the SMPP half imports this module.
-    from smscenter.testing._smpp_server import SMPPBehaviour
-
-    return SMPPBehaviour()
 
 
 @attrs.frozen(kw_only=True)
