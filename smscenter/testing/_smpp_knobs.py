@@ -84,7 +84,9 @@ class SMPPBehaviour:
         decode error the client can attribute to the request); ``"frame"``: a header claiming a
         command_length of 8, which breaks the framing (the client must close the link).
     :ivar throttle_every: answer every n-th submit_sm (counted per server) with
-        ESME_RTHROTTLED whatever the rate: ``2`` throttles half of them. ``None``: off.
+        ESME_RTHROTTLED whatever the rate: ``2`` throttles half of them. ``None``: off. With
+        ``n > 1`` a message throttled on its last attempt is let through on the next, so a
+        resend cannot fall in step with the count and be throttled forever.
     :ivar refuse_binds: refuse the next this-many bind attempts with
         :attr:`bind_refusal_status`.
     :ivar refuse_binds_until: refuse binds until this :func:`time.monotonic` instant (see

@@ -102,6 +102,8 @@ class SMPPServer(SubmitHandling, DeliveryHandling):
         self._pending: dict[str, deque[_Delivery]] = {}
         self._groups: dict[tuple[str, str, str, int, int], _PartGroup] = {}
         self._throttles: dict[str, _Throttle] = {}
+        # Messages throttle_every refused last time (login, destination, text): let through next.
+        self._just_throttled: set[tuple[str, str, bytes]] = set()
         self._rr = 0
         self._batching = False
         self._dirty: set[str] = set()

@@ -130,6 +130,7 @@ class SubmitHandling:
         counters: SMPPCounters
         logins: LoginWatch
         _throttles: dict[str, _Throttle]
+        _just_throttled: set[tuple[str, str, bytes]]
         _groups: dict[tuple[str, str, str, int, int], _PartGroup]
         _duplicates: _Duplicates
         _accepted_id: int | None
@@ -162,11 +163,26 @@ class SubmitHandling:
             data = _SUBMIT_RESP_HEADER.pack(19, _SUBMIT_SM_RESP, 0, seq) + b"123"
         session.push_raw(data)
 
+    def _throttle_again(self, login: str, pdu: SubmitSm) -> bool:
+        key = (login, pdu.destination_addr, pdu.short_message)
+        if key in self._just_throttled:
+            self._just_throttled.discard(key)
+            return False
+        if len(self._just_throttled) >= 100_000:  # resends that never came: forget them
+            self._just_throttled.clear()
+        self._just_throttled.add(key)
+        return True
+
     def _on_submit(self, session: _Session, pdu: SubmitSm, behaviour: SMPPBehaviour) -> None:
         login = session.login
         assert login is not None  # only bound sessions get submit_sm events
         every = behaviour.throttle_every
-        if every is not None and every > 0 and self.counters.submits % every == 0:
+        if (
+            every is not None
+            and every > 0
+            and self.counters.submits % every == 0
+            and (every == 1 or self._throttle_again(login, pdu))
+        ):
             self.counters.throttled += 1
             self.logins.throttle(login, time.monotonic())
             session.conn.respond(pdu, S.ESME_RTHROTTLED)

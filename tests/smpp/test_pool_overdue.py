@@ -129,8 +129,10 @@ async def test_a_failing_late_answer_handler_is_logged_not_raised(
     def boom(answer: LateAnswer) -> None:
         raise RuntimeError("handler bug")
 
-    async with LateSMSC(delay=0.2) as smsc:
-        timeouts = Timeouts(5, response=0.05, enquire_link=5)
+    # The answer comes well after the response timeout, and the timeout leaves the second send
+    # room even on a busy machine.
+    async with LateSMSC(delay=1.5) as smsc:
+        timeouts = Timeouts(5, response=0.5, enquire_link=5)
         async with pool(
             smsc.port, timeouts=timeouts, options=SMPPOptions(on_late_answer=boom)
         ) as p:

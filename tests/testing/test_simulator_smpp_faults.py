@@ -83,6 +83,23 @@ async def test_throttle_every_second_submit(sim: SMSCSimulator) -> None:
     assert len(sim.sent) == 5
 
 
+async def test_a_resend_in_step_with_the_throttle_count_gets_through(sim: SMSCSimulator) -> None:
+    # A resend that always lands on the throttled count (here: the same message resent alone,
+    # after one other submit each time) would be throttled forever; it is let through on the
+    # attempt after a throttle.
+    sim.behaviour.smpp.throttle_every = 2
+    async with esme(sim) as client:
+        statuses = []
+        for i in range(3):
+            (other,) = await client.submit_many([submit(f"other {i}")])
+            assert other.command_status is CommandStatus.ESME_ROK
+            (again,) = await client.submit_many([submit("the same one")])
+            statuses.append(again.command_status)
+    assert statuses == [CommandStatus.ESME_RTHROTTLED, CommandStatus.ESME_ROK,
+                        CommandStatus.ESME_RTHROTTLED]  # fmt: skip
+    assert len(sim.sent) == 4  # the three others and the one let through
+
+
 async def test_response_delay(sim: SMSCSimulator) -> None:
     sim.behaviour.smpp.response_delay = 0.3
     async with esme(sim) as client:
