@@ -73,8 +73,5 @@ __all__ = (
 
 # Reprs, docs and pickles name this package, not the private module a class is written in (the
 # top-level package and smscenter.http then claim the names they export, as before the split).
-_exports.publish(
-    __name__,
-    globals(),
-    [name for name in __all__ if globals()[name].__module__.startswith(__name__)],
-)
+_OWN = [name for name in __all__ if globals()[name].__module__.startswith(__name__)]
+_exports.publish(__name__, globals(), [*_OWN, "client_id_of"])
