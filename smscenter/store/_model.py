@@ -149,6 +149,8 @@ _ACCOUNT_REFUSALS = (AuthenticationError, InsufficientFundsError, IPBlockedError
 def store_key(client_id: int | str) -> str:
     """The key a record is stored under: the client id as text (``5`` and ``"5"`` are one
     record, as they are one ``id`` for the provider's HTTP API)."""
+    if type(client_id) is str:  # the common case, first: one call per record written
+        return client_id
     if isinstance(client_id, bool) or not isinstance(client_id, int | str):
         raise TypeError("client_id must be an int or a str")
     return str(client_id)

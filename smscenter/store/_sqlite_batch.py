@@ -127,8 +127,17 @@ def _settled_ids(settlement: Settlement) -> list[str]:
 class Batch:
     """The state of one transaction (see the module docstring)."""
 
-    def __init__(self, now: int, owners: OwnerCheck, in_flight: set[str]) -> None:
+    def __init__(
+        self,
+        now: int,
+        owners: OwnerCheck,
+        in_flight: set[str],
+        known: dict[str, list[Any]] | None = None,
+    ) -> None:
         self.now = now
+        # Rows as this store last committed them, known to be the file's rows still (see
+        # SQLiteStore._known): read from here rather than from the file.
+        self.known = known
         self.owners = owners
         self.in_flight = in_flight  # client ids this store claimed and has not settled
         self.rows: dict[str, list[Any]] = {}
@@ -201,6 +210,16 @@ class Batch:
                     row = list(found_row)
                     self.matched.append(row)  # written back only if it gets a client id
                     self._add_pending(row)
+        known = self.known
+        if client_ids and known:
+            missing = set()
+            for client_id in client_ids:
+                cached = known.get(client_id)
+                if cached is None:
+                    missing.add(client_id)
+                else:
+                    self.rows[client_id] = cached.copy()  # a copy: a rollback leaves it as is
+            client_ids = missing
         if client_ids:
             rows = await db.execute_fetchall(
                 f"{SELECT_MESSAGES} WHERE client_id {_IN}", (_json(client_ids),)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -55,6 +56,9 @@ _SENDING = TrackedState.SENDING.value
 _MAX_BATCH_ROWS = 20_000
 # How often retention runs in a long-lived store (besides at open).
 _RETENTION_EVERY = 3600.0
+# The most rows the store keeps as it last wrote them (see SQLiteStore._known): more than a
+# pool's read-ahead, so that a send's settle and its receipt find the row its prepare wrote.
+_KNOWN_ROWS = 10_000
 
 
 class _Pending:
@@ -148,6 +152,12 @@ class SQLiteStore(SQLiteReads):
         self._changed = asyncio.Event()
         self._writer_task: asyncio.Task[None] | None = None
         self._in_flight: set[str] = set()
+        # The rows this store's last transactions wrote, as written: a later transaction
+        # reads them from here instead of the file, as long as no other connection committed
+        # in between (SQLite's data_version says so: it changes on every commit of another
+        # connection, another process's or this one's reader, and never on this one's own).
+        self._known: dict[str, list[Any]] = {}
+        self._data_version: int | None = None
         self._commits = 0
         self._opened = False
         self._closed = False
@@ -411,11 +421,18 @@ class SQLiteStore(SQLiteReads):
         assert db is not None
         batch = Batch(_now(), self._owners, self._in_flight)
         await db.execute("BEGIN IMMEDIATE")
+        first = taken[0].call
         try:
-            first = taken[0].call
             if isinstance(first, _Maintenance):
+                self._forget()  # (a purge deletes rows)
                 result = await self._maintain(db, batch, first)
             else:
+                found = await db.execute_fetchall("PRAGMA data_version")
+                version = next(iter(found))[0] if found else None
+                if version is None or version != self._data_version:
+                    self._forget()  # another connection wrote: the file says what is true
+                self._data_version = version
+                batch.known = self._known
                 calls = [
                     pending.call
                     for pending in taken
@@ -428,12 +445,31 @@ class SQLiteStore(SQLiteReads):
             await batch.write(db)
             await db.execute("COMMIT")
         except BaseException:
+            self._forget()  # not committed, or not known to be
             if db.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
             raise
+        if not isinstance(first, _Maintenance):
+            self._remember(batch.dirty)
         batch.answers()
         return result
+
+    def _forget(self) -> None:
+        self._known.clear()
+        self._data_version = None
+
+    def _remember(self, rows: dict[str, list[Any]]) -> None:
+        """Keep the rows a transaction committed (as written), the newest last, at most
+        :data:`_KNOWN_ROWS` of them."""
+        known = self._known
+        for client_id, row in rows.items():
+            known.pop(client_id, None)
+            known[client_id] = row
+        excess = len(known) - _KNOWN_ROWS
+        if excess > 0:
+            for client_id in list(itertools.islice(known, excess)):
+                del known[client_id]
 
     async def _maintain(self, db: aiosqlite.Connection, batch: Batch, job: _Maintenance) -> Any:
         async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 
 from smscenter._provider import Transport
 from smscenter.exceptions import ConnectionLost
@@ -74,14 +75,15 @@ class SendTracker:
     :param counters: ``store_errors`` is counted here.
     """
 
-    __slots__ = ("_counters", "_event", "_lock", "_pending", "_store")
+    __slots__ = ("_busy", "_counters", "_event", "_idle", "_pending", "_store")
 
     def __init__(self, store: MessageStore, counters: Counters) -> None:
         self._store = store
         self._counters = counters
         self._pending: list[tuple[Job, Then]] = []
         self._event: anyio.Event | None = None
-        self._lock = anyio.Lock()
+        self._busy = 0  # settle calls in flight (this task's, or the receipt recorder's)
+        self._idle: anyio.Event | None = None
 
     async def claim(self, jobs: Sequence[Job], resend_unknown: bool) -> list[TrackedMessage | None]:
         """``prepare`` the jobs' messages in one call: per job, None to send it, or the record
@@ -169,19 +171,40 @@ class SendTracker:
             if not self._pending:
                 event = self._event = anyio.Event()
                 await event.wait()
-            async with self._lock:
-                await self._flush()
+            await self.flush()
 
     async def drain(self) -> None:
-        """Settle everything that ended so far (the pool is closing)."""
-        async with self._lock:
-            while self._pending:
-                await self._flush()
+        """Settle everything that ended so far, and wait for the settle calls in flight (the
+        pool is closing)."""
+        while self._pending or self._busy:
+            if self._pending:
+                await self.flush()
+            else:
+                idle = self._idle = anyio.Event()
+                await idle.wait()
 
-    async def _flush(self) -> None:
+    @property
+    def has_pending(self) -> bool:
+        """True when jobs ended and are not yet being settled."""
+        return bool(self._pending)
+
+    async def flush(self) -> None:
+        """Settle the jobs that ended so far (none: returns at once). Flushes may overlap:
+        each takes its own jobs. The receipt recorder calls it too, just before it records,
+        so that a receipt's send is settled no later than the receipt is recorded."""
         items, self._pending = self._pending, []
         if not items:
             return
+        self._busy += 1
+        try:
+            await self._settle(items)
+        finally:
+            self._busy -= 1
+            if not self._busy and self._idle is not None:
+                self._idle.set()
+                self._idle = None
+
+    async def _settle(self, items: list[tuple[Job, Then]]) -> None:
         settlements: list[Settlement] = []
         results: list[SendResult | None] = []
         for job, _then in items:
@@ -245,6 +268,8 @@ class ReceiptRecorder:
     :param counters: ``reports``, ``reports_recorded`` and ``store_errors`` are counted here.
     :param stream: the report buffer that gets a copy of each recorded receipt
         (:meth:`~smscenter.smpp.client.reports.ReportBuffer.offer`).
+    :param tracker: the pool's send tracker: the sends that ended before a batch of receipts
+        was read are settled along with it (see :meth:`_settle_and_record`).
     """
 
     __slots__ = (
@@ -254,6 +279,7 @@ class ReceiptRecorder:
         "_paused",
         "_store",
         "_stream",
+        "_tracker",
         "capacity",
         "items",
     )
@@ -263,9 +289,15 @@ class ReceiptRecorder:
     MAX_PAUSE = 5.0
 
     def __init__(
-        self, store: MessageStore, capacity: int, counters: Counters, stream: ReportBuffer
+        self,
+        store: MessageStore,
+        capacity: int,
+        counters: Counters,
+        stream: ReportBuffer,
+        tracker: SendTracker | None = None,
     ) -> None:
         self._store = store
+        self._tracker = tracker
         self.capacity = capacity
         self._counters = counters
         self._stream = stream
@@ -319,7 +351,7 @@ class ReceiptRecorder:
         self.items.clear()
         counters = self._counters
         try:
-            await self._store.record(*(report for report, _, _ in batch))
+            await self._settle_and_record([report for report, _, _ in batch])
         except Exception as exc:  # a StoreError, or a backend's own failure
             counters.store_errors += 1
             logger.error(
@@ -341,6 +373,28 @@ class ReceiptRecorder:
             offer(report)
         return True
 
+    async def _settle_and_record(self, reports: list[DeliveryReport]) -> None:
+        """Record the receipts; hand the store first the settlements of the sends that ended
+        before them. A receipt is read after its send's ``submit_sm_resp``, so its send has
+        ended by now: settled ahead of it (in the same transaction, for a store that groups
+        its writes), the receipt lands on its record at once instead of waiting as unmatched
+        to be matched by the settle, and the record is written once for both."""
+        tracker = self._tracker
+        if tracker is None or not tracker.has_pending:
+            await self._store.record(*reports)
+            return
+        failure: Exception | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(tracker.flush)  # never raises: a store failure goes to its callers
+            # One step for the flush task: it hands its settle call to the store first.
+            await anyio.lowlevel.checkpoint()
+            try:
+                await self._store.record(*reports)
+            except Exception as exc:  # raised once the flush is done (not as a group)
+                failure = exc
+        if failure is not None:
+            raise failure
+
 
 class Tracking:
     """A pool's store side: its :class:`SendTracker` and :class:`ReceiptRecorder`, their tasks
@@ -358,7 +412,7 @@ class Tracking:
         self, store: MessageStore, counters: Counters, reports: ReportBuffer, backlog: int
     ) -> None:
         self.sends = SendTracker(store, counters)
-        self.recorder = ReceiptRecorder(store, backlog, counters, reports)
+        self.recorder = ReceiptRecorder(store, backlog, counters, reports, self.sends)
         reports.recorder = self.recorder
 
     async def start(self, tg: anyio.abc.TaskGroup) -> None:
