@@ -31,9 +31,6 @@ from smscenter.models import (
     IncomingMessage,
 )
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ("CoreCalls",)
 
 

@@ -22,9 +22,6 @@ from smscenter.http import _protocol as proto
 from smscenter.http._decode import decode_json
 from smscenter.http._httpx_errors import map_httpx_error
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ("DownloadCalls",)
 
 

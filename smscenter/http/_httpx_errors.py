@@ -8,14 +8,11 @@ host named and any secret masked, so no httpx type leaks to the caller.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import httpx
 
 from smscenter import exceptions as exc
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ("map_httpx_error",)
 

@@ -32,9 +32,6 @@ from smscenter.models import (
 )
 from smscenter.store._protocol import MessageStore
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = ("SendCalls",)
 
 # The client's logger: these records are the client's, whichever module writes them.

@@ -14,12 +14,8 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
 
 from smscenter._provider import COMMENT_SEPARATOR, MOSCOW
-
-if TYPE_CHECKING:
-    pass
 
 # Status codes of status.php (smscentre.com/api/http).
 ST_NOT_FOUND = -3

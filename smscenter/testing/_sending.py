@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
-
 from smscenter.testing._formats import (
     _EMAIL_RE,
     KIND_OF_TYPE,

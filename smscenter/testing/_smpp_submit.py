@@ -38,7 +38,6 @@ from smscenter.testing._state import (
 )
 
 if TYPE_CHECKING:
-    from smscenter.testing._login_rules import LoginWatch
     from smscenter.testing._smpp_session import _Session
 
 __all__ = ("SubmitHandling",)
