@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from smscenter.cli import track
-from smscenter.cli.app import _console, _print_json, _reports_errors, _run, _summary_table
+from smscenter.cli._common import _console, _print_json, _reports_errors, _run, _summary_table
 from smscenter.cli.fleet_cmd import QUEUE, queue_rows
 from smscenter.cli.fleet_cmd import _login as fleet_login
 from smscenter.store import TrackedMessage
