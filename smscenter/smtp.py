@@ -33,7 +33,7 @@ from smscenter import exceptions as exc
 from smscenter._provider import Transport
 from smscenter._scrub import scrub_error
 from smscenter.config import Credentials
-from smscenter.http._protocol import encode_time
+from smscenter.http._request import encode_time
 from smscenter.models import Message
 
 __all__ = ("SMTPSender", "smtp_body")

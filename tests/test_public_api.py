@@ -193,7 +193,12 @@ def _public_names() -> set[str]:
 
 @pytest.mark.parametrize(
     "module_name",
-    ["smscenter.testing._state", "smscenter.testing._http_app", "smscenter.testing._smpp_server",
+    ["smscenter.testing._state", "smscenter.testing._records", "smscenter.testing._formats",
+     "smscenter.testing._sending", "smscenter.testing._http_app", "smscenter.testing._smpp_server",
+     "smscenter.testing._smpp_knobs", "smscenter.testing._smpp_session",
+     "smscenter.testing._smpp_submit", "smscenter.testing._smpp_deliver",
+     "smscenter.testing._http_send", "smscenter.testing._http_get",
+     "smscenter.testing._http_services", "smscenter.testing._http_phones",
      "smscenter.testing.simulator"],
 )  # fmt: skip
 def test_the_simulator_reuses_no_public_word(module_name: str) -> None:

@@ -3,7 +3,8 @@
 :class:`AccountCalls` is a base class of :class:`~smscenter.http.client.HTTPClient` (the one
 public entry): sender names (senders.php), the address book (phones.php), message templates
 (templates.php), sub-clients (users.php), the e-mail history (get.php) and the captcha image URL
-(imgcode.php). The form fields and answers are in :mod:`smscenter.http._account_protocol`.
+(imgcode.php). The form fields and answers are in :mod:`smscenter.http._account_protocol`
+and :mod:`smscenter.http._contacts_protocol`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from smscenter import exceptions as exc
 from smscenter.http import _account_protocol as acct
+from smscenter.http import _contacts_protocol as book
 from smscenter.http import _misc_protocol as misc
 from smscenter.http import _protocol as proto
 from smscenter.http.records import (
@@ -198,8 +200,8 @@ class AccountCalls:
     ) -> list[Contact]:
         """Address-book contacts (phones.php ``get``); page on with ``after_id`` = the last
         contact's :attr:`~Contact.contact_id`."""
-        request = acct.contacts_request(group_id=group_id, search=search, after_id=after_id)
-        return acct.parse_contacts(await self._call(request))
+        request = book.contacts_request(group_id=group_id, search=search, after_id=after_id)
+        return book.parse_contacts(await self._call(request))
 
     async def add_contact(
         self,
@@ -211,7 +213,7 @@ class AccountCalls:
         details: ContactDetails | None = None,
     ) -> str | None:
         """Add a contact (phones.php ``add``); returns its id when the provider gives one."""
-        request = acct.add_contact_request(
+        request = book.add_contact_request(
             phone, name=name, group_ids=group_ids, comment=comment, details=details
         )
         return proto.parse_done(await self._call(request), "phones.add")
@@ -231,7 +233,7 @@ class AccountCalls:
 
         :raises smscenter.NotFoundError: no such contact.
         """
-        request = acct.change_contact_request(
+        request = book.change_contact_request(
             phone,
             new_phone=new_phone,
             name=name,
@@ -243,23 +245,23 @@ class AccountCalls:
 
     async def delete_contact(self, phone: str) -> None:
         """Delete a contact (phones.php ``del``)."""
-        proto.parse_ok(await self._call(acct.delete_contact_request(phone)), "phones.del")
+        proto.parse_ok(await self._call(book.delete_contact_request(phone)), "phones.del")
 
     async def move_contact(
         self, phone: str, group_ids: Sequence[str], *, how: GroupMove = GroupMove.MOVE
     ) -> None:
         """Put a contact in exactly these groups (:attr:`GroupMove.MOVE`), add it to them
         (:attr:`GroupMove.ADD`) or take it out of them (:attr:`GroupMove.REMOVE`)."""
-        request = acct.move_contact_request(phone, group_ids, how=how)
+        request = book.move_contact_request(phone, group_ids, how=how)
         proto.parse_ok(await self._call(request), "phones.move_group")
 
     async def groups(self) -> list[ContactGroup]:
         """Contact groups (phones.php ``get_group``)."""
-        return acct.parse_groups(await self._call(acct.groups_request()))
+        return book.parse_groups(await self._call(book.groups_request()))
 
     async def add_group(self, name: str, *, number: str | None = None) -> str:
         """Create a contact group; returns its id."""
-        request = acct.add_group_request(name, number=number)
+        request = book.add_group_request(name, number=number)
         return proto.parse_created_id(await self._call(request), "phones.add_group")
 
     async def change_group(
@@ -269,12 +271,12 @@ class AccountCalls:
 
         :raises smscenter.NotFoundError: no such group.
         """
-        request = acct.change_group_request(group_id, name=name, number=number)
+        request = book.change_group_request(group_id, name=name, number=number)
         proto.parse_ok(await self._call(request), "phones.chg_group")
 
     async def delete_group(self, group_id: str) -> None:
         """Delete a contact group."""
-        request = acct.delete_group_request(group_id)
+        request = book.delete_group_request(group_id)
         proto.parse_ok(await self._call(request), "phones.del_group")
 
     async def add_to_blacklist(
@@ -282,7 +284,7 @@ class AccountCalls:
     ) -> None:
         """Keep ``phone`` from receiving the account's messages (phones.php ``add_black``):
         all of them, or only mass or only single ones."""
-        request = acct.blacklist_add_request(phone, scope=scope)
+        request = book.blacklist_add_request(phone, scope=scope)
         proto.parse_ok(await self._call(request), "phones.add_black")
 
     async def remove_from_blacklist(self, phone: str) -> None:
@@ -290,7 +292,7 @@ class AccountCalls:
 
         :raises smscenter.NotFoundError: the number is not on it.
         """
-        request = acct.blacklist_remove_request(phone)
+        request = book.blacklist_remove_request(phone)
         proto.parse_ok(await self._call(request), "phones.del_black")
 
     # -- templates.php ----------------------------------------------------------------------

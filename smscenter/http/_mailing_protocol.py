@@ -10,17 +10,8 @@ from datetime import date, tzinfo
 from typing import Any
 
 from smscenter.exceptions import RemoteProtocolError, ValidationError
-from smscenter.http._protocol import (
-    Request,
-    _mapping,
-    _opt,
-    _rows,
-    _str,
-    message_options,
-    parse_local,
-    parse_money,
-    wire_text,
-)
+from smscenter.http._answer import _mapping, _rows, _str, parse_local, parse_money
+from smscenter.http._request import Request, _opt, message_options, wire_text
 from smscenter.http.records import Mailing, MailingRepeat, MailingResend
 from smscenter.models import Message
 

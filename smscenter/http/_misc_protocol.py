@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from smscenter.exceptions import RemoteProtocolError, ValidationError
-from smscenter.http._protocol import Request, _int, _opt, _rows, _str, encode_date
+from smscenter.http._answer import _int, _rows, _str
+from smscenter.http._request import Request, _opt, encode_date
 from smscenter.http.records import PortedNumber, ShortLink
 
 __all__ = (

@@ -32,7 +32,7 @@ from smscenter._provider import Transport
 from smscenter.models import MessageStatus, SendResult
 
 if TYPE_CHECKING:
-    from smscenter.http.client import HTTPClient
+    from smscenter.http._core_calls import CoreCalls
 
 __all__ = ("DUPLICATE_WINDOW", "RETRY_MARGIN", "SendAttempts", "lookup", "maybe_written")
 
@@ -144,7 +144,7 @@ class SendAttempts:
 
 
 async def lookup(
-    client: HTTPClient, client_id: int | str, phones: Sequence[str]
+    client: CoreCalls, client_id: int | str, phones: Sequence[str]
 ) -> SendResult | None:
     """Ask status.php whether a send with this client id went out: its result
     (``confirmed_by_status``), or None when the provider holds no such message.

@@ -15,6 +15,13 @@ All provider vocabulary lives in :mod:`smscenter.http._protocol`; this module mo
   the client asks status.php whether the first attempt went through; a send written but never
   answered ends with UnknownOutcomeError (see :mod:`smscenter.http._outcome`);
 * httpx errors are mapped once, in :func:`map_httpx_error`, to smscenter's transport errors.
+
+This module holds the client's lifecycle and its request loop; the calls are its base classes:
+sends and their settling (:mod:`smscenter.http._send_calls`), the other core scripts
+(:mod:`smscenter.http._core_calls`), the streamed export download
+(:mod:`smscenter.http._download_calls`), the account's data and mailings
+(:mod:`smscenter.http._account_calls`, :mod:`smscenter.http._mailing_calls`); the httpx error
+mapping is :mod:`smscenter.http._httpx_errors`.
 """
 
 from __future__ import annotations
@@ -23,12 +30,10 @@ import enum
 import logging
 import random
 import re
-import secrets
 import ssl
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, tzinfo
-from decimal import Decimal
+from datetime import tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import urlencode
@@ -45,32 +50,19 @@ from smscenter.config import Credentials, Limits, RetryPolicy, Timeouts
 from smscenter.http import _protocol as proto
 from smscenter.http._account_calls import AccountCalls
 from smscenter.http._decode import decode_json
+from smscenter.http._download_calls import DownloadCalls
+from smscenter.http._httpx_errors import map_httpx_error
 from smscenter.http._mailing_calls import MailingCalls
-from smscenter.http._outcome import SendAttempts, lookup, maybe_written
-from smscenter.http._tracked_calls import send_tracked, settle_tracked
-from smscenter.http.records import (
-    CallToConfirm,
-    DownloadTask,
-    MegafonAccount,
-    OperatorInfo,
-    PriceList,
-    ReceiveNumber,
-    StatisticsRow,
-)
-from smscenter.models import (
-    Balance,
-    Cost,
-    DeliveryReport,
-    IncomingMessage,
-    Message,
-    SendResult,
-)
+from smscenter.http._outcome import SendAttempts, maybe_written
+from smscenter.http._send_calls import SendCalls
 from smscenter.store._protocol import MessageStore
 
 if TYPE_CHECKING:
     from smscenter.fleet import Fleet
 
+
 __all__ = ("HTTPClient", "map_httpx_error")
+
 
 logger = logging.getLogger(__name__)
 
@@ -78,71 +70,6 @@ _FORM_HEADERS: Final = {"Content-Type": "application/x-www-form-urlencoded"}
 
 #: The number of mirrors the official libraries try after the main host (www2..www5).
 _DEFAULT_MIRRORS: Final = 4
-
-# Every httpx exception class, mapped once to ours (the most specific match wins). A test checks
-# that no httpx exception class is missing here.
-_HTTPX_ERRORS: Final[dict[type[Exception], type[exc.SMSCenterError]]] = {
-    httpx.ConnectTimeout: exc.ConnectTimeout,
-    httpx.ReadTimeout: exc.ResponseTimeout,
-    httpx.WriteTimeout: exc.ResponseTimeout,
-    httpx.PoolTimeout: exc.PoolTimeout,
-    httpx.TimeoutException: exc.ResponseTimeout,
-    httpx.ConnectError: exc.ConnectError,
-    httpx.ProxyError: exc.ConnectError,
-    httpx.UnsupportedProtocol: exc.ConnectError,
-    httpx.ReadError: exc.ConnectionLost,
-    httpx.WriteError: exc.ConnectionLost,
-    httpx.CloseError: exc.ConnectionLost,
-    httpx.NetworkError: exc.ConnectionLost,
-    httpx.RemoteProtocolError: exc.RemoteProtocolError,
-    httpx.LocalProtocolError: exc.LocalProtocolError,
-    httpx.ProtocolError: exc.RemoteProtocolError,
-    httpx.DecodingError: exc.RemoteProtocolError,
-    httpx.TooManyRedirects: exc.RemoteProtocolError,
-    httpx.HTTPStatusError: exc.RemoteProtocolError,
-    httpx.TransportError: exc.TransportError,
-    httpx.RequestError: exc.TransportError,
-    httpx.HTTPError: exc.TransportError,
-    httpx.InvalidURL: exc.LocalProtocolError,
-    httpx.CookieConflict: exc.LocalProtocolError,
-    httpx.StreamConsumed: exc.LocalProtocolError,
-    httpx.StreamClosed: exc.LocalProtocolError,
-    httpx.ResponseNotRead: exc.LocalProtocolError,
-    httpx.RequestNotRead: exc.LocalProtocolError,
-    httpx.StreamError: exc.LocalProtocolError,
-}
-
-
-def _scrub(text: str, secrets_: Iterable[str]) -> str:
-    for secret in secrets_:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def map_httpx_error(
-    error: Exception, *, host: str | None = None, secrets: Iterable[str] = ()
-) -> exc.SMSCenterError:
-    """Translate an httpx exception into the smscenter one (the single mapping point).
-
-    The message names the failure and the host, never the URL's query or the request body; any
-    of ``secrets`` that still appears in the text is replaced by ``***``.
-    """
-    target: type[exc.SMSCenterError] = exc.TransportError
-    for cls in type(error).__mro__:
-        if cls in _HTTPX_ERRORS:
-            target = _HTTPX_ERRORS[cls]
-            break
-    if isinstance(error, httpx.RemoteProtocolError) and "disconnected" in str(error).lower():
-        # httpcore reports a connection closed before any answer as a protocol error; it is a
-        # lost connection (and worth a retry on the next mirror), not a malformed answer.
-        target = exc.ConnectionLost
-    detail = _scrub(str(error) or type(error).__name__, secrets)
-    where = f" ({host})" if host else ""
-    message = f"{type(error).__name__}{where}: {detail}"
-    if issubclass(target, exc.TransportError):
-        return target(message, host=host)
-    return target(message)
 
 
 class ClientState(enum.Enum):
@@ -171,7 +98,7 @@ def _normalize_base(url: str | httpx.URL) -> httpx.URL:
 
 
 @attrs.define(eq=False, repr=False, init=False)
-class HTTPClient(AccountCalls, MailingCalls):
+class HTTPClient(SendCalls, DownloadCalls, AccountCalls, MailingCalls):
     """Async client for the provider's HTTP API.
 
     Use it as an async context manager; it keeps connections open for reuse until it exits::
@@ -485,423 +412,3 @@ class HTTPClient(AccountCalls, MailingCalls):
         assert last is not None
         logger.warning("http.%s.gave_up attempts=%d", request.action, len(urls))
         raise scrub_error(last, self._secrets(request))
-
-    # -- sending -----------------------------------------------------------------------------
-
-    def _new_client_id(self) -> str:
-        # A string id (up to 40 of [A-Za-z0-9._-], send.php on smscentre.com/api/http) with 128
-        # random bits: unlike a random int it cannot collide with the account's other messages.
-        return f"r{secrets.token_hex(16)}"
-
-    def _with_client_id(self, message: Message) -> Message:
-        # A retry may resend a request whose first copy was accepted, and an answer may be lost
-        # for good; a client id lets status.php tell what happened (see settle()).
-        if message.client_id is not None:
-            return message
-        return attrs.evolve(message, client_id=self._new_client_id())
-
-    async def send(
-        self, message: Message, *, per_recipient: bool = False, resend_unknown: bool = False
-    ) -> SendResult:
-        """Send a message (send.php with ``cost=3``, so the result has cost and balance).
-
-        Every send carries a client id (yours, or a random one added here). A retried send is
-        never billed twice: retries start only inside the provider's one-minute duplicate window
-        of the first attempt that may have reached it, and if a retry is refused as a duplicate
-        (error 9), status.php is asked by client id whether the first attempt got through; if it
-        did, the result has :attr:`SendResult.confirmed_by_status` set.
-
-        With a store (``HTTPClient(..., store=)``), the message needs a ``client_id`` and one
-        recipient; it is recorded before the request and settled with its outcome. One the
-        store holds as sent before is not sent again: an accepted one returns its stored ids, a
-        refused one raises its :class:`~smscenter.APIError`, one of unknown outcome raises
-        :class:`~smscenter.UnknownOutcomeError` unless ``resend_unknown``.
-
-        :param per_recipient: ask for each recipient's status, operator and cost (``op=1``).
-        :param resend_unknown: (with a store) send it even if the store holds it as
-            ``unknown`` (written before and never answered: it may then arrive twice).
-        :raises TypeError: the message is not a :class:`Message` (its own validation happens
-            when it is built, before any request).
-        :raises smscenter.ValidationError: (with a store) no ``client_id``, or several
-            recipients.
-        :raises smscenter.store.StoreError: (with a store) it could not be recorded, so it was
-            not sent; or its outcome could not be recorded (the error says it).
-        :raises smscenter.APIError: the provider refused (a subclass per error code).
-        :raises smscenter.TransportError: the request never reached the provider whole (no
-            connection, not written): nothing was sent, and sending again is safe.
-        :raises smscenter.UnknownOutcomeError: the request was written and no answer came (or a
-            retry was refused as a duplicate and the status check failed): it may have been
-            sent. The error carries the client id; :meth:`settle` asks the provider.
-        """
-        if not isinstance(message, Message):
-            raise TypeError("send() takes a smscenter.Message")
-        if self._store is not None:
-            tracked = message
-            request = proto.send_request(tracked, per_recipient=per_recipient)
-            return await send_tracked(
-                self._store,
-                tracked,
-                lambda: self._send(request, tracked.client_id, tracked.to),
-                resend_unknown=resend_unknown,
-            )
-        message = self._with_client_id(message)
-        request = proto.send_request(message, per_recipient=per_recipient)
-        return await self._send(request, message.client_id, message.to)
-
-    async def send_list(
-        self, messages: Sequence[Message], *, per_recipient: bool = False
-    ) -> SendResult:
-        """Send a different text to each recipient in one request (send.php ``list=``).
-
-        All messages share kind, sender and options; only recipients, text and comment differ.
-
-        :raises ValueError: for an empty list or messages whose options differ; with a store
-            (a list send goes out under one client id, and a store keeps one record per client
-            id and recipient: use :meth:`send` per message).
-        """
-        if self._store is not None:
-            raise exc.ValidationError(
-                "send_list() cannot be tracked by a store: the whole list goes out under one "
-                "client id; send each message with send()"
-            )
-        messages = list(messages)
-        if not messages or not all(isinstance(m, Message) for m in messages):
-            raise exc.ValidationError("send_list() takes a non-empty sequence of smscenter.Message")
-        if messages[0].client_id is None:
-            cid = self._new_client_id()
-            messages = [attrs.evolve(m, client_id=cid) for m in messages]
-        request = proto.list_send_request(messages, per_recipient=per_recipient)
-        return await self._send(request, messages[0].client_id, [p for m in messages for p in m.to])
-
-    async def _send(
-        self, request: proto.Request, client_id: int | str | None, phones: Sequence[str]
-    ) -> SendResult:
-        sends = SendAttempts(self._timeouts.connect)
-        try:
-            data, attempt = await self._call_with_attempts(request, sends)
-        except (exc.TransportError, exc.RemoteProtocolError) as error:
-            if sends.written:
-                logger.warning("http.send.unknown client_id=%s", client_id)
-                raise sends.unknown(error, client_id, phones) from None
-            raise  # never written: nothing was sent
-        try:
-            proto.check_answer(request, data)
-        except exc.DuplicateRequestError as error:
-            scrub_error(error, self._secrets(request))
-            # Error 9 on the first attempt is a real duplicate of an earlier call. On a retry it
-            # usually means the attempt whose answer was lost did reach the provider.
-            if attempt == 1 or client_id is None:
-                raise
-            return await self._reconcile(error, client_id, phones)
-        except exc.SMSCenterError as error:
-            scrub_error(error, self._secrets(request))
-            raise
-        return proto.parse_send(data, client_id=client_id)
-
-    async def _reconcile(
-        self, error: exc.DuplicateRequestError, client_id: int | str, phones: Sequence[str]
-    ) -> SendResult:
-        """After a retried send was refused as a duplicate: did the first attempt go out?"""
-        logger.info("http.send.reconcile client_id=%s", client_id)
-        try:
-            result = await lookup(self, client_id, phones)
-        except exc.UnknownOutcomeError as unknown:
-            unknown.cause = error
-            raise
-        except (exc.TransportError, exc.RemoteProtocolError, exc.APIError) as failure:
-            raise exc.UnknownOutcomeError(
-                "a retried send was refused as a duplicate and the status check failed: the "
-                f"first attempt (client id {client_id}) may or may not have gone out",
-                cause=failure,
-                client_id=client_id,
-                recipients=tuple(phones),
-                transport=Transport.HTTP,
-            ) from None
-        if result is None:
-            raise exc.DuplicateRequestError(
-                error.code,
-                error.description
-                + "; the retried send was refused as a duplicate and no message with client id "
-                f"{client_id} exists, so nothing was sent",
-                endpoint="send",
-            ) from None
-        return result
-
-    async def settle(self, error: exc.UnknownOutcomeError) -> SendResult | None:
-        """Settle a send whose outcome is unknown by asking the provider about its client id
-        (status.php with each recipient).
-
-        Returns the send's :class:`SendResult` (with :attr:`SendResult.confirmed_by_status`)
-        when the provider holds the message, or None when it holds no message with that client
-        id: it was not sent, and sending it again is safe. Ask once the connection trouble is
-        over; the error's ``client_id`` and ``recipients`` say what is looked up::
-
-            try:
-                result = await api.send(message)
-            except UnknownOutcomeError as unknown:
-                result = await api.settle(unknown)
-                if result is None:
-                    result = await api.send(message)   # it never went out
-
-        :raises ValueError: the error carries no client id (it did not come from an HTTP send).
-        :raises smscenter.UnknownOutcomeError: the send went to contact groups only, which
-            status.php cannot look up.
-        With a store, the record of that client id is settled with what the provider said
-        (accepted, or failed and safe to send again); a lookup that fails leaves it unknown.
-
-        :raises smscenter.SMSCenterError: the status request failed; the outcome stays open.
-        :raises smscenter.store.StoreError: (with a store) the answer could not be recorded.
-        """
-        if error.client_id is None or not error.recipients:
-            raise exc.ValidationError(
-                "this unknown outcome carries no client id and recipients to look up"
-            )
-        result = await lookup(self, error.client_id, error.recipients)
-        if self._store is not None:
-            await settle_tracked(self._store, error.client_id, result)
-        return result
-
-    async def cost(self, message: Message, *, per_recipient: bool = False) -> Cost:
-        """What sending ``message`` would cost (send.php ``cost=1``); nothing is sent."""
-        if not isinstance(message, Message):
-            raise TypeError("cost() takes a smscenter.Message")
-        return proto.parse_cost(
-            await self._call(
-                proto.send_request(message, price_only=True, per_recipient=per_recipient)
-            )
-        )
-
-    async def cost_list(self, messages: Sequence[Message]) -> Cost:
-        """What a :meth:`send_list` would cost; nothing is sent."""
-        request = proto.list_send_request(list(messages), price_only=True)
-        return proto.parse_cost(await self._call(request))
-
-    # -- statuses ----------------------------------------------------------------------------
-
-    async def status(self, message_id: str, phone: str, *, detail: int = 0) -> DeliveryReport:
-        """The delivery status of one message (status.php).
-
-        :param detail: 0 basic, 1 with text, cost and sender, 2 also country and operator.
-            HLR results come back as :attr:`DeliveryReport.hlr`.
-        :raises smscenter.NotFoundError: no such message.
-        """
-        request = proto.status_request(message_id, phone, detail=detail)
-        return proto.parse_report(
-            await self._call(request),
-            tz=self._account_tz,
-            message_id=str(message_id),
-            phone=phone,
-        )
-
-    async def status_many(
-        self, items: Iterable[tuple[str, str]], *, detail: int = 0
-    ) -> list[DeliveryReport]:
-        """Statuses of many ``(message_id, phone)`` pairs in one request.
-
-        A message the provider does not know comes back with :attr:`MessageStatus.NOT_FOUND`.
-        """
-        pairs = [(str(i), p) for i, p in items]
-        request = proto.status_many_request(pairs, detail=detail)
-        return proto.parse_status_many(await self._call(request), pairs, tz=self._account_tz)
-
-    async def delete(self, message_id: str, phone: str) -> None:
-        """Delete a sent message from the history (status.php ``del=1``).
-
-        :raises smscenter.OperationFailedError: the provider could not delete it.
-        """
-        data = await self._call(proto.delete_request(message_id, phone))
-        if isinstance(data, dict) and "result" in data:
-            proto.parse_ok(data, "delete")
-
-    async def balance(self) -> Balance:
-        """The account balance, with currency (balance.php ``cur=1``)."""
-        return proto.parse_balance(await self._call(proto.balance_request()))
-
-    # -- get.php / info.php -----------------------------------------------------------------
-
-    async def history(
-        self,
-        *,
-        start: date | None = None,
-        end: date | None = None,
-        phones: Sequence[str] | None = None,
-        count: int | None = None,
-        before_id: str | None = None,
-    ) -> list[DeliveryReport]:
-        """Sent-message history, newest first (get.php ``get_messages``, smscentre.com/api/http).
-
-        Each row is a full :class:`DeliveryReport` (status, times, text, cost, operator). No
-        matching message gives an empty list.
-
-        :param count: at most 100 rows; page back with ``before_id`` = the last row's id.
-        """
-        request = proto.history_request(
-            start=start, end=end, phones=phones, count=count, before_id=before_id
-        )
-        try:
-            data = await self._call(request)
-        except exc.NotFoundError:
-            return []  # error 3 "message not found": an empty page, not a failure
-        return proto.parse_history(data, tz=self._account_tz)
-
-    async def incoming(
-        self, *, hours: int | None = None, after_id: str | None = None, to_phone: str | None = None
-    ) -> list[IncomingMessage]:
-        """Messages subscribers sent you (get.php ``get_answers``, smscentre.com/api/http).
-
-        :param hours: how far back, at most 168; ``after_id`` returns only newer ones.
-        """
-        request = proto.incoming_request(hours=hours, after_id=after_id, to_phone=to_phone)
-        return proto.parse_incoming(await self._call(request), tz=self._account_tz)
-
-    async def statistics(
-        self,
-        *,
-        start: date,
-        end: date | None = None,
-        in_account_currency: bool = False,
-        second_balance: bool = False,
-    ) -> list[StatisticsRow]:
-        """Sending statistics for a period (get.php ``get_stat``)."""
-        request = proto.statistics_request(
-            start=start,
-            end=end,
-            in_account_currency=in_account_currency,
-            second_balance=second_balance,
-        )
-        return proto.parse_statistics(await self._call(request))
-
-    async def prices(self) -> PriceList:
-        """The account's tariffs (get.php ``get_price``)."""
-        return proto.parse_prices(await self._call(proto.prices_request()))
-
-    async def megafon_accounts(self, *, account: str | None = None) -> list[MegafonAccount]:
-        """MegaFon personal-account statistics (get.php ``get_mega_accounts``).
-
-        :raises smscenter.NotFoundError: the account has none.
-        """
-        request = proto.megafon_accounts_request(account=account)
-        return proto.parse_megafon_accounts(await self._call(request))
-
-    async def operator(self, phone: str) -> OperatorInfo:
-        """The operator, country and region of a number (info.php ``get_operator``).
-
-        :raises smscenter.NotFoundError: the operator is unknown.
-        """
-        return proto.parse_operator(await self._call(proto.operator_request(phone)), phone=phone)
-
-    # -- receive numbers, wait_call, downloads ----------------------------------------------
-
-    async def receive_numbers(self) -> list[ReceiveNumber]:
-        """Dedicated numbers available to rent (receive_phones.php ``get``)."""
-        return proto.parse_receive_numbers(await self._call(proto.receive_numbers_request()))
-
-    async def buy_number(self, phone: str, *, renew: bool = True) -> Decimal:
-        """Rent a dedicated number for the rest of the month; returns the amount charged.
-
-        :raises smscenter.InsufficientFundsError: not enough money.
-        """
-        request = proto.buy_number_request(phone, renew=renew)
-        return proto.parse_bought_number(await self._call(request))
-
-    async def set_number_renewal(self, phone: str, *, renew: bool) -> None:
-        """Switch a rented number's renewal for next month on or off."""
-        request = proto.set_number_renewal_request(phone, renew=renew)
-        proto.parse_ok(await self._call(request), "receive_phones.chg")
-
-    async def wait_call(self, phone: str) -> CallToConfirm:
-        """Start a confirm-by-call: the number ``phone`` must call within 15 minutes.
-
-        :raises smscenter.BlacklistedError: ``phone`` is in the account's blacklist.
-        """
-        return proto.parse_wait_call(await self._call(proto.wait_call_request(phone)))
-
-    async def downloads(
-        self, *, count: int | None = None, after_id: str | None = None
-    ) -> list[DownloadTask]:
-        """Deferred export tasks (downloads.php ``get_list``)."""
-        request = proto.downloads_request(count=count, after_id=after_id)
-        return proto.parse_downloads(await self._call(request), tz=self._account_tz)
-
-    @asynccontextmanager
-    async def download(
-        self, *, task_id: str | None = None, name: str | None = None, chunk_size: int = 65536
-    ) -> AsyncIterator[AsyncIterator[bytes]]:
-        """Stream a finished export's CSV file (downloads.php ``get_file``)::
-
-            async with api.download(task_id=task.task_id) as chunks:
-                async for chunk in chunks:
-                    out.write(chunk)
-
-        The file is not loaded into memory. Connection failures before the answer starts move
-        on to the mirrors like any request.
-
-        :raises smscenter.NotFoundError: no such task or file (error 5).
-        """
-        request = proto.download_file_request(task_id=task_id, name=name)
-        self._open_implicitly()
-        secrets_ = self._credentials.secrets()
-        last: exc.SMSCenterError | None = None
-        for number, base in enumerate(self._attempt_urls(), start=1):
-            if number > 1:
-                await anyio.sleep(self._retry.delay(number - 1, self._random.random()))
-            host = base.netloc.decode("ascii")
-            async with self._slot():
-                try:
-                    response = await self._client.send(self._build(request, base), stream=True)
-                except httpx.HTTPError as error:
-                    last = map_httpx_error(error, host=host, secrets=secrets_)
-                    continue
-                try:
-                    content_type = response.headers.get("content-type", "")
-                    if response.status_code != 200:
-                        last = exc.RemoteProtocolError(
-                            f"{request.action}: HTTP {response.status_code} from {host}"
-                        )
-                        continue
-                    if "json" in content_type:
-                        # An error answer instead of the file.
-                        await response.aread()
-                        if not response.content.strip():
-                            # Empty, as in _attempt: the next mirror may answer.
-                            last = exc.RemoteProtocolError(
-                                f"{request.action}: empty answer from {host}"
-                            )
-                            continue
-                        try:
-                            answer = decode_json(response.content, content_type)
-                        except ValueError:
-                            raise exc.RemoteProtocolError(
-                                f"{request.action}: the answer from {host} is not JSON"
-                            ) from None
-                        try:
-                            proto.check_answer(request, answer)
-                        except exc.SMSCenterError as error:
-                            scrub_error(error, secrets_)
-                            raise
-                        raise exc.RemoteProtocolError(
-                            f"{request.action}: a JSON answer instead of the file"
-                        )
-                    yield self._iter_body(response, host, chunk_size)
-                    return
-                finally:
-                    await response.aclose()
-        assert last is not None
-        raise scrub_error(last, secrets_)
-
-    async def _iter_body(
-        self, response: httpx.Response, host: str, chunk_size: int
-    ) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_bytes(chunk_size):
-                yield chunk
-        except httpx.HTTPError as error:
-            raise map_httpx_error(error, host=host, secrets=self._credentials.secrets()) from None
-
-    async def download_bytes(self, *, task_id: str | None = None, name: str | None = None) -> bytes:
-        """The whole export file at once (for small files; prefer :meth:`download`)."""
-        parts = []
-        async with self.download(task_id=task_id, name=name) as chunks:
-            async for chunk in chunks:
-                parts.append(chunk)
-        return b"".join(parts)

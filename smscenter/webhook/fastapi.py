@@ -46,13 +46,13 @@ from starlette.background import BackgroundTask
 from smscenter.exceptions import MalformedCallback, SignatureMismatch, ValidationError
 from smscenter.models import DeliveryReport
 from smscenter.store._protocol import MessageStore
+from smscenter.webhook._signature import _check_secret
 from smscenter.webhook.dedupe import RecentEvents, callback_key
 from smscenter.webhook.parse import (
     DEFAULT_ALGORITHMS,
     MOSCOW,
     CallbackEvent,
     SignatureAlgorithm,
-    _check_secret,
     parse_callback,
 )
 

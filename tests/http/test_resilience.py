@@ -42,7 +42,8 @@ from smscenter import (
     UnknownOutcomeError,
     VerificationCodeError,
 )
-from smscenter.http.client import _HTTPX_ERRORS, map_httpx_error
+from smscenter.http._httpx_errors import _HTTPX_ERRORS
+from smscenter.http.client import map_httpx_error
 from smscenter.testing.simulator import SMSCSimulator
 
 from .conftest import FAST_RETRY, dead_base_url

@@ -49,6 +49,7 @@ IO_SIDE = (
     "smscenter.http",  # the package re-exports HTTPClient
     "smscenter.http.client",
     "smscenter.http._outcome",  # retries and settling around HTTPClient calls
+    "smscenter.http._httpx_errors",  # httpx exceptions to ours
     "smscenter.webhook",  # the package re-exports the FastAPI router lazily
     "smscenter.webhook.fastapi",
     "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
