@@ -17,7 +17,7 @@ rerun resumes from, not the result file:
 * the result CSV is still written as the run goes, and once it ends :func:`export_results`
   rewrites it whole from the store: one line per row, the store's view.
 
-No click or rich here; :mod:`smscenter.cli.app` drives it.
+No click or rich here; :mod:`smscenter.cli.bulk_run` drives it.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import anyio
 import click
 
-from smscenter.cli.app import (
+from smscenter.cli._common import (
     _console,
     _err_console,
     _Interrupts,

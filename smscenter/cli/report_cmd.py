@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from smscenter.cli import track
-from smscenter.cli.app import _console, _print_json, _reports_errors, _run, _summary_table
+from smscenter.cli._common import _console, _print_json, _reports_errors, _run, _summary_table
 from smscenter.cli.fleet_cmd import QUEUE, queue_rows
 from smscenter.cli.fleet_cmd import _login as fleet_login
 from smscenter.store import TrackedMessage
@@ -21,8 +21,8 @@ __all__ = ("report", "show_store_status")
 
 
 _store_path = click.Path(dir_okay=False, path_type=Path)
-# The fleet verbs' --redis (smscenter.cli.fleet_cmd), declared here for mypy's sake: the two
-# modules load in one cycle with app.
+# The fleet verbs' --redis (smscenter.cli.fleet_cmd.redis_option), with help that says what
+# report reads there.
 _redis_option = click.option(
     "--redis",
     "redis_url",

@@ -270,8 +270,9 @@ def test_fleet_benchmark_runs_tiny_and_prints_its_table_and_targets(
         assert row["max_binds"] == row["workers"]
         assert row["rate"] > 0 and row["worker_cpu_us"] > 0
         assert len(row["cpu_pct"]["workers"]) == row["workers"]
-    # The fleet counts its Redis round trips: at least the rate grants of every message.
-    assert all(r["round_trips_per_msg"] >= 0.99 for r in rows if r["fleet"])
+    # The fleet counts its Redis round trips (rate grants, leases); a grant serves many
+    # messages, so there are fewer than one per message, but never none.
+    assert all(0 < r["round_trips_per_msg"] < 10 for r in rows if r["fleet"])
     assert rows[1]["round_trips_per_msg"] is None
     verdicts = [t["passed"] for t in figures["targets"]]
     # cap; 4 workers vs 1 (not run: n/a); the coordination cost (reported).

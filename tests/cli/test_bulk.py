@@ -347,8 +347,8 @@ def test_interrupted_bulk_resumes_without_resending(sim_thread: SimThread, tmp_p
 
 
 def test_progress_line_shows_sent_acknowledged_failed_rate_and_throttling() -> None:
-    from smscenter.cli.app import _ProgressView
     from smscenter.cli.bulk import BulkProgress
+    from smscenter.cli.bulk_cmd import _ProgressView
 
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=160, color_system=None)
