@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._responder import Responder, _child_env
+from benchmarks.bench_smpp import median_run
 
 __all__ = ("TARGETS_TITLE", "check_targets", "main", "run_child")
 
@@ -171,17 +172,6 @@ def run_child(port: int, *, store: bool, count: int, binds: int, window: int) ->
         return result
 
 
-def _median(results: list[dict[str, Any]]) -> dict[str, Any]:
-    for result in results:
-        if not result.get("ok"):
-            return result
-    ordered = sorted(results, key=lambda r: r["rate"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["runs"] = len(results)
-    chosen["rate_spread"] = (ordered[0]["rate"], ordered[-1]["rate"])
-    return chosen
-
-
 def check_targets(
     off: dict[str, Any], on: dict[str, Any], million: dict[str, Any] | None
 ) -> list[tuple[str, bool | None, str]]:
@@ -289,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         window=args.window,
                     )
                 )
-        off, on = _median(runs[False]), _median(runs[True])
+        off, on = median_run(runs[False]), median_run(runs[True])
         print(f"\n== submit_sm -> resp + receipt, {count:,} messages ==")
         print(f"{'':<26}{'msg/s':>10}{'CPU us/msg':>12}{'peak RSS MB':>13}   min .. max msg/s")
         print(_row("store off", off))
