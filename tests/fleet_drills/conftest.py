@@ -124,6 +124,18 @@ class Fleet:
 
         self.call(apply)
 
+    def set_response_delay(self, seconds: float) -> None:
+        """Write every answer of the simulator this many seconds late (the link keeps reading)."""
+
+        def apply() -> None:
+            self.sim.behaviour.smpp.response_delay = seconds  # type: ignore[attr-defined]
+
+        self.call(apply)
+
+    def submits(self) -> int:
+        """submit_sm the simulator has received so far."""
+        return self.call(lambda: self.sim.smpp.counters.submits)  # type: ignore[no-any-return]
+
     def watch(self) -> dict[str, Any]:
         """What the simulator saw of the login: the most binds at once, submits, 0x58 answers,
         the most submits in any second (``peak``), and the seconds over the account's rate
