@@ -330,7 +330,7 @@ def check_targets(rows: list[dict[str, Any]]) -> list[tuple[str, bool | None, st
                 True,
                 f"{one['round_trips_per_msg']:.3f} Redis round trips/msg; worker CPU "
                 f"{one['worker_cpu_us']:.0f} us/msg with fleet vs {off['worker_cpu_us']:.0f} "
-                f"without (+{one['worker_cpu_us'] - off['worker_cpu_us']:.0f} us)",
+                f"without ({one['worker_cpu_us'] - off['worker_cpu_us']:+.0f} us)",
             )
         )
     return verdicts
