@@ -22,39 +22,46 @@ from smscenter.store._sqlite_schema import MESSAGE_COLUMNS, REPORT_COLUMNS
 __all__ = ("insert_reports", "upsert_messages")
 
 Shape = tuple[bool, ...]  # per column: True when the row sets it (not None)
+Statement = tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]]  # the SQL, its parameters
 # The most statements kept per table (the patterns seen in practice are a handful).
 _MAX_STATEMENTS = 256
-
-
-def _by_shape(rows: Iterable[Sequence[Any]], width: int) -> dict[Shape, list[Sequence[Any]]]:
-    nones = (None,) * width
-    is_not = operator.is_not
-    groups: dict[Shape, list[Sequence[Any]]] = {}
-    for row in rows:
-        shape = tuple(map(is_not, row, nones))
-        group = groups.get(shape)
-        if group is None:
-            groups[shape] = [row]
-        else:
-            group.append(row)
-    return groups
+_NONE = type(None)
 
 
 def _statements(
     rows: Iterable[Sequence[Any]],
-    width: int,
-    cache: dict[Shape, str],
+    cache: dict[tuple[type, ...], Statement],
     make: Callable[[Shape], str],
 ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    # Rows are grouped by the types of their values (the cheapest key that tells the empty
+    # columns apart: one C-level pass per row); a group's parameters are its rows' set values.
+    groups: dict[tuple[type, ...], list[Sequence[Any]]] = {}
+    for row in rows:
+        key = tuple(map(type, row))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
     out = []
-    for shape, group in _by_shape(rows, width).items():
-        sql = cache.get(shape)
-        if sql is None:
+    for key, group in groups.items():
+        statement = cache.get(key)
+        if statement is None:
             if len(cache) >= _MAX_STATEMENTS:
                 cache.clear()
-            sql = cache[shape] = make(shape)
-        out.append((sql, [tuple(compress(row, shape)) for row in group]))
+            statement = cache[key] = _statement(key, make)
+        sql, parameters = statement
+        out.append((sql, list(map(parameters, group))))
     return out
+
+
+def _statement(key: tuple[type, ...], make: Callable[[Shape], str]) -> Statement:
+    shape = tuple(kind is not _NONE for kind in key)
+    indexes = [i for i, present in enumerate(shape) if present]
+    if len(indexes) == 1:  # (an itemgetter of one index returns the value, not a tuple)
+        (index,) = indexes
+        return make(shape), lambda row: (row[index],)
+    return make(shape), operator.itemgetter(*indexes)
 
 
 def _upsert_message_sql(shape: Shape) -> str:
@@ -77,17 +84,17 @@ def _insert_report_sql(shape: Shape) -> str:
     )
 
 
-_MESSAGES: dict[Shape, str] = {}
-_REPORTS: dict[Shape, str] = {}
+_MESSAGES: dict[tuple[type, ...], Statement] = {}
+_REPORTS: dict[tuple[type, ...], Statement] = {}
 
 
 def upsert_messages(rows: Iterable[Sequence[Any]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """``(sql, parameters)`` pairs that insert or replace these ``messages`` rows (full rows,
     in :data:`MESSAGE_COLUMNS` order), for ``executemany``."""
-    return _statements(rows, len(MESSAGE_COLUMNS), _MESSAGES, _upsert_message_sql)
+    return _statements(rows, _MESSAGES, _upsert_message_sql)
 
 
 def insert_reports(rows: Iterable[Sequence[Any]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """``(sql, parameters)`` pairs that insert these ``reports`` rows (full rows, in
     :data:`REPORT_COLUMNS` order) unless their ``event_key`` is there already."""
-    return _statements(rows, len(REPORT_COLUMNS), _REPORTS, _insert_report_sql)
+    return _statements(rows, _REPORTS, _insert_report_sql)
