@@ -131,7 +131,7 @@ class Batch:
         now: int,
         owners: OwnerCheck,
         in_flight: set[str],
-        known: dict[str, list[Any]] | None = None,
+        known: dict[str, tuple[Any, ...]] | None = None,
     ) -> None:
         self.now = now
         # Rows as this store last committed them, known to be the file's rows still (see
@@ -216,7 +216,7 @@ class Batch:
                 if cached is None:
                     missing.add(client_id)
                 else:
-                    self.rows[client_id] = cached.copy()  # a copy: a rollback leaves it as is
+                    self.rows[client_id] = list(cached)
             client_ids = missing
         if client_ids:
             rows = await db.execute_fetchall(

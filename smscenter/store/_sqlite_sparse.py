@@ -13,7 +13,7 @@ or set to ``NULL`` by the upsert). A batch has few patterns, so this is a few st
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress
 from typing import Any
 
@@ -32,7 +32,7 @@ def _statements(
     rows: Iterable[Sequence[Any]],
     cache: dict[tuple[type, ...], Statement],
     make: Callable[[Shape], str],
-) -> list[tuple[str, list[tuple[Any, ...]]]]:
+) -> list[tuple[str, Iterator[tuple[Any, ...]]]]:
     # Rows are grouped by the types of their values (the cheapest key that tells the empty
     # columns apart: one C-level pass per row); a group's parameters are its rows' set values.
     groups: dict[tuple[type, ...], list[Sequence[Any]]] = {}
@@ -43,7 +43,7 @@ def _statements(
             groups[key] = [row]
         else:
             group.append(row)
-    out = []
+    out: list[tuple[str, Iterator[tuple[Any, ...]]]] = []
     for key, group in groups.items():
         statement = cache.get(key)
         if statement is None:
@@ -51,7 +51,9 @@ def _statements(
                 cache.clear()
             statement = cache[key] = _statement(key, make)
         sql, parameters = statement
-        out.append((sql, list(map(parameters, group))))
+        # Lazily: executemany makes each row's parameters as it binds them (in the SQLite
+        # thread, one at a time: no batch of new objects for the garbage collector to count).
+        out.append((sql, map(parameters, group)))
     return out
 
 
@@ -88,13 +90,13 @@ _MESSAGES: dict[tuple[type, ...], Statement] = {}
 _REPORTS: dict[tuple[type, ...], Statement] = {}
 
 
-def upsert_messages(rows: Iterable[Sequence[Any]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def upsert_messages(rows: Iterable[Sequence[Any]]) -> list[tuple[str, Iterator[tuple[Any, ...]]]]:
     """``(sql, parameters)`` pairs that insert or replace these ``messages`` rows (full rows,
     in :data:`MESSAGE_COLUMNS` order), for ``executemany``."""
     return _statements(rows, _MESSAGES, _upsert_message_sql)
 
 
-def insert_reports(rows: Iterable[Sequence[Any]]) -> list[tuple[str, list[tuple[Any, ...]]]]:
+def insert_reports(rows: Iterable[Sequence[Any]]) -> list[tuple[str, Iterator[tuple[Any, ...]]]]:
     """``(sql, parameters)`` pairs that insert these ``reports`` rows (full rows, in
     :data:`REPORT_COLUMNS` order) unless their ``event_key`` is there already."""
     return _statements(rows, _REPORTS, _insert_report_sql)

@@ -26,7 +26,8 @@ def _message(client_id: str, **values: object) -> list[object]:
 
 def _write(db: sqlite3.Connection, rows: list[list[object]]) -> int:
     statements = upsert_messages(rows)
-    for sql, params in statements:
+    for sql, lazy in statements:
+        params = list(lazy)
         assert None not in {value for row in params for value in row}
         db.executemany(sql, params)
     return len(statements)
