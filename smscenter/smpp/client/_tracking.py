@@ -30,6 +30,7 @@ import anyio.lowlevel
 from smscenter._provider import Transport
 from smscenter.exceptions import ConnectionLost
 from smscenter.models import DeliveryReport, SendResult
+from smscenter.smpp.client._claims import Claims
 from smscenter.smpp.client._jobs import Job, JobQueue, JobState, _not_sent, send_result
 from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.results import Counters, SendOutcome, make_outcome
@@ -75,13 +76,25 @@ class SendTracker:
 
     :param store: the pool's store.
     :param counters: ``store_errors`` is counted here.
+    :param claim_ahead: the most jobs ``send_many`` has claimed and not yet ended.
     """
 
-    __slots__ = ("_busy", "_counters", "_event", "_held", "_idle", "_pending", "_store")
+    __slots__ = (
+        "_busy",
+        "_counters",
+        "_event",
+        "_held",
+        "_idle",
+        "_pending",
+        "_store",
+        "claims",
+    )
 
-    def __init__(self, store: MessageStore, counters: Counters) -> None:
+    def __init__(self, store: MessageStore, counters: Counters, claim_ahead: int = 1) -> None:
         self._store = store
         self._counters = counters
+        #: send_many's claims, made shortly before the binds write (_claims.py).
+        self.claims = Claims(self, claim_ahead)
         self._pending: list[tuple[Job, Then]] = []
         self._event: anyio.Event | None = None
         self._busy = 0  # settle calls in flight (this task's, or the receipt recorder's)
@@ -425,24 +438,33 @@ class Tracking:
 
     :param backlog: the most receipts waiting for the store (``SMPPOptions.report_buffer``,
         or by default at least :data:`STORE_READ_AHEAD`: receipts come as fast as the sends).
+    :param claim_ahead: the most jobs claimed by ``send_many`` and not yet ended
+        (:class:`~smscenter.smpp.client._claims.Claims`).
     :ivar sends: the send tracker. :ivar recorder: the receipt recorder.
     """
 
     __slots__ = ("recorder", "sends")
 
     def __init__(
-        self, store: MessageStore, counters: Counters, reports: ReportBuffer, backlog: int
+        self,
+        store: MessageStore,
+        counters: Counters,
+        reports: ReportBuffer,
+        backlog: int,
+        claim_ahead: int = 1,
     ) -> None:
-        self.sends = SendTracker(store, counters)
+        self.sends = SendTracker(store, counters, claim_ahead)
         self.recorder = ReceiptRecorder(store, backlog, counters, reports, self.sends)
         reports.recorder = self.recorder
 
     async def start(self, tg: anyio.abc.TaskGroup) -> None:
-        """Start both tasks in the pool's task group."""
+        """Start the tasks in the pool's task group."""
         await tg.start(self.sends.run)
+        await tg.start(self.sends.claims.run)
         await tg.start(self.recorder.run)
 
     async def drain(self) -> None:
         """Settle and record what is left (the pool is closing, its binds are done)."""
+        await self.sends.claims.close(ConnectionLost("the pool closed before it was sent"))
         await self.sends.drain()
         await self.recorder.drain()
