@@ -146,4 +146,6 @@ def test_redis_crashes_mid_run_and_the_worker_resumes(
     assert all(r.state.was_accepted for r in records.values()), states
     assert set(accepts) == set(records)
     assert counts["unknown"] == 0 and counts["failed"] == 0, counts
-    assert counts["accepted"] + counts["already_done"] == total, counts
+    # (An entry that sat idle past --claim-idle during the outage may be taken again by the
+    # worker's other lane: the store says it is 'sending' here, so it is not sent again.)
+    assert counts["accepted"] + counts["already_done"] + counts["elsewhere"] >= total, counts
