@@ -282,7 +282,10 @@ class ReceiveSide:
                 self._out.append(answer)
             events.append(violation)
             return
-        if cid == _ENQUIRE_LINK:
+        make = _REQUEST_EVENTS.get(cid)
+        if make is not None:  # deliver_sm first: one per receipt
+            events.append(make(pdu))
+        elif cid == _ENQUIRE_LINK:
             self._out.append(EnquireLinkResp(sequence_number=seq).encode())
             events.append(new_enquire_link_received(seq))
         elif cid == _UNBIND:
@@ -303,8 +306,7 @@ class ReceiveSide:
             assert isinstance(pdu, Outbind)
             events.append(OutbindReceived(pdu=pdu))
         else:
-            make = _REQUEST_EVENTS.get(cid, new_request_received)
-            events.append(make(pdu))
+            events.append(new_request_received(pdu))
 
     def _on_response(self, pdu: Pdu, events: list[Event]) -> None:
         cid = pdu.command_id
