@@ -47,17 +47,16 @@ logger = logging.getLogger(__name__)
 # esm_class message type "SMSC delivery receipt" (SMPP 3.4 §5.2.12).
 _SMSC_RECEIPT = 0x04
 
-#: Who answers an item's ``deliver_sm`` once the application took it (its bind), and the
-#: sequence number of that ``deliver_sm``.
-_Ack = tuple[Callable[[int], None], int]
+#: Who answers an item's ``deliver_sm`` (by sequence number) once the application took it:
+#: its bind.
+_Answer = Callable[[int], None]
+#: An item, who answers its ``deliver_sm`` (None: nobody) and that deliver_sm's number.
+_Item = tuple["DeliveryReport | IncomingMessage", _Answer | None, int]
 
 
-def _nothing_to_answer(seq: int) -> None:
-    """A recorded receipt's copy was acknowledged when the store had it."""
-
-
-#: The "acknowledgement" of a recorded receipt's copy (it also marks copies in the buffer).
-RECORDED: _Ack = (_nothing_to_answer, 0)
+def _recorded(seq: int) -> None:
+    """The "answer" of a recorded receipt's copy, acknowledged when the store had it (it also
+    marks copies in the buffer)."""
 
 
 class ReportBuffer:
@@ -73,7 +72,7 @@ class ReportBuffer:
         if capacity < 1:
             raise ValueError("the report buffer needs room for at least one event")
         self.capacity = capacity
-        self.items: deque[tuple[DeliveryReport | IncomingMessage, _Ack | None]] = deque()
+        self.items: deque[_Item] = deque()
         self._event: anyio.Event | None = None
         self.closed = False
         self.recorder: ReceiptRecorder | None = None
@@ -82,8 +81,11 @@ class ReportBuffer:
     def full(self) -> bool:
         return len(self.items) >= self.capacity
 
-    def put(self, item: DeliveryReport | IncomingMessage, ack: _Ack | None) -> None:
-        self.items.append((item, ack))
+    def put(
+        self, item: DeliveryReport | IncomingMessage, answer: _Answer | None, seq: int = 0
+    ) -> None:
+        """Hand ``item`` over; ``answer(seq)`` once the application took it."""
+        self.items.append((item, answer, seq))
         event = self._event
         if event is not None:
             self._event = None
@@ -94,7 +96,7 @@ class ReportBuffer:
         out (the store has it)."""
         if self.closed or len(self.items) >= self.capacity:
             return False
-        self.put(item, RECORDED)
+        self.put(item, _recorded)
         return True
 
     def make_room(self) -> bool:
@@ -102,7 +104,7 @@ class ReportBuffer:
         when the head holds something else (an item waiting for its acknowledgement)."""
         items = self.items
         while len(items) >= self.capacity:
-            if not items or items[0][1] is not RECORDED:
+            if not items or items[0][1] is not _recorded:
                 return False
             items.popleft()
         return True
@@ -135,9 +137,11 @@ class ReportStream:
     public constructor (its buffer is the client's plumbing).
     """
 
-    __slots__ = ("_buffer", "_unacked")
+    __slots__ = ("_answer", "_buffer", "_seq")
     _buffer: ReportBuffer
-    _unacked: _Ack | None
+    # Who answers the item in hand, and its deliver_sm's number.
+    _answer: _Answer | None
+    _seq: int
 
     def __init__(self) -> None:
         raise TypeError("ReportStream has no public constructor: use pool.reports()")
@@ -147,7 +151,8 @@ class ReportStream:
         """The stream over ``buffer`` (for the pool and the session)."""
         self = cls.__new__(cls)
         self._buffer = buffer
-        self._unacked = None
+        self._answer = None
+        self._seq = 0
         return self
 
     async def __aenter__(self) -> Self:
@@ -158,29 +163,28 @@ class ReportStream:
     ) -> None:
         if exc_type is None:
             self._ack()
-        self._unacked = None
+        self._answer = None
 
     def __aiter__(self) -> AsyncIterator[DeliveryReport | IncomingMessage]:
         return self
 
     def _ack(self) -> None:
-        ack = self._unacked
-        if ack is not None:
-            self._unacked = None
-            ack[0](ack[1])
+        answer = self._answer
+        if answer is not None:
+            self._answer = None
+            answer(self._seq)
 
     async def __anext__(self) -> DeliveryReport | IncomingMessage:
-        ack = self._unacked  # _ack(), inline: once per item
-        if ack is not None:
-            self._unacked = None
-            ack[0](ack[1])
+        answer = self._answer  # _ack(), inline: once per item
+        if answer is not None:
+            self._answer = None
+            answer(self._seq)
         buffer = self._buffer
         while not buffer.items:
             if buffer.closed:
                 raise StopAsyncIteration
             await buffer.wait()
-        item, ack = buffer.items.popleft()
-        self._unacked = ack
+        item, self._answer, self._seq = buffer.items.popleft()
         return item
 
     async def receive(self) -> DeliveryReport | IncomingMessage:
@@ -268,7 +272,7 @@ class ReportIntake:
             # SMSC has its answer). The completing part is answered after the hand-off below.
             return CommandStatus.ESME_ROK
         self._counters.reports += 1
-        buffer.put(item, (self._answer, pdu.sequence_number))
+        buffer.put(item, self._answer, pdu.sequence_number)
         return None
 
     def _deliver_tracked(self, pdu: DeliverSm, now: float) -> CommandStatus | None:
@@ -300,7 +304,7 @@ class ReportIntake:
         if item is None:
             return CommandStatus.ESME_ROK  # a held part (see deliver)
         self._counters.reports += 1
-        buffer.put(item, (self._answer, pdu.sequence_number))
+        buffer.put(item, self._answer, pdu.sequence_number)
         return None
 
     def expire(self, now: float) -> None:
