@@ -110,6 +110,9 @@ class FleetRate:
         self._window_end = 0.0
         # Credit at or below which the next grant is asked for early (-1: not after this grant).
         self._refill_at = -1
+        # Parts sent at ``_noted_at`` not yet counted by the pool's limiter (when it has no rate).
+        self._unnoted = 0
+        self._noted_at = 0.0
         self._paused_until = 0.0
         self._asked = anyio.Event()
         self._closed = False
@@ -149,9 +152,18 @@ class FleetRate:
             self._demand = max(self._demand, want)
             self._asked.set()
             return CREDIT_LIFE
-        wait = self._local.take(n, now)
-        if wait > 0:
-            return wait
+        local = self._local
+        if local.rate is None:
+            # No rate of the pool's own: it only counts what goes out (where a 0x58 cuts from),
+            # once per pass of the pump (one ``now``), as it does in a pool without a fleet.
+            if now != self._noted_at:
+                self._note_sent()
+                self._noted_at = now
+            self._unnoted += n
+        else:
+            wait = local.take(n, now)
+            if wait > 0:
+                return wait
         self._credit = credit = credit - n
         self._spent += n
         if credit <= self._refill_at and not self._demand:
@@ -174,10 +186,16 @@ class FleetRate:
     def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
         self._local.note(n, now)
 
+    def _note_sent(self) -> None:
+        if self._unnoted:
+            self._local.note(self._unnoted, self._noted_at)
+            self._unnoted = 0
+
     def throttled(self, now: float) -> float:
         """A 0x58 on one of this pool's binds: drop the local credit, pause the whole fleet
         (the shared key, set once per pause) and let the pool's limiter slow down."""
         self.throttles += 1
+        self._note_sent()  # the limiter cuts from what was sent: count all of it first
         self._credit = 0
         pause = self._pause_ms / 1000
         if now >= self._paused_until:

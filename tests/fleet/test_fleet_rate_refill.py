@@ -102,3 +102,24 @@ async def test_a_worker_held_back_by_the_fleet_rate_asks_only_when_out_of_credit
                 assert rate.take(1, now) == 0.0
             assert rate._demand == 0 and fleet.round_trips == 1
             rate.close()
+
+
+async def test_the_pools_limiter_counts_every_part_sent_before_a_throttle_cuts_from_it(
+    busy: tuple[FleetRate, _Binds, Fleet],
+) -> None:
+    # The pool's own limiter (no rate of its own) counts what went out once per pass of the
+    # pump; a 0x58 must see all of it, the last pass too, to cut from the rate really sent.
+    rate, binds, _ = busy
+    local = rate._local
+    assert isinstance(local, RateLimiter)
+    now = anyio.current_time()
+    await _ramp_to(rate, binds, now, 64)
+    sent = 0
+    for at in (now + 0.001, now + 0.002):  # two passes of the pump
+        for _ in range(20):
+            assert rate.take(1, at) == 0.0
+            sent += 1
+    assert rate.throttled(now + 0.002) > 0
+    # The clock stood still within a tenth of a second: every part spent is in ``_spent``.
+    assert rate._spent_before == 0 and rate._spent > sent
+    assert local._sent_sum == rate._spent
