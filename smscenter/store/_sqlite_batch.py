@@ -39,7 +39,6 @@ from smscenter.store._sqlite_schema import (
     C_TRANSPORT,
     C_UPDATED_AT,
     C_VERSION,
-    INSERT_REPORTS,
     R_CLIENT_ID,
     R_COST,
     R_ERROR,
@@ -52,11 +51,11 @@ from smscenter.store._sqlite_schema import (
     SELECT_MESSAGES,
     SELECT_REPORTS,
     STATES,
-    UPSERT_MESSAGES,
     dump_ids,
     to_micros,
     tracked,
 )
+from smscenter.store._sqlite_sparse import insert_reports, upsert_messages
 
 __all__ = ("DEAD_OWNER", "Batch", "PrepareCall", "RecordCall", "SettleCall")
 
@@ -132,7 +131,7 @@ class Batch:
         now: int,
         owners: OwnerCheck,
         in_flight: set[str],
-        known: dict[str, list[Any]] | None = None,
+        known: dict[str, tuple[Any, ...]] | None = None,
     ) -> None:
         self.now = now
         # Rows as this store last committed them, known to be the file's rows still (see
@@ -217,7 +216,7 @@ class Batch:
                 if cached is None:
                     missing.add(client_id)
                 else:
-                    self.rows[client_id] = cached.copy()  # a copy: a rollback leaves it as is
+                    self.rows[client_id] = list(cached)
             client_ids = missing
         if client_ids:
             rows = await db.execute_fetchall(
@@ -415,13 +414,15 @@ class Batch:
         if self.dirty:
             for row in self.dirty.values():
                 row[C_VERSION] = self.next_version()
-            await db.executemany(UPSERT_MESSAGES, self.dirty.values())
+            for sql, rows in upsert_messages(self.dirty.values()):
+                await db.executemany(sql, rows)
         if self.new_ids:
             await db.executemany(
                 "INSERT OR REPLACE INTO ids (message_id, client_id) VALUES (?, ?)", self.new_ids
             )
         if self.new_reports:
-            await db.executemany(INSERT_REPORTS, self.new_reports)
+            for sql, rows in insert_reports(self.new_reports):
+                await db.executemany(sql, rows)
         matched = [(r[R_CLIENT_ID], r[R_EVENT_KEY]) for r in self.matched if r[R_CLIENT_ID]]
         if matched:
             await db.executemany("UPDATE reports SET client_id = ? WHERE event_key = ?", matched)

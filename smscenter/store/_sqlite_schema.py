@@ -93,11 +93,6 @@ MESSAGE_COLUMNS = (
 ) = range(len(MESSAGE_COLUMNS))  # fmt: skip
 
 SELECT_MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages"
-UPSERT_MESSAGES = (
-    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}) ON CONFLICT (client_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in MESSAGE_COLUMNS[1:])
-)
 
 REPORT_COLUMNS = (
     "event_key", "client_id", "seq", "message_id", "report_client_id", "status", "error",
@@ -108,10 +103,6 @@ REPORT_COLUMNS = (
     R_CHANGED_AT, R_RECEIVED_AT, R_TRANSPORT, R_COST, R_PARTS, R_RAW_STATUS,
 ) = range(len(REPORT_COLUMNS))  # fmt: skip
 SELECT_REPORTS = f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports"
-INSERT_REPORTS = (
-    f"INSERT OR IGNORE INTO reports ({', '.join(REPORT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(REPORT_COLUMNS))})"
-)
 
 STATES: dict[str, TrackedState] = {s.value: s for s in TrackedState}
 STATUSES: dict[str, MessageStatus] = {s.value: s for s in MessageStatus}

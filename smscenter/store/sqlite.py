@@ -159,7 +159,7 @@ class SQLiteStore(SQLiteReads):
         # reads them from here instead of the file, as long as no other connection committed
         # in between (SQLite's data_version says so: it changes on every commit of another
         # connection, another process's or this one's reader, and never on this one's own).
-        self._known: dict[str, list[Any]] = {}
+        self._known: dict[str, tuple[Any, ...]] = {}
         self._data_version: int | None = None
         self._commits = 0
         self._opened = False
@@ -469,7 +469,9 @@ class SQLiteStore(SQLiteReads):
         them: the first kept go first (a row written again keeps its place: at worst it is
         read from the file again)."""
         known = self._known
-        known.update(rows)
+        # As tuples: the garbage collector stops tracking a tuple of plain values, so the
+        # thousands kept here cost nothing in its full collections (lists would).
+        known.update(zip(rows, map(tuple, rows.values()), strict=True))
         excess = len(known) - _KNOWN_ROWS
         if excess > 0:
             for client_id in list(itertools.islice(known, excess)):

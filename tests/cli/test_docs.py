@@ -61,7 +61,8 @@ def test_every_option_is_documented() -> None:
 @pytest.mark.parametrize(
     "module_name",
     ["smscenter.cli", "smscenter.cli.app", "smscenter.cli.bulk", "smscenter.cli.settings",
-     "smscenter.cli.bulk_store", "smscenter.cli.track", "smscenter.cli.report_cmd",
+     "smscenter.cli.bulk_files", "smscenter.cli.bulk_senders", "smscenter.cli.bulk_store",
+     "smscenter.cli.track", "smscenter.cli.report_cmd",
      "smscenter.cli.demo", "smscenter.cli._common", "smscenter.cli.send_cmd",
      "smscenter.cli.bulk_cmd", "smscenter.cli.bulk_run", "smscenter.cli.listen_cmd",
      "smscenter.cli.simulate_cmd", "smscenter.cli.fleet_cmd", "smscenter.__main__"],

@@ -2,9 +2,10 @@
 one :class:`~smscenter.smpp.client.results.SendOutcome` per message and recipient in completion
 order (pure scheduling around the queue; the binds do the I/O).
 
-With a store (``tracker``), each batch read ahead is claimed in the store in one call before it
-is queued; messages the store says were sent before are reported from their records, not sent;
-an outcome is yielded once the tracker has settled it in the store (_tracking.py).
+With a store (``tracker``), the jobs read ahead are handed to the pool's claim task, which claims
+them in the store shortly before the binds write them and queues them (_claims.py); messages the
+store says were sent before are reported from their records, not sent; an outcome is yielded
+once the tracker has settled it in the store (_tracking.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import anyio
 from smscenter.config import check_read_ahead
 from smscenter.exceptions import ConnectionLost, LocalProtocolError
 from smscenter.models import Message, SendResult
+from smscenter.smpp.client._claims import ClaimOrder
 from smscenter.smpp.client._jobs import Job, JobQueue, outcome
 from smscenter.smpp.client._tracking import (
     SendTracker,
@@ -26,6 +28,7 @@ from smscenter.smpp.client._tracking import (
 from smscenter.smpp.client.results import SendOutcome, make_outcome
 from smscenter.smpp.receipt_ids import ReceiptIdMatcher
 from smscenter.smpp.submit import SubmitBuilder
+from smscenter.store._model import TrackedMessage
 
 __all__ = ("send_many",)
 
@@ -83,24 +86,39 @@ async def send_many(
         if matcher.learning:
             matcher.saw(job.responses)
         assert tracker is not None
+        tracker.claims.ended(job)
         tracker.ended(job, settled_one)
 
     callback = finished if tracker is None else ended
 
-    async def claim(jobs: list[Job]) -> list[Job]:
-        """The jobs the store lets go out (the others' outcomes go to `early`)."""
-        assert tracker is not None
-        # Cancelled while claiming: whether the store claimed them is not known, so nothing is
-        # settled (a record of unknown outcome must not become "failed", safe to resend); a
-        # claimed one stays 'sending', which a later run reads as unknown.
-        records = await tracker.claim(jobs, resend_unknown)
-        go = []
-        for job, record in zip(jobs, records, strict=True):
-            if record is None:
-                go.append(job)
-            else:
-                early.append(outcome_from_record(job, record))
-        return go
+    def wake() -> None:
+        event = waiter[0]
+        if event is not None:
+            waiter[0] = None
+            event.set()
+
+    # With a store, the pool's claim task claims the jobs handed over and queues them
+    # (_claims.py): this generator never waits for the store.
+    order = None
+    if tracker is not None:
+
+        def push(jobs: list[Job]) -> None:
+            queue.push_many(jobs, urgent)
+            queue.wake_all()
+
+        def declined(job: Job, record: TrackedMessage) -> None:
+            settled.append(outcome_from_record(job, record))
+            wake()
+
+        order = ClaimOrder(push, settled_one, declined, wake, resend_unknown)
+
+    def give(jobs: list[Job]) -> None:
+        if order is None:
+            queue.push_many(jobs, urgent)
+            queue.wake_all()
+        else:
+            assert tracker is not None
+            tracker.claims.hand(order, jobs)
 
     if isinstance(messages, AsyncIterable):
         async_it: AsyncIterator[Message] | None = aiter(messages)
@@ -113,14 +131,10 @@ async def send_many(
     # Jobs queued so far, and outcomes yielded: the difference is what this call holds
     # (queued, in flight, or finished and not yet yielded), bounded by the read-ahead.
     taken = given = 0
-    # With a store every batch costs a commit: refill only once half the read-ahead is free
-    # (fewer, bigger batches); without one, as soon as there is room.
-    half = tracker is not None
     try:
         while True:
             limit = read_ahead_now(cap)
-            step = (limit >> 1) or 1 if half else 1
-            if not exhausted and limit - (taken - given) >= step:
+            if not exhausted and limit - (taken - given) >= 1:
                 timeout = queue.pool_timeout
                 deadline = None if timeout is None else anyio.current_time() + timeout
                 batch: list[Job] = []
@@ -134,12 +148,9 @@ async def send_many(
                             if batch:
                                 # What the source gave so far goes out before waiting for
                                 # more (a slow source must not hold messages back).
-                                if tracker is not None:
-                                    batch = await claim(batch)
+                                give(batch)
                                 taken += len(batch)
                                 room -= len(batch)
-                                queue.push_many(batch, urgent)
-                                queue.wake_all()
                                 batch = []
                             message = await anext(async_it)
                             if timeout is not None:  # its wait starts now
@@ -177,11 +188,11 @@ async def send_many(
                         )
                         batch.append(job)
                     index += 1
-                if tracker is not None and batch:
-                    batch = await claim(batch)
-                taken += len(batch)
-                queue.push_many(batch, urgent)
-                queue.wake_all()
+                if batch:
+                    give(batch)
+                    taken += len(batch)
+            if order is not None and order.error is not None:
+                raise order.error  # a claim failed: nothing of it was recorded or sent
             while early:
                 yield early.popleft()
             while done:
@@ -192,7 +203,7 @@ async def send_many(
                 yield settled.popleft()
             if exhausted and taken == given and not early:
                 return
-            if done or early or settled or (not exhausted and limit - (taken - given) >= step):
+            if done or early or settled or (not exhausted and limit - (taken - given) >= 1):
                 continue
             event = waiter[0] = anyio.Event()
             await event.wait()
@@ -200,7 +211,8 @@ async def send_many(
         # What is still queued is withdrawn; what was written ends on its bind, unheard (with
         # a store, settled all the same).
         withdrawn = queue.withdraw(lambda job: job.callback == callback)
-        if tracker is not None:
-            tracker.withdrawn(
+        if tracker is not None and order is not None:
+            tracker.claims.leave(order)
+            tracker.claims.withdrawn(
                 withdrawn, ConnectionLost("send_many was left before the message was written")
             )

@@ -210,7 +210,9 @@ class SMPPPool:
         self._tracking = None
         if store is not None:
             backlog = options.report_buffer or max(self._reports.capacity, STORE_READ_AHEAD)
-            self._tracking = Tracking(store, self._counters, self._reports, backlog)
+            # Claimed and not yet answered: about three windows per bind (_claims.py).
+            ahead = 3 * limits.window * limits.connections
+            self._tracking = Tracking(store, self._counters, self._reports, backlog, ahead)
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
             limits.connections,
@@ -341,7 +343,7 @@ class SMPPPool:
         :raises PoolTimeout: no bind took it within ``Timeouts.pool``.
         :raises UnknownOutcomeError: written but never answered; it may have been sent.
         :raises StoreError: (with a store) it could not be recorded, so it was not sent; or it
-            was accepted and its ids could not be recorded (the error says them).
+            was accepted and its ids could not be recorded, kept and retried (the error says them).
         """
         self._check_open()
         recipient = check_single(message)
@@ -426,6 +428,8 @@ class SMPPPool:
         """
         queue = self._queue
         jobs = queue.withdraw(_is_a_message)
+        # Read ahead and not claimed yet (with a store): no record has them.
+        unclaimed = [] if self._tracking is None else self._tracking.sends.claims.withdraw(error)
         # A bind holding a message back for the rate limit has not written it either.
         for session in self._binds.sessions():
             held = session.take_back_unwritten()
@@ -435,7 +439,7 @@ class SMPPPool:
                 queue.push_back(held)
         for job in jobs:
             queue.give_up(job, error)
-        return [outcome(job) for job in jobs]
+        return [outcome(job) for job in jobs + unclaimed]
 
     def _read_ahead_now(self, cap: int) -> int:
         """How many messages send_many may hold now. Under a rate limit, no more than the rate
