@@ -19,10 +19,12 @@ from tests.redis_server import RedisServer
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 COUNT = 10_000
-#: The account's rate at the simulator (parts per second, 0x58 beyond it), and the fleet's:
-#: the same figure, so the fleet runs at the cap. The fleet's documented burst (a tenth of a
-#: second's worth) may come on top in any one second.
+#: The account's rate at the simulator (parts per second, 0x58 beyond it). The fleet runs at 90%
+#: of it, as docs/scaling-out.md advises: a grant's parts go out up to a grant's span after
+#: Redis gave them, so a second at the SMSC can hold a little more than the fleet's rate plus its
+#: burst; the margin keeps the assertions below true on a loaded machine too.
 CAP = 1000
+RATE = 900
 BURST = burst_for(CAP)
 
 
@@ -31,7 +33,7 @@ def test_four_workers_share_one_campaign_at_the_account_rate(fleet: Fleet) -> No
     fleet.enqueue(COUNT)
     before = fleet.redis_calls()
     # 4 workers x 2 binds of a login with MCON4: the fleet's bind slots let 4 up at once.
-    args = ("--binds", "2", "--mcon", "4", "--rate", str(CAP), "--until-empty", "--json")
+    args = ("--binds", "2", "--mcon", "4", "--rate", str(RATE), "--until-empty", "--json")
     children = [fleet.start_worker(*args) for _ in range(4)]
     counts = [fleet.finish(child) for child in children]
     accepts = fleet.accepts()
