@@ -27,5 +27,5 @@ def test_the_receipts_of_one_read_share_one_clock_reading() -> None:
         )
     bind.dispatch.handle(bind.esme.receive_data(bind.smsc.data_to_send()))
     reports = bind.dispatch._intake._buffer.items
-    assert [item.message_id for item, _ in reports] == [str(100 + n) for n in range(5)]
+    assert [item.message_id for item, *_ in reports] == [str(100 + n) for n in range(5)]
     assert readings == [bind.now]
