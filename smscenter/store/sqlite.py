@@ -148,6 +148,7 @@ class SQLiteStore(SQLiteReads):
         # in between (SQLite's data_version says so: it changes on every commit of another
         # connection, another process's or this one's reader, and never on this one's own).
         self._known: dict[str, tuple[Any, ...]] = {}
+        self._known_ids: dict[str, str] = {}  # the same for the ids table (id -> client id)
         self._data_version: int | None = None
         self._commits = 0
         self._opened = False
@@ -426,6 +427,7 @@ class SQLiteStore(SQLiteReads):
                     self._forget()  # another connection wrote: the file says what is true
                 self._data_version = version
                 batch.known = self._known
+                batch.known_ids = self._known_ids
                 calls = [
                     pending.call
                     for pending in taken
@@ -444,26 +446,33 @@ class SQLiteStore(SQLiteReads):
                     await db.execute("ROLLBACK")
             raise
         if not isinstance(first, Maintenance):
-            self._remember(batch.dirty)
+            self._remember(batch.dirty, batch.ids)
         batch.answers()
         return result
 
     def _forget(self) -> None:
         self._known.clear()
+        self._known_ids.clear()
         self._data_version = None
 
-    def _remember(self, rows: dict[str, list[Any]]) -> None:
-        """Keep the rows a transaction committed (as written), at most :data:`_KNOWN_ROWS` of
-        them: the first kept go first (a row written again keeps its place: at worst it is
-        read from the file again)."""
+    def _remember(self, rows: dict[str, list[Any]], ids: dict[str, str]) -> None:
+        """Keep the rows a transaction committed (as written), and the ids it wrote or read,
+        at most :data:`_KNOWN_ROWS` of each: the first kept go first (one written again keeps
+        its place: at worst it is read from the file again)."""
         known = self._known
         # As tuples: the garbage collector stops tracking a tuple of plain values, so the
         # thousands kept here cost nothing in its full collections (lists would).
         known.update(zip(rows, map(tuple, rows.values()), strict=True))
-        excess = len(known) - _KNOWN_ROWS
-        if excess > 0:
-            for client_id in list(itertools.islice(known, excess)):
-                del known[client_id]
+        _trim(known)
+        self._known_ids.update(ids)
+        _trim(self._known_ids)
+
+
+def _trim(known: dict[str, Any]) -> None:
+    excess = len(known) - _KNOWN_ROWS
+    if excess > 0:
+        for key in list(itertools.islice(known, excess)):
+            del known[key]
 
 
 def _check_items(items: Sequence[object], kind: type, method: str) -> None:
