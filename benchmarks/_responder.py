@@ -13,7 +13,11 @@ only what a benchmark needs, as cheaply as pure Python allows:
 * parses every PDU of a read and writes all answers of that read in one ``write`` (the batching
   that makes a Python server fast); TCP_NODELAY is on (asyncio's
   default for TCP transports);
-* counts what it did and its own CPU time, so the harness can show it was not the bottleneck.
+* counts what it did and its own CPU time, so the harness can show it was not the bottleneck;
+  binds too (how many are up at once, the most at any moment), and with ``--track`` when the
+  submits arrived (the first and the last, and per tenth of a second: the busiest second), so a
+  benchmark can measure its throughput at the SMSC side (the fleet benchmark does). ``reset``
+  on the control channel starts that measure afresh.
 
 Anything else gets a ``generic_nack`` (ESME_RINVCMDID); a nonsensical ``command_length`` closes
 the connection.
@@ -31,6 +35,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 __all__ = ("Responder",)
@@ -90,11 +95,64 @@ _SUBMIT_RESP_LENGTH = 16 + _ID_WIDTH + 1
 
 
 class _Counters:
-    __slots__ = ("connections", "receipt_acks", "receipts", "redelivered", "submits")
+    __slots__ = (
+        "binds",
+        "bound",
+        "connections",
+        "max_bound",
+        "receipt_acks",
+        "receipts",
+        "redelivered",
+        "submits",
+    )
 
     def __init__(self) -> None:
         self.connections = self.submits = self.receipts = self.receipt_acks = 0
         self.redelivered = 0
+        # Binds answered, binds up now, the most up at once (since the last reset).
+        self.binds = self.bound = self.max_bound = 0
+
+
+#: The tracker's bucket: submits are counted per tenth of a second.
+_BUCKET = 0.1
+
+
+class _Track:
+    """When submits arrived (``--track``): one clock read per socket read, not per PDU."""
+
+    __slots__ = ("buckets", "first", "last", "submits")
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.last: float | None = None
+        self.submits = 0
+        self.buckets: dict[int, int] = {}
+
+    def note(self, submits: int) -> None:
+        now = time.monotonic()
+        if self.first is None:
+            self.first = now
+        self.last = now
+        self.submits += submits
+        key = int(now / _BUCKET)
+        buckets = self.buckets
+        buckets[key] = buckets.get(key, 0) + submits
+
+    def figures(self) -> dict[str, Any]:
+        """Submits since the reset, the seconds from the first to the last read that had any,
+        and the most in any second (ten consecutive buckets)."""
+        span = 0.0 if self.first is None or self.last is None else self.last - self.first
+        peak = 0
+        if self.buckets:
+            low, high = min(self.buckets), max(self.buckets)
+            counts = [self.buckets.get(k, 0) for k in range(low, high + 1)]
+            per = round(1 / _BUCKET)
+            window = sum(counts[:per])
+            peak = window
+            for i in range(per, len(counts)):
+                window += counts[i] - counts[i - per]
+                peak = max(peak, window)
+        return {"submits": self.submits, "span": span, "peak": peak}
 
 
 _REDELIVERY_DELAY = 0.05
@@ -103,10 +161,14 @@ _REDELIVERY_DELAY = 0.05
 class _SMSC(asyncio.Protocol):
     """One ESME connection. All state is per connection except the id counter."""
 
-    def __init__(self, counters: _Counters, ids: list[int], receipts: bool) -> None:
+    def __init__(
+        self, counters: _Counters, ids: list[int], receipts: bool, track: list[_Track] | None
+    ) -> None:
         self._counters = counters
         self._ids = ids  # a one-element list: the shared message id counter
         self._receipts = receipts
+        self._track = track  # a one-element list (reset swaps the tracker), or None
+        self._bound = False
         self._buffer = b""
         self._sequence = 0
         self._transport: asyncio.Transport | None = None
@@ -168,6 +230,7 @@ class _SMSC(asyncio.Protocol):
             elif command_id in _BIND_IDS:
                 append(_pack_header(16 + len(_SYSTEM_ID), command_id | 0x80000000, 0, sequence))
                 append(_SYSTEM_ID)
+                self._note_bind()
             elif command_id == _UNBIND:
                 append(_pack_header(16, 0x80000006, 0, sequence))
                 close = True
@@ -181,6 +244,8 @@ class _SMSC(asyncio.Protocol):
         counters.submits += submits
         counters.receipts += receipts
         counters.receipt_acks += acks
+        if submits and self._track is not None:
+            self._track[0].note(submits)
         transport = self._transport
         assert transport is not None
         if out:
@@ -203,8 +268,19 @@ class _SMSC(asyncio.Protocol):
         self._counters.redelivered += len(out)
         transport.write(b"".join(out))
 
+    def _note_bind(self) -> None:
+        counters = self._counters
+        counters.binds += 1
+        if not self._bound:
+            self._bound = True
+            counters.bound += 1
+            counters.max_bound = max(counters.max_bound, counters.bound)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        if self._bound:
+            self._bound = False
+            self._counters.bound -= 1
 
 
 def _cpu_seconds() -> float:
@@ -212,15 +288,23 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _serve(host: str, receipts: bool) -> None:
+async def _serve(host: str, receipts: bool, track: bool = False) -> None:
     loop = asyncio.get_running_loop()
     counters = _Counters()
     ids = [999_999_999]  # 10-digit ids without leading zeros (no normalisation surprises)
+    tracker = [_Track()] if track else None
     server = await loop.create_server(
-        lambda: _SMSC(counters, ids, receipts), host, 0, backlog=64, reuse_address=True
+        lambda: _SMSC(counters, ids, receipts, tracker), host, 0, backlog=64, reuse_address=True
     )
     port = server.sockets[0].getsockname()[1]
     stopped = asyncio.Event()
+
+    def reset(done: threading.Event) -> None:
+        # On the loop's thread, between two reads: no submit is half counted.
+        counters.max_bound = counters.bound
+        if tracker is not None:
+            tracker[0] = _Track()
+        done.set()
 
     def control() -> None:
         # A plain thread blocks on stdin: the event loop never polls it, so the control
@@ -236,8 +320,18 @@ async def _serve(host: str, receipts: bool) -> None:
                     "receipts": counters.receipts,
                     "receipt_acks": counters.receipt_acks,
                     "redelivered": counters.redelivered,
+                    "binds": counters.binds,
+                    "bound": counters.bound,
+                    "max_bound": counters.max_bound,
                 }
+                if tracker is not None:
+                    stats["track"] = tracker[0].figures()
                 print(json.dumps(stats), flush=True)
+            elif command == "reset":
+                done = threading.Event()
+                loop.call_soon_threadsafe(reset, done)
+                done.wait(10)
+                print(json.dumps({"reset": True}), flush=True)
             elif command == "stop":
                 break
         loop.call_soon_threadsafe(stopped.set)
@@ -253,6 +347,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--receipts", action="store_true")
     parser.add_argument("--no-uvloop", action="store_true")
+    parser.add_argument("--track", action="store_true", help="note when submits arrive")
     args = parser.parse_args(argv)
     if not args.no_uvloop:
         try:
@@ -260,9 +355,9 @@ def main(argv: list[str] | None = None) -> None:
         except ImportError:
             pass
         else:
-            uvloop.run(_serve(args.host, args.receipts))
+            uvloop.run(_serve(args.host, args.receipts, args.track))
             return
-    asyncio.run(_serve(args.host, args.receipts))
+    asyncio.run(_serve(args.host, args.receipts, args.track))
 
 
 class Responder:
@@ -275,14 +370,22 @@ class Responder:
     :param receipts: follow every submit_sm_resp with a delivery receipt.
     :param uvloop: run the responder on uvloop when it is installed (the default: the server
         should be as fast as it can be).
+    :param track: note when submits arrive (``stats()["track"]``: submits, span, peak per
+        second since the last :meth:`reset`).
     """
 
     def __init__(
-        self, *, receipts: bool = False, uvloop: bool = True, host: str = "127.0.0.1"
+        self,
+        *,
+        receipts: bool = False,
+        uvloop: bool = True,
+        host: str = "127.0.0.1",
+        track: bool = False,
     ) -> None:
         self.host = host
         self.port = 0
         self.receipts = receipts
+        self.track = track
         self._uvloop = uvloop
         self._process: subprocess.Popen[str] | None = None
 
@@ -292,6 +395,8 @@ class Responder:
             command.append("--receipts")
         if not self._uvloop:
             command.append("--no-uvloop")
+        if self.track:
+            command.append("--track")
         self._process = subprocess.Popen(
             command,
             cwd=_ROOT,
@@ -321,11 +426,22 @@ class Responder:
 
     def stats(self) -> dict[str, Any]:
         """The responder's counters and CPU time now: ``cpu`` (its own CPU seconds),
-        ``connections``, ``submits``, ``receipts``, ``receipt_acks`` and ``redelivered``
-        (receipts sent again after a "try later" answer)."""
+        ``connections``, ``submits``, ``receipts``, ``receipt_acks``, ``redelivered``
+        (receipts sent again after a "try later" answer), ``binds`` (answered), ``bound`` (up
+        now), ``max_bound`` (the most up at once since the last :meth:`reset`) and, when
+        tracking, ``track``: ``submits``, ``span`` (seconds from the first to the last) and
+        ``peak`` (the most in any second) since the last :meth:`reset`."""
+        return self._command("stats")
+
+    def reset(self) -> None:
+        """Start the per-phase measures afresh: the tracked submits, and ``max_bound`` (from
+        the binds up now)."""
+        self._command("reset")
+
+    def _command(self, command: str) -> dict[str, Any]:
         process = self._process
         assert process is not None and process.stdin is not None
-        process.stdin.write("stats\n")
+        process.stdin.write(command + "\n")
         process.stdin.flush()
         return self._read()
 

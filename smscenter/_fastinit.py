@@ -8,14 +8,24 @@ per-message CPU. The generated constructors store the same values in about half 
 
 - :func:`fast_init` (a class decorator, applied on top of ``@attrs.frozen``) replaces
   ``__init__`` with one of the same keyword-only signature, defaults, converters and
-  ``__attrs_post_init__``: slotted classes store through each slot's descriptor, dict classes
-  fill ``__dict__`` in one assignment.
+  ``__attrs_post_init__``: slotted classes are filled through a draft class (below), dict
+  classes fill ``__dict__`` in one assignment.
 - :func:`positional` returns a private constructor taking every field positionally, for the
   library's own hot paths that construct a small value (an event) once per PDU.
 - :func:`from_fields` makes an instance of a dict class from a complete dict of its fields,
   without running ``__init__``: for values rebuilt from a remembered instance's fields.
 - :func:`define` compiles one function from source text. The SMPP codec
   (``smscenter.smpp._codec``) builds its per-PDU encoders and decoders with it.
+
+How a slotted frozen instance is filled: a store through the slot descriptor
+(``object.__setattr__`` or ``descriptor.__set__``) is a call through a C wrapper that packs its
+arguments in a tuple, several hundred machine instructions per field. Instead the object takes
+the stores as an instance of its class's *draft*: a subclass that adds no slots and has the
+ordinary ``object.__setattr__`` and ``__delattr__``, so each store is a plain attribute store.
+The draft has the same layout as the class, which is what lets CPython change an object's
+``__class__``; the generated code sets it to the draft, stores every (already converted) value
+and sets it back, with nothing between the two that can raise. A subclass of a decorated class
+(a draft is made for the decorated class only) is filled through the descriptors, as before.
 
 Every source text compiled here is built from class definitions (attrs field names, defaults
 kept in the namespace, never inlined), never from input data. A class with anything these
@@ -64,22 +74,42 @@ def _checked_fields(cls: type[Any]) -> tuple[attrs.Attribute[Any], ...]:
     return fields
 
 
-def _stores(cls: type[Any], names: list[str], values: list[str], ns: dict[str, Any]) -> list[str]:
-    # The statements storing values[i] into field names[i] of ``self``.
-    if _has_dict(cls):
-        ns["_osa"] = object.__setattr__
-        items = ", ".join(f"{n!r}: {v}" for n, v in zip(names, values, strict=True))
-        return [f"    _osa(self, '__dict__', {{{items}}})"]
-    lines = []
-    for n, v in zip(names, values, strict=True):
-        ns[f"_s_{n}"] = cls.__dict__[n].__set__  # the slot descriptor attrs created
-        lines.append(f"    _s_{n}(self, {v})")
+def _dict_store(names: list[str], values: list[str], ns: dict[str, Any]) -> list[str]:
+    # A dict class: the statement storing values[i] into field names[i] of ``self``, at once.
+    ns["_osa"] = object.__setattr__
+    items = ", ".join(f"{n!r}: {v}" for n, v in zip(names, values, strict=True))
+    return [f"    _osa(self, '__dict__', {{{items}}})"]
+
+
+def _draft_stores(names: list[str], values: list[str], indent: str) -> list[str]:
+    # A slotted class whose ``self`` is an instance of its draft (``_DRAFT`` in the namespace):
+    # plain stores, then ``self`` becomes a ``_CLS`` again. Nothing here can raise.
+    lines = [f"{indent}self.{n} = {v}" for n, v in zip(names, values, strict=True)]
+    lines.append(f"{indent}self.__class__ = _CLS")
     return lines
 
 
 def _has_dict(cls: type[Any]) -> bool:
     # A slotted attrs class has no instance __dict__; a ``slots=False`` one has.
     return any("__dict__" in vars(k) for k in cls.__mro__ if k is not object)
+
+
+def _draft(cls: type[Any], ns: dict[str, Any]) -> None:
+    """Put ``cls`` (slotted) and its draft in ``ns`` as ``_CLS`` and ``_DRAFT`` (module
+    docstring: a subclass with no slots of its own and the ordinary ``__setattr__``)."""
+    ns["_CLS"] = cls
+    ns["_DRAFT"] = type(
+        f"{cls.__name__}Draft",
+        (cls,),
+        {
+            "__slots__": (),
+            # Both: CPython gives the class the C store (no call per store) only when neither
+            # is a Python function (attrs' frozen classes define both).
+            "__setattr__": object.__setattr__,
+            "__delattr__": object.__delattr__,
+            "__module__": cls.__module__,
+        },
+    )
 
 
 def fast_init(cls: _C) -> _C:
@@ -113,7 +143,22 @@ def fast_init(cls: _C) -> _C:
             ns[f"_c_{name}"] = f.converter
             ns[f"_cd_{name}"] = cast(Callable[[Any], Any], f.converter)(f.default)
             values.append(f"_cd_{name} if {name} is _d_{name} else _c_{name}({name})")
-    body = _stores(cls, [f.name for f in fields], values, ns)
+    names = [f.name for f in fields]
+    if _has_dict(cls):
+        body = _dict_store(names, values, ns)
+    else:
+        # Converted values first (a converter may raise): then the stores, which cannot.
+        body = [f"    _v_{n} = {v}" for n, v in zip(names, values, strict=True) if v != n]
+        values = [n if v == n else f"_v_{n}" for n, v in zip(names, values, strict=True)]
+        _draft(cls, ns)
+        ns["_osa"] = object.__setattr__
+        body.append("    if type(self) is _CLS:")
+        body.append("        _osa(self, '__class__', _DRAFT)")
+        body.extend(_draft_stores(names, values, "        "))
+        body.append("    else:  # a subclass: through the slot descriptors attrs created")
+        for n, v in zip(names, values, strict=True):
+            ns[f"_s_{n}"] = cls.__dict__[n].__set__
+            body.append(f"        _s_{n}(self, {v})")
     if hasattr(cls, "__attrs_post_init__"):
         body.append("    self.__attrs_post_init__()")
     star = "*, " if params else ""
@@ -164,7 +209,11 @@ def positional(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
             break
         ns[f"_d_{names[i]}"] = fields[i].default
         params[i] = f"{names[i]}=_d_{names[i]}"
-    body = ["    self = _new(_CLS)", *_stores(cls, names, names, ns)]
+    if _has_dict(cls):
+        body = ["    self = _new(_CLS)", *_dict_store(names, names, ns)]
+    else:
+        _draft(cls, ns)
+        body = ["    self = _new(_DRAFT)", *_draft_stores(names, names, "    ")]
     if post_init and hasattr(cls, "__attrs_post_init__"):
         body.append("    self.__attrs_post_init__()")
     body.append("    return self")

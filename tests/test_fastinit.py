@@ -122,3 +122,55 @@ def test_from_fields_rebuilds_a_dict_class_instance() -> None:
     assert (again.message_id, again.raw_message_id) == ("42", "0042")  # as __init__ stored them
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         again.phone = "1"  # type: ignore[misc]
+
+
+def _must_be_positive(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+@fast_init
+@attrs.frozen(kw_only=True)
+class _Slotted:
+    a: int = attrs.field(converter=_must_be_positive)
+    b: str = "x"
+
+
+def test_slotted_instances_are_filled_through_a_draft_that_never_escapes() -> None:
+    import copy
+    import pickle
+    import weakref
+
+    value = _Slotted(a=1, b="y")
+    assert type(value) is _Slotted and value.__class__ is _Slotted
+    assert (value.a, value.b) == (1, "y")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        value.a = 2  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        del value.b  # type: ignore[misc]
+    assert weakref.ref(value)() is value  # attrs' __weakref__ slot still works
+    assert pickle.loads(pickle.dumps(value)) == value
+    assert copy.copy(value) == value and type(copy.copy(value)) is _Slotted
+    # A converter that raises while an existing instance is filled again leaves it as it was:
+    # of its class and frozen, never a mutable draft.
+    with pytest.raises(ValueError, match="positive"):
+        value.__init__(a=0)  # type: ignore[misc]
+    assert type(value) is _Slotted and (value.a, value.b) == (1, "y")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        value.a = 3  # type: ignore[misc]
+    # The positional constructor's values are of the class too.
+    make = positional(SendResult, post_init=False)
+    assert type(make("42")) is SendResult
+
+
+def test_a_plain_subclass_of_a_fast_class_is_filled_and_stays_frozen() -> None:
+    class Child(_Slotted):
+        __slots__ = ("extra",)
+
+    child = Child(a=2)
+    assert type(child) is Child and (child.a, child.b) == (2, "x")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        child.a = 1  # type: ignore[misc]
+    message = type("MyMessage", (Message,), {"__slots__": ()})(to="79991234567", text="hi")
+    assert type(message).__name__ == "MyMessage" and message.to == ("79991234567",)

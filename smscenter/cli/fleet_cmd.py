@@ -248,6 +248,7 @@ def worker(
         "elsewhere": stats.elsewhere,
         "acknowledged": stats.acknowledged,
         "store_errors": stats.store_errors,
+        "pool_store_errors": stats.pool_store_errors,
     }
     if as_json:
         _print_json(dict(data))

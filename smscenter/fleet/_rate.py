@@ -10,6 +10,8 @@ The binds' writers are synchronous (they run between reads of the socket), so :c
 keeps a small local *credit*: parts Redis granted a moment ago. ``take`` spends it or asks the
 background loop for more and returns a wait; the grant wakes the binds. Credit is spent within
 milliseconds or dropped after :data:`CREDIT_LIFE`, so a grant can never be saved up for a burst.
+A busy worker whose last grant was whole asks for the next one when half of it is spent, so its
+binds do not stop for a Redis round trip (on a loaded machine one can take milliseconds).
 """
 
 from __future__ import annotations
@@ -27,12 +29,17 @@ from smscenter.smpp.client._ratelimit import RateLimiter
 if TYPE_CHECKING:
     from smscenter.fleet._fleet import Fleet
 
-__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "FleetRate")
+__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "PREFETCH_FROM", "TIGHT_HOLD", "FleetRate")
 
 logger = logging.getLogger("smscenter.fleet")
 
 #: How long (s) parts granted by Redis may wait locally before they are dropped unspent.
 CREDIT_LIFE = 0.1
+#: The least grant after which the next one is asked for early (at half spent): a worker that
+#: is granted this many at once sends faster than a round trip to Redis takes to answer.
+PREFETCH_FROM = 16
+#: How long (s) after a refusal or a part grant (the fleet at its rate) asks stay small.
+TIGHT_HOLD = 1.0
 # Backoff while Redis cannot be reached: no grant, so nothing is sent.
 _DOWN_FIRST, _DOWN_MAX = 0.05, 1.0
 
@@ -103,6 +110,15 @@ class FleetRate:
         self._spent = 0
         self._spent_before = 0
         self._window_end = 0.0
+        # Credit at or below which the next grant is asked for early (-1: not after this grant).
+        self._refill_at = -1
+        # Whether the last answer was a whole grant the burst holds twice, and no refusal or
+        # part grant came for TIGHT_HOLD (the fleet has room).
+        self._roomy = True
+        self._tight_until = 0.0
+        # Parts sent at ``_noted_at`` not yet counted by the pool's limiter (when it has no rate).
+        self._unnoted = 0
+        self._noted_at = 0.0
         self._paused_until = 0.0
         self._asked = anyio.Event()
         self._closed = False
@@ -132,32 +148,64 @@ class FleetRate:
         are woken sooner when Redis grants them)."""
         if now < self._paused_until:
             return self._paused_until - now
-        if self._credit and now >= self._credit_until:
-            self._credit = 0  # granted too long ago: not saved up for a burst
-        if self._credit < n:
-            short = n - self._credit
-            if now >= self._window_end:
-                self._spent_before, self._spent = self._spent, 0
-                self._window_end = now + CREDIT_LIFE
-            want = max(short, min(self._fleet.burst, self._spent_before))
+        credit = self._credit
+        if credit and now >= self._credit_until:
+            credit = self._credit = 0  # granted too long ago: not saved up for a burst
+        if credit < n:
+            short = n - credit
+            want = max(short, min(self._fleet.burst, self._recent(now)))
             self._need = max(self._need, short)
             self._demand = max(self._demand, want)
             self._asked.set()
             return CREDIT_LIFE
-        wait = self._local.take(n, now)
-        if wait > 0:
-            return wait
-        self._credit -= n
+        local = self._local
+        if local.rate is None:
+            # No rate of the pool's own: it only counts what goes out (where a 0x58 cuts from),
+            # once per pass of the pump (one ``now``), as it does in a pool without a fleet.
+            if now != self._noted_at:
+                self._note_sent()
+                self._noted_at = now
+            self._unnoted += n
+        else:
+            wait = local.take(n, now)
+            if wait > 0:
+                return wait
+        self._credit = credit = credit - n
         self._spent += n
+        if credit <= self._refill_at and not self._demand:
+            # Half of a whole grant spent: ask for the next while the rest goes out.
+            self._refill_at = -1
+            self._need = 1
+            self._demand = max(1, min(self._fleet.burst, self._recent(now)))
+            self._asked.set()
         return 0.0
+
+    def _recent(self, now: float) -> int:
+        """Parts spent lately: in the last whole CREDIT_LIFE window, or, while the fleet has
+        room, in this one if more (a worker that just started doubles its asks each round trip
+        instead of asking for one part at a time for a whole window). Near the fleet's rate
+        the asks stay small: parts granted and not yet sent, held by every worker at once,
+        are what a late send could add to one second at the SMSC."""
+        if now >= self._window_end:
+            self._spent_before, self._spent = self._spent, 0
+            self._window_end = now + CREDIT_LIFE
+        if self._roomy:
+            return max(self._spent_before, self._spent)
+        return self._spent_before
 
     def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
         self._local.note(n, now)
+
+    def _note_sent(self) -> None:
+        if self._unnoted:
+            self._local.note(self._unnoted, self._noted_at)
+            self._unnoted = 0
 
     def throttled(self, now: float) -> float:
         """A 0x58 on one of this pool's binds: drop the local credit, pause the whole fleet
         (the shared key, set once per pause) and let the pool's limiter slow down."""
         self.throttles += 1
+        self._note_sent()  # the limiter cuts from what was sent: count all of it first
         self._credit = 0
         pause = self._pause_ms / 1000
         if now >= self._paused_until:
@@ -205,6 +253,18 @@ class FleetRate:
             if granted:
                 granted = int(granted)
                 self.grants += 1
+                # A whole grant, the burst holds twice as many, and nothing refused lately: the
+                # fleet has room. Then a busy worker (many parts a grant) asks for the next at
+                # half spent. Near the fleet's rate (refusals, part grants, asks as big as half
+                # the burst) it waits for the credit to run out: an early ask would be refused,
+                # a round trip for nothing.
+                if granted < want:
+                    self._tight_until = now + TIGHT_HOLD
+                self._roomy = (
+                    granted >= want and 2 * granted <= fleet.burst and now >= self._tight_until
+                )
+                busy = self._roomy and granted >= PREFETCH_FROM
+                self._refill_at = granted // 2 if busy else -1
                 self._demand = max(0, self._demand - granted)
                 self._need = 0
                 fresh = self._credit if now < self._credit_until else 0
@@ -213,6 +273,8 @@ class FleetRate:
                 self._wake()
             else:
                 self.denials += 1
+                self._roomy = False
+                self._tight_until = now + TIGHT_HOLD
                 await anyio.sleep(int(wait_us) / 1_000_000)
 
 

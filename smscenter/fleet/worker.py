@@ -47,6 +47,9 @@ class WorkerStats:
         this one, or they were queued twice); that worker settles them.
     :ivar acknowledged: entries acknowledged (their outcome was in the store).
     :ivar store_errors: batches the store could not claim (retried later; nothing was sent).
+    :ivar pool_store_errors: the pool's failed store writes (``SMPPPool.statistics()``): how
+        sends ended, kept and tried again until the store took them, and receipts, answered
+        "try later" so that the SMSC delivers them again.
     """
 
     taken: int = 0
@@ -58,6 +61,7 @@ class WorkerStats:
     elsewhere: int = 0
     acknowledged: int = 0
     store_errors: int = 0
+    pool_store_errors: int = 0
 
 
 async def run_worker(
@@ -121,6 +125,7 @@ async def run_worker(
     async with anyio.create_task_group() as group:
         for _ in range(lanes):
             group.start_soon(lane)
+    stats.pool_store_errors = pool.statistics().store_errors
     try:
         await queue.leave()
     except StoreError:  # pragma: no cover - best effort on the way out
@@ -174,7 +179,12 @@ async def _send_batch(
                     _count(stats, outcome)
                     if on_outcome is not None:
                         on_outcome(outcome)
-                    acks += by_cid.pop(str(outcome.message.client_id), [])
+                    entries = by_cid.pop(str(outcome.message.client_id), [])
+                    if not isinstance(outcome.error, StoreError):
+                        acks += entries
+                    # else its outcome is not in the store (it could not be recorded even
+                    # after retries): the entry stays pending, and whoever claims it next
+                    # finds the record still 'sending', never sends it again blindly.
                     if len(acks) >= 50:
                         await queue.done(acks)
                         stats.acknowledged += len(acks)

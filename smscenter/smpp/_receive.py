@@ -8,8 +8,8 @@ on the same session state: the state, the window of requests awaiting answers, t
 bytes to send. State changes go through :meth:`ReceiveSide._apply`, the one place a PDU moves
 the session, for both halves. Not used on its own.
 
-(ESME) Runs of successful ``submit_sm_resp`` are scanned by the framer without decoding each,
-and every acceptance of a ``submit_sm`` of ours in one ``receive_data`` call is reported in one
+(ESME) Successful ``submit_sm_resp`` are taken by the framer without decoding each, and every
+acceptance of a ``submit_sm`` of ours in one ``receive_data`` call is reported in one
 :class:`~smscenter.smpp.events.SubmitsAccepted`, placed where the first one arrived.
 """
 
@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from smscenter.smpp._codec import cstr_limit
 from smscenter.smpp._keepalive import Keepalive
 from smscenter.smpp._refusals import broken_answer, cut_short, illegal, malformed, unsolicited
 from smscenter.smpp._state import ESME, LEGAL, Role, State, mode_of, next_state
@@ -80,10 +79,8 @@ _ENQUIRE_LINK = CommandId.ENQUIRE_LINK
 _UNBIND = CommandId.UNBIND
 _OUTBIND = CommandId.OUTBIND
 _GENERIC_NACK = CommandId.GENERIC_NACK
-_SUBMIT_SM_RESP = CommandId.SUBMIT_SM_RESP
 _SUBMIT_SM = CommandId.SUBMIT_SM
-# message_id's C-string limit, NUL included (SMPP 3.4 §4.4.2).
-_MESSAGE_ID_LIMIT = cstr_limit(SubmitSmResp, "message_id")
+_DELIVER_SM = CommandId.DELIVER_SM
 _ROK = 0
 
 
@@ -174,44 +171,91 @@ class ReceiveSide:
         return events
 
     def _receive(self, framer: PduFramer, events: list[Event], scan: bool) -> None:
-        """Turn every complete PDU into its events; with ``scan`` (ESME), runs of successful
-        submit_sm_resp are read by the framer without decoding (:meth:`_take_accepted`)."""
+        """Turn every complete PDU into its events; with ``scan`` (ESME), successful
+        submit_sm_resp are taken by the framer without decoding (:meth:`_take_accepted`).
+
+        Taken acceptances are settled against the window before the next PDU that could
+        depend on it; a ``deliver_sm`` cannot (it is a request of the SMSC's), so the
+        acceptances a run of receipts is interleaved with are settled once, after it.
+        Their events keep their place all the same.
+        """
         run: list[tuple[int, str]] = []
+        # Where the events of the acceptances in ``run`` begin (-1: run is empty), and for
+        # each deliver_sm read meanwhile, how many of them had arrived before it.
+        at = -1
+        marks: list[int] = []
+        accepted = run if scan else None
         while True:
-            if scan and framer.take_accepted(_SUBMIT_SM_RESP, _MESSAGE_ID_LIMIT, run):
-                self._take_accepted(run, events)
-                run = []
             try:
-                pdu = framer.next_pdu()
+                pdu = framer.next_pdu(accepted)
             except PduDecodeError as exc:
+                if run:
+                    self._take_accepted(run, events, len(events) if at < 0 else at, marks)
+                    at = -1
                 self._on_decode_error(exc, events)
                 if exc.fatal:
                     return
                 continue
+            if run:
+                if at < 0:
+                    at = len(events)
+                if pdu is None or pdu.command_id != _DELIVER_SM:
+                    self._take_accepted(run, events, at, marks)
+                    at = -1
+                else:
+                    marks.append(len(run))
             if pdu is None:
                 return
             self._on_pdu(pdu, events)
             if self._state is State.CLOSED:
                 return
 
-    def _take_accepted(self, run: list[tuple[int, str]], events: list[Event]) -> None:
-        """A run of successful submit_sm_resp: those answering a submit_sm of ours are
-        accepted; any other (unsolicited, late, answering another request) is reported the
-        usual way, in its place."""
+    def _take_accepted(
+        self, run: list[tuple[int, str]], events: list[Event], at: int, marks: list[int]
+    ) -> None:
+        """Settle the successful submit_sm_resp of ``run`` (emptied with ``marks``): those
+        answering a submit_sm of ours are accepted; any other (unsolicited, late, answering
+        another request) is reported the usual way, in its place.
+
+        ``events[at:]`` are the events of the deliver_sm read among them (one each), the
+        ``i``-th after the first ``marks[i]`` of ``run``.
+        """
         window = self._window
         accepted = self._accepted
-        index, count = 0, len(run)
-        while index < count:
-            stop = window.pop_answered(run, index, _SUBMIT_SM)
-            if stop > index:
+        count = len(run)
+        stop = window.pop_answered(run, 0, _SUBMIT_SM)
+        if stop == count:  # the usual case: all of them ours
+            if not accepted:
+                self._accepted_at = at
+            accepted.extend(run)
+            run.clear()
+            marks.clear()
+            return
+        # Some are not: from the first stranger on, one at a time, each event in its place
+        # among those of the receipts (set aside meanwhile).
+        later = events[at:]
+        del events[at:]
+        if stop:
+            if not accepted:
+                self._accepted_at = at
+            accepted.extend(run[:stop])
+        k = 0
+        for index in range(stop, count):
+            while k < len(marks) and marks[k] <= index:
+                events.append(later[k])
+                k += 1
+            seq, message_id = run[index]
+            entry = window.get(seq)
+            if entry is not None and entry.command_id is _SUBMIT_SM:
+                window.pop(seq)
                 if not accepted:
                     self._accepted_at = len(events)
-                accepted.extend(run if stop - index == count else run[index:stop])
-            if stop < count:
-                seq, message_id = run[stop]
+                accepted.append((seq, message_id))
+            else:
                 self._on_response(SubmitSmResp(sequence_number=seq, message_id=message_id), events)
-                stop += 1
-            index = stop
+        events += later[k:]
+        run.clear()
+        marks.clear()
 
     def _on_decode_error(self, exc: PduDecodeError, events: list[Event]) -> None:
         cid = exc.command_id

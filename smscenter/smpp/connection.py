@@ -26,11 +26,12 @@ from it); sending an illegal one is a ``LocalProtocolError``, receiving one is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from smscenter.exceptions import LocalProtocolError
-from smscenter.smpp._codec import HEADER, U32
+from smscenter.smpp._codec import HEADER, PDU_CLASSES
 from smscenter.smpp._keepalive import Keepalive, Timers
 from smscenter.smpp._receive import BIND_REQUESTS, ReceiveSide
 from smscenter.smpp._state import BOUND_STATES, ESME, LEGAL, SMSC, Role, State
@@ -74,7 +75,7 @@ _BIND_CLASSES: dict[BindMode, type[BindTransmitter | BindReceiver | BindTranscei
 _UNCOUNTED = frozenset({CommandId.ENQUIRE_LINK, CommandId.UNBIND, *BIND_REQUESTS})
 # Requests that have no response PDU.
 _NO_RESPONSE = frozenset({CommandId.OUTBIND, CommandId.ALERT_NOTIFICATION})
-# How many encoded field-less responses respond() keeps per connection (one per
+# How many packers of field-less responses answer() keeps per connection (one per
 # (command_id, command_status) actually answered: a handful).
 _MAX_TEMPLATES = 64
 _ENQUIRE_LINK = CommandId.ENQUIRE_LINK
@@ -127,8 +128,8 @@ class SMPPConnection(ReceiveSide):
         # (ESME) Accepted submits of the current receive_data call, and where their event goes.
         self._accepted: list[tuple[int, str]] = []
         self._accepted_at = 0
-        # Encoded field-less responses by (command_id, command_status), sequence number 0.
-        self._templates: dict[tuple[int, int], bytes] = {}
+        # How answer() packs a field-less response, by (command_id, command_status).
+        self._answers: dict[tuple[int, int], tuple[Callable[..., bytes], int, bytes]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -323,23 +324,46 @@ class SMPPConnection(ReceiveSide):
         cls = request.response_class
         if cls is None:
             raise LocalProtocolError(f"{type(request).__name__} has no response PDU")
-        cid = cls.command_id
         seq = request.sequence_number
-        if not fields and cid not in _BIND_RESPONSES and 0 <= seq <= 0xFFFFFFFF:
-            # The answer sent most (deliver_sm_resp to every receipt): a cached encoding with
-            # the sequence number patched in, no PDU object built.
-            self._check_out(cid)
-            key = (cid, command_status)
-            template = self._templates.get(key)
-            if template is None:
-                if len(self._templates) >= _MAX_TEMPLATES:
-                    self._templates.clear()
-                template = cls(command_status=command_status).encode()
-                self._templates[key] = template
-            self._out.append(template[:12] + U32.pack(seq) + template[16:])
-            self._keepalive.sent = True
+        if not fields and cls.command_id not in _BIND_RESPONSES and 0 <= seq <= 0xFFFFFFFF:
+            self.answer(cls.command_id, (seq,), command_status)
             return
         self.send_response(cls(sequence_number=seq, command_status=command_status, **fields))
+
+    def answer(
+        self,
+        command_id: CommandId,
+        sequence_numbers: Iterable[int],
+        command_status: int = CommandStatus.ESME_ROK,
+    ) -> None:
+        """Queue the response ``command_id`` with no fields set (e.g. ``deliver_sm_resp``) to
+        each of these requests: what :meth:`respond` does for one without fields, for many at
+        once (a client answers the receipts the application took in one go).
+
+        :raises LocalProtocolError: not a response, a bind response (use :meth:`respond`), or
+            not legal now (nothing queued).
+        """
+        if not command_id & 0x80000000 or command_id in _BIND_RESPONSES:
+            raise LocalProtocolError(f"answer() queues field-less responses, not {command_id!r}")
+        self._check_out(command_id)
+        key = (command_id, command_status)
+        packer = self._answers.get(key)
+        if packer is None:
+            # Encoded once per (command_id, command_status): a header and the empty fields.
+            cls = PDU_CLASSES[command_id]
+            body = cls(command_status=command_status).encode()[HEADER_LENGTH:]
+            if len(self._answers) >= _MAX_TEMPLATES:
+                self._answers.clear()
+            packer = self._answers[key] = (
+                struct.Struct(f">IIII{len(body)}s").pack,
+                HEADER_LENGTH + len(body),
+                body,
+            )
+        pack, length, body = packer
+        append = self._out.append
+        for seq in sequence_numbers:
+            append(pack(length, command_id, command_status, seq, body))
+        self._keepalive.sent = True
 
     def send_response(self, pdu: Pdu) -> None:
         """Queue a response (or generic_nack) exactly as given, sequence number included.

@@ -1,5 +1,5 @@
-"""The framer: turns the bytes read from a socket into PDUs, and scans runs of accepted
-``submit_sm_resp`` without decoding them.
+"""The framer: turns the bytes read from a socket into PDUs, and takes accepted
+``submit_sm_resp`` on the way without decoding them.
 
 It owns the decoding state of one stream: the partial PDU waiting for more bytes, and a bounded
 cache of decoded TLV tails (the TLVs after a receipt's first one repeat byte for byte across a
@@ -9,13 +9,24 @@ bulk send's receipts; ``smscenter.smpp._codec.decode_tlvs``).
 from __future__ import annotations
 
 from smscenter._cache import BoundedCache
-from smscenter.smpp._codec import DECODERS, HEADER, STATUS_MAP, decode_at
+from smscenter.smpp._codec import DECODERS, HEADER, STATUS_MAP, cstr_limit, decode_at
 from smscenter.smpp._codec_errors import DecodeFail, PduDecodeError
-from smscenter.smpp.constants import DEFAULT_MAX_PDU_LENGTH, HEADER_LENGTH, CommandStatus
-from smscenter.smpp.pdu import Pdu
+from smscenter.smpp.constants import (
+    DEFAULT_MAX_PDU_LENGTH,
+    HEADER_LENGTH,
+    CommandId,
+    CommandStatus,
+)
+from smscenter.smpp.pdu import Pdu, SubmitSmResp
 from smscenter.smpp.tlv import TlvPair
 
 __all__ = ("PduFramer",)
+
+_SUBMIT_SM_RESP = int(CommandId.SUBMIT_SM_RESP)
+# An accepted submit_sm_resp's length: the header and a message_id of 1 octet up to its
+# C-string limit, NUL included (SMPP 3.4 §4.4.2).
+_SHORTEST_ACCEPTED = HEADER_LENGTH + 2
+_LONGEST_ACCEPTED = HEADER_LENGTH + cstr_limit(SubmitSmResp, "message_id")
 
 
 class PduFramer:
@@ -63,87 +74,74 @@ class PduFramer:
             self._data = bytes(data)
             self._pos = 0
 
-    def next_pdu(self) -> Pdu | None:
+    def next_pdu(self, accepted: list[tuple[int, str]] | None = None) -> Pdu | None:
         """The next complete PDU, or None when more bytes are needed.
 
-        :raises RemoteProtocolError: (:class:`PduDecodeError`) see the class docstring.
+        With ``accepted`` (the ESME's read), every successful ``submit_sm_resp`` met on the
+        way is not decoded: ``(sequence_number, message_id)`` is appended to ``accepted`` and
+        the scan goes on. Such a response is status 0 with a body of exactly one non-empty
+        C-octet string within message_id's limit (SMPP 3.4 §4.4.2); anything else (an error
+        status, TLVs, an empty id) is decoded and returned like any PDU. Why: bulk sending
+        reads back one such response per message, often between receipts; taking them in
+        this one loop costs a fraction of a PDU each.
+
+        :raises RemoteProtocolError: (:class:`PduDecodeError`) see the class docstring; what
+            was appended to ``accepted`` before it stays appended.
         """
         if self._broken is not None:
             raise self._broken
         data = self._data
         pos = self._pos
-        avail = len(data) - pos
-        if avail < HEADER_LENGTH:
-            if avail:
-                self._stash(data, pos, HEADER_LENGTH)
-            return None
-        length, command_id, status, seq = HEADER.unpack_from(data, pos)
-        if length < HEADER_LENGTH or length > self.max_length:
-            self._broken = PduDecodeError(
-                f"command_length {length} is outside 16..{self.max_length} "
-                f"(command_id 0x{command_id:08X}, sequence {seq}); the stream is out of sync",
-                offset=0,
-                command_id=command_id,
-                sequence_number=seq,
-                field="command_length",
-                fatal=True,
-                status=CommandStatus.ESME_RINVCMDLEN,
-            )
-            self._data = b""
-            self._pos = 0
-            raise self._broken
-        if avail < length:
-            self._stash(data, pos, length)
-            return None
-        end = pos + length
-        self._pos = end
-        # The common case inline (one header unpack per PDU); errors take _decode_at's path.
-        decoder = DECODERS.get(command_id)
-        st = STATUS_MAP.get(status)
-        if decoder is not None and st is not None:
-            try:
-                return decoder(data, pos + HEADER_LENGTH, end, seq, st, self._tlv_tails)
-            except DecodeFail:
-                pass
-        return decode_at(data, pos, end, self._tlv_tails)
-
-    def take_accepted(self, command_id: int, limit: int, out: list[tuple[int, str]]) -> int:
-        """Consume the run of complete PDUs at the head of the stream that are ``command_id``
-        with status 0 and a body of exactly one non-empty C-octet string of at most ``limit``
-        octets (NUL included): a successful ``submit_sm_resp`` is nothing else. Append
-        ``(sequence_number, text)`` for each to ``out``; return how many were taken.
-
-        Why: bulk sending reads back one such response per message. Reading them here, in one
-        loop, costs a fraction of decoding each into a PDU; anything else (another PDU, an
-        error status, TLVs, an incomplete PDU) stops the run and is left for :meth:`next_pdu`.
-        """
-        if self._broken is not None:
-            return 0
-        data = self._data
-        pos = self._pos
-        end_all = len(data)
-        before = len(out)
+        size = len(data)
         unpack = HEADER.unpack_from
-        find = data.find
-        append = out.append
-        maximum = HEADER_LENGTH + limit
-        while end_all - pos >= HEADER_LENGTH:
-            length, cid, status, seq = unpack(data, pos)
+        while True:
+            avail = size - pos
+            if avail < HEADER_LENGTH:
+                if avail:
+                    self._stash(data, pos, HEADER_LENGTH)
+                else:
+                    self._pos = pos
+                return None
+            length, command_id, status, seq = unpack(data, pos)
+            if length < HEADER_LENGTH or length > self.max_length:
+                self._broken = PduDecodeError(
+                    f"command_length {length} is outside 16..{self.max_length} "
+                    f"(command_id 0x{command_id:08X}, sequence {seq}); the stream is out of sync",
+                    offset=0,
+                    command_id=command_id,
+                    sequence_number=seq,
+                    field="command_length",
+                    fatal=True,
+                    status=CommandStatus.ESME_RINVCMDLEN,
+                )
+                self._data = b""
+                self._pos = 0
+                raise self._broken
+            if avail < length:
+                self._stash(data, pos, length)
+                return None
             end = pos + length
             if (
-                cid != command_id
-                or status
-                # An empty id (body of just the NUL) is no acceptance: left for next_pdu.
-                or length <= HEADER_LENGTH + 1
-                or length > maximum
-                or end > end_all
-                or find(0, pos + HEADER_LENGTH, end) != end - 1
+                command_id == _SUBMIT_SM_RESP
+                and accepted is not None
+                and not status
+                # An empty id (body of just the NUL) is no acceptance: decoded as a PDU.
+                and _SHORTEST_ACCEPTED <= length <= _LONGEST_ACCEPTED
+                and data.find(0, pos + HEADER_LENGTH, end) == end - 1
             ):
-                break
-            append((seq, data[pos + HEADER_LENGTH : end - 1].decode("latin-1")))
-            pos = end
-        self._pos = pos
-        return len(out) - before
+                accepted.append((seq, data[pos + HEADER_LENGTH : end - 1].decode("latin-1")))
+                pos = end
+                continue
+            self._pos = end
+            # The common case inline (one header unpack per PDU); errors take decode_at's path.
+            decoder = DECODERS.get(command_id)
+            st = STATUS_MAP.get(status)
+            if decoder is not None and st is not None:
+                try:
+                    return decoder(data, pos + HEADER_LENGTH, end, seq, st, self._tlv_tails)
+                except DecodeFail:
+                    pass
+            return decode_at(data, pos, end, self._tlv_tails)
 
     def _stash(self, data: bytes, pos: int, need: int) -> None:
         self._buf += memoryview(data)[pos:]

@@ -28,6 +28,9 @@ unmatched receipts kept until their id is settled (or purged), a version counter
 feed (a sorted set of client ids by their last version). Every write is one Lua script per
 batch: one round trip per batch, not per message.
 
+This module holds the store's lifecycle and its writes; the reads, the plumbing every call
+goes through and the reading of stopped senders are in ``_redis_reads.py`` (its base class).
+
 A record is ``SENDING`` in one store instance (its *owner*); each instance keeps a liveness key
 ``smsc:{<login>}:live:<owner>`` that expires ``lease`` after its last renewal (every third of
 ``lease``). When the owner stops (killed, or cut off from Redis longer than ``lease``), its
@@ -44,9 +47,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from smscenter.models import DeliveryReport
 from smscenter.store import _redis_lua as lua
@@ -57,9 +60,9 @@ from smscenter.store._model import (
     StoreError,
     TrackedMessage,
     TrackedState,
-    store_key,
 )
-from smscenter.store._redis_codec import LOST, decode_record, encode_report, encode_settlement
+from smscenter.store._redis_codec import LOST, encode_report, encode_settlement
+from smscenter.store._redis_reads import CHUNK, PRESENCE, RedisReads
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -68,13 +71,6 @@ if TYPE_CHECKING:
 __all__ = ("RedisStore",)
 
 _log = logging.getLogger("smscenter.store")
-#: Client name prefix of a store's connections (``CLIENT LIST`` shows who is connected).
-_PRESENCE = "smsc-owner:"
-_T = TypeVar("_T")
-
-#: Messages per script call: a batch bigger than this is split, so that one call does not hold
-#: the (single-threaded) server for long.
-_CHUNK = 500
 #: Seconds between retention runs of a long-lived store (besides at open).
 _PURGE_EVERY = 3600.0
 
@@ -87,7 +83,7 @@ def _check_login(login: str) -> str:
     return login
 
 
-class RedisStore:
+class RedisStore(RedisReads):
     """The message store on a Redis server, shared by every worker of a fleet.
 
     :param url: the server's URL (``redis://host:6379/0``, ``rediss://...``, ``unix://...``),
@@ -190,7 +186,7 @@ class RedisStore:
             decode_responses=True,
             max_connections=self._max_connections,
             timeout=20,
-            client_name=_PRESENCE + self.owner,
+            client_name=PRESENCE + self.owner,
         )
         client: Redis = Redis.from_pool(pool)
         self._redis = client
@@ -264,41 +260,6 @@ class RedisStore:
                 # UNKNOWN, which is the safe reading of a sender nobody can see.
                 _log.warning("RedisStore: liveness not renewed: %s", exc)
 
-    # --- plumbing ------------------------------------------------------------------------------
-
-    def _key(self, suffix: str) -> str:
-        return self.prefix + suffix
-
-    def _client(self) -> Redis:
-        if self._redis is None:
-            if self._closed:
-                raise StoreError("the store is closed")
-            raise StoreError("the store is not open (use it as an async context manager)")
-        return self._redis
-
-    async def _call(self, awaitable: Awaitable[_T]) -> _T:
-        from redis.exceptions import RedisError
-
-        try:
-            return await awaitable
-        except RedisError as exc:
-            raise StoreError(f"Redis: {type(exc).__name__}: {exc}") from exc
-
-    async def _script(self, name: str, args: list[Any]) -> Any:
-        client = self._client()
-        result = await self._call(
-            self._scripts[name](keys=[self._key("ver")], args=[self.prefix, *args])
-        )
-        if self._changed is not None:
-            self._changed.set()
-        if self._wait_replicas:
-            acked = await self._call(client.wait(self._wait_replicas, self._wait_ms))
-            if acked < self._wait_replicas:
-                raise StoreError(
-                    f"Redis: {acked} of {self._wait_replicas} replicas confirmed the write"
-                )
-        return result
-
     # --- written by the transports -------------------------------------------------------------
 
     async def prepare(
@@ -307,8 +268,8 @@ class RedisStore:
         """Claim ``sends`` for sending (see :meth:`MessageStore.prepare
         <smscenter.store.MessageStore.prepare>`): one script per batch of up to 500."""
         answers: list[TrackedMessage | None] = []
-        for start in range(0, len(sends), _CHUNK):
-            chunk = sends[start : start + _CHUNK]
+        for start in range(0, len(sends), CHUNK):
+            chunk = sends[start : start + CHUNK]
             args: list[Any] = [self.owner, self._lease_ms, int(resend_unknown)]
             for send in chunk:
                 args += (send.client_id, send.recipient, send.transport.value)
@@ -346,8 +307,8 @@ class RedisStore:
             for it); the others in its batch are recorded.
         """
         missing: list[str] = []
-        for start in range(0, len(settlements), _CHUNK):
-            chunk = settlements[start : start + _CHUNK]
+        for start in range(0, len(settlements), CHUNK):
+            chunk = settlements[start : start + CHUNK]
             args: list[Any] = [self.owner, self._id_ttl]
             args += [encode_settlement(s) for s in chunk]
             found = await self._script("settle", args)
@@ -359,201 +320,13 @@ class RedisStore:
         """Record delivery reports, durably and idempotently (see :meth:`MessageStore.record
         <smscenter.store.MessageStore.record>`)."""
         now = datetime.now(UTC)
-        for start in range(0, len(reports), _CHUNK):
+        for start in range(0, len(reports), CHUNK):
             args: list[Any] = [self._id_ttl]
-            for report in reports[start : start + _CHUNK]:
+            for report in reports[start : start + CHUNK]:
                 args += (report.message_id, report.client_id or "", encode_report(report, now))
             await self._script("record", args)
 
-    # --- read by applications ------------------------------------------------------------------
-
-    async def _fetch(
-        self, client_ids: Sequence[str], *, history: bool = False
-    ) -> list[TrackedMessage | None]:
-        """Records (one round trip, and one more for the owners of ``SENDING`` ones)."""
-        if not client_ids:
-            return []
-        client = self._client()
-        async with client.pipeline(transaction=False) as pipe:
-            for cid in client_ids:
-                pipe.hgetall(self._key("msg:" + cid))
-                if history:
-                    pipe.lrange(self._key("hist:" + cid), 0, -1)
-            raw = await self._call(pipe.execute())
-        step = 2 if history else 1
-        hashes: list[dict[str, str]] = raw[::step]
-        dead = await self._dead(
-            {h["own"] for h in hashes if h.get("st") == "sending" and h.get("own")}
-        )
-        out: list[TrackedMessage | None] = []
-        for i, fields in enumerate(hashes):
-            if not fields:
-                out.append(None)
-                continue
-            reports = raw[i * step + 1] if history else None
-            out.append(decode_record(fields, reports, orphaned=fields.get("own") in dead))
-        return out
-
-    async def get(self, client_id: int | str) -> TrackedMessage:
-        """The record of ``client_id``, with its report history.
-
-        :raises NotTrackedError: no such record.
-        """
-        key = store_key(client_id)
-        (found,) = await self._fetch([key], history=True)
-        if found is None:
-            raise NotTrackedError(f"no record for client id {key!r}")
-        return found
-
-    async def find(self, message_id: str) -> TrackedMessage | None:
-        """The record a provider message id (any part's, any id style) belongs to."""
-        from smscenter.ids import canonical_message_id
-
-        cid = await self._call(
-            self._client().get(self._key("mid:" + canonical_message_id(message_id)))
-        )
-        if cid is None:
-            return None
-        (found,) = await self._fetch([str(cid)], history=True)
-        return found
-
-    async def _dead(self, owners: set[str]) -> set[str]:
-        """Which of ``owners`` (senders holding ``SENDING`` records) stopped.
-
-        Stopped is: its liveness key expired (no renewal for ``lease``), or none of its
-        connections is open any more (a killed process's sockets close at once). The second
-        is read from ``CLIENT LIST`` and trusted only for a sender that renewed its liveness
-        since the server started (after a server restart the senders need a moment to
-        reconnect); the liveness keys of senders found gone this way are deleted, so that the
-        scripts read them as stopped too.
-        """
-        owners = owners - {self.owner}
-        if not owners:
-            return set()
-        client = self._client()
-        ordered = sorted(owners)
-        async with client.pipeline(transaction=False) as pipe:
-            for own in ordered:
-                pipe.exists(self._key("live:" + own))
-            alive = await self._call(pipe.execute())
-        dead = {own for own, ok in zip(ordered, alive, strict=True) if not ok}
-        rest = owners - dead
-        if not rest or not self._presence_ok:
-            return dead
-        from redis.exceptions import ResponseError
-
-        try:
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.info("server")
-                pipe.time()
-                for own in sorted(rest):
-                    pipe.get(self._key("live:" + own))
-                info, (seconds, _), *renewed = await pipe.execute()
-            clients = await client.client_list(_type="normal")
-        except ResponseError:  # no CLIENT / INFO for this user: leases alone decide
-            self._presence_ok = False
-            return dead
-        except Exception as exc:
-            raise StoreError(f"Redis: {type(exc).__name__}: {exc}") from exc
-        # Only a sender that renewed since this server started had a connection to it: one
-        # that did not may just not have reconnected yet after a server restart.
-        started = int(seconds) - int(info.get("uptime_in_seconds", 0))
-        rest = {
-            own
-            for own, at in zip(sorted(rest), renewed, strict=True)
-            if at is not None and int(at) // 1_000_000 >= started
-        }
-        connected = {str(c.get("name", "")) for c in clients}
-        gone = sorted(own for own in rest if _PRESENCE + own not in connected)
-        if gone:
-            await self._call(client.delete(*(self._key("live:" + own) for own in gone)))
-        return dead | set(gone)
-
-    async def _reap(self) -> None:
-        """Write the ``SENDING`` records of senders that stopped as ``UNKNOWN``."""
-        client = self._client()
-        cids = await self._call(client.zrange(self._key("st:sending"), 0, _CHUNK - 1))
-        if not cids:
-            return
-        async with client.pipeline(transaction=False) as pipe:
-            for cid in cids:
-                pipe.hget(self._key("msg:" + str(cid)), "own")
-            owners = await self._call(pipe.execute())
-        if not await self._dead({str(o) for o in owners if o}):
-            return
-        while True:
-            looked, _ = await self._script("reap", [self.owner, _CHUNK])
-            if looked < _CHUNK:
-                return
-
-    async def counts(self) -> Mapping[TrackedState, int]:
-        """How many records are in each state (states with none are left out)."""
-        await self._reap()
-        client = self._client()
-        states = list(TrackedState)
-        async with client.pipeline(transaction=False) as pipe:
-            for state in states:
-                pipe.zcard(self._key("st:" + state.value))
-            sizes = await self._call(pipe.execute())
-        return {state: n for state, n in zip(states, sizes, strict=True) if n}
-
-    async def changes(self, *, since: int = 0) -> AsyncIterator[TrackedMessage]:
-        """Records as they change, in version order, after version ``since``, until the store
-        closes (reads the feed again at once after this instance's own writes, and every
-        ``poll_interval`` for other processes' ones)."""
-        while self._redis is not None:
-            changed = self._changed = self._changed or asyncio.Event()
-            changed.clear()
-            try:
-                batch: Any = await self._call(
-                    self._client().zrangebyscore(
-                        self._key("feed"), f"({since}", "+inf", start=0, num=_CHUNK, withscores=True
-                    )
-                )  # withscores: (member, score) pairs
-                records = await self._fetch([str(cid) for cid, _ in batch])
-            except StoreError:
-                if self._closed:  # closed while reading: the feed ends
-                    return
-                raise
-            if not batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), self._poll)
-                continue
-            for (_, score), record in zip(batch, records, strict=True):
-                since = int(score)
-                # Changed again since the feed was read: it comes later, at its new version.
-                if record is not None and record.version == since:
-                    yield record
-
-    async def records(
-        self, *, states: Iterable[TrackedState] | None = None, limit: int | None = None
-    ) -> AsyncIterator[TrackedMessage]:
-        """Records (without history), optionally only those in ``states``, oldest first."""
-        wanted = None if states is None else frozenset(states)
-        if wanted is not None and TrackedState.UNKNOWN in wanted:
-            await self._reap()
-        client = self._client()
-        # One index to walk: every record by creation order, or the one state's own index.
-        if wanted is not None and len(wanted) == 1:
-            (only,) = wanted
-            index = self._key("st:" + only.value)
-        else:
-            index = self._key("recs")
-        sent = 0
-        start = 0
-        while limit is None or sent < limit:
-            found = await self._call(client.zrange(index, start, start + _CHUNK - 1))
-            cids = [str(c) for c in found]
-            if not cids:
-                return
-            start += len(cids)
-            for record in await self._fetch(cids):
-                if record is None or (wanted is not None and record.state not in wanted):
-                    continue
-                yield record
-                sent += 1
-                if limit is not None and sent >= limit:
-                    return
+    # --- retention -----------------------------------------------------------------------------
 
     async def purge(self, *, older_than: timedelta) -> int:
         """Delete records (with their history and ids) unchanged for ``older_than``, and
@@ -563,7 +336,7 @@ class RedisStore:
         cutoff = seconds * 1_000_000 + micros - older_than // timedelta(microseconds=1)
         total = 0
         while True:
-            deleted, more = await self._script("purge", [cutoff, _CHUNK])
+            deleted, more = await self._script("purge", [cutoff, CHUNK])
             total += int(deleted)
             if not more:
                 return total

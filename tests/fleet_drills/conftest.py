@@ -22,6 +22,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from smscenter import Message
 from smscenter.fleet import WorkQueue
+from smscenter.fleet._rate import burst_for
 from smscenter.store import TrackedMessage
 from smscenter.store.redis import RedisStore
 from smscenter.testing import SMSCSimulator
@@ -114,6 +115,51 @@ class Fleet:
     def max_binds(self) -> int:
         """The most binds of the login the simulator saw up at the same moment."""
         return self.call(lambda: self.sim.smpp.logins.max_binds[self.login])  # type: ignore[no-any-return]
+
+    def set_account_rate(self, cap: float | None) -> None:
+        """The account's rate at the simulator, parts per second (0x58 beyond it)."""
+
+        def apply() -> None:
+            self.sim.behaviour.smpp.throughput = cap  # type: ignore[attr-defined]
+
+        self.call(apply)
+
+    def set_response_delay(self, seconds: float) -> None:
+        """Write every answer of the simulator this many seconds late (the link keeps reading)."""
+
+        def apply() -> None:
+            self.sim.behaviour.smpp.response_delay = seconds  # type: ignore[attr-defined]
+
+        self.call(apply)
+
+    def submits(self) -> int:
+        """submit_sm the simulator has received so far."""
+        return self.call(lambda: self.sim.smpp.counters.submits)  # type: ignore[no-any-return]
+
+    def watch(self) -> dict[str, Any]:
+        """What the simulator saw of the login: the most binds at once, submits, 0x58 answers,
+        the most submits in any second (``peak``), and the seconds over the account's rate
+        (``seconds_over``) and over it plus the fleet's burst (``seconds_over_burst``)."""
+
+        def read() -> dict[str, Any]:
+            logins = self.sim.smpp.logins
+            cap = self.sim.behaviour.smpp.throughput  # type: ignore[attr-defined]
+            arrivals = logins.arrivals(self.login)
+            span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
+            seen: dict[str, Any] = {
+                "max_binds": logins.max_binds[self.login],
+                "submits": logins.submits(self.login),
+                "throttled": logins.throttled[self.login],
+                "peak": logins.peak(self.login),
+                "seconds": round(span, 2),
+                "rate": round((len(arrivals) - 1) / span, 1) if span > 0 else 0.0,
+            }
+            if cap is not None:
+                seen["seconds_over"] = logins.seconds_over(self.login, cap)
+                seen["seconds_over_burst"] = logins.seconds_over(self.login, cap + burst_for(cap))
+            return seen
+
+        return self.call(read)  # type: ignore[no-any-return]
 
     def records(self) -> dict[str, TrackedMessage]:
         """Every record of the campaign, by client id."""

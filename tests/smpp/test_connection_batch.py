@@ -147,16 +147,18 @@ def test_window_pop_answered_stops_at_the_first_stranger() -> None:
     assert window.in_flight == 1 and window.next_deadline() == 5.0
 
 
-def test_framer_take_accepted_leaves_everything_else() -> None:
+def test_framer_takes_acceptances_on_the_way_and_returns_everything_else() -> None:
     framer = PduFramer()
-    framer.feed(ok(1, "a") + ok(2, "bb") + DeliverSm(sequence_number=3).encode() + ok(4, "c")[:10])
+    receipt = DeliverSm(sequence_number=3).encode()
+    framer.feed(ok(1, "a") + ok(2, "bb") + receipt + ok(4, "c") + ok(5, "d")[:10])
     out: list[tuple[int, str]] = []
-    assert framer.take_accepted(0x80000004, 65, out) == 2
+    assert isinstance(framer.next_pdu(out), DeliverSm)
     assert out == [(1, "a"), (2, "bb")]
-    assert framer.take_accepted(0x80000004, 65, out) == 0
-    assert isinstance(framer.next_pdu(), DeliverSm)
-    assert framer.take_accepted(0x80000004, 65, out) == 0  # incomplete: left for next_pdu
-    assert framer.next_pdu() is None and framer.buffered == 10
+    assert framer.next_pdu(out) is None  # the incomplete one waits for its bytes
+    assert out == [(1, "a"), (2, "bb"), (4, "c")] and framer.buffered == 10
+    framer.feed(ok(5, "d")[10:] + ok(6, "e"))
+    assert framer.next_pdu() == SubmitSmResp(sequence_number=5, message_id="d")  # no list
+    assert framer.next_pdu(out) is None and out[-1] == (6, "e")
 
 
 _RESPONSE = st.tuples(

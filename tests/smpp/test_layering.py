@@ -55,6 +55,7 @@ IO_SIDE = (
     "smscenter.fleet",  # fleet mode: Redis (asyncio) and the event loop
     "smscenter.fleet.",
     "smscenter.store.redis",  # RedisStore: a network client
+    "smscenter.store._redis_reads",  # its reads: the same client, the event loop
     # the message store's backends: files, threads, the event loop and the process table
     "smscenter.store.sqlite",
     "smscenter.store._sqlite_batch",

@@ -17,6 +17,7 @@ from smscenter import Credentials, Limits, Message, Timeouts
 from smscenter.config import ReconnectPolicy, SMPPOptions
 from smscenter.exceptions import UnknownOutcomeError, ValidationError
 from smscenter.models import DeliveryReport
+from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.pool import SMPPPool
 from smscenter.store import RedisStore, StoreError, TrackedState
 from smscenter.store.sqlite import SQLiteStore
@@ -193,8 +194,10 @@ async def test_a_store_that_cannot_record_stops_the_send(
 
 
 async def test_a_settlement_the_store_cannot_record_says_so(
-    sim: SMSCSimulator, store: SQLiteStore
+    sim: SMSCSimulator, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # No room to keep it for a retry (test_pool_store_hold.py: kept and retried): it says so.
+    monkeypatch.setattr(HeldSettlements, "CAPACITY", 0)
     watched = Watched(store)
     watched.fail_settle = 1
     async with pool(sim, watched) as p:

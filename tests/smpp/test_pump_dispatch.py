@@ -66,7 +66,7 @@ class Bind:
             lambda deadline: self.calls.append(f"wrote {deadline}"),
         )
         intake = ReportIntake(
-            ReportBuffer(10), self.counters, Reassembler(), ReceiptReader().report, noop, "b"
+            ReportBuffer(10), self.counters, Reassembler(), ReceiptReader().report, noop, noop, "b"
         )
         self.dispatch = Dispatch(
             self.pump,

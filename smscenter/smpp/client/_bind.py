@@ -46,7 +46,7 @@ from smscenter.smpp.client.overdue import Overdue
 from smscenter.smpp.client.reconcile import take_back
 from smscenter.smpp.client.reports import ReportIntake
 from smscenter.smpp.connection import ESME, SMPPConnection, State
-from smscenter.smpp.constants import BindMode, CommandStatus
+from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
 from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
@@ -57,6 +57,7 @@ __all__ = ("Bind", "BindSettings")
 logger = logging.getLogger("smscenter.smpp.client.session")
 
 _BOUND = (State.BOUND_TX, State.BOUND_RX, State.BOUND_TRX)
+_DELIVER_SM_RESP = CommandId.DELIVER_SM_RESP
 
 
 @attrs.frozen(kw_only=True)
@@ -116,6 +117,11 @@ class Bind:
         self._stack: AsyncExitStack | None = None
         self._inflight = InFlight(self._counters, options.throttle_retries)
         self._wake_event = anyio.Event()
+        # Whether _wake_event is set (a flag read per wake-up, cheaper than asking the event).
+        self._woken = False
+        # deliver_sm the application took (their sequence numbers): answered ESME_ROK by the
+        # writer's next write, all of them together.
+        self._answers: list[int] = []
         self._timer_event = anyio.Event()
         self._timer_at: float | None = None
         self._closed_event = anyio.Event()
@@ -148,6 +154,7 @@ class Bind:
             shared.reassembler,
             shared.read_receipt,
             self._acknowledge,
+            self._answer,
             self.name,
         )
         self._dispatch = Dispatch(
@@ -172,9 +179,9 @@ class Bind:
 
     def wake(self) -> None:
         """Ask the writer to look for work."""
-        event = self._wake_event
-        if not event.is_set():
-            event.set()
+        if not self._woken:
+            self._woken = True
+            self._wake_event.set()
 
     def _poke_timer(self) -> None:
         self._timer_event.set()
@@ -274,6 +281,7 @@ class Bind:
                 self._idle_event = anyio.Event()
                 await self._idle_event.wait()
             if self._conn.state in _BOUND:
+                self._queue_answers()  # the receipts taken so far are answered before it
                 self._conn.send_unbind()
                 self._dispatch.unbind_sent = True
                 self.wake()
@@ -288,6 +296,7 @@ class Bind:
         link = self._link
         if link is None or self._conn.state not in _BOUND:
             return
+        self._queue_answers()
         self._conn.send_unbind()
         self._dispatch.unbind_sent = True
         with anyio.move_on_after(1, shield=True):
@@ -397,11 +406,14 @@ class Bind:
         send = link.send
         conn = self._conn
         pump = self._pump.pump
+        answers = self._answers
         clock = anyio.current_time
         task_status.started()
         try:
             while not self._closed_event.is_set():
                 delay = pump(clock())
+                if answers:
+                    self._queue_answers()
                 data = conn.data_to_send()
                 if data:
                     await send(data)
@@ -411,6 +423,8 @@ class Bind:
                 else:
                     await self._wake_event.wait()
                 self._wake_event = anyio.Event()
+                self._woken = False
+            self._queue_answers()
             data = conn.data_to_send()  # e.g. unbind_resp to the SMSC's unbind
             if data:
                 with anyio.move_on_after(1):
@@ -450,16 +464,36 @@ class Bind:
 
     # --- the reports' acknowledgements -------------------------------------------------------
 
+    def _answer(self, seq: int) -> None:
+        """The application took the report or message of ``deliver_sm`` ``seq``: answer it
+        ESME_ROK with the writer's next write (one write for all it took meanwhile)."""
+        self._answers.append(seq)
+        if not self._woken:
+            self._woken = True
+            self._wake_event.set()
+
     def _acknowledge(
         self, pdus: tuple[DeliverSm, ...], status: CommandStatus = CommandStatus.ESME_ROK
     ) -> None:
-        """The application took the item made of ``pdus``: answer them (if the link lives).
-        A store that failed to record a receipt answers ``status`` "try later" instead."""
-        if self._closed_event.is_set():
+        """The store recorded the receipt of ``pdus``: answer them as :meth:`_answer` does. A
+        store that failed to record a receipt answers ``status`` "try later" instead."""
+        if status == CommandStatus.ESME_ROK:
+            self._answers.extend(pdu.sequence_number for pdu in pdus)
+        elif not self._closed_event.is_set():
+            try:
+                for pdu in pdus:
+                    self._conn.respond(pdu, status)
+            except LocalProtocolError:  # pragma: no cover - closed meanwhile
+                return
+        self.wake()
+
+    def _queue_answers(self) -> None:
+        """Queue the deliver_sm_resp of every deliver_sm taken since the last write."""
+        answers = self._answers
+        if not answers:
             return
         try:
-            for pdu in pdus:
-                self._conn.respond(pdu, status)
-        except LocalProtocolError:  # pragma: no cover - closed meanwhile
-            return
-        self.wake()
+            self._conn.answer(_DELIVER_SM_RESP, answers)
+        except LocalProtocolError:  # the session is over: the SMSC delivers them again
+            pass
+        answers.clear()

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from smscenter.smpp.client._pump import Pump
     from smscenter.smpp.client.overdue import LateAnswerHandler
     from smscenter.smpp.client.reports import ReportIntake
-    from smscenter.smpp.pdu import DeliverSm, Pdu
+    from smscenter.smpp.pdu import Pdu
 
 __all__ = ("Dispatch",)
 
@@ -166,8 +166,17 @@ class Dispatch:
         # The clock is read once per batch, for the deliver_sm of one read share it (a receipt
         # per message made anyio.current_time() a visible share of the CPU per receipt).
         now: float | None = None
+        deliver = self._intake.deliver
         for event in events:
             match event:
+                # The most frequent first: with a receipt per message, one per message.
+                case DeliverSmReceived(pdu=pdu):
+                    if now is None:
+                        now = self._clock()
+                    status = deliver(pdu, now)
+                    if status is not None:  # answered now (reports.py says why); else when taken
+                        self._conn.respond(pdu, status)
+                        freed = True
                 case SubmitsAccepted(accepted=accepted):
                     # The writer first: it refills the window (and the SMSC gets to work on it)
                     # before the callers woken below take their turn with the outcomes.
@@ -176,10 +185,6 @@ class Dispatch:
                     freed = True
                 case ResponseReceived(request_seq=seq, pdu=pdu):
                     freed = self._answered(seq, pdu) or freed
-                case DeliverSmReceived(pdu=pdu):
-                    if now is None:
-                        now = self._clock()
-                    self._deliver(pdu, now)
                 case RequestExpired(request_seq=seq):
                     freed = self._expired(seq) or freed
                 case LateResponse():
@@ -317,12 +322,6 @@ class Dispatch:
             logger.warning(
                 "smpp %s: throttled by the SMSC; pausing %.2f s and slowing down", self.name, pause
             )
-
-    def _deliver(self, pdu: DeliverSm, now: float) -> None:
-        status = self._intake.deliver(pdu, now)
-        if status is not None:  # answered now (reports.py says why); else when taken
-            self._conn.respond(pdu, status)
-            self._wake()
 
     # --- the timer's work ---------------------------------------------------------------------
 

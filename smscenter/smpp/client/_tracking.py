@@ -4,7 +4,8 @@
   before it is queued, so before any byte of it can go out; when its job ends it is settled
   (``settle``) by the tracker's task, in batches, and only then does its caller hear of it
   (``send`` returns, ``send_many`` yields). A job's end is handed over synchronously from the
-  bind's reader (it never waits on the store).
+  bind's reader (it never waits on the store). Settlements the store refused are kept and tried
+  again (``_settle_hold.py``).
 - :class:`ReceiptRecorder`: a receipt ``deliver_sm`` is written to the store (``record``) by the
   recorder's task, in batches, and acknowledged (``deliver_sm_resp``) only after that: at least
   once, the store ignoring repeats. Its backlog is bounded: when full, or for a moment after the
@@ -31,6 +32,7 @@ from smscenter.exceptions import ConnectionLost
 from smscenter.models import DeliveryReport, SendResult
 from smscenter.smpp.client._claims import Claims
 from smscenter.smpp.client._jobs import Job, JobQueue, JobState, _not_sent, send_result
+from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.results import Counters, SendOutcome, make_outcome
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import DeliverSm
@@ -77,7 +79,16 @@ class SendTracker:
     :param claim_ahead: the most jobs ``send_many`` has claimed and not yet ended.
     """
 
-    __slots__ = ("_busy", "_counters", "_event", "_idle", "_pending", "_store", "claims")
+    __slots__ = (
+        "_busy",
+        "_counters",
+        "_event",
+        "_held",
+        "_idle",
+        "_pending",
+        "_store",
+        "claims",
+    )
 
     def __init__(self, store: MessageStore, counters: Counters, claim_ahead: int = 1) -> None:
         self._store = store
@@ -88,6 +99,7 @@ class SendTracker:
         self._event: anyio.Event | None = None
         self._busy = 0  # settle calls in flight (this task's, or the receipt recorder's)
         self._idle: anyio.Event | None = None
+        self._held = HeldSettlements()  # refused by the store: tried again
 
     async def claim(self, jobs: Sequence[Job], resend_unknown: bool) -> list[TrackedMessage | None]:
         """``prepare`` the jobs' messages in one call: per job, None to send it, or the record
@@ -174,15 +186,22 @@ class SendTracker:
         while True:
             if not self._pending:
                 event = self._event = anyio.Event()
-                await event.wait()
+                with anyio.move_on_after(self._held.delay()):  # a held retry falls due
+                    await event.wait()
             await self.flush()
 
     async def drain(self) -> None:
         """Settle everything that ended so far, and wait for the settle calls in flight (the
-        pool is closing)."""
-        while self._pending or self._busy:
-            if self._pending:
+        pool is closing; settlements the store refuses are tried for a while, then given up)."""
+        held = self._held
+        while self._pending or self._busy or held:
+            if self._pending or held.due():
                 await self.flush()
+            elif not self._busy:
+                if held.since is None or anyio.current_time() - held.since < held.PATIENCE:
+                    await anyio.sleep(held.delay())
+                else:
+                    await self._settle(held.take(), hold=False)
             else:
                 idle = self._idle = anyio.Event()
                 await idle.wait()
@@ -197,6 +216,7 @@ class SendTracker:
         each takes its own jobs. The receipt recorder calls it too, just before it records,
         so that a receipt's send is settled no later than the receipt is recorded."""
         items, self._pending = self._pending, []
+        items = self._held.release(items)
         if not items:
             return
         self._busy += 1
@@ -208,7 +228,7 @@ class SendTracker:
                 self._idle.set()
                 self._idle = None
 
-    async def _settle(self, items: list[tuple[Job, Then]]) -> None:
+    async def _settle(self, items: list[tuple[Job, Then]], *, hold: bool = True) -> None:
         settlements: list[Settlement] = []
         results: list[SendResult | None] = []
         for job, _then in items:
@@ -224,9 +244,20 @@ class SendTracker:
         failure: BaseException | None = None
         try:
             await self._store.settle(settlements)
+            self._held.recorded()
         except Exception as exc:  # a StoreError, or a backend's own failure
             failure = exc
             self._counters.store_errors += 1
+            kept = self._held.keep(items) if hold and isinstance(exc, StoreError) else 0
+            if kept:
+                logger.warning(
+                    "smpp store: could not record how %d send(s) ended; kept, trying again: %s",
+                    kept,
+                    exc,
+                )
+                del items[:kept], results[:kept], settlements[:kept]
+                if not items:
+                    return
             logger.error(
                 "smpp store: could not record how %d send(s) ended (they stay 'sending', "
                 "read as 'unknown' later): %s",

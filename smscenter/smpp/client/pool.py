@@ -343,7 +343,7 @@ class SMPPPool:
         :raises PoolTimeout: no bind took it within ``Timeouts.pool``.
         :raises UnknownOutcomeError: written but never answered; it may have been sent.
         :raises StoreError: (with a store) it could not be recorded, so it was not sent; or it
-            was accepted and its ids could not be recorded (the error says them).
+            was accepted and its ids could not be recorded, kept and retried (the error says them).
         """
         self._check_open()
         recipient = check_single(message)

@@ -44,16 +44,20 @@ __all__ = ("ReportStream",)
 
 logger = logging.getLogger(__name__)
 
-#: Who answers an item's ``deliver_sm`` PDUs once the application took it, and those PDUs.
-_Ack = tuple[Callable[[tuple[DeliverSm, ...]], None], tuple[DeliverSm, ...]]
+# esm_class message type "SMSC delivery receipt" (SMPP 3.4 §5.2.12).
+_SMSC_RECEIPT = 0x04
+
+#: Who answers an item's ``deliver_sm`` once the application took it (its bind), and the
+#: sequence number of that ``deliver_sm``.
+_Ack = tuple[Callable[[int], None], int]
 
 
-def _nothing_to_answer(pdus: tuple[DeliverSm, ...]) -> None:
+def _nothing_to_answer(seq: int) -> None:
     """A recorded receipt's copy was acknowledged when the store had it."""
 
 
 #: The "acknowledgement" of a recorded receipt's copy (it also marks copies in the buffer).
-RECORDED: _Ack = (_nothing_to_answer, ())
+RECORDED: _Ack = (_nothing_to_answer, 0)
 
 
 class ReportBuffer:
@@ -166,7 +170,10 @@ class ReportStream:
             ack[0](ack[1])
 
     async def __anext__(self) -> DeliveryReport | IncomingMessage:
-        self._ack()
+        ack = self._unacked  # _ack(), inline: once per item
+        if ack is not None:
+            self._unacked = None
+            ack[0](ack[1])
         buffer = self._buffer
         while not buffer.items:
             if buffer.closed:
@@ -196,12 +203,15 @@ class ReportIntake:
         is answered when it arrives, so parts held when a bind drops are not sent again; they
         must meet the rest on another bind).
     :param read_receipt: turns a receipt ``deliver_sm`` into a report.
-    :param acknowledge: answers an item's ``deliver_sm`` PDUs once the application took it.
+    :param acknowledge: answers a receipt's ``deliver_sm`` once the store recorded it.
+    :param answer: answers an item's ``deliver_sm`` (by sequence number) once the application
+        took it.
     :param name: the bind's name, for the log.
     """
 
     __slots__ = (
         "_acknowledge",
+        "_answer",
         "_buffer",
         "_counters",
         "_name",
@@ -217,6 +227,7 @@ class ReportIntake:
         reassembler: Reassembler,
         read_receipt: Callable[[DeliverSm], DeliveryReport],
         acknowledge: Respond,
+        answer: Callable[[int], None],
         name: str,
     ) -> None:
         self._buffer = buffer
@@ -224,6 +235,7 @@ class ReportIntake:
         self.reassembler = reassembler
         self._read_receipt = read_receipt
         self._acknowledge = acknowledge
+        self._answer = answer
         self._name = name
         self._recorder = buffer.recorder
 
@@ -234,13 +246,15 @@ class ReportIntake:
         if self._recorder is not None:
             return self._deliver_tracked(pdu, now)
         buffer = self._buffer
-        if buffer.full or buffer.closed:
+        if len(buffer.items) >= buffer.capacity or buffer.closed:
             # Back-pressure: "not now" (SMPP 3.4 §5.1.3 ESME_RX_T_APPN); the SMSC redelivers.
             self._counters.reports_deferred += 1
             return CommandStatus.ESME_RX_T_APPN
         item: DeliveryReport | IncomingMessage | None
         try:
-            if is_receipt(pdu):
+            # The message type bits first (is_receipt's own first test): one call less for
+            # the usual receipt.
+            if pdu.esm_class & 0x3C == _SMSC_RECEIPT or is_receipt(pdu):
                 item = self._read_receipt(pdu)
             else:
                 item = incoming_from_deliver_sm(pdu, reassembler=self.reassembler, now=now)
@@ -254,7 +268,7 @@ class ReportIntake:
             # SMSC has its answer). The completing part is answered after the hand-off below.
             return CommandStatus.ESME_ROK
         self._counters.reports += 1
-        buffer.put(item, (self._acknowledge, (pdu,)))
+        buffer.put(item, (self._answer, pdu.sequence_number))
         return None
 
     def _deliver_tracked(self, pdu: DeliverSm, now: float) -> CommandStatus | None:
@@ -286,7 +300,7 @@ class ReportIntake:
         if item is None:
             return CommandStatus.ESME_ROK  # a held part (see deliver)
         self._counters.reports += 1
-        buffer.put(item, (self._acknowledge, (pdu,)))
+        buffer.put(item, (self._answer, pdu.sequence_number))
         return None
 
     def expire(self, now: float) -> None:
