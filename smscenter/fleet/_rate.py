@@ -29,7 +29,7 @@ from smscenter.smpp.client._ratelimit import RateLimiter
 if TYPE_CHECKING:
     from smscenter.fleet._fleet import Fleet
 
-__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "PREFETCH_FROM", "FleetRate")
+__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "PREFETCH_FROM", "TIGHT_HOLD", "FleetRate")
 
 logger = logging.getLogger("smscenter.fleet")
 
@@ -38,6 +38,8 @@ CREDIT_LIFE = 0.1
 #: The least grant after which the next one is asked for early (at half spent): a worker that
 #: is granted this many at once sends faster than a round trip to Redis takes to answer.
 PREFETCH_FROM = 16
+#: How long (s) after a refusal or a part grant (the fleet at its rate) asks stay small.
+TIGHT_HOLD = 1.0
 # Backoff while Redis cannot be reached: no grant, so nothing is sent.
 _DOWN_FIRST, _DOWN_MAX = 0.05, 1.0
 
@@ -110,6 +112,13 @@ class FleetRate:
         self._window_end = 0.0
         # Credit at or below which the next grant is asked for early (-1: not after this grant).
         self._refill_at = -1
+        # Whether the last answer was a whole grant the burst holds twice, and no refusal or
+        # part grant came for TIGHT_HOLD (the fleet has room).
+        self._roomy = True
+        self._tight_until = 0.0
+        # Parts sent at ``_noted_at`` not yet counted by the pool's limiter (when it has no rate).
+        self._unnoted = 0
+        self._noted_at = 0.0
         self._paused_until = 0.0
         self._asked = anyio.Event()
         self._closed = False
@@ -149,9 +158,18 @@ class FleetRate:
             self._demand = max(self._demand, want)
             self._asked.set()
             return CREDIT_LIFE
-        wait = self._local.take(n, now)
-        if wait > 0:
-            return wait
+        local = self._local
+        if local.rate is None:
+            # No rate of the pool's own: it only counts what goes out (where a 0x58 cuts from),
+            # once per pass of the pump (one ``now``), as it does in a pool without a fleet.
+            if now != self._noted_at:
+                self._note_sent()
+                self._noted_at = now
+            self._unnoted += n
+        else:
+            wait = local.take(n, now)
+            if wait > 0:
+                return wait
         self._credit = credit = credit - n
         self._spent += n
         if credit <= self._refill_at and not self._demand:
@@ -163,21 +181,31 @@ class FleetRate:
         return 0.0
 
     def _recent(self, now: float) -> int:
-        """Parts spent lately: in the last whole CREDIT_LIFE window, or in this one if more (a
-        worker that just started doubles its asks each round trip instead of asking for one
-        part at a time for a whole window)."""
+        """Parts spent lately: in the last whole CREDIT_LIFE window, or, while the fleet has
+        room, in this one if more (a worker that just started doubles its asks each round trip
+        instead of asking for one part at a time for a whole window). Near the fleet's rate
+        the asks stay small: parts granted and not yet sent, held by every worker at once,
+        are what a late send could add to one second at the SMSC."""
         if now >= self._window_end:
             self._spent_before, self._spent = self._spent, 0
             self._window_end = now + CREDIT_LIFE
-        return max(self._spent_before, self._spent)
+        if self._roomy:
+            return max(self._spent_before, self._spent)
+        return self._spent_before
 
     def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
         self._local.note(n, now)
+
+    def _note_sent(self) -> None:
+        if self._unnoted:
+            self._local.note(self._unnoted, self._noted_at)
+            self._unnoted = 0
 
     def throttled(self, now: float) -> float:
         """A 0x58 on one of this pool's binds: drop the local credit, pause the whole fleet
         (the shared key, set once per pause) and let the pool's limiter slow down."""
         self.throttles += 1
+        self._note_sent()  # the limiter cuts from what was sent: count all of it first
         self._credit = 0
         pause = self._pause_ms / 1000
         if now >= self._paused_until:
@@ -225,12 +253,18 @@ class FleetRate:
             if granted:
                 granted = int(granted)
                 self.grants += 1
-                # A whole grant of many parts, and the burst holds twice as many: this worker
-                # is busy and the fleet has room, so the next is asked for at half spent. Near
-                # the fleet's rate (a part grant, or asks as big as the burst) it waits for
-                # the credit to run out: an early ask would be refused, a round trip for nothing.
-                whole = PREFETCH_FROM <= granted >= want and 2 * granted <= fleet.burst
-                self._refill_at = granted // 2 if whole else -1
+                # A whole grant, the burst holds twice as many, and nothing refused lately: the
+                # fleet has room. Then a busy worker (many parts a grant) asks for the next at
+                # half spent. Near the fleet's rate (refusals, part grants, asks as big as half
+                # the burst) it waits for the credit to run out: an early ask would be refused,
+                # a round trip for nothing.
+                if granted < want:
+                    self._tight_until = now + TIGHT_HOLD
+                self._roomy = (
+                    granted >= want and 2 * granted <= fleet.burst and now >= self._tight_until
+                )
+                busy = self._roomy and granted >= PREFETCH_FROM
+                self._refill_at = granted // 2 if busy else -1
                 self._demand = max(0, self._demand - granted)
                 self._need = 0
                 fresh = self._credit if now < self._credit_until else 0
@@ -239,6 +273,8 @@ class FleetRate:
                 self._wake()
             else:
                 self.denials += 1
+                self._roomy = False
+                self._tight_until = now + TIGHT_HOLD
                 await anyio.sleep(int(wait_us) / 1_000_000)
 
 

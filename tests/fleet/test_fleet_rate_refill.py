@@ -102,3 +102,57 @@ async def test_a_worker_held_back_by_the_fleet_rate_asks_only_when_out_of_credit
                 assert rate.take(1, now) == 0.0
             assert rate._demand == 0 and fleet.round_trips == 1
             rate.close()
+
+
+async def test_the_pools_limiter_counts_every_part_sent_before_a_throttle_cuts_from_it(
+    busy: tuple[FleetRate, _Binds, Fleet],
+) -> None:
+    # The pool's own limiter (no rate of its own) counts what went out once per pass of the
+    # pump; a 0x58 must see all of it, the last pass too, to cut from the rate really sent.
+    rate, binds, _ = busy
+    local = rate._local
+    assert isinstance(local, RateLimiter)
+    now = anyio.current_time()
+    await _ramp_to(rate, binds, now, 64)
+    sent = 0
+    for at in (now + 0.001, now + 0.002):  # two passes of the pump
+        for _ in range(20):
+            assert rate.take(1, at) == 0.0
+            sent += 1
+    assert rate.throttled(now + 0.002) > 0
+    # The clock stood still within a tenth of a second: every part spent is in ``_spent``.
+    assert rate._spent_before == 0 and rate._spent > sent
+    assert local._sent_sum == rate._spent
+
+
+async def test_near_the_fleets_rate_a_worker_asks_for_what_it_spent_before_not_more(
+    redis_url: str,
+) -> None:
+    # Parts granted and not yet sent, held by every worker at once, are what a late send (a
+    # busy machine) could add to one second at the SMSC: near the fleet's rate the asks stop
+    # doubling and stay at what was spent in the last whole tenth of a second.
+    binds = _Binds()
+    async with Fleet(redis_url, login="acme", rate=200, burst=20) as fleet:
+        rate = fleet.send_rate(RateLimiter(None), binds.wake)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rate.run)
+            now = anyio.current_time()
+            credits = []
+            for _ in range(6):  # 1, 1, 2, 4, 8, then 16 asked: a part of it granted
+                while rate.take(1, now) == 0.0:
+                    pass
+                await binds.woken()
+                credits.append(rate._credit)
+            assert credits[:5] == [1, 1, 2, 4, 8] and credits[5] < 16
+            with anyio.fail_after(10):  # the rest of the 16 comes at the fleet's rate
+                while rate._demand:  # noqa: ASYNC110 - bounded
+                    await anyio.sleep(0.01)
+            await anyio.sleep(0.15)  # the fleet's burst fills up again
+            binds.event = anyio.Event()
+            while rate.take(1, now) == 0.0:
+                pass
+            await binds.woken()
+            # The burst (20) would have fit; what was spent in the last whole window (none:
+            # the clock of these binds stands still) is asked for: one part.
+            assert rate._credit == 1
+            rate.close()

@@ -115,9 +115,9 @@ def test_held_settlements_wait_longer_after_each_failure_up_to_the_cap() -> None
     assert not held and held.release(["a"]) == ["a"]  # nothing held: settled at once
     assert held.keep(["a", "b", "c", "d"]) == 3  # bounded: "d" does not fit
     assert held.since == 0.0 and held.delay() == pytest.approx(0.1)
-    assert held.release(["e"]) == [] and len(held) == 4  # not due: "e" waits with them
+    assert held.release(["e"]) == ["e"] and len(held) == 3  # not due, no room: "e" goes on
     now[0] = 0.1
-    assert held.release(["f"]) == ["a", "b", "c", "e", "f"]
+    assert held.release(["f"]) == ["a", "b", "c", "f"]
     pauses = []
     for _ in range(8):  # fails again each time: 0.2, 0.4, ... up to 5 s
         assert held.keep(["a"]) == 1
@@ -129,3 +129,18 @@ def test_held_settlements_wait_longer_after_each_failure_up_to_the_cap() -> None
     assert held.since is None
     held.keep(["a"])
     assert held.delay() == pytest.approx(0.1)
+
+
+def test_held_settlements_are_given_up_after_the_store_failed_for_long() -> None:
+    # A store that keeps failing (a full disk) is given up while the pool still runs: the
+    # callers then get its error rather than wait forever.
+    now = [0.0]
+    held = HeldSettlements(capacity=10, clock=lambda: now[0])
+    assert held.keep(["a", "b"]) == 2
+    now[0] = HeldSettlements.GIVE_UP - 0.01
+    assert held.release([]) == ["a", "b"] and held.keep(["a", "b"]) == 2  # still trying
+    now[0] += held.delay()  # the next try falls due past GIVE_UP
+    assert held.release(["c"]) == ["a", "b", "c"]
+    assert held.keep(["a", "b", "c"]) == 0 and not held  # given up: all end with the error
+    held.recorded()  # the store is back: a later failure is held again
+    assert held.keep(["d"]) == 1

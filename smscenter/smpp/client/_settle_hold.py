@@ -9,10 +9,13 @@ queue entries only then too. Meanwhile their records stay ``sending`` in this li
 nobody sends them again, and once written they read as what the SMSC answered, not
 ``unknown``.
 
-The memory is bounded (:attr:`HeldSettlements.CAPACITY` sends). Those beyond it, and those
-still held when the pool closes with the store failing :attr:`HeldSettlements.PATIENCE` seconds
-after it first failed, end as before: their callers get the :class:`StoreError`, their records
-stay ``sending`` and read ``unknown`` once this sender stops (never resent blindly).
+The memory is bounded (:attr:`HeldSettlements.CAPACITY` sends), and so is the wait: a store
+that has failed for :attr:`HeldSettlements.GIVE_UP` seconds without a success is given up even
+while the pool runs (a full disk does not fix itself; no caller should wait on it forever).
+Sends beyond the bound, those still failing after that wait, and those still held when the
+pool closes with the store failing :attr:`HeldSettlements.PATIENCE` seconds after it first
+failed, end as before: their callers get the :class:`StoreError`, their records stay
+``sending`` and read ``unknown`` once this sender stops (never resent blindly).
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class HeldSettlements:
     #: How long a closing pool keeps trying before it gives the held settlements up (seconds,
     #: from the first failure).
     PATIENCE: ClassVar[float] = 10.0
+    #: How long an open pool keeps trying (seconds, from the first failure): longer than a
+    #: Redis restart or a failover, shorter than a caller would wait on a broken disk.
+    GIVE_UP: ClassVar[float] = 60.0
 
     def __init__(
         self, capacity: int | None = None, clock: Callable[[], float] | None = None
@@ -60,12 +66,15 @@ class HeldSettlements:
         return len(self.items)
 
     def keep(self, items: list[Any]) -> int:
-        """The store refused ``items``: keep as many as fit (the first ones) and return how many;
-        the next try is due after the pause, which doubles."""
+        """The store refused ``items``: keep as many as fit (the first ones) and return how many
+        (none once the store has failed for :attr:`GIVE_UP` seconds); the next try is due after
+        the pause, which doubles."""
         now = self._clock()
         if self.since is None:
             self.since = now
         room = max(0, self.capacity - len(self.items))
+        if now - self.since >= self.GIVE_UP:
+            room = 0
         self.items.extend(items[:room])
         self._retry_at = now + self._pause
         self._pause = min(self._pause * 2, self.MAX_PAUSE)
@@ -88,16 +97,19 @@ class HeldSettlements:
 
     def release(self, new: list[Any]) -> list[Any]:
         """What to settle now, given the jobs that just ended: all of them with the held ones
-        when the retry is due (or nothing is held); else none (the new ones wait with the
-        held ones: the store failed a moment ago, so trying now would only fail again)."""
+        when the retry is due (or nothing is held); else only those that do not fit in the
+        memory (the others wait with the held ones: the store failed a moment ago, so trying
+        now would likely fail again; the overflow tries once more and, refused, ends with the
+        store's error)."""
         if not self.items:
             return new
         if self._clock() >= self._retry_at:
             out, self.items = self.items, []
             out.extend(new)
             return out
-        self.items.extend(new)
-        return []
+        room = max(0, self.capacity - len(self.items))
+        self.items.extend(new[:room])
+        return new[room:]
 
     def take(self) -> list[Any]:
         """Everything held (the pool is closing)."""
