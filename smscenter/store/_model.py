@@ -22,6 +22,7 @@ from decimal import Decimal
 
 import attrs
 
+from smscenter._fastinit import fast_init
 from smscenter._provider import Transport
 from smscenter.exceptions import (
     APIError,
@@ -217,6 +218,8 @@ class TrackedMessage:
     version: int = 0
 
 
+# fast_init: a transport makes one PlannedSend and one Settlement per message it sends.
+@fast_init
 @attrs.frozen(kw_only=True)
 class PlannedSend:
     """A message a transport is about to hand over, as the store first records it."""
@@ -226,6 +229,7 @@ class PlannedSend:
     transport: Transport
 
 
+@fast_init
 @attrs.frozen(kw_only=True)
 class Settlement:
     """How a send ended, as a transport tells the store (one per client id).

@@ -114,13 +114,18 @@ class RecordCall:
 Call = PrepareCall | SettleCall | RecordCall
 
 
-def _settled_ids(settlement: Settlement) -> list[str]:
-    ids = [canonical_message_id(i) for i in settlement.part_ids]
-    if settlement.message_id is not None:
-        first = canonical_message_id(settlement.message_id)
+def _settled_ids(settlement: Settlement) -> tuple[str, ...]:
+    part_ids = settlement.part_ids
+    first = settlement.message_id
+    # The usual: one part, its id canonical already (a transport's SendResult has it so).
+    if len(part_ids) == 1 and first == part_ids[0] and canonical_message_id(first) == first:
+        return part_ids
+    ids = [canonical_message_id(i) for i in part_ids]
+    if first is not None:
+        first = canonical_message_id(first)
         if first not in ids:
             ids.insert(0, first)
-    return ids
+    return tuple(ids)
 
 
 class Batch:
@@ -137,6 +142,7 @@ class Batch:
         # Rows as this store last committed them, known to be the file's rows still (see
         # SQLiteStore._known): read from here rather than from the file.
         self.known = known
+        self.known_ids: dict[str, str] | None = None  # the same, for the ids table
         self.owners = owners
         self.in_flight = in_flight  # client ids this store claimed and has not settled
         self.rows: dict[str, list[Any]] = {}
@@ -144,7 +150,7 @@ class Batch:
         self.ids: dict[str, str] = {}
         self.new_ids: list[tuple[str, str]] = []
         self.seen_keys: set[str] = set()
-        self.new_reports: list[list[Any]] = []
+        self.new_reports: list[Sequence[Any]] = []
         self.matched: list[list[Any]] = []  # pending rows of the table, now matched
         self.pending_by_id: dict[str, list[list[Any]]] = {}
         self.pending_by_client: dict[str, list[list[Any]]] = {}
@@ -174,6 +180,21 @@ class Batch:
                     if report.client_id is not None:
                         client_ids.add(report.client_id)
         client_ids |= settled_clients
+        # An id settled in this batch needs no look-up: its report finds it once the settle is
+        # applied, or waits as pending until then (the pool hands a receipt's settlement over
+        # with it, so this is the usual case).
+        report_ids -= settled_ids
+        known_ids = self.known_ids
+        if report_ids and known_ids:  # ids this store wrote or read lately (like `known`)
+            missing_ids = set()
+            for message_id in report_ids:
+                found_id = known_ids.get(message_id)
+                if found_id is None:
+                    missing_ids.add(message_id)
+                else:
+                    self.ids[message_id] = found_id
+                    client_ids.add(found_id)
+            report_ids = missing_ids
         if report_ids:
             rows = await db.execute_fetchall(
                 f"SELECT message_id, client_id FROM ids WHERE message_id {_IN}",
@@ -284,7 +305,7 @@ class Batch:
                 self._answers.append((call, len(call.result), list(row)))
                 call.result.append(None)  # filled in by answers() once versions are known
 
-    def _settle(self, settlement: Settlement, ids: list[str]) -> None:
+    def _settle(self, settlement: Settlement, ids: tuple[str, ...]) -> None:
         key = settlement.client_id
         self.in_flight.discard(key)
         row = self.rows.get(key)
@@ -338,7 +359,7 @@ class Batch:
         if self.pending_by_id or self.pending_by_client:
             self._match_pending(key, row, ids)
 
-    def _match_pending(self, key: str, row: list[Any], ids: list[str]) -> None:
+    def _match_pending(self, key: str, row: list[Any], ids: tuple[str, ...]) -> None:
         found = self.pending_by_client.pop(key, [])
         by_id = self.pending_by_id
         for message_id in ids:
@@ -373,19 +394,21 @@ class Batch:
                 self.new_ids.append((message_id, report.client_id))
         changed, cost = report.changed_at, report.cost
         self.version += 1
-        entry = [
+        values = (
             key, None if row is None else row[C_CLIENT_ID], self.version, message_id,
             report.client_id, report.status._value_, report.error._value_,
             None if changed is None else to_micros(changed), self.now, report.transport._value_,
             None if cost is None else str(cost), report.parts, report.raw_status,
-        ]  # fmt: skip
-        self.new_reports.append(entry)
-        if row is None:
+        )  # fmt: skip
+        if row is None:  # pending: a list, its client id is set when it is matched
+            entry = list(values)
+            self.new_reports.append(entry)
             self._add_pending(entry)
-        else:
-            self._apply_report(row, entry)
+        else:  # (a tuple of plain values: the garbage collector soon stops tracking it)
+            self.new_reports.append(values)
+            self._apply_report(row, values)
 
-    def _apply_report(self, row: list[Any], report: list[Any]) -> None:
+    def _apply_report(self, row: list[Any], report: Sequence[Any]) -> None:
         new, take_status = _REPORT_MOVES[row[C_STATE]][report[R_STATUS]]
         # Reports only move a record forward: the status of a late "transmitted" is kept in the
         # history but does not replace a "delivered" on the record.

@@ -1,7 +1,9 @@
 """The embedded message store: one SQLite file, on aiosqlite.
 
 See :class:`SQLiteStore`. The tables are described in :mod:`._sqlite_schema`, one write
-transaction (group commit) in :mod:`._sqlite_batch`, the reads in :mod:`._sqlite_reads`.
+transaction (group commit) in :mod:`._sqlite_batch` (its rows written by
+:mod:`._sqlite_sparse`), the reads in :mod:`._sqlite_reads`, the maintenance writes (recover,
+release, purge) in :mod:`._sqlite_maintain`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import os
 import sqlite3
@@ -28,7 +29,6 @@ from smscenter.store._model import (
     Settlement,
     StoreError,
     TrackedMessage,
-    TrackedState,
 )
 from smscenter.store._owner import OwnerCheck, new_owner_token
 from smscenter.store._sqlite_batch import (
@@ -38,19 +38,17 @@ from smscenter.store._sqlite_batch import (
     RecordCall,
     SettleCall,
 )
+from smscenter.store._sqlite_maintain import Maintenance, maintain
 from smscenter.store._sqlite_reads import SQLiteReads
 from smscenter.store._sqlite_schema import (
-    C_OWNER,
     SCHEMA,
     SCHEMA_VERSION,
-    SELECT_MESSAGES,
 )
 
 __all__ = ("SQLiteStore",)
 
 logger = logging.getLogger(__name__)
 
-_SENDING = TrackedState.SENDING.value
 # The most rows one write transaction takes on (calls beyond it wait for the next one): a
 # bounded transaction keeps the file's write lock short for other processes.
 _MAX_BATCH_ROWS = 20_000
@@ -67,20 +65,10 @@ _VERSIONS = (
 class _Pending:
     __slots__ = ("call", "future", "size")
 
-    def __init__(self, call: Call | _Maintenance, size: int) -> None:
+    def __init__(self, call: Call | Maintenance, size: int) -> None:
         self.call = call
         self.size = size
         self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-
-class _Maintenance:
-    """A write that runs in a transaction of its own (purge, recovery, release)."""
-
-    __slots__ = ("kind", "older_than")
-
-    def __init__(self, kind: str, older_than: timedelta | None = None) -> None:
-        self.kind = kind
-        self.older_than = older_than
 
 
 class SQLiteStore(SQLiteReads):
@@ -160,6 +148,7 @@ class SQLiteStore(SQLiteReads):
         # in between (SQLite's data_version says so: it changes on every commit of another
         # connection, another process's or this one's reader, and never on this one's own).
         self._known: dict[str, tuple[Any, ...]] = {}
+        self._known_ids: dict[str, str] = {}  # the same for the ids table (id -> client id)
         self._data_version: int | None = None
         self._commits = 0
         self._opened = False
@@ -197,9 +186,9 @@ class SQLiteStore(SQLiteReads):
             if self._writer is not None:
                 self._writer_task = asyncio.create_task(self._write_loop())
         if self._writer is not None:
-            await self._submit(_Maintenance("recover"), 1)
+            await self._submit(Maintenance("recover"), 1)
             if self._retention is not None:
-                await self._submit(_Maintenance("purge", self._retention), 1)
+                await self._submit(Maintenance("purge", self._retention), 1)
         return self
 
     async def _connect(self) -> None:
@@ -293,7 +282,7 @@ class SQLiteStore(SQLiteReads):
             return
         if self._opened and self._writer is not None and self._in_flight:
             with contextlib.suppress(StoreError):
-                await self._submit(_Maintenance("release"), 1)
+                await self._submit(Maintenance("release"), 1)
         self._closed = True
         self._work.set()
         self._changed.set()
@@ -339,10 +328,10 @@ class SQLiteStore(SQLiteReads):
         """See :meth:`MessageStore.purge <smscenter.store.MessageStore.purge>`."""
         if older_than < timedelta(0):
             raise ValueError("older_than must not be negative")
-        result: int = await self._submit(_Maintenance("purge", older_than), 1)
+        result: int = await self._submit(Maintenance("purge", older_than), 1)
         return result
 
-    async def _submit(self, call: Call | _Maintenance, size: int) -> Any:
+    async def _submit(self, call: Call | Maintenance, size: int) -> Any:
         if self._closed or not self._opened:
             state = "closed" if self._closed else "not open (use async with, or await open())"
             raise StoreError(f"message store {self._path}: {state}")
@@ -363,7 +352,7 @@ class SQLiteStore(SQLiteReads):
             ):
                 # Due even when the writer never idles; a failed purge is retried next time.
                 last_retention = time.monotonic()
-                purge = _Pending(_Maintenance("purge", self._retention), 1)
+                purge = _Pending(Maintenance("purge", self._retention), 1)
                 purge.future.add_done_callback(self._log_purge)
                 self._queue.append(purge)
             if not self._queue:
@@ -407,11 +396,11 @@ class SQLiteStore(SQLiteReads):
         """The calls of the next transaction: a maintenance call alone, else the data calls
         in the queue, in order, up to about :data:`_MAX_BATCH_ROWS` rows."""
         queue = self._queue
-        if isinstance(queue[0].call, _Maintenance):
+        if isinstance(queue[0].call, Maintenance):
             return [queue.pop(0)]
         count = size = 0
         for pending in queue:
-            if isinstance(pending.call, _Maintenance) or (count and size >= _MAX_BATCH_ROWS):
+            if isinstance(pending.call, Maintenance) or (count and size >= _MAX_BATCH_ROWS):
                 break
             count += 1
             size += pending.size
@@ -426,9 +415,9 @@ class SQLiteStore(SQLiteReads):
         await db.execute("BEGIN IMMEDIATE")
         first = taken[0].call
         try:
-            if isinstance(first, _Maintenance):
+            if isinstance(first, Maintenance):
                 self._forget()  # (a purge deletes rows)
-                result = await self._maintain(db, batch, first)
+                result = await maintain(db, batch, first, self._owners, self._in_flight)
             else:
                 # One query: the store's version counter and the file's data_version.
                 found = list(await db.execute_fetchall(_VERSIONS))
@@ -438,10 +427,11 @@ class SQLiteStore(SQLiteReads):
                     self._forget()  # another connection wrote: the file says what is true
                 self._data_version = version
                 batch.known = self._known
+                batch.known_ids = self._known_ids
                 calls = [
                     pending.call
                     for pending in taken
-                    if not isinstance(pending.call, _Maintenance) and not pending.future.cancelled()
+                    if not isinstance(pending.call, Maintenance) and not pending.future.cancelled()
                 ]
                 await batch.load(db, calls)
                 for call in calls:
@@ -455,50 +445,34 @@ class SQLiteStore(SQLiteReads):
                 with contextlib.suppress(sqlite3.Error):
                     await db.execute("ROLLBACK")
             raise
-        if not isinstance(first, _Maintenance):
-            self._remember(batch.dirty)
+        if not isinstance(first, Maintenance):
+            self._remember(batch.dirty, batch.ids)
         batch.answers()
         return result
 
     def _forget(self) -> None:
         self._known.clear()
+        self._known_ids.clear()
         self._data_version = None
 
-    def _remember(self, rows: dict[str, list[Any]]) -> None:
-        """Keep the rows a transaction committed (as written), at most :data:`_KNOWN_ROWS` of
-        them: the first kept go first (a row written again keeps its place: at worst it is
-        read from the file again)."""
+    def _remember(self, rows: dict[str, list[Any]], ids: dict[str, str]) -> None:
+        """Keep the rows a transaction committed (as written), and the ids it wrote or read,
+        at most :data:`_KNOWN_ROWS` of each: the first kept go first (one written again keeps
+        its place: at worst it is read from the file again)."""
         known = self._known
         # As tuples: the garbage collector stops tracking a tuple of plain values, so the
         # thousands kept here cost nothing in its full collections (lists would).
         known.update(zip(rows, map(tuple, rows.values()), strict=True))
-        excess = len(known) - _KNOWN_ROWS
-        if excess > 0:
-            for client_id in list(itertools.islice(known, excess)):
-                del known[client_id]
+        _trim(known)
+        self._known_ids.update(ids)
+        _trim(self._known_ids)
 
-    async def _maintain(self, db: aiosqlite.Connection, batch: Batch, job: _Maintenance) -> Any:
-        async with db.execute("SELECT value FROM meta WHERE key = 'version'") as cursor:
-            found = await cursor.fetchone()
-        batch.version = found[0] if found is not None else 0
-        if job.kind == "purge":
-            assert job.older_than is not None
-            return await _purge(db, to_micros_ago(batch.now, job.older_than))
-        if job.kind == "recover":
-            rows = await db.execute_fetchall(f"{SELECT_MESSAGES} WHERE state = ?", (_SENDING,))
-        else:  # release: this store's own unsettled sends
-            keys = json.dumps(sorted(self._in_flight), ensure_ascii=False)
-            rows = await db.execute_fetchall(
-                f"{SELECT_MESSAGES} WHERE state = ? AND owner = ? AND client_id IN "
-                "(SELECT value FROM json_each(?))",
-                (_SENDING, self._owners.own_token, keys),
-            )
-            self._in_flight.clear()
-        for found_row in rows:
-            row = list(found_row)
-            if job.kind == "release" or not self._owners.alive(row[C_OWNER]):
-                batch.mark_dead(row)
-        return None
+
+def _trim(known: dict[str, Any]) -> None:
+    excess = len(known) - _KNOWN_ROWS
+    if excess > 0:
+        for key in list(itertools.islice(known, excess)):
+            del known[key]
 
 
 def _check_items(items: Sequence[object], kind: type, method: str) -> None:
@@ -511,18 +485,3 @@ def _check_items(items: Sequence[object], kind: type, method: str) -> None:
 
 def _now() -> int:
     return time.time_ns() // 1000
-
-
-def to_micros_ago(now: int, span: timedelta) -> int:
-    return now - span // timedelta(microseconds=1)
-
-
-async def _purge(db: aiosqlite.Connection, cutoff: int) -> int:
-    old = "SELECT client_id FROM messages WHERE updated_at < ?"
-    await db.execute(f"DELETE FROM reports WHERE client_id IN ({old})", (cutoff,))
-    await db.execute(f"DELETE FROM ids WHERE client_id IN ({old})", (cutoff,))
-    cursor = await db.execute("DELETE FROM messages WHERE updated_at < ?", (cutoff,))
-    deleted = cursor.rowcount
-    await cursor.close()
-    await db.execute("DELETE FROM reports WHERE client_id IS NULL AND received_at < ?", (cutoff,))
-    return deleted

@@ -60,6 +60,7 @@ IO_SIDE = (
     "smscenter.store.sqlite",
     "smscenter.store._sqlite_batch",
     "smscenter.store._sqlite_reads",
+    "smscenter.store._sqlite_maintain",
     "smscenter.store._owner",
 )
 # HTTPClient's call wrappers (``_account_calls`` ...) sit beside the pure ``*_protocol`` ones.

@@ -68,3 +68,17 @@ async def test_its_own_rows_carry_on_between_transactions(tmp_path: Path) -> Non
         records = [await store.get(f"{r}-{i}") for r in range(3) for i in range(50)]
     assert all(r.state is TrackedState.DELIVERED and len(r.reports) == 1 for r in records)
     assert len({r.version for r in records}) == len(records)
+
+
+async def test_an_id_another_store_gave_to_another_record_is_seen(tmp_path: Path) -> None:
+    # The store also remembers which record an id it settled belongs to (a receipt then needs
+    # no look-up): only while no other connection wrote.
+    path = tmp_path / "s.sqlite3"
+    async with SQLiteStore(path) as mine, SQLiteStore(path) as other:
+        await mine.prepare([send("a")])
+        await mine.settle([accepted("a", "555")])  # `mine` knows 555 -> a
+        await other.prepare([send("b")])
+        await other.settle([accepted("b", "555")])  # the id now names b
+        await mine.record(delivered("555"))
+        assert (await mine.get("b")).state is TrackedState.DELIVERED
+        assert (await mine.get("a")).state is TrackedState.ACCEPTED

@@ -132,13 +132,22 @@ class Claims:
         if not order.waiting:
             self._orders.append(order)
         order.waiting.extend(jobs)
-        self._wake()
+        if self._event is not None and self._ready():
+            self._wake()
 
     def ended(self, job: Job) -> None:
         """A claimed job ended (its settlement is on its way)."""
         self._claimed -= 1
-        if self._event is not None and self.ahead - self._claimed >= self.chunk:
+        if self._event is not None and self._ready():
             self._wake()
+
+    def _ready(self) -> bool:
+        """Whether the claim task has something to claim now (see :meth:`_next`): checked
+        before waking it, as jobs are handed over and end one by one."""
+        room = self.ahead - self._claimed
+        if room <= 0 or not self._orders:
+            return False
+        return room >= self.chunk or room >= len(self._orders[0].waiting)
 
     def _wake(self) -> None:
         event = self._event

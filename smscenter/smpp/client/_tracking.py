@@ -402,9 +402,18 @@ class ReceiptRecorder:
         counters.reports_recorded += len(batch)
         counters.reports += len(batch)
         offer = self._stream.offer
-        for report, respond, pdu in batch:
-            if answer:
-                respond((pdu,))
+        if answer:
+            # One call per bind for the batch (in the order they came), not one per receipt.
+            acks: dict[Respond, list[DeliverSm]] = {}
+            for _, respond, pdu in batch:
+                pdus = acks.get(respond)
+                if pdus is None:
+                    acks[respond] = [pdu]
+                else:
+                    pdus.append(pdu)
+            for respond, pdus in acks.items():
+                respond(tuple(pdus))
+        for report, _, _ in batch:
             offer(report)
         return True
 
