@@ -241,10 +241,10 @@ class Message:
             and 0 < len(text) <= MAX_TEXT_LENGTH
             and "~~~" not in text
             and len(to) == 1
-            # _is_phone(to[0]), inline
-            and 5 <= len(digits := to[0][1:] if to[0][:1] == "+" else to[0]) <= 15
-            and digits.isdecimal()
-            and digits.isascii()
+            # _is_phone(to[0]), inline (no slice for a number without "+")
+            and (digits := to[0]).isascii()
+            and (digits.isdecimal() or (digits[:1] == "+" and (digits := digits[1:]).isdecimal()))
+            and 5 <= len(digits) <= 15
             and self.comment is None
             and self.send_at is None
             and self.validity is None

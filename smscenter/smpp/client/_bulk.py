@@ -63,8 +63,8 @@ async def send_many(
     waiter: list[anyio.Event | None] = [None]
 
     def finished(job: Job) -> None:
-        if matcher.learning:  # before a receipt in the same read is handled (pool._saw)
-            matcher.saw(job.responses)
+        if matcher.learning and _asks_receipt(job):  # before a receipt of the same read is
+            matcher.saw(job.responses)  # handled (pool._saw)
         done.append(job)
         event = waiter[0]
         if event is not None:
@@ -83,7 +83,7 @@ async def send_many(
             event.set()
 
     def ended(job: Job) -> None:
-        if matcher.learning:
+        if matcher.learning and _asks_receipt(job):
             matcher.saw(job.responses)
         assert tracker is not None
         tracker.claims.ended(job)
@@ -216,3 +216,11 @@ async def send_many(
             tracker.claims.withdrawn(
                 withdrawn, ConnectionLost("send_many was left before the message was written")
             )
+
+
+def _asks_receipt(job: Job) -> bool:
+    """Whether a receipt can come for the job's message: only a send that asked for one
+    (``registered_delivery``, SMPP 3.4 §5.2.17) is worth remembering for the receipt id
+    matcher; remembering the others would only push out ids that receipts will name."""
+    message = job.message
+    return message is None or message.report

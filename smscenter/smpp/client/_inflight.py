@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from smscenter.exceptions import UnknownOutcomeError
+from smscenter.smpp.client._jobs import JobState
 from smscenter.smpp.client.reconcile import resend_refused, settle_refusal
 from smscenter.smpp.pdu import Pdu, SubmitSmResp
 from smscenter.smpp.statuses import THROTTLE_STATUSES, status_error
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ("InFlight", "Settled")
 
 _ROK = 0
+_DONE = JobState.DONE
 
 
 class Settled(enum.Enum):
@@ -88,8 +90,13 @@ class InFlight:
                 job.responses[index] = value
             acknowledged += job.counts_rate  # (submits count; queries do not)
             job.in_flight -= 1
-            if not job.in_flight:
+            if job.in_flight:
+                continue
+            if job.todo or job.state is _DONE:
                 job.finish_if_done()
+            else:  # its last part, all written: finish_if_done's common case, inline
+                job.state = _DONE
+                job.callback(job)
         self._counters.acknowledged += acknowledged
 
     def settle_response(self, seq: int, pdu: Pdu, now: float, current: Job | None) -> Settled:

@@ -380,7 +380,12 @@ def send_result(job: Job) -> SendResult:
         )
     # Positional (order checked at import, _SEND_RESULT_FIELDS): one per message sent.
     if len(responses) == 1 and type(raw_id := responses[0]) is str:  # the usual message
-        message_id = canonical_message_id(raw_id)
+        # canonical_message_id's common case inline (a decimal id without leading zeros is
+        # its own canonical form): this runs once per message.
+        if raw_id.isdigit() and raw_id.isascii() and raw_id[0] != "0":
+            message_id = raw_id
+        else:
+            message_id = canonical_message_id(raw_id)
         return _make_smpp_result(
             message_id, 1, None, None, (), (message_id,), client_id, False, _SMPP, raw_id
         )
