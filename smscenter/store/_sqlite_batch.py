@@ -11,6 +11,7 @@ the ``C_*`` / ``R_*`` constants of :mod:`._sqlite_schema`.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -433,23 +434,26 @@ class Batch:
 
     # --- step 3: write ----------------------------------------------------------------------
 
-    async def write(self, db: aiosqlite.Connection) -> None:
+    def write(self, db: sqlite3.Connection) -> None:
+        """Write the batch and commit, in the SQLite thread, in one hop (the event loop is not
+        waited on between the statements: a busy loop would hold the transaction open)."""
         if self.dirty:
             for row in self.dirty.values():
                 row[C_VERSION] = self.next_version()
             for sql, rows in upsert_messages(self.dirty.values()):
-                await db.executemany(sql, rows)
+                db.executemany(sql, rows)
         if self.new_ids:
-            await db.executemany(
+            db.executemany(
                 "INSERT OR REPLACE INTO ids (message_id, client_id) VALUES (?, ?)", self.new_ids
             )
         if self.new_reports:
             for sql, rows in insert_reports(self.new_reports):
-                await db.executemany(sql, rows)
+                db.executemany(sql, rows)
         matched = [(r[R_CLIENT_ID], r[R_EVENT_KEY]) for r in self.matched if r[R_CLIENT_ID]]
         if matched:
-            await db.executemany("UPDATE reports SET client_id = ? WHERE event_key = ?", matched)
-        await db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (self.version,))
+            db.executemany("UPDATE reports SET client_id = ? WHERE event_key = ?", matched)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (self.version,))
+        db.execute("COMMIT")
 
     def answers(self) -> None:
         """Fill the prepare answers ("do not send: here is the record") once versions are known

@@ -437,8 +437,8 @@ class SQLiteStore(SQLiteReads):
                 for call in calls:
                     batch.apply(call)
                 result = None
-            await batch.write(db)
-            await db.execute("COMMIT")
+            # (aiosqlite's _execute: run one function in the connection's thread)
+            await db._execute(batch.write, db._conn)  # type: ignore[no-untyped-call]
         except BaseException:
             self._forget()  # not committed, or not known to be
             if db.in_transaction:

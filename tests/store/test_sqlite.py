@@ -319,3 +319,16 @@ async def test_retention_runs_again_while_the_store_is_open(
             await anyio.sleep(0.02)
         with pytest.raises(NotTrackedError):
             await store.get("a")
+
+
+def test_aiosqlite_still_runs_a_function_in_its_thread() -> None:
+    # SQLiteStore runs a transaction's writes and commit as one call in aiosqlite's thread
+    # through Connection._execute(fn, *args) (pyproject caps aiosqlite for this): a release
+    # that renames or reshapes it fails here, not in production.
+    import inspect
+
+    import aiosqlite
+
+    params = list(inspect.signature(aiosqlite.Connection._execute).parameters)
+    assert params[:2] == ["self", "fn"], params
+    assert hasattr(aiosqlite.Connection, "_conn")
