@@ -63,8 +63,9 @@ async def send_many(
     waiter: list[anyio.Event | None] = [None]
 
     def finished(job: Job) -> None:
-        if matcher.learning and _asks_receipt(job):  # before a receipt of the same read is
-            matcher.saw(job.responses)  # handled (pool._saw)
+        # Before a receipt of the same read is handled (pool._saw); _asks_receipt inline.
+        if matcher.learning and (job.message is None or job.message.report):
+            matcher.saw(job.responses)
         done.append(job)
         event = waiter[0]
         if event is not None:

@@ -58,6 +58,9 @@ class JobState(enum.Enum):
     CANCELLED = "cancelled"  # its caller gave up before anything was written
 
 
+_DONE = JobState.DONE
+
+
 class Job:
     """One unit of work for one bind: the parts of one message to one recipient, or one other
     request (a query).
@@ -423,9 +426,25 @@ def outcome(job: Job) -> SendOutcome:
     message = job.message
     assert message is not None and job.recipient is not None
     # Positional (make_outcome): this runs once per message.
-    if job.error is not None or job.state is not JobState.DONE:
+    if job.error is not None or job.state is not _DONE:
         return make_outcome(job.index, message, job.recipient, None, job.error)
-    return make_outcome(job.index, message, job.recipient, send_result(job), None)
+    responses = job.responses
+    if (
+        job.context is None
+        and len(responses) == 1
+        and type(raw_id := responses[0]) is str
+        and raw_id.isdigit()
+        and raw_id.isascii()
+        and raw_id[0] != "0"
+    ):
+        # send_result's common case inline (one call less per message): the provider's
+        # usual decimal id, its own canonical form.
+        result = _make_smpp_result(
+            raw_id, 1, None, None, (), (raw_id,), message.client_id, False, _SMPP, raw_id
+        )
+    else:
+        result = send_result(job)
+    return make_outcome(job.index, message, job.recipient, result, None)
 
 
 # --- waiting for a job (the callers' side) -------------------------------------------------------
