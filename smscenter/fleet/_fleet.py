@@ -212,9 +212,15 @@ class Fleet:
         self.round_trips += 1
         return await script(keys=list(keys), args=list(args))
 
-    def send_rate(self, local: RateLimiter, wake: Callable[[], None]) -> FleetRate:
-        """A pool's rate limiter in fleet mode (the pool runs its loop, :meth:`FleetRate.run`)."""
-        return FleetRate(self, local, wake, throttle_pause=self.throttle_pause)
+    def send_rate(
+        self,
+        local: RateLimiter,
+        wake: Callable[[], None],
+        backlog: Callable[[], int] | None = None,
+    ) -> FleetRate:
+        """A pool's rate limiter in fleet mode (the pool runs its loop, :meth:`FleetRate.run`);
+        ``backlog`` says how many messages wait in the pool's queue."""
+        return FleetRate(self, local, wake, throttle_pause=self.throttle_pause, backlog=backlog)
 
     async def pause(self, seconds: float) -> None:
         """Pause every worker of the login for ``seconds`` (after 0x58). A pause running
