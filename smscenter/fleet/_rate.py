@@ -29,7 +29,15 @@ from smscenter.smpp.client._ratelimit import RateLimiter
 if TYPE_CHECKING:
     from smscenter.fleet._fleet import Fleet
 
-__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "PREFETCH_FROM", "RAMP", "TIGHT_HOLD", "FleetRate")
+__all__ = (
+    "CREDIT_LIFE",
+    "GCRA_SCRIPT",
+    "PREFETCH_FROM",
+    "RAMP",
+    "START_MAX",
+    "TIGHT_HOLD",
+    "FleetRate",
+)
 
 logger = logging.getLogger("smscenter.fleet")
 
@@ -38,6 +46,9 @@ CREDIT_LIFE = 0.1
 #: The least grant after which the next one is asked for early (at half spent): a worker that
 #: is granted this many at once sends faster than a round trip to Redis takes to answer.
 PREFETCH_FROM = 16
+#: The most a worker with messages waiting asks for first, when the burst holds two busy
+#: grants (then half the burst, at most this).
+START_MAX = 256
 #: At most how many times what it spent so far in this window a worker that is speeding up
 #: asks for (with what it spent, its grants grow about fourfold each round trip at start).
 RAMP = 3
@@ -122,7 +133,7 @@ class FleetRate:
         self._busy = False
         # The first ask of a worker with messages waiting (0: as the others, when the burst
         # cannot hold two busy grants: a cap is near).
-        self._start = PREFETCH_FROM if fleet.burst >= 2 * PREFETCH_FROM else 0
+        self._start = min(fleet.burst // 2, START_MAX) if fleet.burst >= 2 * PREFETCH_FROM else 0
         # Credit at or below which the next grant is asked for early (-1: not after this grant).
         self._refill_at = -1
         # Whether the last answer was a whole grant the burst holds twice, and no refusal or
@@ -170,8 +181,9 @@ class FleetRate:
             backlog = self._backlog
             if backlog is not None and self._roomy and not self._busy and self._local.rate is None:
                 # Messages waiting, no rate of the pool's own to slow it, and a burst that
-                # holds two busy grants: start at a busy grant rather than one part (near the
-                # fleet's rate Redis refuses it, and the asks shrink).
+                # holds two busy grants: start at a busy grant (half the burst, at most
+                # START_MAX) rather than one part (near the fleet's rate Redis grants what
+                # fits or refuses, and the asks shrink).
                 want = max(want, min(self._start, short + backlog()))
             self._need = max(self._need, short)
             self._demand = max(self._demand, want)

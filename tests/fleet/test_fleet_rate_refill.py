@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from smscenter.fleet import Fleet
-from smscenter.fleet._rate import PREFETCH_FROM, RAMP, FleetRate
+from smscenter.fleet._rate import PREFETCH_FROM, RAMP, START_MAX, FleetRate
 from smscenter.smpp.client._ratelimit import RateLimiter
 
 
@@ -162,9 +162,9 @@ async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold
     redis_url: str,
 ) -> None:
     # A worker with many messages waiting and no cap near (the burst holds two busy grants)
-    # asks for PREFETCH_FROM parts at once, then for RAMP times what it spent: 16, 48, 192,
-    # 768, 3072 (grants that double from one part need a dozen round trips to get there, each
-    # an fsync on a Redis with `appendfsync always`: milliseconds).
+    # asks for START_MAX parts at once, then for RAMP times what it spent: 256, 768, 3072
+    # (grants that double from one part need a dozen round trips to get there, each an fsync
+    # on a Redis with `appendfsync always`: milliseconds).
     binds = _Binds()
     async with Fleet(redis_url, login="acme", rate=1_000_000) as fleet:
         rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda: 40_000)
@@ -172,15 +172,29 @@ async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold
             tg.start_soon(rate.run)
             now = anyio.current_time()
             credits = []
-            for _ in range(5):
+            for _ in range(3):
                 while rate.take(1, now) == 0.0:
                     pass
                 await binds.woken()
                 credits.append(rate._credit)
-            assert credits[0] == PREFETCH_FROM
-            assert credits == [16, 16 * (1 + RAMP) - 16, 64 * RAMP, 256 * RAMP, 1024 * RAMP]
-            assert rate.denials == 0
+            assert credits == [START_MAX, START_MAX * RAMP, 4 * START_MAX * RAMP]
+            assert rate.denials == 0 and fleet.round_trips == 3
             rate.close()
+
+
+async def test_a_small_backlog_or_burst_starts_smaller(redis_url: str) -> None:
+    # Three messages waiting: three parts first (one taken, two queued). A burst of 40 (a cap
+    # of 400/s): half of it, 20, a busy grant the burst holds twice; then fourfold.
+    for fleet_rate, backlog, first in ((1_000_000, 2, 3), (400, 40_000, 20)):
+        binds = _Binds()
+        async with Fleet(redis_url, login=f"acme{fleet_rate}", rate=fleet_rate) as fleet:
+            rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda b=backlog: b)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(rate.run)
+                assert rate.take(1, anyio.current_time()) > 0
+                await binds.woken()
+                assert rate._credit == first
+                rate.close()
 
 
 async def test_with_a_small_burst_a_backlog_changes_nothing(redis_url: str) -> None:
