@@ -32,6 +32,8 @@ def _usage() -> dict[str, float]:
         "sys": usage.ru_stime,
         "waits": usage.ru_nvcsw,
         "preempted": usage.ru_nivcsw,
+        "page_faults": usage.ru_minflt,
+        "max_rss_kb": usage.ru_maxrss,
         "gc": sum(s["collections"] for s in gc.get_stats()),
     }
 
