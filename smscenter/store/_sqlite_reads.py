@@ -25,7 +25,6 @@ from smscenter.store._model import (
     store_key,
 )
 from smscenter.store._owner import OwnerCheck
-from smscenter.store._sqlite_batch import DEAD_OWNER
 from smscenter.store._sqlite_schema import (
     C_CLIENT_ID,
     C_OWNER,
@@ -37,6 +36,7 @@ from smscenter.store._sqlite_schema import (
     report_entry,
     tracked,
 )
+from smscenter.store._sqlite_tx import DEAD_OWNER
 
 __all__ = ("SQLiteReads",)
 
