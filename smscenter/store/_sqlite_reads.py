@@ -51,6 +51,7 @@ class SQLiteReads:
     _reader: aiosqlite.Connection | None
     _owners: OwnerCheck
     _closed: bool
+    _closing: bool  # aclose began: change feeds end (the release's own changes are not fed)
     _changed: asyncio.Event
     _poll_interval: float
     _max_bytes: int | None
@@ -165,7 +166,7 @@ class SQLiteReads:
         this store wake the feed at once; those of other processes are seen within
         ``poll_interval``. The feed ends when the store closes. Records come without history."""
         last = since
-        while not self._closed:
+        while not self._closing:
             changed = self._changed
             try:
                 rows = await self._fetch(
@@ -177,6 +178,8 @@ class SQLiteReads:
                     return
                 raise
             for row in rows:
+                if self._closing:
+                    return
                 last = row[C_VERSION]
                 yield self._present(row)
             if not rows:

@@ -120,6 +120,7 @@ class SQLiteStore(SQLiteReads):
         self._commits = 0
         self._opened = False
         self._closed = False
+        self._closing = False
         self._open_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -263,6 +264,8 @@ class SQLiteStore(SQLiteReads):
         close the file (idempotent)."""
         if self._closed:
             return
+        self._closing = True
+        self._changed.set()  # (feeds end)
         if self._opened and self._writer is not None and self._in_flight:
             with contextlib.suppress(StoreError):
                 await self._submit(Maintenance("release"), 1)
