@@ -30,6 +30,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
+
 from smscenter.ids import canonical_message_id
 from smscenter.models import DeliveryReport, MessageStatus
 from smscenter.store._model import PlannedSend, Settlement, TrackedMessage, TrackedState
@@ -158,12 +160,13 @@ def setup_connection(db: sqlite3.Connection, owners: OwnerCheck) -> None:
 
 # --- the statements -----------------------------------------------------------------------
 
-# ?1 the JSON array of [client_id, recipient, transport], ?2 the owner token, ?3 now, ?4 the
-# version before the statement, ?5 resend_unknown.
+# ?1 the JSON array of [client_id, recipient], ?2 the owner token, ?3 now, ?4 the version
+# before the statement, ?5 resend_unknown, ?6 the transport. (Fewer fields, fewer JSON parses:
+# SQLite parses a row's array again for each ->>.)
 _CLAIM = f"""
 INSERT INTO messages (client_id, recipient, state, transport, attempts, owner, created_at,
     updated_at, version)
-SELECT value ->> 0, value ->> 1, 'sending', value ->> 2, 1, ?2, ?3, ?3, ?4 + key + 1
+SELECT value ->> 0, value ->> 1, 'sending', ?6, 1, ?2, ?3, ?3, ?4 + key + 1
 FROM json_each(?1) WHERE true
 ON CONFLICT (client_id) DO UPDATE SET
     state = 'sending', attempts = attempts + 1, owner = excluded.owner,
@@ -180,62 +183,79 @@ FROM json_each(?1) AS j JOIN messages AS m ON m.client_id = j.value ->> 0
 WHERE m.version IS NOT ?2 + j.key + 1
 """
 
-# The record as a settlement leaves it: (column, its value on insert, its value on update).
-# On update, ``excluded`` holds the insert's values, which are the settlement's own.
+# The record as a settlement leaves it: (column, its value on insert as an accepted
+# settlement's row gives it, as a failed one's, its value on update). On update, ``excluded``
+# holds the insert's values, which are the settlement's own.
+# An accepted row: [client_id, first id, part ids (null: the first id alone), parts, cost].
+# A failed row: [client_id, state, error, error_code, final?, 0].
 _SETTLED = f"CASE WHEN state IN {_ACCEPTED_SQL}"
 _SETTLE_COLUMNS = (
-    ("state", "value ->> 1", f"{_SETTLED} THEN state ELSE excluded.state END"),
-    ("error", "value ->> 6", f"{_SETTLED} THEN error ELSE excluded.error END"),
-    ("error_code", "value ->> 7", f"{_SETTLED} THEN error_code ELSE excluded.error_code END"),
+    ("state", "'accepted'", "value ->> 1", f"{_SETTLED} THEN state ELSE excluded.state END"),
+    ("error", "NULL", "value ->> 2", f"{_SETTLED} THEN error ELSE excluded.error END"),
+    (
+        "error_code",
+        "NULL",
+        "value ->> 3",
+        f"{_SETTLED} THEN error_code ELSE excluded.error_code END",
+    ),
     (
         "message_id",
-        "value ->> 2",
+        "value ->> 1",
+        "NULL",
         "CASE WHEN excluded.part_ids IS NOT NULL THEN excluded.message_id ELSE message_id END",
     ),
-    ("part_ids", "value ->> 3", "coalesce(excluded.part_ids, part_ids)"),
-    ("parts", "value ->> 4", "coalesce(excluded.parts, parts)"),
-    ("cost", "value ->> 5", "coalesce(excluded.cost, cost)"),
     (
-        "accepted_at",
-        "CASE WHEN value ->> 1 = 'accepted' THEN ?2 END",
-        "coalesce(accepted_at, excluded.accepted_at)",
+        "part_ids",
+        "coalesce(value ->> 2, value ->> 1)",
+        "NULL",
+        "coalesce(excluded.part_ids, part_ids)",
     ),
+    ("parts", "value ->> 3", "NULL", "coalesce(excluded.parts, parts)"),
+    ("cost", "value ->> 4", "NULL", "coalesce(excluded.cost, cost)"),
+    ("accepted_at", "?2", "NULL", "coalesce(accepted_at, excluded.accepted_at)"),
     (
         "finished_at",
-        "CASE WHEN value ->> 8 THEN ?2 END",
+        "NULL",
+        "CASE WHEN value ->> 4 THEN ?2 END",
         f"{_SETTLED} THEN finished_at ELSE coalesce(finished_at, excluded.finished_at) END",
     ),
 )
-# ?1 the JSON array of [client_id, state, first id, part ids, parts, cost, error, error_code,
-# final?], ?2 now, ?3 the version before.
-_SETTLE = f"""
+
+
+def _settle_sql(shape: int) -> str:
+    """The settle upsert for rows of one shape (1: accepted, 2: failed). ?1 the JSON array
+    of rows, ?2 now, ?3 the version before."""
+    return f"""
 INSERT INTO messages (client_id, recipient, attempts, created_at, updated_at, version,
-    {", ".join(c for c, _, _ in _SETTLE_COLUMNS)})
-SELECT value ->> 0, '', 0, ?2, ?2, ?3 + key + 1, {", ".join(i for _, i, _ in _SETTLE_COLUMNS)}
+    {", ".join(c[0] for c in _SETTLE_COLUMNS)})
+SELECT value ->> 0, '', 0, ?2, ?2, ?3 + key + 1, {", ".join(c[shape] for c in _SETTLE_COLUMNS)}
 FROM json_each(?1) WHERE true
 ON CONFLICT (client_id) DO UPDATE SET
-    {", ".join(f"{c} = {u}" for c, _, u in _SETTLE_COLUMNS)},
+    {", ".join(f"{c[0]} = {c[3]}" for c in _SETTLE_COLUMNS)},
     updated_at = excluded.updated_at, version = excluded.version
-WHERE ({", ".join(u for _, _, u in _SETTLE_COLUMNS)})
-    IS NOT ({", ".join(c for c, _, _ in _SETTLE_COLUMNS)})
+WHERE ({", ".join(c[3] for c in _SETTLE_COLUMNS)})
+    IS NOT ({", ".join(c[0] for c in _SETTLE_COLUMNS)})
 """
-# Every id of the accepted settlements: ?1 the settle array (its first ids), ?2 more part ids
-# as [id, client_id] pairs.
+
+
+_SETTLE_ACCEPTED = _settle_sql(1)
+_SETTLE_FAILED = _settle_sql(2)
+# The ids of accepted settlements: ?1 their rows (the first ids), ?2 more part ids as
+# [id, client_id] pairs.
 _IDS = """
 INSERT OR REPLACE INTO ids (message_id, client_id)
-SELECT value ->> 2, value ->> 0 FROM json_each(?1) WHERE value ->> 2 IS NOT NULL
+SELECT value ->> 1, value ->> 0 FROM json_each(?1) WHERE value ->> 1 IS NOT NULL
 UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(?2)
 """
 _ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM reports WHERE client_id IS NULL)"
-# Pending reports for the ids or client ids just settled (same arguments as _IDS).
+# Pending reports for the ids (?1) or client ids (?2) just settled, as JSON arrays.
 _MATCH = """
 UPDATE reports SET client_id = coalesce(
     (SELECT client_id FROM ids WHERE ids.message_id = reports.message_id),
     (SELECT client_id FROM messages WHERE messages.client_id = reports.report_client_id))
 WHERE client_id IS NULL AND (
-    message_id IN (SELECT value ->> 2 FROM json_each(?1))
-    OR message_id IN (SELECT value ->> 0 FROM json_each(?2))
-    OR report_client_id IN (SELECT value ->> 0 FROM json_each(?1)))
+    message_id IN (SELECT value FROM json_each(?1))
+    OR report_client_id IN (SELECT value FROM json_each(?2)))
 """
 # ?1 the JSON array of [event_key, message_id, client_id, status, error, changed_at,
 # transport, cost, parts, raw_status], ?2 now, ?3 the version before.
@@ -259,26 +279,34 @@ def _dumps(rows: list[Any]) -> str:
 
 
 def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> list[Any]:
+    """An accepted settlement's row (its extra part ids go to ``more``), or a failed one's."""
     key = s.client_id
     state = s.state
     if state is not TrackedState.ACCEPTED:
-        return [key, state._value_, None, None, None, None, s.error, s.error_code,
-                1 if state.is_final else None]  # fmt: skip
+        # (six items: told apart from an accepted row by its length, whatever its ids)
+        return [key, state._value_, s.error, s.error_code, 1 if state.is_final else None, 0]
     part_ids = s.part_ids
     first = s.message_id
-    # The usual: one part, its id canonical already (a transport's SendResult has it so).
-    if not (len(part_ids) == 1 and first == part_ids[0] and canonical_message_id(first) == first):
-        ids = [canonical_message_id(i) for i in part_ids]
-        if first is not None:
-            first = canonical_message_id(first)
-            if first not in ids:
-                ids.insert(0, first)
-        part_ids = tuple(ids)
-        first = part_ids[0] if part_ids else None
-        more.extend((i, key) for i in part_ids[1:])
     cost = s.cost
-    return [key, "accepted", first, dump_ids(part_ids), s.parts,
-            None if cost is None else str(cost), None, None, None]  # fmt: skip
+    text = None if cost is None else str(cost)
+    # The usual: one part, its id canonical already (a transport's SendResult has it so).
+    if (
+        len(part_ids) == 1
+        and first == part_ids[0]
+        and canonical_message_id(first) == first
+        and dump_ids(part_ids) == first
+    ):
+        return [key, first, None, s.parts, text]
+    ids = [canonical_message_id(i) for i in part_ids]
+    if first is not None:
+        first = canonical_message_id(first)
+        if first not in ids:
+            ids.insert(0, first)
+    if not ids:
+        return [key, None, None, s.parts, text]
+    more.extend((i, key) for i in ids[1:])
+    stored = dump_ids(ids)
+    return [key, ids[0], None if stored == ids[0] else stored, s.parts, text]
 
 
 def _report_row(r: DeliveryReport) -> list[Any]:
@@ -345,49 +373,32 @@ def _claim(
     owners: OwnerCheck,
     in_flight: set[str],
 ) -> int:
-    # One statement per run of calls with the same resend_unknown (almost always one).
+    """Claim the sends of ``calls``: one statement per run of sends with the same
+    resend_unknown and transport (almost always one)."""
+    sends = [s for call in calls for s in call.sends]
+    flags = [call.resend_unknown for call in calls for _ in call.sends]
+    answers: list[TrackedMessage | None] = [None] * len(sends)
     start = 0
-    while start < len(calls):
-        resend = calls[start].resend_unknown
+    while start < len(sends):
+        resend, transport = flags[start], sends[start].transport
         end = start + 1
-        while end < len(calls) and calls[end].resend_unknown == resend:
+        while end < len(sends) and flags[end] == resend and sends[end].transport is transport:
             end += 1
-        version = _claim_run(db, calls[start:end], resend, version, now, owners, in_flight)
+        rows = [[s.client_id, s.recipient] for s in sends[start:end]]
+        text = _dumps(rows)
+        parameters = (text, owners.own_token, now, version, resend, transport._value_)
+        claimed = db.execute(_CLAIM, parameters).rowcount
+        if claimed != len(rows):
+            for position, *row in db.execute(_DECLINED, (text, version)):
+                answers[start + position] = _answer(row, owners)
+        version += len(rows)
         start = end
-    return version
-
-
-def _claim_run(
-    db: sqlite3.Connection,
-    calls: list[PrepareCall],
-    resend: bool,
-    version: int,
-    now: int,
-    owners: OwnerCheck,
-    in_flight: set[str],
-) -> int:
-    rows = [[s.client_id, s.recipient, s.transport._value_] for c in calls for s in c.sends]
-    text = _dumps(rows)
-    claimed = db.execute(_CLAIM, (text, owners.own_token, now, version, resend)).rowcount
-    if claimed == len(rows):
-        in_flight.update(row[0] for row in rows)
-        for call in calls:
-            call.result = [None] * len(call.sends)
-        return version + len(rows)
-    declined: dict[int, TrackedMessage] = {}
-    for position, *row in db.execute(_DECLINED, (text, version)):
-        declined[position] = _answer(row, owners)
     position = 0
     for call in calls:
-        result = call.result = [None] * len(call.sends)
-        for index in range(len(result)):
-            answer = declined.get(position)
-            if answer is None:
-                in_flight.add(rows[position][0])
-            else:
-                result[index] = answer
-            position += 1
-    return version + len(rows)
+        call.result = answers[position : position + len(call.sends)]
+        position += len(call.sends)
+    in_flight.update(s.client_id for s, a in zip(sends, answers, strict=True) if a is None)
+    return version
 
 
 def _answer(row: Sequence[Any], owners: OwnerCheck) -> TrackedMessage:
@@ -401,8 +412,6 @@ def _answer(row: Sequence[Any], owners: OwnerCheck) -> TrackedMessage:
 
 
 def _evolve_error(message: TrackedMessage) -> TrackedMessage:
-    import attrs
-
     return attrs.evolve(message, error=DEAD_OWNER, error_code=None)
 
 
@@ -413,16 +422,34 @@ def _settle(
     now: int,
     in_flight: set[str],
 ) -> int:
+    """Apply the settlements of ``calls``: one statement per run of accepted or failed ones
+    (in order: the same client id may be settled twice), then their ids, then match the
+    pending reports they name."""
     more: list[tuple[str, str]] = []
     rows = [_settle_row(s, more) for call in calls for s in call.settlements]
     in_flight.difference_update(row[0] for row in rows)
-    text = _dumps(rows)
-    db.execute(_SETTLE, (text, now, version))
-    version += len(rows)
-    extra = _dumps(more) if more else "[]"
-    db.execute(_IDS, (text, extra))
+    accepted: list[list[Any]] = []
+    start = 0
+    while start < len(rows):
+        failed = _is_failed(rows[start])
+        end = start + 1
+        while end < len(rows) and _is_failed(rows[end]) == failed:
+            end += 1
+        run = rows[start:end]
+        db.execute(_SETTLE_FAILED if failed else _SETTLE_ACCEPTED, (_dumps(run), now, version))
+        if not failed:
+            accepted += run
+        version += len(run)
+        start = end
+    if accepted:
+        db.execute(_IDS, (_dumps(accepted), _dumps(more)))
     if db.execute(_ANY_PENDING).fetchone()[0]:
+        ids = [row[1] for row in accepted if row[1] is not None] + [i for i, _ in more]
         db.execute("UPDATE temp.clock SET version = ?, now = ?", (version, now))
-        db.execute(_MATCH, (text, extra))
+        db.execute(_MATCH, (_dumps(ids), _dumps([row[0] for row in rows])))
         version = db.execute("SELECT version FROM temp.clock").fetchone()[0]
     return int(version)
+
+
+def _is_failed(row: list[Any]) -> bool:
+    return len(row) == 6
