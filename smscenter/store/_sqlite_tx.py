@@ -107,40 +107,47 @@ def _moves_rows() -> list[tuple[str, str, str, int, int, int]]:
     return rows
 
 
+def _move(item: int, default: str) -> str:
+    """A SQL expression of one item of the moves (by the record's state and NEW.status): a
+    CASE on the status, then on the state, listing only the pairs that differ from
+    ``default`` (cheaper per row than a join on a table of the moves)."""
+    by_status: dict[str, list[str]] = {}
+    for row in _moves_rows():
+        value = f"'{row[item]}'" if isinstance(row[item], str) else str(row[item])
+        if value != default and not (item == 2 and row[2] == row[0]):
+            by_status.setdefault(row[1], []).append(f"WHEN '{row[0]}' THEN {value}")
+    branches = " ".join(
+        f"WHEN '{status}' THEN CASE messages.state {' '.join(pairs)} ELSE {default} END"
+        for status, pairs in by_status.items()
+    )
+    return f"CASE NEW.status {branches} ELSE {default} END"
+
+
 # How a report moves its record (the same for a new report and a pending one matched later);
 # {now} and {version} differ between the two triggers.
-_APPLY = """
+_APPLY = f"""
     UPDATE messages SET
-        status = CASE WHEN mv.take THEN NEW.status ELSE messages.status END,
-        delivery_error = CASE WHEN mv.take THEN NEW.error ELSE messages.delivery_error END,
-        error = CASE WHEN mv.clears THEN NULL ELSE messages.error END,
-        error_code = CASE WHEN mv.clears THEN NULL ELSE messages.error_code END,
-        state = mv.new_state,
-        cost = coalesce(NEW.cost, messages.cost),
-        parts = coalesce(NEW.parts, messages.parts),
-        accepted_at = coalesce(messages.accepted_at, {now}),
-        finished_at = CASE WHEN messages.finished_at IS NULL AND mv.final THEN {now}
-            ELSE messages.finished_at END,
-        updated_at = {now},
-        version = {version}
-    FROM temp.moves AS mv
-    WHERE messages.client_id = NEW.client_id AND mv.state = messages.state
-        AND mv.status = NEW.status;
+        status = CASE WHEN {_move(3, "0")} THEN NEW.status ELSE status END,
+        delivery_error = CASE WHEN {_move(3, "0")} THEN NEW.error ELSE delivery_error END,
+        error = CASE WHEN {_move(5, "0")} THEN NULL ELSE error END,
+        error_code = CASE WHEN {_move(5, "0")} THEN NULL ELSE error_code END,
+        state = {_move(2, "messages.state")},
+        cost = coalesce(NEW.cost, cost),
+        parts = coalesce(NEW.parts, parts),
+        accepted_at = coalesce(accepted_at, {{now}}),
+        finished_at = CASE WHEN finished_at IS NULL AND {_move(4, "0")} THEN {{now}}
+            ELSE finished_at END,
+        updated_at = {{now}},
+        version = {{version}}
+    WHERE client_id = NEW.client_id;
 """
 
 _SETUP = f"""
-CREATE TEMP TABLE moves (
-    state TEXT, status TEXT, new_state TEXT NOT NULL, take INTEGER NOT NULL,
-    final INTEGER NOT NULL, clears INTEGER NOT NULL, PRIMARY KEY (state, status)
-) WITHOUT ROWID;
 CREATE TEMP TABLE clock (version INTEGER NOT NULL, now INTEGER NOT NULL);
 INSERT INTO temp.clock VALUES (0, 0);
 CREATE TEMP TRIGGER report_added AFTER INSERT ON main.reports
 WHEN NEW.client_id IS NOT NULL BEGIN
     {_APPLY.format(now="NEW.received_at", version="NEW.seq")}
-    -- matched by its client id: learn the id, so later reports naming only the id match too
-    INSERT OR IGNORE INTO ids (message_id, client_id)
-        SELECT NEW.message_id, NEW.client_id WHERE NEW.report_client_id IS NOT NULL;
 END;
 CREATE TEMP TRIGGER report_matched AFTER UPDATE OF client_id ON main.reports
 WHEN OLD.client_id IS NULL AND NEW.client_id IS NOT NULL BEGIN
@@ -155,7 +162,6 @@ def setup_connection(db: sqlite3.Connection, owners: OwnerCheck) -> None:
     ``owner_dead(token)`` (the rare check of a record ``SENDING`` under another owner)."""
     db.create_function("owner_dead", 1, lambda token: not owners.alive(token))
     db.executescript(_SETUP)
-    db.executemany("INSERT INTO temp.moves VALUES (?, ?, ?, ?, ?, ?)", _moves_rows())
 
 
 # --- the statements -----------------------------------------------------------------------
@@ -270,6 +276,14 @@ SELECT value ->> 0, coalesce(
 FROM json_each(?1)
 """
 
+# Reports of ?1 (event keys) matched by the client id they name: learn their ids, so that later
+# reports naming only the id match too.
+_LEARN = """
+INSERT OR IGNORE INTO ids (message_id, client_id)
+SELECT message_id, client_id FROM reports
+WHERE event_key IN (SELECT value FROM json_each(?1)) AND client_id = report_client_id
+"""
+
 
 # --- the rows -------------------------------------------------------------------------------
 
@@ -362,6 +376,9 @@ def run_calls(
             rows = [_report_row(r) for call in segment.records for r in call.reports]
             db.execute(_RECORD, (_dumps(rows), now, version))
             version += len(rows)
+            named = [row[0] for row in rows if row[2] is not None]
+            if named:  # (callbacks name the client id; SMPP receipts do not)
+                db.execute(_LEARN, (_dumps(named),))
     return version
 
 
