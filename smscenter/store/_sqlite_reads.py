@@ -166,7 +166,7 @@ class SQLiteReads:
         this store wake the feed at once; those of other processes are seen within
         ``poll_interval``. The feed ends when the store closes. Records come without history."""
         last = since
-        while not self._closing:
+        while not self._ending():
             changed = self._changed
             try:
                 rows = await self._fetch(
@@ -178,13 +178,16 @@ class SQLiteReads:
                     return
                 raise
             for row in rows:
-                if self._closing:
+                if self._ending():
                     return
                 last = row[C_VERSION]
                 yield self._present(row)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), self._poll_interval)
+
+    def _ending(self) -> bool:
+        return self._closing
 
     # --- errors -----------------------------------------------------------------------------
 
