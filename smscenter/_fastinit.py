@@ -188,18 +188,23 @@ _new = object.__new__
 _osa = object.__setattr__
 
 
-def positional(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
+def positional(
+    cls: type[_T], *, post_init: bool = True, converted: bool = False
+) -> Callable[..., _T]:
     """A private constructor taking every field positionally, in ``attrs.fields`` order.
 
     For the library's own hot paths that build a small value with every field at hand (an
-    event per PDU): a positional call skips the keyword matching. Converters are not applied
-    (a class with converters is refused); trailing fields with a default may be left out.
-    ``__attrs_post_init__`` runs unless ``post_init=False``.
+    event per PDU): a positional call skips the keyword matching. Converters are not applied:
+    a class with converters is refused, unless ``converted=True`` says that every caller
+    passes values already converted (as the converter would have returned them); trailing
+    fields with a default may be left out. ``__attrs_post_init__`` runs unless
+    ``post_init=False``.
 
-    :raises TypeError: the class has converters or something else not reproduced here.
+    :raises TypeError: the class has converters (and not ``converted``) or something else not
+        reproduced here.
     """
     fields = _checked_fields(cls)
-    if any(f.converter is not None for f in fields):
+    if not converted and any(f.converter is not None for f in fields):
         raise TypeError(f"{cls.__name__} has converters")
     ns: dict[str, Any] = {"_new": object.__new__, "_CLS": cls}
     names = [f.name for f in fields]
@@ -207,7 +212,10 @@ def positional(cls: type[_T], *, post_init: bool = True) -> Callable[..., _T]:
     for i in range(len(fields) - 1, -1, -1):
         if fields[i].default is attrs.NOTHING:
             break
-        ns[f"_d_{names[i]}"] = fields[i].default
+        default = fields[i].default
+        converter = fields[i].converter
+        # (converted=True: a default is passed through its converter, as attrs would)
+        ns[f"_d_{names[i]}"] = default if converter is None else converter(default)  # type: ignore[operator]
         params[i] = f"{names[i]}=_d_{names[i]}"
     # A new instance of the draft, filled with plain stores, for dict classes too: assigning
     # a whole __dict__ to a new instance costs about twice as much (CPython 3.11 makes its

@@ -93,6 +93,20 @@ def test_positional_constructor() -> None:
         positional(Message)
 
 
+def test_positional_constructor_of_converted_values() -> None:
+    @attrs.frozen(kw_only=True)
+    class Keyed:
+        key: str = attrs.field(converter=str)
+        size: int = attrs.field(default="5", converter=int)
+
+    make = positional(Keyed, converted=True)
+    value = make("k", 3)
+    assert type(value) is Keyed and (value.key, value.size) == ("k", 3)
+    # The caller's values are taken as converted; a default left out is the converted one.
+    assert make(7).key == 7
+    assert make("k").size == 5 and make("k") == Keyed(key="k")
+
+
 def test_define_compiles_one_function() -> None:
     namespace: dict[str, object] = {"K": 3}
     add = define("def add(x):\n    return x + K", namespace, "add")

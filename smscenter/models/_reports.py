@@ -247,7 +247,15 @@ class DeliveryReport:
         ``queued`` counts as ``transmitted``), so read and link-clicked stay distinct events.
         The change time is left out: channels write it with different precision.
         """
-        return f"report:{self.message_id}:{_key_recipient(self.phone)}:{_key_status(self.status)}"
+        # The status is looked up by its value (an Enum member's hash is a Python call): this
+        # runs once per receipt a store records.
+        phone = self.phone
+        if phone:
+            phone = phone.strip()
+            phone = phone.lower() if "@" in phone else phone.lstrip("+")
+        else:
+            phone = ""
+        return f"report:{self.message_id}:{phone}:{_KEY_STATUS[self.status._value_]}"
 
 
 def client_id_of(message_id: str | None) -> str | None:
@@ -266,27 +274,17 @@ def client_id_of(message_id: str | None) -> str | None:
 _INCOMING_IDS = (("message_id", "raw_message_id"), ("reply_to_id", "raw_reply_to_id"))
 
 
-def _key_recipient(phone: str | None) -> str:
-    if not phone:
-        return ""
-    phone = phone.strip()
-    return phone.lower() if "@" in phone else phone.lstrip("+")
-
-
 # What an SMPP receipt can say about a status (its stat: word), except that the provider's
-# read / link-clicked extra status (TLV 0x2004) tells those two apart there too.
-_KEY_STATUS: dict[MessageStatus, str] = {
-    status: str(
+# read / link-clicked extra status (TLV 0x2004) tells those two apart there too. Keyed by the
+# status's value.
+_KEY_STATUS: dict[str, str] = {
+    status.value: str(
         status.value
         if status in (MessageStatus.READ, MessageStatus.LINK_CLICKED)
         else _WORD_TO_STATUS.get(status.smpp_word, MessageStatus.UNKNOWN).value
     )
     for status in MessageStatus
 }
-
-
-def _key_status(status: MessageStatus) -> str:
-    return _KEY_STATUS[status]
 
 
 @fast_init

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 import attrs
 
-from smscenter._fastinit import fast_init
+from smscenter._fastinit import fast_init, positional
 from smscenter._provider import Transport
 from smscenter.exceptions import (
     APIError,
@@ -250,13 +250,22 @@ class Settlement:
     @classmethod
     def accepted(cls, client_id: int | str, result: SendResult) -> Settlement:
         """The provider accepted it, with ``result``'s ids."""
-        return cls(
-            client_id=client_id,
-            state=TrackedState.ACCEPTED,
-            message_id=result.message_id,
-            part_ids=result.part_ids,
-            parts=result.parts,
-            cost=result.cost,
+        if cls is not Settlement:  # a subclass: through its own __init__
+            return cls(
+                client_id=client_id,
+                state=TrackedState.ACCEPTED,
+                message_id=result.message_id,
+                part_ids=result.part_ids,
+                parts=result.parts,
+                cost=result.cost,
+            )
+        return make_settlement(
+            client_id if type(client_id) is str else store_key(client_id),
+            _ACCEPTED,
+            result.message_id,
+            result.part_ids,
+            result.parts,
+            result.cost,
         )
 
     @classmethod
@@ -287,3 +296,28 @@ class Settlement:
             error=f"{type(error).__name__}: {error}",
             error_code=code if isinstance(code, int) else None,
         )
+
+
+# A transport makes one PlannedSend and one Settlement per message it sends: positional
+# constructors (smscenter._fastinit) for the library's own hot paths, fed a client id already
+# through store_key (the only converter). Their field order is checked here.
+#: ``make_planned(key, recipient, transport)``: a PlannedSend (``key``: a store_key result).
+make_planned = positional(PlannedSend, converted=True)
+#: ``make_settlement(key, state, message_id, part_ids, parts, cost, error, error_code)``.
+make_settlement = positional(Settlement, converted=True)
+_ACCEPTED = TrackedState.ACCEPTED
+if tuple(f.name for f in attrs.fields(PlannedSend)) != (
+    "client_id",
+    "recipient",
+    "transport",
+) or tuple(f.name for f in attrs.fields(Settlement)) != (
+    "client_id",
+    "state",
+    "message_id",
+    "part_ids",
+    "parts",
+    "cost",
+    "error",
+    "error_code",
+):  # pragma: no cover
+    raise ImportError("PlannedSend's or Settlement's fields changed: update their makers")

@@ -40,3 +40,36 @@ def test_only_what_nothing_reached_may_be_sent_again() -> None:
     assert may == {TrackedState.QUEUED, TrackedState.FAILED}
     assert Settlement.failed(1, exc.InsufficientFundsError(3)).state.may_send
     assert not Settlement.failed(1, exc.InvalidRecipientError(7)).state.may_send
+
+
+def test_the_fast_makers_build_what_the_constructors_build() -> None:
+    """The pool's positional makers (one PlannedSend and one Settlement per message) give
+    values equal to, and of the class of, the keyword constructors'."""
+    from decimal import Decimal
+
+    from smscenter import SendResult, Transport
+    from smscenter.store import PlannedSend
+    from smscenter.store._model import make_planned, make_settlement
+
+    planned = make_planned("m1", "79990000001", Transport.SMPP)
+    assert type(planned) is PlannedSend
+    assert planned == PlannedSend(client_id="m1", recipient="79990000001", transport=Transport.SMPP)
+    result = SendResult(message_id="42", parts=2, part_ids=("42", "43"), cost=Decimal("1.5"))
+    accepted = Settlement.accepted(7, result)  # an int client id: the store's text key
+    assert type(accepted) is Settlement
+    assert accepted == Settlement(
+        client_id="7",
+        state=TrackedState.ACCEPTED,
+        message_id="42",
+        part_ids=("42", "43"),
+        parts=2,
+        cost=Decimal("1.5"),
+    )
+    assert make_settlement("7", TrackedState.ACCEPTED, "42", ("42", "43"), 2, Decimal("1.5")) == (
+        accepted
+    )
+
+    class Mine(Settlement):  # a subclass still gets its own class
+        pass
+
+    assert type(Mine.accepted("7", result)) is Mine

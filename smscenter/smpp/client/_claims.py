@@ -137,9 +137,16 @@ class Claims:
 
     def ended(self, job: Job) -> None:
         """A claimed job ended (its settlement is on its way)."""
-        self._claimed -= 1
-        if self._event is not None and self._ready():
-            self._wake()
+        claimed = self._claimed = self._claimed - 1
+        event = self._event
+        if event is None:
+            return
+        # _ready() inline: this runs once per message.
+        room = self.ahead - claimed
+        orders = self._orders
+        if room > 0 and orders and (room >= self.chunk or room >= len(orders[0].waiting)):
+            self._event = None
+            event.set()
 
     def _ready(self) -> bool:
         """Whether the claim task has something to claim now (see :meth:`_next`): checked
@@ -182,7 +189,12 @@ class Claims:
                 await event.wait()
                 continue
             order, count = found
-            jobs = [order.waiting.popleft() for _ in range(count)]
+            waiting = order.waiting
+            if count == len(waiting):
+                jobs = list(waiting)
+                waiting.clear()
+            else:
+                jobs = [waiting.popleft() for _ in range(count)]
             self._claimed += count
             self._running = True
             try:
@@ -206,6 +218,22 @@ class Claims:
                 order.drop()
                 order.wake()
             return
+        if records.count(None) == len(records):  # all to send (the usual case)
+            go = jobs
+        else:
+            go = self._declined(order, jobs, records)
+        if not go:
+            return
+        error = _LEFT if order.left else self._closed
+        if error is not None:  # claimed and never written: settled as such
+            self.withdrawn(go, error)
+        else:
+            order.push(go)
+
+    def _declined(
+        self, order: ClaimOrder, jobs: list[Job], records: list[TrackedMessage | None]
+    ) -> list[Job]:
+        """Hand ``order`` the jobs the store said not to send; return the others."""
         go = []
         for job, record in zip(jobs, records, strict=True):
             if record is None:
@@ -214,13 +242,7 @@ class Claims:
                 self._claimed -= 1
                 if not order.left:
                     order.declined(job, record)
-        if not go:
-            return
-        error = _LEFT if order.left else self._closed
-        if error is not None:  # claimed and never written: settled as such
-            self.withdrawn(go, error)
-        else:
-            order.push(go)
+        return go
 
     def withdrawn(self, jobs: list[Job], error: BaseException) -> None:
         """Claimed jobs taken back unwritten: settled as such (they end here)."""

@@ -36,7 +36,16 @@ from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.results import Counters, SendOutcome, make_outcome
 from smscenter.smpp.constants import CommandStatus
 from smscenter.smpp.pdu import DeliverSm
-from smscenter.store._model import PlannedSend, Settlement, StoreError, TrackedMessage
+from smscenter.store._model import (
+    PlannedSend,
+    Settlement,
+    StoreError,
+    TrackedMessage,
+    TrackedState,
+    make_planned,
+    make_settlement,
+    store_key,
+)
 from smscenter.store._outcome import check_tracked, error_from_record, result_from_record
 from smscenter.store._protocol import MessageStore
 
@@ -48,6 +57,7 @@ __all__ = ("STORE_READ_AHEAD", "ReceiptRecorder", "SendTracker", "Tracking", "ch
 logger = logging.getLogger(__name__)
 
 _SMPP = Transport.SMPP
+_ACCEPTED = TrackedState.ACCEPTED
 
 #: ``send_many``'s default read-ahead with a store (at least): each batch read ahead costs a
 #: store commit, and its messages wait for it, so the batches must be large to keep the binds
@@ -107,10 +117,11 @@ class SendTracker:
 
         :raises StoreError: nothing was recorded: none of them may be sent.
         """
-        planned = [
-            PlannedSend(client_id=job.message.client_id, recipient=job.recipient, transport=_SMPP)  # type: ignore[union-attr,arg-type]
-            for job in jobs
-        ]
+        planned: list[PlannedSend] = []
+        add = planned.append
+        for job in jobs:
+            cid = job.message.client_id  # type: ignore[union-attr]
+            add(make_planned(cid if type(cid) is str else store_key(cid), job.recipient, _SMPP))  # type: ignore[arg-type]
         answers = await self._store.prepare(planned, resend_unknown=resend_unknown)
         if len(answers) != len(planned):  # pragma: no cover - a broken backend
             raise StoreError("the store answered prepare() with the wrong number of records")
@@ -231,22 +242,32 @@ class SendTracker:
     async def _settle(self, items: list[tuple[Job, Then]], *, hold: bool = True) -> None:
         settlements: list[Settlement] = []
         results: list[SendResult | None] = []
+        add, keep = settlements.append, results.append
+        done = JobState.DONE
         for job, _then in items:
             cid = job.message.client_id  # type: ignore[union-attr]
             assert cid is not None
-            if job.error is None and job.state is JobState.DONE:
+            key = cid if type(cid) is str else store_key(cid)
+            if job.error is None and job.state is done:
                 result = send_result(job)
-                settlements.append(Settlement.accepted(cid, result))
+                # Settlement.accepted, inline (once per message).
+                add(
+                    make_settlement(
+                        key,
+                        _ACCEPTED,
+                        result.message_id,
+                        result.part_ids,
+                        result.parts,
+                        result.cost,
+                    )
+                )
+                keep(result)
             else:
-                result = None
-                settlements.append(Settlement.failed(cid, job.error or _NOT_SENT))
-            results.append(result)
-        failure: BaseException | None = None
+                add(Settlement.failed(key, job.error or _NOT_SENT))
+                keep(None)
         try:
             await self._store.settle(settlements)
-            self._held.recorded()
         except Exception as exc:  # a StoreError, or a backend's own failure
-            failure = exc
             self._counters.store_errors += 1
             kept = self._held.keep(items) if hold and isinstance(exc, StoreError) else 0
             if kept:
@@ -264,11 +285,12 @@ class SendTracker:
                 len(items),
                 exc,
             )
-        for (job, then), result, settlement in zip(items, results, settlements, strict=True):
-            error = job.error
-            if failure is not None:
-                error = _not_recorded(settlement, failure)
-            then(job, result, error)
+            for (job, then), answer, settlement in zip(items, results, settlements, strict=True):
+                then(job, answer, _not_recorded(settlement, exc))
+            return
+        self._held.recorded()
+        for (job, then), answer in zip(items, results, strict=True):
+            then(job, answer, job.error)
 
 
 _NOT_SENT = ConnectionLost("the message was taken back before it was written")
@@ -311,12 +333,12 @@ class ReceiptRecorder:
         "_backoff",
         "_counters",
         "_event",
-        "_paused",
         "_store",
         "_stream",
         "_tracker",
         "capacity",
         "items",
+        "paused",
     )
 
     #: After a store failure: the first pause, and the longest one (seconds).
@@ -338,13 +360,14 @@ class ReceiptRecorder:
         self._stream = stream
         self.items: deque[tuple[DeliveryReport, Respond, DeliverSm]] = deque()
         self._event: anyio.Event | None = None
-        self._paused = False
+        #: True for a moment after the store failed (receipts are answered "try later").
+        self.paused = False
         self._backoff = self.FIRST_PAUSE
 
     @property
     def full(self) -> bool:
         """True when a receipt must be answered "try later" now."""
-        return self._paused or len(self.items) >= self.capacity
+        return self.paused or len(self.items) >= self.capacity
 
     def put(self, report: DeliveryReport, respond: Respond, pdu: DeliverSm) -> None:
         """A receipt to record, then answer with ``respond`` (the bind's reader calls it)."""
@@ -366,11 +389,11 @@ class ReceiptRecorder:
             if not await self._record(answer=True):
                 # The store failed: answer "try later" for a while rather than fail each
                 # receipt the SMSC sends meanwhile.
-                self._paused = True
+                self.paused = True
                 try:
                     await anyio.sleep(self._backoff)
                 finally:
-                    self._paused = False
+                    self.paused = False
                 self._backoff = min(self._backoff * 2, self.MAX_PAUSE)
             else:
                 self._backoff = self.FIRST_PAUSE
@@ -382,42 +405,48 @@ class ReceiptRecorder:
             await self._record(answer=False)
 
     async def _record(self, *, answer: bool) -> bool:
-        batch = list(self.items)
-        self.items.clear()
+        items = self.items
+        count = len(items)
+        if not count:
+            return True
+        reports, responds, pdus = zip(*items, strict=True)  # one pass, in C
+        items.clear()
         counters = self._counters
         try:
-            await self._settle_and_record([report for report, _, _ in batch])
+            await self._settle_and_record(reports)
         except Exception as exc:  # a StoreError, or a backend's own failure
             counters.store_errors += 1
             logger.error(
                 "smpp store: could not record %d receipt(s); they are not acknowledged (the "
                 "SMSC delivers them again): %s",
-                len(batch),
+                count,
                 exc,
             )
             if answer:
-                for _, respond, pdu in batch:
+                for respond, pdu in zip(responds, pdus, strict=True):
                     respond((pdu,), CommandStatus.ESME_RX_T_APPN)
             return False
-        counters.reports_recorded += len(batch)
-        counters.reports += len(batch)
-        offer = self._stream.offer
+        counters.reports_recorded += count
+        counters.reports += count
         if answer:
             # One call per bind for the batch (in the order they came), not one per receipt.
-            acks: dict[Respond, list[DeliverSm]] = {}
-            for _, respond, pdu in batch:
-                pdus = acks.get(respond)
-                if pdus is None:
-                    acks[respond] = [pdu]
-                else:
-                    pdus.append(pdu)
-            for respond, pdus in acks.items():
-                respond(tuple(pdus))
-        for report, _, _ in batch:
-            offer(report)
+            first = responds[0]
+            if responds.count(first) == count:  # one bind (the usual case)
+                first(pdus)
+            else:
+                acks: dict[Respond, list[DeliverSm]] = {}
+                for respond, pdu in zip(responds, pdus, strict=True):
+                    group = acks.get(respond)
+                    if group is None:
+                        acks[respond] = [pdu]
+                    else:
+                        group.append(pdu)
+                for respond, group in acks.items():
+                    respond(tuple(group))
+        self._stream.offer(reports)
         return True
 
-    async def _settle_and_record(self, reports: list[DeliveryReport]) -> None:
+    async def _settle_and_record(self, reports: Sequence[DeliveryReport]) -> None:
         """Record the receipts; hand the store first the settlements of the sends that ended
         before them. A receipt is read after its send's ``submit_sm_resp``, so its send has
         ended by now: settled ahead of it (in the same transaction, for a store that groups

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Self
 
 import anyio
@@ -91,13 +91,19 @@ class ReportBuffer:
             self._event = None
             event.set()
 
-    def offer(self, item: DeliveryReport) -> bool:
-        """Add the copy of a recorded (and acknowledged) receipt if there is room; False: left
-        out (the store has it)."""
-        if self.closed or len(self.items) >= self.capacity:
-            return False
-        self.put(item, _recorded)
-        return True
+    def offer(self, reports: Sequence[DeliveryReport]) -> int:
+        """Add the copies of recorded (and acknowledged) receipts, as many as there is room
+        for (the others are left out: the store has them); returns how many went in."""
+        room = self.capacity - len(self.items)
+        if self.closed or room <= 0 or not reports:
+            return 0
+        taken = reports[:room] if room < len(reports) else reports
+        self.items.extend([(report, _recorded, 0) for report in taken])
+        event = self._event
+        if event is not None:
+            self._event = None
+            event.set()
+        return len(taken)
 
     def make_room(self) -> bool:
         """Drop the oldest recorded receipts' copies at the head until one item fits; False
@@ -285,8 +291,10 @@ class ReportIntake:
         the store has it; an incoming message goes to the stream as without a store."""
         recorder = self._recorder
         assert recorder is not None
-        if is_receipt(pdu):
-            if recorder.full:
+        # The message type bits first (is_receipt's own first test), and the recorder's
+        # `full` inline: once per receipt.
+        if pdu.esm_class & 0x3C == _SMSC_RECEIPT or is_receipt(pdu):
+            if recorder.paused or len(recorder.items) >= recorder.capacity:
                 # The store is behind (or failed a moment ago): "not now", as a full buffer.
                 self._counters.reports_deferred += 1
                 return CommandStatus.ESME_RX_T_APPN
