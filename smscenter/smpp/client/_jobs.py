@@ -1,7 +1,7 @@
 """Work waiting for a bind: jobs (one message to one recipient, or one query), the queue the
-binds pull them from (pure: the caller passes ``now``), and what a finished job becomes (its :class:`~smscenter.SendResult` or
-:class:`~smscenter.smpp.client.results.SendOutcome`). How a caller waits for its job is
-:mod:`~smscenter.smpp.client._waiting`.
+binds pull them from (pure: the caller passes ``now``), and what a finished job becomes (its
+:class:`~smscenter.SendResult` or :class:`~smscenter.smpp.client.results.SendOutcome`). How a
+caller waits for its job is :mod:`~smscenter.smpp.client._waiting`.
 
 Why a shared queue that binds *pull* from, rather than each caller waiting for a window slot:
 
