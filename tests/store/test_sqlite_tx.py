@@ -23,6 +23,7 @@ from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage
 from smscenter.store._owner import OwnerCheck, new_owner_token
 from smscenter.store._sqlite_schema import from_micros, to_micros
 from smscenter.store._sqlite_tx import (
+    BEGUN,
     Call,
     PrepareCall,
     RecordCall,
@@ -72,8 +73,9 @@ class Writer:
     def run(self, *calls: Call) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
-        after = run_calls(db, calls, version, time.time_ns() // 1000, self.owners, self.in_flight)
+        version, pending = db.execute(BEGUN).fetchone()
+        now = time.time_ns() // 1000
+        after = run_calls(db, calls, version, now, self.owners, self.in_flight, bool(pending))
         db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
         db.execute("COMMIT")
 
