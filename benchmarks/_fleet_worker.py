@@ -2,7 +2,8 @@
 
 It binds, prints ``ready``, waits for a line on stdin (so all workers start together), sends its
 messages with ``send_many`` and prints one JSON line: what was accepted, and its own costs over
-the send (CPU from :func:`resource.getrusage`, the fleet's Redis round trips)::
+the send (CPU from :func:`resource.getrusage`, split into user and system time, with its context
+switches and garbage collections; the fleet's Redis round trips)::
 
     python -m benchmarks._fleet_worker REDIS_URL HOST PORT LOGIN PASSWORD --count 500 --rate 300
 """
@@ -10,6 +11,7 @@ the send (CPU from :func:`resource.getrusage`, the fleet's Redis round trips)::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import sys
@@ -19,6 +21,19 @@ import time
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def _usage() -> dict[str, float]:
+    """This process's CPU (user, system), context switches (waits, preemptions) and garbage
+    collections so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "user": usage.ru_utime,
+        "sys": usage.ru_stime,
+        "waits": usage.ru_nvcsw,
+        "preempted": usage.ru_nivcsw,
+        "gc": sum(s["collections"] for s in gc.get_stats()),
+    }
 
 
 def main() -> None:
@@ -36,7 +51,7 @@ def main() -> None:
     import anyio
 
     from smscenter import Credentials, Limits, Message, SMPPPool, Timeouts
-    from smscenter.fleet import Fleet
+    from smscenter.fleet import Fleet, tuned_gc
 
     async def run() -> dict[str, object]:
         fleet = (
@@ -61,21 +76,25 @@ def main() -> None:
             with anyio.fail_after(30):
                 while pool.statistics().binds_up < 1:  # noqa: ASYNC110 - bounded
                     await anyio.sleep(0.01)
-            sys.stdout.write("ready\n")
-            sys.stdout.flush()
-            await anyio.to_thread.run_sync(sys.stdin.readline)
-            trips0 = fleet.round_trips if fleet is not None else 0
-            cpu0, wall0 = _cpu(), time.perf_counter()
-            messages = (
-                Message(to=f"+7999{i:07d}", text=f"{args.name} {i}", sender="Shop")
-                for i in range(args.count)
-            )
-            async for outcome in pool.send_many(messages):
-                if outcome.error is None:
-                    accepted += 1
-                elif len(errors) < 5:
-                    errors.append(repr(outcome.error))
-            cpu1, wall1 = _cpu(), time.perf_counter()
+            # Set up: the collector settings `smscenter worker` runs its send with.
+            with tuned_gc():
+                sys.stdout.write("ready\n")
+                sys.stdout.flush()
+                await anyio.to_thread.run_sync(sys.stdin.readline)
+                trips0 = fleet.round_trips if fleet is not None else 0
+                usage0 = _usage()
+                cpu0, wall0 = _cpu(), time.perf_counter()
+                messages = (
+                    Message(to=f"+7999{i:07d}", text=f"{args.name} {i}", sender="Shop")
+                    for i in range(args.count)
+                )
+                async for outcome in pool.send_many(messages):
+                    if outcome.error is None:
+                        accepted += 1
+                    elif len(errors) < 5:
+                        errors.append(repr(outcome.error))
+                cpu1, wall1 = _cpu(), time.perf_counter()
+                usage1 = _usage()
             trips = (fleet.round_trips if fleet is not None else 0) - trips0
             throttled = pool.statistics().throttled
         return {
@@ -86,6 +105,7 @@ def main() -> None:
             "cpu": cpu1 - cpu0,
             "wall": wall1 - wall0,
             "round_trips": trips,
+            "usage": {k: usage1[k] - usage0[k] for k in usage0},
         }
 
     sys.stdout.write(json.dumps(anyio.run(run)) + "\n")

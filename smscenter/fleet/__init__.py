@@ -10,6 +10,8 @@ through Redis (``pip install smscenter[redis]``; asyncio only).
 - :class:`WorkQueue`: a campaign's messages on a Redis Stream, handed out to the workers
   (:class:`WorkItem`, :class:`QueueProgress`, :class:`EnqueueResult`); :func:`run_worker`
   runs one worker on it (:class:`WorkerStats`).
+- :func:`tuned_gc`: the garbage collector settings of a worker process (``smscenter worker``
+  runs its send inside it).
 
 See the "Scaling out" page of the documentation.
 """
@@ -19,11 +21,13 @@ from __future__ import annotations
 from smscenter import _exports
 from smscenter.fleet._fleet import Fleet, FleetKeys
 from smscenter.fleet._leases import Lease, SlotLeases
+from smscenter.fleet._process import GC_THRESHOLD, tuned_gc
 from smscenter.fleet._rate import FleetRate
 from smscenter.fleet.queue import EnqueueResult, QueueProgress, WorkItem, WorkQueue
 from smscenter.fleet.worker import WorkerStats, run_worker
 
 __all__ = (
+    "GC_THRESHOLD",
     "EnqueueResult",
     "Fleet",
     "FleetKeys",
@@ -35,6 +39,7 @@ __all__ = (
     "WorkQueue",
     "WorkerStats",
     "run_worker",
+    "tuned_gc",
 )
 
 _exports.publish(__name__, globals(), __all__)

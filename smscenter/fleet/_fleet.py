@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 
 from smscenter.exceptions import ValidationError
 from smscenter.fleet._leases import SlotLeases
-from smscenter.fleet._rate import FleetRate, burst_for
+from smscenter.fleet._rate import GCRA_SCRIPT, FleetRate, burst_for
 from smscenter.smpp.client._ratelimit import RateLimiter
 
 __all__ = ("Fleet", "FleetKeys")
@@ -165,6 +165,10 @@ class Fleet:
             await client.ping()
             await self._check_durability(client)
             self._client = client
+            # The first grant should not wait for a NOSCRIPT answer and a load (set-up, like the
+            # ping: not in round_trips).
+            self._scripts["gcra"] = script = client.register_script(GCRA_SCRIPT)
+            await client.script_load(script.script)
             tg = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(tg.cancel_scope.cancel)
             self._tg = tg
@@ -212,9 +216,15 @@ class Fleet:
         self.round_trips += 1
         return await script(keys=list(keys), args=list(args))
 
-    def send_rate(self, local: RateLimiter, wake: Callable[[], None]) -> FleetRate:
-        """A pool's rate limiter in fleet mode (the pool runs its loop, :meth:`FleetRate.run`)."""
-        return FleetRate(self, local, wake, throttle_pause=self.throttle_pause)
+    def send_rate(
+        self,
+        local: RateLimiter,
+        wake: Callable[[], None],
+        backlog: Callable[[], int] | None = None,
+    ) -> FleetRate:
+        """A pool's rate limiter in fleet mode (the pool runs its loop, :meth:`FleetRate.run`);
+        ``backlog`` says how many messages wait in the pool's queue."""
+        return FleetRate(self, local, wake, throttle_pause=self.throttle_pause, backlog=backlog)
 
     async def pause(self, seconds: float) -> None:
         """Pause every worker of the login for ``seconds`` (after 0x58). A pause running

@@ -29,7 +29,15 @@ from smscenter.smpp.client._ratelimit import RateLimiter
 if TYPE_CHECKING:
     from smscenter.fleet._fleet import Fleet
 
-__all__ = ("CREDIT_LIFE", "GCRA_SCRIPT", "PREFETCH_FROM", "TIGHT_HOLD", "FleetRate")
+__all__ = (
+    "CREDIT_LIFE",
+    "GCRA_SCRIPT",
+    "PREFETCH_FROM",
+    "RAMP",
+    "START_MAX",
+    "TIGHT_HOLD",
+    "FleetRate",
+)
 
 logger = logging.getLogger("smscenter.fleet")
 
@@ -38,6 +46,12 @@ CREDIT_LIFE = 0.1
 #: The least grant after which the next one is asked for early (at half spent): a worker that
 #: is granted this many at once sends faster than a round trip to Redis takes to answer.
 PREFETCH_FROM = 16
+#: The most a worker with messages waiting asks for first, when the burst holds two busy
+#: grants (then half the burst, at most this).
+START_MAX = 256
+#: At most how many times what it spent so far in this window a worker that is speeding up
+#: asks for (with what it spent, its grants grow about fourfold each round trip at start).
+RAMP = 3
 #: How long (s) after a refusal or a part grant (the fleet at its rate) asks stay small.
 TIGHT_HOLD = 1.0
 # Backoff while Redis cannot be reached: no grant, so nothing is sent.
@@ -87,6 +101,8 @@ class FleetRate:
     :param local: the pool's own limiter, a second gate (and the one that adapts to 0x58).
     :param wake: wakes the binds (a grant arrived or a pause ended).
     :param throttle_pause: how long a 0x58 pauses the whole fleet.
+    :param backlog: how many messages wait in the pool's queue (for the first asks of a
+        worker that has many to send).
     """
 
     def __init__(
@@ -96,8 +112,10 @@ class FleetRate:
         wake: Callable[[], None],
         *,
         throttle_pause: float,
+        backlog: Callable[[], int] | None = None,
     ) -> None:
         self._fleet = fleet
+        self._backlog = backlog
         self._local = local
         self._wake = wake
         self._pause_ms = max(1, int(throttle_pause * 1000))
@@ -110,6 +128,12 @@ class FleetRate:
         self._spent = 0
         self._spent_before = 0
         self._window_end = 0.0
+        # Whether the last grant was whole and busy (PREFETCH_FROM or more, the fleet roomy):
+        # then a worker speeding up asks for more than it spent (RAMP).
+        self._busy = False
+        # The first ask of a worker with messages waiting (0: as the others, when the burst
+        # cannot hold two busy grants: a cap is near).
+        self._start = min(fleet.burst // 2, START_MAX) if fleet.burst >= 2 * PREFETCH_FROM else 0
         # Credit at or below which the next grant is asked for early (-1: not after this grant).
         self._refill_at = -1
         # Whether the last answer was a whole grant the burst holds twice, and no refusal or
@@ -154,6 +178,13 @@ class FleetRate:
         if credit < n:
             short = n - credit
             want = max(short, min(self._fleet.burst, self._recent(now)))
+            backlog = self._backlog
+            if backlog is not None and self._roomy and not self._busy and self._local.rate is None:
+                # Messages waiting, no rate of the pool's own to slow it, and a burst that
+                # holds two busy grants: start at a busy grant (half the burst, at most
+                # START_MAX) rather than one part (near the fleet's rate Redis grants what
+                # fits or refuses, and the asks shrink).
+                want = max(want, min(self._start, short + backlog()))
             self._need = max(self._need, short)
             self._demand = max(self._demand, want)
             self._asked.set()
@@ -189,9 +220,17 @@ class FleetRate:
         if now >= self._window_end:
             self._spent_before, self._spent = self._spent, 0
             self._window_end = now + CREDIT_LIFE
-        if self._roomy:
-            return max(self._spent_before, self._spent)
-        return self._spent_before
+        if not self._roomy:
+            return self._spent_before
+        spent = self._spent
+        if self._busy and spent > self._spent_before:
+            # Speeding up (a start) with busy grants: this window's pace over a whole window,
+            # at most RAMP times what it spent (a grant outlives CREDIT_LIFE unspent only
+            # when the worker slowed down).
+            elapsed = now - (self._window_end - CREDIT_LIFE)
+            pace = int(spent * CREDIT_LIFE / elapsed) if elapsed > 0 else RAMP * spent
+            spent = max(spent, min(RAMP * spent, pace))
+        return max(self._spent_before, spent)
 
     def note(self, n: int, now: float) -> None:  # pragma: no cover - rate is never None
         self._local.note(n, now)
@@ -263,7 +302,7 @@ class FleetRate:
                 self._roomy = (
                     granted >= want and 2 * granted <= fleet.burst and now >= self._tight_until
                 )
-                busy = self._roomy and granted >= PREFETCH_FROM
+                busy = self._busy = self._roomy and granted >= PREFETCH_FROM
                 self._refill_at = granted // 2 if busy else -1
                 self._demand = max(0, self._demand - granted)
                 self._need = 0
@@ -273,7 +312,7 @@ class FleetRate:
                 self._wake()
             else:
                 self.denials += 1
-                self._roomy = False
+                self._roomy = self._busy = False
                 self._tight_until = now + TIGHT_HOLD
                 await anyio.sleep(int(wait_us) / 1_000_000)
 

@@ -25,7 +25,6 @@ from smscenter.store._model import (
     store_key,
 )
 from smscenter.store._owner import OwnerCheck
-from smscenter.store._sqlite_batch import DEAD_OWNER
 from smscenter.store._sqlite_schema import (
     C_CLIENT_ID,
     C_OWNER,
@@ -37,6 +36,7 @@ from smscenter.store._sqlite_schema import (
     report_entry,
     tracked,
 )
+from smscenter.store._sqlite_tx import DEAD_OWNER
 
 __all__ = ("SQLiteReads",)
 
@@ -51,6 +51,7 @@ class SQLiteReads:
     _reader: aiosqlite.Connection | None
     _owners: OwnerCheck
     _closed: bool
+    _closing: bool  # aclose began: change feeds end (the release's own changes are not fed)
     _changed: asyncio.Event
     _poll_interval: float
     _max_bytes: int | None
@@ -165,7 +166,7 @@ class SQLiteReads:
         this store wake the feed at once; those of other processes are seen within
         ``poll_interval``. The feed ends when the store closes. Records come without history."""
         last = since
-        while not self._closed:
+        while not self._ending():
             changed = self._changed
             try:
                 rows = await self._fetch(
@@ -177,11 +178,16 @@ class SQLiteReads:
                     return
                 raise
             for row in rows:
+                if self._ending():
+                    return
                 last = row[C_VERSION]
                 yield self._present(row)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(changed.wait(), self._poll_interval)
+
+    def _ending(self) -> bool:
+        return self._closing
 
     # --- errors -----------------------------------------------------------------------------
 

@@ -1,20 +1,18 @@
-"""The embedded message store: one SQLite file, on aiosqlite.
+"""The embedded message store: one SQLite file.
 
-See :class:`SQLiteStore`. The tables are described in :mod:`._sqlite_schema`, one write
-transaction (group commit) in :mod:`._sqlite_batch` (its rows written by
-:mod:`._sqlite_sparse`), the reads in :mod:`._sqlite_reads`, the maintenance writes (recover,
-release, purge) in :mod:`._sqlite_maintain`.
+See :class:`SQLiteStore`. The tables are described in :mod:`._sqlite_schema`; the writes run
+in a thread of their own (:mod:`._sqlite_writer`), one write transaction (group commit, its
+decisions made in SQL) in :mod:`._sqlite_tx`, the maintenance writes (recover, release, purge)
+in :mod:`._sqlite_maintain`; the reads (on aiosqlite) in :mod:`._sqlite_reads`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import sqlite3
-import time
 import urllib.parse
 from collections.abc import Sequence
 from datetime import timedelta
@@ -31,44 +29,21 @@ from smscenter.store._model import (
     TrackedMessage,
 )
 from smscenter.store._owner import OwnerCheck, new_owner_token
-from smscenter.store._sqlite_batch import (
-    Batch,
-    Call,
-    PrepareCall,
-    RecordCall,
-    SettleCall,
-)
-from smscenter.store._sqlite_maintain import Maintenance, maintain
+from smscenter.store._sqlite_maintain import Maintenance
 from smscenter.store._sqlite_reads import SQLiteReads
 from smscenter.store._sqlite_schema import (
     SCHEMA,
     SCHEMA_VERSION,
 )
+from smscenter.store._sqlite_tx import PrepareCall, RecordCall, SettleCall
+from smscenter.store._sqlite_writer import Pending, WriterThread
 
 __all__ = ("SQLiteStore",)
 
 logger = logging.getLogger(__name__)
 
-# The most rows one write transaction takes on (calls beyond it wait for the next one): a
-# bounded transaction keeps the file's write lock short for other processes.
-_MAX_BATCH_ROWS = 20_000
 # How often retention runs in a long-lived store (besides at open).
 _RETENTION_EVERY = 3600.0
-# The most rows the store keeps as it last wrote them (see SQLiteStore._known): more than a
-# pool's read-ahead, so that a send's settle and its receipt find the row its prepare wrote.
-_KNOWN_ROWS = 10_000
-_VERSIONS = (
-    "SELECT value, (SELECT data_version FROM pragma_data_version()) FROM meta WHERE key = 'version'"
-)
-
-
-class _Pending:
-    __slots__ = ("call", "future", "size")
-
-    def __init__(self, call: Call | Maintenance, size: int) -> None:
-        self.call = call
-        self.size = size
-        self.future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
 
 
 class SQLiteStore(SQLiteReads):
@@ -136,23 +111,16 @@ class SQLiteStore(SQLiteReads):
         self._read_only = read_only
         self._max_bytes = max_bytes
         self._owners = OwnerCheck(new_owner_token())
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: WriterThread | None = None
         self._reader: aiosqlite.Connection | None = None
-        self._queue: list[_Pending] = []
-        self._work = asyncio.Event()
         self._changed = asyncio.Event()
-        self._writer_task: asyncio.Task[None] | None = None
+        self._retention_task: asyncio.Task[None] | None = None
+        # Client ids this store claimed and has not settled (touched in the writer thread).
         self._in_flight: set[str] = set()
-        # The rows this store's last transactions wrote, as written: a later transaction
-        # reads them from here instead of the file, as long as no other connection committed
-        # in between (SQLite's data_version says so: it changes on every commit of another
-        # connection, another process's or this one's reader, and never on this one's own).
-        self._known: dict[str, tuple[Any, ...]] = {}
-        self._known_ids: dict[str, str] = {}  # the same for the ids table (id -> client id)
-        self._data_version: int | None = None
         self._commits = 0
         self._opened = False
         self._closed = False
+        self._closing = False
         self._open_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -183,8 +151,8 @@ class SQLiteStore(SQLiteReads):
                 await self._close_connections()
                 raise
             self._opened = True
-            if self._writer is not None:
-                self._writer_task = asyncio.create_task(self._write_loop())
+            if self._writer is not None and self._retention is not None:
+                self._retention_task = asyncio.create_task(self._retention_loop())
         if self._writer is not None:
             await self._submit(Maintenance("recover"), 1)
             if self._retention is not None:
@@ -199,41 +167,63 @@ class SQLiteStore(SQLiteReads):
                 uri = f"file:{urllib.parse.quote(str(self._path.absolute()))}?mode=ro"
                 self._reader = await self._connect_one(uri, uri=True)
                 await self._reader.execute(f"PRAGMA busy_timeout = {self._ms}")
-                await self._check_schema(self._reader)
+                found = list(await self._reader.execute_fetchall(_SCHEMA_OF))
+                self._check_schema(found[0][0] if found else None)
                 return
-            writer = self._writer = await self._connect_one(str(self._path))
-            await writer.execute(f"PRAGMA busy_timeout = {self._ms}")
-            async with writer.execute("PRAGMA journal_mode = WAL") as cursor:
-                mode = await cursor.fetchone()
-            if mode is None or str(mode[0]).lower() != "wal":
-                raise StoreError(
-                    f"message store {self._path}: cannot use WAL mode (journal mode "
-                    f"{mode[0] if mode else '?'}): is the file on a filesystem without "
-                    "shared memory, or read-only?"
-                )
-            await writer.execute(f"PRAGMA synchronous = {self._synchronous}")
-            if self._max_bytes is not None:
-                async with writer.execute("PRAGMA page_size") as cursor:
-                    page = await cursor.fetchone()
-                pages = max(1, self._max_bytes // (page[0] if page else 4096))
-                await writer.execute(f"PRAGMA max_page_count = {pages}")
-            # One transaction, so that processes opening a new file at once create it once.
-            await writer.execute("BEGIN IMMEDIATE")
+            db = await asyncio.to_thread(self._open_writer)
             try:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        await writer.execute(statement)
-                await self._check_schema(writer, create=True)
-                await writer.execute("COMMIT")
+                self._writer = WriterThread(
+                    db, self._owners, self._in_flight, self._finish, f"{self!r} writer"
+                )
             except BaseException:
-                with contextlib.suppress(sqlite3.Error):
-                    await writer.execute("ROLLBACK")
+                db.close()
                 raise
             self._reader = await self._connect_one(str(self._path))
             await self._reader.execute(f"PRAGMA busy_timeout = {self._ms}")
             await self._reader.execute("PRAGMA query_only = 1")
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
+
+    def _open_writer(self) -> sqlite3.Connection:
+        """The writing connection, its settings and the tables (in a worker thread)."""
+        db = sqlite3.connect(
+            self._path, isolation_level=None, timeout=self._busy_timeout, check_same_thread=False
+        )
+        try:
+            db.execute(f"PRAGMA busy_timeout = {self._ms}")
+            mode = db.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise StoreError(
+                    f"message store {self._path}: cannot use WAL mode (journal mode "
+                    f"{mode[0] if mode else '?'}): is the file on a filesystem without "
+                    "shared memory, or read-only?"
+                )
+            db.execute(f"PRAGMA synchronous = {self._synchronous}")
+            if self._max_bytes is not None:
+                page = db.execute("PRAGMA page_size").fetchone()
+                pages = max(1, self._max_bytes // (page[0] if page else 4096))
+                db.execute(f"PRAGMA max_page_count = {pages}")
+            # One transaction, so that processes opening a new file at once create it once.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)",
+                    (SCHEMA_VERSION,),
+                )
+                found = db.execute(_SCHEMA_OF).fetchone()
+                self._check_schema(found[0] if found else None)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     async def _connect_one(self, target: str, *, uri: bool = False) -> aiosqlite.Connection:
         # Opened once in a plain thread first: when aiosqlite's own open fails it leaves its
@@ -254,17 +244,11 @@ class SQLiteStore(SQLiteReads):
     def _ms(self) -> int:
         return int(self._busy_timeout * 1000)
 
-    async def _check_schema(self, db: aiosqlite.Connection, *, create: bool = False) -> None:
-        if create:
-            await db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,)
-            )
-        async with db.execute("SELECT value FROM meta WHERE key = 'schema'") as cursor:
-            found = await cursor.fetchone()
-        if found is None or found[0] > SCHEMA_VERSION:
+    def _check_schema(self, found: int | None) -> None:
+        if found is None or found > SCHEMA_VERSION:
             raise StoreError(
                 f"message store {self._path}: not a message store of this smscenter version "
-                f"(schema {found[0] if found else 'missing'}, this version reads "
+                f"(schema {found if found is not None else 'missing'}, this version reads "
                 f"{SCHEMA_VERSION})"
             )
 
@@ -280,23 +264,28 @@ class SQLiteStore(SQLiteReads):
         close the file (idempotent)."""
         if self._closed:
             return
+        self._closing = True
+        self._changed.set()  # (feeds end)
         if self._opened and self._writer is not None and self._in_flight:
             with contextlib.suppress(StoreError):
                 await self._submit(Maintenance("release"), 1)
         self._closed = True
-        self._work.set()
         self._changed.set()
-        if self._writer_task is not None:
-            with contextlib.suppress(Exception):
-                await self._writer_task
+        if self._retention_task is not None:
+            self._retention_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention_task
         await self._close_connections()
 
     async def _close_connections(self) -> None:
-        for connection in (self._reader, self._writer):
-            if connection is not None:
-                with contextlib.suppress(sqlite3.Error, ValueError):
-                    await connection.close()
-        self._reader = self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()  # it finishes the queued transactions first
+            await asyncio.shield(writer.finished)
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await reader.close()
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -331,60 +320,49 @@ class SQLiteStore(SQLiteReads):
         result: int = await self._submit(Maintenance("purge", older_than), 1)
         return result
 
-    async def _submit(self, call: Call | Maintenance, size: int) -> Any:
+    async def _submit(
+        self, call: PrepareCall | SettleCall | RecordCall | Maintenance, size: int
+    ) -> Any:
         if self._closed or not self._opened:
             state = "closed" if self._closed else "not open (use async with, or await open())"
             raise StoreError(f"message store {self._path}: {state}")
         if self._writer is None:
             raise StoreError(f"message store {self._path}: opened read-only")
-        pending = _Pending(call, size)
-        self._queue.append(pending)
-        self._work.set()
+        pending = Pending(call, size)
+        self._writer.submit(pending)
         return await pending.future
 
-    async def _write_loop(self) -> None:
-        last_retention = time.monotonic()
-        while True:
-            if (
-                self._retention is not None
-                and not self._closed
-                and time.monotonic() - last_retention >= _RETENTION_EVERY
-            ):
-                # Due even when the writer never idles; a failed purge is retried next time.
-                last_retention = time.monotonic()
-                purge = _Pending(Maintenance("purge", self._retention), 1)
-                purge.future.add_done_callback(self._log_purge)
-                self._queue.append(purge)
-            if not self._queue:
-                if self._closed:
-                    return
-                self._work.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._work.wait(), _RETENTION_EVERY)
-                continue
-            taken = self._take()
-            try:
-                result = await self._transaction(taken)
-            except Exception as exc:
-                # Every caller gets its own exception (one instance raised in several tasks
-                # would mix their tracebacks); none of the batch was committed.
-                for pending in taken:
-                    if not pending.future.done():
-                        error = self._error(exc)
-                        error.__cause__ = exc
-                        pending.future.set_exception(error)
-                continue
-            except BaseException:
-                for pending in taken:
-                    if not pending.future.done():
-                        pending.future.set_exception(StoreError(f"{self._where}: closed"))
-                raise
+    def _finish(self, taken: list[Pending], result: Any, error: BaseException | None) -> None:
+        """A transaction ended (on the event loop, called from the writer thread)."""
+        if error is None:
             self._commits += 1
             for pending in taken:
                 if not pending.future.done():
                     pending.future.set_result(result)
             self._changed.set()
             self._changed = asyncio.Event()
+            return
+        for pending in taken:
+            if not pending.future.done():
+                # Every caller gets its own exception (one instance raised in several tasks
+                # would mix their tracebacks); none of the batch was committed.
+                if isinstance(error, Exception):
+                    failure = self._error(error)
+                    failure.__cause__ = error
+                else:
+                    failure = StoreError(f"{self._where}: closed")
+                pending.future.set_exception(failure)
+
+    async def _retention_loop(self) -> None:
+        # Due even when the writer never idles; a failed purge is retried next time.
+        assert self._retention is not None
+        while not self._closed:
+            await asyncio.sleep(_RETENTION_EVERY)
+            if self._closed or self._writer is None:
+                return
+            purge = Pending(Maintenance("purge", self._retention), 1)
+            purge.future.add_done_callback(self._log_purge)
+            self._writer.submit(purge)
 
     def _log_purge(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and (error := future.exception()) is not None:
@@ -392,87 +370,8 @@ class SQLiteStore(SQLiteReads):
         elif not future.cancelled() and future.result():
             logger.info("%s: retention purged %d old record(s)", self._where, future.result())
 
-    def _take(self) -> list[_Pending]:
-        """The calls of the next transaction: a maintenance call alone, else the data calls
-        in the queue, in order, up to about :data:`_MAX_BATCH_ROWS` rows."""
-        queue = self._queue
-        if isinstance(queue[0].call, Maintenance):
-            return [queue.pop(0)]
-        count = size = 0
-        for pending in queue:
-            if isinstance(pending.call, Maintenance) or (count and size >= _MAX_BATCH_ROWS):
-                break
-            count += 1
-            size += pending.size
-        taken = queue[:count]
-        del queue[:count]
-        return taken
 
-    async def _transaction(self, taken: list[_Pending]) -> Any:
-        db = self._writer
-        assert db is not None
-        batch = Batch(_now(), self._owners, self._in_flight)
-        await db.execute("BEGIN IMMEDIATE")
-        first = taken[0].call
-        try:
-            if isinstance(first, Maintenance):
-                self._forget()  # (a purge deletes rows)
-                result = await maintain(db, batch, first, self._owners, self._in_flight)
-            else:
-                # One query: the store's version counter and the file's data_version.
-                found = list(await db.execute_fetchall(_VERSIONS))
-                batch.version = found[0][0] if found else 0
-                version = found[0][1] if found else None
-                if version is None or version != self._data_version:
-                    self._forget()  # another connection wrote: the file says what is true
-                self._data_version = version
-                batch.known = self._known
-                batch.known_ids = self._known_ids
-                calls = [
-                    pending.call
-                    for pending in taken
-                    if not isinstance(pending.call, Maintenance) and not pending.future.cancelled()
-                ]
-                await batch.load(db, calls)
-                for call in calls:
-                    batch.apply(call)
-                result = None
-            # (aiosqlite's _execute: run one function in the connection's thread)
-            await db._execute(batch.write, db._conn)  # type: ignore[no-untyped-call]
-        except BaseException:
-            self._forget()  # not committed, or not known to be
-            if db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
-            raise
-        if not isinstance(first, Maintenance):
-            self._remember(batch.dirty, batch.ids)
-        batch.answers()
-        return result
-
-    def _forget(self) -> None:
-        self._known.clear()
-        self._known_ids.clear()
-        self._data_version = None
-
-    def _remember(self, rows: dict[str, list[Any]], ids: dict[str, str]) -> None:
-        """Keep the rows a transaction committed (as written), and the ids it wrote or read,
-        at most :data:`_KNOWN_ROWS` of each: the first kept go first (one written again keeps
-        its place: at worst it is read from the file again)."""
-        known = self._known
-        # As tuples: the garbage collector stops tracking a tuple of plain values, so the
-        # thousands kept here cost nothing in its full collections (lists would).
-        known.update(zip(rows, map(tuple, rows.values()), strict=True))
-        _trim(known)
-        self._known_ids.update(ids)
-        _trim(self._known_ids)
-
-
-def _trim(known: dict[str, Any]) -> None:
-    excess = len(known) - _KNOWN_ROWS
-    if excess > 0:
-        for key in list(itertools.islice(known, excess)):
-            del known[key]
+_SCHEMA_OF = "SELECT value FROM meta WHERE key = 'schema'"
 
 
 def _check_items(items: Sequence[object], kind: type, method: str) -> None:
@@ -481,7 +380,3 @@ def _check_items(items: Sequence[object], kind: type, method: str) -> None:
     for item in items:
         if type(item) is not kind and not isinstance(item, kind):
             raise TypeError(f"{method}() takes {kind.__name__} items, not {type(item).__name__}")
-
-
-def _now() -> int:
-    return time.time_ns() // 1000

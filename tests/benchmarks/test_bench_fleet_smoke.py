@@ -5,6 +5,7 @@ real worker processes. Figures are checked for being there and consistent, never
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
 from pathlib import Path
@@ -95,6 +96,8 @@ def _row(workers: int, rate: float, **changes: Any) -> dict[str, Any]:
         "rounds": [rate],
         "round_trips_per_msg": 0.01,
         "worker_cpu_us": 30.0,
+        "wall": 40_000 / rate,
+        "cpu_pct": {"workers": [45.0] * workers, "smsc": 9.0, "redis": 4.0},
     }
     return {**row, **changes}
 
@@ -119,6 +122,26 @@ def test_the_4_over_1_verdict_needs_the_same_messages_smsc_and_binds() -> None:
     ):
         passed, figures = verdict(unfair)
         assert passed is False and "NOT COMPARABLE" in figures
+
+
+def test_the_output_says_what_share_of_the_cores_the_smsc_and_redis_used() -> None:
+    rows = [_row(1, 10_000.0), _row(4, 16_000.0)]
+    found = [v for v in bench_fleet.check_targets(rows) if v[0] == bench_fleet.SIDE_TITLE]
+    cores = os.cpu_count() or 1
+    assert found == [
+        (
+            bench_fleet.SIDE_TITLE,
+            True,
+            f"of the {cores} cores, the responder used {9 / cores:.1f}% and Redis "
+            f"{4 / cores:.1f}% (9% and 4% of one core), the 4 workers {48 / cores:.0f}%",
+        )
+    ]
+    # A responder at most of a core could be what limits the workers: not a pass.
+    busy = _row(4, 16_000.0, cpu_pct={"workers": [45.0] * 4, "smsc": 80.0, "redis": 4.0})
+    found = [
+        v for v in bench_fleet.check_targets([rows[0], busy]) if v[0] == bench_fleet.SIDE_TITLE
+    ]
+    assert found[0][1] is False
 
 
 def test_a_row_of_several_rounds_is_the_median_round() -> None:

@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from smscenter.fleet import Fleet
-from smscenter.fleet._rate import PREFETCH_FROM, FleetRate
+from smscenter.fleet._rate import PREFETCH_FROM, RAMP, START_MAX, FleetRate
 from smscenter.smpp.client._ratelimit import RateLimiter
 
 
@@ -155,4 +155,62 @@ async def test_near_the_fleets_rate_a_worker_asks_for_what_it_spent_before_not_m
             # The burst (20) would have fit; what was spent in the last whole window (none:
             # the clock of these binds stands still) is asked for: one part.
             assert rate._credit == 1
+            rate.close()
+
+
+async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold(
+    redis_url: str,
+) -> None:
+    # A worker with many messages waiting and no cap near (the burst holds two busy grants)
+    # asks for START_MAX parts at once, then for RAMP times what it spent: 256, 768, 3072
+    # (grants that double from one part need a dozen round trips to get there, each an fsync
+    # on a Redis with `appendfsync always`: milliseconds).
+    binds = _Binds()
+    async with Fleet(redis_url, login="acme", rate=1_000_000) as fleet:
+        rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda: 40_000)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rate.run)
+            now = anyio.current_time()
+            credits = []
+            for _ in range(3):
+                while rate.take(1, now) == 0.0:
+                    pass
+                await binds.woken()
+                credits.append(rate._credit)
+            assert credits == [START_MAX, START_MAX * RAMP, 4 * START_MAX * RAMP]
+            assert rate.denials == 0 and fleet.round_trips == 3
+            rate.close()
+
+
+async def test_a_small_backlog_or_burst_starts_smaller(redis_url: str) -> None:
+    # Three messages waiting: three parts first (one taken, two queued). A burst of 40 (a cap
+    # of 400/s): half of it, 20, a busy grant the burst holds twice; then fourfold.
+    for fleet_rate, backlog, first in ((1_000_000, 2, 3), (400, 40_000, 20)):
+        binds = _Binds()
+        async with Fleet(redis_url, login=f"acme{fleet_rate}", rate=fleet_rate) as fleet:
+            rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda b=backlog: b)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(rate.run)
+                assert rate.take(1, anyio.current_time()) > 0
+                await binds.woken()
+                assert rate._credit == first
+                rate.close()
+
+
+async def test_with_a_small_burst_a_backlog_changes_nothing(redis_url: str) -> None:
+    # A burst of 30 (a cap of 300/s) cannot hold two busy grants: a worker asks as it did,
+    # one part first, doubling (the capped rows of the benchmark keep their behaviour).
+    binds = _Binds()
+    async with Fleet(redis_url, login="acme", rate=300) as fleet:
+        rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda: 40_000)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(rate.run)
+            now = anyio.current_time()
+            credits = []
+            for _ in range(4):
+                while rate.take(1, now) == 0.0:
+                    pass
+                await binds.woken()
+                credits.append(rate._credit)
+            assert credits == [1, 1, 2, 4]
             rate.close()

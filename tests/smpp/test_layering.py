@@ -58,7 +58,8 @@ IO_SIDE = (
     "smscenter.store._redis_reads",  # its reads: the same client, the event loop
     # the message store's backends: files, threads, the event loop and the process table
     "smscenter.store.sqlite",
-    "smscenter.store._sqlite_batch",
+    "smscenter.store._sqlite_tx",
+    "smscenter.store._sqlite_writer",
     "smscenter.store._sqlite_reads",
     "smscenter.store._sqlite_maintain",
     "smscenter.store._owner",

@@ -45,11 +45,10 @@ async def test_the_file_is_wal_with_the_asked_durability(tmp_path: Path, synchro
     async with SQLiteStore(path, synchronous=synchronous) as store:  # type: ignore[arg-type]
         assert store.path == path
         await store.prepare([send("a")])
-        writer = store._writer  # the one writer connection
+        writer = store._writer  # the one writer connection (its thread idles now)
         assert writer is not None
-        async with writer.execute("PRAGMA synchronous") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None and row[0] == {"FULL": 2, "NORMAL": 1}[synchronous]
+        row = writer.db.execute("PRAGMA synchronous").fetchone()
+        assert row[0] == {"FULL": 2, "NORMAL": 1}[synchronous]
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("SELECT state, cost FROM messages").fetchall() == [("unknown", None)]
@@ -319,16 +318,3 @@ async def test_retention_runs_again_while_the_store_is_open(
             await anyio.sleep(0.02)
         with pytest.raises(NotTrackedError):
             await store.get("a")
-
-
-def test_aiosqlite_still_runs_a_function_in_its_thread() -> None:
-    # SQLiteStore runs a transaction's writes and commit as one call in aiosqlite's thread
-    # through Connection._execute(fn, *args) (pyproject caps aiosqlite for this): a release
-    # that renames or reshapes it fails here, not in production.
-    import inspect
-
-    import aiosqlite
-
-    params = list(inspect.signature(aiosqlite.Connection._execute).parameters)
-    assert params[:2] == ["self", "fn"], params
-    assert hasattr(aiosqlite.Connection, "_conn")

@@ -194,7 +194,7 @@ class SMPPPool:
         self._queue = JobQueue(timeouts.pool)
         self._limiter: RateLimiter | FleetRate = RateLimiter(limits.max_rate)
         if fleet is not None:  # the fleet's rate on Redis first, then this pool's own
-            self._limiter = fleet.send_rate(self._limiter, self._wake_binds)
+            self._limiter = fleet.send_rate(self._limiter, self._wake_binds, self._queue.__len__)
         self._reports = ReportBuffer(
             options.report_buffer or max(1000, 2 * limits.window * limits.connections)
         )

@@ -1,0 +1,201 @@
+"""SQLiteStore's write transaction, calls applied together in ONE transaction.
+
+Through the store's API, concurrent calls land in one transaction only by timing; here the
+transaction is run directly (``run_calls`` on a connection of the store's file, as the writer
+thread runs it), so each test fixes which calls share one, then reads the result through the
+store. The statements work over whole batches in SQL (one per kind of call), so these are the
+cases a statement must get right within itself: duplicates, order, misses.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
+from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage, TrackedState
+from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_tx import (
+    Call,
+    PrepareCall,
+    RecordCall,
+    SettleCall,
+    run_calls,
+    setup_connection,
+)
+
+
+def send(client_id: str) -> PlannedSend:
+    return PlannedSend(client_id=client_id, recipient="79001234567", transport=Transport.SMPP)
+
+
+def accepted(client_id: str, *part_ids: str) -> Settlement:
+    result = SendResult(
+        message_id=part_ids[0], part_ids=part_ids, parts=len(part_ids), transport=Transport.SMPP
+    )
+    return Settlement.accepted(client_id, result)
+
+
+def report(
+    message_id: str,
+    status: MessageStatus = MessageStatus.DELIVERED,
+    *,
+    client_id: str | None = None,
+    phone: str = "79001234567",
+) -> DeliveryReport:
+    return DeliveryReport(
+        message_id=message_id,
+        status=status,
+        phone=phone,
+        client_id=client_id,
+        transport=Transport.SMPP,
+        cost=Decimal("1.25") if status is MessageStatus.DELIVERED else None,
+    )
+
+
+class Writer:
+    """Runs transactions on the file as the store's writer thread does."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.owners = OwnerCheck(new_owner_token())
+        self.in_flight: set[str] = set()
+        setup_connection(self.db, self.owners)
+
+    def run(self, *calls: Call) -> None:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
+        after = run_calls(db, calls, version, time.time_ns() // 1000, self.owners, self.in_flight)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
+        db.execute("COMMIT")
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "s.sqlite3"
+
+
+@pytest.fixture
+async def writer(path: Path) -> AsyncIterator[Writer]:
+    async with SQLiteStore(path):  # the tables
+        pass
+    made = Writer(path)
+    yield made
+    made.db.close()
+
+
+async def read(path: Path, *client_ids: str) -> list[TrackedMessage]:
+    async with SQLiteStore(path, retention=None) as store:
+        return [await store.get(c) for c in client_ids]
+
+
+def statuses(record: TrackedMessage) -> Sequence[MessageStatus]:
+    return [r.status for r in record.reports]
+
+
+async def test_duplicate_receipts_in_one_transaction_add_one_entry(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a")], False), SettleCall([accepted("a", "100")]))
+    one = report("100")
+    writer.run(RecordCall([one, one]), RecordCall([one]))
+    [record] = await read(path, "a")
+    assert record.state is TrackedState.DELIVERED
+    assert statuses(record) == [MessageStatus.DELIVERED]
+    assert record.cost == Decimal("1.25")
+
+
+async def test_a_receipt_before_its_settle_in_one_transaction_matches(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a"), send("b")], False))
+    # The receipt queued first; a claim between them puts them in different statements.
+    writer.run(
+        RecordCall([report("100"), report("201", MessageStatus.TRANSMITTED)]),
+        PrepareCall([send("c")], False),
+        SettleCall([accepted("a", "100"), accepted("b", "200", "201")]),
+    )
+    a, b = await read(path, "a", "b")
+    assert (a.state, statuses(a)) == (TrackedState.DELIVERED, [MessageStatus.DELIVERED])
+    assert (b.state, statuses(b)) == (TrackedState.ACCEPTED, [MessageStatus.TRANSMITTED])
+    assert b.status is MessageStatus.TRANSMITTED
+
+
+async def test_a_receipt_with_its_settle_in_one_segment_matches(writer: Writer, path: Path) -> None:
+    writer.run(PrepareCall([send("a")], False))
+    writer.run(RecordCall([report("100")]), SettleCall([accepted("a", "100")]))
+    [a] = await read(path, "a")
+    assert (a.state, statuses(a)) == (TrackedState.DELIVERED, [MessageStatus.DELIVERED])
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM reports WHERE client_id IS NULL").fetchone() == (0,)
+
+
+async def test_a_receipt_naming_only_the_client_id_matches_and_teaches_the_id(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a")], False))
+    writer.run(RecordCall([report("900", MessageStatus.TRANSMITTED, client_id="a")]))
+    writer.run(RecordCall([report("900")]))  # names only the id now
+    [a] = await read(path, "a")
+    assert a.state is TrackedState.DELIVERED
+    assert statuses(a) == [MessageStatus.TRANSMITTED, MessageStatus.DELIVERED]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT client_id FROM ids WHERE message_id = '900'").fetchone() == ("a",)
+
+
+async def test_a_pending_receipt_matches_by_client_id_in_the_settles_transaction(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(RecordCall([report("600", client_id="a")]))  # no record yet: pending
+    writer.run(PrepareCall([send("a")], False), SettleCall([accepted("a", "601")]))
+    [a] = await read(path, "a")
+    assert (a.state, statuses(a)) == (TrackedState.DELIVERED, [MessageStatus.DELIVERED])
+
+
+async def test_declined_claims_answer_with_the_record_in_order(writer: Writer, path: Path) -> None:
+    writer.run(PrepareCall([send("b")], False), SettleCall([accepted("b", "300")]))
+    first, second = PrepareCall([send("a"), send("b")], False), PrepareCall([send("a")], False)
+    writer.run(first, second)
+    assert first.result[0] is None
+    assert first.result[1] is not None and first.result[1].state is TrackedState.ACCEPTED
+    assert first.result[1].message_id == "300"
+    assert second.result[0] is not None and second.result[0].state is TrackedState.SENDING
+    assert writer.in_flight == {"a"}
+    [a] = await read(path, "a")
+    assert a.attempts == 1
+
+
+async def test_versions_grow_with_every_change_across_the_statements(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("x")], False))
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT version FROM messages WHERE client_id = 'x'").fetchone()[0]
+    writer.run(
+        SettleCall([accepted("x", "1")]),
+        RecordCall([report("1", MessageStatus.TRANSMITTED)]),
+        PrepareCall([send("y")], False),
+    )
+    with sqlite3.connect(path) as db:
+        versions = dict(db.execute("SELECT client_id, version FROM messages"))
+        counter = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
+    assert before < versions["x"] < versions["y"] <= counter
+    async with SQLiteStore(path, retention=None) as store:
+        writer.run(RecordCall([report("1")]))
+        seen = [m.client_id async for m in _take(store.changes(since=counter), 1)]
+    assert seen == ["x"]
+
+
+async def _take(feed: AsyncIterator[TrackedMessage], count: int) -> AsyncIterator[TrackedMessage]:
+    got = 0
+    async for item in feed:
+        yield item
+        got += 1
+        if got >= count:
+            return
