@@ -1,7 +1,9 @@
 """One worker process of the fleet benchmark: an SMPPPool (with a Fleet, or alone) on one login.
 
 It binds, prints ``ready``, waits for a line on stdin (so all workers start together), sends its
-messages with ``send_many`` and prints one JSON line: what was accepted, and its own costs over
+messages with ``send_many`` and prints one JSON line (then waits for another line on stdin
+before it closes and exits, so its shutdown does not compete with the workers still sending):
+what was accepted, and its own costs over
 the send (CPU from :func:`resource.getrusage`, split into user and system time, with its context
 switches and garbage collections; the fleet's Redis round trips)::
 
@@ -32,6 +34,8 @@ def _usage() -> dict[str, float]:
         "sys": usage.ru_stime,
         "waits": usage.ru_nvcsw,
         "preempted": usage.ru_nivcsw,
+        "page_faults": usage.ru_minflt,
+        "max_rss_kb": usage.ru_maxrss,
         "gc": sum(s["collections"] for s in gc.get_stats()),
     }
 
@@ -53,7 +57,7 @@ def main() -> None:
     from smscenter import Credentials, Limits, Message, SMPPPool, Timeouts
     from smscenter.fleet import Fleet, tuned_gc
 
-    async def run() -> dict[str, object]:
+    async def run() -> None:
         fleet = (
             None
             if args.no_fleet
@@ -95,21 +99,26 @@ def main() -> None:
                         errors.append(repr(outcome.error))
                 cpu1, wall1 = _cpu(), time.perf_counter()
                 usage1 = _usage()
-            trips = (fleet.round_trips if fleet is not None else 0) - trips0
-            throttled = pool.statistics().throttled
-        return {
-            "name": args.name,
-            "accepted": accepted,
-            "errors": errors,
-            "throttled": throttled,
-            "cpu": cpu1 - cpu0,
-            "wall": wall1 - wall0,
-            "round_trips": trips,
-            "usage": {k: usage1[k] - usage0[k] for k in usage0},
-        }
+                trips = (fleet.round_trips if fleet is not None else 0) - trips0
+                throttled = pool.statistics().throttled
+                result = {
+                    "name": args.name,
+                    "accepted": accepted,
+                    "errors": errors,
+                    "throttled": throttled,
+                    "cpu": cpu1 - cpu0,
+                    "wall": wall1 - wall0,
+                    "round_trips": trips,
+                    "usage": {k: usage1[k] - usage0[k] for k in usage0},
+                }
+                sys.stdout.write(json.dumps(result) + "\n")
+                sys.stdout.flush()
+                # Stay idle until the phase is over: closing the pool and the fleet and leaving
+                # the interpreter take about 0.1 s of CPU, which must not come out of the cores
+                # the workers still sending share.
+                await anyio.to_thread.run_sync(sys.stdin.readline)
 
-    sys.stdout.write(json.dumps(anyio.run(run)) + "\n")
-    sys.stdout.flush()
+    anyio.run(run)
 
 
 class _Nothing:

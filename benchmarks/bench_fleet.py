@@ -237,6 +237,11 @@ async def run_phase(
         wall = time.perf_counter() - started
         cpu_redis1 = _proc_cpu(redis.pid)
         seen = smsc.end(cap, burst)
+        # The phase is over: now the workers close and exit (a worker that finished first
+        # waited idle, so its shutdown took nothing from those still sending).
+        for process in processes:
+            assert process.stdin is not None
+            await process.stdin.send(b"exit\n")
         for process in processes:
             with anyio.fail_after(30):
                 if await process.wait() != 0:

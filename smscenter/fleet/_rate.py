@@ -48,7 +48,7 @@ CREDIT_LIFE = 0.1
 PREFETCH_FROM = 16
 #: The most a worker with messages waiting asks for first, when the burst holds two busy
 #: grants (then half the burst, at most this).
-START_MAX = 256
+START_MAX = 1024
 #: At most how many times what it spent so far in this window a worker that is speeding up
 #: asks for (with what it spent, its grants grow about fourfold each round trip at start).
 RAMP = 3
@@ -204,10 +204,13 @@ class FleetRate:
         self._credit = credit = credit - n
         self._spent += n
         if credit <= self._refill_at and not self._demand:
-            # Half of a whole grant spent: ask for the next while the rest goes out.
+            # Half of the credit spent: ask for the next grant while the rest goes out, enough
+            # to top the credit up to what it spends in CREDIT_LIFE. More would be dropped
+            # unspent when the life ends, and the binds would stop for a round trip.
             self._refill_at = -1
             self._need = 1
-            self._demand = max(1, min(self._fleet.burst, self._recent(now)))
+            recent = min(self._fleet.burst, self._recent(now))
+            self._demand = max(PREFETCH_FROM, recent - credit)
             self._asked.set()
         return 0.0
 
@@ -303,12 +306,12 @@ class FleetRate:
                     granted >= want and 2 * granted <= fleet.burst and now >= self._tight_until
                 )
                 busy = self._busy = self._roomy and granted >= PREFETCH_FROM
-                self._refill_at = granted // 2 if busy else -1
                 self._demand = max(0, self._demand - granted)
                 self._need = 0
                 fresh = self._credit if now < self._credit_until else 0
-                self._credit = fresh + granted
+                self._credit = credit = fresh + granted
                 self._credit_until = now + CREDIT_LIFE
+                self._refill_at = credit // 2 if busy else -1
                 self._wake()
             else:
                 self.denials += 1

@@ -162,7 +162,7 @@ async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold
     redis_url: str,
 ) -> None:
     # A worker with many messages waiting and no cap near (the burst holds two busy grants)
-    # asks for START_MAX parts at once, then for RAMP times what it spent: 256, 768, 3072
+    # asks for START_MAX parts at once, then for RAMP times what it spent: 1024, 3072, 12288
     # (grants that double from one part need a dozen round trips to get there, each an fsync
     # on a Redis with `appendfsync always`: milliseconds).
     binds = _Binds()
@@ -214,3 +214,25 @@ async def test_with_a_small_burst_a_backlog_changes_nothing(redis_url: str) -> N
                 credits.append(rate._credit)
             assert credits == [1, 1, 2, 4]
             rate.close()
+
+
+async def test_a_busy_worker_tops_its_credit_up_to_a_tenth_of_a_seconds_spend(
+    busy: tuple[FleetRate, _Binds, Fleet],
+) -> None:
+    # At half spent, the next ask is what it spends in CREDIT_LIFE less what it still holds:
+    # credit beyond that would be dropped unspent when the life ends, and the binds would then
+    # stop for a round trip (every few grants, at full speed, before).
+    rate, binds, _ = busy
+    now = anyio.current_time()
+    await _ramp_to(rate, binds, now, 2 * PREFETCH_FROM)
+    rate._spent_before, rate._spent = 2_000, 0  # a tenth of a second at 20,000 parts/s
+    rate._window_end = now + 0.05
+    rate._credit, rate._refill_at = 600, 300
+    while not rate._demand:
+        assert rate.take(1, now + 0.01) == 0.0
+    left = rate._credit
+    assert left == 600 // 2 and rate._demand == 2_000 - left
+    await binds.woken()
+    # Topped up to the spend of one CREDIT_LIFE, not that on top of what was left; the next ask
+    # at half of it.
+    assert rate._credit == 2_000 and rate._refill_at == 1_000
