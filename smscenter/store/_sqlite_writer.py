@@ -20,14 +20,13 @@ from typing import Any
 
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_maintain import Maintenance, maintain
-from smscenter.store._sqlite_tx import Call, run_calls, setup_connection
+from smscenter.store._sqlite_tx import BEGUN, Call, run_calls, setup_connection
 
 __all__ = ("Pending", "WriterThread")
 
 # The most rows one write transaction takes on (calls beyond it wait for the next one): a
 # bounded transaction keeps the file's write lock short for other processes.
 MAX_BATCH_ROWS = 20_000
-_VERSION = "SELECT value FROM meta WHERE key = 'version'"
 
 
 class Pending:
@@ -126,7 +125,7 @@ class WriterThread:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            version = db.execute(_VERSION).fetchone()[0]
+            version, pending = db.execute(BEGUN).fetchone()
             now = time.time_ns() // 1000
             first = taken[0].call
             if isinstance(first, Maintenance):
@@ -137,7 +136,9 @@ class WriterThread:
                     for p in taken
                     if not p.future.cancelled() and not isinstance(p.call, Maintenance)
                 ]
-                after = run_calls(db, calls, version, now, self._owners, self._in_flight)
+                after = run_calls(
+                    db, calls, version, now, self._owners, self._in_flight, bool(pending)
+                )
                 result = None
             if after != version:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))

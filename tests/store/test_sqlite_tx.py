@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import pytest
 from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_schema import from_micros, to_micros
 from smscenter.store._sqlite_tx import (
+    BEGUN,
     Call,
     PrepareCall,
     RecordCall,
@@ -70,8 +73,9 @@ class Writer:
     def run(self, *calls: Call) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
-        after = run_calls(db, calls, version, time.time_ns() // 1000, self.owners, self.in_flight)
+        version, pending = db.execute(BEGUN).fetchone()
+        now = time.time_ns() // 1000
+        after = run_calls(db, calls, version, now, self.owners, self.in_flight, bool(pending))
         db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
         db.execute("COMMIT")
 
@@ -199,3 +203,19 @@ async def _take(feed: AsyncIterator[TrackedMessage], count: int) -> AsyncIterato
         got += 1
         if got >= count:
             return
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 3, 13, 30, 0, 123456, tzinfo=UTC),
+        datetime(2026, 12, 3, 16, 30, 0, 1, tzinfo=timezone(timedelta(hours=3))),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # before the epoch
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_times_are_exact_microseconds_since_the_epoch(value: datetime) -> None:
+    micros = to_micros(value)
+    assert micros == (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert from_micros(micros) == value

@@ -8,7 +8,8 @@ or in flight: about three windows per bind). So:
 
 - the binds never wait for ``send_many`` to claim: the next chunk is claimed while the one
   before is written, and the claim joins the store's transaction of the settlements and
-  receipts of that moment (one commit for all of them);
+  receipts of that moment (one commit for all of them); a claim does not wait for the one
+  before it to come back, only for room;
 - a crash leaves at most :attr:`Claims.ahead` records claimed and not yet answered (read as
   ``unknown`` later), however far ``send_many`` reads ahead: messages read but not yet claimed
   have no record, and a resumed run sends them.
@@ -120,7 +121,7 @@ class Claims:
         self._claimed = 0  # claimed (or being claimed) and not ended yet
         self._event: anyio.Event | None = None
         self._closed: BaseException | None = None
-        self._running = False
+        self._running = 0  # claims in flight
         self._idle: anyio.Event | None = None
 
     def hand(self, order: ClaimOrder, jobs: list[Job]) -> None:
@@ -180,29 +181,42 @@ class Claims:
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        """Claim and queue jobs as room frees up (the pool's task)."""
+        """Claim and queue jobs as room frees up (the pool's task).
+
+        A claim does not wait for the one before to come back: while the store writes one
+        transaction, the claims that room allows meanwhile are handed to it too, so they join
+        the next transaction with the settlements and receipts of that moment instead of
+        waiting for it to end and then for one more of their own (the binds ran dry
+        meanwhile). :attr:`ahead` bounds them all the same."""
         task_status.started()
-        while True:
-            found = self._next()
-            if found is None:
-                event = self._event = anyio.Event()
-                await event.wait()
-                continue
-            order, count = found
-            waiting = order.waiting
-            if count == len(waiting):
-                jobs = list(waiting)
-                waiting.clear()
-            else:
-                jobs = [waiting.popleft() for _ in range(count)]
-            self._claimed += count
-            self._running = True
-            try:
-                await self._claim(order, jobs)
-            finally:
-                self._running = False
-                if self._idle is not None:
-                    self._idle.set()
+        async with anyio.create_task_group() as tg:
+            while True:
+                found = self._next()
+                if found is None:
+                    event = self._event = anyio.Event()
+                    await event.wait()
+                    continue
+                order, count = found
+                waiting = order.waiting
+                if count == len(waiting):
+                    jobs = list(waiting)
+                    waiting.clear()
+                else:
+                    jobs = [waiting.popleft() for _ in range(count)]
+                self._claimed += count
+                self._running += 1
+                tg.start_soon(self._claim_then, order, jobs)
+
+    async def _claim_then(self, order: ClaimOrder, jobs: list[Job]) -> None:
+        try:
+            await self._claim(order, jobs)
+        finally:
+            self._running -= 1
+            if not self._running and self._idle is not None:
+                self._idle.set()
+            # Room may have freed (declined or failed claims): the claim task looks again.
+            if self._event is not None and self._ready():
+                self._wake()
 
     async def _claim(self, order: ClaimOrder, jobs: list[Job]) -> None:
         # Cancelled here (the pool is closing): whether the store claimed them is not known,
@@ -264,8 +278,8 @@ class Claims:
         return jobs
 
     async def close(self, error: BaseException) -> None:
-        """The pool is closing: end what is not claimed with ``error``, and wait for the claim
-        in flight (its jobs are then settled as never written)."""
+        """The pool is closing: end what is not claimed with ``error``, and wait for the claims
+        in flight (their jobs are then settled as never written)."""
         self._closed = error
         for order in self._orders:
             if not order.left:

@@ -38,7 +38,7 @@ from smscenter.smpp.reassembly import Reassembler
 from smscenter.smpp.receipts import is_receipt
 
 if TYPE_CHECKING:
-    from smscenter.smpp.client._tracking import ReceiptRecorder, Respond
+    from smscenter.smpp.client._recorder import ReceiptRecorder, Respond
 
 __all__ = ("ReportStream",)
 
