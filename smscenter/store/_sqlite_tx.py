@@ -48,6 +48,7 @@ from smscenter.store._sqlite_schema import (
 __all__ = (
     "BEGUN",
     "DEAD_OWNER",
+    "RESERVE",
     "Call",
     "PrepareCall",
     "RecordCall",
@@ -257,6 +258,13 @@ UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(?2)
 _ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM reports WHERE client_id IS NULL)"
 #: The version counter, and whether any report is pending (run_calls' arguments).
 BEGUN = f"SELECT value, ({_ANY_PENDING[7:]}) FROM meta WHERE key = 'version'"
+#: The same, reserving ?1 versions (the rows of a transaction's calls, the most they use but
+#: for pending reports matched): one statement for what would be two, at the start and at the
+#: end (each statement takes the GIL back, which a busy event loop may hold for a while).
+RESERVE = (
+    "UPDATE meta SET value = value + ?1 WHERE key = 'version' "
+    f"RETURNING value - ?1, ({_ANY_PENDING[7:]})"
+)
 # Pending reports for the ids (?1) or client ids (?2) just settled, as JSON arrays.
 _MATCH = """
 UPDATE reports SET client_id = coalesce(

@@ -20,7 +20,7 @@ from typing import Any
 
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_maintain import Maintenance, maintain
-from smscenter.store._sqlite_tx import BEGUN, Call, run_calls, setup_connection
+from smscenter.store._sqlite_tx import BEGUN, RESERVE, Call, run_calls, setup_connection
 
 __all__ = ("Pending", "WriterThread")
 
@@ -125,22 +125,23 @@ class WriterThread:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            version, pending = db.execute(BEGUN).fetchone()
             now = time.time_ns() // 1000
             first = taken[0].call
             if isinstance(first, Maintenance):
+                version, _ = db.execute(BEGUN).fetchone()
                 result, after = maintain(db, first, version, now, self._owners, self._in_flight)
+                top = version
             else:
-                calls = [
-                    p.call
-                    for p in taken
-                    if not p.future.cancelled() and not isinstance(p.call, Maintenance)
-                ]
+                live = [p for p in taken if not p.future.cancelled()]
+                calls = [p.call for p in live if not isinstance(p.call, Maintenance)]
+                size = sum(p.size for p in live)
+                [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
+                top = version + size
                 after = run_calls(
                     db, calls, version, now, self._owners, self._in_flight, bool(pending)
                 )
                 result = None
-            if after != version:
+            if after > top:  # (maintenance, or pending reports matched: beyond the reserve)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
             db.execute("COMMIT")
         except BaseException:

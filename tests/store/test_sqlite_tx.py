@@ -23,7 +23,7 @@ from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage
 from smscenter.store._owner import OwnerCheck, new_owner_token
 from smscenter.store._sqlite_schema import from_micros, to_micros
 from smscenter.store._sqlite_tx import (
-    BEGUN,
+    RESERVE,
     Call,
     PrepareCall,
     RecordCall,
@@ -73,11 +73,19 @@ class Writer:
     def run(self, *calls: Call) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        version, pending = db.execute(BEGUN).fetchone()
+        size = sum(len(_items(call)) for call in calls)
+        [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
         now = time.time_ns() // 1000
         after = run_calls(db, calls, version, now, self.owners, self.in_flight, bool(pending))
-        db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
+        if after > version + size:  # pending reports matched: beyond the reserve
+            db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
         db.execute("COMMIT")
+
+
+def _items(call: Call) -> Sequence[object]:
+    if isinstance(call, PrepareCall):
+        return call.sends
+    return call.settlements if isinstance(call, SettleCall) else call.reports
 
 
 @pytest.fixture
@@ -219,3 +227,20 @@ def test_times_are_exact_microseconds_since_the_epoch(value: datetime) -> None:
     micros = to_micros(value)
     assert micros == (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
     assert from_micros(micros) == value
+
+
+async def test_versions_stay_ahead_of_pending_reports_matched_past_the_reserve(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a"), send("b")], False))
+    writer.run(RecordCall([report("100", MessageStatus.TRANSMITTED), report("101")]))
+    # One settle row reserves one version; matching two pending reports moves two records.
+    writer.run(SettleCall([accepted("a", "100")]), SettleCall([accepted("b", "101")]))
+    with sqlite3.connect(path) as db:
+        high = db.execute("SELECT max(version) FROM messages").fetchone()[0]
+        counter = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
+    assert counter >= high
+    writer.run(PrepareCall([send("c")], False))
+    with sqlite3.connect(path) as db:
+        [(version,)] = db.execute("SELECT version FROM messages WHERE client_id = 'c'")
+    assert version > high
