@@ -160,9 +160,9 @@ class ReceiptReader:
             tail = tail[:cut]
         tlvs = pdu.tlvs
         if tlvs and tlvs[0][0] == _TAG_RECEIPTED_ID:
-            value = tlvs[0][1]
-            nul = value.find(0)  # _tlv.receipted_message_id, inline (one call per receipt)
-            receipted = (value if nul < 0 else value[:nul]).decode("latin-1")
+            # _tlv.receipted_message_id, inline (one call per receipt): up to the first NUL.
+            # (partition takes one argument, without find's argument parsing)
+            receipted = tlvs[0][1].partition(b"\0")[0].decode("latin-1")
             key = (tail, tlvs[1:])
         else:
             receipted = ""
