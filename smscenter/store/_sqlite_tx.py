@@ -46,7 +46,9 @@ from smscenter.store._sqlite_schema import (
 )
 
 __all__ = (
+    "BEGUN",
     "DEAD_OWNER",
+    "RESERVE",
     "Call",
     "PrepareCall",
     "RecordCall",
@@ -254,6 +256,15 @@ SELECT value ->> 1, value ->> 0 FROM json_each(?1) WHERE value ->> 1 IS NOT NULL
 UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(?2)
 """
 _ANY_PENDING = "SELECT EXISTS (SELECT 1 FROM reports WHERE client_id IS NULL)"
+#: The version counter, and whether any report is pending (run_calls' arguments).
+BEGUN = f"SELECT value, ({_ANY_PENDING[7:]}) FROM meta WHERE key = 'version'"
+#: The same, reserving ?1 versions (the rows of a transaction's calls, the most they use but
+#: for pending reports matched): one statement for what would be two, at the start and at the
+#: end (each statement takes the GIL back, which a busy event loop may hold for a while).
+RESERVE = (
+    "UPDATE meta SET value = value + ?1 WHERE key = 'version' "
+    f"RETURNING value - ?1, ({_ANY_PENDING[7:]})"
+)
 # Pending reports for the ids (?1) or client ids (?2) just settled, as JSON arrays.
 _MATCH = """
 UPDATE reports SET client_id = coalesce(
@@ -288,8 +299,9 @@ WHERE event_key IN (SELECT value FROM json_each(?1)) AND client_id = report_clie
 # --- the rows -------------------------------------------------------------------------------
 
 
-def _dumps(rows: list[Any]) -> str:
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+# No check for circular lists (the rows are flat lists of plain values): that check keeps a
+# dict entry per list and costs more than the encoding itself.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> list[Any]:
@@ -365,13 +377,18 @@ def run_calls(
     now: int,
     owners: OwnerCheck,
     in_flight: set[str],
+    pending: bool = True,
 ) -> int:
-    """Apply ``calls`` in the open transaction; return the version counter after them."""
+    """Apply ``calls`` in the open transaction; return the version counter after them.
+
+    ``pending``: whether reports without a record (pending) existed when the transaction
+    began (read with its version: one statement less when there are none, the usual)."""
+    maybe: bool | None = pending  # None: not known (a statement here may have added some)
     for segment in _segments(calls):
         if segment.claims:
             version = _claim(db, segment.claims, version, now, owners, in_flight)
         if segment.settles:
-            version = _settle(db, segment.settles, version, now, in_flight)
+            version = _settle(db, segment.settles, version, now, in_flight, maybe)
         if segment.records:
             rows = [_report_row(r) for call in segment.records for r in call.reports]
             db.execute(_RECORD, (_dumps(rows), now, version))
@@ -379,6 +396,7 @@ def run_calls(
             named = [row[0] for row in rows if row[2] is not None]
             if named:  # (callbacks name the client id; SMPP receipts do not)
                 db.execute(_LEARN, (_dumps(named),))
+            maybe = maybe or None
     return version
 
 
@@ -438,14 +456,16 @@ def _settle(
     version: int,
     now: int,
     in_flight: set[str],
+    pending: bool | None,
 ) -> int:
     """Apply the settlements of ``calls``: one statement per run of accepted or failed ones
     (in order: the same client id may be settled twice), then their ids, then match the
-    pending reports they name."""
+    pending reports they name (``pending``: whether there are any; ``None``: look)."""
     more: list[tuple[str, str]] = []
     rows = [_settle_row(s, more) for call in calls for s in call.settlements]
     in_flight.difference_update(row[0] for row in rows)
     accepted: list[list[Any]] = []
+    texts: list[str] = []  # of the accepted runs
     start = 0
     while start < len(rows):
         failed = _is_failed(rows[start])
@@ -453,14 +473,19 @@ def _settle(
         while end < len(rows) and _is_failed(rows[end]) == failed:
             end += 1
         run = rows[start:end]
-        db.execute(_SETTLE_FAILED if failed else _SETTLE_ACCEPTED, (_dumps(run), now, version))
+        text = _dumps(run)
+        db.execute(_SETTLE_FAILED if failed else _SETTLE_ACCEPTED, (text, now, version))
         if not failed:
             accepted += run
+            texts.append(text)
         version += len(run)
         start = end
     if accepted:
-        db.execute(_IDS, (_dumps(accepted), _dumps(more)))
-    if db.execute(_ANY_PENDING).fetchone()[0]:
+        # (the usual: one run of accepted ones, its text written once)
+        db.execute(_IDS, (texts[0] if len(texts) == 1 else _dumps(accepted), _dumps(more)))
+    if pending is None:
+        pending = bool(db.execute(_ANY_PENDING).fetchone()[0])
+    if pending:
         ids = [row[1] for row in accepted if row[1] is not None] + [i for i, _ in more]
         db.execute("UPDATE temp.clock SET version = ?, now = ?", (version, now))
         db.execute(_MATCH, (_dumps(ids), _dumps([row[0] for row in rows])))

@@ -20,14 +20,13 @@ from typing import Any
 
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_maintain import Maintenance, maintain
-from smscenter.store._sqlite_tx import Call, run_calls, setup_connection
+from smscenter.store._sqlite_tx import BEGUN, RESERVE, Call, run_calls, setup_connection
 
 __all__ = ("Pending", "WriterThread")
 
 # The most rows one write transaction takes on (calls beyond it wait for the next one): a
 # bounded transaction keeps the file's write lock short for other processes.
 MAX_BATCH_ROWS = 20_000
-_VERSION = "SELECT value FROM meta WHERE key = 'version'"
 
 
 class Pending:
@@ -126,20 +125,23 @@ class WriterThread:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            version = db.execute(_VERSION).fetchone()[0]
             now = time.time_ns() // 1000
             first = taken[0].call
             if isinstance(first, Maintenance):
+                version, _ = db.execute(BEGUN).fetchone()
                 result, after = maintain(db, first, version, now, self._owners, self._in_flight)
+                top = version
             else:
-                calls = [
-                    p.call
-                    for p in taken
-                    if not p.future.cancelled() and not isinstance(p.call, Maintenance)
-                ]
-                after = run_calls(db, calls, version, now, self._owners, self._in_flight)
+                live = [p for p in taken if not p.future.cancelled()]
+                calls = [p.call for p in live if not isinstance(p.call, Maintenance)]
+                size = sum(p.size for p in live)
+                [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
+                top = version + size
+                after = run_calls(
+                    db, calls, version, now, self._owners, self._in_flight, bool(pending)
+                )
                 result = None
-            if after != version:
+            if after > top:  # (maintenance, or pending reports matched: beyond the reserve)
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
             db.execute("COMMIT")
         except BaseException:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +21,9 @@ import pytest
 from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_schema import from_micros, to_micros
 from smscenter.store._sqlite_tx import (
+    RESERVE,
     Call,
     PrepareCall,
     RecordCall,
@@ -70,10 +73,19 @@ class Writer:
     def run(self, *calls: Call) -> None:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
-        version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
-        after = run_calls(db, calls, version, time.time_ns() // 1000, self.owners, self.in_flight)
-        db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
+        size = sum(len(_items(call)) for call in calls)
+        [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
+        now = time.time_ns() // 1000
+        after = run_calls(db, calls, version, now, self.owners, self.in_flight, bool(pending))
+        if after > version + size:  # pending reports matched: beyond the reserve
+            db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
         db.execute("COMMIT")
+
+
+def _items(call: Call) -> Sequence[object]:
+    if isinstance(call, PrepareCall):
+        return call.sends
+    return call.settlements if isinstance(call, SettleCall) else call.reports
 
 
 @pytest.fixture
@@ -199,3 +211,36 @@ async def _take(feed: AsyncIterator[TrackedMessage], count: int) -> AsyncIterato
         got += 1
         if got >= count:
             return
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 3, 13, 30, 0, 123456, tzinfo=UTC),
+        datetime(2026, 12, 3, 16, 30, 0, 1, tzinfo=timezone(timedelta(hours=3))),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # before the epoch
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_times_are_exact_microseconds_since_the_epoch(value: datetime) -> None:
+    micros = to_micros(value)
+    assert micros == (value - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert from_micros(micros) == value
+
+
+async def test_versions_stay_ahead_of_pending_reports_matched_past_the_reserve(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a"), send("b")], False))
+    writer.run(RecordCall([report("100", MessageStatus.TRANSMITTED), report("101")]))
+    # One settle row reserves one version; matching two pending reports moves two records.
+    writer.run(SettleCall([accepted("a", "100")]), SettleCall([accepted("b", "101")]))
+    with sqlite3.connect(path) as db:
+        high = db.execute("SELECT max(version) FROM messages").fetchone()[0]
+        counter = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
+    assert counter >= high
+    writer.run(PrepareCall([send("c")], False))
+    with sqlite3.connect(path) as db:
+        [(version,)] = db.execute("SELECT version FROM messages WHERE client_id = 'c'")
+    assert version > high
