@@ -41,7 +41,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
-__all__ = ("define", "fast_init", "from_fields", "positional")
+__all__ = ("define", "draft", "fast_init", "from_fields", "positional")
 
 _T = TypeVar("_T")
 _C = TypeVar("_C", bound=type[Any])
@@ -94,9 +94,9 @@ def _has_dict(cls: type[Any]) -> bool:
     return any("__dict__" in vars(k) for k in cls.__mro__ if k is not object)
 
 
-def _draft(cls: type[Any], ns: dict[str, Any]) -> None:
-    """Put ``cls`` (slotted) and its draft in ``ns`` as ``_CLS`` and ``_DRAFT`` (module
-    docstring: a subclass with no slots of its own and the ordinary ``__setattr__``)."""
+def draft(cls: type[Any], ns: dict[str, Any]) -> None:
+    """Put ``cls`` and its draft in ``ns`` as ``_CLS`` and ``_DRAFT`` (module docstring: a
+    subclass with no slots of its own and the ordinary ``__setattr__``)."""
     ns["_CLS"] = cls
     ns["_DRAFT"] = type(
         f"{cls.__name__}Draft",
@@ -150,7 +150,7 @@ def fast_init(cls: _C) -> _C:
         # Converted values first (a converter may raise): then the stores, which cannot.
         body = [f"    _v_{n} = {v}" for n, v in zip(names, values, strict=True) if v != n]
         values = [n if v == n else f"_v_{n}" for n, v in zip(names, values, strict=True)]
-        _draft(cls, ns)
+        draft(cls, ns)
         ns["_osa"] = object.__setattr__
         body.append("    if type(self) is _CLS:")
         body.append("        _osa(self, '__class__', _DRAFT)")
@@ -217,11 +217,11 @@ def positional(
         # (converted=True: a default is passed through its converter, as attrs would)
         ns[f"_d_{names[i]}"] = default if converter is None else converter(default)  # type: ignore[operator]
         params[i] = f"{names[i]}=_d_{names[i]}"
-    if _has_dict(cls):
-        body = ["    self = _new(_CLS)", *_dict_store(names, names, ns)]
-    else:
-        _draft(cls, ns)
-        body = ["    self = _new(_DRAFT)", *_draft_stores(names, names, "    ")]
+    # A new instance of the draft, filled with plain stores, for dict classes too: assigning
+    # a whole __dict__ to a new instance costs about twice as much (CPython 3.11 makes its
+    # inline attribute values into a dict first, then replaces it).
+    draft(cls, ns)
+    body = ["    self = _new(_DRAFT)", *_draft_stores(names, names, "    ")]
     if post_init and hasattr(cls, "__attrs_post_init__"):
         body.append("    self.__attrs_post_init__()")
     body.append("    return self")

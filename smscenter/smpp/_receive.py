@@ -196,16 +196,25 @@ class ReceiveSide:
                 if exc.fatal:
                     return
                 continue
+            if pdu is None:
+                if run:
+                    self._take_accepted(run, events, len(events) if at < 0 else at, marks)
+                return
+            cid = pdu.command_id
             if run:
                 if at < 0:
                     at = len(events)
-                if pdu is None or pdu.command_id != _DELIVER_SM:
+                if cid is _DELIVER_SM:
+                    marks.append(len(run))
+                else:
                     self._take_accepted(run, events, at, marks)
                     at = -1
-                else:
-                    marks.append(len(run))
-            if pdu is None:
-                return
+            if cid is _DELIVER_SM and cid in self._legal_in:
+                # _on_pdu's first case inline (one call less per receipt); a deliver_sm
+                # never moves the state.
+                # (command_id DELIVER_SM: a DeliverSm, without an isinstance call)
+                events.append(new_deliver_sm_received(pdu))  # type: ignore[arg-type]
+                continue
             self._on_pdu(pdu, events)
             if self._state is State.CLOSED:
                 return

@@ -37,11 +37,12 @@ from smscenter.exceptions import ConnectionLost, LocalProtocolError, UnknownOutc
 from smscenter.smpp.client._dispatch import Dispatch
 from smscenter.smpp.client._handshake import bind
 from smscenter.smpp.client._inflight import InFlight
-from smscenter.smpp.client._jobs import Job, watch_queue
+from smscenter.smpp.client._jobs import Job
 from smscenter.smpp.client._pump import Pump
 from smscenter.smpp.client._ratelimit import ThrottlePause
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, Link
+from smscenter.smpp.client._waiting import watch_queue
 from smscenter.smpp.client.overdue import Overdue
 from smscenter.smpp.client.reconcile import take_back
 from smscenter.smpp.client.reports import ReportIntake

@@ -19,7 +19,7 @@ from smscenter.config import check_read_ahead
 from smscenter.exceptions import ConnectionLost, LocalProtocolError
 from smscenter.models import Message, SendResult
 from smscenter.smpp.client._claims import ClaimOrder
-from smscenter.smpp.client._jobs import Job, JobQueue, outcome
+from smscenter.smpp.client._jobs import Job, JobQueue, bulk_job, outcome
 from smscenter.smpp.client._tracking import (
     SendTracker,
     check_tracked,
@@ -63,8 +63,9 @@ async def send_many(
     waiter: list[anyio.Event | None] = [None]
 
     def finished(job: Job) -> None:
-        if matcher.learning and _asks_receipt(job):  # before a receipt of the same read is
-            matcher.saw(job.responses)  # handled (pool._saw)
+        # Before a receipt of the same read is handled (pool._saw); _asks_receipt inline.
+        if matcher.learning and (job.message is None or job.message.report):
+            matcher.saw(job.responses)
         done.append(job)
         event = waiter[0]
         if event is not None:
@@ -183,9 +184,7 @@ async def send_many(
                                 )
                             )
                             continue
-                        job = Job(
-                            parts, callback, urgent, deadline, True, message, recipient, index
-                        )
+                        job = bulk_job(parts, callback, urgent, deadline, message, recipient, index)
                         batch.append(job)
                     index += 1
                 if batch:

@@ -1,7 +1,7 @@
 """Work waiting for a bind: jobs (one message to one recipient, or one query), the queue the
-binds pull them from (pure: the caller passes ``now``), how a caller waits for its job, and
-what a finished job becomes (its :class:`~smscenter.SendResult` or
-:class:`~smscenter.smpp.client.results.SendOutcome`).
+binds pull them from (pure: the caller passes ``now``), and what a finished job becomes (its
+:class:`~smscenter.SendResult` or :class:`~smscenter.smpp.client.results.SendOutcome`). How a
+caller waits for its job is :mod:`~smscenter.smpp.client._waiting`.
 
 Why a shared queue that binds *pull* from, rather than each caller waiting for a window slot:
 
@@ -22,29 +22,25 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.abc
 import attrs
 
 from smscenter._provider import Transport
-from smscenter.exceptions import PoolTimeout, UnknownOutcomeError, ValidationError
+from smscenter.exceptions import PoolTimeout, UnknownOutcomeError
 from smscenter.ids import canonical_message_id
 from smscenter.models import (
     Message,
-    MessageStatus,
     SendResult,
     _make_send_result,
     _make_smpp_result,
 )
 from smscenter.smpp.client import reconcile
-from smscenter.smpp.client.results import QueryResult, SendOutcome, make_outcome
-from smscenter.smpp.constants import HEADER_LENGTH, CommandId
-from smscenter.smpp.pdu import QuerySm, QuerySmResp
+from smscenter.smpp.client.results import SendOutcome, make_outcome
+from smscenter.smpp.constants import CommandId
 
 if TYPE_CHECKING:
     from smscenter.smpp.pdu import Pdu
 
-__all__ = ("Job", "JobQueue", "JobState")
+__all__ = ("Job", "JobQueue", "JobState", "bulk_job")
 
 _SMPP = Transport.SMPP
 
@@ -56,6 +52,9 @@ class JobState(enum.Enum):
     STARTED = "started"  # a bind took it; some parts may be written
     DONE = "done"  # finished: ids or an error, callback called
     CANCELLED = "cancelled"  # its caller gave up before anything was written
+
+
+_DONE = JobState.DONE
 
 
 class Job:
@@ -166,6 +165,48 @@ class Job:
         self.todo.clear()
         self.state = JobState.DONE
         self.callback(self)
+
+
+_new = object.__new__
+_QUEUED = JobState.QUEUED
+_SUBMIT_SM = CommandId.SUBMIT_SM
+
+
+def bulk_job(
+    parts: tuple[bytes, ...],
+    callback: Callable[[Job], None],
+    urgent: bool,
+    deadline: float | None,
+    message: Message,
+    recipient: str,
+    index: int,
+) -> Job:
+    """``Job(parts, callback, urgent, deadline, True, message, recipient, index)``: the job of
+    one message of ``send_many``, without the class call (its argument tuple and
+    ``__init__``'s frame: a good part of a job's cost, once per message). The same values as
+    :class:`Job`'s ``__init__`` stores (tests/smpp/test_pump_queue_order.py compares them)."""
+    job: Job = _new(Job)
+    job.parts = parts
+    job.command_id = _SUBMIT_SM
+    job.callback = callback
+    job.urgent = urgent
+    job.deadline = deadline
+    job.counts_rate = True
+    job.message = message
+    job.recipient = recipient
+    job.index = index
+    job.context = None
+    count = len(parts)
+    job.responses = [None] * count
+    job.todo = [0] if count == 1 else list(range(count))
+    job.in_flight = 0
+    job.written = False
+    job.taken_at = None
+    job.error = None
+    job.state = _QUEUED
+    job.throttles = 0
+    job.attempts = 0
+    return job
 
 
 class JobQueue:
@@ -404,94 +445,35 @@ if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pr
     raise ImportError("SendResult's fields changed: update send_result")
 
 
-def query_result(job: Job) -> QueryResult:
-    """The answer of a finished ``query_sm`` job."""
-    pdu = job.responses[0]
-    assert isinstance(pdu, QuerySmResp)
-    return QueryResult(
-        message_id=pdu.message_id,
-        status=MessageStatus.from_message_state(pdu.message_state),
-        message_state=pdu.message_state,
-        final_date=pdu.final_date,
-        error_code=pdu.error_code,
-    )
-
-
 def outcome(job: Job) -> SendOutcome:
     """How a finished ``send_many`` job ended: the one place a
     :class:`~smscenter.smpp.client.results.SendOutcome` is made of a job."""
     message = job.message
     assert message is not None and job.recipient is not None
     # Positional (make_outcome): this runs once per message.
-    if job.error is not None or job.state is not JobState.DONE:
+    if job.error is not None or job.state is not _DONE:
         return make_outcome(job.index, message, job.recipient, None, job.error)
-    return make_outcome(job.index, message, job.recipient, send_result(job), None)
+    responses = job.responses
+    if (
+        job.context is None
+        and len(responses) == 1
+        and type(raw_id := responses[0]) is str
+        and raw_id.isdigit()
+        and raw_id.isascii()
+        and raw_id[0] != "0"
+    ):
+        # send_result's common case inline (one call less per message): the provider's
+        # usual decimal id, its own canonical form.
+        result = _make_smpp_result(
+            raw_id, 1, None, None, (), (raw_id,), message.client_id, False, _SMPP, raw_id
+        )
+    else:
+        result = send_result(job)
+    return make_outcome(job.index, message, job.recipient, result, None)
 
 
-# --- waiting for a job (the callers' side) -------------------------------------------------------
+# --- waiting for a job (the callers' side: _waiting.py) ------------------------------------
 
 
 def noop(job: Job) -> None:
     """A callback for a job nobody waits for (any more)."""
-
-
-async def run_job(queue: JobQueue, job: Job, observe: Callable[[Job], None] | None = None) -> Job:
-    """Queue ``job`` and wait for it. A caller cancelled while the job is still queued takes
-    it back out: nothing of it stays behind. ``observe`` sees the job the moment it finishes
-    (before any later PDU of the same read is handled)."""
-    done = anyio.Event()
-    if observe is None:
-        job.callback = lambda _job: done.set()
-    else:
-
-        def finished(job: Job) -> None:
-            observe(job)
-            done.set()
-
-        job.callback = finished
-    queue.push(job, anyio.current_time())
-    try:
-        await done.wait()
-    except BaseException:
-        if not queue.remove(job):
-            job.callback = noop
-        raise
-    return job
-
-
-async def watch_queue(
-    queue: JobQueue, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-) -> None:
-    """(A task) fail queued jobs that wait past ``Timeouts.pool``, also while no bind is up."""
-    task_status.started()
-    while True:
-        event = anyio.Event()
-        queue.set_watchdog(event.set)
-        now = anyio.current_time()
-        nxt = queue.expire(now)
-        with anyio.move_on_after(None if nxt is None else max(0.0, nxt - now)):
-            await event.wait()
-
-
-def check_single(message: Message) -> str:
-    """The one recipient of ``message``; ``send`` takes single-recipient messages only."""
-    if len(message.to) != 1:
-        raise ValidationError(
-            f"send() takes a message to one recipient; this one has {len(message.to)}. Use "
-            "send_many(), which yields one outcome per recipient"
-        )
-    return message.to[0]
-
-
-async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> QueryResult:
-    """Send ``query_sm`` through whichever bind of ``queue`` takes it first (urgent, outside
-    the rate limit) and return its answer."""
-    query = QuerySm(message_id=message_id, source_addr=source_addr)
-    # Encoded now: a bad field fails here, before anything is queued.
-    body = query.encode()[HEADER_LENGTH:]
-    job = await run_job(
-        queue, Job((body,), noop, True, counts_rate=False, command_id=CommandId.QUERY_SM)
-    )
-    if job.error is not None:
-        raise job.error
-    return query_result(job)

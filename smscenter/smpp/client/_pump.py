@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ("Pump",)
 
 _SUBMIT_SM = CommandId.SUBMIT_SM
+_QUEUED = JobState.QUEUED
+_STARTED = JobState.STARTED
 _SENDING = (State.BOUND_TX, State.BOUND_TRX)
 
 
@@ -155,9 +157,23 @@ class Pump:
                 if retry:
                     job = retry.popleft()
                 elif self.taking:
-                    job = queue.pop(now)
-                    if job is None:
-                        break
+                    # JobQueue.pop's common case inline (one call less per message): the
+                    # first bulk job, queued and not past its deadline, with no urgent one.
+                    bulk = queue.bulk
+                    if (
+                        bulk
+                        and not queue.urgent
+                        and (job := bulk[0]).state is _QUEUED
+                        and (job.deadline is None or job.deadline > now)
+                    ):
+                        bulk.popleft()
+                        job.state = _STARTED
+                        if job.taken_at is None:
+                            job.taken_at = now
+                    else:
+                        job = queue.pop(now)
+                        if job is None:
+                            break
                     job.attempts += 1
                 else:
                     break

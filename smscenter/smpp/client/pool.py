@@ -36,18 +36,15 @@ from smscenter.smpp.client._bulk import send_many
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
-    check_single,
     noop,
     outcome,
-    query_through,
-    run_job,
     send_result,
-    watch_queue,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, hosts, tcp_connector
 from smscenter.smpp.client._tracking import STORE_READ_AHEAD, Tracking, check_tracked
+from smscenter.smpp.client._waiting import check_single, query_through, run_job, watch_queue
 from smscenter.smpp.client.reconcile import ReconcilePolicy
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SendOutcome, SMPPStatistics

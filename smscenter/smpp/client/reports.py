@@ -278,7 +278,12 @@ class ReportIntake:
             # SMSC has its answer). The completing part is answered after the hand-off below.
             return CommandStatus.ESME_ROK
         self._counters.reports += 1
-        buffer.put(item, self._answer, pdu.sequence_number)
+        # buffer.put, inline (one call less per receipt).
+        buffer.items.append((item, self._answer, pdu.sequence_number))
+        event = buffer._event
+        if event is not None:
+            buffer._event = None
+            event.set()
         return None
 
     def _deliver_tracked(self, pdu: DeliverSm, now: float) -> CommandStatus | None:

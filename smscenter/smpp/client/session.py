@@ -17,15 +17,13 @@ from smscenter.smpp.client._bind import Bind, BindSettings
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
-    check_single,
     noop,
-    query_through,
-    run_job,
     send_result,
 )
 from smscenter.smpp.client._ratelimit import RateLimiter
 from smscenter.smpp.client._shared import Shared
 from smscenter.smpp.client._stream import Connector, tcp_connector
+from smscenter.smpp.client._waiting import check_single, query_through, run_job
 from smscenter.smpp.client.reports import ReportBuffer, ReportStream
 from smscenter.smpp.client.results import QueryResult, SMPPStatistics
 from smscenter.smpp.constants import BindMode
