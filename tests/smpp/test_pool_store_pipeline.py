@@ -1,6 +1,8 @@
-"""With a store, a claim does not wait for the claim before it to come back, only for room (at
-most three windows per bind claimed and unanswered, all claims together): it joins the store's
-next transaction instead of waiting for it and then for one of its own."""
+"""With a store, the pool keeps its binds fed while the store writes: a claim does not wait for
+the claim before it to come back, only for room (at most three windows per bind claimed and
+unanswered, all claims together), so it joins the store's next transaction instead of waiting
+for it and then for one of its own; and the sends that ended and wait for their settlement do
+not use up the room ``send_many`` reads ahead in, so the claim task finds messages to claim."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import pytest
 from _store_watch import Watched
 
 from smscenter import Limits, Message, Timeouts
+from smscenter.smpp.client._tracking import STORE_READ_AHEAD
 from smscenter.smpp.client.pool import SMPPPool
-from smscenter.store import PlannedSend, TrackedMessage, TrackedState
+from smscenter.store import PlannedSend, Settlement, TrackedMessage, TrackedState
 from smscenter.store.sqlite import SQLiteStore
 from smscenter.testing import SMSCSimulator
 
@@ -84,3 +87,54 @@ async def test_a_claim_does_not_wait_for_the_claim_before_it(
     assert counts == {TrackedState.ACCEPTED: 120}
     # Never more than three windows claimed and unanswered, all claims together.
     assert max(map(len, slow.prepares)) <= 3 * window
+
+
+class HeldSettles(Watched):
+    """Settlements wait until ``release`` is set: a store busy writing a long transaction."""
+
+    def __init__(self, inner: object) -> None:
+        super().__init__(inner)
+        self.release = anyio.Event()
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self.release.wait()
+        await super().settle(settlements)
+
+
+async def test_sends_waiting_for_their_settlement_do_not_starve_the_claims(
+    sim: SMSCSimulator, tmp_path: Path
+) -> None:
+    # Three windows per bind claimed ahead (1,200 here); sends that ended and wait for their
+    # settlement may hold about as many again, and more: the default read-ahead leaves room
+    # for four times the claims, past the 4,096 floor.
+    window = 400
+    total = 4 * 3 * window
+    assert total > STORE_READ_AHEAD
+    async with SQLiteStore(tmp_path / "s.db") as store:
+        held = HeldSettles(store)
+        async with pool(sim, held, window) as p, anyio.create_task_group() as tg:
+            outcomes: list[object] = []
+
+            async def consume() -> None:
+                async for outcome in p.send_many(messages(total)):
+                    outcomes.append(outcome)
+
+            tg.start_soon(consume)
+            # No settlement is written: every send that ends waits for it. The binds still
+            # get all of them (claimed three windows at a time) rather than stopping at 4,096.
+            last, still = -1, 0
+            with anyio.fail_after(60):
+                while p.statistics().acknowledged < total and still < 50:
+                    await anyio.sleep(0.01)
+                    now = p.statistics().acknowledged
+                    still = still + 1 if now == last else 0
+                    last = now
+            acknowledged = p.statistics().acknowledged
+            assert not outcomes  # nothing yielded before its settlement is in the store
+            held.release.set()
+            with anyio.fail_after(60):
+                while len(outcomes) < total:  # noqa: ASYNC110 - bounded poll
+                    await anyio.sleep(0.01)
+        counts = await store.counts()
+    assert acknowledged == total
+    assert counts == {TrackedState.ACCEPTED: total}

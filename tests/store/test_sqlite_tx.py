@@ -244,3 +244,23 @@ async def test_versions_stay_ahead_of_pending_reports_matched_past_the_reserve(
     with sqlite3.connect(path) as db:
         [(version,)] = db.execute("SELECT version FROM messages WHERE client_id = 'c'")
     assert version > high
+
+
+async def test_a_claim_of_a_record_sending_under_a_stopped_owner(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("a"), send("b")], False))
+    host, _, started, _ = writer.owners.own_token.split("|")
+    dead = f"{host}|{2**22 + 4321}|{started}|00000000"  # no such process id
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET owner = ?", (dead,))
+    plain, resend = PrepareCall([send("a")], False), PrepareCall([send("b")], True)
+    writer.run(plain)
+    writer.run(resend)
+    [answer] = plain.result
+    assert answer is not None and answer.state is TrackedState.UNKNOWN
+    assert answer.error is not None and "stopped" in answer.error
+    assert resend.result == [None]
+    a, b = await read(path, "a", "b")
+    assert a.state is TrackedState.UNKNOWN and a.attempts == 1  # read as unknown, not claimed
+    assert b.state is TrackedState.SENDING and b.attempts == 2

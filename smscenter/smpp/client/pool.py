@@ -172,8 +172,16 @@ class SMPPPool:
         self._timeouts = timeouts = timeouts or Timeouts()
         self._mode = mode
         self.system_type = st
-        self._read_ahead = options.read_ahead or max(
-            100 if store is None else STORE_READ_AHEAD, 2 * limits.window * limits.connections
+        # With a store: claimed and not yet answered, about three windows per bind (_claims.py).
+        ahead = 3 * limits.window * limits.connections
+        self._read_ahead = options.read_ahead or (
+            max(100, 2 * limits.window * limits.connections)
+            if store is None
+            # An outcome is yielded (its room in the read-ahead freed) once its settlement is
+            # in the store: the sends that ended while a transaction is written hold room
+            # too, about as many as are claimed. With less, the claim task finds nothing
+            # handed over to claim, and the binds run dry, while the store commits.
+            else max(STORE_READ_AHEAD, 4 * ahead)
         )
         self._options = submit_options or SubmitOptions(iso=st.iso)
         self._builder = SubmitBuilder(self._options)
@@ -207,8 +215,6 @@ class SMPPPool:
         self._tracking = None
         if store is not None:
             backlog = options.report_buffer or max(self._reports.capacity, STORE_READ_AHEAD)
-            # Claimed and not yet answered: about three windows per bind (_claims.py).
-            ahead = 3 * limits.window * limits.connections
             self._tracking = Tracking(store, self._counters, self._reports, backlog, ahead)
         self._hosts = hosts(host, port, backup_hosts)
         self._binds = Binds(
