@@ -4,7 +4,7 @@ receipts recorded before they are acknowledged, and a store that fails."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from smscenter.exceptions import UnknownOutcomeError, ValidationError
 from smscenter.models import DeliveryReport
 from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.pool import SMPPPool
-from smscenter.store import RedisStore, StoreError, TrackedState
+from smscenter.store import PlannedSend, RedisStore, StoreError, TrackedState
 from smscenter.store.sqlite import SQLiteStore
 from smscenter.testing import SMSCSimulator
 
@@ -377,15 +377,33 @@ async def test_an_async_source_is_claimed_as_it_comes(
 ) -> None:
     watched = Watched(store)
 
-    async def source() -> AsyncIterator[Message]:
+    claimed = [0]
+    enough: list[tuple[int, anyio.Event]] = []
+
+    def count(sends: Sequence[PlannedSend]) -> None:
+        claimed[0] += len(sends)
+        for target, event in enough:
+            if claimed[0] >= target:
+                event.set()
+
+    watched.on_prepare = count
+
+    async def source(before: int) -> AsyncIterator[Message]:
         for i, message in enumerate(messages(30)):
-            if i % 10 == 0:
-                await anyio.sleep(0.01)  # a slow source: what came so far goes out meanwhile
+            if i and i % 10 == 0:
+                # A slow source: it pauses until what came so far is claimed (waiting on the
+                # claims, not on a sleep, so that a slow machine cannot merge the claims).
+                event = anyio.Event()
+                enough.append((before + i, event))
+                if claimed[0] >= before + i:
+                    event.set()
+                with anyio.fail_after(10):
+                    await event.wait()
             yield message
 
     async with pool(sim, watched) as p:
-        outcomes = [o async for o in p.send_many(source())]
-        again = [o async for o in p.send_many(source())]
+        outcomes = [o async for o in p.send_many(source(0))]
+        again = [o async for o in p.send_many(source(30))]
     assert all(o.ok and o.tracked is None for o in outcomes)
     assert all(o.ok and o.tracked is not None for o in again)
     assert len(sim.sent) == 30
