@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from smscenter.exceptions import APIError, ConnectionLost, ThrottledError, UnknownOutcomeError
 from smscenter.smpp.client._inflight import InFlight, Settled
-from smscenter.smpp.client._jobs import Job, JobState
+from smscenter.smpp.client._jobs import Job, JobState, new_job
 from smscenter.smpp.client.results import Counters
 from smscenter.smpp.constants import CommandId, CommandStatus
 from smscenter.smpp.pdu import EnquireLinkResp, QuerySmResp, SubmitSmResp
@@ -25,7 +25,7 @@ def written(inflight: InFlight, job: Job, first_seq: int) -> list[int]:
 
 def make(parts: int = 1, **kwargs: object) -> tuple[Job, list[Job]]:
     done: list[Job] = []
-    return Job(tuple(b"part%d" % n for n in range(parts)), done.append, **kwargs), done  # type: ignore[arg-type]
+    return new_job(tuple(b"part%d" % n for n in range(parts)), done.append, **kwargs), done  # type: ignore[arg-type]
 
 
 def test_a_long_message_finishes_with_its_last_acceptance() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from smscenter import PoolTimeout, ReconnectPolicy
-from smscenter.smpp.client._jobs import Job, JobQueue, JobState
+from smscenter.smpp.client._jobs import Job, JobQueue, JobState, new_job
 from smscenter.smpp.client._ratelimit import RateLimiter
 
 
@@ -145,7 +145,7 @@ def test_reconnect_policy() -> None:
 
 def _job(urgent: bool = False) -> tuple[Job, list[Job]]:
     finished: list[Job] = []
-    return Job((b"body",), callback=finished.append, urgent=urgent), finished
+    return new_job((b"body",), callback=finished.append, urgent=urgent), finished
 
 
 def test_queue_urgent_first_and_pool_timeout() -> None:
@@ -197,8 +197,8 @@ def test_push_many_and_withdraw() -> None:
     queue.set_watchdog(lambda: woken.append(1))
     mine: list[Job] = []
     other: list[Job] = []
-    jobs = [Job((b"body",), callback=mine.append, deadline=1.0) for _ in range(3)]
-    theirs = Job((b"body",), callback=other.append)
+    jobs = [new_job((b"body",), callback=mine.append, deadline=1.0) for _ in range(3)]
+    theirs = new_job((b"body",), callback=other.append)
     queue.push_many(jobs[:2], urgent=False)
     queue.push(theirs, 0.0, wake=False)
     queue.push_many(jobs[2:], urgent=True)

@@ -25,7 +25,7 @@ from smscenter import (
 )
 from smscenter.config import SMPPOptions
 from smscenter.smpp import SMPPSession
-from smscenter.smpp.client._jobs import Job
+from smscenter.smpp.client._jobs import Job, new_job
 from smscenter.smpp.client.pool import ReconnectPolicy
 from smscenter.smpp.client.reconcile import settle_refusal, take_back
 from smscenter.smpp.constants import CommandStatus
@@ -220,7 +220,9 @@ async def test_smpp_never_written_and_written_no_answer_are_told_apart(
 
 
 def resent_job(policy: ReconcilePolicy, taken_at: float = 100.0) -> Job:
-    job = Job((SubmitSm(destination_addr="79990000003", short_message=b"x").encode()[16:],), noop)
+    job = new_job(
+        (SubmitSm(destination_addr="79990000003", short_message=b"x").encode()[16:],), noop
+    )
     job.taken_at = taken_at
     job.in_flight = 0
     return job

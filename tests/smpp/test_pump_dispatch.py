@@ -8,7 +8,7 @@ from smscenter.config import Timeouts
 from smscenter.exceptions import ConnectionLost, ThrottledError, UnknownOutcomeError
 from smscenter.smpp.client._dispatch import Dispatch
 from smscenter.smpp.client._inflight import InFlight
-from smscenter.smpp.client._jobs import Job, JobQueue, JobState
+from smscenter.smpp.client._jobs import Job, JobQueue, JobState, new_job
 from smscenter.smpp.client._pump import Pump
 from smscenter.smpp.client._ratelimit import RateLimiter, ThrottlePause
 from smscenter.smpp.client.overdue import Overdue
@@ -115,7 +115,7 @@ def noop(pdus: object) -> None:
 
 def queued(bind: Bind, parts: int = 1) -> tuple[Job, list[Job]]:
     done: list[Job] = []
-    job = Job((BODY,) * parts, done.append)
+    job = new_job((BODY,) * parts, done.append)
     bind.queue.push(job, bind.now, wake=False)
     return job, done
 

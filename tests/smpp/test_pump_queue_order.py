@@ -5,18 +5,20 @@ queued is skipped."""
 
 from __future__ import annotations
 
+import pytest
 from test_pump_dispatch import BODY, Bind, accepted, queued
 
 from smscenter.exceptions import PoolTimeout
 from smscenter.models import Message
-from smscenter.smpp.client._jobs import Job, JobState, bulk_job, noop
+from smscenter.smpp.client._jobs import Job, JobState, new_job, noop
+from smscenter.smpp.constants import CommandId
 
 
 def test_urgent_jobs_go_before_the_bulk_ones_queued_earlier() -> None:
     bind = Bind(window=10)
     bulk, _ = queued(bind)
     done: list[Job] = []
-    urgent = Job((BODY,), done.append, urgent=True)
+    urgent = new_job((BODY,), done.append, urgent=True)
     bind.queue.push(urgent, bind.now, wake=False)
     first, second = bind.write()
     assert bind.pump.inflight.pending[first.sequence_number][0] is urgent
@@ -41,12 +43,22 @@ def test_a_bulk_job_past_its_deadline_fails_unwritten_one_ended_is_skipped() -> 
     assert not bind.queue.bulk and not bind.queue.urgent
 
 
-def test_bulk_job_stores_what_jobs_init_stores() -> None:
-    # send_many builds its jobs with bulk_job (no class call): every slot as __init__ sets it.
+def test_new_job_fills_every_slot() -> None:
+    # Jobs have no __init__: new_job is the one place that fills them, positional (send_many)
+    # or by keyword (the pool's other requests); every slot is set, the defaults as documented.
     message = Message(to="79991234567", text="hi")
     for parts in ((BODY,), (BODY, BODY, BODY)):
-        made = bulk_job(parts, noop, True, 12.5, message, "79991234567", 3)
-        built = Job(parts, noop, True, 12.5, True, message, "79991234567", 3)
+        made = new_job(parts, noop, True, 12.5, True, message, "79991234567", 3)
         assert {name: getattr(made, name) for name in Job.__slots__} == {
-            name: getattr(built, name) for name in Job.__slots__
-        }
+            "attempts": 0, "callback": noop, "command_id": CommandId.SUBMIT_SM, "context": None,
+            "counts_rate": True, "deadline": 12.5, "error": None, "in_flight": 0, "index": 3,
+            "message": message, "parts": parts, "recipient": "79991234567",
+            "responses": [None] * len(parts), "state": JobState.QUEUED, "taken_at": None,
+            "throttles": 0, "todo": list(range(len(parts))), "urgent": True, "written": False,
+        }  # fmt: skip
+    query = new_job((BODY,), noop, counts_rate=False, context="ctx", command_id=CommandId.QUERY_SM)
+    assert (query.command_id, query.counts_rate, query.context, query.urgent, query.deadline) == (
+        CommandId.QUERY_SM, False, "ctx", False, None,
+    )  # fmt: skip
+    with pytest.raises(TypeError):
+        Job(parts, noop)  # type: ignore[call-arg]

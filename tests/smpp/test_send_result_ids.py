@@ -8,7 +8,7 @@ import pytest
 
 from smscenter import Message
 from smscenter.ids import canonical_message_id
-from smscenter.smpp.client._jobs import Job, JobState, noop, send_result
+from smscenter.smpp.client._jobs import JobState, new_job, noop, send_result
 
 
 @pytest.mark.parametrize(
@@ -16,7 +16,7 @@ from smscenter.smpp.client._jobs import Job, JobState, noop, send_result
 )
 def test_send_result_ids_are_canonical_and_keep_the_wire_spelling(raw: str) -> None:
     message = Message(to="79991234567", text="hi")
-    job = Job((b"body",), noop, False, None, True, message, "79991234567", 0)
+    job = new_job((b"body",), noop, False, None, True, message, "79991234567", 0)
     job.responses[0] = raw
     job.state = JobState.DONE
     result = send_result(job)

@@ -19,7 +19,7 @@ from smscenter.config import check_read_ahead
 from smscenter.exceptions import ConnectionLost, LocalProtocolError
 from smscenter.models import Message, SendResult
 from smscenter.smpp.client._claims import ClaimOrder
-from smscenter.smpp.client._jobs import Job, JobQueue, bulk_job, outcome
+from smscenter.smpp.client._jobs import Job, JobQueue, new_job, outcome
 from smscenter.smpp.client._tracking import (
     SendTracker,
     check_tracked,
@@ -184,7 +184,9 @@ async def send_many(
                                 )
                             )
                             continue
-                        job = bulk_job(parts, callback, urgent, deadline, message, recipient, index)
+                        job = new_job(
+                            parts, callback, urgent, deadline, True, message, recipient, index
+                        )
                         batch.append(job)
                     index += 1
                 if batch:

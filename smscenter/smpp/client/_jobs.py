@@ -40,7 +40,7 @@ from smscenter.smpp.constants import CommandId
 if TYPE_CHECKING:
     from smscenter.smpp.pdu import Pdu
 
-__all__ = ("Job", "JobQueue", "JobState", "bulk_job")
+__all__ = ("Job", "JobQueue", "JobState", "new_job")
 
 _SMPP = Transport.SMPP
 
@@ -91,44 +91,31 @@ class Job:
         "written",
     )
 
-    def __init__(
-        self,
-        parts: tuple[bytes, ...],
-        callback: Callable[[Job], None],
-        urgent: bool = False,
-        deadline: float | None = None,
-        counts_rate: bool = True,
-        message: Message | None = None,
-        recipient: str | None = None,
-        index: int = 0,
-        context: Any = None,
-        command_id: CommandId = CommandId.SUBMIT_SM,
-    ) -> None:
-        # (Positional arguments are welcome: send_many builds one job per message.)
-        self.parts = parts
-        self.command_id = command_id
-        self.callback = callback
-        self.urgent = urgent
-        self.deadline = deadline
-        self.counts_rate = counts_rate
-        self.message = message
-        self.recipient = recipient
-        self.index = index
-        self.context = context
-        count = len(parts)
-        #: Per part: the submit's message id, or (query_sm) the response PDU.
-        self.responses: list[str | Pdu | None] = [None] * count
-        #: Part indices still to be written (refused parts come back here).
-        self.todo: list[int] = [0] if count == 1 else list(range(count))
-        self.in_flight = 0
-        #: Whether any part was ever written (then the job may not move to another bind).
-        self.written = False
-        #: When a bind first took it (before its first write; for ReconcilePolicy's window).
-        self.taken_at: float | None = None
-        self.error: BaseException | None = None
-        self.state = JobState.QUEUED
-        self.throttles = 0
-        self.attempts = 0
+    # Built by :func:`new_job` only (no ``__init__``: send_many makes one job per message, and
+    # a class call's argument tuple and frame were a good part of a job's cost).
+    parts: tuple[bytes, ...]
+    command_id: CommandId
+    callback: Callable[[Job], None]
+    urgent: bool
+    deadline: float | None
+    counts_rate: bool
+    message: Message | None
+    recipient: str | None
+    index: int
+    context: Any
+    #: Per part: the submit's message id, or (query_sm) the response PDU.
+    responses: list[str | Pdu | None]
+    #: Part indices still to be written (refused parts come back here).
+    todo: list[int]
+    in_flight: int
+    #: Whether any part was ever written (then the job may not move to another bind).
+    written: bool
+    #: When a bind first took it (before its first write; for ReconcilePolicy's window).
+    taken_at: float | None
+    error: BaseException | None
+    state: JobState
+    throttles: int
+    attempts: int
 
     def __repr__(self) -> str:
         return (
@@ -172,30 +159,32 @@ _QUEUED = JobState.QUEUED
 _SUBMIT_SM = CommandId.SUBMIT_SM
 
 
-def bulk_job(
+def new_job(
     parts: tuple[bytes, ...],
     callback: Callable[[Job], None],
-    urgent: bool,
-    deadline: float | None,
-    message: Message,
-    recipient: str,
-    index: int,
+    urgent: bool = False,
+    deadline: float | None = None,
+    counts_rate: bool = True,
+    message: Message | None = None,
+    recipient: str | None = None,
+    index: int = 0,
+    context: Any = None,
+    command_id: CommandId = _SUBMIT_SM,
 ) -> Job:
-    """``Job(parts, callback, urgent, deadline, True, message, recipient, index)``: the job of
-    one message of ``send_many``, without the class call (its argument tuple and
-    ``__init__``'s frame: a good part of a job's cost, once per message). The same values as
-    :class:`Job`'s ``__init__`` stores (tests/smpp/test_pump_queue_order.py compares them)."""
+    """A new queued :class:`Job`: ``parts`` (encoded request bodies, one per part) to be sent
+    as ``command_id``; ``callback`` is called once when nothing of it is outstanding.
+    Positional arguments are welcome (``send_many`` builds one job per message)."""
     job: Job = _new(Job)
     job.parts = parts
-    job.command_id = _SUBMIT_SM
+    job.command_id = command_id
     job.callback = callback
     job.urgent = urgent
     job.deadline = deadline
-    job.counts_rate = True
+    job.counts_rate = counts_rate
     job.message = message
     job.recipient = recipient
     job.index = index
-    job.context = None
+    job.context = context
     count = len(parts)
     job.responses = [None] * count
     job.todo = [0] if count == 1 else list(range(count))

@@ -11,7 +11,7 @@ import anyio.abc
 
 from smscenter.exceptions import ValidationError
 from smscenter.models import Message, MessageStatus
-from smscenter.smpp.client._jobs import Job, JobQueue, noop
+from smscenter.smpp.client._jobs import Job, JobQueue, new_job, noop
 from smscenter.smpp.client.results import QueryResult
 from smscenter.smpp.constants import HEADER_LENGTH, CommandId
 from smscenter.smpp.pdu import QuerySm, QuerySmResp
@@ -87,7 +87,7 @@ async def query_through(queue: JobQueue, message_id: str, source_addr: str) -> Q
     # Encoded now: a bad field fails here, before anything is queued.
     body = query.encode()[HEADER_LENGTH:]
     job = await run_job(
-        queue, Job((body,), noop, True, counts_rate=False, command_id=CommandId.QUERY_SM)
+        queue, new_job((body,), noop, True, counts_rate=False, command_id=CommandId.QUERY_SM)
     )
     if job.error is not None:
         raise job.error

@@ -36,6 +36,7 @@ from smscenter.smpp.client._bulk import send_many
 from smscenter.smpp.client._jobs import (
     Job,
     JobQueue,
+    new_job,
     noop,
     outcome,
     send_result,
@@ -321,7 +322,7 @@ class SMPPPool:
 
     def _job(self, message: Message, recipient: str, urgent: bool, index: int = 0) -> Job:
         parts = self._builder.build(message, recipient)
-        return Job(parts, noop, urgent, message=message, recipient=recipient, index=index)
+        return new_job(parts, noop, urgent, message=message, recipient=recipient, index=index)
 
     async def send(
         self, message: Message, *, urgent: bool = False, resend_unknown: bool = False

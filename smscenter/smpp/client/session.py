@@ -15,8 +15,8 @@ from smscenter.exceptions import ValidationError
 from smscenter.models import DeliveryReport, Message, SendResult
 from smscenter.smpp.client._bind import Bind, BindSettings
 from smscenter.smpp.client._jobs import (
-    Job,
     JobQueue,
+    new_job,
     noop,
     send_result,
 )
@@ -166,7 +166,7 @@ class SMPPSession(Bind):
         parts = self._builder.build(message, recipient)
         job = await run_job(
             self._queue,
-            Job(parts, noop, urgent, message=message, recipient=recipient),
+            new_job(parts, noop, urgent, message=message, recipient=recipient),
         )
         if job.error is not None:
             raise job.error
