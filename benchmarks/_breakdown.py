@@ -238,7 +238,7 @@ def _settlement(number: int) -> Timed:
     """What the client does per message around the connection: a job made of the body, its
     part recorded as written, its accepted answer settled, and its ``SendOutcome`` built (the
     one place outcomes are made)."""
-    job_cls, _ = find("smscenter.smpp.client._jobs:Job")
+    new_job, _ = find("smscenter.smpp.client._jobs:new_job")
     inflight_cls, where = find("smscenter.smpp.client._inflight:InFlight")
     counters_cls, _ = find("smscenter.smpp.client.results:Counters")
     outcome, _ = find("smscenter.smpp.client._jobs:outcome")
@@ -255,7 +255,7 @@ def _settlement(number: int) -> Timed:
 
     def one_round() -> object:
         jobs = [
-            job_cls(parts, done, False, None, True, message, RECIPIENT, n) for n in range(ROUND)
+            new_job(parts, done, False, None, True, message, RECIPIENT, n) for n in range(ROUND)
         ]
         for job in jobs:  # what the writer does as it writes a part
             job.todo.pop()
