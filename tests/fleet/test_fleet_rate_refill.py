@@ -7,7 +7,8 @@ instant, so the tests depend on no timing; grants come from Redis for real."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import pytest
@@ -32,15 +33,29 @@ class _Binds:
         self.event = anyio.Event()
 
 
-@pytest.fixture
-async def busy(redis_url: str) -> AsyncIterator[tuple[FleetRate, _Binds, Fleet]]:
+@contextlib.asynccontextmanager
+async def _running(
+    redis_url: str,
+    fleet_rate: float,
+    *,
+    burst: int | None = None,
+    backlog: Callable[[], int] | None = None,
+    login: str = "acme",
+) -> AsyncIterator[tuple[FleetRate, _Binds, Fleet]]:
+    """A fleet rate on a real redis-server with its loop running (as a pool runs it)."""
     binds = _Binds()
-    async with Fleet(redis_url, login="acme", rate=1_000_000) as fleet:
-        rate = fleet.send_rate(RateLimiter(None), binds.wake)
+    async with Fleet(redis_url, login=login, rate=fleet_rate, burst=burst) as fleet:
+        rate = fleet.send_rate(RateLimiter(None), binds.wake, backlog)
         async with anyio.create_task_group() as tg:
             tg.start_soon(rate.run)
             yield rate, binds, fleet
             rate.close()
+
+
+@pytest.fixture
+async def busy(redis_url: str) -> AsyncIterator[tuple[FleetRate, _Binds, Fleet]]:
+    async with _running(redis_url, 1_000_000) as running:
+        yield running
 
 
 async def _ramp_to(rate: FleetRate, binds: _Binds, now: float, credit: int) -> int:
@@ -88,20 +103,15 @@ async def test_a_worker_held_back_by_the_fleet_rate_asks_only_when_out_of_credit
     # 200/s with a burst of 20: a worker that spent more than the burst asks for all of it.
     # Then the fleet is at its rate, where an early ask would only be refused: a round trip for
     # nothing.
-    binds = _Binds()
-    async with Fleet(redis_url, login="acme", rate=200, burst=20) as fleet:
-        rate = fleet.send_rate(RateLimiter(None), binds.wake)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(rate.run)
-            now = anyio.current_time()
-            rate._spent = 64  # as if 64 went out just now: the next ask is for the burst
-            assert rate.take(1, now) > 0
-            await binds.woken()
-            assert rate._credit == 20 and rate.grants == 1
-            for _ in range(15):
-                assert rate.take(1, now) == 0.0
-            assert rate._demand == 0 and fleet.round_trips == 1
-            rate.close()
+    async with _running(redis_url, 200, burst=20) as (rate, binds, fleet):
+        now = anyio.current_time()
+        rate._spent = 64  # as if 64 went out just now: the next ask is for the burst
+        assert rate.take(1, now) > 0
+        await binds.woken()
+        assert rate._credit == 20 and rate.grants == 1
+        for _ in range(15):
+            assert rate.take(1, now) == 0.0
+        assert rate._demand == 0 and fleet.round_trips == 1
 
 
 async def test_the_pools_limiter_counts_every_part_sent_before_a_throttle_cuts_from_it(
@@ -131,31 +141,26 @@ async def test_near_the_fleets_rate_a_worker_asks_for_what_it_spent_before_not_m
     # Parts granted and not yet sent, held by every worker at once, are what a late send (a
     # busy machine) could add to one second at the SMSC: near the fleet's rate the asks stop
     # doubling and stay at what was spent in the last whole tenth of a second.
-    binds = _Binds()
-    async with Fleet(redis_url, login="acme", rate=200, burst=20) as fleet:
-        rate = fleet.send_rate(RateLimiter(None), binds.wake)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(rate.run)
-            now = anyio.current_time()
-            credits = []
-            for _ in range(6):  # 1, 1, 2, 4, 8, then 16 asked: a part of it granted
-                while rate.take(1, now) == 0.0:
-                    pass
-                await binds.woken()
-                credits.append(rate._credit)
-            assert credits[:5] == [1, 1, 2, 4, 8] and credits[5] < 16
-            with anyio.fail_after(10):  # the rest of the 16 comes at the fleet's rate
-                while rate._demand:  # noqa: ASYNC110 - bounded
-                    await anyio.sleep(0.01)
-            await anyio.sleep(0.15)  # the fleet's burst fills up again
-            binds.event = anyio.Event()
+    async with _running(redis_url, 200, burst=20) as (rate, binds, fleet):
+        now = anyio.current_time()
+        credits = []
+        for _ in range(6):  # 1, 1, 2, 4, 8, then 16 asked: a part of it granted
             while rate.take(1, now) == 0.0:
                 pass
             await binds.woken()
-            # The burst (20) would have fit; what was spent in the last whole window (none:
-            # the clock of these binds stands still) is asked for: one part.
-            assert rate._credit == 1
-            rate.close()
+            credits.append(rate._credit)
+        assert credits[:5] == [1, 1, 2, 4, 8] and credits[5] < 16
+        with anyio.fail_after(10):  # the rest of the 16 comes at the fleet's rate
+            while rate._demand:  # noqa: ASYNC110 - bounded
+                await anyio.sleep(0.01)
+        await anyio.sleep(0.15)  # the fleet's burst fills up again
+        binds.event = anyio.Event()
+        while rate.take(1, now) == 0.0:
+            pass
+        await binds.woken()
+        # The burst (20) would have fit; what was spent in the last whole window (none:
+        # the clock of these binds stands still) is asked for: one part.
+        assert rate._credit == 1
 
 
 async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold(
@@ -165,55 +170,42 @@ async def test_a_worker_with_a_backlog_starts_at_a_busy_grant_and_ramps_fourfold
     # asks for START_MAX parts at once, then for RAMP times what it spent: 1024, 3072, 12288
     # (grants that double from one part need a dozen round trips to get there, each an fsync
     # on a Redis with `appendfsync always`: milliseconds).
-    binds = _Binds()
-    async with Fleet(redis_url, login="acme", rate=1_000_000) as fleet:
-        rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda: 40_000)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(rate.run)
-            now = anyio.current_time()
-            credits = []
-            for _ in range(3):
-                while rate.take(1, now) == 0.0:
-                    pass
-                await binds.woken()
-                credits.append(rate._credit)
-            assert credits == [START_MAX, START_MAX * RAMP, 4 * START_MAX * RAMP]
-            assert rate.denials == 0 and fleet.round_trips == 3
-            rate.close()
+    async with _running(redis_url, 1_000_000, backlog=lambda: 40_000) as (rate, binds, fleet):
+        now = anyio.current_time()
+        credits = []
+        for _ in range(3):
+            while rate.take(1, now) == 0.0:
+                pass
+            await binds.woken()
+            credits.append(rate._credit)
+        assert credits == [START_MAX, START_MAX * RAMP, 4 * START_MAX * RAMP]
+        assert rate.denials == 0 and fleet.round_trips == 3
 
 
 async def test_a_small_backlog_or_burst_starts_smaller(redis_url: str) -> None:
     # Three messages waiting: three parts first (one taken, two queued). A burst of 40 (a cap
     # of 400/s): half of it, 20, a busy grant the burst holds twice; then fourfold.
     for fleet_rate, backlog, first in ((1_000_000, 2, 3), (400, 40_000, 20)):
-        binds = _Binds()
-        async with Fleet(redis_url, login=f"acme{fleet_rate}", rate=fleet_rate) as fleet:
-            rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda b=backlog: b)
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(rate.run)
-                assert rate.take(1, anyio.current_time()) > 0
-                await binds.woken()
-                assert rate._credit == first
-                rate.close()
+        async with _running(
+            redis_url, fleet_rate, backlog=lambda b=backlog: b, login=f"acme{fleet_rate}"
+        ) as (rate, binds, fleet):
+            assert rate.take(1, anyio.current_time()) > 0
+            await binds.woken()
+            assert rate._credit == first
 
 
 async def test_with_a_small_burst_a_backlog_changes_nothing(redis_url: str) -> None:
     # A burst of 30 (a cap of 300/s) cannot hold two busy grants: a worker asks as it did,
     # one part first, doubling (the capped rows of the benchmark keep their behaviour).
-    binds = _Binds()
-    async with Fleet(redis_url, login="acme", rate=300) as fleet:
-        rate = fleet.send_rate(RateLimiter(None), binds.wake, lambda: 40_000)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(rate.run)
-            now = anyio.current_time()
-            credits = []
-            for _ in range(4):
-                while rate.take(1, now) == 0.0:
-                    pass
-                await binds.woken()
-                credits.append(rate._credit)
-            assert credits == [1, 1, 2, 4]
-            rate.close()
+    async with _running(redis_url, 300, backlog=lambda: 40_000) as (rate, binds, fleet):
+        now = anyio.current_time()
+        credits = []
+        for _ in range(4):
+            while rate.take(1, now) == 0.0:
+                pass
+            await binds.woken()
+            credits.append(rate._credit)
+        assert credits == [1, 1, 2, 4]
 
 
 async def test_a_busy_worker_tops_its_credit_up_to_a_tenth_of_a_seconds_spend(
