@@ -3,9 +3,10 @@ transaction whole, in one hop from the event loop.
 
 The event loop only queues calls (:meth:`WriterThread.submit`) and gets their futures
 resolved, once per transaction (one ``call_soon_threadsafe``). The thread takes everything
-queued (group commit), runs the transaction (:func:`._sqlite_tx.run_calls`) and commits; while
-it does, the event loop goes on queueing the calls of the next one. The connection's statements
-release the GIL while they step, so SQLite's work overlaps the event loop's on another core.
+queued (group commit) and runs it as one transaction (:class:`._sqlite_tx.Transactions`, a
+single statement); while it does, the event loop goes on queueing the calls of the next one.
+The statement releases the GIL while it steps, so SQLite's work overlaps the event loop's on
+another core.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_maintain import Maintenance, maintain
-from smscenter.store._sqlite_tx import BEGUN, RESERVE, Call, run_calls, setup_connection
+from smscenter.store._sqlite_tx import Call, Transactions
 
 __all__ = ("Pending", "WriterThread")
 
@@ -64,7 +65,7 @@ class WriterThread:
         self._queue: list[Pending] = []
         self._stopping = False
         self.finished: asyncio.Future[None] = self._loop.create_future()
-        setup_connection(db, owners)
+        self._transactions = Transactions(db, owners)
         # A daemon: a store never closed must not keep the interpreter from exiting.
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -122,26 +123,29 @@ class WriterThread:
         return taken
 
     def _transaction(self, taken: list[Pending]) -> Any:
+        now = time.time_ns() // 1000
+        first = taken[0].call
+        if not isinstance(first, Maintenance):
+            # One statement, in autocommit mode: it commits (or rolls back) by itself.
+            calls: list[Call] = []
+            for pending in taken:
+                call = pending.call
+                if not pending.future.cancelled() and not isinstance(call, Maintenance):
+                    calls.append(call)
+            try:
+                self._transactions.run(calls, now, self._in_flight)
+            except BaseException:
+                if self.db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
+                raise
+            return None
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            now = time.time_ns() // 1000
-            first = taken[0].call
-            if isinstance(first, Maintenance):
-                version, _ = db.execute(BEGUN).fetchone()
-                result, after = maintain(db, first, version, now, self._owners, self._in_flight)
-                top = version
-            else:
-                live = [p for p in taken if not p.future.cancelled()]
-                calls = [p.call for p in live if not isinstance(p.call, Maintenance)]
-                size = sum(p.size for p in live)
-                [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
-                top = version + size
-                after = run_calls(
-                    db, calls, version, now, self._owners, self._in_flight, bool(pending)
-                )
-                result = None
-            if after > top:  # (maintenance, or pending reports matched: beyond the reserve)
+            (version,) = db.execute(_VERSION).fetchone()
+            result, after = maintain(db, first, version, now, self._owners, self._in_flight)
+            if after > version:
                 db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
             db.execute("COMMIT")
         except BaseException:
@@ -150,6 +154,9 @@ class WriterThread:
                     db.execute("ROLLBACK")
             raise
         return result
+
+
+_VERSION = "SELECT value FROM meta WHERE key = 'version'"
 
 
 def _set_done(future: asyncio.Future[None]) -> None:

@@ -22,15 +22,7 @@ from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck, new_owner_token
 from smscenter.store._sqlite_schema import from_micros, to_micros
-from smscenter.store._sqlite_tx import (
-    RESERVE,
-    Call,
-    PrepareCall,
-    RecordCall,
-    SettleCall,
-    run_calls,
-    setup_connection,
-)
+from smscenter.store._sqlite_tx import Call, PrepareCall, RecordCall, SettleCall, Transactions
 
 
 def send(client_id: str) -> PlannedSend:
@@ -68,24 +60,10 @@ class Writer:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.owners = OwnerCheck(new_owner_token())
         self.in_flight: set[str] = set()
-        setup_connection(self.db, self.owners)
+        self.transactions = Transactions(self.db, self.owners)
 
     def run(self, *calls: Call) -> None:
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        size = sum(len(_items(call)) for call in calls)
-        [(version, pending)] = db.execute(RESERVE, (size,)).fetchall()
-        now = time.time_ns() // 1000
-        after = run_calls(db, calls, version, now, self.owners, self.in_flight, bool(pending))
-        if after > version + size:  # pending reports matched: beyond the reserve
-            db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (after,))
-        db.execute("COMMIT")
-
-
-def _items(call: Call) -> Sequence[object]:
-    if isinstance(call, PrepareCall):
-        return call.sends
-    return call.settlements if isinstance(call, SettleCall) else call.reports
+        self.transactions.run(calls, time.time_ns() // 1000, self.in_flight)
 
 
 @pytest.fixture
