@@ -14,14 +14,16 @@ does not undo an accepted one).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
 
+from smscenter._provider import Transport
 from smscenter.ids import canonical_message_id
-from smscenter.models import DeliveryReport
+from smscenter.models import DeliveryReport, MessageStatus
 from smscenter.store._model import PlannedSend, Settlement, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_ops import SETUP, insert_sql
@@ -67,20 +69,28 @@ Call = PrepareCall | SettleCall | RecordCall
 
 
 # --- the rows -------------------------------------------------------------------------------
-
+# The common rows are written as JSON text directly (each string through the json module's C
+# escaper): cheaper than a list per row for the encoder, and the writer thread holds the GIL
+# while it does this. The rare shapes go through the encoder.
 
 # No check for circular lists (the rows are flat lists of plain values): that check keeps a
 # dict entry per list and costs more than the encoding itself.
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_q: Callable[[str], str] = json.encoder.encode_basestring
+
+# Enum values written between quotes unescaped: plain words (checked here, once).
+assert all(re.fullmatch(r"[a-z_]+", e.value) for e in (*MessageStatus, *Transport, *TrackedState))
 
 
-def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> list[Any]:
-    """An accepted settlement's row (its extra part ids go to ``more``), or a failed one's."""
+def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
+    """An accepted settlement's row, as JSON (its extra part ids go to ``more``): [client id,
+    first id, part ids (null: the first id alone), parts, cost]; or a failed one's: [client
+    id, state, error, error code, final?, 0] (six items: told apart by its item 5)."""
     key = s.client_id
     state = s.state
     if state is not TrackedState.ACCEPTED:
-        # (six items: told apart from an accepted row by its length, whatever its ids)
-        return [key, state._value_, s.error, s.error_code, 1 if state.is_final else None, 0]
+        final = 1 if state.is_final else None
+        return _dumps([key, state._value_, s.error, s.error_code, final, 0])
     part_ids = s.part_ids
     first = s.message_id
     cost = s.cost
@@ -92,24 +102,38 @@ def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> list[Any]:
         and canonical_message_id(first) == first
         and dump_ids(part_ids) == first
     ):
-        return [key, first, None, s.parts, text]
+        parts = s.parts
+        return (
+            f"[{_q(key)},{_q(first)},null,{'null' if parts is None else int(parts)},"
+            f"{'null' if text is None else _q(text)}]"
+        )
     ids = [canonical_message_id(i) for i in part_ids]
     if first is not None:
         first = canonical_message_id(first)
         if first not in ids:
             ids.insert(0, first)
     if not ids:
-        return [key, None, None, s.parts, text]
+        return _dumps([key, None, None, s.parts, text])
     more.extend((i, key) for i in ids[1:])
     stored = dump_ids(ids)
-    return [key, ids[0], None if stored == ids[0] else stored, s.parts, text]
+    return _dumps([key, ids[0], None if stored == ids[0] else stored, s.parts, text])
 
 
-def _report_row(r: DeliveryReport) -> list[Any]:
-    changed, cost = r.changed_at, r.cost
-    return [r.event_key, r.message_id, r.client_id, r.status._value_, r.error._value_,
-            None if changed is None else to_micros(changed), r.transport._value_,
-            None if cost is None else str(cost), r.parts, r.raw_status]  # fmt: skip
+def _report_row(r: DeliveryReport) -> str:
+    """[event_key, message_id, client_id, status, error, changed_at, transport, cost, parts,
+    raw_status], as JSON."""
+    changed, cost, named, parts = r.changed_at, r.cost, r.client_id, r.parts
+    return (
+        f"[{_q(r.event_key)},{_q(r.message_id)},{'null' if named is None else _q(named)},"
+        f'"{r.status._value_}",{int(r.error._value_)},'
+        f'{"null" if changed is None else to_micros(changed)},"{r.transport._value_}",'
+        f"{'null' if cost is None else _q(str(cost))},"
+        f"{'null' if parts is None else int(parts)},{_q(r.raw_status)}]"
+    )
+
+
+def _array(texts: Sequence[str]) -> str:
+    return "[" + ",".join(texts) + "]"
 
 
 # --- the transaction ------------------------------------------------------------------------
@@ -181,10 +205,11 @@ class Transactions:
             if segment.settles:
                 changes.append(_settle_ops(segment.settles, ops, now))
             if segment.records:
-                rows = [_report_row(r) for call in segment.records for r in call.reports]
-                _op(ops, "r", len(rows), _dumps(rows), None, now)
-                named = [row[0] for row in rows if row[2] is not None]
-                if named:  # (callbacks name the client id; SMPP receipts do not)
+                reports = [r for call in segment.records for r in call.reports]
+                _op(ops, "r", len(reports), _array([_report_row(r) for r in reports]), None, now)
+                # (callbacks name the client id; SMPP receipts do not)
+                named = [r.event_key for r in reports if r.client_id is not None]
+                if named:
                     _op(ops, "l", 0, _dumps(named), None, now)
         declined = self._declined
         declined.clear()
@@ -231,7 +256,7 @@ class Transactions:
                 end += 1
             run = sends[start:end]
             claims.append((len(ops) // _WIDTH, run))
-            rows = _dumps([[s.client_id, s.recipient] for s in run])
+            rows = _array([f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in run])
             _op(ops, "c", len(run), rows, None, now, owner, resend, transport._value_)
             start = end
 
@@ -267,24 +292,20 @@ def _settle_ops(calls: list[SettleCall], ops: list[Any], now: int) -> list[str]:
     may be settled twice), then the match of the pending reports they name. Returns the
     client ids settled."""
     more: list[tuple[str, str]] = []
-    rows = [_settle_row(s, more) for call in calls for s in call.settlements]
+    settlements = [s for call in calls for s in call.settlements]
+    rows = [_settle_row(s, more) for s in settlements]
     more_text = _dumps(more)
-    texts: list[str] = []
     start = 0
     while start < len(rows):
-        failed = len(rows[start]) == 6
+        failed = settlements[start].state is not TrackedState.ACCEPTED
         end = start + 1
-        while end < len(rows) and (len(rows[end]) == 6) == failed:
+        while end < len(rows) and (settlements[end].state is not TrackedState.ACCEPTED) == failed:
             end += 1
-        text = _dumps(rows[start:end])
-        texts.append(text)
         if failed:
-            _op(ops, "f", end - start, text, None, now)
+            _op(ops, "f", end - start, _array(rows[start:end]), None, now)
         else:
-            _op(ops, "a", end - start, text, more_text, now)
+            _op(ops, "a", end - start, _array(rows[start:end]), more_text, now)
             more_text = "[]"  # (the extra part ids go in once)
         start = end
-    # (the run texts joined: one array of every row, each text a non-empty array)
-    joined = texts[0] if len(texts) == 1 else "[" + ",".join(t[1:-1] for t in texts) + "]"
-    _op(ops, "m", 0, joined, _dumps(more), now)
-    return [row[0] for row in rows]
+    _op(ops, "m", 0, _array(rows), _dumps(more), now)
+    return [s.client_id for s in settlements]
