@@ -6,18 +6,22 @@ atomic and durable on its own). Each row of the view is an operation over a JSON
 compact rows (``json_each`` turns it into a table), and ``INSTEAD OF`` triggers, one per kind,
 do its work, in row order:
 
-- ``c`` claim (``prepare``): an upsert whose ``WHERE`` says "may send"; a declined row hands
+- ``claim`` (``prepare``): an upsert whose ``WHERE`` says "may send"; a declined row hands
   its record to the SQL function ``declined(op, position, <the record's columns>)``;
-- ``a`` / ``f`` a run of accepted / failed settlements: an upsert that applies them (insert: a
+- ``accepted`` / ``failed``: a run of settlements, an upsert that applies them (insert: a
   settle without a claim); the accepted ones' ids into ``ids``;
-- ``m`` after a segment's settlements: the pending reports they name are matched (only when
-  there are pending reports);
-- ``r`` receipts: one ``INSERT OR IGNORE`` into ``reports`` (a repeat adds nothing), its
-  record found through ``ids`` or the client id it names; the trigger ``report_added`` then
-  moves the record (by :meth:`TrackedState.after_report`). A receipt with no record yet is
-  kept *pending*; ``report_matched`` applies it when a settle names its id;
-- ``l`` the ids of receipts matched by the client id they name, so that later receipts naming
-  only the id match too.
+- ``folded``: an accepted settlement together with its message's first receipt, when both
+  are in the transaction (the usual: the receipt comes right after the ``submit_sm_resp``):
+  the record is written once, as the settle and then the receipt would leave it; the
+  receipt's history entry is added by ``entries``;
+- ``match``: after a segment's settlements, the pending reports they name are matched (only
+  when some report is pending);
+- ``receipts``: one ``INSERT OR IGNORE`` into ``reports`` (a repeat adds nothing), its record
+  found through ``ids`` or the client id it names; the trigger ``report_added`` then moves
+  the record (by :meth:`TrackedState.after_report`). A receipt with no record yet is kept
+  *pending*; ``report_matched`` applies it when a settle names its id;
+- ``learn``: the ids of receipts matched by the client id they name, so that later receipts
+  naming only the id match too.
 
 Why one statement: Python's ``sqlite3`` releases the GIL while a statement steps and must take
 it back after; a busy event loop may hold it for a whole switch interval (5 ms by default), so
@@ -71,10 +75,10 @@ def _moves_rows() -> list[tuple[str, str, str, int, int, int]]:
     return rows
 
 
-def _move(item: int, default: str) -> str:
-    """A SQL expression of one item of the moves (by the record's state and NEW.status): a
-    CASE on the status, then on the state, listing only the pairs that differ from
-    ``default`` (cheaper per row than a join on a table of the moves)."""
+def _move(item: int, default: str, status: str = "NEW.status") -> str:
+    """A SQL expression of one item of the moves (by the record's state and the report's
+    ``status``): a CASE on the status, then on the state, listing only the pairs that differ
+    from ``default`` (cheaper per row than a join on a table of the moves)."""
     by_status: dict[str, list[str]] = {}
     for row in _moves_rows():
         value = f"'{row[item]}'" if isinstance(row[item], str) else str(row[item])
@@ -84,7 +88,7 @@ def _move(item: int, default: str) -> str:
         f"WHEN '{status}' THEN CASE messages.state {' '.join(pairs)} ELSE {default} END"
         for status, pairs in by_status.items()
     )
-    return f"CASE NEW.status {branches} ELSE {default} END"
+    return f"CASE {status} {branches} ELSE {default} END"
 
 
 # How a report moves its record (the same for a new report and a pending one matched later);
@@ -108,8 +112,8 @@ _APPLY = f"""
 
 # --- the operations -------------------------------------------------------------------------
 
-# c: rows [client_id, recipient]. A declined row (its WHERE false) calls declined() with the
-# record as it is (the OR stops at the first true term: only declined rows call it).
+# claim: rows [client_id, recipient]. A declined row (its WHERE false) calls declined() with
+# the record as it is (the OR stops at the first true term: only declined rows call it).
 _CLAIM = f"""
 INSERT INTO messages (client_id, recipient, state, transport, attempts, owner, created_at,
     updated_at, version)
@@ -127,8 +131,8 @@ WHERE state IN {_MAY_SEND_SQL}
     OR declined(NEW.op, excluded.version - {_BASE} - 1, {", ".join(MESSAGE_COLUMNS)});
 """
 
-# a / f: the record as a settlement leaves it: (column, its value on insert as an accepted
-# row gives it, as a failed one's, its value on update). On update, ``excluded`` holds the
+# accepted / failed: the record as a settlement leaves it: (column, its value on insert as an
+# accepted row gives it, as a failed one's, its value on update). On update, ``excluded`` holds the
 # insert's values, which are the settlement's own.
 # An accepted row: [client_id, first id, part ids (null: the first id alone), parts, cost].
 # A failed row: [client_id, state, error, error_code, final?, 0].
@@ -182,15 +186,52 @@ WHERE ({", ".join(c[3] for c in _SETTLE_COLUMNS)})
 """
 
 
-# a: more = the extra part ids as [id, client_id] pairs.
+# accepted: more = the extra part ids as [id, client_id] pairs.
 _IDS = """
 INSERT OR REPLACE INTO ids (message_id, client_id)
 SELECT value ->> 1, value ->> 0 FROM json_each(NEW.rows) WHERE value ->> 1 IS NOT NULL
 UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(NEW.more);
 """
 
-# m: rows = the segment's settle rows (both shapes: an accepted row has no item 5), more = the
-# extra part ids. Runs only while some report is pending (the partial index answers that).
+# folded: an accepted settlement and its message's first receipt, in one write of the record
+# (the usual when the receipt comes right after the submit_sm_resp: both are in one transaction).
+# Rows [client_id, id, parts, cost, status, error, report's cost, report's parts, the state
+# after the report from ACCEPTED, final then?] (one part, its id canonical). The record reads
+# as the settle and then the report would leave it: from its state once settled (``B``: its
+# own when already accepted, else ACCEPTED, whose moves the row carries), the report's move.
+# (From ACCEPTED every report's status is taken and no error is cleared.)
+_B_OWN = f"state IN {_ACCEPTED_SQL}"
+_TAKE = _move(3, "0", "excluded.status")
+_CLEARS = _move(5, "0", "excluded.status")
+_FOLD = f"""
+INSERT INTO messages (client_id, recipient, attempts, created_at, updated_at, version, state,
+    message_id, part_ids, parts, cost, status, delivery_error, accepted_at, finished_at)
+SELECT value ->> 0, '', 0, NEW.now, NEW.now, {_BASE} + key + 1, value ->> 8, value ->> 1,
+    value ->> 1, coalesce(value ->> 7, value ->> 2), coalesce(value ->> 6, value ->> 3),
+    value ->> 4, value ->> 5, NEW.now, CASE WHEN value ->> 9 THEN NEW.now END
+FROM json_each(NEW.rows) WHERE true
+ON CONFLICT (client_id) DO UPDATE SET
+    status = CASE WHEN NOT {_B_OWN} OR {_TAKE} THEN excluded.status ELSE status END,
+    delivery_error = CASE WHEN NOT {_B_OWN} OR {_TAKE} THEN excluded.delivery_error
+        ELSE delivery_error END,
+    error = CASE WHEN {_B_OWN} AND NOT {_CLEARS} THEN error END,
+    error_code = CASE WHEN {_B_OWN} AND NOT {_CLEARS} THEN error_code END,
+    state = CASE WHEN {_B_OWN} THEN {_move(2, "messages.state", "excluded.status")}
+        ELSE excluded.state END,
+    message_id = excluded.message_id, part_ids = excluded.part_ids,
+    parts = coalesce(excluded.parts, parts), cost = coalesce(excluded.cost, cost),
+    accepted_at = coalesce(accepted_at, excluded.accepted_at),
+    finished_at = CASE WHEN finished_at IS NOT NULL THEN finished_at
+        WHEN {_B_OWN} THEN CASE WHEN {_move(4, "0", "excluded.status")}
+            THEN excluded.updated_at END
+        ELSE excluded.finished_at END,
+    updated_at = excluded.updated_at, version = excluded.version;
+INSERT OR REPLACE INTO ids (message_id, client_id)
+SELECT value ->> 1, value ->> 0 FROM json_each(NEW.rows);
+"""
+
+# match: rows = the segment's settle rows (every shape: a failed row has 6 items), more =
+# the extra part ids. Runs only while some report is pending (the partial index answers that).
 _MATCH = """
 UPDATE clock SET now = NEW.now;
 UPDATE reports SET client_id = coalesce(
@@ -198,25 +239,35 @@ UPDATE reports SET client_id = coalesce(
     (SELECT client_id FROM main.messages WHERE messages.client_id = reports.report_client_id))
 WHERE client_id IS NULL AND (
     message_id IN (
-        SELECT value ->> 1 FROM json_each(NEW.rows) WHERE value ->> 5 IS NULL
+        SELECT value ->> 1 FROM json_each(NEW.rows) WHERE json_array_length(value) != 6
         UNION ALL SELECT value ->> 0 FROM json_each(NEW.more))
     OR report_client_id IN (SELECT value ->> 0 FROM json_each(NEW.rows)));
 """
 
-# r: rows [event_key, message_id, client_id, status, error, changed_at, transport, cost,
-# parts, raw_status].
-_RECORD = f"""
+
+# receipts: rows [event_key, message_id, client_id, status, error, changed_at, transport, cost,
+# parts, raw_status]; the record is found through ``ids``, or by the client id the report names.
+def _record_sql(client_id: str) -> str:
+    return f"""
 INSERT OR IGNORE INTO reports (event_key, client_id, seq, message_id, report_client_id,
     status, error, changed_at, received_at, transport, cost, parts, raw_status)
-SELECT value ->> 0, coalesce(
-        (SELECT client_id FROM main.ids WHERE ids.message_id = value ->> 1),
-        (SELECT client_id FROM main.messages WHERE messages.client_id = value ->> 2)),
-    {_BASE} + key + 1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
-    NEW.now, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+SELECT value ->> 0, {client_id}, {_BASE} + key + 1, value ->> 1, value ->> 2, value ->> 3,
+    value ->> 4, value ->> 5, NEW.now, value ->> 6, value ->> 7, value ->> 8, value ->> 9
 FROM json_each(NEW.rows);
 """
 
-# l: rows = the event keys of receipts that named a client id.
+
+_RECORD = _record_sql(
+    "coalesce((SELECT client_id FROM main.ids WHERE ids.message_id = value ->> 1), "
+    "(SELECT client_id FROM main.messages WHERE messages.client_id = value ->> 2))"
+)
+# entries: receipts folded into their settlement: rows as receipts', then the client id; their
+# record has moved already, so report_added stands aside (clock.apply).
+_RECORD_FOLDED = (
+    f"UPDATE clock SET apply = 0; {_record_sql('value ->> 10')} UPDATE clock SET apply = 1;"
+)
+
+# learn: rows = the event keys of receipts that named a client id.
 _LEARN = """
 INSERT OR IGNORE INTO ids (message_id, client_id)
 SELECT message_id, client_id FROM main.reports
@@ -236,18 +287,20 @@ _PENDING = " AND EXISTS (SELECT 1 FROM main.reports WHERE client_id IS NULL)"
 #: The writer connection's temporary objects (besides the SQL functions ``owner_dead`` and
 #: ``declined``, which the connection's owner registers first).
 SETUP = f"""
-CREATE TEMP TABLE clock (now INTEGER NOT NULL);
-INSERT INTO clock VALUES (0);
+CREATE TEMP TABLE clock (now INTEGER NOT NULL, apply INTEGER NOT NULL);
+INSERT INTO temp.clock VALUES (0, 1);
 CREATE TEMP VIEW batch ({", ".join(COLUMNS)}) AS
     SELECT {", ".join(["NULL"] * len(COLUMNS))} WHERE false;
-{_trigger("c", _CLAIM + _BUMP)}
-{_trigger("a", _settle_sql(1) + _IDS + _BUMP)}
-{_trigger("f", _settle_sql(2) + _BUMP)}
-{_trigger("m", _MATCH, _PENDING)}
-{_trigger("r", _RECORD + _BUMP)}
-{_trigger("l", _LEARN)}
+{_trigger("claim", _CLAIM + _BUMP)}
+{_trigger("accepted", _settle_sql(1) + _IDS + _BUMP)}
+{_trigger("failed", _settle_sql(2) + _BUMP)}
+{_trigger("folded", _FOLD + _BUMP)}
+{_trigger("match", _MATCH, _PENDING)}
+{_trigger("entries", _RECORD_FOLDED + _BUMP)}
+{_trigger("receipts", _RECORD + _BUMP)}
+{_trigger("learn", _LEARN)}
 CREATE TEMP TRIGGER report_added AFTER INSERT ON main.reports
-WHEN NEW.client_id IS NOT NULL BEGIN
+WHEN NEW.client_id IS NOT NULL AND (SELECT apply FROM temp.clock) BEGIN
     {_APPLY.format(now="NEW.received_at", version="NEW.seq")}
 END;
 CREATE TEMP TRIGGER report_matched AFTER UPDATE OF client_id ON main.reports

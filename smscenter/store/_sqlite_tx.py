@@ -132,6 +132,40 @@ def _report_row(r: DeliveryReport) -> str:
     )
 
 
+# A report's status -> (the state it leaves an ACCEPTED record in, whether that is final).
+_FROM_ACCEPTED = {
+    status._value_: (
+        TrackedState.ACCEPTED.after_report(status)._value_,
+        TrackedState.ACCEPTED.after_report(status).is_final,
+    )
+    for status in MessageStatus
+}
+
+
+def _folded_row(s: Settlement, r: DeliveryReport) -> str | None:
+    """An accepted settlement and its receipt as one ``folded`` row, or None when the settlement
+    is not the usual shape (one part, its id canonical already)."""
+    part_ids = s.part_ids
+    first = s.message_id
+    if (
+        s.state is not TrackedState.ACCEPTED
+        or len(part_ids) != 1
+        or first != part_ids[0]
+        or canonical_message_id(first) != first
+        or dump_ids(part_ids) != first
+    ):
+        return None
+    status = r.status._value_
+    state, final = _FROM_ACCEPTED[status]
+    parts, cost, rparts, rcost = s.parts, s.cost, r.parts, r.cost
+    return (
+        f"[{_q(s.client_id)},{_q(first)},{'null' if parts is None else int(parts)},"
+        f'{"null" if cost is None else _q(str(cost))},"{status}",{int(r.error._value_)},'
+        f"{'null' if rcost is None else _q(str(rcost))},"
+        f'{"null" if rparts is None else int(rparts)},"{state}",{1 if final else "null"}]'
+    )
+
+
 def _array(texts: Sequence[str]) -> str:
     return "[" + ",".join(texts) + "]"
 
@@ -202,15 +236,18 @@ class Transactions:
                 first = len(claims)
                 self._claim_ops(segment.claims, ops, claims, now)
                 changes += range(first, len(claims))
+            reports = [r for call in segment.records for r in call.reports]
             if segment.settles:
-                changes.append(_settle_ops(segment.settles, ops, now))
-            if segment.records:
-                reports = [r for call in segment.records for r in call.reports]
-                _op(ops, "r", len(reports), _array([_report_row(r) for r in reports]), None, now)
-                # (callbacks name the client id; SMPP receipts do not)
-                named = [r.event_key for r in reports if r.client_id is not None]
-                if named:
-                    _op(ops, "l", 0, _dumps(named), None, now)
+                settled, rest = _settle_ops(segment.settles, reports, ops, now)
+                changes.append(settled)
+            else:
+                rest = reports
+            if rest:
+                _op(ops, "receipts", len(rest), _array([_report_row(r) for r in rest]), None, now)
+            # (callbacks name the client id; SMPP receipts do not)
+            named = [r.event_key for r in reports if r.client_id is not None]
+            if named:
+                _op(ops, "learn", 0, _dumps(named), None, now)
         declined = self._declined
         declined.clear()
         try:
@@ -257,7 +294,7 @@ class Transactions:
             run = sends[start:end]
             claims.append((len(ops) // _WIDTH, run))
             rows = _array([f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in run])
-            _op(ops, "c", len(run), rows, None, now, owner, resend, transport._value_)
+            _op(ops, "claim", len(run), rows, None, now, owner, resend, transport._value_)
             start = end
 
 
@@ -287,25 +324,60 @@ def _answer(row: Sequence[Any], owners: OwnerCheck) -> TrackedMessage:
     return tracked(row)
 
 
-def _settle_ops(calls: list[SettleCall], ops: list[Any], now: int) -> list[str]:
-    """One operation per run of accepted or failed settlements (in order: the same client id
-    may be settled twice), then the match of the pending reports they name. Returns the
-    client ids settled."""
-    more: list[tuple[str, str]] = []
+def _settle_ops(
+    calls: list[SettleCall], reports: list[DeliveryReport], ops: list[Any], now: int
+) -> tuple[list[str], list[DeliveryReport]]:
+    """The operations of a segment's settlements: one per run of plain accepted, folded
+    (``folded``: with the first of ``reports`` for its id) or failed ones, in order (the same
+    client id may be settled twice); then the match of the pending reports they name, and the
+    folded reports' history entries. Returns the client ids settled, and the reports left."""
     settlements = [s for call in calls for s in call.settlements]
-    rows = [_settle_row(s, more) for s in settlements]
+    # id -> the position of its first report naming no client id (a callback's goes through
+    # its client id), for the settlements whose id is theirs alone in the segment.
+    firsts: dict[str, int] = {}
+    if reports:
+        for position, report in enumerate(reports):
+            if report.client_id is None and report.message_id not in firsts:
+                firsts[report.message_id] = position
+        ids = [s.message_id for s in settlements]
+        if len(set(ids)) != len(ids):
+            seen: set[str | None] = set()
+            for i in ids:
+                if i in seen:
+                    firsts.pop(i or "", None)
+                seen.add(i)
+    more: list[tuple[str, str]] = []
+    kinds: list[str] = []
+    rows: list[str] = []
+    folded: list[str] = []  # the entries rows
+    taken: set[int] = set()  # positions of the folded reports
+    for settlement in settlements:
+        position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
+        if position >= 0:
+            report = reports[position]
+            row = _folded_row(settlement, report)
+            if row is not None:
+                kinds.append("folded")
+                rows.append(row)
+                text = _report_row(report)
+                folded.append(f"{text[:-1]},{_q(settlement.client_id)}]")
+                taken.add(position)
+                continue
+        kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
+        rows.append(_settle_row(settlement, more))
     more_text = _dumps(more)
     start = 0
     while start < len(rows):
-        failed = settlements[start].state is not TrackedState.ACCEPTED
+        kind = kinds[start]
         end = start + 1
-        while end < len(rows) and (settlements[end].state is not TrackedState.ACCEPTED) == failed:
+        while end < len(rows) and kinds[end] == kind:
             end += 1
-        if failed:
-            _op(ops, "f", end - start, _array(rows[start:end]), None, now)
-        else:
-            _op(ops, "a", end - start, _array(rows[start:end]), more_text, now)
+        _op(ops, kind, end - start, _array(rows[start:end]), more_text, now)
+        if kind == "accepted":
             more_text = "[]"  # (the extra part ids go in once)
         start = end
-    _op(ops, "m", 0, _array(rows), _dumps(more), now)
-    return [s.client_id for s in settlements]
+    _op(ops, "match", 0, _array(rows), _dumps(more), now)
+    if folded:
+        _op(ops, "entries", len(folded), _array(folded), None, now)
+        reports = [r for i, r in enumerate(reports) if i not in taken]
+    return [s.client_id for s in settlements], reports

@@ -1,0 +1,124 @@
+"""SQLiteStore writes an accepted settlement and its message's first receipt as ONE write of
+the record when both are in one transaction (the usual: the receipt comes right after the
+``submit_sm_resp``). The record must read exactly as if the settle and then the receipt had
+been written in transactions of their own, whatever the record was before and whatever the
+receipt says: here every (record before, receipt status) pair runs both ways, on two files,
+and the records are compared field by field.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
+from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage
+from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_tx import Call, PrepareCall, RecordCall, SettleCall, Transactions
+
+# How the record stands before the settle: no record (a settle without a claim), claimed,
+# settled once already (accepted), delivered, failed.
+BEFORE = ("none", "sending", "accepted", "delivered", "failed")
+
+
+class Writer:
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA synchronous = OFF")  # (no disk flushes: a test of values)
+        self.transactions = Transactions(self.db, OwnerCheck(new_owner_token()))
+        self.in_flight: set[str] = set()
+
+    def run(self, *calls: Call) -> None:
+        self.transactions.run(calls, time.time_ns() // 1000, self.in_flight)
+
+
+def _settled(key: str, message_id: str, cost: str | None = "0.50") -> Settlement:
+    result = SendResult(
+        message_id=message_id,
+        part_ids=(message_id,),
+        parts=1,
+        transport=Transport.SMPP,
+        cost=None if cost is None else Decimal(cost),
+    )
+    return Settlement.accepted(key, result)
+
+
+def _receipt(message_id: str, status: MessageStatus, n: int) -> DeliveryReport:
+    return DeliveryReport(
+        message_id=message_id,
+        status=status,
+        phone="79001234567",
+        transport=Transport.SMPP,
+        cost=Decimal("1.25") if n % 2 else None,
+        parts=2 if n % 3 == 0 else None,
+        raw_status=status.value.upper(),
+    )
+
+
+def _before(writer: Writer, key: str, n: int, kind: str) -> None:
+    if kind == "none":
+        return
+    writer.run(
+        PrepareCall([PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP)], False)
+    )
+    if kind in ("accepted", "delivered"):
+        writer.run(SettleCall([_settled(key, f"9{n:04d}", cost=None)]))
+    if kind == "delivered":
+        writer.run(RecordCall([_receipt(f"9{n:04d}", MessageStatus.DELIVERED, 1)]))
+    if kind == "failed":
+        writer.run(SettleCall([Settlement.failed(key, ValueError("refused"))]))
+
+
+def _view(record: TrackedMessage) -> tuple[object, ...]:
+    return (
+        record.state, record.status, record.error, record.error_code, record.delivery_error,
+        record.cost, record.parts, record.message_id, record.part_ids,
+        record.accepted_at is None, record.finished_at is None,
+        [(r.status, r.message_id, r.cost) for r in record.reports],
+    )  # fmt: skip
+
+
+@pytest.fixture
+async def files(tmp_path: Path) -> AsyncIterator[tuple[Path, Path]]:
+    apart, together = tmp_path / "apart.sqlite3", tmp_path / "together.sqlite3"
+    for path in (apart, together):
+        async with SQLiteStore(path):  # the tables
+            pass
+    yield apart, together
+
+
+async def test_a_settle_and_its_receipt_together_read_as_one_after_the_other(
+    files: tuple[Path, Path],
+) -> None:
+    apart_path, together_path = files
+    apart, together = Writer(apart_path), Writer(together_path)
+    cases = [(b, s) for b in BEFORE for s in MessageStatus]
+    settles, receipts = [], []
+    for n, (kind, status) in enumerate(cases):
+        key = f"{kind}-{status.value}"
+        for writer in (apart, together):
+            _before(writer, key, n, kind)
+        settles.append(_settled(key, f"1{n:04d}"))
+        receipts.append(_receipt(f"1{n:04d}", status, n))
+    apart.run(SettleCall(settles))
+    apart.run(RecordCall(receipts))
+    together.run(SettleCall(settles), RecordCall(receipts))
+    for writer in (apart, together):
+        writer.db.close()
+    keys = [f"{kind}-{status.value}" for kind, status in cases]
+    async with (
+        SQLiteStore(apart_path, retention=None) as one,
+        SQLiteStore(together_path, retention=None) as other,
+    ):
+        for key in keys:
+            assert _view(await other.get(key)) == _view(await one.get(key)), key
+    # The fold did happen: one write of each record after its claim, not two.
+    with sqlite3.connect(together_path) as db:
+        versions = dict(db.execute("SELECT client_id, version FROM messages"))
+        seqs = dict(db.execute("SELECT client_id, max(seq) FROM reports GROUP BY client_id"))
+    assert all(versions[key] < seqs[key] for key in keys if key.startswith("sending-"))
