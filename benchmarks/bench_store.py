@@ -10,6 +10,9 @@ acknowledges a receipt only once the store has it). Each run is a fresh subproce
 time and peak RSS are its own; the store file is new for each run (default ``synchronous=FULL``:
 every commit durable). The two modes are interleaved, ``--repeat`` rounds, the median taken.
 
+Both modes run their send under :func:`smscenter.fleet.tuned_gc` (the collector as ``smscenter
+bulk`` and ``smscenter worker`` set it for a long send), unless ``--gc default``.
+
 Then one run of ``--million`` messages with the store on, for its peak RSS: the store holds the
 history, memory must not grow with it (compared with the side-by-side run's peak RSS).
 
@@ -20,12 +23,14 @@ the repository root::
     python -m benchmarks.bench_store --quick          # 2,000 per run, 1 round, 100,000 RSS run
     python -m benchmarks.bench_store --count 50000 --window 1000 --million 1000000
     python -m benchmarks.bench_store --no-million --json store.json
+    python -m benchmarks.bench_store --gc default     # Python's collector as it comes
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -61,6 +66,7 @@ def _maxrss_mb() -> float:
 async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     """One run in this process: send, wait for every answer and receipt, report figures."""
     from smscenter import Credentials, Limits, Message, SMPPPool
+    from smscenter.fleet import tuned_gc
     from smscenter.store import SQLiteStore
 
     count: int = cfg["count"]
@@ -88,36 +94,39 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
             limits=Limits(max_rate=None, connections=cfg["binds"], window=cfg["window"]),
             store=store,
         )
+        # The collector as `smscenter bulk` sets it for its send (tuned_gc), or left alone.
+        tuned = tuned_gc() if cfg.get("gc", "tuned") == "tuned" else contextlib.nullcontext()
         async with pool:
-            wall, cpu = time.perf_counter(), time.process_time()
-            receipts = 0
+            with tuned:
+                wall, cpu = time.perf_counter(), time.process_time()
+                receipts = 0
 
-            async def read_reports() -> None:
-                nonlocal receipts
-                async with pool.reports() as stream:
-                    async for _ in stream:
-                        receipts += 1
-                        if receipts >= count:
-                            return
+                async def read_reports() -> None:
+                    nonlocal receipts
+                    async with pool.reports() as stream:
+                        async for _ in stream:
+                            receipts += 1
+                            if receipts >= count:
+                                return
 
-            async with asyncio.TaskGroup() as group:
-                if store is None:
-                    group.create_task(read_reports())
-                async for outcome in pool.send_many(messages()):
-                    if outcome.error is None:
-                        ok += 1
-                    else:
-                        failed += 1
-                        first_error = first_error or repr(outcome.error)
-            if store is not None:
-                # Every receipt recorded (the pool acknowledges each only once it is).
-                for _ in range(int(DEADLINE / 0.002)):
-                    if pool.statistics().reports_recorded >= ok:
-                        break
-                    await asyncio.sleep(0.002)
-                receipts = pool.statistics().reports_recorded
-            elapsed = time.perf_counter() - wall
-            used = time.process_time() - cpu
+                async with asyncio.TaskGroup() as group:
+                    if store is None:
+                        group.create_task(read_reports())
+                    async for outcome in pool.send_many(messages()):
+                        if outcome.error is None:
+                            ok += 1
+                        else:
+                            failed += 1
+                            first_error = first_error or repr(outcome.error)
+                if store is not None:
+                    # Every receipt recorded (the pool acknowledges each only once it is).
+                    for _ in range(int(DEADLINE / 0.002)):
+                        if pool.statistics().reports_recorded >= ok:
+                            break
+                        await asyncio.sleep(0.002)
+                    receipts = pool.statistics().reports_recorded
+                elapsed = time.perf_counter() - wall
+                used = time.process_time() - cpu
     finally:
         if store is not None:
             await store.aclose()
@@ -139,7 +148,9 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_child(port: int, *, store: bool, count: int, binds: int, window: int) -> dict[str, Any]:
+def run_child(
+    port: int, *, store: bool, count: int, binds: int, window: int, gc: str = "tuned"
+) -> dict[str, Any]:
     """One run in a fresh subprocess (a new store file in a temporary directory)."""
     with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
         cfg = {
@@ -147,6 +158,7 @@ def run_child(port: int, *, store: bool, count: int, binds: int, window: int) ->
             "count": count,
             "binds": binds,
             "window": window,
+            "gc": gc,
             "store": str(Path(folder) / "bench.smsc.db") if store else None,
         }
         try:
@@ -235,6 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="2,000 per run, one round, 100,000 for RSS"
     )
+    parser.add_argument(
+        "--gc",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="the collector during the send: tuned as `smscenter bulk` and `smscenter worker` "
+        "set it (smscenter.fleet.tuned_gc), or Python's default (tuned)",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -260,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"SMPPPool.send_many with a receipt per message, {args.binds} bind(s), window "
         f"{args.window}; {count:,} messages per run, {repeat} interleaved round(s) (median); "
-        "SQLiteStore with synchronous=FULL, a new file per run"
+        "SQLiteStore with synchronous=FULL, a new file per run; collector: "
+        + ("tuned (smscenter.fleet.tuned_gc)" if args.gc == "tuned" else "Python's default")
     )
     if hasattr(os, "getloadavg"):
         print(f"load average before: {os.getloadavg()[0]:.2f} (other work skews the figures)")
@@ -277,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                         count=count,
                         binds=args.binds,
                         window=args.window,
+                        gc=args.gc,
                     )
                 )
         off, on = median_run(runs[False]), median_run(runs[True])
@@ -293,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                 count=million_count,
                 binds=args.binds,
                 window=args.window,
+                gc=args.gc,
             )
             print(f"\n== {million_count:,} messages with the store on (peak RSS) ==")
             if million.get("ok"):
@@ -322,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
                 "repeat": repeat,
                 "binds": args.binds,
                 "window": args.window,
+                "gc": args.gc,
                 "million": None if args.no_million else million_count,
             },
             "store_off": off,

@@ -19,6 +19,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from smscenter._gc import tuned_gc
 from smscenter.cli import bulk as bulk_mod
 from smscenter.cli._common import (
     EXIT_INCOMPLETE,
@@ -253,22 +254,25 @@ def bulk(
                         await group.start(interrupts.watch, abort)
                         if view.enabled:
                             group.start_soon(view.refresh_forever)
-                        await _bulk_job(
-                            progress,
-                            planned.todo,
-                            results,
-                            interrupts,
-                            via,
-                            settings,
-                            credentials,
-                            sender,
-                            binds,
-                            mcon,
-                            window,
-                            rate,
-                            concurrency,
-                            _Tracking(store, resend_unknown),
-                        )
+                        # A long send in a process of its own: the collector set for it, as
+                        # `smscenter worker` does (smscenter.fleet.tuned_gc).
+                        with tuned_gc():
+                            await _bulk_job(
+                                progress,
+                                planned.todo,
+                                results,
+                                interrupts,
+                                via,
+                                settings,
+                                credentials,
+                                sender,
+                                binds,
+                                mcon,
+                                window,
+                                rate,
+                                concurrency,
+                                _Tracking(store, resend_unknown),
+                            )
                         group.cancel_scope.cancel()
                     view.update()
         finally:

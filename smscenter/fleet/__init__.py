@@ -19,9 +19,9 @@ See the "Scaling out" page of the documentation.
 from __future__ import annotations
 
 from smscenter import _exports
+from smscenter._gc import GC_THRESHOLD, tuned_gc
 from smscenter.fleet._fleet import Fleet, FleetKeys
 from smscenter.fleet._leases import Lease, SlotLeases
-from smscenter.fleet._process import GC_THRESHOLD, tuned_gc
 from smscenter.fleet._rate import FleetRate
 from smscenter.fleet.queue import EnqueueResult, QueueProgress, WorkItem, WorkQueue
 from smscenter.fleet.worker import WorkerStats, run_worker

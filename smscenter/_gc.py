@@ -1,17 +1,18 @@
-"""The garbage collector of a long-running sender process (``smscenter worker``).
+"""The garbage collector of a long-running sender process (``smscenter worker``,
+``smscenter bulk``); public as :func:`smscenter.fleet.tuned_gc`.
 
 CPython's cyclic collector runs a young collection every 700 net allocations of container
 objects and, every so often (ten middle ones), a full one that traverses *every* tracked
-object. A
-worker imports the whole library, its Redis and SMPP clients and their parsers before it sends
+object. A worker imports the whole library, its Redis and SMPP clients and their parsers before it sends
 anything: a few hundred thousand objects that live as long as the process. Each full
 collection walks them all again (about 20 ms of CPU, the time of a thousand messages), and a
 worker's own traffic (a window of requests in flight, each a handful of objects that live a few
 milliseconds) reaches the 700 at every burst, so those short-lived objects are promoted and
 traversed again in the older generations before they die.
 
-:func:`tuned_gc` is what ``smscenter worker`` does once it is set up (see the Python
-documentation of :func:`gc.freeze`, which recommends it for long-lived objects of a server):
+:func:`tuned_gc` is what ``smscenter worker`` and ``smscenter bulk`` do once set up (see the
+Python documentation of :func:`gc.freeze`, which recommends it for long-lived objects of a
+server):
 
 - :func:`gc.collect` then :func:`gc.freeze`: what set-up left alive moves to the permanent
   generation, which no collection traverses again;
