@@ -247,25 +247,29 @@ WHERE client_id IS NULL AND (
 
 # receipts: rows [event_key, message_id, client_id, status, error, changed_at, transport, cost,
 # parts, raw_status]; the record is found through ``ids``, or by the client id the report names.
-def _record_sql(client_id: str) -> str:
-    return f"""
+_RECORD = f"""
 INSERT OR IGNORE INTO reports (event_key, client_id, seq, message_id, report_client_id,
     status, error, changed_at, received_at, transport, cost, parts, raw_status)
-SELECT value ->> 0, {client_id}, {_BASE} + key + 1, value ->> 1, value ->> 2, value ->> 3,
-    value ->> 4, value ->> 5, NEW.now, value ->> 6, value ->> 7, value ->> 8, value ->> 9
+SELECT value ->> 0, coalesce(
+        (SELECT client_id FROM main.ids WHERE ids.message_id = value ->> 1),
+        (SELECT client_id FROM main.messages WHERE messages.client_id = value ->> 2)),
+    {_BASE} + key + 1, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+    NEW.now, value ->> 6, value ->> 7, value ->> 8, value ->> 9
 FROM json_each(NEW.rows);
 """
-
-
-_RECORD = _record_sql(
-    "coalesce((SELECT client_id FROM main.ids WHERE ids.message_id = value ->> 1), "
-    "(SELECT client_id FROM main.messages WHERE messages.client_id = value ->> 2))"
-)
-# entries: receipts folded into their settlement: rows as receipts', then the client id; their
-# record has moved already, so report_added stands aside (clock.apply).
-_RECORD_FOLDED = (
-    f"UPDATE clock SET apply = 0; {_record_sql('value ->> 10')} UPDATE clock SET apply = 1;"
-)
+# entries: the history entries of receipts folded into their settlement: rows [event_key,
+# message_id, status, error, changed_at, cost, parts, raw_status, client_id] of one transport
+# (NEW.transport; they name no client id). Their record has moved already, so report_added
+# stands aside (clock.apply).
+_RECORD_FOLDED = f"""
+UPDATE clock SET apply = 0;
+INSERT OR IGNORE INTO reports (event_key, client_id, seq, message_id, report_client_id,
+    status, error, changed_at, received_at, transport, cost, parts, raw_status)
+SELECT value ->> 0, value ->> 8, {_BASE} + key + 1, value ->> 1, NULL, value ->> 2,
+    value ->> 3, value ->> 4, NEW.now, NEW.transport, value ->> 5, value ->> 6, value ->> 7
+FROM json_each(NEW.rows);
+UPDATE clock SET apply = 1;
+"""
 
 # learn: rows = the event keys of receipts that named a client id.
 _LEARN = """

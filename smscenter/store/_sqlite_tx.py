@@ -166,6 +166,18 @@ def _folded_row(s: Settlement, r: DeliveryReport) -> str | None:
     )
 
 
+def _entry_row(r: DeliveryReport, client_id: str) -> str:
+    """A folded receipt's history entry (op entries): [event_key, message_id, status, error,
+    changed_at, cost, parts, raw_status, client_id], as JSON."""
+    changed, cost, parts = r.changed_at, r.cost, r.parts
+    return (
+        f'[{_q(r.event_key)},{_q(r.message_id)},"{r.status._value_}",{int(r.error._value_)},'
+        f"{'null' if changed is None else to_micros(changed)},"
+        f"{'null' if cost is None else _q(str(cost))},{'null' if parts is None else int(parts)},"
+        f"{_q(r.raw_status)},{_q(client_id)}]"
+    )
+
+
 def _array(texts: Sequence[str]) -> str:
     return "[" + ",".join(texts) + "]"
 
@@ -349,7 +361,7 @@ def _settle_ops(
     more: list[tuple[str, str]] = []
     kinds: list[str] = []
     rows: list[str] = []
-    folded: list[str] = []  # the entries rows
+    folded: list[tuple[str, str]] = []  # the entries rows, with their transport
     taken: set[int] = set()  # positions of the folded reports
     for settlement in settlements:
         position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
@@ -359,8 +371,7 @@ def _settle_ops(
             if row is not None:
                 kinds.append("folded")
                 rows.append(row)
-                text = _report_row(report)
-                folded.append(f"{text[:-1]},{_q(settlement.client_id)}]")
+                folded.append((report.transport._value_, _entry_row(report, settlement.client_id)))
                 taken.add(position)
                 continue
         kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
@@ -378,6 +389,14 @@ def _settle_ops(
         start = end
     _op(ops, "match", 0, _array(rows), _dumps(more), now)
     if folded:
-        _op(ops, "entries", len(folded), _array(folded), None, now)
+        start = 0
+        while start < len(folded):  # (one op per run of one transport: almost always one)
+            transport = folded[start][0]
+            end = start + 1
+            while end < len(folded) and folded[end][0] == transport:
+                end += 1
+            rows_text = _array([row for _, row in folded[start:end]])
+            _op(ops, "entries", end - start, rows_text, None, now, transport=transport)
+            start = end
         reports = [r for i, r in enumerate(reports) if i not in taken]
     return [s.client_id for s in settlements], reports
