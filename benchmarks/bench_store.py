@@ -10,8 +10,9 @@ acknowledges a receipt only once the store has it). Each run is a fresh subproce
 time and peak RSS are its own; the store file is new for each run (default ``synchronous=FULL``:
 every commit durable). The two modes are interleaved, ``--repeat`` rounds, the median taken.
 
-Both modes run their send under :func:`smscenter.fleet.tuned_gc` (the collector as ``smscenter
-bulk`` and ``smscenter worker`` set it for a long send), unless ``--gc default``.
+Both modes run with Python's collector as it comes, or with ``--gc tuned`` under
+:func:`smscenter.fleet.tuned_gc` (the collector as ``smscenter bulk`` and ``smscenter worker``
+set it for their send).
 
 Then one run of ``--million`` messages with the store on, for its peak RSS: the store holds the
 history, memory must not grow with it (compared with the side-by-side run's peak RSS).
@@ -23,7 +24,7 @@ the repository root::
     python -m benchmarks.bench_store --quick          # 2,000 per run, 1 round, 100,000 RSS run
     python -m benchmarks.bench_store --count 50000 --window 1000 --million 1000000
     python -m benchmarks.bench_store --no-million --json store.json
-    python -m benchmarks.bench_store --gc default     # Python's collector as it comes
+    python -m benchmarks.bench_store --gc tuned       # as `smscenter bulk` runs its send
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
             store=store,
         )
         # The collector as `smscenter bulk` sets it for its send (tuned_gc), or left alone.
-        tuned = tuned_gc() if cfg.get("gc", "tuned") == "tuned" else contextlib.nullcontext()
+        tuned = tuned_gc() if cfg.get("gc") == "tuned" else contextlib.nullcontext()
         async with pool:
             with tuned:
                 wall, cpu = time.perf_counter(), time.process_time()
@@ -149,7 +150,7 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_child(
-    port: int, *, store: bool, count: int, binds: int, window: int, gc: str = "tuned"
+    port: int, *, store: bool, count: int, binds: int, window: int, gc: str = "default"
 ) -> dict[str, Any]:
     """One run in a fresh subprocess (a new store file in a temporary directory)."""
     with tempfile.TemporaryDirectory(prefix="bench-store-") as folder:
@@ -250,9 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gc",
         choices=("tuned", "default"),
-        default="tuned",
-        help="the collector during the send: tuned as `smscenter bulk` and `smscenter worker` "
-        "set it (smscenter.fleet.tuned_gc), or Python's default (tuned)",
+        default="default",
+        help="the collector during the send: Python's as it comes (default), or tuned as "
+        "`smscenter bulk` and `smscenter worker` set it (smscenter.fleet.tuned_gc)",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
