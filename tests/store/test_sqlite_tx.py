@@ -1,10 +1,10 @@
 """SQLiteStore's write transaction, calls applied together in ONE transaction.
 
 Through the store's API, concurrent calls land in one transaction only by timing; here the
-transaction is run directly (``run_calls`` on a connection of the store's file, as the writer
-thread runs it), so each test fixes which calls share one, then reads the result through the
-store. The statements work over whole batches in SQL (one per kind of call), so these are the
-cases a statement must get right within itself: duplicates, order, misses.
+transaction is run directly (``Transactions.run`` on a connection of the store's file, as the
+writer thread runs it), so each test fixes which calls share one, then reads the result through
+the store. A transaction is one statement whose operations each work over a whole batch in SQL,
+so these are the cases an operation must get right within itself: duplicates, order, misses.
 """
 
 from __future__ import annotations
