@@ -195,8 +195,8 @@ UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(NEW.more);
 
 # folded: an accepted settlement and its message's first receipt, in one write of the record
 # (the usual when the receipt comes right after the submit_sm_resp: both are in one transaction).
-# Rows [client_id, id, parts, cost, status, error, report's cost, report's parts, the state
-# after the report from ACCEPTED, final then?] (one part, its id canonical). The record reads
+# Rows [client_id, id, parts, cost (the report's, else the settlement's), status, error, the
+# state after the report from ACCEPTED, final then?] (one part, its id canonical). The record reads
 # as the settle and then the report would leave it: from its state once settled (``B``: its
 # own when already accepted, else ACCEPTED, whose moves the row carries), the report's move.
 # (From ACCEPTED every report's status is taken and no error is cleared.)
@@ -206,9 +206,9 @@ _CLEARS = _move(5, "0", "excluded.status")
 _FOLD = f"""
 INSERT INTO messages (client_id, recipient, attempts, created_at, updated_at, version, state,
     message_id, part_ids, parts, cost, status, delivery_error, accepted_at, finished_at)
-SELECT value ->> 0, '', 0, NEW.now, NEW.now, {_BASE} + key + 1, value ->> 8, value ->> 1,
-    value ->> 1, coalesce(value ->> 7, value ->> 2), coalesce(value ->> 6, value ->> 3),
-    value ->> 4, value ->> 5, NEW.now, CASE WHEN value ->> 9 THEN NEW.now END
+SELECT value ->> 0, '', 0, NEW.now, NEW.now, {_BASE} + key + 1, value ->> 6, value ->> 1,
+    value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, NEW.now,
+    CASE WHEN value ->> 7 THEN NEW.now END
 FROM json_each(NEW.rows) WHERE true
 ON CONFLICT (client_id) DO UPDATE SET
     status = CASE WHEN NOT {_B_OWN} OR {_TAKE} THEN excluded.status ELSE status END,

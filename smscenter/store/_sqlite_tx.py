@@ -142,9 +142,12 @@ _FROM_ACCEPTED = {
 }
 
 
-def _folded_row(s: Settlement, r: DeliveryReport) -> str | None:
-    """An accepted settlement and its receipt as one ``folded`` row, or None when the settlement
-    is not the usual shape (one part, its id canonical already)."""
+def _folded_rows(s: Settlement, r: DeliveryReport) -> tuple[str, str] | None:
+    """An accepted settlement and its receipt as one ``folded`` row ([client_id, id, parts,
+    cost (the receipt's, else the settlement's), status, error, the state after the receipt
+    from ACCEPTED, final then?]) and the receipt's history entry (op ``entries``: [event_key,
+    message_id, status, error, changed_at, cost, parts, raw_status, client_id]), as JSON; or
+    None when the settlement is not the usual shape (one part, its id canonical already)."""
     part_ids = s.part_ids
     first = s.message_id
     if (
@@ -152,29 +155,26 @@ def _folded_row(s: Settlement, r: DeliveryReport) -> str | None:
         or len(part_ids) != 1
         or first != part_ids[0]
         or canonical_message_id(first) != first
-        or dump_ids(part_ids) != first
+        or "," in first  # (stored as a list then: see dump_ids)
+        or first[0] == "["
     ):
         return None
     status = r.status._value_
     state, final = _FROM_ACCEPTED[status]
-    parts, cost, rparts, rcost = s.parts, s.cost, r.parts, r.cost
+    error = int(r.error._value_)
+    key, mid = _q(s.client_id), _q(first)
+    rparts, rcost = r.parts, r.cost
+    cost_text = "null" if rcost is None else _q(str(rcost))
+    parts_text = "null" if rparts is None else str(int(rparts))
+    parts, cost = s.parts, s.cost
+    changed = r.changed_at
     return (
-        f"[{_q(s.client_id)},{_q(first)},{'null' if parts is None else int(parts)},"
-        f'{"null" if cost is None else _q(str(cost))},"{status}",{int(r.error._value_)},'
-        f"{'null' if rcost is None else _q(str(rcost))},"
-        f'{"null" if rparts is None else int(rparts)},"{state}",{1 if final else "null"}]'
-    )
-
-
-def _entry_row(r: DeliveryReport, client_id: str) -> str:
-    """A folded receipt's history entry (op entries): [event_key, message_id, status, error,
-    changed_at, cost, parts, raw_status, client_id], as JSON."""
-    changed, cost, parts = r.changed_at, r.cost, r.parts
-    return (
-        f'[{_q(r.event_key)},{_q(r.message_id)},"{r.status._value_}",{int(r.error._value_)},'
-        f"{'null' if changed is None else to_micros(changed)},"
-        f"{'null' if cost is None else _q(str(cost))},{'null' if parts is None else int(parts)},"
-        f"{_q(r.raw_status)},{_q(client_id)}]"
+        f"[{key},{mid},{parts_text if rparts is not None or parts is None else int(parts)},"
+        f"{cost_text if rcost is not None or cost is None else _q(str(cost))},"
+        f'"{status}",{error},"{state}",{1 if final else "null"}]',
+        f'[{_q(r.event_key)},{mid},"{status}",{error},'
+        f"{'null' if changed is None else to_micros(changed)},{cost_text},{parts_text},"
+        f"{_q(r.raw_status)},{key}]",
     )
 
 
@@ -367,11 +367,11 @@ def _settle_ops(
         position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
         if position >= 0:
             report = reports[position]
-            row = _folded_row(settlement, report)
-            if row is not None:
+            pair = _folded_rows(settlement, report)
+            if pair is not None:
                 kinds.append("folded")
-                rows.append(row)
-                folded.append((report.transport._value_, _entry_row(report, settlement.client_id)))
+                rows.append(pair[0])
+                folded.append((report.transport._value_, pair[1]))
                 taken.add(position)
                 continue
         kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
@@ -398,5 +398,9 @@ def _settle_ops(
             rows_text = _array([row for _, row in folded[start:end]])
             _op(ops, "entries", end - start, rows_text, None, now, transport=transport)
             start = end
-        reports = [r for i, r in enumerate(reports) if i not in taken]
+        reports = (
+            [r for i, r in enumerate(reports) if i not in taken]
+            if len(taken) < len(reports)
+            else []
+        )
     return [s.client_id for s in settlements], reports
