@@ -88,6 +88,17 @@ class _Clock:
 # --- smscenter --------------------------------------------------------------------------------
 
 
+async def count_reports(pool: Any, count: int) -> int:
+    """Read ``pool.reports()`` until ``count`` reports came; return how many did."""
+    receipts = 0
+    async with pool.reports() as stream:
+        async for _ in stream:
+            receipts += 1
+            if receipts >= count:
+                break
+    return receipts
+
+
 async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
     from smscenter import Credentials, Limits, Message, SMPPPool
 
@@ -107,22 +118,12 @@ async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
             yield Message(to=_phone(n), text=_text(n, vary), report=want_receipts)
 
     clock = _Clock()
-    ok = failed = receipts = 0
+    ok = failed = 0
     first_error: str | None = None
     async with pool:
         clock.start()
-
-        async def read_reports() -> None:
-            nonlocal receipts
-            async with pool.reports() as stream:
-                async for _ in stream:
-                    receipts += 1
-                    if receipts >= count:
-                        return
-
         async with asyncio.TaskGroup() as tg:
-            if want_receipts:
-                tg.create_task(read_reports())
+            reader = tg.create_task(count_reports(pool, count)) if want_receipts else None
             async for outcome in pool.send_many(messages()):
                 if outcome.error is None:
                     ok += 1
@@ -130,6 +131,7 @@ async def run_smscenter(cfg: dict[str, Any]) -> dict[str, Any]:
                     failed += 1
                     if first_error is None:
                         first_error = repr(outcome.error)
+        receipts = 0 if reader is None else reader.result()
         result = clock.result(ok, receipts, failed=failed)
         stats = pool.statistics()
         result["statistics"] = {"submitted": stats.submitted, "acknowledged": stats.acknowledged}

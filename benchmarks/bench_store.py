@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks._peers import count_reports
 from benchmarks._responder import Responder, _child_env
 from benchmarks.bench_smpp import median_run
 
@@ -100,25 +101,15 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         async with pool:
             with tuned:
                 wall, cpu = time.perf_counter(), time.process_time()
-                receipts = 0
-
-                async def read_reports() -> None:
-                    nonlocal receipts
-                    async with pool.reports() as stream:
-                        async for _ in stream:
-                            receipts += 1
-                            if receipts >= count:
-                                return
-
                 async with asyncio.TaskGroup() as group:
-                    if store is None:
-                        group.create_task(read_reports())
+                    reader = None if store else group.create_task(count_reports(pool, count))
                     async for outcome in pool.send_many(messages()):
                         if outcome.error is None:
                             ok += 1
                         else:
                             failed += 1
                             first_error = first_error or repr(outcome.error)
+                receipts = 0 if reader is None else reader.result()
                 if store is not None:
                     # Every receipt recorded (the pool acknowledges each only once it is).
                     for _ in range(int(DEADLINE / 0.002)):
