@@ -3,8 +3,8 @@
 
 CPython's cyclic collector runs a young collection every 700 net allocations of container
 objects and, every so often (ten middle ones), a full one that traverses *every* tracked
-object. A worker imports the whole library, its Redis and SMPP clients and their parsers before it sends
-anything: a few hundred thousand objects that live as long as the process. Each full
+object. A worker imports the whole library, its Redis and SMPP clients and their parsers
+before it sends anything: a few hundred thousand objects that live as long as the process. Each full
 collection walks them all again (about 20 ms of CPU, the time of a thousand messages), and a
 worker's own traffic (a window of requests in flight, each a handful of objects that live a few
 milliseconds) reaches the 700 at every burst, so those short-lived objects are promoted and
