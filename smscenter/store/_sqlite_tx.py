@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -295,19 +295,26 @@ class Transactions:
         """One operation per run of sends with the same resend_unknown and transport (almost
         always one)."""
         sends = [s for call in calls for s in call.sends]
-        flags = [call.resend_unknown for call in calls for _ in call.sends]
+        keys = [(call.resend_unknown, s.transport) for call in calls for s in call.sends]
         owner = self._owners.own_token
-        start = 0
-        while start < len(sends):
-            resend, transport = flags[start], sends[start].transport
-            end = start + 1
-            while end < len(sends) and flags[end] == resend and sends[end].transport is transport:
-                end += 1
+        for start, end in _runs(keys):
+            resend, transport = keys[start]
             run = sends[start:end]
             claims.append((len(ops) // _WIDTH, run))
             rows = _array([f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in run])
             _op(ops, "claim", len(run), rows, None, now, owner, resend, transport._value_)
-            start = end
+
+
+def _runs(keys: Sequence[object]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of equal consecutive keys."""
+    start = 0
+    while start < len(keys):
+        key = keys[start]
+        end = start + 1
+        while end < len(keys) and keys[end] == key:
+            end += 1
+        yield start, end
+        start = end
 
 
 _WIDTH = 9  # the view's columns (_sqlite_ops.COLUMNS)
@@ -377,27 +384,17 @@ def _settle_ops(
         kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
         rows.append(_settle_row(settlement, more))
     more_text = _dumps(more)
-    start = 0
-    while start < len(rows):
+    for start, end in _runs(kinds):
         kind = kinds[start]
-        end = start + 1
-        while end < len(rows) and kinds[end] == kind:
-            end += 1
         _op(ops, kind, end - start, _array(rows[start:end]), more_text, now)
         if kind == "accepted":
             more_text = "[]"  # (the extra part ids go in once)
-        start = end
     _op(ops, "match", 0, _array(rows), _dumps(more), now)
     if folded:
-        start = 0
-        while start < len(folded):  # (one op per run of one transport: almost always one)
-            transport = folded[start][0]
-            end = start + 1
-            while end < len(folded) and folded[end][0] == transport:
-                end += 1
+        transports = [transport for transport, _ in folded]
+        for start, end in _runs(transports):  # (one transport: almost always one run)
             rows_text = _array([row for _, row in folded[start:end]])
-            _op(ops, "entries", end - start, rows_text, None, now, transport=transport)
-            start = end
+            _op(ops, "entries", end - start, rows_text, None, now, transport=transports[start])
         reports = (
             [r for i, r in enumerate(reports) if i not in taken]
             if len(taken) < len(reports)

@@ -242,3 +242,28 @@ async def test_a_claim_of_a_record_sending_under_a_stopped_owner(
     a, b = await read(path, "a", "b")
     assert a.state is TrackedState.UNKNOWN and a.attempts == 1  # read as unknown, not claimed
     assert b.state is TrackedState.SENDING and b.attempts == 2
+
+
+async def test_runs_of_mixed_calls_in_one_transaction_keep_their_order_and_flags(
+    writer: Writer, path: Path
+) -> None:
+    writer.run(PrepareCall([send("u")], False))
+    writer.transactions.db.execute("UPDATE messages SET state = 'unknown'")
+    # Claims with either flag, then accepted and failed settlements alternating, one statement.
+    plain, resend = PrepareCall([send("u"), send("p")], False), PrepareCall([send("u")], True)
+    writer.run(
+        plain,
+        resend,
+        SettleCall([accepted("p", "500")]),
+        SettleCall([Settlement.failed("x", ValueError("refused"))]),
+        SettleCall([accepted("y", "501"), accepted("u", "502")]),
+        RecordCall([report("501")]),
+    )
+    assert plain.result[0] is not None and plain.result[0].state is TrackedState.UNKNOWN
+    assert plain.result[1] is None and resend.result == [None]
+    p, x, y, u = await read(path, "p", "x", "y", "u")
+    assert (p.state, p.message_id) == (TrackedState.ACCEPTED, "500")
+    assert x.state is TrackedState.FAILED and x.error is not None
+    assert (y.state, statuses(y)) == (TrackedState.DELIVERED, [MessageStatus.DELIVERED])
+    assert (u.state, u.message_id, u.attempts) == (TrackedState.ACCEPTED, "502", 2)
+    assert writer.in_flight == set()
