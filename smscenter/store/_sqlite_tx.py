@@ -82,6 +82,19 @@ _q: Callable[[str], str] = json.encoder.encode_basestring
 assert all(re.fullmatch(r"[a-z_]+", e.value) for e in (*MessageStatus, *Transport, *TrackedState))
 
 
+def _usual_ids(first: str, part_ids: tuple[str, ...]) -> bool:
+    """The usual ids of an accepted send: one part, its id canonical already (a transport's
+    SendResult has it so) and stored as itself (see dump_ids)."""
+    return (
+        first != ""
+        and len(part_ids) == 1
+        and first == part_ids[0]
+        and canonical_message_id(first) == first
+        and "," not in first
+        and first[0] != "["
+    )
+
+
 def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
     """An accepted settlement's row, as JSON (its extra part ids go to ``more``): [client id,
     first id, part ids (null: the first id alone), parts, cost]; or a failed one's: [client
@@ -95,13 +108,7 @@ def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
     first = s.message_id
     cost = s.cost
     text = None if cost is None else str(cost)
-    # The usual: one part, its id canonical already (a transport's SendResult has it so).
-    if (
-        len(part_ids) == 1
-        and first == part_ids[0]
-        and canonical_message_id(first) == first
-        and dump_ids(part_ids) == first
-    ):
+    if first is not None and _usual_ids(first, part_ids):
         parts = s.parts
         return (
             f"[{_q(key)},{_q(first)},null,{'null' if parts is None else int(parts)},"
@@ -150,14 +157,7 @@ def _folded_rows(s: Settlement, r: DeliveryReport) -> tuple[str, str] | None:
     None when the settlement is not the usual shape (one part, its id canonical already)."""
     part_ids = s.part_ids
     first = s.message_id
-    if (
-        s.state is not TrackedState.ACCEPTED
-        or len(part_ids) != 1
-        or first != part_ids[0]
-        or canonical_message_id(first) != first
-        or "," in first  # (stored as a list then: see dump_ids)
-        or first[0] == "["
-    ):
+    if s.state is not TrackedState.ACCEPTED or first is None or not _usual_ids(first, part_ids):
         return None
     status = r.status._value_
     state, final = _FROM_ACCEPTED[status]
