@@ -17,6 +17,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from typing import Any
 
 import attrs
@@ -43,12 +44,18 @@ DEAD_OWNER = "the sending process stopped before the answer came: it may have be
 
 
 class PrepareCall:
-    __slots__ = ("resend_unknown", "result", "sends")
+    """``prepare``: its rows ([client_id, recipient], as JSON), client ids and transports,
+    taken from the sends as it is made (on the event loop: the sends need not wait for the
+    transaction, where the collector would promote them and traverse them again)."""
+
+    __slots__ = ("client_ids", "resend_unknown", "result", "rows", "transports")
 
     def __init__(self, sends: Sequence[PlannedSend], resend_unknown: bool) -> None:
-        self.sends = sends
         self.resend_unknown = resend_unknown
         self.result: list[TrackedMessage | None] = []
+        self.client_ids = [s.client_id for s in sends]
+        self.transports = [s.transport for s in sends]
+        self.rows = [f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in sends]
 
 
 class SettleCall:
@@ -89,7 +96,11 @@ def _usual_ids(first: str, part_ids: tuple[str, ...]) -> bool:
         first != ""
         and len(part_ids) == 1
         and first == part_ids[0]
-        and canonical_message_id(first) == first
+        # (canonical_message_id's common case inline: a decimal id with no leading zero)
+        and (
+            (first.isdigit() and first.isascii() and first[0] != "0")
+            or canonical_message_id(first) == first
+        )
         and "," not in first
         and first[0] != "["
     )
@@ -149,16 +160,18 @@ _FROM_ACCEPTED = {
 }
 
 
-def _folded_rows(s: Settlement, r: DeliveryReport) -> tuple[str, str] | None:
+def _folded_rows(s: Settlement, r: DeliveryReport, rows: list[str], entries: list[str]) -> bool:
     """An accepted settlement and its receipt as one ``folded`` row ([client_id, id, parts,
     cost (the receipt's, else the settlement's), status, error, the state after the receipt
-    from ACCEPTED, final then?]) and the receipt's history entry (op ``entries``: [event_key,
-    message_id, status, error, changed_at, cost, parts, raw_status, client_id]), as JSON; or
-    None when the settlement is not the usual shape (one part, its id canonical already)."""
+    from ACCEPTED, final then?]) added to ``rows``, and the receipt's history entry (op
+    ``entries``: [event_key, message_id, status, error, changed_at, cost, parts, raw_status,
+    client_id]) to ``entries``, as JSON; False (nothing added) when the settlement is not the
+    usual shape (one part, its id canonical already). (No tuple per message: each container
+    a message makes counts toward the collector's next run.)"""
     part_ids = s.part_ids
     first = s.message_id
     if s.state is not TrackedState.ACCEPTED or first is None or not _usual_ids(first, part_ids):
-        return None
+        return False
     status = r.status._value_
     state, final = _FROM_ACCEPTED[status]
     error = int(r.error._value_)
@@ -168,14 +181,17 @@ def _folded_rows(s: Settlement, r: DeliveryReport) -> tuple[str, str] | None:
     parts_text = "null" if rparts is None else str(int(rparts))
     parts, cost = s.parts, s.cost
     changed = r.changed_at
-    return (
+    rows.append(
         f"[{key},{mid},{parts_text if rparts is not None or parts is None else int(parts)},"
         f"{cost_text if rcost is not None or cost is None else _q(str(cost))},"
-        f'"{status}",{error},"{state}",{1 if final else "null"}]',
+        f'"{status}",{error},"{state}",{1 if final else "null"}]'
+    )
+    entries.append(
         f'[{_q(r.event_key)},{mid},"{status}",{error},'
         f"{'null' if changed is None else to_micros(changed)},{cost_text},{parts_text},"
-        f"{_q(r.raw_status)},{key}]",
+        f"{_q(r.raw_status)},{key}]"
     )
+    return True
 
 
 def _array(texts: Sequence[str]) -> str:
@@ -237,7 +253,7 @@ class Transactions:
         """Apply ``calls`` in one transaction (one statement: nothing of it is written when it
         raises). ``in_flight`` gains the client ids claimed and loses those settled."""
         ops: list[Any] = []  # the statement's parameters, a row of the view after another
-        claims: list[tuple[int, Sequence[PlannedSend]]] = []  # (op, its sends), in order
+        claims: list[tuple[int, list[str]]] = []  # (op, its client ids), in order
         claim_calls: list[PrepareCall] = []
         # in_flight's changes, applied in order once the statement is through: a claim's sends
         # (by its op) join it, a settle's client ids leave it.
@@ -266,7 +282,7 @@ class Transactions:
             if ops:
                 self.db.execute(insert_sql(len(ops) // _WIDTH), ops)
             answers: dict[int, list[TrackedMessage | None]] = {
-                op: [None] * len(sends) for op, sends in claims
+                op: [None] * len(keys) for op, keys in claims
             }
             for op, position, row in declined:
                 answers[op][position] = _answer(row, self._owners)
@@ -276,37 +292,55 @@ class Transactions:
             if isinstance(change, list):
                 in_flight.difference_update(change)
             else:
-                op, sends = claims[change]
+                op, keys = claims[change]
                 found = answers[op]
-                in_flight.update(s.client_id for s, a in zip(sends, found, strict=True) if not a)
+                if found.count(None) == len(found):  # (none declined: the usual)
+                    in_flight.update(keys)
+                else:
+                    in_flight.update(k for k, a in zip(keys, found, strict=True) if not a)
         flat = [a for op, _ in claims for a in answers[op]]
         position = 0
         for call in claim_calls:
-            call.result = flat[position : position + len(call.sends)]
-            position += len(call.sends)
+            call.result = flat[position : position + len(call.client_ids)]
+            position += len(call.client_ids)
 
     def _claim_ops(
         self,
         calls: list[PrepareCall],
         ops: list[Any],
-        claims: list[tuple[int, Sequence[PlannedSend]]],
+        claims: list[tuple[int, list[str]]],
         now: int,
     ) -> None:
         """One operation per run of sends with the same resend_unknown and transport (almost
         always one)."""
-        sends = [s for call in calls for s in call.sends]
-        keys = [(call.resend_unknown, s.transport) for call in calls for s in call.sends]
         owner = self._owners.own_token
-        for start, end in _runs(keys):
-            resend, transport = keys[start]
-            run = sends[start:end]
-            claims.append((len(ops) // _WIDTH, run))
-            rows = _array([f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in run])
-            _op(ops, "claim", len(run), rows, None, now, owner, resend, transport._value_)
+        at = 0
+        while at < len(calls):
+            resend = calls[at].resend_unknown
+            end = at + 1
+            while end < len(calls) and calls[end].resend_unknown == resend:
+                end += 1
+            group = calls[at:end]
+            keys, rows = _flat(group, "client_ids"), _flat(group, "rows")
+            transports: list[Transport] = _flat(group, "transports")
+            for start, stop in _runs(transports):
+                claims.append((len(ops) // _WIDTH, keys[start:stop]))
+                rows_text = _array(rows[start:stop])
+                transport = transports[start]._value_
+                _op(ops, "claim", stop - start, rows_text, None, now, owner, resend, transport)
+            at = end
+
+
+def _flat(calls: Sequence[Any], name: str) -> list[Any]:
+    """The calls' lists called ``name``, end to end."""
+    return list(chain.from_iterable(getattr(call, name) for call in calls))
 
 
 def _runs(keys: Sequence[object]) -> Iterator[tuple[int, int]]:
     """(start, end) of each run of equal consecutive keys."""
+    if keys and keys.count(keys[0]) == len(keys):  # one run: the usual (counted in C)
+        yield 0, len(keys)
+        return
     start = 0
     while start < len(keys):
         key = keys[start]
@@ -355,9 +389,14 @@ def _settle_ops(
     # its client id), for the settlements whose id is theirs alone in the segment.
     firsts: dict[str, int] = {}
     if reports:
-        for position, report in enumerate(reports):
-            if report.client_id is None and report.message_id not in firsts:
-                firsts[report.message_id] = position
+        if all(report.client_id is None for report in reports):  # (SMPP receipts)
+            mids = [report.message_id for report in reports]
+            # The first position of each id wins: later ones are put in first (in C).
+            firsts = dict(zip(reversed(mids), range(len(mids) - 1, -1, -1), strict=True))
+        else:
+            for position, report in enumerate(reports):
+                if report.client_id is None and report.message_id not in firsts:
+                    firsts[report.message_id] = position
         ids = [s.message_id for s in settlements]
         if len(set(ids)) != len(ids):
             seen: set[str | None] = set()
@@ -368,17 +407,16 @@ def _settle_ops(
     more: list[tuple[str, str]] = []
     kinds: list[str] = []
     rows: list[str] = []
-    folded: list[tuple[str, str]] = []  # the entries rows, with their transport
+    entries: list[str] = []  # the folded reports' history entries, and their transports
+    transports: list[str] = []
     taken: set[int] = set()  # positions of the folded reports
     for settlement in settlements:
         position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
         if position >= 0:
             report = reports[position]
-            pair = _folded_rows(settlement, report)
-            if pair is not None:
+            if _folded_rows(settlement, report, rows, entries):
                 kinds.append("folded")
-                rows.append(pair[0])
-                folded.append((report.transport._value_, pair[1]))
+                transports.append(report.transport._value_)
                 taken.add(position)
                 continue
         kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
@@ -390,10 +428,9 @@ def _settle_ops(
         if kind == "accepted":
             more_text = "[]"  # (the extra part ids go in once)
     _op(ops, "match", 0, _array(rows), _dumps(more), now)
-    if folded:
-        transports = [transport for transport, _ in folded]
+    if entries:
         for start, end in _runs(transports):  # (one transport: almost always one run)
-            rows_text = _array([row for _, row in folded[start:end]])
+            rows_text = _array(entries[start:end])
             _op(ops, "entries", end - start, rows_text, None, now, transport=transports[start])
         reports = (
             [r for i, r in enumerate(reports) if i not in taken]

@@ -298,7 +298,11 @@ class SQLiteStore(SQLiteReads):
             return []
         _check_items(sends, PlannedSend, "prepare")
         call = PrepareCall(sends, resend_unknown)
-        await self._submit(call, len(sends))
+        size = len(sends)
+        # The call took what the transaction needs: the sends do not wait for it (what waits
+        # for a commit is promoted by the garbage collector and traversed by its later runs).
+        del sends
+        await self._submit(call, size)
         return call.result
 
     async def settle(self, settlements: Sequence[Settlement]) -> None:

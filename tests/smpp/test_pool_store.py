@@ -240,6 +240,25 @@ async def test_receipts_are_recorded_then_acknowledged_without_a_reader(
         assert len(record.reports) == 1
 
 
+async def test_receipts_of_two_binds_recorded_together_are_each_answered_on_their_bind(
+    sim: SMSCSimulator, store: SQLiteStore
+) -> None:
+    # The simulator hands receipts to the login's binds round robin, so one recorded batch
+    # holds receipts of both: each deliver_sm_resp must go back on the bind that got it.
+    n = 60
+    async with pool(sim, store, limits=Limits(max_rate=None, connections=2, window=50)) as p:
+        async for outcome in p.send_many(messages(n)):
+            assert outcome.ok
+        assert len(sim.smpp.sessions()) == 2
+        sim.advance(10)
+        await until(lambda: sim.smpp.counters.receipts_acked == n)
+        assert p.statistics().reports_recorded == n
+        assert p.statistics().reports_deferred == 0
+    for message in messages(n):
+        record = await store.get(message.client_id)  # type: ignore[arg-type]
+        assert record.state is TrackedState.DELIVERED
+
+
 async def test_receipts_the_store_fails_on_are_not_acknowledged(
     sim: SMSCSimulator, store: SQLiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:

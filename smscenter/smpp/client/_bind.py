@@ -48,7 +48,6 @@ from smscenter.smpp.client.reconcile import take_back
 from smscenter.smpp.client.reports import ReportIntake
 from smscenter.smpp.connection import ESME, SMPPConnection, State
 from smscenter.smpp.constants import BindMode, CommandId, CommandStatus
-from smscenter.smpp.pdu import DeliverSm
 from smscenter.smpp.submit import SubmitBuilder, SubmitOptions
 from smscenter.smpp.system_type import SystemType
 
@@ -474,16 +473,16 @@ class Bind:
             self._wake_event.set()
 
     def _acknowledge(
-        self, pdus: tuple[DeliverSm, ...], status: CommandStatus = CommandStatus.ESME_ROK
+        self, sequence_numbers: tuple[int, ...], status: CommandStatus = CommandStatus.ESME_ROK
     ) -> None:
-        """The store recorded the receipt of ``pdus``: answer them as :meth:`_answer` does. A
-        store that failed to record a receipt answers ``status`` "try later" instead."""
+        """The store recorded the receipts of these ``deliver_sm``: answer them as
+        :meth:`_answer` does. A store that failed to record a receipt answers ``status`` "try
+        later" instead."""
         if status == CommandStatus.ESME_ROK:
-            self._answers.extend(pdu.sequence_number for pdu in pdus)
+            self._answers.extend(sequence_numbers)
         elif not self._closed_event.is_set():
             try:
-                for pdu in pdus:
-                    self._conn.respond(pdu, status)
+                self._conn.answer(_DELIVER_SM_RESP, sequence_numbers, status)
             except LocalProtocolError:  # pragma: no cover - closed meanwhile
                 return
         self.wake()

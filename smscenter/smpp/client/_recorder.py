@@ -10,7 +10,6 @@ and delivers it again later). A receipt the store failed to record is answered t
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,7 +20,6 @@ import anyio.lowlevel
 from smscenter.models import DeliveryReport
 from smscenter.smpp.client.results import Counters
 from smscenter.smpp.constants import CommandStatus
-from smscenter.smpp.pdu import DeliverSm
 from smscenter.store._protocol import MessageStore
 
 if TYPE_CHECKING:
@@ -34,10 +32,10 @@ logger = logging.getLogger("smscenter.smpp.client._tracking")  # one logger for 
 
 
 class Respond(Protocol):
-    """Answers the ``deliver_sm`` PDUs of a receipt (the session's ``_acknowledge``)."""
+    """Answers ``deliver_sm`` PDUs, by their sequence numbers (the bind's ``_acknowledge``)."""
 
     def __call__(
-        self, pdus: tuple[DeliverSm, ...], status: CommandStatus = CommandStatus.ESME_ROK
+        self, sequence_numbers: tuple[int, ...], status: CommandStatus = CommandStatus.ESME_ROK
     ) -> None: ...
 
 
@@ -61,8 +59,10 @@ class ReceiptRecorder:
         "_stream",
         "_tracker",
         "capacity",
-        "items",
+        "numbers",
         "paused",
+        "reports",
+        "responds",
     )
 
     #: After a store failure: the first pause, and the longest one (seconds).
@@ -82,7 +82,12 @@ class ReceiptRecorder:
         self.capacity = capacity
         self._counters = counters
         self._stream = stream
-        self.items: deque[tuple[DeliveryReport, Respond, DeliverSm]] = deque()
+        # The receipts waiting, who answers each and its deliver_sm's sequence number, in
+        # three lists: no tuple per receipt, and the number rather than the PDU (what waits for
+        # the store is promoted by the collector, and traversed by its later runs).
+        self.reports: list[DeliveryReport] = []
+        self.responds: list[Respond] = []
+        self.numbers: list[int] = []
         self._event: anyio.Event | None = None
         #: True for a moment after the store failed (receipts are answered "try later").
         self.paused = False
@@ -91,11 +96,13 @@ class ReceiptRecorder:
     @property
     def full(self) -> bool:
         """True when a receipt must be answered "try later" now."""
-        return self.paused or len(self.items) >= self.capacity
+        return self.paused or len(self.reports) >= self.capacity
 
-    def put(self, report: DeliveryReport, respond: Respond, pdu: DeliverSm) -> None:
+    def put(self, report: DeliveryReport, respond: Respond, sequence_number: int) -> None:
         """A receipt to record, then answer with ``respond`` (the bind's reader calls it)."""
-        self.items.append((report, respond, pdu))
+        self.reports.append(report)
+        self.responds.append(respond)
+        self.numbers.append(sequence_number)
         event = self._event
         if event is not None:
             self._event = None
@@ -107,7 +114,7 @@ class ReceiptRecorder:
         """Record receipts as they come, a batch per wake-up (the pool's task)."""
         task_status.started()
         while True:
-            if not self.items:
+            if not self.reports:
                 event = self._event = anyio.Event()
                 await event.wait()
             if not await self._record(answer=True):
@@ -125,16 +132,15 @@ class ReceiptRecorder:
     async def drain(self) -> None:
         """Record what is waiting (the pool is closing: the binds are gone, so nothing is
         answered; the SMSC delivers those receipts again and the store ignores the repeats)."""
-        if self.items:
+        if self.reports:
             await self._record(answer=False)
 
     async def _record(self, *, answer: bool) -> bool:
-        items = self.items
-        count = len(items)
+        reports, responds, numbers = self.reports, self.responds, self.numbers
+        count = len(reports)
         if not count:
             return True
-        reports, responds, pdus = zip(*items, strict=True)  # one pass, in C
-        items.clear()
+        self.reports, self.responds, self.numbers = [], [], []
         counters = self._counters
         try:
             await self._settle_and_record(reports)
@@ -147,8 +153,8 @@ class ReceiptRecorder:
                 exc,
             )
             if answer:
-                for respond, pdu in zip(responds, pdus, strict=True):
-                    respond((pdu,), CommandStatus.ESME_RX_T_APPN)
+                for respond, number in zip(responds, numbers, strict=True):
+                    respond((number,), CommandStatus.ESME_RX_T_APPN)
             return False
         counters.reports_recorded += count
         counters.reports += count
@@ -156,15 +162,15 @@ class ReceiptRecorder:
             # One call per bind for the batch (in the order they came), not one per receipt.
             first = responds[0]
             if responds.count(first) == count:  # one bind (the usual case)
-                first(pdus)
+                first(tuple(numbers))
             else:
-                acks: dict[Respond, list[DeliverSm]] = {}
-                for respond, pdu in zip(responds, pdus, strict=True):
+                acks: dict[Respond, list[int]] = {}
+                for respond, number in zip(responds, numbers, strict=True):
                     group = acks.get(respond)
                     if group is None:
-                        acks[respond] = [pdu]
+                        acks[respond] = [number]
                     else:
-                        group.append(pdu)
+                        group.append(number)
                 for respond, group in acks.items():
                     respond(tuple(group))
         self._stream.offer(reports)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.abc
@@ -90,8 +90,9 @@ class SendTracker:
         "_event",
         "_held",
         "_idle",
-        "_pending",
+        "_jobs",
         "_store",
+        "_thens",
         "claims",
     )
 
@@ -100,7 +101,10 @@ class SendTracker:
         self._counters = counters
         #: send_many's claims, made shortly before the binds write (_claims.py).
         self.claims = Claims(self, claim_ahead)
-        self._pending: list[tuple[Job, Then]] = []
+        # The jobs that ended and their continuations, in two lists (no tuple per message: what
+        # waits for the store is promoted by the collector, and traversed by its later runs).
+        self._jobs: list[Job] = []
+        self._thens: list[Then] = []
         self._event: anyio.Event | None = None
         self._busy = 0  # settle calls in flight (this task's, or the receipt recorder's)
         self._idle: anyio.Event | None = None
@@ -117,15 +121,19 @@ class SendTracker:
         for job in jobs:
             cid = job.message.client_id  # type: ignore[union-attr]
             add(make_planned(cid if type(cid) is str else store_key(cid), job.recipient, _SMPP))  # type: ignore[arg-type]
-        answers = await self._store.prepare(planned, resend_unknown=resend_unknown)
-        if len(answers) != len(planned):  # pragma: no cover - a broken backend
+        count = len(planned)
+        pending = self._store.prepare(planned, resend_unknown=resend_unknown)
+        del planned, add  # (nothing here needs them while the store commits)
+        answers = await pending
+        if len(answers) != count:  # pragma: no cover - a broken backend
             raise StoreError("the store answered prepare() with the wrong number of records")
         return answers
 
     def ended(self, job: Job, then: Then) -> None:
         """A tracked job ended (or was withdrawn unwritten): settle it, then call ``then``.
         Synchronous: the bind's reader calls it."""
-        self._pending.append((job, then))
+        self._jobs.append(job)
+        self._thens.append(then)
         event = self._event
         if event is not None:
             self._event = None
@@ -190,7 +198,7 @@ class SendTracker:
         """Settle ended jobs as they come, a batch per wake-up (the pool's task)."""
         task_status.started()
         while True:
-            if not self._pending:
+            if not self._jobs:
                 event = self._event = anyio.Event()
                 with anyio.move_on_after(self._held.delay()):  # a held retry falls due
                     await event.wait()
@@ -200,14 +208,15 @@ class SendTracker:
         """Settle everything that ended so far, and wait for the settle calls in flight (the
         pool is closing; settlements the store refuses are tried for a while, then given up)."""
         held = self._held
-        while self._pending or self._busy or held:
-            if self._pending or held.due():
+        while self._jobs or self._busy or held:
+            if self._jobs or held.due():
                 await self.flush()
             elif not self._busy:
                 if held.since is None or anyio.current_time() - held.since < held.PATIENCE:
                     await anyio.sleep(held.delay())
                 else:
-                    await self._settle(held.take(), hold=False)
+                    items = held.take()
+                    await self._settle([j for j, _ in items], [t for _, t in items], hold=False)
             else:
                 idle = self._idle = anyio.Event()
                 await idle.wait()
@@ -215,35 +224,56 @@ class SendTracker:
     @property
     def has_pending(self) -> bool:
         """True when jobs ended and are not yet being settled."""
-        return bool(self._pending)
+        return bool(self._jobs)
 
     async def flush(self) -> None:
         """Settle the jobs that ended so far (none: returns at once). Flushes may overlap:
         each takes its own jobs. The receipt recorder calls it too, just before it records,
         so that a receipt's send is settled no later than the receipt is recorded."""
-        items, self._pending = self._pending, []
-        items = self._held.release(items)
-        if not items:
+        jobs, thens = self._jobs, self._thens
+        self._jobs, self._thens = [], []
+        held = self._held
+        if held:  # (the store failed a moment ago: the held ones are kept as pairs)
+            items = held.release(list(zip(jobs, thens, strict=True)))
+            jobs, thens = [j for j, _ in items], [t for _, t in items]
+        if not jobs:
             return
         self._busy += 1
         try:
-            await self._settle(items)
+            await self._settle(jobs, thens)
         finally:
             self._busy -= 1
             if not self._busy and self._idle is not None:
                 self._idle.set()
                 self._idle = None
 
-    async def _settle(self, items: list[tuple[Job, Then]], *, hold: bool = True) -> None:
+    async def _settle(self, jobs: list[Job], thens: list[Then], *, hold: bool = True) -> None:
         settlements: list[Settlement] = []
-        results: list[SendResult | None] = []
+        # Per job: its SendResult, or True for one whose result is made once the settlement
+        # is stored (the usual: made then, it dies young instead of waiting for the store,
+        # which would make the collector promote it and traverse it again), or None.
+        results: list[SendResult | Literal[True] | None] = []
         add, keep = settlements.append, results.append
         done = JobState.DONE
-        for job, _then in items:
+        for job in jobs:
             cid = job.message.client_id  # type: ignore[union-attr]
             assert cid is not None
             key = cid if type(cid) is str else store_key(cid)
             if job.error is None and job.state is done:
+                responses = job.responses
+                if (
+                    job.context is None
+                    and len(responses) == 1
+                    and type(raw := responses[0]) is str
+                    and raw.isdigit()
+                    and raw.isascii()
+                    and raw[0] != "0"
+                ):
+                    # send_result's common case (one part, the provider's decimal id: its
+                    # own canonical form), without the SendResult yet.
+                    add(make_settlement(key, _ACCEPTED, raw, (raw,), 1, None))
+                    keep(True)
+                    continue
                 result = send_result(job)
                 # Settlement.accepted, inline (once per message).
                 add(
@@ -264,28 +294,39 @@ class SendTracker:
             await self._store.settle(settlements)
         except Exception as exc:  # a StoreError, or a backend's own failure
             self._counters.store_errors += 1
-            kept = self._held.keep(items) if hold and isinstance(exc, StoreError) else 0
+            kept = (
+                self._held.keep(list(zip(jobs, thens, strict=True)))
+                if hold and isinstance(exc, StoreError)
+                else 0
+            )
             if kept:
                 logger.warning(
                     "smpp store: could not record how %d send(s) ended; kept, trying again: %s",
                     kept,
                     exc,
                 )
-                del items[:kept], results[:kept], settlements[:kept]
-                if not items:
+                del jobs[:kept], thens[:kept], results[:kept], settlements[:kept]
+                if not jobs:
                     return
             logger.error(
                 "smpp store: could not record how %d send(s) ended (they stay 'sending', "
                 "read as 'unknown' later): %s",
-                len(items),
+                len(jobs),
                 exc,
             )
-            for (job, then), answer, settlement in zip(items, results, settlements, strict=True):
-                then(job, answer, _not_recorded(settlement, exc))
+            for job, then, answer, settlement in zip(
+                jobs, thens, results, settlements, strict=True
+            ):
+                then(job, _result(job, answer), _not_recorded(settlement, exc))
             return
         self._held.recorded()
-        for (job, then), answer in zip(items, results, strict=True):
-            then(job, answer, job.error)
+        for job, then, answer in zip(jobs, thens, results, strict=True):
+            then(job, _result(job, answer), job.error)
+
+
+def _result(job: Job, answer: SendResult | Literal[True] | None) -> SendResult | None:
+    """A settled job's result: made now when its settlement left it for later (True)."""
+    return send_result(job) if answer is True else answer
 
 
 _NOT_SENT = ConnectionLost("the message was taken back before it was written")

@@ -294,7 +294,7 @@ class ReportIntake:
         # The message type bits first (is_receipt's own first test), and the recorder's
         # `full` inline: once per receipt.
         if pdu.esm_class & 0x3C == _SMSC_RECEIPT or is_receipt(pdu):
-            if recorder.paused or len(recorder.items) >= recorder.capacity:
+            if recorder.paused or len(recorder.reports) >= recorder.capacity:
                 # The store is behind (or failed a moment ago): "not now", as a full buffer.
                 self._counters.reports_deferred += 1
                 return CommandStatus.ESME_RX_T_APPN
@@ -303,7 +303,7 @@ class ReportIntake:
             except Exception:  # pragma: no cover - the reader does not raise on odd content
                 logger.exception("smpp %s: could not read a receipt", self._name)
                 return CommandStatus.ESME_RX_P_APPN
-            recorder.put(report, self._acknowledge, pdu)
+            recorder.put(report, self._acknowledge, pdu.sequence_number)
             return None
         buffer = self._buffer
         if (buffer.full and not buffer.make_room()) or buffer.closed:
