@@ -77,7 +77,12 @@ async def send_many(
 
     def settled_one(job: Job, result: SendResult | None, error: BaseException | None) -> None:
         assert job.message is not None and job.recipient is not None
-        settled.append(make_outcome(job.index, job.message, job.recipient, result, error))
+        if result is None and error is None:
+            # Accepted: its outcome is made as it is yielded, as without a store (one at a
+            # time, rather than a batch of them after the store's commit).
+            done.append(job)
+        else:
+            settled.append(make_outcome(job.index, job.message, job.recipient, result, error))
         event = waiter[0]
         if event is not None:
             waiter[0] = None

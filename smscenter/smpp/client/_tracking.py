@@ -61,6 +61,9 @@ STORE_READ_AHEAD = 4096
 
 #: What a tracked job's caller does once its settlement is durable: the job, its result (if
 #: accepted) and its error (the job's, or a StoreError when the settlement was not recorded).
+#: No result and no error: accepted, its result yet to be made from the job
+#: (:func:`~smscenter.smpp.client._jobs.send_result`), by the caller when it needs it (made in
+#: a batch after the commit, results would count toward the collector's next run).
 Then = Callable[[Job, SendResult | None, BaseException | None], None]
 
 
@@ -189,8 +192,7 @@ class SendTracker:
         result, error = box[0]
         if error is not None:
             raise error
-        assert result is not None
-        return result
+        return result if result is not None else send_result(job)
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
@@ -321,7 +323,8 @@ class SendTracker:
             return
         self._held.recorded()
         for job, then, answer in zip(jobs, thens, results, strict=True):
-            then(job, _result(job, answer), job.error)
+            # (True: accepted, its result left to the caller; see Then)
+            then(job, None if answer is True else answer, job.error)
 
 
 def _result(job: Job, answer: SendResult | Literal[True] | None) -> SendResult | None:
