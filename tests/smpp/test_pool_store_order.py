@@ -82,3 +82,56 @@ async def test_every_receipt_reaches_the_store_after_its_settlement(store: SQLit
         record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
         assert record.message_id == outcome.message_id
         assert len(record.reports) == 1
+
+
+class PaddedIdSMSC(PromptReceiptSMSC):
+    """An SMSC whose message ids are not in the provider's plain decimal form: zero-padded
+    hexadecimal, or zero-padded decimal (as some SMSCs write them in submit_sm_resp)."""
+
+    def __init__(self, style: str) -> None:
+        super().__init__()
+        self.style = style
+
+    def next_id(self) -> str:
+        number = int(super().next_id())
+        return f"{number:010X}" if self.style == "hex" else f"{number:010d}"
+
+
+@pytest.mark.parametrize("style", ["hex", "decimal"])
+async def test_ids_not_in_plain_decimal_form_settle_and_match_their_receipts(
+    store: SQLiteStore, style: str
+) -> None:
+    # The usual decimal id takes a shorter road to its settlement and outcome; these take the
+    # general one (canonical ids), and must end the same: one outcome and record per message,
+    # its receipt on it.
+    n = 40
+    async with (
+        PaddedIdSMSC(style) as smsc,
+        SMPPPool(
+            "127.0.0.1",
+            smsc.port,
+            Credentials("acme", "secret"),
+            limits=Limits(max_rate=None, window=10),
+            timeouts=Timeouts(5),
+            store=store,
+        ) as pool,
+    ):
+        outcomes = [o async for o in pool.send_many(messages(n))]
+        for _ in range(2000):  # bounded: every receipt recorded
+            if pool.statistics().reports_recorded >= n:
+                break
+            await anyio.sleep(0.005)
+        assert pool.statistics().reports_recorded == n
+    assert sorted(o.message.client_id for o in outcomes) == sorted(f"c{i}" for i in range(n))  # type: ignore[type-var]
+    wire = {pdu.destination_addr for pdu in smsc.submits}
+    assert len(wire) == n
+    for outcome in outcomes:
+        assert outcome.ok and outcome.result is not None
+        raw = outcome.result.raw_message_id
+        assert raw.startswith("0") and len(raw) == 10
+        assert outcome.message_id == raw.lstrip("0")  # canonical: no leading zeros
+        record = await store.get(outcome.message.client_id)  # type: ignore[arg-type]
+        assert record.state is TrackedState.DELIVERED
+        assert record.message_id == outcome.message_id
+        assert record.part_ids == (outcome.message_id,)
+        assert len(record.reports) == 1 and record.reports[0].message_id == outcome.message_id

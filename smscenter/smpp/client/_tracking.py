@@ -323,8 +323,10 @@ class SendTracker:
             return
         self._held.recorded()
         for job, then, answer in zip(jobs, thens, results, strict=True):
-            # (True: accepted, its result left to the caller; see Then)
-            then(job, None if answer is True else answer, job.error)
+            if answer is True:  # accepted, its result left to the caller (see Then)
+                then(job, None, None)
+            else:  # (a failure always has an error: "no result, no error" means accepted)
+                then(job, answer, job.error if answer is not None else job.error or _NOT_SENT)
 
 
 def _result(job: Job, answer: SendResult | Literal[True] | None) -> SendResult | None:
