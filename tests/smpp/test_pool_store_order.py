@@ -49,6 +49,17 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
         yield opened
 
 
+def _pool(smsc: PromptReceiptSMSC, store: object, *, window: int) -> SMPPPool:
+    return SMPPPool(
+        "127.0.0.1",
+        smsc.port,
+        Credentials("acme", "secret"),
+        limits=Limits(max_rate=None, window=window),
+        timeouts=Timeouts(5),
+        store=store,  # type: ignore[arg-type]
+    )
+
+
 def messages(n: int) -> Iterator[Message]:
     for i in range(n):
         yield Message(to=f"+7999{i:07d}", text=f"Code {i}", client_id=f"c{i}", report=True)
@@ -57,17 +68,7 @@ def messages(n: int) -> Iterator[Message]:
 async def test_every_receipt_reaches_the_store_after_its_settlement(store: SQLiteStore) -> None:
     n = 300
     watched = CallOrder(store)
-    async with (
-        PromptReceiptSMSC() as smsc,
-        SMPPPool(
-            "127.0.0.1",
-            smsc.port,
-            Credentials("acme", "secret"),
-            limits=Limits(max_rate=None, window=50),
-            timeouts=Timeouts(5),
-            store=watched,  # type: ignore[arg-type]
-        ) as pool,
-    ):
+    async with PromptReceiptSMSC() as smsc, _pool(smsc, watched, window=50) as pool:
         outcomes = [o async for o in pool.send_many(messages(n))]
         assert all(o.ok for o in outcomes)
         for _ in range(2000):  # bounded: every receipt recorded
@@ -105,17 +106,7 @@ async def test_ids_not_in_plain_decimal_form_settle_and_match_their_receipts(
     # general one (canonical ids), and must end the same: one outcome and record per message,
     # its receipt on it.
     n = 40
-    async with (
-        PaddedIdSMSC(style) as smsc,
-        SMPPPool(
-            "127.0.0.1",
-            smsc.port,
-            Credentials("acme", "secret"),
-            limits=Limits(max_rate=None, window=10),
-            timeouts=Timeouts(5),
-            store=store,
-        ) as pool,
-    ):
+    async with PaddedIdSMSC(style) as smsc, _pool(smsc, store, window=10) as pool:
         outcomes = [o async for o in pool.send_many(messages(n))]
         for _ in range(2000):  # bounded: every receipt recorded
             if pool.statistics().reports_recorded >= n:

@@ -434,6 +434,18 @@ if tuple(f.name for f in attrs.fields(SendResult)) != _SEND_RESULT_FIELDS:  # pr
     raise ImportError("SendResult's fields changed: update send_result")
 
 
+def plain_id(job: Job) -> str | None:
+    """The id of a job's one part when it is the provider's usual decimal id, its own
+    canonical form (no leading zero), and the job is no ReconcilePolicy resend: the common
+    case, which needs no :func:`~smscenter.ids.canonical_message_id`. Else None."""
+    responses = job.responses
+    if job.context is None and len(responses) == 1:
+        raw = responses[0]
+        if type(raw) is str and raw.isdigit() and raw.isascii() and raw[0] != "0":
+            return raw
+    return None
+
+
 def outcome(job: Job) -> SendOutcome:
     """How a finished ``send_many`` job ended: the one place a
     :class:`~smscenter.smpp.client.results.SendOutcome` is made of a job."""
@@ -442,17 +454,9 @@ def outcome(job: Job) -> SendOutcome:
     # Positional (make_outcome): this runs once per message.
     if job.error is not None or job.state is not _DONE:
         return make_outcome(job.index, message, job.recipient, None, job.error)
-    responses = job.responses
-    if (
-        job.context is None
-        and len(responses) == 1
-        and type(raw_id := responses[0]) is str
-        and raw_id.isdigit()
-        and raw_id.isascii()
-        and raw_id[0] != "0"
-    ):
-        # send_result's common case inline (one call less per message): the provider's
-        # usual decimal id, its own canonical form.
+    raw_id = plain_id(job)
+    if raw_id is not None:
+        # send_result's common case inline (one call less per message).
         result = _make_smpp_result(
             raw_id, 1, None, None, (), (raw_id,), message.client_id, False, _SMPP, raw_id
         )

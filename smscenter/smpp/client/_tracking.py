@@ -27,7 +27,14 @@ from smscenter._provider import Transport
 from smscenter.exceptions import ConnectionLost
 from smscenter.models import SendResult
 from smscenter.smpp.client._claims import Claims
-from smscenter.smpp.client._jobs import Job, JobQueue, JobState, _not_sent, send_result
+from smscenter.smpp.client._jobs import (
+    Job,
+    JobQueue,
+    JobState,
+    _not_sent,
+    plain_id,
+    send_result,
+)
 from smscenter.smpp.client._recorder import ReceiptRecorder
 from smscenter.smpp.client._settle_hold import HeldSettlements
 from smscenter.smpp.client.results import Counters, SendOutcome, make_outcome
@@ -262,17 +269,9 @@ class SendTracker:
             assert cid is not None
             key = cid if type(cid) is str else store_key(cid)
             if job.error is None and job.state is done:
-                responses = job.responses
-                if (
-                    job.context is None
-                    and len(responses) == 1
-                    and type(raw := responses[0]) is str
-                    and raw.isdigit()
-                    and raw.isascii()
-                    and raw[0] != "0"
-                ):
-                    # send_result's common case (one part, the provider's decimal id: its
-                    # own canonical form), without the SendResult yet.
+                raw = plain_id(job)
+                if raw is not None:
+                    # send_result's common case, without the SendResult yet.
                     add(make_settlement(key, _ACCEPTED, raw, (raw,), 1, None))
                     keep(True)
                     continue
