@@ -314,12 +314,8 @@ class Transactions:
         """One operation per run of sends with the same resend_unknown and transport (almost
         always one)."""
         owner = self._owners.own_token
-        at = 0
-        while at < len(calls):
-            resend = calls[at].resend_unknown
-            end = at + 1
-            while end < len(calls) and calls[end].resend_unknown == resend:
-                end += 1
+        flags = [call.resend_unknown for call in calls]
+        for at, end in _runs(flags):
             group = calls[at:end]
             keys, rows = _flat(group, "client_ids"), _flat(group, "rows")
             transports: list[Transport] = _flat(group, "transports")
@@ -327,8 +323,7 @@ class Transactions:
                 claims.append((len(ops) // _WIDTH, keys[start:stop]))
                 rows_text = _array(rows[start:stop])
                 transport = transports[start]._value_
-                _op(ops, "claim", stop - start, rows_text, None, now, owner, resend, transport)
-            at = end
+                _op(ops, "claim", stop - start, rows_text, None, now, owner, flags[at], transport)
 
 
 def _flat(calls: Sequence[Any], name: str) -> list[Any]:
