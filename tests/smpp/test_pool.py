@@ -164,6 +164,48 @@ async def test_send_many_is_lazy(smsc: FakeSMSC) -> None:
         assert sorted(o.index for o in got) == list(range(1000))
 
 
+async def test_a_large_read_ahead_is_handed_over_in_passes(smsc: FakeSMSC) -> None:
+    # Quirk: a read-ahead of thousands (a store's default is 12,000 or more) used to be built
+    # in one synchronous pass: no other task ran (keepalives, receipts, a web app's handlers)
+    # and nothing was sent until all of it was built. Now a pass builds at most HAND_OVER jobs,
+    # hands them to the binds and lets the event loop run before the next.
+    from smscenter.smpp.client._bulk import HAND_OVER
+
+    passes = 10
+    total = passes * HAND_OVER
+    ticks = [0]
+    seen: list[tuple[int, int]] = []  # (messages pulled, ticks then), at each pass boundary
+    first_submit_at: list[int] = []
+    consumed = [0]
+
+    def source() -> Iterator[Message]:
+        for message in messages(total, consumed):
+            if consumed[0] % HAND_OVER == 1:
+                seen.append((consumed[0], ticks[0]))
+            if smsc.submits and not first_submit_at:
+                first_submit_at.append(consumed[0])
+            yield message
+
+    async def ticker() -> None:
+        while True:
+            ticks[0] += 1
+            await anyio.lowlevel.checkpoint()
+
+    async with (
+        pool(smsc, limits=Limits(max_rate=None, window=50)) as p,
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(ticker)
+        outcomes = [o async for o in p.send_many(source(), read_ahead=total)]
+        tg.cancel_scope.cancel()
+    assert len(outcomes) == total and all(o.ok for o in outcomes)
+    # Other tasks ran between passes: the ticker moved on from one pass to the next...
+    assert len(seen) == passes and all(b[1] > a[1] for a, b in zip(seen, seen[1:], strict=False))
+    # ...and the SMSC had the first message before the whole read-ahead was built (a few
+    # turns of the event loop after the first pass: the bind writes, the SMSC reads).
+    assert first_submit_at and first_submit_at[0] <= total - 2 * HAND_OVER
+
+
 async def test_send_many_async_iterable(smsc: FakeSMSC) -> None:
     async def source() -> AsyncIterator[Message]:
         for message in messages(50):

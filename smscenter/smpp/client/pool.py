@@ -385,7 +385,10 @@ class SMPPPool:
         The input is read lazily: at most ``read_ahead`` messages are taken and unfinished at
         any time (fewer under a rate limit: what the rate sends in a quarter of
         ``Timeouts.pool``), so a generator of millions stays in bounded memory and queued
-        messages do not time out just because the pool paces them. Failures are outcome
+        messages do not time out just because the pool paces them. It reads in passes of at
+        most 1,024 messages and lets the event loop run between them, so a large read-ahead
+        neither holds back the first sends nor stalls the application's other tasks (its
+        keepalives, its web handlers) while it is built. Failures are outcome
         values (``outcome.error``), never raised. Leaving the loop early withdraws the messages
         not yet written; use ``contextlib.aclosing`` to make that immediate.
 
