@@ -393,11 +393,11 @@ class SMPPPool:
         not yet written; use ``contextlib.aclosing`` to make that immediate.
 
         **With a store**, running it again over the same input resumes it, sending nothing
-        twice: each batch read ahead is recorded in one store call before any of it goes out;
-        an outcome is yielded once the store has its settlement; a message sent before is not
-        sent, its outcome carries the record (:attr:`SendOutcome.tracked
-        <smscenter.smpp.client.results.SendOutcome.tracked>`). A message without a
-        ``client_id`` or with several recipients gets a
+        twice: each message is claimed in the store (``sending``, durably) before a bind
+        writes it, in chunks of about a window; an outcome is yielded once the store has its
+        settlement; a message sent before is not sent, its outcome carries the record
+        (:attr:`SendOutcome.tracked <smscenter.smpp.client.results.SendOutcome.tracked>`). A
+        message without a ``client_id`` or with several recipients gets a
         :class:`~smscenter.exceptions.ValidationError` outcome. If the store cannot record a
         batch, :class:`~smscenter.store.StoreError` is raised: nothing of it was sent.
 
