@@ -164,6 +164,35 @@ async def test_send_many_is_lazy(smsc: FakeSMSC) -> None:
         assert sorted(o.index for o in got) == list(range(1000))
 
 
+async def test_send_many_is_lazy_over_an_async_source(smsc: FakeSMSC) -> None:
+    # An async source hands over what it gave before each wait: the read-ahead still bounds
+    # what is taken (a pass must not read on past its room while it hands over).
+    smsc.hold = True
+    consumed = [0]
+
+    async def source() -> AsyncIterator[Message]:
+        for message in messages(1000, consumed):
+            await anyio.lowlevel.checkpoint()
+            yield message
+
+    got: list[SendOutcome] = []
+    async with pool(smsc, limits=Limits(max_rate=None, window=5)) as p:
+        async with anyio.create_task_group() as tg:
+
+            async def consume() -> None:
+                async for outcome in p.send_many(source(), read_ahead=20):
+                    got.append(outcome)
+
+            tg.start_soon(consume)
+            await until(lambda: len(smsc.submits) == 5)
+            await anyio.sleep(0.05)
+            assert consumed[0] <= 21
+            smsc.hold = False
+            smsc.live_peers[0].answer_held()
+            await smsc.live_peers[0].flush()
+        assert consumed[0] == 1000 and len(got) == 1000 and all(o.ok for o in got)
+
+
 async def test_a_large_read_ahead_is_handed_over_in_passes(smsc: FakeSMSC) -> None:
     # Quirk: a read-ahead of thousands (a store's default is 12,000 or more) used to be built
     # in one synchronous pass: no other task ran (keepalives, receipts, a web app's handlers)

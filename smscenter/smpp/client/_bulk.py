@@ -153,8 +153,9 @@ async def send_many(
                 room = limit - (taken - given)
                 # A pass builds at most HAND_OVER jobs before handing them over: the first
                 # sends (and, with a store, their claim) start while the rest is built.
-                wanted = min(room, HAND_OVER)
-                while len(batch) < wanted:
+                more_after = room > HAND_OVER
+                room = min(room, HAND_OVER)
+                while len(batch) < room:
                     try:
                         if sync_it is not None:
                             message = next(sync_it)
@@ -206,7 +207,7 @@ async def send_many(
                 if batch:
                     give(batch)
                     taken += len(batch)
-                if not exhausted and wanted < room:
+                if more_after and not exhausted:
                     # More room than one pass builds: let the binds (and the claim task) take
                     # what was handed over before building the next pass.
                     await anyio.lowlevel.checkpoint()
