@@ -160,7 +160,24 @@ _FROM_ACCEPTED = {
 }
 
 
-def _folded_rows(s: Settlement, r: DeliveryReport, rows: list[str], entries: list[str]) -> bool:
+class _Fragments:
+    """What a folded row takes from its receipt's status, error, time, cost, parts and raw
+    status (and its settlement's parts and cost), rendered once for a run of receipts that
+    share them. The receipt reader gives the receipts of one SMSC text the same field objects
+    (:class:`~smscenter.smpp.receipts.ReceiptReader`), so consecutive receipts usually do: one
+    entry, matched by identity (equal but distinct values, such as ``Decimal("1.5")`` and
+    ``Decimal("1.50")``, may render differently)."""
+
+    __slots__ = ("entry_tail", "key", "row_tail")
+
+    def __init__(self) -> None:
+        self.key: tuple[object, ...] = ()
+        self.row_tail = self.entry_tail = ""
+
+
+def _folded_rows(
+    s: Settlement, r: DeliveryReport, rows: list[str], entries: list[str], memo: _Fragments
+) -> bool:
     """An accepted settlement and its receipt as one ``folded`` row ([client_id, id, parts,
     cost (the receipt's, else the settlement's), status, error, the state after the receipt
     from ACCEPTED, final then?]) added to ``rows``, and the receipt's history entry (op
@@ -172,25 +189,38 @@ def _folded_rows(s: Settlement, r: DeliveryReport, rows: list[str], entries: lis
     first = s.message_id
     if s.state is not TrackedState.ACCEPTED or first is None or not _usual_ids(first, part_ids):
         return False
-    status = r.status._value_
-    state, final = _FROM_ACCEPTED[status]
-    error = int(r.error._value_)
+    status, error, changed, rcost, rparts = r.status, r.error, r.changed_at, r.cost, r.parts
+    raw, parts, cost = r.raw_status, s.parts, s.cost
+    k = memo.key
+    if not (
+        k
+        and k[0] is status
+        and k[1] is error
+        and k[2] is changed
+        and k[3] is rcost
+        and k[4] is rparts
+        and k[5] is raw
+        and k[6] is parts
+        and k[7] is cost
+    ):
+        value = status._value_
+        state, final = _FROM_ACCEPTED[value]
+        code = int(error._value_)
+        cost_text = "null" if rcost is None else _q(str(rcost))
+        parts_text = "null" if rparts is None else str(int(rparts))
+        memo.row_tail = (
+            f"{parts_text if rparts is not None or parts is None else int(parts)},"
+            f"{cost_text if rcost is not None or cost is None else _q(str(cost))},"
+            f'"{value}",{code},"{state}",{1 if final else "null"}]'
+        )
+        memo.entry_tail = (
+            f'"{value}",{code},{"null" if changed is None else to_micros(changed)},'
+            f"{cost_text},{parts_text},{_q(raw)},"
+        )
+        memo.key = (status, error, changed, rcost, rparts, raw, parts, cost)
     key, mid = _q(s.client_id), _q(first)
-    rparts, rcost = r.parts, r.cost
-    cost_text = "null" if rcost is None else _q(str(rcost))
-    parts_text = "null" if rparts is None else str(int(rparts))
-    parts, cost = s.parts, s.cost
-    changed = r.changed_at
-    rows.append(
-        f"[{key},{mid},{parts_text if rparts is not None or parts is None else int(parts)},"
-        f"{cost_text if rcost is not None or cost is None else _q(str(cost))},"
-        f'"{status}",{error},"{state}",{1 if final else "null"}]'
-    )
-    entries.append(
-        f'[{_q(r.event_key)},{mid},"{status}",{error},'
-        f"{'null' if changed is None else to_micros(changed)},{cost_text},{parts_text},"
-        f"{_q(r.raw_status)},{key}]"
-    )
+    rows.append(f"[{key},{mid},{memo.row_tail}")
+    entries.append(f"[{_q(r.event_key)},{mid},{memo.entry_tail}{key}]")
     return True
 
 
@@ -234,13 +264,14 @@ class Transactions:
     :param owners: tells live senders from stopped ones (the claim's rare check).
     """
 
-    __slots__ = ("_declined", "_owners", "db")
+    __slots__ = ("_declined", "_fragments", "_owners", "db")
 
     def __init__(self, db: sqlite3.Connection, owners: OwnerCheck) -> None:
         self.db = db
         self._owners = owners
         # (operation, position in it, the record's row) of each claim the statement declined.
         self._declined: list[tuple[int, int, tuple[Any, ...]]] = []
+        self._fragments = _Fragments()
         db.create_function("owner_dead", 1, lambda token: not owners.alive(token))
         db.create_function("declined", -1, self._decline)
         db.executescript(SETUP)
@@ -266,7 +297,7 @@ class Transactions:
                 changes += range(first, len(claims))
             reports = [r for call in segment.records for r in call.reports]
             if segment.settles:
-                settled, rest = _settle_ops(segment.settles, reports, ops, now)
+                settled, rest = _settle_ops(segment.settles, reports, ops, now, self._fragments)
                 changes.append(settled)
             else:
                 rest = reports
@@ -373,7 +404,11 @@ def _answer(row: Sequence[Any], owners: OwnerCheck) -> TrackedMessage:
 
 
 def _settle_ops(
-    calls: list[SettleCall], reports: list[DeliveryReport], ops: list[Any], now: int
+    calls: list[SettleCall],
+    reports: list[DeliveryReport],
+    ops: list[Any],
+    now: int,
+    fragments: _Fragments,
 ) -> tuple[list[str], list[DeliveryReport]]:
     """The operations of a segment's settlements: one per run of plain accepted, folded
     (``folded``: with the first of ``reports`` for its id) or failed ones, in order (the same
@@ -409,7 +444,7 @@ def _settle_ops(
         position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
         if position >= 0:
             report = reports[position]
-            if _folded_rows(settlement, report, rows, entries):
+            if _folded_rows(settlement, report, rows, entries, fragments):
                 kinds.append("folded")
                 transports.append(report.transport._value_)
                 taken.add(position)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
@@ -122,3 +123,37 @@ async def test_a_settle_and_its_receipt_together_read_as_one_after_the_other(
         versions = dict(db.execute("SELECT client_id, version FROM messages"))
         seqs = dict(db.execute("SELECT client_id, max(seq) FROM reports GROUP BY client_id"))
     assert all(versions[key] < seqs[key] for key in keys if key.startswith("sending-"))
+
+
+async def test_receipts_sharing_their_fields_fold_each_into_its_own_record(
+    files: tuple[Path, Path],
+) -> None:
+    # The receipt reader gives the receipts of one SMSC text the same field objects, and the
+    # writer renders those fields once for a run of receipts that share them. What is not the
+    # same object is rendered again: an equal cost written differently (1.5, 1.50) keeps its
+    # own text, another status (alone: the raw status is the same object) its own state.
+    _, path = files
+    writer = Writer(path)
+    keys = [f"shared-{n}" for n in range(4)]
+    first = attrs.evolve(_receipt("20000", MessageStatus.DELIVERED, 1), cost=Decimal("1.5"))
+    same = attrs.evolve(first, message_id="20001")  # every other field the same object
+    other_text = attrs.evolve(first, message_id="20002", cost=Decimal("1.50"))
+    failed = attrs.evolve(other_text, message_id="20003", status=MessageStatus.UNDELIVERABLE)
+    receipts = [first, same, other_text, failed]
+    assert same.cost is first.cost and same.changed_at is first.changed_at
+    for key in keys:
+        writer.run(
+            PrepareCall(
+                [PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP)], False
+            )
+        )
+    settles = [_settled(key, f"2000{n}", cost=None) for n, key in enumerate(keys)]
+    writer.run(SettleCall(settles), RecordCall(receipts))
+    writer.db.close()
+    async with SQLiteStore(path, retention=None) as store:
+        records = [await store.get(key) for key in keys]
+    assert [r.message_id for r in records] == ["20000", "20001", "20002", "20003"]
+    assert [str(r.cost) for r in records] == ["1.5", "1.5", "1.50", "1.50"]
+    assert [str(r.reports[0].cost) for r in records] == ["1.5", "1.5", "1.50", "1.50"]
+    assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
+    assert [r.reports[0].event_key for r in records] == [x.event_key for x in receipts]
