@@ -137,16 +137,51 @@ def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
     return _dumps([key, ids[0], None if stored == ids[0] else stored, s.parts, text])
 
 
-def _report_row(r: DeliveryReport) -> str:
+class _Fragments:
+    """What a receipt's row takes from its status, error, time, cost, parts and raw status
+    (and, folded, its settlement's parts and cost), rendered once for a run of receipts that
+    share them. The receipt reader gives the receipts of one SMSC text the same field objects
+    (:class:`~smscenter.smpp.receipts.ReceiptReader`), so consecutive receipts usually do: one
+    entry, matched by identity (equal but distinct values, such as ``Decimal("1.5")`` and
+    ``Decimal("1.50")``, may render differently)."""
+
+    __slots__ = ("entry_tail", "key", "report_key", "report_tail", "row_tail")
+
+    def __init__(self) -> None:
+        # a folded row's (settlement and receipt), and a receipt's row of its own
+        self.key: tuple[object, ...] = ()
+        self.row_tail = self.entry_tail = ""
+        self.report_key: tuple[object, ...] = ()
+        self.report_tail = ""
+
+
+def _report_row(r: DeliveryReport, memo: _Fragments) -> str:
     """[event_key, message_id, client_id, status, error, changed_at, transport, cost, parts,
-    raw_status], as JSON."""
-    changed, cost, named, parts = r.changed_at, r.cost, r.client_id, r.parts
+    raw_status], as JSON (the fields from the status on rendered once for a run of receipts
+    that share them: see :class:`_Fragments`)."""
+    status, error, changed, transport = r.status, r.error, r.changed_at, r.transport
+    cost, parts, raw, named = r.cost, r.parts, r.raw_status, r.client_id
+    k = memo.report_key
+    if not (
+        k
+        and k[0] is status
+        and k[1] is error
+        and k[2] is changed
+        and k[3] is transport
+        and k[4] is cost
+        and k[5] is parts
+        and k[6] is raw
+    ):
+        memo.report_tail = (
+            f'"{status._value_}",{int(error._value_)},'
+            f'{"null" if changed is None else to_micros(changed)},"{transport._value_}",'
+            f"{'null' if cost is None else _q(str(cost))},"
+            f"{'null' if parts is None else int(parts)},{_q(raw)}]"
+        )
+        memo.report_key = (status, error, changed, transport, cost, parts, raw)
     return (
         f"[{_q(r.event_key)},{_q(r.message_id)},{'null' if named is None else _q(named)},"
-        f'"{r.status._value_}",{int(r.error._value_)},'
-        f'{"null" if changed is None else to_micros(changed)},"{r.transport._value_}",'
-        f"{'null' if cost is None else _q(str(cost))},"
-        f"{'null' if parts is None else int(parts)},{_q(r.raw_status)}]"
+        f"{memo.report_tail}"
     )
 
 
@@ -158,21 +193,6 @@ _FROM_ACCEPTED = {
     )
     for status in MessageStatus
 }
-
-
-class _Fragments:
-    """What a folded row takes from its receipt's status, error, time, cost, parts and raw
-    status (and its settlement's parts and cost), rendered once for a run of receipts that
-    share them. The receipt reader gives the receipts of one SMSC text the same field objects
-    (:class:`~smscenter.smpp.receipts.ReceiptReader`), so consecutive receipts usually do: one
-    entry, matched by identity (equal but distinct values, such as ``Decimal("1.5")`` and
-    ``Decimal("1.50")``, may render differently)."""
-
-    __slots__ = ("entry_tail", "key", "row_tail")
-
-    def __init__(self) -> None:
-        self.key: tuple[object, ...] = ()
-        self.row_tail = self.entry_tail = ""
 
 
 def _folded_rows(
@@ -302,7 +322,9 @@ class Transactions:
             else:
                 rest = reports
             if rest:
-                _op(ops, "receipts", len(rest), _array([_report_row(r) for r in rest]), None, now)
+                memo = self._fragments
+                texts = [_report_row(r, memo) for r in rest]
+                _op(ops, "receipts", len(rest), _array(texts), None, now)
             # (callbacks name the client id; SMPP receipts do not)
             named = [r.event_key for r in reports if r.client_id is not None]
             if named:

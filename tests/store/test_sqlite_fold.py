@@ -157,3 +157,27 @@ async def test_receipts_sharing_their_fields_fold_each_into_its_own_record(
     assert [str(r.reports[0].cost) for r in records] == ["1.5", "1.5", "1.50", "1.50"]
     assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
     assert [r.reports[0].event_key for r in records] == [x.event_key for x in receipts]
+
+
+async def test_receipts_sharing_their_fields_recorded_apart_keep_their_own_values(
+    files: tuple[Path, Path],
+) -> None:
+    # The same for receipts that come in a transaction after their settlement's (a row of
+    # their own, not folded): shared fields rendered once, anything else rendered again.
+    _, path = files
+    writer = Writer(path)
+    keys = [f"apart-{n}" for n in range(4)]
+    first = attrs.evolve(_receipt("30000", MessageStatus.DELIVERED, 1), cost=Decimal("2.5"))
+    same = attrs.evolve(first, message_id="30001")
+    other_text = attrs.evolve(first, message_id="30002", cost=Decimal("2.50"))
+    failed = attrs.evolve(other_text, message_id="30003", status=MessageStatus.UNDELIVERABLE)
+    receipts = [first, same, other_text, failed]
+    writer.run(SettleCall([_settled(key, f"3000{n}", cost=None) for n, key in enumerate(keys)]))
+    writer.run(RecordCall(receipts))
+    writer.db.close()
+    async with SQLiteStore(path, retention=None) as store:
+        records = [await store.get(key) for key in keys]
+    assert [str(r.cost) for r in records] == ["2.5", "2.5", "2.50", "2.50"]
+    assert [str(r.reports[0].cost) for r in records] == ["2.5", "2.5", "2.50", "2.50"]
+    assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
+    assert [r.reports[0].message_id for r in records] == ["30000", "30001", "30002", "30003"]
