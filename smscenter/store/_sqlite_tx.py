@@ -18,6 +18,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
+from operator import is_
 from typing import Any
 
 import attrs
@@ -137,6 +138,9 @@ def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
     return _dumps([key, ids[0], None if stored == ids[0] else stored, s.parts, text])
 
 
+_NOTHING = object()
+
+
 class _Fragments:
     """What a receipt's row takes from its status, error, time, cost, parts and raw status
     (and, folded, its settlement's parts and cost), rendered once for a run of receipts that
@@ -148,10 +152,11 @@ class _Fragments:
     __slots__ = ("entry_tail", "key", "report_key", "report_tail", "row_tail")
 
     def __init__(self) -> None:
-        # a folded row's (settlement and receipt), and a receipt's row of its own
-        self.key: tuple[object, ...] = ()
+        # A folded row's (settlement and receipt), and a receipt's row of its own; the keys
+        # start as objects no field is.
+        self.key: tuple[object, ...] = (_NOTHING,) * 8
         self.row_tail = self.entry_tail = ""
-        self.report_key: tuple[object, ...] = ()
+        self.report_key: tuple[object, ...] = (_NOTHING,) * 7
         self.report_tail = ""
 
 
@@ -159,26 +164,17 @@ def _report_row(r: DeliveryReport, memo: _Fragments) -> str:
     """[event_key, message_id, client_id, status, error, changed_at, transport, cost, parts,
     raw_status], as JSON (the fields from the status on rendered once for a run of receipts
     that share them: see :class:`_Fragments`)."""
-    status, error, changed, transport = r.status, r.error, r.changed_at, r.transport
-    cost, parts, raw, named = r.cost, r.parts, r.raw_status, r.client_id
-    k = memo.report_key
-    if not (
-        k
-        and k[0] is status
-        and k[1] is error
-        and k[2] is changed
-        and k[3] is transport
-        and k[4] is cost
-        and k[5] is parts
-        and k[6] is raw
-    ):
+    key = (r.status, r.error, r.changed_at, r.transport, r.cost, r.parts, r.raw_status)
+    if not all(map(is_, memo.report_key, key)):
+        status, error, changed, transport, cost, parts, raw = key
         memo.report_tail = (
             f'"{status._value_}",{int(error._value_)},'
             f'{"null" if changed is None else to_micros(changed)},"{transport._value_}",'
             f"{'null' if cost is None else _q(str(cost))},"
             f"{'null' if parts is None else int(parts)},{_q(raw)}]"
         )
-        memo.report_key = (status, error, changed, transport, cost, parts, raw)
+        memo.report_key = key
+    named = r.client_id
     return (
         f"[{_q(r.event_key)},{_q(r.message_id)},{'null' if named is None else _q(named)},"
         f"{memo.report_tail}"
@@ -209,20 +205,9 @@ def _folded_rows(
     first = s.message_id
     if s.state is not TrackedState.ACCEPTED or first is None or not _usual_ids(first, part_ids):
         return False
-    status, error, changed, rcost, rparts = r.status, r.error, r.changed_at, r.cost, r.parts
-    raw, parts, cost = r.raw_status, s.parts, s.cost
-    k = memo.key
-    if not (
-        k
-        and k[0] is status
-        and k[1] is error
-        and k[2] is changed
-        and k[3] is rcost
-        and k[4] is rparts
-        and k[5] is raw
-        and k[6] is parts
-        and k[7] is cost
-    ):
+    key = (r.status, r.error, r.changed_at, r.cost, r.parts, r.raw_status, s.parts, s.cost)
+    if not all(map(is_, memo.key, key)):
+        status, error, changed, rcost, rparts, raw, parts, cost = key
         value = status._value_
         state, final = _FROM_ACCEPTED[value]
         code = int(error._value_)
@@ -237,10 +222,10 @@ def _folded_rows(
             f'"{value}",{code},{"null" if changed is None else to_micros(changed)},'
             f"{cost_text},{parts_text},{_q(raw)},"
         )
-        memo.key = (status, error, changed, rcost, rparts, raw, parts, cost)
-    key, mid = _q(s.client_id), _q(first)
-    rows.append(f"[{key},{mid},{memo.row_tail}")
-    entries.append(f"[{_q(r.event_key)},{mid},{memo.entry_tail}{key}]")
+        memo.key = key
+    cid, mid = _q(s.client_id), _q(first)
+    rows.append(f"[{cid},{mid},{memo.row_tail}")
+    entries.append(f"[{_q(r.event_key)},{mid},{memo.entry_tail}{cid}]")
     return True
 
 

@@ -125,59 +125,57 @@ async def test_a_settle_and_its_receipt_together_read_as_one_after_the_other(
     assert all(versions[key] < seqs[key] for key in keys if key.startswith("sending-"))
 
 
-async def test_receipts_sharing_their_fields_fold_each_into_its_own_record(
-    files: tuple[Path, Path],
-) -> None:
-    # The receipt reader gives the receipts of one SMSC text the same field objects, and the
-    # writer renders those fields once for a run of receipts that share them. What is not the
-    # same object is rendered again: an equal cost written differently (1.5, 1.50) keeps its
-    # own text, another status (alone: the raw status is the same object) its own state.
-    _, path = files
-    writer = Writer(path)
-    keys = [f"shared-{n}" for n in range(4)]
-    first = attrs.evolve(_receipt("20000", MessageStatus.DELIVERED, 1), cost=Decimal("1.5"))
-    same = attrs.evolve(first, message_id="20001")  # every other field the same object
-    other_text = attrs.evolve(first, message_id="20002", cost=Decimal("1.50"))
-    failed = attrs.evolve(other_text, message_id="20003", status=MessageStatus.UNDELIVERABLE)
-    receipts = [first, same, other_text, failed]
+def _sharing(first_id: int, cost: str) -> list[DeliveryReport]:
+    """Four receipts as the reader gives them for one SMSC text: the first two share every
+    field object but the id; the third has an equal cost written with one more zero; the
+    fourth differs from the third by its status alone (the raw status is the same object)."""
+    first = attrs.evolve(_receipt(str(first_id), MessageStatus.DELIVERED, 1), cost=Decimal(cost))
+    same = attrs.evolve(first, message_id=str(first_id + 1))
+    other_text = attrs.evolve(first, message_id=str(first_id + 2), cost=Decimal(cost + "0"))
+    failed = attrs.evolve(
+        other_text, message_id=str(first_id + 3), status=MessageStatus.UNDELIVERABLE
+    )
     assert same.cost is first.cost and same.changed_at is first.changed_at
-    for key in keys:
-        writer.run(
-            PrepareCall(
-                [PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP)], False
-            )
-        )
-    settles = [_settled(key, f"2000{n}", cost=None) for n, key in enumerate(keys)]
-    writer.run(SettleCall(settles), RecordCall(receipts))
-    writer.db.close()
+    return [first, same, other_text, failed]
+
+
+async def _check_sharing(
+    path: Path, keys: list[str], receipts: list[DeliveryReport], cost: str
+) -> None:
     async with SQLiteStore(path, retention=None) as store:
         records = [await store.get(key) for key in keys]
-    assert [r.message_id for r in records] == ["20000", "20001", "20002", "20003"]
-    assert [str(r.cost) for r in records] == ["1.5", "1.5", "1.50", "1.50"]
-    assert [str(r.reports[0].cost) for r in records] == ["1.5", "1.5", "1.50", "1.50"]
+    assert [r.message_id for r in records] == [x.message_id for x in receipts]
+    costs = [cost, cost, cost + "0", cost + "0"]
+    assert [str(r.cost) for r in records] == costs
+    assert [str(r.reports[0].cost) for r in records] == costs
     assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
     assert [r.reports[0].event_key for r in records] == [x.event_key for x in receipts]
 
 
-async def test_receipts_sharing_their_fields_recorded_apart_keep_their_own_values(
-    files: tuple[Path, Path],
+@pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
+async def test_receipts_sharing_their_fields_keep_their_own_values(
+    files: tuple[Path, Path], folded: bool
 ) -> None:
-    # The same for receipts that come in a transaction after their settlement's (a row of
-    # their own, not folded): shared fields rendered once, anything else rendered again.
+    # The receipt reader gives the receipts of one SMSC text the same field objects, and the
+    # writer renders those fields once for a run of receipts that share them, folded with
+    # their settlement (one transaction) or in a row of their own (a later one). What is not
+    # the same object is rendered again: an equal cost written differently (1.5, 1.50) keeps
+    # its own text, another status its own state.
     _, path = files
     writer = Writer(path)
-    keys = [f"apart-{n}" for n in range(4)]
-    first = attrs.evolve(_receipt("30000", MessageStatus.DELIVERED, 1), cost=Decimal("2.5"))
-    same = attrs.evolve(first, message_id="30001")
-    other_text = attrs.evolve(first, message_id="30002", cost=Decimal("2.50"))
-    failed = attrs.evolve(other_text, message_id="30003", status=MessageStatus.UNDELIVERABLE)
-    receipts = [first, same, other_text, failed]
-    writer.run(SettleCall([_settled(key, f"3000{n}", cost=None) for n, key in enumerate(keys)]))
-    writer.run(RecordCall(receipts))
+    keys = [f"shared-{n}" for n in range(4)]
+    receipts = _sharing(20000, "1.5")
+    claims = [
+        PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP) for key in keys
+    ]
+    writer.run(PrepareCall(claims, False))
+    settles = [
+        _settled(key, r.message_id, cost=None) for key, r in zip(keys, receipts, strict=True)
+    ]
+    if folded:
+        writer.run(SettleCall(settles), RecordCall(receipts))
+    else:
+        writer.run(SettleCall(settles))
+        writer.run(RecordCall(receipts))
     writer.db.close()
-    async with SQLiteStore(path, retention=None) as store:
-        records = [await store.get(key) for key in keys]
-    assert [str(r.cost) for r in records] == ["2.5", "2.5", "2.50", "2.50"]
-    assert [str(r.reports[0].cost) for r in records] == ["2.5", "2.5", "2.50", "2.50"]
-    assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
-    assert [r.reports[0].message_id for r in records] == ["30000", "30001", "30002", "30003"]
+    await _check_sharing(path, keys, receipts, "1.5")
