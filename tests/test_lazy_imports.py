@@ -39,3 +39,45 @@ def test_lazy_names_resolve_and_are_listed() -> None:
         assert "NoSuchThing" in str(exc)
     else:
         raise AssertionError("unknown attribute did not raise")
+
+
+_FLEET_PROBE = """
+import sys
+from smscenter.fleet import GC_THRESHOLD, tuned_gc
+with tuned_gc():
+    pass
+print("redis" in sys.modules)
+import smscenter.fleet
+print(smscenter.fleet.Fleet.__module__, "redis" in sys.modules)
+"""
+
+_NO_REDIS_PROBE = """
+import sys
+sys.modules["redis"] = None  # as if the redis extra were not installed
+from smscenter.fleet import tuned_gc
+with tuned_gc():
+    print("tuned")
+import smscenter.fleet
+try:
+    smscenter.fleet.Fleet
+except ImportError as exc:
+    print(exc)
+"""
+
+
+def test_fleet_tuned_gc_loads_no_redis() -> None:
+    # A one-process bulk send runs under tuned_gc: redis-py stays out of it (and of the
+    # objects each full collection walks) until a Redis-backed name is used.
+    out = subprocess.run(
+        [sys.executable, "-c", _FLEET_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "False", out
+    assert out[1] == "smscenter.fleet True", out
+
+
+def test_fleet_without_the_redis_extra_names_it() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_REDIS_PROBE], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[0] == "tuned", out
+    assert out[1] == "smscenter.fleet.Fleet needs redis-py: pip install 'smscenter[redis]'", out
