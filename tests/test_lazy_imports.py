@@ -20,10 +20,14 @@ print("httpx" in sys.modules)
 """
 
 
+def _run(probe: str) -> list[str]:
+    """What ``probe`` prints, line by line, run in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return done.stdout.split("\n")
+
+
 def test_top_level_import_pulls_no_transport() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    out = _run(_PROBE)
     assert out[0] == "[]", out
     assert out[1] == "[]", out
     assert out[2] == "True"  # and the lazy name really loads its module
@@ -68,16 +72,12 @@ except ImportError as exc:
 def test_fleet_tuned_gc_loads_no_redis() -> None:
     # A one-process bulk send runs under tuned_gc: redis-py stays out of it (and of the
     # objects each full collection walks) until a Redis-backed name is used.
-    out = subprocess.run(
-        [sys.executable, "-c", _FLEET_PROBE], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    out = _run(_FLEET_PROBE)
     assert out[0] == "False", out
     assert out[1] == "smscenter.fleet True", out
 
 
 def test_fleet_without_the_redis_extra_names_it() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _NO_REDIS_PROBE], capture_output=True, text=True, check=True
-    ).stdout.split("\n")
+    out = _run(_NO_REDIS_PROBE)
     assert out[0] == "tuned", out
     assert out[1] == "smscenter.fleet.Fleet needs redis-py: pip install 'smscenter[redis]'", out
