@@ -210,6 +210,16 @@ def test_client_id_bad_string(cid: str) -> None:
         Message(to="79990000001", text="x", client_id=cid)
 
 
+@pytest.mark.parametrize("cid", [1, 2147483647, "m1", "a.b-c_9", "x" * 40])
+@pytest.mark.parametrize("to", ["79990000001", "+79990000001", "7 999 000-00-01"])
+def test_client_id_accepted_on_every_path(cid: int | str, to: str) -> None:
+    # A plain SMS to a normalized phone takes the bulk fast path, the others the full checks:
+    # both keep a valid client id as it is.
+    message = Message(to=to, text="x", client_id=cid)
+    assert message.client_id == cid
+    assert message.to in (("79990000001",), ("+79990000001",))
+
+
 def test_client_id_bool_refused() -> None:
     with pytest.raises(TypeError):
         Message(to="79990000001", text="x", client_id=True)

@@ -37,6 +37,7 @@ MAX_TEXT_LENGTH = 1000
 #: A client message id: an int 1..2147483647, or a string of up to 40 ``[A-Za-z0-9.-_]``.
 MAX_CLIENT_ID = 2_147_483_647
 _CLIENT_ID_RE = re.compile(r"[A-Za-z0-9._\-]{1,40}")
+_client_id_ok = _CLIENT_ID_RE.fullmatch
 #: Phone numbers: international format, ``+`` optional; E.164 allows up to 15 digits.
 _PHONE_RE = re.compile(r"\+?[0-9]{5,15}")
 _PHONE_STRIP = str.maketrans("", "", " ()-.\t")
@@ -248,7 +249,12 @@ class Message:
             and self.comment is None
             and self.send_at is None
             and self.validity is None
-            and self.client_id is None
+            and (
+                (cid := self.client_id) is None
+                # A store needs a client id on every message: the usual shapes stay on this path.
+                or (type(cid) is str and _client_id_ok(cid) is not None)
+                or (type(cid) is int and 1 <= cid <= MAX_CLIENT_ID)
+            )
             and self.subject is None
             and self.voice is None
             and self.bot is None
