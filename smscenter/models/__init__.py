@@ -27,10 +27,8 @@ from smscenter.models._kinds import TemplateKind as TemplateKind
 from smscenter.models._kinds import Translit as Translit
 from smscenter.models._message import MAX_CLIENT_ID as MAX_CLIENT_ID
 from smscenter.models._message import MAX_TEXT_LENGTH as MAX_TEXT_LENGTH
-from smscenter.models._message import Attachment as Attachment
 from smscenter.models._message import Message as Message
 from smscenter.models._message import ScheduledTime as ScheduledTime
-from smscenter.models._message import SendWindow as SendWindow
 from smscenter.models._reports import Balance as Balance
 from smscenter.models._reports import CallConfirmation as CallConfirmation
 from smscenter.models._reports import CallInfo as CallInfo
@@ -46,6 +44,8 @@ from smscenter.models._reports import client_id_of as client_id_of
 from smscenter.models._status import DeliveryError as DeliveryError
 from smscenter.models._status import ExtraStatus as ExtraStatus
 from smscenter.models._status import MessageStatus as MessageStatus
+from smscenter.models._values import Attachment as Attachment
+from smscenter.models._values import SendWindow as SendWindow
 
 __all__ = (
     "Attachment",

@@ -19,15 +19,14 @@ from smscenter._fastinit import fast_init
 from smscenter._provider import COMMENT_SEPARATOR
 from smscenter.exceptions import ValidationError
 from smscenter.models._kinds import MessageKind, Translit
+from smscenter.models._values import Attachment, SendWindow
 from smscenter.options import OPTION_PARAMS, SendOptions
 
 __all__ = (
     "MAX_CLIENT_ID",
     "MAX_TEXT_LENGTH",
-    "Attachment",
     "Message",
     "ScheduledTime",
-    "SendWindow",
 )
 
 # --- limits from the provider's documents ------------------------------------------------------
@@ -52,37 +51,6 @@ _SENDER_NUMERIC_RE = re.compile(r"\+?[0-9]{1,15}")
 _VOICE_RE = re.compile(r"(?:m|m2|m3|m4|w|w2|w3|w4)(?:,[a-z]{2})?")
 _BOT_RE = re.compile(r"@[A-Za-z0-9_]{3,64}|wa:\+?[0-9]{5,15}")
 _HEX_RE = re.compile(r"(?:[0-9A-Fa-f]{2})*")
-
-
-# --- values a message carries --------------------------------------------------------------------
-
-
-@attrs.frozen
-class SendWindow:
-    """Send only between two hours of the day (send.php ``time=h1-h2``).
-
-    Before ``start_hour`` the message waits until it; inside the window it goes now; after
-    ``end_hour`` it goes the next day at ``start_hour`` (night-time protection).
-    """
-
-    start_hour: int = attrs.field(validator=[attrs.validators.ge(0), attrs.validators.le(24)])
-    end_hour: int = attrs.field(validator=[attrs.validators.ge(0), attrs.validators.le(24)])
-
-    def __attrs_post_init__(self) -> None:
-        if self.start_hour >= self.end_hour:
-            raise ValidationError(
-                f"SendWindow start_hour ({self.start_hour}) must be before "
-                f"end_hour ({self.end_hour})"
-            )
-
-
-@attrs.frozen
-class Attachment:
-    """A file sent with an MMS, e-mail, Viber message or voice call (multipart upload)."""
-
-    filename: str = attrs.field(validator=attrs.validators.min_len(1))
-    content: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
-    content_type: str = "application/octet-stream"
 
 
 # --- the outgoing message ---------------------------------------------------------------------
