@@ -2,8 +2,8 @@
 
 The calls that queued up while the previous transaction ran are applied together (group
 commit), as ONE statement whose decisions SQLite makes (:mod:`._sqlite_ops`): Python only turns
-the calls into operations, each a JSON array of compact rows, which costs far less than
-binding each row's values, and hands them over in one step.
+the calls into operations, each a JSON array of compact rows (:mod:`._sqlite_rows`), which
+costs far less than binding each row's values, and hands them over in one step.
 
 Order: the calls are cut into segments at each run of claims (a claim after a settle of the
 same client id must see that settle); within a segment settlements go before receipts, which
@@ -13,23 +13,29 @@ does not undo an accepted one).
 
 from __future__ import annotations
 
-import json
-import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
-from operator import is_
 from typing import Any
 
 import attrs
 
 from smscenter._provider import Transport
-from smscenter.ids import canonical_message_id
-from smscenter.models import DeliveryReport, MessageStatus
+from smscenter.models import DeliveryReport
 from smscenter.store._model import PlannedSend, Settlement, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck
 from smscenter.store._sqlite_ops import SETUP, insert_sql
-from smscenter.store._sqlite_schema import C_OWNER, C_STATE, dump_ids, to_micros, tracked
+from smscenter.store._sqlite_rows import (
+    Fragments,
+    array,
+    dumps,
+    folded_rows,
+    quote,
+    report_row,
+    settle_row,
+    tailed,
+)
+from smscenter.store._sqlite_schema import C_OWNER, C_STATE, tracked
 
 __all__ = (
     "DEAD_OWNER",
@@ -56,7 +62,7 @@ class PrepareCall:
         self.result: list[TrackedMessage | None] = []
         self.client_ids = [s.client_id for s in sends]
         self.transports = [s.transport for s in sends]
-        self.rows = [f"[{_q(s.client_id)},{_q(s.recipient)}]" for s in sends]
+        self.rows = [f"[{quote(s.client_id)},{quote(s.recipient)}]" for s in sends]
 
 
 class SettleCall:
@@ -74,163 +80,6 @@ class RecordCall:
 
 
 Call = PrepareCall | SettleCall | RecordCall
-
-
-# --- the rows -------------------------------------------------------------------------------
-# The common rows are written as JSON text directly (each string through the json module's C
-# escaper): cheaper than a list per row for the encoder, and the writer thread holds the GIL
-# while it does this. The rare shapes go through the encoder.
-
-# No check for circular lists (the rows are flat lists of plain values): that check keeps a
-# dict entry per list and costs more than the encoding itself.
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-_q: Callable[[str], str] = json.encoder.encode_basestring
-
-# Enum values written between quotes unescaped: plain words (checked here, once).
-assert all(re.fullmatch(r"[a-z_]+", e.value) for e in (*MessageStatus, *Transport, *TrackedState))
-
-
-def _usual_ids(first: str, part_ids: tuple[str, ...]) -> bool:
-    """The usual ids of an accepted send: one part, its id canonical already (a transport's
-    SendResult has it so) and stored as itself (see dump_ids)."""
-    return (
-        first != ""
-        and len(part_ids) == 1
-        and first == part_ids[0]
-        # (canonical_message_id's common case inline: a decimal id with no leading zero)
-        and (
-            (first.isdigit() and first.isascii() and first[0] != "0")
-            or canonical_message_id(first) == first
-        )
-        and "," not in first
-        and first[0] != "["
-    )
-
-
-def _settle_row(s: Settlement, more: list[tuple[str, str]]) -> str:
-    """An accepted settlement's row, as JSON (its extra part ids go to ``more``): [client id,
-    first id, part ids (null: the first id alone), parts, cost]; or a failed one's: [client
-    id, state, error, error code, final?, 0] (six items: told apart by its item 5)."""
-    key = s.client_id
-    state = s.state
-    if state is not TrackedState.ACCEPTED:
-        final = 1 if state.is_final else None
-        return _dumps([key, state._value_, s.error, s.error_code, final, 0])
-    part_ids = s.part_ids
-    first = s.message_id
-    cost = s.cost
-    text = None if cost is None else str(cost)
-    if first is not None and _usual_ids(first, part_ids):
-        parts = s.parts
-        return (
-            f"[{_q(key)},{_q(first)},null,{'null' if parts is None else int(parts)},"
-            f"{'null' if text is None else _q(text)}]"
-        )
-    ids = [canonical_message_id(i) for i in part_ids]
-    if first is not None:
-        first = canonical_message_id(first)
-        if first not in ids:
-            ids.insert(0, first)
-    if not ids:
-        return _dumps([key, None, None, s.parts, text])
-    more.extend((i, key) for i in ids[1:])
-    stored = dump_ids(ids)
-    return _dumps([key, ids[0], None if stored == ids[0] else stored, s.parts, text])
-
-
-_NOTHING = object()
-
-
-class _Fragments:
-    """What a receipt's row takes from its status, error, time, cost, parts and raw status
-    (and, folded, its settlement's parts and cost), rendered once for a run of receipts that
-    share them. The receipt reader gives the receipts of one SMSC text the same field objects
-    (:class:`~smscenter.smpp.receipts.ReceiptReader`), so consecutive receipts usually do: one
-    entry, matched by identity (equal but distinct values, such as ``Decimal("1.5")`` and
-    ``Decimal("1.50")``, may render differently)."""
-
-    __slots__ = ("entry_tail", "key", "report_key", "report_tail", "row_tail")
-
-    def __init__(self) -> None:
-        # A folded row's (settlement and receipt), and a receipt's row of its own; the keys
-        # start as objects no field is.
-        self.key: tuple[object, ...] = (_NOTHING,) * 8
-        self.row_tail = self.entry_tail = ""
-        self.report_key: tuple[object, ...] = (_NOTHING,) * 7
-        self.report_tail = ""
-
-
-def _report_row(r: DeliveryReport, memo: _Fragments) -> str:
-    """[event_key, message_id, client_id, status, error, changed_at, transport, cost, parts,
-    raw_status], as JSON (the fields from the status on rendered once for a run of receipts
-    that share them: see :class:`_Fragments`)."""
-    key = (r.status, r.error, r.changed_at, r.transport, r.cost, r.parts, r.raw_status)
-    if not all(map(is_, memo.report_key, key)):
-        status, error, changed, transport, cost, parts, raw = key
-        memo.report_tail = (
-            f'"{status._value_}",{int(error._value_)},'
-            f'{"null" if changed is None else to_micros(changed)},"{transport._value_}",'
-            f"{'null' if cost is None else _q(str(cost))},"
-            f"{'null' if parts is None else int(parts)},{_q(raw)}]"
-        )
-        memo.report_key = key
-    named = r.client_id
-    return (
-        f"[{_q(r.event_key)},{_q(r.message_id)},{'null' if named is None else _q(named)},"
-        f"{memo.report_tail}"
-    )
-
-
-# A report's status -> (the state it leaves an ACCEPTED record in, whether that is final).
-_FROM_ACCEPTED = {
-    status._value_: (
-        TrackedState.ACCEPTED.after_report(status)._value_,
-        TrackedState.ACCEPTED.after_report(status).is_final,
-    )
-    for status in MessageStatus
-}
-
-
-def _folded_rows(
-    s: Settlement, r: DeliveryReport, rows: list[str], entries: list[str], memo: _Fragments
-) -> bool:
-    """An accepted settlement and its receipt as one ``folded`` row ([client_id, id, parts,
-    cost (the receipt's, else the settlement's), status, error, the state after the receipt
-    from ACCEPTED, final then?]) added to ``rows``, and the receipt's history entry (op
-    ``entries``: [event_key, message_id, status, error, changed_at, cost, parts, raw_status,
-    client_id]) to ``entries``, as JSON; False (nothing added) when the settlement is not the
-    usual shape (one part, its id canonical already). (No tuple per message: each container
-    a message makes counts toward the collector's next run.)"""
-    part_ids = s.part_ids
-    first = s.message_id
-    if s.state is not TrackedState.ACCEPTED or first is None or not _usual_ids(first, part_ids):
-        return False
-    key = (r.status, r.error, r.changed_at, r.cost, r.parts, r.raw_status, s.parts, s.cost)
-    if not all(map(is_, memo.key, key)):
-        status, error, changed, rcost, rparts, raw, parts, cost = key
-        value = status._value_
-        state, final = _FROM_ACCEPTED[value]
-        code = int(error._value_)
-        cost_text = "null" if rcost is None else _q(str(rcost))
-        parts_text = "null" if rparts is None else str(int(rparts))
-        memo.row_tail = (
-            f"{parts_text if rparts is not None or parts is None else int(parts)},"
-            f"{cost_text if rcost is not None or cost is None else _q(str(cost))},"
-            f'"{value}",{code},"{state}",{1 if final else "null"}]'
-        )
-        memo.entry_tail = (
-            f'"{value}",{code},{"null" if changed is None else to_micros(changed)},'
-            f"{cost_text},{parts_text},{_q(raw)},"
-        )
-        memo.key = key
-    cid, mid = _q(s.client_id), _q(first)
-    rows.append(f"[{cid},{mid},{memo.row_tail}")
-    entries.append(f"[{_q(r.event_key)},{mid},{memo.entry_tail}{cid}]")
-    return True
-
-
-def _array(texts: Sequence[str]) -> str:
-    return "[" + ",".join(texts) + "]"
 
 
 # --- the transaction ------------------------------------------------------------------------
@@ -276,7 +125,7 @@ class Transactions:
         self._owners = owners
         # (operation, position in it, the record's row) of each claim the statement declined.
         self._declined: list[tuple[int, int, tuple[Any, ...]]] = []
-        self._fragments = _Fragments()
+        self._fragments = Fragments()
         db.create_function("owner_dead", 1, lambda token: not owners.alive(token))
         db.create_function("declined", -1, self._decline)
         db.executescript(SETUP)
@@ -308,12 +157,16 @@ class Transactions:
                 rest = reports
             if rest:
                 memo = self._fragments
-                texts = [_report_row(r, memo) for r in rest]
-                _op(ops, "receipts", len(rest), _array(texts), None, now)
+                texts: list[str] = []
+                tails: list[str | None] = []
+                for report in rest:
+                    report_row(report, memo, texts, tails)
+                rows_text, tails_text = tailed(texts, tails, 0, len(texts))
+                _op(ops, "receipts", len(rest), rows_text, tails_text, now)
             # (callbacks name the client id; SMPP receipts do not)
             named = [r.event_key for r in reports if r.client_id is not None]
             if named:
-                _op(ops, "learn", 0, _dumps(named), None, now)
+                _op(ops, "learn", 0, dumps(named), None, now)
         declined = self._declined
         declined.clear()
         try:
@@ -359,7 +212,7 @@ class Transactions:
             transports: list[Transport] = _flat(group, "transports")
             for start, stop in _runs(transports):
                 claims.append((len(ops) // _WIDTH, keys[start:stop]))
-                rows_text = _array(rows[start:stop])
+                rows_text = array(rows[start:stop])
                 transport = transports[start]._value_
                 _op(ops, "claim", stop - start, rows_text, None, now, owner, flags[at], transport)
 
@@ -415,7 +268,7 @@ def _settle_ops(
     reports: list[DeliveryReport],
     ops: list[Any],
     now: int,
-    fragments: _Fragments,
+    fragments: Fragments,
 ) -> tuple[list[str], list[DeliveryReport]]:
     """The operations of a segment's settlements: one per run of plain accepted, folded
     (``folded``: with the first of ``reports`` for its id) or failed ones, in order (the same
@@ -444,31 +297,40 @@ def _settle_ops(
     more: list[tuple[str, str]] = []
     kinds: list[str] = []
     rows: list[str] = []
-    entries: list[str] = []  # the folded reports' history entries, and their transports
+    row_tails: list[str | None] = []  # a folded row's tail, else None
+    entries: list[str] = []  # the folded reports' history entries, their tails and transports
+    entry_tails: list[str | None] = []
     transports: list[str] = []
     taken: set[int] = set()  # positions of the folded reports
     for settlement in settlements:
         position = firsts.pop(settlement.message_id or "", -1) if firsts else -1
         if position >= 0:
             report = reports[position]
-            if _folded_rows(settlement, report, rows, entries, fragments):
+            if folded_rows(settlement, report, rows, row_tails, entries, entry_tails, fragments):
                 kinds.append("folded")
                 transports.append(report.transport._value_)
                 taken.add(position)
                 continue
         kinds.append("accepted" if settlement.state is TrackedState.ACCEPTED else "failed")
-        rows.append(_settle_row(settlement, more))
-    more_text = _dumps(more)
+        rows.append(settle_row(settlement, more))
+        row_tails.append(None)
+    more_text = dumps(more)
     for start, end in _runs(kinds):
         kind = kinds[start]
-        _op(ops, kind, end - start, _array(rows[start:end]), more_text, now)
+        if kind == "folded":
+            rows_text, tails_text = tailed(rows, row_tails, start, end)
+            _op(ops, kind, end - start, rows_text, tails_text, now)
+            continue
+        _op(ops, kind, end - start, array(rows[start:end]), more_text, now)
         if kind == "accepted":
             more_text = "[]"  # (the extra part ids go in once)
-    _op(ops, "match", 0, _array(rows), _dumps(more), now)
+    _op(ops, "match", 0, array(rows), dumps(more), now)
     if entries:
         for start, end in _runs(transports):  # (one transport: almost always one run)
-            rows_text = _array(entries[start:end])
-            _op(ops, "entries", end - start, rows_text, None, now, transport=transports[start])
+            rows_text, tails_text = tailed(entries, entry_tails, start, end)
+            _op(
+                ops, "entries", end - start, rows_text, tails_text, now, transport=transports[start]
+            )
         reports = (
             [r for i, r in enumerate(reports) if i not in taken]
             if len(taken) < len(reports)

@@ -2,8 +2,9 @@
 
 See :class:`SQLiteStore`. The tables are described in :mod:`._sqlite_schema`; the writes run
 in a thread of their own (:mod:`._sqlite_writer`), one write transaction (group commit, its
-decisions made in SQL) in :mod:`._sqlite_tx`, the maintenance writes (recover, release, purge)
-in :mod:`._sqlite_maintain`; the reads (on aiosqlite) in :mod:`._sqlite_reads`.
+decisions made in SQL) in :mod:`._sqlite_tx` (its rows rendered in :mod:`._sqlite_rows`), the
+maintenance writes (recover, release, purge) in :mod:`._sqlite_maintain`; the reads (on
+aiosqlite) in :mod:`._sqlite_reads`.
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ and the records are compared field by field.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -20,6 +22,7 @@ import pytest
 from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage
 from smscenter.store._owner import OwnerCheck, new_owner_token
+from smscenter.store._sqlite_ops import COLUMNS
 from smscenter.store._sqlite_tx import Call, PrepareCall, RecordCall, SettleCall, Transactions
 
 # How the record stands before the settle: no record (a settle without a claim), claimed,
@@ -126,17 +129,19 @@ async def test_a_settle_and_its_receipt_together_read_as_one_after_the_other(
 
 
 def _sharing(first_id: int, cost: str) -> list[DeliveryReport]:
-    """Four receipts as the reader gives them for one SMSC text: the first two share every
+    """Five receipts as the reader gives them for one SMSC text: the first two share every
     field object but the id; the third has an equal cost written with one more zero; the
-    fourth differs from the third by its status alone (the raw status is the same object)."""
+    fourth differs from the third by its status alone (the raw status is the same object);
+    the fifth shares the first's objects again (a tail seen before, not just before)."""
     first = attrs.evolve(_receipt(str(first_id), MessageStatus.DELIVERED, 1), cost=Decimal(cost))
     same = attrs.evolve(first, message_id=str(first_id + 1))
     other_text = attrs.evolve(first, message_id=str(first_id + 2), cost=Decimal(cost + "0"))
     failed = attrs.evolve(
         other_text, message_id=str(first_id + 3), status=MessageStatus.UNDELIVERABLE
     )
+    again = attrs.evolve(first, message_id=str(first_id + 4))
     assert same.cost is first.cost and same.changed_at is first.changed_at
-    return [first, same, other_text, failed]
+    return [first, same, other_text, failed, again]
 
 
 async def _check_sharing(
@@ -145,10 +150,12 @@ async def _check_sharing(
     async with SQLiteStore(path, retention=None) as store:
         records = [await store.get(key) for key in keys]
     assert [r.message_id for r in records] == [x.message_id for x in receipts]
-    costs = [cost, cost, cost + "0", cost + "0"]
+    costs = [cost, cost, cost + "0", cost + "0", cost]
     assert [str(r.cost) for r in records] == costs
     assert [str(r.reports[0].cost) for r in records] == costs
-    assert [r.state.value for r in records] == ["delivered"] * 3 + ["undeliverable"]
+    states = ["delivered"] * 3 + ["undeliverable", "delivered"]
+    assert [r.state.value for r in records] == states
+    assert [r.reports[0].raw_status for r in records] == [x.raw_status for x in receipts]
     assert [r.reports[0].event_key for r in records] == [x.event_key for x in receipts]
 
 
@@ -163,7 +170,7 @@ async def test_receipts_sharing_their_fields_keep_their_own_values(
     # its own text, another status its own state.
     _, path = files
     writer = Writer(path)
-    keys = [f"shared-{n}" for n in range(4)]
+    keys = [f"shared-{n}" for n in range(5)]
     receipts = _sharing(20000, "1.5")
     claims = [
         PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP) for key in keys
@@ -179,3 +186,64 @@ async def test_receipts_sharing_their_fields_keep_their_own_values(
         writer.run(RecordCall(receipts))
     writer.db.close()
     await _check_sharing(path, keys, receipts, "1.5")
+
+
+class _Statements:
+    """The writer's connection, keeping each statement's parameters (it still runs them)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.params: list[Sequence[Any]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self.params.append(params)
+        return self.db.execute(sql, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.db, name)
+
+
+@pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
+async def test_receipts_carry_their_shared_fields_once(
+    files: tuple[Path, Path], folded: bool
+) -> None:
+    # What the sharing is for: the statement carries each run of shared fields once, and each
+    # row only its ids and which run is its (the SQL takes a value out of JSON once per run,
+    # not once per row). Five receipts, four runs (the fifth repeats the first, not just
+    # before it).
+    _, path = files
+    writer = Writer(path)
+    keys = [f"once-{n}" for n in range(5)]
+    receipts = _sharing(30000, "2.5")
+    writer.run(
+        PrepareCall(
+            [PlannedSend(client_id=k, recipient="7900", transport=Transport.SMPP) for k in keys],
+            False,
+        )
+    )
+    settles = [
+        _settled(key, r.message_id, cost=None) for key, r in zip(keys, receipts, strict=True)
+    ]
+    statements = _Statements(writer.db)
+    writer.transactions.db = statements  # type: ignore[assignment]
+    if folded:
+        writer.run(SettleCall(settles), RecordCall(receipts))
+        kinds = ("folded", "entries")
+    else:
+        writer.run(SettleCall(settles))
+        writer.run(RecordCall(receipts))
+        kinds = ("receipts",)
+    ops = [op for params in statements.params for op in _ops(params)]
+    for kind in kinds:
+        (op,) = [op for op in ops if op[1] == kind]
+        rows, tails = json.loads(op[3]), json.loads(op[4])
+        assert [row[-1] for row in rows] == [0, 0, 1, 2, 3], kind
+        assert len(tails) == 4, kind
+        assert tails[0] == tails[3]  # the same fields again: the same values, a run of its own
+    writer.db.close()
+    await _check_sharing(path, keys, receipts, "2.5")
+
+
+def _ops(params: Sequence[Any]) -> list[Sequence[Any]]:
+    width = len(COLUMNS)
+    return [params[i : i + width] for i in range(0, len(params), width)]
