@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 # How often retention runs in a long-lived store (besides at open).
 _RETENTION_EVERY = 3600.0
+#: The oldest SQLite the store runs on (the JSON operators ``->>``, SQLite 3.38.0).
+MIN_SQLITE = (3, 38, 0)
 
 
 class SQLiteStore(SQLiteReads):
@@ -161,6 +163,13 @@ class SQLiteStore(SQLiteReads):
         return self
 
     async def _connect(self) -> None:
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            # (its writes read JSON with ->>: say so, not fail on the syntax of a trigger)
+            raise StoreError(
+                f"message store {self._path}: needs SQLite "
+                f"{'.'.join(map(str, MIN_SQLITE))} or newer; this Python's sqlite3 module "
+                f"uses SQLite {sqlite3.sqlite_version}"
+            )
         try:
             if self._read_only:
                 if not self._path.exists():

@@ -79,6 +79,23 @@ async def test_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot open" in str(caught.value)
 
 
+async def test_an_sqlite_too_old_for_the_store_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python's sqlite3 uses the system's SQLite on many Linux systems (3.37 on Ubuntu 22.04),
+    # older than the JSON operators the store's writes use: a clear error before any file.
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.37.2")
+    path = tmp_path / "s.sqlite3"
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match=r"needs SQLite 3\.38\.0 or newer") as caught:
+            async with SQLiteStore(path, read_only=read_only):
+                pass
+        assert "uses SQLite 3.37.2" in str(caught.value)
+        assert str(path) in str(caught.value)
+    assert not path.exists()
+
+
 async def test_a_file_that_is_no_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     path.write_bytes(b"this is a CSV, not a store\n" * 200)
