@@ -83,6 +83,9 @@ class WriterThread:
 
     def _run(self) -> None:
         try:
+            # (a failure here shows again, where it counts, in the transaction that meets it)
+            with contextlib.suppress(sqlite3.Error):
+                self._transactions.compile_usual()
             while True:
                 with self._cond:
                     while not self._queue and not self._stopping:

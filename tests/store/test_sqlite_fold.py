@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import attrs
 import pytest
@@ -22,8 +21,8 @@ import pytest
 from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage
 from smscenter.store._owner import OwnerCheck, new_owner_token
-from smscenter.store._sqlite_ops import COLUMNS
 from smscenter.store._sqlite_tx import Call, PrepareCall, RecordCall, SettleCall, Transactions
+from tests.store._statements import Statements, operations
 
 # How the record stands before the settle: no record (a settle without a claim), claimed,
 # settled once already (accepted), delivered, failed.
@@ -188,21 +187,6 @@ async def test_receipts_sharing_their_fields_keep_their_own_values(
     await _check_sharing(path, keys, receipts, "1.5")
 
 
-class _Statements:
-    """The writer's connection, keeping each statement's parameters (it still runs them)."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        self.params: list[Sequence[Any]] = []
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        self.params.append(params)
-        return self.db.execute(sql, params)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.db, name)
-
-
 @pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
 async def test_receipts_carry_their_shared_fields_once(
     files: tuple[Path, Path], folded: bool
@@ -224,7 +208,7 @@ async def test_receipts_carry_their_shared_fields_once(
     settles = [
         _settled(key, r.message_id, cost=None) for key, r in zip(keys, receipts, strict=True)
     ]
-    statements = _Statements(writer.db)
+    statements = Statements(writer.db)
     writer.transactions.db = statements  # type: ignore[assignment]
     if folded:
         writer.run(SettleCall(settles), RecordCall(receipts))
@@ -233,7 +217,7 @@ async def test_receipts_carry_their_shared_fields_once(
         writer.run(SettleCall(settles))
         writer.run(RecordCall(receipts))
         kinds = ("receipts",)
-    ops = [op for params in statements.params for op in _ops(params)]
+    ops = [op for _, params in statements.calls for op in operations(params)]
     for kind in kinds:
         (op,) = [op for op in ops if op[1] == kind]
         rows, tails = json.loads(op[3]), json.loads(op[4])
@@ -242,8 +226,3 @@ async def test_receipts_carry_their_shared_fields_once(
         assert tails[0] == tails[3]  # the same fields again: the same values, a run of its own
     writer.db.close()
     await _check_sharing(path, keys, receipts, "2.5")
-
-
-def _ops(params: Sequence[Any]) -> list[Sequence[Any]]:
-    width = len(COLUMNS)
-    return [params[i : i + width] for i in range(0, len(params), width)]

@@ -22,7 +22,16 @@ from smscenter import DeliveryReport, MessageStatus, SendResult, Transport
 from smscenter.store import PlannedSend, Settlement, SQLiteStore, TrackedMessage, TrackedState
 from smscenter.store._owner import OwnerCheck, new_owner_token
 from smscenter.store._sqlite_schema import from_micros, to_micros
-from smscenter.store._sqlite_tx import Call, PrepareCall, RecordCall, SettleCall, Transactions
+from smscenter.store._sqlite_tx import (
+    USUAL_SIZES,
+    Call,
+    PrepareCall,
+    RecordCall,
+    SettleCall,
+    Transactions,
+    statement_size,
+)
+from tests.store._statements import Statements, operations
 
 
 def send(client_id: str) -> PlannedSend:
@@ -267,3 +276,52 @@ async def test_runs_of_mixed_calls_in_one_transaction_keep_their_order_and_flags
     assert (y.state, statuses(y)) == (TrackedState.DELIVERED, [MessageStatus.DELIVERED])
     assert (u.state, u.message_id, u.attempts) == (TrackedState.ACCEPTED, "502", 2)
     assert writer.in_flight == set()
+
+
+def test_statement_sizes() -> None:
+    sizes = [statement_size(n) for n in range(1, 70)]
+    assert all(size >= n for n, size in zip(range(1, 70), sizes, strict=True))
+    assert set(sizes) == {1, 4, 16, 64, 256}
+    assert set(USUAL_SIZES) <= set(sizes)
+
+
+async def test_transactions_of_any_size_run_a_few_compiled_statements(
+    writer: Writer, path: Path
+) -> None:
+    # SQLite compiles a transaction's statement, every trigger with it, in milliseconds, and
+    # Python's sqlite3 keeps each text compiled: the writer pads a transaction's operations
+    # to a few sizes (the usual ones compiled as it starts), and the padding does nothing.
+    statements = Statements(writer.db)
+    writer.transactions.db = statements  # type: ignore[assignment]
+    writer.transactions.compile_usual()
+    (version_before,) = writer.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    assert version_before == 0  # compiling ran the statements, and they wrote nothing
+    assert writer.db.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    keys = [f"k{n}" for n in range(6)]
+    writer.run(PrepareCall([send(k) for k in keys], False))  # 1 operation
+    writer.run(SettleCall([accepted("k0", "100")]))  # accepted, match: 2
+    writer.run(SettleCall([accepted("k1", "101")]), RecordCall([report("101")]))  # 3 (folded)
+    writer.run(
+        SettleCall([accepted("k2", "102"), Settlement.failed("k3", ValueError("refused"))]),
+        RecordCall([report("100"), report("102")]),
+    )  # accepted (folded), failed, match, entries, receipts: 5
+    writer.run(RecordCall([report("999")]))  # a receipt of no record yet: kept pending
+    counts = [len(operations(params)) for _, params in statements.calls]
+    assert counts[: len(USUAL_SIZES)] == list(USUAL_SIZES)
+    assert set(counts) <= {1, 4, 16}
+    assert len({sql for sql, _ in statements.calls}) == len(set(counts))
+    records = await read(path, *keys)
+    assert [r.state for r in records] == [
+        TrackedState.DELIVERED,
+        TrackedState.DELIVERED,
+        TrackedState.DELIVERED,
+        TrackedState.FAILED,
+        TrackedState.SENDING,
+        TrackedState.SENDING,
+    ]
+    # Every version was taken by a row written (none by padding): 6 claims, 4 settlements, 3
+    # receipts on their records, 1 kept pending.
+    versions = sorted(r.version for r in records)
+    assert versions == sorted(set(versions))
+    (version_after,) = writer.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+    assert version_after == 6 + 4 + 3 + 1
