@@ -171,6 +171,16 @@ async def test_receipts_sharing_their_fields_keep_their_own_values(
     writer = Writer(path)
     keys = [f"shared-{n}" for n in range(5)]
     receipts = _sharing(20000, "1.5")
+    _send_sharing(writer, keys, receipts, folded)
+    writer.db.close()
+    await _check_sharing(path, keys, receipts, "1.5")
+
+
+def _send_sharing(
+    writer: Writer, keys: list[str], receipts: list[DeliveryReport], folded: bool
+) -> None:
+    """Claim ``keys``, then settle each with its receipt's id and record the receipts: in one
+    transaction (folded) or in two."""
     claims = [
         PlannedSend(client_id=key, recipient="7900", transport=Transport.SMPP) for key in keys
     ]
@@ -183,8 +193,6 @@ async def test_receipts_sharing_their_fields_keep_their_own_values(
     else:
         writer.run(SettleCall(settles))
         writer.run(RecordCall(receipts))
-    writer.db.close()
-    await _check_sharing(path, keys, receipts, "1.5")
 
 
 @pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
@@ -199,24 +207,10 @@ async def test_receipts_carry_their_shared_fields_once(
     writer = Writer(path)
     keys = [f"once-{n}" for n in range(5)]
     receipts = _sharing(30000, "2.5")
-    writer.run(
-        PrepareCall(
-            [PlannedSend(client_id=k, recipient="7900", transport=Transport.SMPP) for k in keys],
-            False,
-        )
-    )
-    settles = [
-        _settled(key, r.message_id, cost=None) for key, r in zip(keys, receipts, strict=True)
-    ]
     statements = Statements(writer.db)
     writer.transactions.db = statements  # type: ignore[assignment]
-    if folded:
-        writer.run(SettleCall(settles), RecordCall(receipts))
-        kinds = ("folded", "entries")
-    else:
-        writer.run(SettleCall(settles))
-        writer.run(RecordCall(receipts))
-        kinds = ("receipts",)
+    _send_sharing(writer, keys, receipts, folded)
+    kinds = ("folded", "entries") if folded else ("receipts",)
     ops = [op for _, params in statements.calls for op in operations(params)]
     for kind in kinds:
         (op,) = [op for op in ops if op[1] == kind]
