@@ -159,19 +159,30 @@ async def _check_sharing(
 
 
 @pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
-async def test_receipts_sharing_their_fields_keep_their_own_values(
+async def test_receipts_sharing_their_fields_go_once_and_keep_their_own_values(
     files: tuple[Path, Path], folded: bool
 ) -> None:
     # The receipt reader gives the receipts of one SMSC text the same field objects, and the
     # writer renders those fields once for a run of receipts that share them, folded with
-    # their settlement (one transaction) or in a row of their own (a later one). What is not
-    # the same object is rendered again: an equal cost written differently (1.5, 1.50) keeps
-    # its own text, another status its own state.
+    # their settlement (one transaction) or in a row of their own (a later one); the statement
+    # carries each run once, each row only its ids and which run is its (SQL takes a value out
+    # of JSON once per run, not once per row). What is not the same object is a run of its
+    # own: an equal cost written differently (1.5, 1.50) keeps its own text, another status
+    # its own state. Five receipts, four runs (the fifth repeats the first, not just before).
     _, path = files
     writer = Writer(path)
     keys = [f"shared-{n}" for n in range(5)]
     receipts = _sharing(20000, "1.5")
+    statements = Statements(writer.db)
+    writer.transactions.db = statements  # type: ignore[assignment]
     _send_sharing(writer, keys, receipts, folded)
+    ops = [op for _, params in statements.calls for op in operations(params)]
+    for kind in ("folded", "entries") if folded else ("receipts",):
+        (op,) = [op for op in ops if op[1] == kind]
+        rows, tails = json.loads(op[3]), json.loads(op[4])
+        assert [row[-1] for row in rows] == [0, 0, 1, 2, 3], kind
+        assert len(tails) == 4, kind
+        assert tails[0] == tails[3]  # the same fields again: the same values, a run of its own
     writer.db.close()
     await _check_sharing(path, keys, receipts, "1.5")
 
@@ -193,30 +204,3 @@ def _send_sharing(
     else:
         writer.run(SettleCall(settles))
         writer.run(RecordCall(receipts))
-
-
-@pytest.mark.parametrize("folded", [True, False], ids=["folded", "apart"])
-async def test_receipts_carry_their_shared_fields_once(
-    files: tuple[Path, Path], folded: bool
-) -> None:
-    # What the sharing is for: the statement carries each run of shared fields once, and each
-    # row only its ids and which run is its (the SQL takes a value out of JSON once per run,
-    # not once per row). Five receipts, four runs (the fifth repeats the first, not just
-    # before it).
-    _, path = files
-    writer = Writer(path)
-    keys = [f"once-{n}" for n in range(5)]
-    receipts = _sharing(30000, "2.5")
-    statements = Statements(writer.db)
-    writer.transactions.db = statements  # type: ignore[assignment]
-    _send_sharing(writer, keys, receipts, folded)
-    kinds = ("folded", "entries") if folded else ("receipts",)
-    ops = [op for _, params in statements.calls for op in operations(params)]
-    for kind in kinds:
-        (op,) = [op for op in ops if op[1] == kind]
-        rows, tails = json.loads(op[3]), json.loads(op[4])
-        assert [row[-1] for row in rows] == [0, 0, 1, 2, 3], kind
-        assert len(tails) == 4, kind
-        assert tails[0] == tails[3]  # the same fields again: the same values, a run of its own
-    writer.db.close()
-    await _check_sharing(path, keys, receipts, "2.5")
