@@ -216,9 +216,9 @@ UNION ALL SELECT value ->> 0, value ->> 1 FROM json_each(NEW.more);
 # (the usual when the receipt comes right after the submit_sm_resp: both are in one transaction).
 # Rows [client_id, id, tail] (one part, its id canonical); tails [parts, cost (the report's, else
 # the settlement's), status, error, the state after the report from ACCEPTED, final then?]. The
-# record reads
-# as the settle and then the report would leave it: from its state once settled (``B``: its
-# own when already accepted, else ACCEPTED, whose moves the row carries), the report's move.
+# record reads as the settle and then the report would leave it: from its state once settled
+# (``B``: its own when already accepted, else ACCEPTED, whose moves the tail carries), the
+# report's move.
 # (From ACCEPTED every report's status is taken and no error is cleared.)
 _B_OWN = f"state IN {_ACCEPTED_SQL}"
 _TAKE = _move(3, "0", "excluded.status")
