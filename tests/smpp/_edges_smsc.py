@@ -26,7 +26,7 @@ class EdgeSMSC(FakeSMSC):
 
     - ``silent_after``: ``(connection number from 0, n)``: that connection stops writing after
       it has received ``n`` submits (answered the first ``n``); ``silent_submits`` counts what
-      it received afterwards.
+      it received afterwards, ``silent_to`` their destination addresses.
     - ``linger``: keep a connection open after it is CLOSED in the SMPP sense (the client's
       ``unbind_resp``), until the client closes it or :meth:`Peer.drop`.
     """
@@ -35,6 +35,7 @@ class EdgeSMSC(FakeSMSC):
         super().__init__()
         self.silent_after: tuple[int, int] | None = None
         self.silent_submits = 0
+        self.silent_to: list[str] = []
         self.linger = False
         self._muted: set[int] = set()
         self._mute_next: Peer | None = None
@@ -46,6 +47,7 @@ class EdgeSMSC(FakeSMSC):
             return
         if id(peer) in self._muted:
             self.silent_submits += 1
+            self.silent_to.append(pdu.destination_addr)
             return
         seen = self._seen[id(peer)] = self._seen.get(id(peer), 0) + 1
         if seen >= self.silent_after[1]:

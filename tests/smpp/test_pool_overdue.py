@@ -83,13 +83,19 @@ async def test_a_silent_link_is_not_fed_beyond_one_window() -> None:
             stats = p.statistics()
             # the unanswered probe declares the silent link dead; a new bind replaces it
             await until(lambda: len(smsc.binds) == 3 and p.statistics().binds_up == 2)
+            late = p.statistics().late_accepted + p.statistics().late_refused
     kinds = collections.Counter(type(o.error).__name__ for o in outcomes)
     assert len(outcomes) == 500
-    # What the silent SMSC received after it fell silent: at most the one window in flight.
-    assert smsc.silent_submits <= window, smsc.silent_submits
-    assert kinds["UnknownOutcomeError"] <= window
     assert set(kinds) <= {"NoneType", "UnknownOutcomeError"}, kinds
     assert stats.unknown == kinds["UnknownOutcomeError"]
+    # What the silent SMSC received after it fell silent: at most the one window in flight.
+    assert smsc.silent_submits == len(smsc.silent_to) <= window, smsc.silent_submits
+    unknown = [o.recipient for o in outcomes if o.error is not None]
+    stuck = [to for to in unknown if to.lstrip("+") in smsc.silent_to]
+    assert 0 < len(stuck) <= window
+    # Any other unknown outcome is the healthy bind's, answered after the 0.2 s response timeout
+    # (a loaded machine): reported as a late answer, never a send to the silent link.
+    assert len(unknown) - len(stuck) <= late, (unknown, smsc.silent_to, late)
 
 
 async def test_late_answer_is_reported_with_its_message_id(

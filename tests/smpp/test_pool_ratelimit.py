@@ -124,6 +124,26 @@ def test_a_few_refusals_among_few_sends_cut_at_most_by_half() -> None:
     assert limiter.rate == 50
 
 
+def test_a_whole_burst_refused_halves_the_rate_rather_than_collapse_it() -> None:
+    # Two binds write their windows at once (40 parts) and a strict SMSC refuses every one; the
+    # answers come within a few milliseconds. "Sent minus refused" then reads as nothing
+    # accepted, but a burst that short says nothing about what the SMSC takes per second.
+    limiter = RateLimiter(None)
+    for _ in range(40):
+        assert limiter.take(1, 0.0) == 0.0
+    for i in range(40):
+        limiter.throttled(0.001 + i * 0.0001)
+    assert limiter.rate == 20
+    # Refused on: once the refusals span a fifth of a second, the cut follows what was taken.
+    now, sent = 0.05, 0
+    while now < 0.5:
+        if limiter.take(1, now) == 0.0:
+            sent += 1
+            limiter.throttled(now + 0.001)
+        now += 0.01
+    assert sent >= 4 and limiter.rate is not None and limiter.rate < 10
+
+
 def test_refusals_that_do_not_depend_on_speed_do_not_starve_the_sender() -> None:
     limiter = RateLimiter(None)
     accepted = run_against(limiter, _CappedSMSC(30, share=True), 6.0)
