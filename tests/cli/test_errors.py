@@ -27,8 +27,17 @@ VERBS: dict[str, tuple[list[str], str]] = {
     "balance": (["balance"], "SMSC_BASE_URL"),
     "listen": (["listen", "--for", "30"], "SMSC_SMPP_HOST"),
     "listen-http": (["listen", "--via", "http", "--for", "30"], "SMSC_BASE_URL"),
-    "bulk": (["bulk", "{csv}", "--out", "{out}-smpp.csv"], "SMSC_SMPP_HOST"),
-    "bulk-http": (["bulk", "{csv}", "--out", "{out}-http.csv", "--via", "http"], "SMSC_BASE_URL"),
+    # (each bulk its own store: at once on the default one, SOURCE.smsc.db, each run's result
+    # file would list the records the other has in flight)
+    "bulk": (
+        ["bulk", "{csv}", "--out", "{out}-smpp.csv", "--store", "{out}-smpp.smsc.db"],
+        "SMSC_SMPP_HOST",
+    ),
+    "bulk-http": (
+        ["bulk", "{csv}", "--out", "{out}-http.csv", "--store", "{out}-http.smsc.db"]
+        + ["--via", "http"],
+        "SMSC_BASE_URL",
+    ),
 }
 
 

@@ -40,8 +40,9 @@ _PROBE = 0.03
 _EVIDENCE = 20
 # How long refusals found not to depend on speed are only resent, not acted on.
 _IGNORE = 10.0
-# How long a run of refusals lasts before its cut may go below half: the answers to one burst
-# come within milliseconds, and what they leave of "sent minus refused" is no per-second rate.
+# How long a run of refusals lasts before a cut to fewer than _EVIDENCE may go below half: the
+# answers to one burst come within milliseconds, and a strict SMSC refuses all or nearly all of
+# it, which says nothing yet of what it takes per second.
 _SETTLE = 0.2
 
 
@@ -241,9 +242,13 @@ class RateLimiter:
         self._last_ratio = ratio
         self._last_accepted = accepted
         # Within a run: follow the accepted count down as the refusals come in. A few refusals
-        # among few sends say little, nor do the answers to one burst (a strict SMSC refuses
-        # a whole window at once): then never below half the rate the run started from.
-        heavy = sent >= _EVIDENCE and refused >= sent / 2 and now - self._cut_at >= _SETTLE
+        # among few sends say little, nor does a burst refused (nearly) whole: then never below
+        # half the rate the run started from.
+        heavy = (
+            sent >= _EVIDENCE
+            and refused >= sent / 2
+            and (sent - refused >= _EVIDENCE or now - self._cut_at >= _SETTLE)
+        )
         floor = _MIN_RATE if heavy else max(_MIN_RATE, 0.5 * self._episode_rate)
         target = max(_BACKOFF * accepted, floor)
         if self.nominal is not None:
