@@ -56,6 +56,7 @@ from benchmarks._figures import (
     check_targets,
     render_markdown,
 )
+from benchmarks._machine import MachineWatch
 from benchmarks._responder import Responder, _child_env
 
 #: (key, driver, loop, label)
@@ -295,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         "run(s) per cell (median); window is per bind; 'server busy' = responder CPU / run "
         "wall time"
     )
-    if hasattr(os, "getloadavg"):
-        print(f"load average before: {os.getloadavg()[0]:.2f} (other work skews the figures)")
+    watch = MachineWatch()
+    print(watch.before_line())
     table: dict[Cell, dict[str, dict[str, Any]]] = {}
     started = time.perf_counter()
     for receipts in (False, True):
@@ -378,20 +379,21 @@ def main(argv: list[str] | None = None) -> int:
         if busy:
             parts.append(f"the responder was at most {max(busy) * 100:.0f}% busy in smscenter runs")
         print("; ".join(parts))
-    load = f", load average after: {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
-    print(f"(total {time.perf_counter() - started:.0f} s{load})")
+    watch.finish()
+    print(watch.after_line())
+    print(f"(total {time.perf_counter() - started:.0f} s)")
     if args.json:
         out = {
             "machine": {
                 "python": platform.python_version(),
                 "platform": platform.platform(),
                 "cpus": os.cpu_count(),
+                **watch.figures(),
             },
             "settings": {
                 "count": args.count,
                 "repeat": args.repeat,
                 "texts": sorted(texts),
-                "load_average_after": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             },
             "cells": [
                 {"binds": b, "window": w, "receipts": r, "distinct": d, "clients": rows}

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks._machine import MachineWatch
 from benchmarks._peers import count_reports
 from benchmarks._responder import Responder, _child_env
 from benchmarks.bench_smpp import median_run
@@ -274,8 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         "SQLiteStore with synchronous=FULL, a new file per run; collector: "
         + ("tuned (smscenter.fleet.tuned_gc)" if args.gc == "tuned" else "Python's default")
     )
-    if hasattr(os, "getloadavg"):
-        print(f"load average before: {os.getloadavg()[0]:.2f} (other work skews the figures)")
+    watch = MachineWatch()
+    print(watch.before_line())
     started = time.perf_counter()
     runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
     million: dict[str, Any] | None = None
@@ -322,14 +323,16 @@ def main(argv: list[str] | None = None) -> int:
     for name, passed, detail in checks:
         verdict = "n/a " if passed is None else ("PASS" if passed else "FAIL")
         print(f"{verdict}  {name}: {detail}")
-    load = f", load average after: {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
-    print(f"(total {time.perf_counter() - started:.0f} s{load})")
+    watch.finish()
+    print(watch.after_line())
+    print(f"(total {time.perf_counter() - started:.0f} s)")
     if args.json:
         out = {
             "machine": {
                 "python": platform.python_version(),
                 "platform": platform.platform(),
                 "cpus": os.cpu_count(),
+                **watch.figures(),
             },
             "settings": {
                 "count": count,

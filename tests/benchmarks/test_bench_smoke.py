@@ -120,7 +120,9 @@ def test_benchmark_main_prints_tables_and_targets(
     assert "identical texts: 1 bind(s), window 100" in out
     assert "resp + receipt, distinct texts: 1 bind(s), window 100" in out
     assert f"== {bench_smpp.TARGETS_TITLE} ==" in out
+    assert "machine before: " in out and "machine after: " in out
     figures = json.loads(out_file.read_text())
+    assert len(figures["machine"]["speed_probe_ms"]) == 2
     cells = {(c["receipts"], c["distinct"]): c for c in figures["cells"]}
     assert set(cells) == {(False, False), (True, True)}
     # The distinct-text cells run smscenter and smpp34 only (rawpy is not one of them).

@@ -22,7 +22,10 @@ def test_store_benchmark_runs_both_modes_and_the_rss_run(
     assert "== submit_sm -> resp + receipt, 300 messages ==" in out
     assert "store off" in out and "SQLiteStore on" in out and "store on / store off:" in out
     assert f"== {bench_store.TARGETS_TITLE} ==" in out
+    assert "machine before: " in out and "machine after: " in out
     figures = json.loads(out_file.read_text())
+    assert len(figures["machine"]["speed_probe_ms"]) == 2
+    assert all(ms > 0 for ms in figures["machine"]["speed_probe_ms"])
     assert figures["settings"]["count"] == 300 and figures["settings"]["repeat"] == 2
     for mode in ("store_off", "store_on"):
         runs = figures["runs"][mode]
