@@ -124,15 +124,22 @@ def test_a_few_refusals_among_few_sends_cut_at_most_by_half() -> None:
     assert limiter.rate == 50
 
 
-def test_a_whole_burst_refused_halves_the_rate_rather_than_collapse_it() -> None:
-    # Two binds write their windows at once (40 parts) and a strict SMSC refuses every one; the
-    # answers come within a few milliseconds. "Sent minus refused" then reads as nothing
-    # accepted, but a burst that short says nothing about what the SMSC takes per second.
+def after_a_burst(sent: int, refused: int) -> RateLimiter:
+    """An unlimited limiter once ``sent`` parts went out at once and ``refused`` of them were
+    refused, the answers coming within a few milliseconds."""
     limiter = RateLimiter(None)
-    for _ in range(40):
+    for _ in range(sent):
         assert limiter.take(1, 0.0) == 0.0
-    for i in range(40):
-        limiter.throttled(0.001 + i * 0.0001)
+    for i in range(refused):
+        limiter.throttled(0.001 + i * 0.004 / refused)
+    return limiter
+
+
+def test_a_whole_burst_refused_halves_the_rate_rather_than_collapse_it() -> None:
+    # Two binds write their windows at once (40 parts) and a strict SMSC refuses every one.
+    # "Sent minus refused" then reads as nothing accepted, but a burst that short says nothing
+    # about what the SMSC takes per second.
+    limiter = after_a_burst(40, 40)
     assert limiter.rate is not None and 18 <= limiter.rate <= 20  # about half, not 1/s
     # Refused on: once the refusals span a fifth of a second, the cut follows what was taken.
     now, sent = 0.05, 0
@@ -146,12 +153,7 @@ def test_a_whole_burst_refused_halves_the_rate_rather_than_collapse_it() -> None
 
 def test_a_burst_that_leaves_enough_accepted_is_followed_at_once() -> None:
     # 900 written at once, 870 refused: the 30 accepted are the account's limit.
-    limiter = RateLimiter(None)
-    for _ in range(900):
-        assert limiter.take(1, 0.0) == 0.0
-    for i in range(870):
-        limiter.throttled(0.001 + i * 0.00001)
-    assert limiter.rate == pytest.approx(27)
+    assert after_a_burst(900, 870).rate == pytest.approx(27)
 
 
 def test_refusals_that_do_not_depend_on_speed_do_not_starve_the_sender() -> None:
