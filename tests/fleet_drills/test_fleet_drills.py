@@ -81,7 +81,9 @@ def test_a_worker_killed_mid_window_is_taken_over(fleet: Fleet) -> None:
     first.communicate(timeout=30)
     assert 100 <= fleet.accepted() < total
 
-    second = fleet.start_worker("--rate", "5000", "--claim-idle", "1", "--until-empty", "--json")
+    second = fleet.start_worker(
+        "--mcon", "2", "--rate", "5000", "--claim-idle", "1", "--until-empty", "--json"
+    )
     counts = fleet.finish(second)
     assert counts["claimed"] > 0  # it took the dead worker's entries over
 
