@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import smscenter
 
 _PKG_DIR = Path(smscenter.__file__).parent
 LIMIT = 500
-
-# Modules over the limit today, each with who splits it. A listed module that is back under the
-# limit fails the test, so the list only shrinks: delete its entry when you split it.
-KNOWN: dict[str, str] = {}
 
 
 def _sizes() -> dict[str, int]:
@@ -36,14 +30,5 @@ def test_the_walk_sees_the_whole_package() -> None:
 
 
 def test_no_module_over_the_limit() -> None:
-    over = {name: n for name, n in _sizes().items() if n > LIMIT and name not in KNOWN}
+    over = {name: n for name, n in _sizes().items() if n > LIMIT}
     assert over == {}, f"over {LIMIT} lines: split these by concept: {over}"
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN))
-def test_known_entries_are_still_over_the_limit(name: str) -> None:
-    size = _sizes().get(name)
-    assert size is not None and size > LIMIT, (
-        f"{name} is {size} lines now (at most {LIMIT}, or gone): delete its KNOWN entry "
-        f"in {Path(__file__).name}"
-    )
